@@ -1,0 +1,121 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "isoscope/features.h"
+#include "isoscope/forest_scorer.h"
+#include "isoscope/iforest.h"
+#include "isoscope/scaler.h"
+#include "isoscope/status.h"
+#include "isoscope/threshold.h"
+
+namespace isoscope {
+
+/// A fixed input (a feature vector, before scaling) and the anomaly score the model gave it
+/// when it was trained. Every load re-scores these: a mismatch means the engine or the file
+/// changed what the model says, which is the failure that silenced the origin team's alerts.
+struct Canary {
+  std::string label;
+  std::vector<double> features;
+  double anomaly_score = 0;
+};
+
+/// Facts about the training run, kept in the bundle and printed by train and inspect.
+struct TrainingInfo {
+  std::string engine_version;
+  TimeMs created_ms = 0;
+  bool has_time = false;
+  TimeMs window_start_ms = 0;
+  TimeMs window_end_ms = 0;
+  int64_t rows_total = 0;
+  int64_t rows_used = 0;
+  int64_t rows_dropped = 0;
+  std::vector<std::pair<std::string, int64_t>> dropped_by_reason;
+  int32_t full_weeks = 0;  ///< weeks in which every hour of the week has data (min over hours)
+  double flagged_fraction = 0;  ///< training rows with anomaly_score > threshold
+  bool contamination_explicit = false;
+  std::string source;  ///< "csv:FILE", "prometheus", "sklearn-import", ...
+  std::vector<std::string> warnings;
+};
+
+/// Everything a bundle holds. Scoring needs spec + scaler + forest + offset; the rest makes
+/// the model explainable and checkable.
+struct Model {
+  std::string model_version;  ///< YYYYMMDD-<content hash>
+  IForestParams params;
+  FeatureSpec spec;
+  Scaler scaler;
+  Forest forest;
+  double offset = -0.5;  ///< sklearn offset_; the anomaly-score threshold is -offset
+  QuantileTable quantiles;
+  std::vector<Canary> canaries;
+  TrainingInfo info;
+
+  double threshold() const { return -offset; }
+  /// Anomaly-score threshold for another contamination (exact at the trained one).
+  Result<double> ThresholdFor(double contamination) const;
+};
+
+struct TrainOptions {
+  IForestParams params;
+  Scaler::Kind scaler = Scaler::Kind::kStandard;
+  bool contamination_explicit = false;
+  TimeMs created_ms = 0;  ///< the caller's clock: the core has none
+  std::string source;
+};
+
+/// Builds features, drops (and counts) unusable rows, fits scaler and forest, sets offset,
+/// quantile table, canaries, report and model version.
+Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
+                         const std::vector<const double*>& series, size_t n,
+                         const TrainOptions& options);
+
+/// Fills offset, quantiles, flagged fraction, canaries and model version of a model whose
+/// spec, scaler and forest are set, given the training feature rows (usable rows only,
+/// row-major, unscaled; may be empty: then there is no quantile table and the canaries probe
+/// the range of the splits). `keep_offset` keeps model.offset (an imported sklearn offset_).
+Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset = false);
+
+/// One row's outcome: a score, or the reason there is none.
+struct RowScore {
+  RowIssue issue = RowIssue::kNone;
+  int32_t column = -1;
+  double anomaly_score = 0;  ///< s(x) in (0, 1]; sklearn's -score_samples
+  double decision = 0;       ///< sklearn decision_function: score_samples - offset_
+  bool is_anomaly = false;   ///< anomaly_score > threshold (sklearn predict == -1)
+  bool ok() const { return issue == RowIssue::kNone; }
+};
+
+/// A model compiled for scoring. Cheap to copy around by reference; immutable.
+class ModelScorer {
+ public:
+  static Result<ModelScorer> Create(const Model& model);
+
+  /// Scores one feature vector (spec width, unscaled).
+  RowScore ScoreFeatures(const double* features) const;
+  /// Scores n row-major feature vectors; `problems` (optional) marks rows known to be bad.
+  std::vector<RowScore> ScoreDense(const double* values, const RowProblem* problems,
+                                   size_t n) const;
+  /// Scores every usable row of `rows`; rows with a problem get it back, not a number.
+  std::vector<RowScore> ScoreRows(const FeatureRows& rows) const;
+  /// Re-scores the canaries; kCanaryMismatch names the first that differs by more than 1e-12.
+  Status CheckCanaries(const std::vector<Canary>& canaries) const;
+
+  double threshold() const { return -offset_; }
+  const ForestScorer& forest() const { return forest_; }
+
+ private:
+  // Scales one row and casts it to float32; false (with the column) if it leaves float range.
+  bool Prepare(const double* features, float* out, int32_t* bad_column) const;
+  RowScore FromPathSum(double path_sum) const;
+
+  Scaler scaler_;
+  ForestScorer forest_;
+  double offset_ = -0.5;
+  size_t width_ = 0;
+};
+
+}  // namespace isoscope

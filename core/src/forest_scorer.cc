@@ -1,0 +1,166 @@
+#include "isoscope/forest_scorer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace isoscope {
+namespace {
+
+// For every float32 x: x <= t64  <=>  x <= FloorToFloat(t64). So the compact 4-byte
+// threshold makes exactly sklearn's float32-vs-float64 decision.
+float FloorToFloat(double t) {
+  float f = static_cast<float>(t);
+  if (static_cast<double>(f) > t) {
+    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  }
+  return f;
+}
+
+double LeafC(const Forest& forest, int32_t n) {
+  auto it = std::lower_bound(
+      forest.leaf_c.begin(), forest.leaf_c.end(), n,
+      [](const std::pair<int32_t, double>& e, int32_t v) { return e.first < v; });
+  return it->second;  // ValidateForest guarantees every leaf size is present
+}
+
+}  // namespace
+
+Result<ForestScorer> ForestScorer::Compile(const Forest& forest) {
+  Status valid = ValidateForest(forest);
+  if (!valid.ok()) {
+    return valid;
+  }
+  ForestScorer s;
+  s.n_features_ = static_cast<size_t>(forest.n_features);
+  uint32_t bits = 0;
+  while ((uint32_t{1} << bits) < static_cast<uint32_t>(forest.n_features)) {
+    ++bits;
+  }
+  s.shift_ = bits;
+  s.column_mask_ = (uint32_t{1} << bits) - 1;
+  const uint64_t max_nodes_per_tree = uint64_t{1} << (32 - bits);
+  s.denominator_ = static_cast<double>(forest.trees.size()) * forest.c_max_samples;
+
+  for (const Tree& tree : forest.trees) {
+    const auto start = static_cast<uint32_t>(s.nodes_.size());
+    s.tree_start_.push_back(start);
+    // Breadth-first copy, so that siblings sit side by side (right = left + 1); 2-row splits
+    // become leaves.
+    struct Pending {
+      int32_t src;
+      uint32_t dst;
+      uint32_t depth;
+    };
+    std::vector<Pending> queue{{0, 0, 0}};
+    s.nodes_.push_back({});
+    s.leaf_value_.push_back(0);
+    uint32_t max_depth = 0;
+    for (size_t q = 0; q < queue.size(); ++q) {
+      const Pending p = queue[q];
+      const auto src = static_cast<size_t>(p.src);
+      const size_t dst = start + p.dst;
+      const bool split = tree.children_left[src] != -1 && tree.n_node_samples[src] > 2;
+      if (!split) {
+        const double c = tree.children_left[src] == -1 ? LeafC(forest, tree.n_node_samples[src])
+                                                       : AveragePathLength(2);
+        s.nodes_[dst] = {std::numeric_limits<float>::infinity(), p.dst << s.shift_};
+        // sklearn's operation order: (nodes on the path) + c(n) - 1.
+        s.leaf_value_[dst] = (static_cast<double>(p.depth + 1) + c) - 1.0;
+        max_depth = std::max(max_depth, p.depth);
+        continue;
+      }
+      const auto left = static_cast<uint32_t>(s.nodes_.size() - start);
+      if (left + 2 > max_nodes_per_tree) {
+        return Status(ErrorCode::kInvalidArgument, "a tree is too large for the scoring layout");
+      }
+      const int32_t column = tree.features[static_cast<size_t>(tree.feature[src])];
+      s.nodes_[dst] = {FloorToFloat(tree.threshold[src]),
+                       (left << s.shift_) | static_cast<uint32_t>(column)};
+      s.nodes_.push_back({});
+      s.nodes_.push_back({});
+      s.leaf_value_.push_back(0);
+      s.leaf_value_.push_back(0);
+      queue.push_back({tree.children_left[src], left, p.depth + 1});
+      queue.push_back({tree.children_right[src], left + 1, p.depth + 1});
+    }
+    s.tree_depth_.push_back(max_depth);
+  }
+  return s;
+}
+
+template <int kTrees>
+void ForestScorer::WalkGroup(const float* row, size_t first_tree, double& sum) const {
+  const Node* base[kTrees];
+  uint32_t idx[kTrees];
+  uint32_t depth = 0;
+  for (int k = 0; k < kTrees; ++k) {
+    base[k] = nodes_.data() + tree_start_[first_tree + static_cast<size_t>(k)];
+    idx[k] = 0;
+    depth = std::max(depth, tree_depth_[first_tree + static_cast<size_t>(k)]);
+  }
+  // Independent walks interleaved so their loads overlap; leaves loop to themselves, so
+  // running every tree to the group's deepest level changes nothing.
+  for (uint32_t step = 0; step < depth; ++step) {
+    for (int k = 0; k < kTrees; ++k) {
+      const Node n = base[k][idx[k]];
+      idx[k] = (n.packed >> shift_) + static_cast<uint32_t>(row[n.packed & column_mask_] > n.threshold);
+    }
+  }
+  for (int k = 0; k < kTrees; ++k) {
+    sum += leaf_value_[tree_start_[first_tree + static_cast<size_t>(k)] + idx[k]];
+  }
+}
+
+double ForestScorer::PathSum(const float* row) const {
+  double sum = 0.0;
+  const size_t n_trees = tree_start_.size();
+  size_t t = 0;
+  for (; t + 8 <= n_trees; t += 8) {
+    WalkGroup<8>(row, t, sum);
+  }
+  for (; t < n_trees; ++t) {
+    WalkGroup<1>(row, t, sum);
+  }
+  return sum;
+}
+
+void ForestScorer::PathSums(const float* rows, size_t n, double* out) const {
+  // Blocks of rows per tree keep one tree hot while 16 independent walks overlap.
+  constexpr size_t kBlock = 16;
+  const size_t n_trees = tree_start_.size();
+  for (size_t r0 = 0; r0 < n; r0 += kBlock) {
+    const size_t m = std::min(kBlock, n - r0);
+    double sums[kBlock] = {};
+    uint32_t idx[kBlock];
+    for (size_t t = 0; t < n_trees; ++t) {
+      const Node* base = nodes_.data() + tree_start_[t];
+      const double* leaves = leaf_value_.data() + tree_start_[t];
+      for (size_t r = 0; r < m; ++r) {
+        idx[r] = 0;
+      }
+      for (uint32_t step = 0; step < tree_depth_[t]; ++step) {
+        for (size_t r = 0; r < m; ++r) {
+          const Node nd = base[idx[r]];
+          const float* row = rows + (r0 + r) * n_features_;
+          idx[r] = (nd.packed >> shift_) +
+                   static_cast<uint32_t>(row[nd.packed & column_mask_] > nd.threshold);
+        }
+      }
+      for (size_t r = 0; r < m; ++r) {
+        sums[r] += leaves[idx[r]];
+      }
+    }
+    for (size_t r = 0; r < m; ++r) {
+      out[r0 + r] = sums[r];
+    }
+  }
+}
+
+double ForestScorer::AnomalyScore(double path_sum) const {
+  // psi == 1: sklearn sets the ratio to 1, so every row scores 0.5.
+  const double ratio = denominator_ != 0.0 ? path_sum / denominator_ : 1.0;
+  return std::exp2(-ratio);
+}
+
+}  // namespace isoscope

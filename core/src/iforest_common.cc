@@ -1,0 +1,152 @@
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "isoscope/iforest.h"
+#include "isoscope/text.h"
+
+namespace isoscope {
+
+std::string MaxSamples::ToString() const {
+  switch (kind) {
+    case Kind::kAuto:
+      return "auto";
+    case Kind::kCount:
+      return std::to_string(count);
+    case Kind::kFraction:
+      return FormatShortest(fraction);
+  }
+  return "?";
+}
+
+std::string MaxFeatures::ToString() const {
+  return kind == Kind::kCount ? std::to_string(count) : FormatShortest(fraction);
+}
+
+std::string Contamination::ToString() const { return is_auto ? "auto" : FormatShortest(value); }
+
+bool Tree::operator==(const Tree& o) const {
+  return features == o.features && children_left == o.children_left &&
+         children_right == o.children_right && feature == o.feature &&
+         threshold == o.threshold && n_node_samples == o.n_node_samples;
+}
+
+size_t Forest::total_nodes() const {
+  size_t total = 0;
+  for (const Tree& t : trees) {
+    total += t.node_count();
+  }
+  return total;
+}
+
+double AveragePathLength(int64_t n) {
+  if (n <= 1) {
+    return 0.0;
+  }
+  if (n == 2) {
+    return 1.0;
+  }
+  const double nd = static_cast<double>(n);
+  return 2.0 * (std::log(nd - 1.0) + 0.5772156649015329) - 2.0 * (nd - 1.0) / nd;
+}
+
+void BakePathLengths(Forest& forest) {
+  std::set<int32_t> sizes;
+  for (const Tree& t : forest.trees) {
+    for (size_t i = 0; i < t.node_count(); ++i) {
+      if (t.children_left[i] == -1) {
+        sizes.insert(t.n_node_samples[i]);
+      }
+    }
+  }
+  forest.leaf_c.clear();
+  for (int32_t n : sizes) {
+    forest.leaf_c.emplace_back(n, AveragePathLength(n));
+  }
+  forest.c_max_samples = AveragePathLength(forest.max_samples);
+}
+
+Status ValidateForest(const Forest& forest) {
+  auto bad = [](const std::string& what) { return Status(ErrorCode::kCorrupt, what); };
+  if (forest.n_features < 1 || forest.max_features < 1 ||
+      forest.max_features > forest.n_features) {
+    return bad("forest has inconsistent feature counts");
+  }
+  if (forest.max_samples < 1) {
+    return bad("forest max_samples must be at least 1");
+  }
+  if (forest.trees.empty()) {
+    return bad("forest has no trees");
+  }
+  if (!std::isfinite(forest.c_max_samples) || forest.c_max_samples < 0) {
+    return bad("forest c(max_samples) is not a finite non-negative number");
+  }
+  for (size_t k = 1; k < forest.leaf_c.size(); ++k) {
+    if (forest.leaf_c[k - 1].first >= forest.leaf_c[k].first) {
+      return bad("leaf path-length table is not sorted");
+    }
+  }
+  for (size_t t = 0; t < forest.trees.size(); ++t) {
+    const Tree& tree = forest.trees[t];
+    const std::string where = "tree " + std::to_string(t) + ": ";
+    const size_t n = tree.node_count();
+    if (n == 0 || tree.children_left.size() != n || tree.children_right.size() != n ||
+        tree.threshold.size() != n || tree.n_node_samples.size() != n) {
+      return bad(where + "node arrays are empty or of different lengths");
+    }
+    if (tree.features.size() != static_cast<size_t>(forest.max_features)) {
+      return bad(where + "feature subset has the wrong size");
+    }
+    for (int32_t f : tree.features) {
+      if (f < 0 || f >= forest.n_features) {
+        return bad(where + "feature subset names a column that does not exist");
+      }
+    }
+    // Walk in pre-order: every node must be visited once, in index order, so the tree is
+    // a tree (no cycles, no shared children) and sklearn's node order holds.
+    std::vector<std::pair<int32_t, int32_t>> stack{{0, 0}};
+    size_t expect = 0;
+    while (!stack.empty()) {
+      auto [node, depth] = stack.back();
+      stack.pop_back();
+      if (node < 0 || static_cast<size_t>(node) != expect) {
+        return bad(where + "nodes are not in pre-order");
+      }
+      ++expect;
+      if (depth > 64) {
+        return bad(where + "deeper than 64 levels");
+      }
+      const auto i = static_cast<size_t>(node);
+      if (tree.n_node_samples[i] < 1) {
+        return bad(where + "a node holds no samples");
+      }
+      const int32_t l = tree.children_left[i];
+      const int32_t r = tree.children_right[i];
+      if (l == -1 && r == -1) {
+        auto it = std::lower_bound(
+            forest.leaf_c.begin(), forest.leaf_c.end(), tree.n_node_samples[i],
+            [](const std::pair<int32_t, double>& e, int32_t v) { return e.first < v; });
+        if (it == forest.leaf_c.end() || it->first != tree.n_node_samples[i] ||
+            !std::isfinite(it->second)) {
+          return bad(where + "a leaf size has no path-length constant");
+        }
+        continue;
+      }
+      if (l < 0 || r < 0 || static_cast<size_t>(l) >= n || static_cast<size_t>(r) >= n) {
+        return bad(where + "a child index is out of range");
+      }
+      if (tree.feature[i] < 0 || tree.feature[i] >= forest.max_features ||
+          !std::isfinite(tree.threshold[i])) {
+        return bad(where + "a split has an invalid feature or threshold");
+      }
+      stack.emplace_back(r, depth + 1);
+      stack.emplace_back(l, depth + 1);
+    }
+    if (expect != n) {
+      return bad(where + "has nodes that are not reachable from the root");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace isoscope

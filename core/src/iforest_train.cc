@@ -1,0 +1,455 @@
+// Training that reproduces scikit-learn 1.2's IsolationForest.fit bit for bit. The structure
+// mirrors sklearn's DepthFirstTreeBuilder + RandomSplitter + MSE criterion on purpose: the
+// random numbers consumed, the in-place partition and even the impurity arithmetic (it decides
+// the rare "impurity <= DBL_EPSILON" leaves) follow the same order, so the trees are identical.
+// Unlike sklearn, each tree copies only its own psi rows, so the cost per tree is O(psi), not O(n).
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+#include "detail/numpy_random.h"
+#include "isoscope/iforest.h"
+
+namespace isoscope {
+namespace {
+
+constexpr int64_t kMaxInt = 2147483647;  // np.iinfo(np.int32).max
+constexpr float kFeatureThreshold = 1e-7f;
+constexpr double kEpsilon = DBL_EPSILON;
+
+// The rows one tree sees: unique rows (ascending), their weights and regression targets, and
+// the tree's columns copied column-major so the splitter scans contiguous memory.
+struct TreeData {
+  int32_t m = 0;   // unique rows with non-zero weight
+  int32_t dt = 0;  // columns of this tree
+  std::vector<float> cols;  // dt * m
+  std::vector<double> y;
+  std::vector<double> w;
+  double weighted_n_samples = 0;
+  float X(int32_t row, int32_t f) const {
+    return cols[static_cast<size_t>(f) * static_cast<size_t>(m) + static_cast<size_t>(row)];
+  }
+};
+
+// sklearn's RegressionCriterion/MSE restricted to one output.
+class MseCriterion {
+ public:
+  MseCriterion(const TreeData& data, const std::vector<int32_t>& samples)
+      : data_(data), samples_(samples) {}
+
+  void Init(int32_t start, int32_t end) {
+    start_ = start;
+    end_ = end;
+    sum_total_ = 0;
+    sq_sum_total_ = 0;
+    weighted_n_node_samples_ = 0;
+    for (int32_t p = start; p < end; ++p) {
+      const int32_t i = samples_[static_cast<size_t>(p)];
+      const double wi = data_.w[static_cast<size_t>(i)];
+      const double yi = data_.y[static_cast<size_t>(i)];
+      const double w_y = wi * yi;
+      sum_total_ += w_y;
+      sq_sum_total_ += w_y * yi;
+      weighted_n_node_samples_ += wi;
+    }
+    Reset();
+  }
+
+  void Reset() {
+    sum_left_ = 0;
+    weighted_n_left_ = 0;
+    pos_ = start_;
+  }
+
+  void Update(int32_t new_pos) {
+    if ((new_pos - pos_) <= (end_ - new_pos)) {
+      for (int32_t p = pos_; p < new_pos; ++p) {
+        const int32_t i = samples_[static_cast<size_t>(p)];
+        const double wi = data_.w[static_cast<size_t>(i)];
+        sum_left_ += wi * data_.y[static_cast<size_t>(i)];
+        weighted_n_left_ += wi;
+      }
+    } else {
+      sum_left_ = sum_total_;
+      weighted_n_left_ = weighted_n_node_samples_;
+      for (int32_t p = end_ - 1; p >= new_pos; --p) {
+        const int32_t i = samples_[static_cast<size_t>(p)];
+        const double wi = data_.w[static_cast<size_t>(i)];
+        sum_left_ -= wi * data_.y[static_cast<size_t>(i)];
+        weighted_n_left_ -= wi;
+      }
+    }
+    weighted_n_right_ = weighted_n_node_samples_ - weighted_n_left_;
+    sum_right_ = sum_total_ - sum_left_;
+    pos_ = new_pos;
+  }
+
+  double NodeImpurity() const {
+    const double mean = sum_total_ / weighted_n_node_samples_;
+    return sq_sum_total_ / weighted_n_node_samples_ - mean * mean;
+  }
+
+  void ChildrenImpurity(double* left, double* right) const {
+    double sq_sum_left = 0;
+    for (int32_t p = start_; p < pos_; ++p) {
+      const int32_t i = samples_[static_cast<size_t>(p)];
+      const double wi = data_.w[static_cast<size_t>(i)];
+      const double yi = data_.y[static_cast<size_t>(i)];
+      sq_sum_left += wi * yi * yi;
+    }
+    const double sq_sum_right = sq_sum_total_ - sq_sum_left;
+    *left = sq_sum_left / weighted_n_left_;
+    *right = sq_sum_right / weighted_n_right_;
+    const double ml = sum_left_ / weighted_n_left_;
+    const double mr = sum_right_ / weighted_n_right_;
+    *left -= ml * ml;
+    *right -= mr * mr;
+  }
+
+  double ImpurityImprovement(double parent, double left, double right) const {
+    return (weighted_n_node_samples_ / data_.weighted_n_samples) *
+           (parent - (weighted_n_right_ / weighted_n_node_samples_ * right) -
+            (weighted_n_left_ / weighted_n_node_samples_ * left));
+  }
+
+ private:
+  const TreeData& data_;
+  const std::vector<int32_t>& samples_;
+  int32_t start_ = 0, end_ = 0, pos_ = 0;
+  double sum_total_ = 0, sq_sum_total_ = 0, weighted_n_node_samples_ = 0;
+  double sum_left_ = 0, sum_right_ = 0, weighted_n_left_ = 0, weighted_n_right_ = 0;
+};
+
+struct SplitRecord {
+  int32_t feature = 0;
+  int32_t pos = 0;
+  double threshold = 0;
+  double impurity_left = 0, impurity_right = 0, improvement = 0;
+};
+
+class TreeBuilder {
+ public:
+  TreeBuilder(const TreeData& data, int32_t max_depth, uint32_t rand_r_state)
+      : data_(data),
+        max_depth_(max_depth),
+        rng_(rand_r_state),
+        samples_(static_cast<size_t>(data.m)),
+        xf_(static_cast<size_t>(data.m)),
+        features_(static_cast<size_t>(data.dt)),
+        constant_features_(static_cast<size_t>(data.dt)),
+        criterion_(data, samples_) {
+    for (int32_t i = 0; i < data.m; ++i) {
+      samples_[static_cast<size_t>(i)] = i;
+    }
+    for (int32_t f = 0; f < data.dt; ++f) {
+      features_[static_cast<size_t>(f)] = f;
+    }
+  }
+
+  void Build(Tree& tree) {
+    struct Record {
+      int32_t start, end, depth, parent;
+      bool is_left;
+      double impurity;
+      int32_t n_constant;
+    };
+    std::vector<Record> stack;
+    stack.push_back({0, data_.m, 0, -1, false, std::numeric_limits<double>::infinity(), 0});
+    bool first = true;
+    while (!stack.empty()) {
+      Record r = stack.back();
+      stack.pop_back();
+      const int32_t n_node = r.end - r.start;
+      criterion_.Init(r.start, r.end);
+      bool is_leaf = r.depth >= max_depth_ || n_node < 2;
+      double impurity = r.impurity;
+      if (first) {
+        impurity = criterion_.NodeImpurity();
+        first = false;
+      }
+      is_leaf = is_leaf || impurity <= kEpsilon;
+      SplitRecord split;
+      int32_t n_constant = r.n_constant;
+      if (!is_leaf) {
+        split = NodeSplit(r.start, r.end, impurity, &n_constant);
+        is_leaf = split.pos >= r.end || split.improvement + kEpsilon < 0.0;
+      }
+      const auto node_id = static_cast<int32_t>(tree.feature.size());
+      tree.children_left.push_back(-1);
+      tree.children_right.push_back(-1);
+      tree.feature.push_back(is_leaf ? -2 : split.feature);
+      tree.threshold.push_back(is_leaf ? -2.0 : split.threshold);
+      tree.n_node_samples.push_back(n_node);
+      if (r.parent >= 0) {
+        (r.is_left ? tree.children_left : tree.children_right)[static_cast<size_t>(r.parent)] =
+            node_id;
+      }
+      if (!is_leaf) {
+        stack.push_back({split.pos, r.end, r.depth + 1, node_id, false, split.impurity_right,
+                         n_constant});
+        stack.push_back({r.start, split.pos, r.depth + 1, node_id, true, split.impurity_left,
+                         n_constant});
+      }
+    }
+  }
+
+ private:
+  // RandomSplitter.node_split with max_features = 1.
+  SplitRecord NodeSplit(int32_t start, int32_t end, double impurity, int32_t* n_constant_features) {
+    SplitRecord best;
+    best.pos = end;
+    int32_t f_i = data_.dt;
+    int32_t n_found_constants = 0;
+    int32_t n_drawn_constants = 0;
+    const int32_t n_known_constants = *n_constant_features;
+    int32_t n_total_constants = n_known_constants;
+    int32_t n_visited = 0;
+    bool found = false;
+    while (f_i > n_total_constants &&
+           (n_visited < 1 || n_visited <= n_found_constants + n_drawn_constants)) {
+      ++n_visited;
+      int32_t f_j =
+          static_cast<int32_t>(rng_.Int(n_drawn_constants, f_i - n_found_constants));
+      if (f_j < n_known_constants) {
+        std::swap(features_[static_cast<size_t>(n_drawn_constants)],
+                  features_[static_cast<size_t>(f_j)]);
+        ++n_drawn_constants;
+        continue;
+      }
+      f_j += n_found_constants;
+      const int32_t feat = features_[static_cast<size_t>(f_j)];
+      float min_v = data_.X(samples_[static_cast<size_t>(start)], feat);
+      float max_v = min_v;
+      xf_[static_cast<size_t>(start)] = min_v;
+      for (int32_t p = start + 1; p < end; ++p) {
+        const float v = data_.X(samples_[static_cast<size_t>(p)], feat);
+        xf_[static_cast<size_t>(p)] = v;
+        if (v < min_v) {
+          min_v = v;
+        } else if (v > max_v) {
+          max_v = v;
+        }
+      }
+      // float32 arithmetic on purpose: for |min| >= 2 this means "all values identical".
+      const float bound = min_v + kFeatureThreshold;
+      if (max_v <= bound) {
+        features_[static_cast<size_t>(f_j)] = features_[static_cast<size_t>(n_total_constants)];
+        features_[static_cast<size_t>(n_total_constants)] = feat;
+        ++n_found_constants;
+        ++n_total_constants;
+        continue;
+      }
+      --f_i;
+      std::swap(features_[static_cast<size_t>(f_i)], features_[static_cast<size_t>(f_j)]);
+      double threshold = rng_.Uniform(static_cast<double>(min_v), static_cast<double>(max_v));
+      if (threshold == static_cast<double>(max_v)) {
+        threshold = static_cast<double>(min_v);
+      }
+      // sklearn's unstable in-place partition: row order inside a node feeds the impurity sums.
+      int32_t p = start;
+      int32_t partition_end = end;
+      while (p < partition_end) {
+        if (static_cast<double>(xf_[static_cast<size_t>(p)]) <= threshold) {
+          ++p;
+        } else {
+          --partition_end;
+          std::swap(xf_[static_cast<size_t>(p)], xf_[static_cast<size_t>(partition_end)]);
+          std::swap(samples_[static_cast<size_t>(p)], samples_[static_cast<size_t>(partition_end)]);
+        }
+      }
+      best.feature = feat;
+      best.threshold = threshold;
+      best.pos = partition_end;
+      found = true;
+    }
+    if (found && best.pos < end) {
+      criterion_.Reset();
+      criterion_.Update(best.pos);
+      criterion_.ChildrenImpurity(&best.impurity_left, &best.impurity_right);
+      best.improvement =
+          criterion_.ImpurityImprovement(impurity, best.impurity_left, best.impurity_right);
+    }
+    // Keep the order of known constants for siblings and children, as sklearn does.
+    std::copy_n(constant_features_.begin(), n_known_constants, features_.begin());
+    std::copy_n(features_.begin() + n_known_constants, n_found_constants,
+                constant_features_.begin() + n_known_constants);
+    *n_constant_features = n_total_constants;
+    return best;
+  }
+
+  const TreeData& data_;
+  int32_t max_depth_;
+  detail::RandR rng_;
+  std::vector<int32_t> samples_;
+  std::vector<float> xf_;
+  std::vector<int32_t> features_;
+  std::vector<int32_t> constant_features_;
+  MseCriterion criterion_;
+};
+
+Result<int64_t> ResolveMaxSamples(const MaxSamples& ms, int64_t n) {
+  switch (ms.kind) {
+    case MaxSamples::Kind::kAuto:
+      return std::min<int64_t>(256, n);
+    case MaxSamples::Kind::kCount:
+      if (ms.count < 1) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "max_samples must be at least 1 (got " + std::to_string(ms.count) + ")");
+      }
+      return std::min<int64_t>(ms.count, n);
+    case MaxSamples::Kind::kFraction: {
+      if (!(ms.fraction > 0.0 && ms.fraction <= 1.0)) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "max_samples as a fraction must be in (0, 1] (got " + ms.ToString() + ")");
+      }
+      const auto psi = static_cast<int64_t>(ms.fraction * static_cast<double>(n));
+      if (psi < 1) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "max_samples " + ms.ToString() + " of " + std::to_string(n) +
+                          " rows selects no row; use a larger fraction or an integer");
+      }
+      return psi;
+    }
+  }
+  return Status(ErrorCode::kInternal, "unknown max_samples kind");
+}
+
+Result<int64_t> ResolveMaxFeatures(const MaxFeatures& mf, int64_t d) {
+  double value = 0;
+  if (mf.kind == MaxFeatures::Kind::kCount) {
+    if (mf.count < 1 || mf.count > d) {
+      return Status(ErrorCode::kInvalidArgument, "max_features must be between 1 and the " +
+                                                     std::to_string(d) + " features (got " +
+                                                     std::to_string(mf.count) + ")");
+    }
+    value = static_cast<double>(mf.count);
+  } else {
+    if (!(mf.fraction > 0.0 && mf.fraction <= 1.0)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "max_features as a fraction must be in (0, 1] (got " + mf.ToString() + ")");
+    }
+    value = mf.fraction * static_cast<double>(d);
+  }
+  return std::max<int64_t>(1, static_cast<int64_t>(value));
+}
+
+}  // namespace
+
+Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams& params) {
+  if (n < 1) {
+    return Status(ErrorCode::kBadInput, "no training rows");
+  }
+  if (d < 1 || d > 65535) {
+    return Status(ErrorCode::kInvalidArgument, "need between 1 and 65535 feature columns, got " +
+                                                   std::to_string(d));
+  }
+  if (n > static_cast<size_t>(kMaxInt)) {
+    return Status(ErrorCode::kInvalidArgument, "too many training rows");
+  }
+  if (params.n_estimators < 1) {
+    return Status(ErrorCode::kInvalidArgument, "n_estimators must be at least 1");
+  }
+  if (!params.contamination.is_auto &&
+      !(params.contamination.value > 0.0 && params.contamination.value <= 0.5)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "contamination must be 'auto' or in (0, 0.5] (got " +
+                      params.contamination.ToString() + ")");
+  }
+  const auto n64 = static_cast<int64_t>(n);
+  const auto d64 = static_cast<int64_t>(d);
+  auto psi_or = ResolveMaxSamples(params.max_samples, n64);
+  if (!psi_or.ok()) {
+    return psi_or.status();
+  }
+  auto mf_or = ResolveMaxFeatures(params.max_features, d64);
+  if (!mf_or.ok()) {
+    return mf_or.status();
+  }
+  const int64_t psi = *psi_or;
+  const int64_t mf = *mf_or;
+  int32_t max_depth = 0;
+  while ((int64_t{1} << max_depth) < std::max<int64_t>(psi, 2)) {
+    ++max_depth;
+  }
+
+  // The regressor's random target y and the per-tree seeds come from two fresh RandomStates.
+  std::vector<double> y_all(n);
+  {
+    detail::NumpyRandomState rs(params.random_state);
+    for (double& v : y_all) {
+      v = rs.Uniform();
+    }
+  }
+  std::vector<uint32_t> seeds(static_cast<size_t>(params.n_estimators));
+  {
+    detail::NumpyRandomState rs(params.random_state);
+    for (uint32_t& s : seeds) {
+      s = static_cast<uint32_t>(rs.RandInt(0, kMaxInt));
+    }
+  }
+
+  Forest forest;
+  forest.n_features = static_cast<int32_t>(d);
+  forest.max_samples = static_cast<int32_t>(psi);
+  forest.max_features = static_cast<int32_t>(mf);
+  forest.trees.reserve(seeds.size());
+
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<uint8_t> seen_features(d, 0);
+  TreeData data;
+  for (uint32_t seed : seeds) {
+    const auto tree_seed =
+        static_cast<uint32_t>(detail::NumpyRandomState(seed).RandInt(0, kMaxInt));
+    detail::NumpyRandomState bag(seed);
+    std::vector<int64_t> feats = detail::SampleWithoutReplacement(d64, mf, bag, seen_features);
+    std::vector<int64_t> rows;
+    std::vector<double> weights;
+    if (params.bootstrap) {
+      std::vector<int64_t> draws(static_cast<size_t>(psi));
+      for (auto& v : draws) {
+        v = bag.RandInt(0, n64);
+      }
+      std::sort(draws.begin(), draws.end());
+      for (size_t i = 0; i < draws.size(); ++i) {
+        if (rows.empty() || rows.back() != draws[i]) {
+          rows.push_back(draws[i]);
+          weights.push_back(1.0);
+        } else {
+          weights.back() += 1.0;
+        }
+      }
+    } else {
+      rows = detail::SampleWithoutReplacement(n64, psi, bag, seen);
+      std::sort(rows.begin(), rows.end());
+      weights.assign(rows.size(), 1.0);
+    }
+
+    data.m = static_cast<int32_t>(rows.size());
+    data.dt = static_cast<int32_t>(feats.size());
+    data.cols.resize(static_cast<size_t>(data.m) * static_cast<size_t>(data.dt));
+    data.y.resize(rows.size());
+    data.w = std::move(weights);
+    data.weighted_n_samples = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const float* row = x + static_cast<size_t>(rows[i]) * d;
+      for (size_t f = 0; f < feats.size(); ++f) {
+        data.cols[f * rows.size() + i] = row[feats[f]];
+      }
+      data.y[i] = y_all[static_cast<size_t>(rows[i])];
+      data.weighted_n_samples += data.w[i];
+    }
+    const auto rand_r_state =
+        static_cast<uint32_t>(detail::NumpyRandomState(tree_seed).RandInt(0, detail::RandR::kMax));
+
+    Tree tree;
+    tree.features.assign(feats.begin(), feats.end());
+    TreeBuilder builder(data, max_depth, rand_r_state);
+    builder.Build(tree);
+    forest.trees.push_back(std::move(tree));
+  }
+  BakePathLengths(forest);
+  return forest;
+}
+
+}  // namespace isoscope

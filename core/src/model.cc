@@ -1,0 +1,410 @@
+#include "isoscope/model.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <map>
+
+#include "isoscope/bundle.h"
+#include "isoscope/text.h"
+#include "isoscope/version.h"
+
+namespace isoscope {
+namespace {
+
+constexpr double kCanaryTolerance = 1e-12;
+
+std::string Percent(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * f);
+  return buf;
+}
+
+// min over the 168 hours of the week of the number of distinct weeks with data in that hour.
+int32_t FullWeeks(const std::vector<TimeMs>& times) {
+  std::vector<std::pair<int32_t, int64_t>> cells;
+  cells.reserve(times.size());
+  for (TimeMs t : times) {
+    // Weeks counted from a Monday (1970-01-05), floor division for earlier times.
+    const TimeMs since = t - 4 * kDayMs;
+    int64_t week = since / kWeekMs;
+    if (since % kWeekMs != 0 && since < 0) {
+      --week;
+    }
+    cells.emplace_back(HourOfWeek(t), week);
+  }
+  std::sort(cells.begin(), cells.end());
+  cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
+  std::vector<int32_t> per_hour(168, 0);
+  for (const auto& c : cells) {
+    ++per_hour[static_cast<size_t>(c.first)];
+  }
+  return *std::min_element(per_hour.begin(), per_hour.end());
+}
+
+}  // namespace
+
+Result<double> Model::ThresholdFor(double contamination) const {
+  if (!params.contamination.is_auto && contamination == params.contamination.value) {
+    return threshold();
+  }
+  return InterpolateThreshold(quantiles, contamination);
+}
+
+Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset) {
+  const size_t width = model.spec.width();
+  const size_t n = width == 0 ? 0 : train_rows.size() / width;
+  const double given_offset = model.offset;
+  // Score with the default offset first; the offset does not change path sums.
+  model.offset = -0.5;
+  auto scorer = ModelScorer::Create(model);
+  if (!scorer.ok()) {
+    return scorer.status();
+  }
+  std::vector<double> score_samples(n);
+  std::vector<double> anomaly(n);
+  const std::vector<RowScore> scores = scorer->ScoreDense(train_rows.data(), nullptr, n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!scores[i].ok()) {
+      return Status(ErrorCode::kInternal, "a training row could not be scored");
+    }
+    anomaly[i] = scores[i].anomaly_score;
+    score_samples[i] = -scores[i].anomaly_score;
+  }
+  std::vector<double> sorted = score_samples;
+  std::sort(sorted.begin(), sorted.end());
+  if (keep_offset) {
+    model.offset = given_offset;
+  } else if (!model.params.contamination.is_auto) {
+    model.offset = PercentileLinear(sorted, 100.0 * model.params.contamination.value);
+  }
+  model.quantiles = n > 0 ? BuildQuantileTable(sorted) : QuantileTable{};
+  const double threshold = model.threshold();
+  size_t flagged = 0;
+  for (double a : anomaly) {
+    flagged += a > threshold ? 1 : 0;
+  }
+  model.info.flagged_fraction = n ? static_cast<double>(flagged) / static_cast<double>(n) : 0.0;
+
+  // Canaries: the most and least anomalous training rows, the median one, the column means
+  // and a far outlier, so the check walks deep and shallow paths and the scaler.
+  model.canaries.clear();
+  if (n > 0) {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) {
+      order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return anomaly[a] < anomaly[b]; });
+    auto row = [&](size_t i) {
+      return std::vector<double>(train_rows.begin() + static_cast<std::ptrdiff_t>(i * width),
+                                 train_rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+    };
+    std::vector<double> mean(width, 0.0), lo(width, DBL_MAX), hi(width, -DBL_MAX);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < width; ++j) {
+        const double v = train_rows[i * width + j];
+        mean[j] += v / static_cast<double>(n);
+        lo[j] = std::min(lo[j], v);
+        hi[j] = std::max(hi[j], v);
+      }
+    }
+    std::vector<double> far(width);
+    for (size_t j = 0; j < width; ++j) {
+      far[j] = hi[j] + (hi[j] - lo[j]) + 1.0;
+    }
+    model.canaries.push_back({"most_normal_training_row", row(order.front()), 0});
+    model.canaries.push_back({"median_training_row", row(order[n / 2]), 0});
+    model.canaries.push_back({"most_anomalous_training_row", row(order.back()), 0});
+    model.canaries.push_back({"column_means", mean, 0});
+    model.canaries.push_back({"beyond_training_range", far, 0});
+  } else {
+    // No data (an import without training rows): probe the range the splits cover.
+    std::vector<double> lo(width, 0.0), hi(width, 0.0);
+    std::vector<bool> seen(width, false);
+    for (const Tree& t : model.forest.trees) {
+      for (size_t i = 0; i < t.node_count(); ++i) {
+        if (t.children_left[i] == -1) {
+          continue;
+        }
+        const auto col = static_cast<size_t>(t.features[static_cast<size_t>(t.feature[i])]);
+        double v = t.threshold[i];
+        if (model.scaler.kind == Scaler::Kind::kStandard) {
+          v = v * model.scaler.scale[col] + model.scaler.mean[col];
+        }
+        lo[col] = seen[col] ? std::min(lo[col], v) : v;
+        hi[col] = seen[col] ? std::max(hi[col], v) : v;
+        seen[col] = true;
+      }
+    }
+    for (double f : {0.0, 0.25, 0.5, 0.75, 2.0}) {
+      std::vector<double> x(width);
+      for (size_t j = 0; j < width; ++j) {
+        x[j] = lo[j] + f * (hi[j] - lo[j]) + (f > 1.0 ? 1.0 : 0.0);
+      }
+      model.canaries.push_back({"split_range_" + FormatShortest(f), x, 0});
+    }
+  }
+  for (Canary& c : model.canaries) {
+    const RowScore s = scorer->ScoreFeatures(c.features.data());
+    if (!s.ok()) {
+      return Status(ErrorCode::kInternal, "canary '" + c.label + "' could not be scored");
+    }
+    c.anomaly_score = s.anomaly_score;
+  }
+  model.model_version = ComputeModelVersion(model);
+  return Status::Ok();
+}
+
+Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
+                         const std::vector<const double*>& series, size_t n,
+                         const TrainOptions& options) {
+  auto rows_or = BuildFeatureRows(spec, times, series, n);
+  if (!rows_or.ok()) {
+    return rows_or.status();
+  }
+  const FeatureRows& rows = *rows_or;
+  const size_t width = rows.width;
+
+  Model model;
+  model.spec = spec;
+  model.params = options.params;
+  model.info.engine_version = kEngineVersion;
+  model.info.created_ms = options.created_ms;
+  model.info.contamination_explicit = options.contamination_explicit;
+  model.info.source = options.source;
+  model.info.rows_total = static_cast<int64_t>(n);
+
+  std::vector<double> dense;
+  dense.reserve(rows.usable * width);
+  std::vector<TimeMs> used_times;
+  std::map<std::string, int64_t> dropped;
+  for (size_t i = 0; i < n; ++i) {
+    RowProblem p = rows.problems[i];
+    const double* row = rows.values.data() + i * width;
+    if (p.issue == RowIssue::kNone) {
+      for (size_t j = 0; j < width; ++j) {
+        if (std::fabs(row[j]) > FLT_MAX) {
+          p = {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
+          break;
+        }
+      }
+    }
+    if (p.issue != RowIssue::kNone) {
+      ++dropped[FeatureRows::Describe(p, spec)];
+      continue;
+    }
+    dense.insert(dense.end(), row, row + width);
+    if (times != nullptr) {
+      used_times.push_back(times[i]);
+    }
+  }
+  const size_t used = width ? dense.size() / width : 0;
+  model.info.rows_used = static_cast<int64_t>(used);
+  model.info.rows_dropped = static_cast<int64_t>(n - used);
+  for (const auto& [reason, count] : dropped) {
+    model.info.dropped_by_reason.emplace_back(reason, count);
+  }
+  if (used == 0) {
+    return Status(ErrorCode::kBadInput,
+                  "no usable training rows: all " + std::to_string(n) +
+                      " rows have missing or invalid values" +
+                      (dropped.empty() ? std::string() : " (" + dropped.begin()->first + ")"));
+  }
+
+  auto scaler = FitScaler(options.scaler, dense.data(), used, width);
+  if (!scaler.ok()) {
+    return scaler.status();
+  }
+  model.scaler = std::move(scaler).value();
+  std::vector<float> x32(used * width);
+  std::vector<double> buf(width);
+  for (size_t i = 0; i < used; ++i) {
+    std::copy_n(dense.data() + i * width, width, buf.data());
+    model.scaler.TransformRow(buf.data());
+    for (size_t j = 0; j < width; ++j) {
+      if (std::fabs(buf[j]) > FLT_MAX) {
+        return Status(ErrorCode::kBadInput,
+                      "scaled value of " + spec.ColumnNames()[j] + " exceeds float32 range");
+      }
+      x32[i * width + j] = static_cast<float>(buf[j]);
+    }
+  }
+  auto forest = FitForest(x32.data(), used, width, options.params);
+  if (!forest.ok()) {
+    return forest.status();
+  }
+  model.forest = std::move(forest).value();
+
+  if (!used_times.empty()) {
+    model.info.has_time = true;
+    auto [lo, hi] = std::minmax_element(used_times.begin(), used_times.end());
+    model.info.window_start_ms = *lo;
+    model.info.window_end_ms = *hi;
+    model.info.full_weeks = FullWeeks(used_times);
+  }
+  Status finished = FinishModel(model, dense);
+  if (!finished.ok()) {
+    return finished;
+  }
+
+  // The origin team's mistakes, said out loud at training time.
+  auto& w = model.info.warnings;
+  const auto& p = options.params;
+  if (p.max_samples.kind == MaxSamples::Kind::kCount && p.max_samples.count > int64_t(used)) {
+    w.push_back("max_samples " + std::to_string(p.max_samples.count) + " is more than the " +
+                std::to_string(used) + " usable rows; used " + std::to_string(used) +
+                " (as scikit-learn does)");
+  }
+  if (model.info.has_time) {
+    const double days =
+        static_cast<double>(model.info.window_end_ms - model.info.window_start_ms) / kDayMs;
+    if (days < 14.0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.1f", days);
+      w.push_back("only " + std::string(buf) +
+                  " days of history: train on at least two full weeks (better 90 days), or "
+                  "hour-of-week patterns and weekly events look anomalous");
+    } else if (model.info.full_weeks < 2) {
+      w.push_back("some hours of the week are covered by fewer than two weeks of data: "
+                  "gaps in history make those hours look anomalous");
+    }
+  }
+  if (!options.contamination_explicit) {
+    w.push_back("contamination was not given: using '" + p.contamination.ToString() +
+                "', which flags " + Percent(model.info.flagged_fraction) +
+                " of the training rows; choose it explicitly (e.g. --contamination 0.02)");
+  }
+  return model;
+}
+
+Result<ModelScorer> ModelScorer::Create(const Model& model) {
+  const size_t width = model.spec.width();
+  if (static_cast<size_t>(model.forest.n_features) != width) {
+    return Status(ErrorCode::kCorrupt, "the forest expects " +
+                                           std::to_string(model.forest.n_features) +
+                                           " features but the feature spec builds " +
+                                           std::to_string(width));
+  }
+  if (model.scaler.kind == Scaler::Kind::kStandard &&
+      (model.scaler.mean.size() != width || model.scaler.scale.size() != width)) {
+    return Status(ErrorCode::kCorrupt, "the scaler does not match the feature count");
+  }
+  for (double s : model.scaler.scale) {
+    if (!std::isfinite(s) || s == 0.0) {
+      return Status(ErrorCode::kCorrupt, "the scaler has a zero or non-finite scale");
+    }
+  }
+  auto forest = ForestScorer::Compile(model.forest);
+  if (!forest.ok()) {
+    return forest.status();
+  }
+  ModelScorer s;
+  s.scaler_ = model.scaler;
+  s.forest_ = std::move(forest).value();
+  s.offset_ = model.offset;
+  s.width_ = width;
+  return s;
+}
+
+bool ModelScorer::Prepare(const double* features, float* out, int32_t* bad_column) const {
+  double buf[256];
+  std::vector<double> big;
+  double* row = buf;
+  if (width_ > 256) {
+    big.resize(width_);
+    row = big.data();
+  }
+  std::copy_n(features, width_, row);
+  scaler_.TransformRow(row);
+  for (size_t j = 0; j < width_; ++j) {
+    if (!(std::fabs(row[j]) <= FLT_MAX)) {
+      *bad_column = static_cast<int32_t>(j);
+      return false;
+    }
+    out[j] = static_cast<float>(row[j]);
+  }
+  return true;
+}
+
+RowScore ModelScorer::FromPathSum(double path_sum) const {
+  RowScore s;
+  s.anomaly_score = forest_.AnomalyScore(path_sum);
+  s.decision = -s.anomaly_score - offset_;
+  s.is_anomaly = s.decision < 0.0;
+  return s;
+}
+
+RowScore ModelScorer::ScoreFeatures(const double* features) const {
+  RowProblem p = CheckRow(features, width_);
+  if (p.issue != RowIssue::kNone) {
+    return {p.issue, p.column, 0, 0, false};
+  }
+  float x32[256];
+  std::vector<float> big;
+  float* row = x32;
+  if (width_ > 256) {
+    big.resize(width_);
+    row = big.data();
+  }
+  int32_t bad = -1;
+  if (!Prepare(features, row, &bad)) {
+    return {RowIssue::kOutOfRange, bad, 0, 0, false};
+  }
+  return FromPathSum(forest_.PathSum(row));
+}
+
+std::vector<RowScore> ModelScorer::ScoreDense(const double* values, const RowProblem* problems,
+                                              size_t n) const {
+  std::vector<RowScore> out(n);
+  std::vector<float> x32;
+  std::vector<size_t> index;
+  x32.reserve(n * width_);
+  index.reserve(n);
+  std::vector<float> one(width_);
+  for (size_t i = 0; i < n; ++i) {
+    const double* row = values + i * width_;
+    RowProblem p = problems != nullptr ? problems[i] : CheckRow(row, width_);
+    if (p.issue != RowIssue::kNone) {
+      out[i] = {p.issue, p.column, 0, 0, false};
+      continue;
+    }
+    int32_t bad = -1;
+    if (!Prepare(row, one.data(), &bad)) {
+      out[i] = {RowIssue::kOutOfRange, bad, 0, 0, false};
+      continue;
+    }
+    x32.insert(x32.end(), one.begin(), one.end());
+    index.push_back(i);
+  }
+  std::vector<double> sums(index.size());
+  forest_.PathSums(x32.data(), index.size(), sums.data());
+  for (size_t k = 0; k < index.size(); ++k) {
+    out[index[k]] = FromPathSum(sums[k]);
+  }
+  return out;
+}
+
+std::vector<RowScore> ModelScorer::ScoreRows(const FeatureRows& rows) const {
+  return ScoreDense(rows.values.data(), rows.problems.data(), rows.rows);
+}
+
+Status ModelScorer::CheckCanaries(const std::vector<Canary>& canaries) const {
+  for (const Canary& c : canaries) {
+    if (c.features.size() != width_) {
+      return Status(ErrorCode::kCorrupt, "canary '" + c.label + "' has the wrong width");
+    }
+    const RowScore s = ScoreFeatures(c.features.data());
+    if (!s.ok() || !(std::fabs(s.anomaly_score - c.anomaly_score) <= kCanaryTolerance)) {
+      return Status(ErrorCode::kCanaryMismatch,
+                    "canary '" + c.label + "' scores " +
+                        (s.ok() ? FormatShortest(s.anomaly_score) : std::string("nothing")) +
+                        " but the model was trained to give " + FormatShortest(c.anomaly_score) +
+                        ": this engine or this file no longer reproduces the model; do not "
+                        "serve it (retrain, or roll back to the engine that wrote it)");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace isoscope

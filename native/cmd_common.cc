@@ -1,0 +1,177 @@
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+
+#include "commands.h"
+#include "file_io.h"
+#include "isoscope/bundle.h"
+#include "isoscope/text.h"
+#include "time_parse.h"
+
+namespace isoscope::native {
+namespace {
+
+bool ParseNumber(const std::string& s, double* out, bool* is_integer) {
+  if (s.empty()) {
+    return false;
+  }
+  char* end = nullptr;
+  *out = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || !std::isfinite(*out)) {
+    return false;
+  }
+  *is_integer = s.find_first_of(".eE") == std::string::npos;
+  return true;
+}
+
+}  // namespace
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kOk:
+      return kExitOk;
+    case ErrorCode::kInvalidArgument:
+      return kExitUsage;
+    case ErrorCode::kTruncated:
+    case ErrorCode::kCorrupt:
+    case ErrorCode::kForeign:
+    case ErrorCode::kUnsupportedVersion:
+    case ErrorCode::kCanaryMismatch:
+      return kExitBadModel;
+    default:
+      return kExitFailure;
+  }
+}
+
+Result<MaxSamples> ParseMaxSamples(const std::string& text) {
+  if (text == "auto") {
+    return MaxSamples::Auto();
+  }
+  double v = 0;
+  bool integer = false;
+  if (ParseNumber(text, &v, &integer)) {
+    if (integer && v >= 1) {
+      return MaxSamples::Count(static_cast<int64_t>(v));
+    }
+    if (!integer && v > 0 && v <= 1) {
+      return MaxSamples::Fraction(v);
+    }
+  }
+  return Status(ErrorCode::kInvalidArgument,
+                "--max-samples '" + text +
+                    "': use auto (min(256, rows)), a row count like 256, or a fraction in "
+                    "(0, 1] written with a point, like 0.5");
+}
+
+Result<MaxFeatures> ParseMaxFeatures(const std::string& text) {
+  double v = 0;
+  bool integer = false;
+  if (ParseNumber(text, &v, &integer)) {
+    if (integer && v >= 1) {
+      return MaxFeatures::Count(static_cast<int64_t>(v));
+    }
+    if (!integer && v > 0 && v <= 1) {
+      return MaxFeatures::Fraction(v);
+    }
+  }
+  return Status(ErrorCode::kInvalidArgument,
+                "--max-features '" + text +
+                    "': use a column count like 3, or a fraction in (0, 1] like 0.6 or 1.0");
+}
+
+Result<Contamination> ParseContamination(const std::string& text) {
+  if (text == "auto") {
+    return Contamination::Auto();
+  }
+  double v = 0;
+  bool integer = false;
+  if (ParseNumber(text, &v, &integer) && v > 0 && v <= 0.5) {
+    return Contamination::Fraction(v);
+  }
+  return Status(ErrorCode::kInvalidArgument,
+                "--contamination '" + text +
+                    "': use the expected share of anomalies in (0, 0.5], like 0.02, or auto "
+                    "(threshold 0.5, which flags far more than you expect on seasonal data)");
+}
+
+Result<Model> LoadBundle(const std::string& path) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  std::vector<std::string> warnings;
+  auto model = DecodeBundle(bytes->data(), bytes->size(), DecodeOptions{}, &warnings);
+  for (const std::string& w : warnings) {
+    std::fprintf(stderr, "warning: %s: %s\n", path.c_str(), w.c_str());
+  }
+  if (!model.ok()) {
+    return Status(model.status().code(), path + ": " + model.status().message());
+  }
+  return model;
+}
+
+TimeMs NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void PrintReport(std::FILE* out, const Model& m) {
+  const TrainingInfo& i = m.info;
+  std::fprintf(out, "model version     %s\n", m.model_version.c_str());
+  std::fprintf(out, "engine            isoscope %s, bundle format %u.%u\n",
+               i.engine_version.c_str(), kBundleFormatMajor, kBundleFormatMinor);
+  std::fprintf(out, "created           %s\n", FormatTime(i.created_ms).c_str());
+  if (!i.source.empty()) {
+    std::fprintf(out, "source            %s\n", i.source.c_str());
+  }
+  std::fprintf(out, "rows              %lld used, %lld dropped (of %lld)\n",
+               static_cast<long long>(i.rows_used), static_cast<long long>(i.rows_dropped),
+               static_cast<long long>(i.rows_total));
+  for (const auto& [reason, count] : i.dropped_by_reason) {
+    std::fprintf(out, "  dropped         %lld rows: %s\n", static_cast<long long>(count),
+                 reason.c_str());
+  }
+  if (i.has_time) {
+    const double days = static_cast<double>(i.window_end_ms - i.window_start_ms) / kDayMs;
+    std::fprintf(out, "time span         %s .. %s (%.1f days)\n",
+                 FormatTime(i.window_start_ms).c_str(), FormatTime(i.window_end_ms).c_str(),
+                 days);
+    std::fprintf(out, "hour-of-week      %d full weeks covered (every hour of the week seen)\n",
+                 i.full_weeks);
+  } else {
+    std::fprintf(out, "time span         unknown (no time column)\n");
+  }
+  std::string columns;
+  for (const std::string& c : m.spec.ColumnNames()) {
+    columns += (columns.empty() ? "" : ", ") + c;
+  }
+  std::fprintf(out, "features          %s\n", columns.c_str());
+  for (const DerivedFeature& d : m.spec.derived) {
+    if (d.kind == DerivedFeature::Kind::kIsDeployWindow) {
+      std::fprintf(out, "deploy windows    %s\n", FormatDeployWindows(m.spec.deploy_windows).c_str());
+    }
+  }
+  std::fprintf(out, "scaler            %s\n",
+               m.scaler.kind == Scaler::Kind::kStandard ? "standard" : "none");
+  const IForestParams& p = m.params;
+  std::fprintf(out,
+               "forest            %zu trees, max_samples %s (psi %d), max_features %s (%d of "
+               "%d), bootstrap %s, random_state %u, %zu nodes\n",
+               m.forest.trees.size(), p.max_samples.ToString().c_str(), m.forest.max_samples,
+               p.max_features.ToString().c_str(), m.forest.max_features, m.forest.n_features,
+               p.bootstrap ? "yes" : "no", p.random_state, m.forest.total_nodes());
+  std::fprintf(out, "contamination     %s%s\n", p.contamination.ToString().c_str(),
+               i.contamination_explicit ? "" : " (not given explicitly)");
+  std::fprintf(out, "threshold         anomaly_score > %s is an anomaly (sklearn offset_ %s)\n",
+               FormatShortest(m.threshold()).c_str(), FormatShortest(m.offset).c_str());
+  std::fprintf(out, "flagged           %.2f%% of training rows at this threshold\n",
+               100.0 * i.flagged_fraction);
+  std::fprintf(out, "canaries          %zu vectors, re-checked at every load\n",
+               m.canaries.size());
+  for (const std::string& w : i.warnings) {
+    std::fprintf(out, "WARNING: %s\n", w.c_str());
+  }
+}
+
+}  // namespace isoscope::native

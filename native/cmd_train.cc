@@ -1,0 +1,137 @@
+#include <algorithm>
+#include <chrono>
+
+#include "commands.h"
+#include "csv.h"
+#include "file_io.h"
+#include "isoscope/bundle.h"
+
+namespace isoscope::native {
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
+  FeatureSpec spec;
+  spec.inputs = data.feature_names;
+  std::string derived = args.derived;
+  if (derived == "auto") {
+    derived.clear();
+    if (!data.time_column.empty()) {
+      for (const char* name : {"hour_of_week", "is_deploy_window"}) {
+        // A CSV that already carries the column keeps its own values.
+        if (std::find(spec.inputs.begin(), spec.inputs.end(), name) == spec.inputs.end()) {
+          derived += std::string(derived.empty() ? "" : ",") + name;
+        }
+      }
+    }
+  }
+  auto list = ParseDerivedList(derived, spec.inputs);
+  if (!list.ok()) {
+    return list.status();
+  }
+  spec.derived = *list;
+  if (!args.deploy_windows.empty()) {
+    auto windows = ParseDeployWindows(args.deploy_windows);
+    if (!windows.ok()) {
+      return windows.status();
+    }
+    spec.deploy_windows = *windows;
+  }
+  if (spec.needs_time() && data.time_column.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--derived " + derived +
+                      " needs a time column, and the CSV has none (name it with "
+                      "--time-column, or use --derived none)");
+  }
+  Status valid = spec.Validate();
+  if (!valid.ok()) {
+    return Status(valid.code(), valid.message() + " (a CSV column and a derived feature share a "
+                                                   "name? drop one with --features/--derived)");
+  }
+  return spec;
+}
+
+}  // namespace
+
+int RunTrain(const TrainArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  TrainOptions options;
+  auto ms = ParseMaxSamples(args.max_samples);
+  if (!ms.ok()) return fail(ms.status());
+  auto mf = ParseMaxFeatures(args.max_features);
+  if (!mf.ok()) return fail(mf.status());
+  options.params.n_estimators = args.n_estimators;
+  options.params.max_samples = *ms;
+  options.params.max_features = *mf;
+  options.params.bootstrap = args.bootstrap;
+  options.params.random_state = args.random_state;
+  options.contamination_explicit = !args.contamination.empty();
+  if (options.contamination_explicit) {
+    auto c = ParseContamination(args.contamination);
+    if (!c.ok()) return fail(c.status());
+    options.params.contamination = *c;
+  }
+  if (args.scaler == "standard") {
+    options.scaler = Scaler::Kind::kStandard;
+  } else if (args.scaler == "none") {
+    options.scaler = Scaler::Kind::kNone;
+  } else {
+    return fail(Status(ErrorCode::kInvalidArgument,
+                       "--scaler '" + args.scaler + "': use standard or none"));
+  }
+  if (args.n_estimators < 1) {
+    return fail(Status(ErrorCode::kInvalidArgument, "--n-estimators must be at least 1"));
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto content = ReadFile(args.csv);
+  if (!content.ok()) return fail(content.status());
+  CsvOptions csv_options;
+  csv_options.time_column = args.time_column;
+  csv_options.no_time = args.no_time;
+  csv_options.features = SplitList(args.features);
+  auto data = ParseCsv(*content, csv_options, args.csv);
+  if (!data.ok()) return fail(data.status());
+  content = std::string();  // release the text before training
+  if (!args.quiet) {
+    std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", data->rows,
+                 data->feature_names.size(), args.csv.c_str(),
+                 data->time_column.empty() ? " (no time column)"
+                                           : (" (time column '" + data->time_column + "')").c_str(),
+                 Seconds(t0));
+  }
+  auto spec = SpecFromArgs(args, *data);
+  if (!spec.ok()) return fail(spec.status());
+
+  std::vector<const double*> series;
+  for (const auto& s : data->series) {
+    series.push_back(s.data());
+  }
+  options.created_ms = NowMs();
+  options.source = "csv:" + args.csv;
+  const auto t1 = std::chrono::steady_clock::now();
+  auto model = TrainModel(*spec, data->times.empty() ? nullptr : data->times.data(), series,
+                          data->rows, options);
+  if (!model.ok()) return fail(model.status());
+  if (!args.quiet) {
+    std::fprintf(stderr, "trained %d trees and scored %lld training rows in %.3f s\n",
+                 args.n_estimators, static_cast<long long>(model->info.rows_used), Seconds(t1));
+  }
+  const std::string bytes = EncodeBundle(*model);
+  Status written = WriteFileAtomic(args.out, bytes);
+  if (!written.ok()) return fail(written);
+  if (!args.quiet) {
+    std::fflush(stderr);
+    PrintReport(stdout, *model);
+    std::printf("wrote             %s (%zu bytes)\n", args.out.c_str(), bytes.size());
+  }
+  return kExitOk;
+}
+
+}  // namespace isoscope::native

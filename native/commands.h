@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "isoscope/iforest.h"
+#include "isoscope/model.h"
+
+namespace isoscope::native {
+
+/// Exit codes shared by every command (documented in the README and --help).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,    ///< the work could not be done (bad data, I/O, training failed)
+  kExitUsage = 2,      ///< the command line is wrong
+  kExitBadModel = 3,   ///< a bundle or model file is damaged, foreign, too new or fails its canaries
+};
+
+int ExitCodeFor(const Status& status);
+
+struct TrainArgs {
+  std::string csv;
+  std::string out;
+  std::string time_column;
+  bool no_time = false;
+  std::string features;            ///< comma list; empty = all columns but time
+  std::string derived = "auto";    ///< comma list, "none", or "auto" (time features if time)
+  std::string deploy_windows;      ///< empty = default weekdays 10:00-12:00 UTC
+  std::string scaler = "standard";
+  int n_estimators = 100;
+  std::string max_samples = "auto";
+  std::string contamination;       ///< empty = not given (auto, with a warning)
+  std::string max_features = "1.0";
+  bool bootstrap = false;
+  uint32_t random_state = 0;
+  bool quiet = false;
+};
+int RunTrain(const TrainArgs& args);
+
+struct ScoreArgs {
+  std::string bundle;
+  std::string csv;
+  std::string out;  ///< empty = stdout
+  std::string time_column;
+  bool quiet = false;
+};
+int RunScore(const ScoreArgs& args);
+
+struct InspectArgs {
+  std::string bundle;
+  bool json = false;
+};
+int RunInspect(const InspectArgs& args);
+
+struct ImportArgs {
+  std::string model;
+  std::string out;
+  std::string training_csv;  ///< optional: training rows for the quantile table
+};
+int RunImportSklearn(const ImportArgs& args);
+
+struct DemoArgs {
+  std::string out_dir = "build/demo";
+  int days = 90;
+  uint32_t seed = 7;
+};
+int RunDemo(const DemoArgs& args);
+
+/// Parsing of sklearn-style parameter strings; errors say what is accepted.
+Result<MaxSamples> ParseMaxSamples(const std::string& text);
+Result<MaxFeatures> ParseMaxFeatures(const std::string& text);
+Result<Contamination> ParseContamination(const std::string& text);
+
+/// Loads and checks a bundle file (checksum, structure, canaries).
+Result<Model> LoadBundle(const std::string& path);
+
+/// Milliseconds since the epoch from the system clock: the native side owns the clock.
+TimeMs NowMs();
+
+/// The human training report (train and inspect print it).
+void PrintReport(std::FILE* out, const Model& model);
+
+}  // namespace isoscope::native

@@ -1,0 +1,134 @@
+// The isoscope command line: flags and wiring only; each command lives in cmd_*.cc.
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "isoscope/version.h"
+
+using namespace isoscope::native;
+
+namespace {
+
+constexpr const char* kFooter =
+    "\nExit codes: 0 ok, 1 the work failed (bad data, I/O), 2 wrong usage, 3 a model file is\n"
+    "damaged, foreign, too new or fails its canary check.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"isoscope " + std::string(isoscope::kEngineVersion) +
+               ": Isolation Forest anomaly scoring for Prometheus and Grafana, exact to "
+               "scikit-learn"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("isoscope ") + isoscope::kEngineVersion);
+
+  TrainArgs train;
+  auto* t = app.add_subcommand("train", "Train a model on a CSV of metrics and write a bundle");
+  t->footer(
+      "\nExample (the origin pipeline):\n"
+      "  isoscope train --csv history.csv --out model.bundle --n-estimators 200 \\\n"
+      "      --contamination 0.02 --random-state 42\n"
+      "Same data and parameters give the same trees and scores as scikit-learn's\n"
+      "IsolationForest (with --scaler none; the default standard scaler matches\n"
+      "StandardScaler + IsolationForest)." +
+      std::string(kFooter));
+  t->add_option("--csv", train.csv, "CSV with a header row; one column per metric")
+      ->required()
+      ->check(CLI::ExistingFile);
+  t->add_option("--out", train.out, "Bundle file to write (atomically)")->required();
+  t->add_option("--time-column", train.time_column,
+                "Time column (epoch s, epoch ms or ISO 8601 UTC); default: a column named "
+                "timestamp, time, ts, datetime or date");
+  t->add_flag("--no-time", train.no_time, "Ignore any time column");
+  t->add_option("--features", train.features, "Comma list of columns to use (default: all)");
+  t->add_option("--derived", train.derived,
+                "Derived features: comma list of hour_of_week, is_deploy_window; 'none'; or "
+                "'auto' (both when there is a time column)")
+      ->capture_default_str();
+  t->add_option("--deploy-windows", train.deploy_windows,
+                "Weekly deploy windows in UTC, e.g. 'Mon-Fri 10:00-12:00; Sat 09:00-10:00' "
+                "(default Mon-Fri 10:00-12:00)");
+  t->add_option("--scaler", train.scaler, "standard (sklearn StandardScaler) or none")
+      ->capture_default_str();
+  t->add_option("--n-estimators", train.n_estimators, "Number of trees")->capture_default_str();
+  t->add_option("--max-samples", train.max_samples,
+                "Rows per tree: auto (min(256, rows)), a count, or a fraction like 0.5")
+      ->capture_default_str();
+  t->add_option("--contamination", train.contamination,
+                "Expected share of anomalies in (0, 0.5], e.g. 0.02, or auto (threshold 0.5). "
+                "Say it explicitly: the default 'auto' flags far too much on seasonal data");
+  t->add_option("--max-features", train.max_features,
+                "Columns per tree: a count, or a fraction like 0.6")
+      ->capture_default_str();
+  t->add_flag("--bootstrap", train.bootstrap, "Draw rows with replacement");
+  t->add_option("--random-state", train.random_state, "Seed (same seed, same model)")
+      ->capture_default_str();
+  t->add_flag("-q,--quiet", train.quiet, "Print nothing but errors");
+
+  ScoreArgs score;
+  auto* s = app.add_subcommand("score", "Score the rows of a CSV with a bundle");
+  s->footer(
+      "\nWrites CSV: row,timestamp,anomaly_score,decision,is_anomaly,reason.\n"
+      "anomaly_score is in (0, 1], higher is more anomalous (sklearn's -score_samples);\n"
+      "decision is sklearn's decision_function; is_anomaly is anomaly_score > threshold.\n"
+      "A row with a missing or invalid value gets no score and a reason, never a number." +
+      std::string(kFooter));
+  s->add_option("--bundle", score.bundle, "Model bundle")->required()->check(CLI::ExistingFile);
+  s->add_option("--csv", score.csv, "CSV with the model's input columns (by name)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  s->add_option("--out", score.out, "Output CSV (default: standard output)");
+  s->add_option("--time-column", score.time_column, "Time column (default: auto-detect)");
+  s->add_flag("-q,--quiet", score.quiet, "No summary on standard error");
+
+  InspectArgs inspect;
+  auto* i = app.add_subcommand("inspect", "Show a bundle's metadata and training report");
+  i->footer(std::string("\nThe canary check runs first: a model that no longer reproduces its "
+                        "own scores is refused.") +
+            kFooter);
+  i->add_option("--bundle", inspect.bundle, "Model bundle")->required()->check(CLI::ExistingFile);
+  i->add_flag("--json", inspect.json,
+              "Everything as JSON, including every tree as scikit-learn-shaped arrays");
+
+  ImportArgs import;
+  auto* m = app.add_subcommand("import-sklearn",
+                               "Convert a scikit-learn IsolationForest (and StandardScaler) "
+                               "into a bundle with identical scores");
+  m->footer(
+      "\nFirst export the joblib files of a Python pipeline:\n"
+      "  python3 tools/sklearn_export.py --model iforest.joblib [--scaler scaler.joblib] "
+      "--out model.json\n"
+      "then: isoscope import-sklearn --model model.json --out model.bundle "
+      "[--training-csv train.csv]" +
+      std::string(kFooter));
+  m->add_option("--model", import.model, "JSON written by tools/sklearn_export.py")
+      ->required()
+      ->check(CLI::ExistingFile);
+  m->add_option("--out", import.out, "Bundle file to write")->required();
+  m->add_option("--training-csv", import.training_csv,
+                "Training rows (same columns), to store training-score quantiles so the "
+                "threshold can be re-chosen for another contamination")
+      ->check(CLI::ExistingFile);
+
+  DemoArgs demo;
+  auto* d = app.add_subcommand("demo",
+                               "Generate built-in synthetic history, train, score and report "
+                               "which injected incidents were flagged");
+  d->add_option("--out-dir", demo.out_dir, "Where to write history, model and scores")
+      ->capture_default_str();
+  d->add_option("--days", demo.days, "Days of history at 60 s")->capture_default_str();
+  d->add_option("--seed", demo.seed, "Noise seed")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (t->parsed()) return RunTrain(train);
+  if (s->parsed()) return RunScore(score);
+  if (i->parsed()) return RunInspect(inspect);
+  if (m->parsed()) return RunImportSklearn(import);
+  if (d->parsed()) return RunDemo(demo);
+  return kExitUsage;
+}
