@@ -135,8 +135,7 @@ void PrintReport(std::FILE* out, const Model& m) {
   if (i.has_time) {
     const double days = static_cast<double>(i.window_end_ms - i.window_start_ms) / kDayMs;
     std::fprintf(out, "time span         %s .. %s (%.1f days)\n",
-                 FormatTime(i.window_start_ms).c_str(), FormatTime(i.window_end_ms).c_str(),
-                 days);
+                 FormatTime(i.window_start_ms).c_str(), FormatTime(i.window_end_ms).c_str(), days);
     std::fprintf(out, "hour-of-week      %d full weeks covered (every hour of the week seen)\n",
                  i.full_weeks);
   } else {
@@ -149,7 +148,8 @@ void PrintReport(std::FILE* out, const Model& m) {
   std::fprintf(out, "features          %s\n", columns.c_str());
   for (const DerivedFeature& d : m.spec.derived) {
     if (d.kind == DerivedFeature::Kind::kIsDeployWindow) {
-      std::fprintf(out, "deploy windows    %s\n", FormatDeployWindows(m.spec.deploy_windows).c_str());
+      std::fprintf(out, "deploy windows    %s\n",
+                   FormatDeployWindows(m.spec.deploy_windows).c_str());
     }
   }
   std::fprintf(out, "scaler            %s\n",
@@ -167,8 +167,7 @@ void PrintReport(std::FILE* out, const Model& m) {
                FormatShortest(m.threshold()).c_str(), FormatShortest(m.offset).c_str());
   std::fprintf(out, "flagged           %.2f%% of training rows at this threshold\n",
                100.0 * i.flagged_fraction);
-  std::fprintf(out, "canaries          %zu vectors, re-checked at every load\n",
-               m.canaries.size());
+  std::fprintf(out, "canaries          %zu vectors, re-checked at every load\n", m.canaries.size());
   for (const std::string& w : i.warnings) {
     std::fprintf(out, "WARNING: %s\n", w.c_str());
   }

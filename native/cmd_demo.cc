@@ -28,8 +28,8 @@ int RunDemo(const DemoArgs& args) {
     if (pos == dir.size() || dir[pos] == '/') {
       const std::string part = dir.substr(0, pos);
       if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
-        return fail(Status(ErrorCode::kBadInput,
-                           "cannot create '" + part + "': " + std::strerror(errno)));
+        return fail(
+            Status(ErrorCode::kBadInput, "cannot create '" + part + "': " + std::strerror(errno)));
       }
     }
   }
@@ -49,9 +49,10 @@ int RunDemo(const DemoArgs& args) {
   std::printf("   wrote %s (%zu rows) and %s (%zu injected incidents)\n\n", history.c_str(),
               data.times.size(), incidents_path.c_str(), data.incidents.size());
 
-  std::printf("== 2. isoscope train --csv %s --out %s --n-estimators 200 --contamination 0.02 "
-              "--random-state 42\n",
-              history.c_str(), bundle.c_str());
+  std::printf(
+      "== 2. isoscope train --csv %s --out %s --n-estimators 200 --contamination 0.02 "
+      "--random-state 42\n",
+      history.c_str(), bundle.c_str());
   std::fflush(stdout);
   TrainArgs train;
   train.csv = history;
@@ -84,8 +85,9 @@ int RunDemo(const DemoArgs& args) {
   const auto& anomaly = scored->series[0];
   const auto& flagged = scored->series[1];
 
-  std::printf("\n== 4. injected incidents (raw per-sample scores; smoothing and for: come with "
-              "the alert pipeline)\n");
+  std::printf(
+      "\n== 4. injected incidents (raw per-sample scores; smoothing and for: come with "
+      "the alert pipeline)\n");
   std::printf("   %-12s %-20s %6s %8s %9s %11s  %s\n", "incident", "start", "rows", "flagged",
               "max score", "first flag", "verdict");
   size_t caught = 0;
@@ -118,19 +120,19 @@ int RunDemo(const DemoArgs& args) {
   size_t outside = 0, outside_flagged = 0;
   for (size_t i = 0; i < scored->rows; ++i) {
     const TimeMs t = scored->times[i];
-    const bool in_incident = std::any_of(data.incidents.begin(), data.incidents.end(),
-                                         [&](const Incident& inc) {
-                                           return t >= inc.start_ms && t < inc.end_ms;
-                                         });
+    const bool in_incident =
+        std::any_of(data.incidents.begin(), data.incidents.end(),
+                    [&](const Incident& inc) { return t >= inc.start_ms && t < inc.end_ms; });
     if (!in_incident && !std::isnan(anomaly[i])) {
       ++outside;
       outside_flagged += flagged[i] == 1.0 ? 1 : 0;
     }
   }
-  std::printf("   %zu of %zu incidents flagged; outside incidents %.2f%% of samples flagged "
-              "(contamination 0.02 flags about 2%% by design)\n",
-              caught, data.incidents.size(),
-              outside ? 100.0 * static_cast<double>(outside_flagged) / outside : 0.0);
+  std::printf(
+      "   %zu of %zu incidents flagged; outside incidents %.2f%% of samples flagged "
+      "(contamination 0.02 flags about 2%% by design)\n",
+      caught, data.incidents.size(),
+      outside ? 100.0 * static_cast<double>(outside_flagged) / outside : 0.0);
   std::printf("\nnext: isoscope inspect --bundle %s   |   scores in %s\n", bundle.c_str(),
               scores.c_str());
   return kExitOk;

@@ -70,8 +70,8 @@ int RunImportSklearn(const ImportArgs& args) {
     return fail(Status(ErrorCode::kBadInput, args.model + " is not valid JSON: " + e.what()));
   }
   auto model = ModelFromImportJson(j);
-  if (!model.ok()) return fail(Status(model.status().code(),
-                                      args.model + ": " + model.status().message()));
+  if (!model.ok())
+    return fail(Status(model.status().code(), args.model + ": " + model.status().message()));
   model->info.created_ms = NowMs();
   model->info.engine_version = kEngineVersion;
 
@@ -92,7 +92,8 @@ int RunImportSklearn(const ImportArgs& args) {
     if (!built.ok()) return fail(built.status());
     for (size_t i = 0; i < built->rows; ++i) {
       if (built->problems[i].issue == RowIssue::kNone) {
-        rows.insert(rows.end(), built->values.begin() + static_cast<std::ptrdiff_t>(i * built->width),
+        rows.insert(rows.end(),
+                    built->values.begin() + static_cast<std::ptrdiff_t>(i * built->width),
                     built->values.begin() + static_cast<std::ptrdiff_t>((i + 1) * built->width));
       }
     }

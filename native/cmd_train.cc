@@ -48,8 +48,9 @@ Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
   }
   Status valid = spec.Validate();
   if (!valid.ok()) {
-    return Status(valid.code(), valid.message() + " (a CSV column and a derived feature share a "
-                                                   "name? drop one with --features/--derived)");
+    return Status(valid.code(), valid.message() +
+                                    " (a CSV column and a derived feature share a "
+                                    "name? drop one with --features/--derived)");
   }
   return spec;
 }

@@ -11,9 +11,9 @@ namespace isoscope::native {
 /// Exit codes shared by every command (documented in the README and --help).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,    ///< the work could not be done (bad data, I/O, training failed)
-  kExitUsage = 2,      ///< the command line is wrong
-  kExitBadModel = 3,   ///< a bundle or model file is damaged, foreign, too new or fails its canaries
+  kExitFailure = 1,   ///< the work could not be done (bad data, I/O, training failed)
+  kExitUsage = 2,     ///< the command line is wrong
+  kExitBadModel = 3,  ///< a bundle or model file is damaged, foreign, too new or fails its canaries
 };
 
 int ExitCodeFor(const Status& status);
@@ -23,13 +23,13 @@ struct TrainArgs {
   std::string out;
   std::string time_column;
   bool no_time = false;
-  std::string features;            ///< comma list; empty = all columns but time
-  std::string derived = "auto";    ///< comma list, "none", or "auto" (time features if time)
-  std::string deploy_windows;      ///< empty = default weekdays 10:00-12:00 UTC
+  std::string features;          ///< comma list; empty = all columns but time
+  std::string derived = "auto";  ///< comma list, "none", or "auto" (time features if time)
+  std::string deploy_windows;    ///< empty = default weekdays 10:00-12:00 UTC
   std::string scaler = "standard";
   int n_estimators = 100;
   std::string max_samples = "auto";
-  std::string contamination;       ///< empty = not given (auto, with a warning)
+  std::string contamination;  ///< empty = not given (auto, with a warning)
   std::string max_features = "1.0";
   bool bootstrap = false;
   uint32_t random_state = 0;

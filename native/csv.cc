@@ -85,7 +85,8 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
                   name + (line ? ":" + std::to_string(line) : std::string()) + ": " + what);
   };
   if (content.size() >= 3 && static_cast<unsigned char>(content[0]) == 0xEF &&
-      static_cast<unsigned char>(content[1]) == 0xBB && static_cast<unsigned char>(content[2]) == 0xBF) {
+      static_cast<unsigned char>(content[1]) == 0xBB &&
+      static_cast<unsigned char>(content[2]) == 0xBF) {
     content.remove_prefix(3);  // UTF-8 byte order mark from spreadsheet exports
   }
   size_t pos = 0;
@@ -183,8 +184,8 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
         if (res.ec == std::errc::result_out_of_range) {
           v = cell.find('-') == 0 ? -HUGE_VAL : HUGE_VAL;
         } else if (res.ec != std::errc() || res.ptr != cell.data() + cell.size()) {
-          return error(line_no, "column '" + data.feature_names[k] + "': '" +
-                                    std::string(cell) + "' is not a number");
+          return error(line_no, "column '" + data.feature_names[k] + "': '" + std::string(cell) +
+                                    "' is not a number");
         }
       }
       data.series[k].push_back(v);

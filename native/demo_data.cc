@@ -73,8 +73,8 @@ DemoData GenerateDemoData(int days, uint32_t seed) {
       deploy = deploy || (mow >= w.start_minute && mow < w.end_minute);
     }
     double latency = 80.0 + 120.0 * load + (deploy ? 25.0 : 0.0) + 6.0 * noise.Normal();
-    double errors = 0.002 + 0.004 * load + (deploy ? 0.003 : 0.0) +
-                    std::fabs(0.0008 * noise.Normal());
+    double errors =
+        0.002 + 0.004 * load + (deploy ? 0.003 : 0.0) + std::fabs(0.0008 * noise.Normal());
     double cpu = 0.02 + 0.15 * load + 0.01 * noise.Normal();
     for (const Incident& inc : d.incidents) {
       if (t < inc.start_ms || t >= inc.end_ms) {

@@ -22,8 +22,8 @@ struct Incident {
 /// a short sharp spike, an error burst). Deterministic for a given seed.
 struct DemoData {
   std::vector<TimeMs> times;
-  std::vector<std::string> names;            ///< latency_p95, error_rate, cpu_throttle
-  std::vector<std::vector<double>> series;   ///< per name, NaN where the gap is
+  std::vector<std::string> names;           ///< latency_p95, error_rate, cpu_throttle
+  std::vector<std::vector<double>> series;  ///< per name, NaN where the gap is
   std::vector<Incident> incidents;
 };
 

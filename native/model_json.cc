@@ -8,9 +8,7 @@ namespace {
 
 using nlohmann::json;
 
-Status Bad(const std::string& what) {
-  return Status(ErrorCode::kBadInput, "model JSON: " + what);
-}
+Status Bad(const std::string& what) { return Status(ErrorCode::kBadInput, "model JSON: " + what); }
 
 template <typename T>
 Status ReadVector(const json& tree, const char* key, size_t t, std::vector<T>* out) {
@@ -44,8 +42,7 @@ json ParamsToJson(const IForestParams& p) {
   } else {
     j["max_features"] = p.max_features.fraction;
   }
-  j["contamination"] =
-      p.contamination.is_auto ? json("auto") : json(p.contamination.value);
+  j["contamination"] = p.contamination.is_auto ? json("auto") : json(p.contamination.value);
   j["bootstrap"] = p.bootstrap;
   j["random_state"] = p.random_state;
   return j;
@@ -82,8 +79,8 @@ Result<IForestParams> ParamsFromJson(const json& j) {
     }
     if (j.contains("contamination")) {
       const json& v = j["contamination"];
-      p.contamination = v.is_string() ? Contamination::Auto()
-                                      : Contamination::Fraction(v.get<double>());
+      p.contamination =
+          v.is_string() ? Contamination::Auto() : Contamination::Fraction(v.get<double>());
     }
     if (j.contains("bootstrap")) {
       p.bootstrap = j["bootstrap"].get<bool>();
@@ -136,7 +133,8 @@ Result<Forest> ForestFromJson(const json& j) {
 json ModelToJson(const Model& m, bool trees) {
   json j;
   j["model_version"] = m.model_version;
-  j["bundle_format"] = std::to_string(kBundleFormatMajor) + "." + std::to_string(kBundleFormatMinor);
+  j["bundle_format"] =
+      std::to_string(kBundleFormatMajor) + "." + std::to_string(kBundleFormatMinor);
   j["params"] = ParamsToJson(m.params);
   json features;
   features["inputs"] = m.spec.inputs;

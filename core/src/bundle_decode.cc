@@ -145,8 +145,8 @@ class Fields {
       return s;
     }
     if (o->type != msgpack::type::BIN || o->via.bin.size % sizeof(T) != 0) {
-      return Corrupt("field '" + Path(key) + "' is not an array of " +
-                     std::to_string(sizeof(T)) + "-byte values");
+      return Corrupt("field '" + Path(key) + "' is not an array of " + std::to_string(sizeof(T)) +
+                     "-byte values");
     }
     const size_t n = o->via.bin.size / sizeof(T);
     out->resize(n);
@@ -163,10 +163,10 @@ class Fields {
   std::string path_;
 };
 
-#define RETURN_IF_ERROR(expr)   \
-  do {                          \
-    Status _s = (expr);         \
-    if (!_s.ok()) return _s;    \
+#define RETURN_IF_ERROR(expr) \
+  do {                        \
+    Status _s = (expr);       \
+    if (!_s.ok()) return _s;  \
   } while (0)
 
 Status ReadParams(const Fields& f, IForestParams* p) {
@@ -406,7 +406,8 @@ Status ReadBody(const Fields& root, Model* m) {
   RETURN_IF_ERROR(ReadForest(*forest, &m->forest));
   RETURN_IF_ERROR(root.Double("offset", &m->offset));
   RETURN_IF_ERROR(root.Map("quantiles", &quantiles));
-  RETURN_IF_ERROR((quantiles->LeArray<double, double>("contamination", &m->quantiles.contamination)));
+  RETURN_IF_ERROR(
+      (quantiles->LeArray<double, double>("contamination", &m->quantiles.contamination)));
   RETURN_IF_ERROR((quantiles->LeArray<double, double>("threshold", &m->quantiles.threshold)));
   if (m->quantiles.contamination.size() != m->quantiles.threshold.size()) {
     return Corrupt("quantile table columns differ in length");
@@ -474,8 +475,10 @@ Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& o
   const std::string version = std::to_string(major) + "." + std::to_string(minor);
   if (major != kBundleFormatMajor) {
     return Status(ErrorCode::kUnsupportedVersion,
-                  "bundle format " + version + " cannot be read by this isoscope, which reads "
-                  "format " + std::to_string(kBundleFormatMajor) + ".x" +
+                  "bundle format " + version +
+                      " cannot be read by this isoscope, which reads "
+                      "format " +
+                      std::to_string(kBundleFormatMajor) + ".x" +
                       (major > kBundleFormatMajor ? "; upgrade isoscope to load it"
                                                   : "; re-train or convert the model"));
   }
@@ -484,10 +487,11 @@ Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& o
                    std::to_string(kMaxBundleBytes) + "-byte limit");
   }
   if (size < detail::kHeaderSize + body_len) {
-    return Status(ErrorCode::kTruncated,
-                  "bundle is truncated: " + std::to_string(size) + " bytes, but its header "
-                  "says " + std::to_string(detail::kHeaderSize + body_len) +
-                      " (was the copy or the write interrupted?)");
+    return Status(ErrorCode::kTruncated, "bundle is truncated: " + std::to_string(size) +
+                                             " bytes, but its header "
+                                             "says " +
+                                             std::to_string(detail::kHeaderSize + body_len) +
+                                             " (was the copy or the write interrupted?)");
   }
   if (size > detail::kHeaderSize + body_len) {
     return Corrupt(std::to_string(size - detail::kHeaderSize - body_len) +

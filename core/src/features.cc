@@ -33,8 +33,9 @@ std::string_view Trim(std::string_view s) {
 int DayIndex(std::string_view name) {
   for (int i = 0; i < 7; ++i) {
     std::string_view d = kDayNames[i];
-    if (name.size() == 3 && std::tolower(static_cast<unsigned char>(name[0])) ==
-                                std::tolower(static_cast<unsigned char>(d[0])) &&
+    if (name.size() == 3 &&
+        std::tolower(static_cast<unsigned char>(name[0])) ==
+            std::tolower(static_cast<unsigned char>(d[0])) &&
         name[1] == d[1] && name[2] == d[2]) {
       return i;
     }
@@ -194,9 +195,8 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
     } else if (name == "is_deploy_window") {
       f.kind = DerivedFeature::Kind::kIsDeployWindow;
     } else {
-      return Status(ErrorCode::kInvalidArgument,
-                    "unknown derived feature '" + std::string(name) +
-                        "' (known: hour_of_week, is_deploy_window)");
+      return Status(ErrorCode::kInvalidArgument, "unknown derived feature '" + std::string(name) +
+                                                     "' (known: hour_of_week, is_deploy_window)");
     }
     for (const DerivedFeature& g : out) {
       if (g == f) {
@@ -228,8 +228,7 @@ Status FeatureSpec::Validate() const {
     }
     for (size_t j = 0; j < i; ++j) {
       if (names[i] == names[j]) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "feature name '" + names[i] + "' appears twice");
+        return Status(ErrorCode::kInvalidArgument, "feature name '" + names[i] + "' appears twice");
       }
     }
   }
@@ -301,9 +300,9 @@ Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* time
     return valid;
   }
   if (series.size() != spec.inputs.size()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "expected " + std::to_string(spec.inputs.size()) + " input series, got " +
-                      std::to_string(series.size()));
+    return Status(ErrorCode::kInvalidArgument, "expected " + std::to_string(spec.inputs.size()) +
+                                                   " input series, got " +
+                                                   std::to_string(series.size()));
   }
   if (spec.needs_time() && times == nullptr) {
     return Status(ErrorCode::kInvalidArgument,

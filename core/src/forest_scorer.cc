@@ -18,9 +18,9 @@ float FloorToFloat(double t) {
 }
 
 double LeafC(const Forest& forest, int32_t n) {
-  auto it = std::lower_bound(
-      forest.leaf_c.begin(), forest.leaf_c.end(), n,
-      [](const std::pair<int32_t, double>& e, int32_t v) { return e.first < v; });
+  auto it =
+      std::lower_bound(forest.leaf_c.begin(), forest.leaf_c.end(), n,
+                       [](const std::pair<int32_t, double>& e, int32_t v) { return e.first < v; });
   return it->second;  // ValidateForest guarantees every leaf size is present
 }
 
@@ -104,7 +104,8 @@ void ForestScorer::WalkGroup(const float* row, size_t first_tree, double& sum) c
   for (uint32_t step = 0; step < depth; ++step) {
     for (int k = 0; k < kTrees; ++k) {
       const Node n = base[k][idx[k]];
-      idx[k] = (n.packed >> shift_) + static_cast<uint32_t>(row[n.packed & column_mask_] > n.threshold);
+      idx[k] =
+          (n.packed >> shift_) + static_cast<uint32_t>(row[n.packed & column_mask_] > n.threshold);
     }
   }
   for (int k = 0; k < kTrees; ++k) {

@@ -27,8 +27,8 @@ std::string Contamination::ToString() const { return is_auto ? "auto" : FormatSh
 
 bool Tree::operator==(const Tree& o) const {
   return features == o.features && children_left == o.children_left &&
-         children_right == o.children_right && feature == o.feature &&
-         threshold == o.threshold && n_node_samples == o.n_node_samples;
+         children_right == o.children_right && feature == o.feature && threshold == o.threshold &&
+         n_node_samples == o.n_node_samples;
 }
 
 size_t Forest::total_nodes() const {
@@ -68,8 +68,7 @@ void BakePathLengths(Forest& forest) {
 
 Status ValidateForest(const Forest& forest) {
   auto bad = [](const std::string& what) { return Status(ErrorCode::kCorrupt, what); };
-  if (forest.n_features < 1 || forest.max_features < 1 ||
-      forest.max_features > forest.n_features) {
+  if (forest.n_features < 1 || forest.max_features < 1 || forest.max_features > forest.n_features) {
     return bad("forest has inconsistent feature counts");
   }
   if (forest.max_samples < 1) {

@@ -21,8 +21,8 @@ constexpr double kEpsilon = DBL_EPSILON;
 // The rows one tree sees: unique rows (ascending), their weights and regression targets, and
 // the tree's columns copied column-major so the splitter scans contiguous memory.
 struct TreeData {
-  int32_t m = 0;   // unique rows with non-zero weight
-  int32_t dt = 0;  // columns of this tree
+  int32_t m = 0;            // unique rows with non-zero weight
+  int32_t dt = 0;           // columns of this tree
   std::vector<float> cols;  // dt * m
   std::vector<double> y;
   std::vector<double> w;
@@ -186,10 +186,10 @@ class TreeBuilder {
             node_id;
       }
       if (!is_leaf) {
-        stack.push_back({split.pos, r.end, r.depth + 1, node_id, false, split.impurity_right,
-                         n_constant});
-        stack.push_back({r.start, split.pos, r.depth + 1, node_id, true, split.impurity_left,
-                         n_constant});
+        stack.push_back(
+            {split.pos, r.end, r.depth + 1, node_id, false, split.impurity_right, n_constant});
+        stack.push_back(
+            {r.start, split.pos, r.depth + 1, node_id, true, split.impurity_left, n_constant});
       }
     }
   }
@@ -209,8 +209,7 @@ class TreeBuilder {
     while (f_i > n_total_constants &&
            (n_visited < 1 || n_visited <= n_found_constants + n_drawn_constants)) {
       ++n_visited;
-      int32_t f_j =
-          static_cast<int32_t>(rng_.Int(n_drawn_constants, f_i - n_found_constants));
+      int32_t f_j = static_cast<int32_t>(rng_.Int(n_drawn_constants, f_i - n_found_constants));
       if (f_j < n_known_constants) {
         std::swap(features_[static_cast<size_t>(n_drawn_constants)],
                   features_[static_cast<size_t>(f_j)]);
@@ -341,8 +340,8 @@ Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams
     return Status(ErrorCode::kBadInput, "no training rows");
   }
   if (d < 1 || d > 65535) {
-    return Status(ErrorCode::kInvalidArgument, "need between 1 and 65535 feature columns, got " +
-                                                   std::to_string(d));
+    return Status(ErrorCode::kInvalidArgument,
+                  "need between 1 and 65535 feature columns, got " + std::to_string(d));
   }
   if (n > static_cast<size_t>(kMaxInt)) {
     return Status(ErrorCode::kInvalidArgument, "too many training rows");
@@ -352,9 +351,8 @@ Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams
   }
   if (!params.contamination.is_auto &&
       !(params.contamination.value > 0.0 && params.contamination.value <= 0.5)) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "contamination must be 'auto' or in (0, 0.5] (got " +
-                      params.contamination.ToString() + ")");
+    return Status(ErrorCode::kInvalidArgument, "contamination must be 'auto' or in (0, 0.5] (got " +
+                                                   params.contamination.ToString() + ")");
   }
   const auto n64 = static_cast<int64_t>(n);
   const auto d64 = static_cast<int64_t>(d);

@@ -266,8 +266,9 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
                   " days of history: train on at least two full weeks (better 90 days), or "
                   "hour-of-week patterns and weekly events look anomalous");
     } else if (model.info.full_weeks < 2) {
-      w.push_back("some hours of the week are covered by fewer than two weeks of data: "
-                  "gaps in history make those hours look anomalous");
+      w.push_back(
+          "some hours of the week are covered by fewer than two weeks of data: "
+          "gaps in history make those hours look anomalous");
     }
   }
   if (!options.contamination_explicit) {
@@ -281,10 +282,9 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
 Result<ModelScorer> ModelScorer::Create(const Model& model) {
   const size_t width = model.spec.width();
   if (static_cast<size_t>(model.forest.n_features) != width) {
-    return Status(ErrorCode::kCorrupt, "the forest expects " +
-                                           std::to_string(model.forest.n_features) +
-                                           " features but the feature spec builds " +
-                                           std::to_string(width));
+    return Status(ErrorCode::kCorrupt,
+                  "the forest expects " + std::to_string(model.forest.n_features) +
+                      " features but the feature spec builds " + std::to_string(width));
   }
   if (model.scaler.kind == Scaler::Kind::kStandard &&
       (model.scaler.mean.size() != width || model.scaler.scale.size() != width)) {

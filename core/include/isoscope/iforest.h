@@ -72,10 +72,10 @@ struct Tree {
 /// A fitted forest: what scoring needs, plus c(n) baked in so every target (glibc, musl in
 /// WebAssembly) uses the same path-length constants instead of its own log().
 struct Forest {
-  int32_t n_features = 0;    ///< n_features_in_
-  int32_t max_samples = 0;   ///< max_samples_ (psi)
-  int32_t max_features = 0;  ///< _max_features
-  double c_max_samples = 0;  ///< c(psi), the score denominator per tree
+  int32_t n_features = 0;                          ///< n_features_in_
+  int32_t max_samples = 0;                         ///< max_samples_ (psi)
+  int32_t max_features = 0;                        ///< _max_features
+  double c_max_samples = 0;                        ///< c(psi), the score denominator per tree
   std::vector<std::pair<int32_t, double>> leaf_c;  ///< c(n) for every leaf size n, sorted by n
   std::vector<Tree> trees;
 

@@ -34,7 +34,7 @@ struct TrainingInfo {
   int64_t rows_used = 0;
   int64_t rows_dropped = 0;
   std::vector<std::pair<std::string, int64_t>> dropped_by_reason;
-  int32_t full_weeks = 0;  ///< weeks in which every hour of the week has data (min over hours)
+  int32_t full_weeks = 0;       ///< weeks in which every hour of the week has data (min over hours)
   double flagged_fraction = 0;  ///< training rows with anomaly_score > threshold
   bool contamination_explicit = false;
   std::string source;  ///< "csv:FILE", "prometheus", "sklearn-import", ...

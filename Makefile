@@ -1,0 +1,53 @@
+# make demo | make test | make bench: each installs what is missing (Debian 12), builds, runs.
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+ISOSCOPE := $(BUILD)/native/isoscope
+
+# Debian packages: to build, to test (references and real tools), to benchmark.
+PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
+              nlohmann-json3-dev
+PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
+              clang-format
+PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time
+
+.PHONY: all build demo test bench deps-build deps-test deps-bench format format-check clean
+
+all: build
+
+deps-build:
+	@tools/ci/install_deps.sh $(PKGS_BUILD)
+
+deps-test: deps-build
+	@tools/ci/install_deps.sh $(PKGS_TEST)
+
+deps-bench: deps-build
+	@tools/ci/install_deps.sh $(PKGS_BENCH)
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps-build $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	$(ISOSCOPE) demo --out-dir $(BUILD)/demo
+
+test: deps-test
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DISOSCOPE_BUILD_TESTS=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE Benchmark
+
+bench: deps-bench build
+	cmake -S . -B $(BUILD) -DISOSCOPE_BUILD_BENCH=ON
+	cmake --build $(BUILD) -j$(JOBS) --target isoscope_bench isoscope
+	/usr/bin/python3 tools/bench/run_bench.py --build $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,194 @@
+#include "isoscope/bundle.h"
+
+#include <gtest/gtest.h>
+
+#include "detail/bundle_layout.h"
+#include "support/golden.h"
+#include "support/small_model.h"
+
+namespace isoscope {
+namespace {
+
+class BundleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto m = testing::TrainSmallModel(testing::MakeSmallHistory());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    model_ = std::move(m).value();
+    bytes_ = EncodeBundle(model_);
+  }
+  Result<Model> Decode(const std::string& bytes, std::vector<std::string>* warnings = nullptr) {
+    return DecodeBundle(bytes.data(), bytes.size(), DecodeOptions{}, warnings);
+  }
+  // Re-seals a body after editing it, so the checksum passes and deeper checks are reached.
+  static std::string Reseal(std::string bytes) {
+    const uint32_t crc =
+        Crc32(bytes.data() + detail::kHeaderSize, bytes.size() - detail::kHeaderSize);
+    for (int k = 0; k < 4; ++k) {
+      bytes[detail::kCrcOffset + k] = static_cast<char>((crc >> (24 - 8 * k)) & 0xFF);
+    }
+    return bytes;
+  }
+  Model model_;
+  std::string bytes_;
+};
+
+TEST_F(BundleTest, RoundTripKeepsEveryField) {
+  auto back = Decode(bytes_);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const Model& m = *back;
+  EXPECT_EQ(m.model_version, model_.model_version);
+  EXPECT_EQ(m.spec, model_.spec);
+  EXPECT_EQ(m.scaler.mean, model_.scaler.mean);
+  EXPECT_EQ(m.scaler.scale, model_.scaler.scale);
+  ASSERT_EQ(m.forest.trees.size(), model_.forest.trees.size());
+  for (size_t t = 0; t < m.forest.trees.size(); ++t) {
+    ASSERT_TRUE(m.forest.trees[t] == model_.forest.trees[t]) << "tree " << t;
+  }
+  EXPECT_EQ(m.forest.leaf_c, model_.forest.leaf_c);
+  EXPECT_EQ(m.forest.c_max_samples, model_.forest.c_max_samples);
+  EXPECT_EQ(m.offset, model_.offset);
+  EXPECT_EQ(m.quantiles.threshold, model_.quantiles.threshold);
+  EXPECT_EQ(m.canaries.size(), model_.canaries.size());
+  EXPECT_EQ(m.info.rows_used, model_.info.rows_used);
+  EXPECT_EQ(m.info.dropped_by_reason, model_.info.dropped_by_reason);
+  EXPECT_EQ(m.params.contamination.value, model_.params.contamination.value);
+  // Canonical: encoding the decoded model gives the same bytes.
+  EXPECT_TRUE(EncodeBundle(m) == bytes_);
+}
+
+TEST_F(BundleTest, IsCompactAndStartsWithMagicAndVersion) {
+  EXPECT_EQ(bytes_.substr(2, 8), "ISOSCOPE");
+  EXPECT_EQ(static_cast<uint8_t>(bytes_[detail::kMajorOffset + 1]), kBundleFormatMajor);
+  // A model version is a stable function of the content.
+  EXPECT_EQ(ComputeModelVersion(model_), model_.model_version);
+}
+
+TEST_F(BundleTest, EveryTruncationIsReportedAsTruncated) {
+  for (size_t len = 0; len < bytes_.size(); len += 1 + len / 7) {
+    auto r = Decode(bytes_.substr(0, len));
+    ASSERT_FALSE(r.ok()) << len;
+    const ErrorCode code = r.status().code();
+    EXPECT_EQ(code, ErrorCode::kTruncated) << "length " << len << ": " << r.status().ToString();
+  }
+}
+
+TEST_F(BundleTest, AnyFlippedBodyByteFailsTheChecksum) {
+  for (size_t pos = detail::kHeaderSize; pos < bytes_.size(); pos += 997) {
+    std::string bad = bytes_;
+    bad[pos] = static_cast<char>(bad[pos] ^ 0x10);
+    auto r = Decode(bad);
+    ASSERT_EQ(r.status().code(), ErrorCode::kCorrupt) << pos;
+    EXPECT_NE(r.status().message().find("checksum"), std::string::npos);
+  }
+}
+
+TEST_F(BundleTest, ForeignFilesAreNamedAsSuch) {
+  for (const std::string& foreign :
+       {std::string("\x89PNG\r\n\x1a\n0000000000000000000000"), std::string("{\"trees\": []}"),
+        std::string("ISOSCOPE but not msgpack")}) {
+    auto r = Decode(foreign);
+    EXPECT_EQ(r.status().code(), ErrorCode::kForeign) << foreign;
+    EXPECT_NE(r.status().message().find("not an isoscope bundle"), std::string::npos);
+  }
+  EXPECT_EQ(Decode("").status().code(), ErrorCode::kTruncated);
+}
+
+TEST_F(BundleTest, NewerMajorIsRefusedNewerMinorLoadsWithAWarning) {
+  std::string major = bytes_;
+  major[detail::kMajorOffset + 1] = 2;
+  auto r = Decode(major);
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupportedVersion);
+  EXPECT_NE(r.status().message().find("2.0"), std::string::npos);
+  EXPECT_NE(r.status().message().find("upgrade"), std::string::npos);
+
+  std::string minor = bytes_;
+  minor[detail::kMinorOffset + 1] = 7;
+  std::vector<std::string> warnings;
+  auto ok = Decode(minor, &warnings);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("1.7"), std::string::npos);
+}
+
+TEST_F(BundleTest, TrailingBytesAreCorruption) {
+  EXPECT_EQ(Decode(bytes_ + "x").status().code(), ErrorCode::kCorrupt);
+}
+
+TEST_F(BundleTest, ChangedCanaryExpectationFailsTheLoad) {
+  Model m = model_;
+  m.canaries[0].anomaly_score += 1e-6;
+  auto r = Decode(EncodeBundle(m));
+  EXPECT_EQ(r.status().code(), ErrorCode::kCanaryMismatch);
+}
+
+TEST_F(BundleTest, ChangedForestFailsTheCanaries) {
+  // A model whose trees changed (an engine or file bug) must not load silently.
+  Model m = model_;
+  for (Tree& t : m.forest.trees) {
+    for (double& thr : t.threshold) {
+      if (thr != -2.0) {
+        thr = thr * 0.5 + 0.25;
+      }
+    }
+  }
+  auto r = Decode(EncodeBundle(m));
+  EXPECT_EQ(r.status().code(), ErrorCode::kCanaryMismatch) << r.status().ToString();
+}
+
+TEST_F(BundleTest, StructuralDamageUnderAValidChecksumIsCorrupt) {
+  // Rename a required key inside the body and re-seal: the parser must say which field.
+  std::string bad = bytes_;
+  const size_t pos = bad.find("c_max_samples");
+  ASSERT_NE(pos, std::string::npos);
+  bad[pos] = 'x';
+  auto r = Decode(Reseal(bad));
+  EXPECT_EQ(r.status().code(), ErrorCode::kCorrupt);
+  EXPECT_NE(r.status().message().find("forest.c_max_samples"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(BundleTest, GarbageBodiesNeverCrash) {
+  // Deterministic pseudo-random bodies under valid headers and checksums.
+  uint32_t state = 12345;
+  for (int round = 0; round < 300; ++round) {
+    std::string bad = bytes_;
+    for (int k = 0; k < 1 + round % 20; ++k) {
+      state = state * 1664525u + 1013904223u;
+      const size_t pos = detail::kHeaderSize + state % (bad.size() - detail::kHeaderSize);
+      bad[pos] = static_cast<char>(state >> 24);
+    }
+    auto r = Decode(Reseal(bad));
+    if (!r.ok()) {
+      EXPECT_NE(r.status().code(), ErrorCode::kOk);
+      EXPECT_FALSE(r.status().message().empty());
+    }
+  }
+}
+
+TEST(GoldenBundles, FormatV1FilesStillLoadAndScoreLikeScikitLearn) {
+  // tests/golden/v1/*.bundle were written once by tools/make_golden_bundles.sh (isoscope
+  // import-sklearn of golden sklearn models); the expected scores are sklearn's own.
+  for (const char* name : {"basic_gauss", "scaler_pipeline"}) {
+    SCOPED_TRACE(name);
+    const std::string bytes =
+        testing::ReadText(testing::GoldenPath(std::string("v1/") + name + ".bundle"));
+    auto m = DecodeBundle(bytes.data(), bytes.size());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    auto scorer = ModelScorer::Create(*m);
+    ASSERT_TRUE(scorer.ok());
+    const auto c = testing::LoadGoldenCase(name);
+    const std::vector<double> rows = testing::RowMajor(c.score);
+    const auto scores = scorer->ScoreDense(rows.data(), nullptr, c.score.rows);
+    for (size_t i = 0; i < scores.size(); ++i) {
+      ASSERT_TRUE(scores[i].ok());
+      ASSERT_NEAR(-scores[i].anomaly_score, c.score_samples[i], 1e-12) << i;
+      if (std::fabs(c.decision[i]) >= 1e-12) {
+        ASSERT_EQ(scores[i].is_anomaly, c.predict[i] == -1) << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace isoscope

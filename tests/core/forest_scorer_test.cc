@@ -1,0 +1,157 @@
+// Hand-built forests with path lengths worked out from sklearn's formula
+// h = (nodes on path) + c(n_leaf) - 1, score = 2^(-mean h / c(psi)).
+#include "isoscope/forest_scorer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace isoscope {
+namespace {
+
+Tree Stump(double threshold, int32_t n_left, int32_t n_right) {
+  Tree t;
+  t.features = {0};
+  t.children_left = {1, -1, -1};
+  t.children_right = {2, -1, -1};
+  t.feature = {0, -2, -2};
+  t.threshold = {threshold, -2.0, -2.0};
+  t.n_node_samples = {n_left + n_right, n_left, n_right};
+  return t;
+}
+
+Forest OneFeatureForest(std::vector<Tree> trees, int32_t psi) {
+  Forest f;
+  f.n_features = 1;
+  f.max_features = 1;
+  f.max_samples = psi;
+  f.trees = std::move(trees);
+  BakePathLengths(f);
+  return f;
+}
+
+TEST(AveragePathLength, KnownValues) {
+  EXPECT_EQ(AveragePathLength(0), 0.0);
+  EXPECT_EQ(AveragePathLength(1), 0.0);
+  EXPECT_EQ(AveragePathLength(2), 1.0);
+  EXPECT_NEAR(AveragePathLength(3), 1.207392357589623, 1e-15);
+  EXPECT_NEAR(AveragePathLength(256), 10.244770920119917, 1e-14);
+}
+
+TEST(ForestScorer, ComparesFloat32InputsAgainstFloat64Thresholds) {
+  // sklearn casts x to float32 first: float32(x) = -3.2787840366... > threshold, so the row
+  // goes RIGHT although x itself is <= the threshold in double.
+  const double thr = -3.2787841494309173;
+  auto s = ForestScorer::Compile(OneFeatureForest({Stump(thr, 1, 3)}, 4));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const float x = static_cast<float>(-3.2787841526382797);
+  const double right = (2.0 + AveragePathLength(3)) - 1.0;
+  EXPECT_EQ(s->PathSum(&x), right);
+  const float below = static_cast<float>(-3.3);
+  EXPECT_EQ(s->PathSum(&below), 1.0);  // left leaf, n = 1: h = 2 + 0 - 1
+}
+
+TEST(ForestScorer, EqualToThresholdGoesLeft) {
+  auto s = ForestScorer::Compile(OneFeatureForest({Stump(0.5, 1, 3)}, 4));
+  ASSERT_TRUE(s.ok());
+  const float x = 0.5f;
+  EXPECT_EQ(s->PathSum(&x), 1.0);
+}
+
+TEST(ForestScorer, TwoRowSplitsArePrunedWithoutChangingScores) {
+  Tree t;
+  t.features = {0};
+  t.children_left = {1, 2, -1, -1, -1};
+  t.children_right = {4, 3, -1, -1, -1};
+  t.feature = {0, 0, -2, -2, -2};
+  t.threshold = {10.0, 5.0, -2.0, -2.0, -2.0};
+  t.n_node_samples = {4, 2, 1, 1, 2};
+  auto s = ForestScorer::Compile(OneFeatureForest({t}, 4));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->node_count(), 3u);
+  for (float x : {1.0f, 7.0f}) {
+    EXPECT_EQ(s->PathSum(&x), 2.0) << x;  // (2 + 1) + c(1) - 1 in sklearn's unpruned tree
+  }
+  const float far = 20.0f;
+  EXPECT_EQ(s->PathSum(&far), (2.0 + 1.0) - 1.0);  // leaf of 2 at depth 1: 2 + c(2) - 1
+}
+
+TEST(ForestScorer, SumsTreesInOrderAcrossGroupsAndBatches) {
+  std::vector<Tree> trees;
+  for (int i = 0; i < 19; ++i) {  // two groups of 8 plus 3 single trees
+    trees.push_back(Stump(0.1 * i, 1 + i % 4, 3 + i % 5));
+  }
+  auto s = ForestScorer::Compile(OneFeatureForest(trees, 256));
+  ASSERT_TRUE(s.ok());
+  std::vector<float> rows;
+  for (int r = 0; r < 37; ++r) {
+    rows.push_back(0.05f * static_cast<float>(r));
+  }
+  std::vector<double> batch(rows.size());
+  s->PathSums(rows.data(), rows.size(), batch.data());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    double expected = 0.0;
+    for (const Tree& t : trees) {
+      const bool left = static_cast<double>(rows[r]) <= t.threshold[0];
+      expected += (2.0 + AveragePathLength(t.n_node_samples[left ? 1 : 2])) - 1.0;
+    }
+    EXPECT_EQ(s->PathSum(&rows[r]), expected) << r;
+    EXPECT_EQ(batch[r], expected) << r;
+  }
+  const double c = AveragePathLength(256);
+  EXPECT_EQ(s->AnomalyScore(19 * c), 0.5);
+  EXPECT_EQ(s->AnomalyScore(0.0), 1.0);
+}
+
+TEST(ForestScorer, SingleSampleForestScoresOneHalf) {
+  Tree leaf;
+  leaf.features = {0};
+  leaf.children_left = {-1};
+  leaf.children_right = {-1};
+  leaf.feature = {-2};
+  leaf.threshold = {-2.0};
+  leaf.n_node_samples = {1};
+  auto s = ForestScorer::Compile(OneFeatureForest({leaf, leaf}, 1));
+  ASSERT_TRUE(s.ok());
+  const float x = 3.0f;
+  EXPECT_EQ(s->AnomalyScore(s->PathSum(&x)), 0.5);
+}
+
+TEST(ForestScorer, FeatureSubsetsIndexTheOriginalColumns) {
+  Tree t = Stump(1.0, 1, 1);
+  t.features = {2};  // the tree saw only column 2 of 3
+  Forest f = OneFeatureForest({t}, 2);
+  f.n_features = 3;
+  BakePathLengths(f);
+  auto s = ForestScorer::Compile(f);
+  ASSERT_TRUE(s.ok());
+  const float row_left[3] = {9, 9, 0};
+  const float row_right[3] = {0, 0, 9};
+  EXPECT_EQ(s->PathSum(row_left), s->PathSum(row_right));  // both leaves hold 1 row
+  Tree u = Stump(1.0, 1, 3);
+  u.features = {2};
+  f.trees = {u};
+  f.max_samples = 4;
+  BakePathLengths(f);
+  auto s2 = ForestScorer::Compile(f);
+  ASSERT_TRUE(s2.ok());
+  EXPECT_EQ(s2->PathSum(row_left), 1.0);
+  EXPECT_EQ(s2->PathSum(row_right), (2.0 + AveragePathLength(3)) - 1.0);
+}
+
+TEST(ForestScorer, RejectsMalformedForests) {
+  Tree t = Stump(0.5, 1, 3);
+  t.children_right[0] = 7;  // out of range
+  EXPECT_EQ(ForestScorer::Compile(OneFeatureForest({t}, 4)).status().code(), ErrorCode::kCorrupt);
+  Tree cyc = Stump(0.5, 1, 3);
+  cyc.children_left[0] = 0;  // a cycle
+  EXPECT_FALSE(ForestScorer::Compile(OneFeatureForest({cyc}, 4)).ok());
+  Tree nanthr = Stump(std::nan(""), 1, 3);
+  EXPECT_FALSE(ForestScorer::Compile(OneFeatureForest({nanthr}, 4)).ok());
+  Tree badfeat = Stump(0.5, 1, 3);
+  badfeat.features = {4};
+  EXPECT_FALSE(ForestScorer::Compile(OneFeatureForest({badfeat}, 4)).ok());
+}
+
+}  // namespace
+}  // namespace isoscope

@@ -1,0 +1,134 @@
+// Training and scoring against scikit-learn 1.2.1 golden cases: identical trees (every array,
+// bit for bit), identical offset_, scores within 1e-12, identical predictions.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "isoscope/model.h"
+#include "support/golden.h"
+
+namespace isoscope {
+namespace {
+
+using testing::GoldenCase;
+
+Model TrainGolden(const GoldenCase& c) {
+  FeatureSpec spec;
+  spec.inputs = c.train.feature_names;
+  spec.derived.clear();
+  TrainOptions options;
+  options.params = testing::ParamsOf(c);
+  options.contamination_explicit = true;
+  options.scaler = c.model.contains("scaler") && !c.model["scaler"].is_null()
+                       ? Scaler::Kind::kStandard
+                       : Scaler::Kind::kNone;
+  std::vector<const double*> series;
+  for (const auto& s : c.train.series) {
+    series.push_back(s.data());
+  }
+  auto model = TrainModel(spec, nullptr, series, c.train.rows, options);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  return std::move(model).value();
+}
+
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenTest, TreesAreIdenticalToScikitLearn) {
+  const GoldenCase c = testing::LoadGoldenCase(GetParam());
+  const Model m = TrainGolden(c);
+  const auto& trees = c.model["trees"];
+  ASSERT_EQ(m.forest.trees.size(), trees.size());
+  EXPECT_EQ(m.forest.max_samples, c.model["max_samples_"].get<int32_t>());
+  EXPECT_EQ(m.forest.max_features, c.model["max_features_"].get<int32_t>());
+  for (size_t t = 0; t < trees.size(); ++t) {
+    const Tree& ours = m.forest.trees[t];
+    SCOPED_TRACE("tree " + std::to_string(t));
+    ASSERT_EQ(ours.features, trees[t]["features"].get<std::vector<int32_t>>());
+    ASSERT_EQ(ours.children_left, trees[t]["children_left"].get<std::vector<int32_t>>());
+    ASSERT_EQ(ours.children_right, trees[t]["children_right"].get<std::vector<int32_t>>());
+    ASSERT_EQ(ours.feature, trees[t]["feature"].get<std::vector<int32_t>>());
+    // Exact double equality: thresholds are drawn, not computed with rounding slack.
+    ASSERT_EQ(ours.threshold, trees[t]["threshold"].get<std::vector<double>>());
+    ASSERT_EQ(ours.n_node_samples, trees[t]["n_node_samples"].get<std::vector<int32_t>>());
+  }
+}
+
+TEST_P(GoldenTest, OffsetAndScoresMatchScikitLearn) {
+  const GoldenCase c = testing::LoadGoldenCase(GetParam());
+  const Model m = TrainGolden(c);
+  EXPECT_NEAR(m.offset, c.model["offset_"].get<double>(), 1e-12);
+  auto scorer = ModelScorer::Create(m);
+  ASSERT_TRUE(scorer.ok()) << scorer.status().ToString();
+  const std::vector<double> rows = testing::RowMajor(c.score);
+  const size_t width = c.score.series.size();
+  const std::vector<RowScore> batch = scorer->ScoreDense(rows.data(), nullptr, c.score.rows);
+  ASSERT_EQ(batch.size(), c.score_samples.size());
+  size_t exact = 0;
+  for (size_t i = 0; i < c.score.rows; ++i) {
+    const RowScore one = scorer->ScoreFeatures(rows.data() + i * width);
+    ASSERT_TRUE(one.ok());
+    // The single-row and batch layouts add leaves in the same order: bit-identical.
+    ASSERT_EQ(one.anomaly_score, batch[i].anomaly_score) << "row " << i;
+    ASSERT_NEAR(-one.anomaly_score, c.score_samples[i], 1e-12) << "row " << i;
+    ASSERT_NEAR(one.decision, c.decision[i], 1e-12) << "row " << i;
+    if (std::fabs(c.decision[i]) >= 1e-12) {
+      ASSERT_EQ(one.is_anomaly, c.predict[i] == -1) << "row " << i;
+    }
+    exact += -one.anomaly_score == c.score_samples[i] ? 1 : 0;
+  }
+  RecordProperty("bit_exact_rows", static_cast<int>(exact));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sklearn, GoldenTest, ::testing::ValuesIn(testing::GoldenCaseNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST(GoldenCases, AtLeastTenConfigurationsArePresent) {
+  EXPECT_GE(testing::GoldenCaseNames().size(), 10u);
+}
+
+TEST(FitForest, RejectsParametersScikitLearnRejects) {
+  const std::vector<float> x = {1, 2, 3, 4, 5, 6};
+  IForestParams p;
+  p.contamination = Contamination::Fraction(0.6);
+  EXPECT_EQ(FitForest(x.data(), 3, 2, p).status().code(), ErrorCode::kInvalidArgument);
+  p = IForestParams();
+  p.max_features = MaxFeatures::Count(3);
+  EXPECT_EQ(FitForest(x.data(), 3, 2, p).status().code(), ErrorCode::kInvalidArgument);
+  p = IForestParams();
+  p.max_samples = MaxSamples::Fraction(0.1);  // int(0.1 * 3) == 0 rows
+  EXPECT_EQ(FitForest(x.data(), 3, 2, p).status().code(), ErrorCode::kInvalidArgument);
+  p = IForestParams();
+  p.n_estimators = 0;
+  EXPECT_EQ(FitForest(x.data(), 3, 2, p).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(FitForest(x.data(), 0, 2, IForestParams()).status().code(), ErrorCode::kBadInput);
+}
+
+TEST(FitForest, MaxDepthFollowsPsi) {
+  // psi = 257 needs depth ceil(log2(257)) = 9: no leaf deeper, some path reaches it.
+  std::vector<float> x(600);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<float>((i * 7919) % 600);
+  }
+  IForestParams p;
+  p.n_estimators = 5;
+  p.max_samples = MaxSamples::Count(257);
+  auto f = FitForest(x.data(), 600, 1, p);
+  ASSERT_TRUE(f.ok());
+  int deepest = 0;
+  for (const Tree& t : f->trees) {
+    std::vector<int> depth(t.node_count(), 0);
+    for (size_t i = 0; i < t.node_count(); ++i) {
+      if (t.children_left[i] != -1) {
+        depth[static_cast<size_t>(t.children_left[i])] = depth[i] + 1;
+        depth[static_cast<size_t>(t.children_right[i])] = depth[i] + 1;
+      }
+      deepest = std::max(deepest, depth[i]);
+    }
+  }
+  EXPECT_EQ(deepest, 9);
+}
+
+}  // namespace
+}  // namespace isoscope

@@ -1,0 +1,120 @@
+#include "isoscope/model.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "isoscope/bundle.h"
+#include "support/small_model.h"
+
+namespace isoscope {
+namespace {
+
+TEST(TrainModel, DropsAndCountsRowsWithMissingValues) {
+  const auto h = testing::MakeSmallHistory();
+  auto m = testing::TrainSmallModel(h);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  size_t missing = 0;
+  for (double v : h.b) {
+    missing += std::isnan(v) ? 1 : 0;
+  }
+  ASSERT_GT(missing, 0u);
+  EXPECT_EQ(m->info.rows_dropped, static_cast<int64_t>(missing));
+  EXPECT_EQ(m->info.rows_used, static_cast<int64_t>(h.times.size() - missing));
+  ASSERT_EQ(m->info.dropped_by_reason.size(), 1u);
+  EXPECT_EQ(m->info.dropped_by_reason[0].first, "missing value in errors");
+  EXPECT_EQ(m->info.full_weeks, 3);
+  EXPECT_TRUE(m->info.warnings.empty()) << m->info.warnings.front();
+  EXPECT_EQ(m->model_version.substr(0, 9), FormatDateYmd(h.times.back()) + "-");
+  EXPECT_EQ(m->model_version.size(), 17u);
+}
+
+TEST(TrainModel, FlagsTheContaminationShareOfTrainingRows) {
+  auto m = testing::TrainSmallModel(testing::MakeSmallHistory(), 0.05);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(m->info.flagged_fraction, 0.05, 0.002);
+  EXPECT_EQ(*m->ThresholdFor(0.05), m->threshold()) << "exact at the trained contamination";
+  EXPECT_GT(*m->ThresholdFor(0.01), *m->ThresholdFor(0.1));
+}
+
+TEST(TrainModel, WarnsAboutTheOriginStorysMistakes) {
+  const auto h = testing::MakeSmallHistory(9);
+  FeatureSpec spec;
+  spec.inputs = {"latency", "errors"};
+  spec.derived = {{DerivedFeature::Kind::kHourOfWeek}};
+  TrainOptions options;  // contamination left at auto, not explicit
+  auto m = TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->info.warnings.size(), 2u);
+  EXPECT_NE(m->info.warnings[0].find("days of history"), std::string::npos);
+  EXPECT_NE(m->info.warnings[1].find("contamination was not given"), std::string::npos);
+}
+
+TEST(TrainModel, NoUsableRowsIsAClearError) {
+  const std::vector<double> a = {std::nan(""), std::nan("")};
+  FeatureSpec spec;
+  spec.inputs = {"a"};
+  spec.derived.clear();
+  auto m = TrainModel(spec, nullptr, {a.data()}, 2, TrainOptions());
+  EXPECT_EQ(m.status().code(), ErrorCode::kBadInput);
+  EXPECT_NE(m.status().message().find("missing value in a"), std::string::npos);
+}
+
+TEST(ModelScorer, RowsWithProblemsGetAReasonNotANumber) {
+  const auto h = testing::MakeSmallHistory();
+  auto m = testing::TrainSmallModel(h);
+  ASSERT_TRUE(m.ok());
+  auto scorer = ModelScorer::Create(*m);
+  ASSERT_TRUE(scorer.ok());
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> a = {100, std::nan(""), 100, 1e300};
+  const std::vector<double> b = {0.01, 0.01, inf, 0.01};
+  const std::vector<TimeMs> t(4, h.times[0]);
+  auto rows = BuildFeatureRows(m->spec, t.data(), {a.data(), b.data()}, 4);
+  ASSERT_TRUE(rows.ok());
+  const auto scores = scorer->ScoreRows(*rows);
+  EXPECT_TRUE(scores[0].ok());
+  EXPECT_GT(scores[0].anomaly_score, 0.0);
+  EXPECT_EQ(scores[1].issue, RowIssue::kMissing);
+  EXPECT_EQ(scores[2].issue, RowIssue::kNonFinite);
+  EXPECT_EQ(scores[3].issue, RowIssue::kOutOfRange) << "1e300 overflows float32 after scaling";
+  EXPECT_EQ(scores[1].anomaly_score, 0.0);
+}
+
+TEST(ModelScorer, IsAnomalyIsScoreAboveThreshold) {
+  const auto h = testing::MakeSmallHistory();
+  auto m = testing::TrainSmallModel(h);
+  ASSERT_TRUE(m.ok());
+  auto scorer = ModelScorer::Create(*m);
+  std::vector<double> row = {100, 0.01, 30, 0};
+  for (double latency : {60.0, 100.0, 140.0, 400.0, 4000.0}) {
+    row[0] = latency;
+    const RowScore s = scorer->ScoreFeatures(row.data());
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s.is_anomaly, s.anomaly_score > m->threshold());
+    EXPECT_EQ(s.decision, -s.anomaly_score - m->offset);
+  }
+  // Beyond the training range a point follows the extreme side of every split, so it scores
+  // like the most extreme training rows: higher than a typical row, but not unboundedly.
+  row[0] = 4000.0;
+  row[1] = 0.5;
+  const double far = scorer->ScoreFeatures(row.data()).anomaly_score;
+  row[0] = 100.0;
+  row[1] = 0.01;
+  EXPECT_GT(far, scorer->ScoreFeatures(row.data()).anomaly_score + 0.1);
+}
+
+TEST(ModelScorer, CanaryCheckNamesTheVectorThatChanged) {
+  auto m = testing::TrainSmallModel(testing::MakeSmallHistory());
+  ASSERT_TRUE(m.ok());
+  auto scorer = ModelScorer::Create(*m);
+  EXPECT_TRUE(scorer->CheckCanaries(m->canaries).ok());
+  auto canaries = m->canaries;
+  canaries[2].anomaly_score += 1e-9;
+  const Status s = scorer->CheckCanaries(canaries);
+  EXPECT_EQ(s.code(), ErrorCode::kCanaryMismatch);
+  EXPECT_NE(s.message().find(canaries[2].label), std::string::npos);
+}
+
+}  // namespace
+}  // namespace isoscope

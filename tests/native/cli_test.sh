@@ -1,0 +1,136 @@
+#!/bin/bash
+# End-to-end checks of the isoscope binary as a user runs it. Expected scores come from
+# scikit-learn (the committed golden files), never from isoscope itself.
+set -u
+ISOSCOPE=$1
+PY=$2
+ROOT=$3
+GOLDEN=$ROOT/tests/golden/sklearn
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+passed=0
+failed=0
+
+check() {  # check NAME COMMAND...: the command must succeed
+  local name=$1
+  shift
+  if "$@" >"$W/out" 2>"$W/err"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name"
+    sed 's/^/  out: /' "$W/out" | head -20
+    sed 's/^/  err: /' "$W/err" | head -20
+  fi
+}
+
+expect_exit() {  # expect_exit NAME CODE PATTERN COMMAND...: exit code and stderr pattern
+  local name=$1 code=$2 pattern=$3
+  shift 3
+  "$@" >"$W/out" 2>"$W/err"
+  local rc=$?
+  if [ "$rc" = "$code" ] && grep -qE -- "$pattern" "$W/err"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name (exit $rc, wanted $code; stderr must match /$pattern/)"
+    sed 's/^/  err: /' "$W/err" | head -10
+  fi
+}
+
+compare_scores() {  # compare_scores SCORES_CSV EXPECTED_CSV: |d| <= 1e-12, same predictions
+  "$PY" - "$1" "$2" <<'PYEOF'
+import csv, sys
+ours = list(csv.DictReader(open(sys.argv[1])))
+ref = list(csv.DictReader(open(sys.argv[2])))
+assert len(ours) == len(ref), (len(ours), len(ref))
+worst = 0.0
+for o, r in zip(ours, ref):
+    d = abs(-float(o["anomaly_score"]) - float(r["score_samples"]))
+    worst = max(worst, d, abs(float(o["decision"]) - float(r["decision_function"])))
+    if abs(float(r["decision_function"])) >= 1e-12:
+        assert (o["is_anomaly"] == "1") == (r["predict"] == "-1"), (o, r)
+assert worst <= 1e-12, worst
+print("rows", len(ours), "max |d|", worst)
+PYEOF
+}
+
+compare_trees() {  # compare_trees INSPECT_JSON SKLEARN_MODEL_JSON: every tree array equal
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+ours, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert len(ours["trees"]) == len(ref["trees"])
+for a, b in zip(ours["trees"], ref["trees"]):
+    for k in ("features", "children_left", "children_right", "feature", "threshold", "n_node_samples"):
+        assert a[k] == b[k], k
+print("trees identical:", len(ours["trees"]))
+PYEOF
+}
+
+# --help everywhere, exit 0; unknown command and missing flags are usage errors (2).
+check "help" "$ISOSCOPE" --help
+for cmd in train score inspect import-sklearn demo; do
+  check "$cmd --help" "$ISOSCOPE" "$cmd" --help
+done
+expect_exit "no command" 2 "subcommand" "$ISOSCOPE"
+expect_exit "train without --out" 2 "out" "$ISOSCOPE" train --csv "$GOLDEN/basic_gauss/train.csv"
+expect_exit "bad contamination" 2 "contamination '0.7'" \
+  "$ISOSCOPE" train --csv "$GOLDEN/basic_gauss/train.csv" --out "$W/x.bundle" --contamination 0.7
+expect_exit "bad max-samples" 2 "max-samples" \
+  "$ISOSCOPE" train --csv "$GOLDEN/basic_gauss/train.csv" --out "$W/x.bundle" --max-samples 0
+[ ! -e "$W/x.bundle" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a failed train wrote a file"; }
+
+# sklearn parity through the CLI: train, score and inspect on a golden case.
+C=$GOLDEN/contamination_float
+check "train golden" "$ISOSCOPE" train --csv "$C/train.csv" --out "$W/m.bundle" --scaler none \
+  --derived none --n-estimators 50 --contamination 0.05 --random-state 3
+check "report says rows and threshold" grep -q "threshold         anomaly_score >" "$W/out"
+check "score golden" "$ISOSCOPE" score --bundle "$W/m.bundle" --csv "$C/score.csv" --out "$W/s.csv"
+check "scores equal sklearn" compare_scores "$W/s.csv" "$C/expected.csv"
+"$ISOSCOPE" inspect --bundle "$W/m.bundle" --json >"$W/inspect.json"
+check "inspect --json trees equal sklearn" compare_trees "$W/inspect.json" "$C/model.json"
+check "inspect text" "$ISOSCOPE" inspect --bundle "$W/m.bundle"
+
+# The origin-story warnings: short history, contamination not given.
+printf 'timestamp,latency\n' >"$W/short.csv"
+for i in $(seq 0 2000); do echo "$((1767571200 + i * 60)),$((100 + i % 17))"; done >>"$W/short.csv"
+check "train short history" "$ISOSCOPE" train --csv "$W/short.csv" --out "$W/short.bundle"
+check "warns: days of history" grep -q "WARNING: only 1.4 days of history" "$W/out"
+check "warns: contamination" grep -q "WARNING: contamination was not given" "$W/out"
+
+# Missing values: training drops and counts, scoring says why instead of inventing a number.
+printf 'timestamp,a,b\n2026-01-05T00:00:00Z,1,2\n2026-01-05T00:01:00Z,,2\n2026-01-05T00:02:00Z,1.5,inf\n2026-01-05T00:03:00Z,1.2,2.2\n' >"$W/gaps.csv"
+check "train with gaps" "$ISOSCOPE" train --csv "$W/gaps.csv" --out "$W/gaps.bundle" --contamination 0.1
+check "dropped rows counted" grep -q "2 dropped (of 4)" "$W/out"
+check "score with gaps" "$ISOSCOPE" score --bundle "$W/gaps.bundle" --csv "$W/gaps.csv" --out "$W/gaps_scores.csv"
+check "no score, with reason" grep -q '^1,2026-01-05T00:01:00Z,,,,no score: missing value in a$' "$W/gaps_scores.csv"
+check "infinite reason" grep -q 'no score: infinite value in b' "$W/gaps_scores.csv"
+
+# Damaged and foreign bundles: exit 3 with a message naming the problem.
+head -c 1000 "$W/m.bundle" >"$W/trunc.bundle"
+expect_exit "truncated bundle" 3 "truncated" "$ISOSCOPE" score --bundle "$W/trunc.bundle" --csv "$C/score.csv"
+expect_exit "foreign bundle" 3 "not an isoscope bundle" "$ISOSCOPE" inspect --bundle "$C/model.json"
+cp "$W/m.bundle" "$W/flip.bundle"
+printf '\x00' | dd of="$W/flip.bundle" bs=1 seek=5000 conv=notrunc 2>/dev/null
+expect_exit "corrupted bundle" 3 "checksum" "$ISOSCOPE" inspect --bundle "$W/flip.bundle"
+expect_exit "missing file" 2 "not exist|No such" "$ISOSCOPE" score --bundle "$W/none.bundle" --csv "$C/score.csv"
+
+# Migration from a Python pipeline: joblib files -> JSON -> bundle, same scores as sklearn.
+P=$GOLDEN/scaler_pipeline
+check "sklearn_export pipeline" "$PY" "$ROOT/tools/sklearn_export.py" --model "$P/pipeline.joblib" --out "$W/pipe.json"
+check "import-sklearn" "$ISOSCOPE" import-sklearn --model "$W/pipe.json" --out "$W/pipe.bundle" --training-csv "$P/train.csv"
+check "score imported" "$ISOSCOPE" score --bundle "$W/pipe.bundle" --csv "$P/score.csv" --out "$W/pipe_scores.csv"
+check "imported scores equal sklearn" compare_scores "$W/pipe_scores.csv" "$P/expected.csv"
+check "sklearn_export separate files" "$PY" "$ROOT/tools/sklearn_export.py" --model "$P/iforest.joblib" \
+  --scaler "$P/scaler.joblib" --out "$W/sep.json"
+check "import separate" "$ISOSCOPE" import-sklearn --model "$W/sep.json" --out "$W/sep.bundle"
+check "score separate" "$ISOSCOPE" score --bundle "$W/sep.bundle" --csv "$P/score.csv" --out "$W/sep_scores.csv"
+check "separate scores equal sklearn" compare_scores "$W/sep_scores.csv" "$P/expected.csv"
+expect_exit "import rejects other JSON" 1 "format" "$ISOSCOPE" import-sklearn --model "$W/inspect.json" --out "$W/bad.bundle"
+
+# The demo, small: it must flag the injected incidents it reports.
+check "demo" "$ISOSCOPE" demo --days 28 --out-dir "$W/demo"
+check "demo reports incidents" grep -q "incidents flagged" "$W/out"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
