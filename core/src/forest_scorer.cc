@@ -31,15 +31,13 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest) {
   if (!valid.ok()) {
     return valid;
   }
+  if (forest.n_features > static_cast<int32_t>(kColumnMask) + 1) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "the scorer supports up to 256 feature columns; this model has " +
+                      std::to_string(forest.n_features));
+  }
   ForestScorer s;
   s.n_features_ = static_cast<size_t>(forest.n_features);
-  uint32_t bits = 0;
-  while ((uint32_t{1} << bits) < static_cast<uint32_t>(forest.n_features)) {
-    ++bits;
-  }
-  s.shift_ = bits;
-  s.column_mask_ = (uint32_t{1} << bits) - 1;
-  const uint64_t max_nodes_per_tree = uint64_t{1} << (32 - bits);
   s.denominator_ = static_cast<double>(forest.trees.size()) * forest.c_max_samples;
 
   for (const Tree& tree : forest.trees) {
@@ -52,31 +50,33 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest) {
       uint32_t dst;
       uint32_t depth;
     };
-    std::vector<Pending> queue{{0, 0, 0}};
+    std::vector<Pending> queue{{0, start, 0}};
     s.nodes_.push_back({});
     s.leaf_value_.push_back(0);
     uint32_t max_depth = 0;
     for (size_t q = 0; q < queue.size(); ++q) {
       const Pending p = queue[q];
       const auto src = static_cast<size_t>(p.src);
-      const size_t dst = start + p.dst;
+      const size_t dst = p.dst;
       const bool split = tree.children_left[src] != -1 && tree.n_node_samples[src] > 2;
       if (!split) {
         const double c = tree.children_left[src] == -1 ? LeafC(forest, tree.n_node_samples[src])
                                                        : AveragePathLength(2);
-        s.nodes_[dst] = {std::numeric_limits<float>::infinity(), p.dst << s.shift_};
+        s.nodes_[dst] = {std::numeric_limits<float>::infinity(), p.dst << kColumnBits};
         // sklearn's operation order: (nodes on the path) + c(n) - 1.
         s.leaf_value_[dst] = (static_cast<double>(p.depth + 1) + c) - 1.0;
         max_depth = std::max(max_depth, p.depth);
         continue;
       }
-      const auto left = static_cast<uint32_t>(s.nodes_.size() - start);
-      if (left + 2 > max_nodes_per_tree) {
-        return Status(ErrorCode::kInvalidArgument, "a tree is too large for the scoring layout");
+      const auto left = static_cast<uint32_t>(s.nodes_.size());
+      if (left + 2 > kMaxNodes) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "the forest has more than 16.7 million nodes, too many for the scoring "
+                      "layout; use a smaller max_samples or fewer trees");
       }
       const int32_t column = tree.features[static_cast<size_t>(tree.feature[src])];
       s.nodes_[dst] = {FloorToFloat(tree.threshold[src]),
-                       (left << s.shift_) | static_cast<uint32_t>(column)};
+                       (left << kColumnBits) | static_cast<uint32_t>(column)};
       s.nodes_.push_back({});
       s.nodes_.push_back({});
       s.leaf_value_.push_back(0);
@@ -91,25 +91,24 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest) {
 
 template <int kTrees>
 void ForestScorer::WalkGroup(const float* row, size_t first_tree, double& sum) const {
-  const Node* base[kTrees];
+  const Node* nodes = nodes_.data();
   uint32_t idx[kTrees];
   uint32_t depth = 0;
   for (int k = 0; k < kTrees; ++k) {
-    base[k] = nodes_.data() + tree_start_[first_tree + static_cast<size_t>(k)];
-    idx[k] = 0;
+    idx[k] = tree_start_[first_tree + static_cast<size_t>(k)];
     depth = std::max(depth, tree_depth_[first_tree + static_cast<size_t>(k)]);
   }
   // Independent walks interleaved so their loads overlap; leaves loop to themselves, so
   // running every tree to the group's deepest level changes nothing.
   for (uint32_t step = 0; step < depth; ++step) {
     for (int k = 0; k < kTrees; ++k) {
-      const Node n = base[k][idx[k]];
-      idx[k] =
-          (n.packed >> shift_) + static_cast<uint32_t>(row[n.packed & column_mask_] > n.threshold);
+      const Node n = nodes[idx[k]];
+      idx[k] = (n.packed >> kColumnBits) +
+               static_cast<uint32_t>(row[n.packed & kColumnMask] > n.threshold);
     }
   }
   for (int k = 0; k < kTrees; ++k) {
-    sum += leaf_value_[tree_start_[first_tree + static_cast<size_t>(k)] + idx[k]];
+    sum += leaf_value_[idx[k]];
   }
 }
 
@@ -117,6 +116,9 @@ double ForestScorer::PathSum(const float* row) const {
   double sum = 0.0;
   const size_t n_trees = tree_start_.size();
   size_t t = 0;
+  for (; t + 16 <= n_trees; t += 16) {
+    WalkGroup<16>(row, t, sum);
+  }
   for (; t + 8 <= n_trees; t += 8) {
     WalkGroup<8>(row, t, sum);
   }
@@ -126,35 +128,43 @@ double ForestScorer::PathSum(const float* row) const {
   return sum;
 }
 
+template <size_t kRows>
+void ForestScorer::WalkBlock(const float* block, double* out) const {
+  const Node* nodes = nodes_.data();
+  const double* leaves = leaf_value_.data();
+  const size_t width = n_features_;
+  double sums[kRows] = {};
+  uint32_t idx[kRows];
+  for (size_t t = 0; t < tree_start_.size(); ++t) {
+    for (size_t r = 0; r < kRows; ++r) {
+      idx[r] = tree_start_[t];
+    }
+    for (uint32_t step = 0; step < tree_depth_[t]; ++step) {
+      for (size_t r = 0; r < kRows; ++r) {
+        const Node nd = nodes[idx[r]];
+        idx[r] = (nd.packed >> kColumnBits) +
+                 static_cast<uint32_t>(block[r * width + (nd.packed & kColumnMask)] >
+                                       nd.threshold);
+      }
+    }
+    for (size_t r = 0; r < kRows; ++r) {
+      sums[r] += leaves[idx[r]];
+    }
+  }
+  for (size_t r = 0; r < kRows; ++r) {
+    out[r] = sums[r];
+  }
+}
+
 void ForestScorer::PathSums(const float* rows, size_t n, double* out) const {
-  // Blocks of rows per tree keep one tree hot while 16 independent walks overlap.
+  // Blocks of rows per tree keep one tree hot while independent walks overlap.
   constexpr size_t kBlock = 16;
-  const size_t n_trees = tree_start_.size();
-  for (size_t r0 = 0; r0 < n; r0 += kBlock) {
-    const size_t m = std::min(kBlock, n - r0);
-    double sums[kBlock] = {};
-    uint32_t idx[kBlock];
-    for (size_t t = 0; t < n_trees; ++t) {
-      const Node* base = nodes_.data() + tree_start_[t];
-      const double* leaves = leaf_value_.data() + tree_start_[t];
-      for (size_t r = 0; r < m; ++r) {
-        idx[r] = 0;
-      }
-      for (uint32_t step = 0; step < tree_depth_[t]; ++step) {
-        for (size_t r = 0; r < m; ++r) {
-          const Node nd = base[idx[r]];
-          const float* row = rows + (r0 + r) * n_features_;
-          idx[r] = (nd.packed >> shift_) +
-                   static_cast<uint32_t>(row[nd.packed & column_mask_] > nd.threshold);
-        }
-      }
-      for (size_t r = 0; r < m; ++r) {
-        sums[r] += leaves[idx[r]];
-      }
-    }
-    for (size_t r = 0; r < m; ++r) {
-      out[r0 + r] = sums[r];
-    }
+  size_t r0 = 0;
+  for (; r0 + kBlock <= n; r0 += kBlock) {
+    WalkBlock<kBlock>(rows + r0 * n_features_, out + r0);
+  }
+  for (; r0 < n; ++r0) {
+    out[r0] = PathSum(rows + r0 * n_features_);
   }
 }
 

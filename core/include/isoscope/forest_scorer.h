@@ -9,8 +9,8 @@
 
 namespace isoscope {
 
-/// A forest laid out for scoring speed: 8-byte nodes (float32 threshold, packed child and
-/// column), right child = left child + 1, leaves that loop to themselves so every walk is a
+/// A forest laid out for scoring speed: 8-byte nodes (float32 threshold; left child index in
+/// the whole forest << 8 | column), right child = left child + 1, leaves that loop to themselves so every walk is a
 /// fixed number of branch-free steps, and each leaf's `depth + c(n) - 1` precomputed.
 /// Splits of 2-row nodes are dropped: their children score exactly what the node itself would.
 class ForestScorer {
@@ -31,19 +31,24 @@ class ForestScorer {
  private:
   struct Node {
     float threshold;  // largest float32 <= sklearn's float64 threshold: same decisions
-    uint32_t packed;  // (left child relative to the tree << shift) | column
+    uint32_t packed;  // (left child, forest-wide index) << kColumnBits | column
   };
   static_assert(sizeof(Node) == 8, "nodes must stay 8 bytes");
+  // Constant field widths keep the walk to a shift and a mask: up to 256 columns and
+  // 16.7 million nodes per forest.
+  static constexpr uint32_t kColumnBits = 8;
+  static constexpr uint32_t kColumnMask = (1u << kColumnBits) - 1;
+  static constexpr uint64_t kMaxNodes = uint64_t{1} << (32 - kColumnBits);
 
   template <int kTrees>
   void WalkGroup(const float* row, size_t first_tree, double& sum) const;
+  template <size_t kRows>
+  void WalkBlock(const float* block, double* out) const;
 
   std::vector<Node> nodes_;
   std::vector<double> leaf_value_;  // indexed like nodes_
-  std::vector<uint32_t> tree_start_;
+  std::vector<uint32_t> tree_start_;  // root index of each tree
   std::vector<uint32_t> tree_depth_;
-  uint32_t column_mask_ = 0;
-  uint32_t shift_ = 0;
   size_t n_features_ = 0;
   double denominator_ = 0;
 };
