@@ -143,8 +143,7 @@ void ForestScorer::WalkBlock(const float* block, double* out) const {
       for (size_t r = 0; r < kRows; ++r) {
         const Node nd = nodes[idx[r]];
         idx[r] = (nd.packed >> kColumnBits) +
-                 static_cast<uint32_t>(block[r * width + (nd.packed & kColumnMask)] >
-                                       nd.threshold);
+                 static_cast<uint32_t>(block[r * width + (nd.packed & kColumnMask)] > nd.threshold);
       }
     }
     for (size_t r = 0; r < kRows; ++r) {

@@ -18,17 +18,20 @@ constexpr int64_t kMaxInt = 2147483647;  // np.iinfo(np.int32).max
 constexpr float kFeatureThreshold = 1e-7f;
 constexpr double kEpsilon = DBL_EPSILON;
 
-// The rows one tree sees: unique rows (ascending), their weights and regression targets, and
-// the tree's columns copied column-major so the splitter scans contiguous memory.
+// The rows one tree sees: unique rows in ascending order (the splitter's order), their
+// weights and regression targets, and the tree's columns of those rows, row-major.
 struct TreeData {
-  int32_t m = 0;            // unique rows with non-zero weight
-  int32_t dt = 0;           // columns of this tree
-  std::vector<float> cols;  // dt * m
+  int32_t m = 0;         // unique rows with non-zero weight
+  int32_t dt = 0;        // columns of this tree
+  std::vector<float> x;  // m * dt
   std::vector<double> y;
   std::vector<double> w;
+  std::vector<int32_t> features;  // the tree's columns of the input
   double weighted_n_samples = 0;
+  int64_t last_row = -1;  // while gathering: the input row of slot m - 1
+  uint32_t rand_r_state = 0;
   float X(int32_t row, int32_t f) const {
-    return cols[static_cast<size_t>(f) * static_cast<size_t>(m) + static_cast<size_t>(row)];
+    return x[static_cast<size_t>(row) * static_cast<size_t>(dt) + static_cast<size_t>(f)];
   }
 };
 
@@ -134,8 +137,8 @@ class TreeBuilder {
       : data_(data),
         max_depth_(max_depth),
         rng_(rand_r_state),
-        samples_(static_cast<size_t>(data.m)),
-        xf_(static_cast<size_t>(data.m)),
+        samples_(static_cast<size_t>(data.m) + 1),
+        xf_(static_cast<size_t>(data.m) + 1),
         features_(static_cast<size_t>(data.dt)),
         constant_features_(static_cast<size_t>(data.dt)),
         criterion_(data, samples_) {
@@ -155,6 +158,7 @@ class TreeBuilder {
       int32_t n_constant;
     };
     std::vector<Record> stack;
+    stack.reserve(static_cast<size_t>(max_depth_) + 2);
     stack.push_back({0, data_.m, 0, -1, false, std::numeric_limits<double>::infinity(), 0});
     bool first = true;
     while (!stack.empty()) {
@@ -371,14 +375,6 @@ Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams
     ++max_depth;
   }
 
-  // The regressor's random target y and the per-tree seeds come from two fresh RandomStates.
-  std::vector<double> y_all(n);
-  {
-    detail::NumpyRandomState rs(params.random_state);
-    for (double& v : y_all) {
-      v = rs.Uniform();
-    }
-  }
   std::vector<uint32_t> seeds(static_cast<size_t>(params.n_estimators));
   {
     detail::NumpyRandomState rs(params.random_state);
@@ -387,64 +383,93 @@ Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams
     }
   }
 
+  // 1. Each tree's random draws: its columns, its rows, its splitter seed.
+  const size_t n_trees = seeds.size();
+  std::vector<TreeData> trees(n_trees);
+  std::vector<std::vector<int64_t>> draws(n_trees);
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<uint8_t> seen_features(d, 0);
+  for (size_t t = 0; t < n_trees; ++t) {
+    const uint32_t seed = seeds[t];
+    const auto tree_seed =
+        static_cast<uint32_t>(detail::NumpyRandomState(seed).RandInt(0, kMaxInt));
+    detail::NumpyRandomState bag(seed);
+    const std::vector<int64_t> feats =
+        detail::SampleWithoutReplacement(d64, mf, bag, seen_features);
+    trees[t].features.assign(feats.begin(), feats.end());
+    if (params.bootstrap) {
+      draws[t].resize(static_cast<size_t>(psi));
+      for (auto& v : draws[t]) {
+        v = bag.RandInt(0, n64);
+      }
+    } else {
+      draws[t] = detail::SampleWithoutReplacement(n64, psi, bag, seen);
+    }
+    trees[t].rand_r_state =
+        static_cast<uint32_t>(detail::NumpyRandomState(tree_seed).RandInt(0, detail::RandR::kMax));
+    trees[t].dt = static_cast<int32_t>(feats.size());
+    trees[t].x.reserve(static_cast<size_t>(psi) * feats.size());
+    trees[t].y.reserve(static_cast<size_t>(psi));
+    trees[t].w.reserve(static_cast<size_t>(psi));
+  }
+
+  // 2. Bucket the draws by input row (counting sort), so that one ascending sweep over the
+  // input gathers every tree's rows: each input row is read once, in memory order, and each
+  // tree receives its rows already sorted, duplicates (bootstrap) merged into weights.
+  std::vector<uint32_t> start(n + 1, 0);
+  for (const auto& dr : draws) {
+    for (int64_t r : dr) {
+      ++start[static_cast<size_t>(r) + 1];
+    }
+  }
+  for (size_t r = 0; r < n; ++r) {
+    start[r + 1] += start[r];
+  }
+  std::vector<uint32_t> owner(start[n]);
+  {
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (size_t t = 0; t < n_trees; ++t) {
+      for (int64_t r : draws[t]) {
+        owner[fill[static_cast<size_t>(r)]++] = static_cast<uint32_t>(t);
+      }
+      draws[t] = std::vector<int64_t>();
+    }
+  }
+  // The regressor's random target y is RandomState(seed).uniform(size=n): the sweep draws it
+  // in row order and keeps it only for rows some tree uses.
+  detail::NumpyRandomState y_rng(params.random_state);
+  for (size_t r = 0; r < n; ++r) {
+    const double y = y_rng.Uniform();
+    const float* row = x + r * d;
+    for (uint32_t e = start[r]; e < start[r + 1]; ++e) {
+      TreeData& td = trees[owner[e]];
+      td.weighted_n_samples += 1.0;
+      if (td.last_row == static_cast<int64_t>(r)) {
+        td.w.back() += 1.0;  // drawn again (bootstrap)
+        continue;
+      }
+      td.last_row = static_cast<int64_t>(r);
+      for (int32_t f : td.features) {
+        td.x.push_back(row[f]);
+      }
+      td.y.push_back(y);
+      td.w.push_back(1.0);
+      ++td.m;
+    }
+  }
+
+  // 3. Grow the trees.
   Forest forest;
   forest.n_features = static_cast<int32_t>(d);
   forest.max_samples = static_cast<int32_t>(psi);
   forest.max_features = static_cast<int32_t>(mf);
-  forest.trees.reserve(seeds.size());
-
-  std::vector<uint8_t> seen(n, 0);
-  std::vector<uint8_t> seen_features(d, 0);
-  TreeData data;
-  for (uint32_t seed : seeds) {
-    const auto tree_seed =
-        static_cast<uint32_t>(detail::NumpyRandomState(seed).RandInt(0, kMaxInt));
-    detail::NumpyRandomState bag(seed);
-    std::vector<int64_t> feats = detail::SampleWithoutReplacement(d64, mf, bag, seen_features);
-    std::vector<int64_t> rows;
-    std::vector<double> weights;
-    if (params.bootstrap) {
-      std::vector<int64_t> draws(static_cast<size_t>(psi));
-      for (auto& v : draws) {
-        v = bag.RandInt(0, n64);
-      }
-      std::sort(draws.begin(), draws.end());
-      for (size_t i = 0; i < draws.size(); ++i) {
-        if (rows.empty() || rows.back() != draws[i]) {
-          rows.push_back(draws[i]);
-          weights.push_back(1.0);
-        } else {
-          weights.back() += 1.0;
-        }
-      }
-    } else {
-      rows = detail::SampleWithoutReplacement(n64, psi, bag, seen);
-      std::sort(rows.begin(), rows.end());
-      weights.assign(rows.size(), 1.0);
-    }
-
-    data.m = static_cast<int32_t>(rows.size());
-    data.dt = static_cast<int32_t>(feats.size());
-    data.cols.resize(static_cast<size_t>(data.m) * static_cast<size_t>(data.dt));
-    data.y.resize(rows.size());
-    data.w = std::move(weights);
-    data.weighted_n_samples = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const float* row = x + static_cast<size_t>(rows[i]) * d;
-      for (size_t f = 0; f < feats.size(); ++f) {
-        data.cols[f * rows.size() + i] = row[feats[f]];
-      }
-      data.y[i] = y_all[static_cast<size_t>(rows[i])];
-      data.weighted_n_samples += data.w[i];
-    }
-    const auto rand_r_state =
-        static_cast<uint32_t>(detail::NumpyRandomState(tree_seed).RandInt(0, detail::RandR::kMax));
-
-    Tree tree;
-    tree.features.assign(feats.begin(), feats.end());
-    TreeBuilder builder(data, max_depth, rand_r_state);
+  forest.trees.resize(n_trees);
+  for (size_t t = 0; t < n_trees; ++t) {
+    Tree& tree = forest.trees[t];
+    tree.features = trees[t].features;
+    TreeBuilder builder(trees[t], max_depth, trees[t].rand_r_state);
     builder.Build(tree);
-    forest.trees.push_back(std::move(tree));
+    trees[t] = TreeData();
   }
   BakePathLengths(forest);
   return forest;

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 namespace isoscope::detail {
 namespace {
 
@@ -71,6 +74,23 @@ TEST(RandR, XorshiftFromZeroStartsAtOne) {
   RandR r(1);
   // 1 ^= 1<<13 -> 8193; ^= >>17 -> 8193; ^= <<5 -> 8193 ^ 262176 = 270369
   EXPECT_EQ(r.Next(), 270369u);
+}
+
+}  // namespace
+}  // namespace isoscope::detail
+
+namespace isoscope::detail {
+namespace {
+
+TEST(Mt19937, LazySeedingAndTwistEqualTheStandardEngine) {
+  // std::mt19937 is an independent implementation of the same generator.
+  for (uint32_t seed : {0u, 1u, 42u, 5489u, 2147483646u, 4294967295u}) {
+    Mt19937 lazy(seed);
+    std::mt19937 reference(seed);
+    for (int i = 0; i < 2000; ++i) {  // crosses the lazy first round and two full twists
+      ASSERT_EQ(lazy.Next(), static_cast<uint32_t>(reference())) << "seed " << seed << " i " << i;
+    }
+  }
 }
 
 }  // namespace
