@@ -117,7 +117,8 @@ int RunDemo(const DemoArgs& args) {
                 FormatTime(inc.start_ms).c_str(), rows, hits, max_score, delay,
                 hits > 0 ? "FLAGGED" : "missed");
   }
-  size_t outside = 0, outside_flagged = 0;
+  size_t outside = 0, outside_flagged = 0, flagged_in_deploy = 0;
+  const auto deploys = DefaultDeployWindows();
   for (size_t i = 0; i < scored->rows; ++i) {
     const TimeMs t = scored->times[i];
     const bool in_incident =
@@ -125,7 +126,13 @@ int RunDemo(const DemoArgs& args) {
                     [&](const Incident& inc) { return t >= inc.start_ms && t < inc.end_ms; });
     if (!in_incident && !std::isnan(anomaly[i])) {
       ++outside;
-      outside_flagged += flagged[i] == 1.0 ? 1 : 0;
+      if (flagged[i] == 1.0) {
+        ++outside_flagged;
+        const int32_t mow = MinuteOfWeek(t);
+        flagged_in_deploy += std::any_of(deploys.begin(), deploys.end(), [&](const auto& w) {
+          return mow >= w.start_minute && mow < w.end_minute;
+        });
+      }
     }
   }
   std::printf(
@@ -133,6 +140,14 @@ int RunDemo(const DemoArgs& args) {
       "(contamination 0.02 flags about 2%% by design)\n",
       caught, data.incidents.size(),
       outside ? 100.0 * static_cast<double>(outside_flagged) / outside : 0.0);
+  if (outside_flagged > 0) {
+    std::printf(
+        "   %.0f%% of those fall in deploy windows: a rare 0/1 feature isolates quickly, so a\n"
+        "   point forest calls every deploy unusual - the origin team's noisy pages. Raw\n"
+        "   samples beyond the training range score like the most extreme training rows,\n"
+        "   which is why a 5-minute spike can stay under the 2%% threshold.\n",
+        100.0 * static_cast<double>(flagged_in_deploy) / outside_flagged);
+  }
   std::printf("\nnext: isoscope inspect --bundle %s   |   scores in %s\n", bundle.c_str(),
               scores.c_str());
   return kExitOk;
