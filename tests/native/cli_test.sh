@@ -38,6 +38,16 @@ expect_exit() {  # expect_exit NAME CODE PATTERN COMMAND...: exit code and stder
   fi
 }
 
+expect_in() {  # expect_in NAME FILE PATTERN: FILE (an earlier command's saved output) matches
+  if grep -qE -- "$3" "$2"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $1 (no /$3/ in $2)"
+    head -30 "$2" | sed 's/^/  | /'
+  fi
+}
+
 compare_scores() {  # compare_scores SCORES_CSV EXPECTED_CSV: |d| <= 1e-12, same predictions
   "$PY" - "$1" "$2" <<'PYEOF'
 import csv, sys
@@ -84,7 +94,8 @@ expect_exit "bad max-samples" 2 "max-samples" \
 C=$GOLDEN/contamination_float
 check "train golden" "$ISOSCOPE" train --csv "$C/train.csv" --out "$W/m.bundle" --scaler none \
   --derived none --n-estimators 50 --contamination 0.05 --random-state 3
-check "report says rows and threshold" grep -q "threshold         anomaly_score >" "$W/out"
+cp "$W/out" "$W/train_report"
+expect_in "report gives the threshold" "$W/train_report" "threshold +anomaly_score > 0\.[0-9]+ is an anomaly"
 check "score golden" "$ISOSCOPE" score --bundle "$W/m.bundle" --csv "$C/score.csv" --out "$W/s.csv"
 check "scores equal sklearn" compare_scores "$W/s.csv" "$C/expected.csv"
 "$ISOSCOPE" inspect --bundle "$W/m.bundle" --json >"$W/inspect.json"
@@ -95,34 +106,38 @@ check "inspect text" "$ISOSCOPE" inspect --bundle "$W/m.bundle"
 printf 'timestamp,latency\n' >"$W/short.csv"
 for i in $(seq 0 2000); do echo "$((1767571200 + i * 60)),$((100 + i % 17))"; done >>"$W/short.csv"
 check "train short history" "$ISOSCOPE" train --csv "$W/short.csv" --out "$W/short.bundle"
-check "warns: days of history" grep -q "WARNING: only 1.4 days of history" "$W/out"
-check "warns: contamination" grep -q "WARNING: contamination was not given" "$W/out"
+cp "$W/out" "$W/short_report"
+expect_in "warns: days of history" "$W/short_report" "WARNING: only 1.4 days of history"
+expect_in "warns: contamination" "$W/short_report" "WARNING: contamination was not given"
 
 # Missing values: training drops and counts, scoring says why instead of inventing a number.
 printf 'timestamp,a,b\n2026-01-05T00:00:00Z,1,2\n2026-01-05T00:01:00Z,,2\n2026-01-05T00:02:00Z,1.5,inf\n2026-01-05T00:03:00Z,1.2,2.2\n' >"$W/gaps.csv"
 check "train with gaps" "$ISOSCOPE" train --csv "$W/gaps.csv" --out "$W/gaps.bundle" --contamination 0.1
-check "dropped rows counted" grep -q "2 dropped (of 4)" "$W/out"
+cp "$W/out" "$W/gaps_report"
+expect_in "dropped rows counted" "$W/gaps_report" "2 dropped \(of 4\)"
 check "score with gaps" "$ISOSCOPE" score --bundle "$W/gaps.bundle" --csv "$W/gaps.csv" --out "$W/gaps_scores.csv"
-check "no score, with reason" grep -q '^1,2026-01-05T00:01:00Z,,,,no score: missing value in a$' "$W/gaps_scores.csv"
-check "infinite reason" grep -q 'no score: infinite value in b' "$W/gaps_scores.csv"
+expect_in "no score, with reason" "$W/gaps_scores.csv" '^1,2026-01-05T00:01:00Z,,,,no score: missing value in a$'
+expect_in "infinite reason" "$W/gaps_scores.csv" 'no score: infinite value in b'
+expect_in "scored rows" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.[0-9]+,-?[0-9.e-]+,[01],$' 
 
 # Damaged and foreign bundles: exit 3 with a message naming the problem.
 head -c 1000 "$W/m.bundle" >"$W/trunc.bundle"
 expect_exit "truncated bundle" 3 "truncated" "$ISOSCOPE" score --bundle "$W/trunc.bundle" --csv "$C/score.csv"
 expect_exit "foreign bundle" 3 "not an isoscope bundle" "$ISOSCOPE" inspect --bundle "$C/model.json"
-cp "$W/m.bundle" "$W/flip.bundle"
-printf '\x00' | dd of="$W/flip.bundle" bs=1 seek=5000 conv=notrunc 2>/dev/null
+"$PY" -c "import sys; b = bytearray(open(sys.argv[1], 'rb').read()); b[5000] ^= 0x55; open(sys.argv[2], 'wb').write(b)" "$W/m.bundle" "$W/flip.bundle"
 expect_exit "corrupted bundle" 3 "checksum" "$ISOSCOPE" inspect --bundle "$W/flip.bundle"
 expect_exit "missing file" 2 "not exist|No such" "$ISOSCOPE" score --bundle "$W/none.bundle" --csv "$C/score.csv"
 
 # Migration from a Python pipeline: joblib files -> JSON -> bundle, same scores as sklearn.
 P=$GOLDEN/scaler_pipeline
-check "sklearn_export pipeline" "$PY" "$ROOT/tools/sklearn_export.py" --model "$P/pipeline.joblib" --out "$W/pipe.json"
+NAMES=latency_ms,error_ratio,rps,cpu,queue
+check "sklearn_export pipeline" "$PY" "$ROOT/tools/sklearn_export.py" --model "$P/pipeline.joblib" \
+  --feature-names "$NAMES" --out "$W/pipe.json"
 check "import-sklearn" "$ISOSCOPE" import-sklearn --model "$W/pipe.json" --out "$W/pipe.bundle" --training-csv "$P/train.csv"
 check "score imported" "$ISOSCOPE" score --bundle "$W/pipe.bundle" --csv "$P/score.csv" --out "$W/pipe_scores.csv"
 check "imported scores equal sklearn" compare_scores "$W/pipe_scores.csv" "$P/expected.csv"
 check "sklearn_export separate files" "$PY" "$ROOT/tools/sklearn_export.py" --model "$P/iforest.joblib" \
-  --scaler "$P/scaler.joblib" --out "$W/sep.json"
+  --scaler "$P/scaler.joblib" --feature-names "$NAMES" --out "$W/sep.json"
 check "import separate" "$ISOSCOPE" import-sklearn --model "$W/sep.json" --out "$W/sep.bundle"
 check "score separate" "$ISOSCOPE" score --bundle "$W/sep.bundle" --csv "$P/score.csv" --out "$W/sep_scores.csv"
 check "separate scores equal sklearn" compare_scores "$W/sep_scores.csv" "$P/expected.csv"
@@ -130,7 +145,9 @@ expect_exit "import rejects other JSON" 1 "format" "$ISOSCOPE" import-sklearn --
 
 # The demo, small: it must flag the injected incidents it reports.
 check "demo" "$ISOSCOPE" demo --days 28 --out-dir "$W/demo"
-check "demo reports incidents" grep -q "incidents flagged" "$W/out"
+cp "$W/out" "$W/demo_out"
+expect_in "demo reports incidents" "$W/demo_out" "[0-9] of 3 incidents flagged"
+expect_in "demo wrote a bundle that loads" "$W/demo_out" "wrote +.*model.bundle"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -10,9 +10,10 @@
 namespace isoscope {
 
 /// A forest laid out for scoring speed: 8-byte nodes (float32 threshold; left child index in
-/// the whole forest << 8 | column), right child = left child + 1, leaves that loop to themselves so every walk is a
-/// fixed number of branch-free steps, and each leaf's `depth + c(n) - 1` precomputed.
-/// Splits of 2-row nodes are dropped: their children score exactly what the node itself would.
+/// the whole forest << 8 | column), right child = left child + 1, leaves that loop to themselves so
+/// every walk is a fixed number of branch-free steps, and each leaf's `depth + c(n) - 1`
+/// precomputed. Splits of 2-row nodes are dropped: their children score exactly what the node
+/// itself would.
 class ForestScorer {
  public:
   static Result<ForestScorer> Compile(const Forest& forest);
@@ -46,7 +47,7 @@ class ForestScorer {
   void WalkBlock(const float* block, double* out) const;
 
   std::vector<Node> nodes_;
-  std::vector<double> leaf_value_;  // indexed like nodes_
+  std::vector<double> leaf_value_;    // indexed like nodes_
   std::vector<uint32_t> tree_start_;  // root index of each tree
   std::vector<uint32_t> tree_depth_;
   size_t n_features_ = 0;
