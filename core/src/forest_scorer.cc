@@ -130,9 +130,16 @@ double ForestScorer::PathSum(const float* row) const {
 
 template <size_t kRows>
 void ForestScorer::WalkBlock(const float* block, double* out) const {
+  // Column-major copy of the block: row r's value of column c sits at c * kRows + r, so each
+  // visit's address is a shift of the node's column plus a constant per row.
+  float columns[256 * kRows];
+  for (size_t r = 0; r < kRows; ++r) {
+    for (size_t c = 0; c < n_features_; ++c) {
+      columns[c * kRows + r] = block[r * n_features_ + c];
+    }
+  }
   const Node* nodes = nodes_.data();
   const double* leaves = leaf_value_.data();
-  const size_t width = n_features_;
   double sums[kRows] = {};
   uint32_t idx[kRows];
   for (size_t t = 0; t < tree_start_.size(); ++t) {
@@ -142,8 +149,8 @@ void ForestScorer::WalkBlock(const float* block, double* out) const {
     for (uint32_t step = 0; step < tree_depth_[t]; ++step) {
       for (size_t r = 0; r < kRows; ++r) {
         const Node nd = nodes[idx[r]];
-        idx[r] = (nd.packed >> kColumnBits) +
-                 static_cast<uint32_t>(block[r * width + (nd.packed & kColumnMask)] > nd.threshold);
+        const float* column = columns + (nd.packed & kColumnMask) * kRows;
+        idx[r] = (nd.packed >> kColumnBits) + static_cast<uint32_t>(nd.threshold < column[r]);
       }
     }
     for (size_t r = 0; r < kRows; ++r) {
