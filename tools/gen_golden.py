@@ -10,8 +10,15 @@ regenerate it. Each case directory holds:
   case.json     the IsolationForest constructor arguments used
   model.json    the fitted forest (tools/sklearn_export.py's format)
   expected.csv  row,score_samples,decision_function,predict from scikit-learn on score.csv
+                (floats written with repr(), so strtod reads back the exact doubles)
+scaler_pipeline/ also holds scaler.json (mean_, scale_, var_) and the joblib files a Python
+pipeline keeps (pipeline.joblib, iforest.joblib + scaler.joblib) for tools/sklearn_export.py.
+
 The model is fitted on the values parsed back from train.csv, so C++ reading the same text
-sees exactly the data scikit-learn saw.
+sees exactly the data scikit-learn saw. Everything is drawn from one fixed-seed RandomState
+in a fixed order, so a rerun rewrites byte-identical files; adding a case in the middle, or
+drawing one more number anywhere, changes every case after it (and the committed
+tests/golden/v1 bundles made from them would then need tools/make_golden_bundles.sh again).
 """
 import argparse
 import csv
@@ -36,6 +43,21 @@ def write_csv(path, names, X, fmt):
     return np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
 
 
+def fit_reporting_warnings(name, model, X):
+    """Fit, and show any warning scikit-learn raises (max_samples_clamped warns on purpose)
+    under the case's name instead of hiding it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X)
+    for w in caught:
+        print("  %s: scikit-learn %s: %s" % (name, w.category.__name__, w.message))
+    return model
+
+
+def node_count(forest):
+    return sum(e.tree_.node_count for e in forest.estimators_)
+
+
 def write_expected(path, model, S):
     ss, df, pr = model.score_samples(S), model.decision_function(S), model.predict(S)
     with open(path, "w", newline="") as fh:
@@ -57,6 +79,17 @@ def extra_rows(rng, X, k=200):
     near = X[rng.choice(len(X), k // 2)] + rng.normal(0, 0.1, (k // 2, X.shape[1])) * X.std(0)
     far = X.mean(0) + rng.normal(0, 5, (k - k // 2, X.shape[1])) * (X.std(0) + 1)
     return np.vstack([near, far])
+
+
+def tiny_extra_rows(X):
+    """Extra rows for the one- and two-row cases. They come from a RandomState of their own
+    (seeded by the row count), so the shared stream, and every case drawn after these, stays
+    exactly as first committed."""
+    rng = np.random.RandomState(1000 + len(X))
+    d = X.shape[1]
+    near = X + rng.normal(0, 0.5, X.shape)
+    far = X.mean(0) + rng.normal(0, 6, (40, d))  # both sides of every split, and beyond
+    return np.vstack([near, far, X.mean(0)])
 
 
 def origin_seasonal(rng):
@@ -104,7 +137,8 @@ def cases(rng):
          dict(n_estimators=50, contamination=0.01, bootstrap=True, random_state=5),
          "float contamination with bootstrap"),
         ("tiny_max_samples_2", g(500, 3), "%.9g", dict(n_estimators=30, max_samples=2,
-                                                       random_state=1), "psi = 2, depth 1"),
+                                                       random_state=1),
+         "psi = 2, depth 1: every path is 1 edge = c(2), so every score is -0.5"),
         ("tiny_max_samples_1", g(500, 3), "%.9g", dict(n_estimators=30, max_samples=1,
                                                        random_state=1),
          "psi = 1: c(1) = 0, every score is -0.5"),
@@ -120,8 +154,10 @@ def cases(rng):
          dict(n_estimators=50, contamination=0.1, random_state=2),
          "constant, duplicate, 1e-9-range (never split), 1e-6-range, 1000+1e-4 and integer "
          "columns"),
-        ("one_row", g(1, 3), "%.9g", dict(n_estimators=10, random_state=0), "a single row"),
-        ("two_rows", g(2, 3), "%.9g", dict(n_estimators=10, random_state=0), "two rows"),
+        ("one_row", g(1, 3), "%.9g", dict(n_estimators=10, random_state=0),
+         "a single row: psi = 1, root-only trees, every score is -0.5"),
+        ("two_rows", g(2, 3), "%.9g", dict(n_estimators=10, random_state=0),
+         "two rows: psi = 2, one split per tree, every score is -0.5"),
         ("discrete_ties", rng.randint(0, 5, (3000, 4)).astype(float), "%.9g",
          dict(n_estimators=50, contamination=0.02, random_state=13),
          "small integer values: many ties, thresholds at the node minimum"),
@@ -150,21 +186,22 @@ def write_case(root, name, X, fmt, params, description, rng):
     Xr = write_csv(os.path.join(d, "train.csv"), names, X, fmt)
     if name == "origin_seasonal":
         S = np.vstack([Xr[::13], extra_rows(rng, Xr, 500)])
+    elif len(Xr) > 2:
+        S = np.vstack([Xr, extra_rows(rng, Xr)])
     else:
-        S = np.vstack([Xr, extra_rows(rng, Xr)]) if len(Xr) > 2 else Xr
+        S = np.vstack([Xr, tiny_extra_rows(Xr)])
     Sr = write_csv(os.path.join(d, "score.csv"), names, S, fmt)
     args = case_json(params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # max_samples > n, on purpose
-        model = IsolationForest(**args).fit(Xr)
+    model = fit_reporting_warnings(name, IsolationForest(**args), Xr)
     with open(os.path.join(d, "case.json"), "w") as fh:
         json.dump(dict(args, description=description), fh, indent=1)
     with open(os.path.join(d, "model.json"), "w") as fh:
         json.dump(forest_json(model, names), fh, separators=(",", ":"))
     write_expected(os.path.join(d, "expected.csv"), model, Sr)
-    nodes = sum(e.tree_.node_count for e in model.estimators_)
     print("%-28s train %6d x %d  score %6d  nodes %6d  offset_ %r"
-          % (name, len(Xr), Xr.shape[1], len(Sr), nodes, model.offset_))
+          % (name, len(Xr), Xr.shape[1], len(Sr), node_count(model), model.offset_))
+    return dict(args, description=description, name=name, train_rows=len(Xr),
+                features=Xr.shape[1], score_rows=len(Sr), nodes=node_count(model))
 
 
 def write_scaler_case(root, rng):
@@ -180,43 +217,88 @@ def write_scaler_case(root, rng):
                    "%.9g")
     args = case_json(dict(n_estimators=100, contamination=0.02, random_state=4))
     scaler = StandardScaler().fit(Xr)
-    forest = IsolationForest(**args).fit(scaler.transform(Xr))
+    forest = fit_reporting_warnings(name, IsolationForest(**args), scaler.transform(Xr))
     pipe = Pipeline([("scaler", scaler), ("iforest", forest)])
     joblib.dump(pipe, os.path.join(d, "pipeline.joblib"))
     joblib.dump(forest, os.path.join(d, "iforest.joblib"))
     joblib.dump(scaler, os.path.join(d, "scaler.joblib"))
+    description = ("StandardScaler then IsolationForest on columns of very different scales; "
+                   "joblib files as a Python pipeline saves them")
     with open(os.path.join(d, "case.json"), "w") as fh:
-        json.dump(dict(args, description="StandardScaler then IsolationForest on columns of very "
-                       "different scales; joblib files as a Python pipeline saves them"), fh,
-                  indent=1)
+        json.dump(dict(args, description=description), fh, indent=1)
     with open(os.path.join(d, "model.json"), "w") as fh:
         json.dump(forest_json(forest, names, scaler), fh, separators=(",", ":"))
     with open(os.path.join(d, "scaler.json"), "w") as fh:
         json.dump({"mean_": list(map(float, scaler.mean_)),
                    "scale_": list(map(float, scaler.scale_)),
                    "var_": list(map(float, scaler.var_))}, fh, indent=1)
-    St = scaler.transform(Sr)
-    ss, df, pr = forest.score_samples(St), forest.decision_function(St), forest.predict(St)
-    with open(os.path.join(d, "expected.csv"), "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["row", "score_samples", "decision_function", "predict"])
-        for i in range(len(Sr)):
-            w.writerow([i, repr(float(ss[i])), repr(float(df[i])), int(pr[i])])
-    print("%-28s train %6d x %d  score %6d  offset_ %r" % (name, len(Xr), 5, len(Sr),
-                                                            forest.offset_))
+    # The whole pipeline scores the raw rows: what a Python service computes today.
+    write_expected(os.path.join(d, "expected.csv"), pipe, Sr)
+    print("%-28s train %6d x %d  score %6d  nodes %6d  offset_ %r"
+          % (name, len(Xr), Xr.shape[1], len(Sr), node_count(forest), forest.offset_))
+    return dict(args, description=description + " (scaler in model.json, scaler.json)",
+                name=name, train_rows=len(Xr), features=Xr.shape[1], score_rows=len(Sr),
+                nodes=node_count(forest))
+
+
+def write_readme(root, summaries):
+    """README.md beside the cases: how they were made, so nobody has to guess later."""
+    lines = [
+        "# scikit-learn golden cases",
+        "",
+        "Written by `/usr/bin/python3 tools/gen_golden.py` with scikit-learn %s and numpy %s "
+        "(Debian's python3-sklearn). The files are committed; **the tests only read them and "
+        "never regenerate them**. Rerunning the script rewrites byte-identical files (fixed "
+        "seeds, fixed draw order); changing the script changes cases, and then the "
+        "`tests/golden/v1` bundles must be remade with `tools/make_golden_bundles.sh`."
+        % (sklearn.__version__, np.__version__),
+        "",
+        "Each case directory holds:",
+        "",
+        "- `train.csv`: header row, numeric columns. scikit-learn was fitted on the values "
+        "`np.loadtxt` parses back from this text, so any correctly rounded `strtod` sees the "
+        "same float64 values.",
+        "- `score.csv`: rows to score, same header (the training rows plus extra rows near "
+        "and far from the data; `origin_seasonal` has every 13th training row plus 500 extra).",
+        "- `case.json`: the exact `IsolationForest(...)` constructor arguments, plus a "
+        "description.",
+        "- `model.json`: the fitted forest in `tools/sklearn_export.py`'s format "
+        "(`isoscope-sklearn-import-v1`).",
+        "- `expected.csv`: `row,score_samples,decision_function,predict` from scikit-learn on "
+        "`score.csv`, floats written with `repr()`.",
+        "- `scaler_pipeline/` also has `scaler.json` (`mean_`, `scale_`, `var_`), "
+        "`pipeline.joblib` (a `Pipeline` of StandardScaler and IsolationForest) and the same two "
+        "objects as `scaler.joblib` and `iforest.joblib`. Its `expected.csv` holds the "
+        "pipeline's scores on the raw `score.csv`.",
+        "",
+        "| case | train rows x cols | score rows | nodes | n_estimators | max_samples | "
+        "contamination | max_features | bootstrap | random_state | what it covers |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in summaries:
+        lines.append("| `%s` | %d x %d | %d | %d | %d | %s | %s | %s | %s | %d | %s |" % (
+            c["name"], c["train_rows"], c["features"], c["score_rows"], c["nodes"],
+            c["n_estimators"], json.dumps(c["max_samples"]), json.dumps(c["contamination"]),
+            json.dumps(c["max_features"]), json.dumps(c["bootstrap"]), c["random_state"],
+            c["description"]))
+    with open(os.path.join(root, "README.md"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(here, "..", "tests", "golden", "sklearn"))
+    ap.add_argument("--out", default=os.path.join(here, "..", "tests", "golden", "sklearn"),
+                    help="directory to write the case directories and README.md into "
+                         "(default: tests/golden/sklearn)")
     a = ap.parse_args()
     rng = np.random.RandomState(20261124)
     print("scikit-learn %s, numpy %s" % (sklearn.__version__, np.__version__))
-    for name, X, fmt, params, description in cases(rng):
-        write_case(a.out, name, X, fmt, params, description, rng)
-    write_scaler_case(a.out, rng)
+    summaries = [write_case(a.out, name, X, fmt, params, description, rng)
+                 for name, X, fmt, params, description in cases(rng)]
+    summaries.append(write_scaler_case(a.out, rng))
+    write_readme(a.out, summaries)
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ void ForestScorer::WalkBlock(const float* block, double* out) const {
 
 void ForestScorer::PathSums(const float* rows, size_t n, double* out) const {
   // Blocks of rows per tree keep one tree hot while independent walks overlap.
-  constexpr size_t kBlock = 16;
+  constexpr size_t kBlock = 12;
   size_t r0 = 0;
   for (; r0 + kBlock <= n; r0 += kBlock) {
     WalkBlock<kBlock>(rows + r0 * n_features_, out + r0);
