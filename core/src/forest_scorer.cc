@@ -143,10 +143,15 @@ void ForestScorer::WalkBlock(const float* block, double* out) const {
   double sums[kRows] = {};
   uint32_t idx[kRows];
   for (size_t t = 0; t < tree_start_.size(); ++t) {
+    // Every row starts at the root: one node, one contiguous column, a loop the compiler
+    // vectorises.
+    const Node root = nodes[tree_start_[t]];
+    const float* root_column = columns + (root.packed & kColumnMask) * kRows;
     for (size_t r = 0; r < kRows; ++r) {
-      idx[r] = tree_start_[t];
+      idx[r] =
+          (root.packed >> kColumnBits) + static_cast<uint32_t>(root.threshold < root_column[r]);
     }
-    for (uint32_t step = 0; step < tree_depth_[t]; ++step) {
+    for (uint32_t step = 1; step < tree_depth_[t]; ++step) {
       for (size_t r = 0; r < kRows; ++r) {
         const Node nd = nodes[idx[r]];
         const float* column = columns + (nd.packed & kColumnMask) * kRows;
