@@ -6,23 +6,11 @@
 #include <cmath>
 #include <limits>
 
+#include "text_cell.h"
 #include "time_parse.h"
 
 namespace isoscope::native {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
-    s = s.substr(1, s.size() - 2);
-  }
-  return s;
-}
 
 void SplitLine(std::string_view line, std::vector<std::string_view>& out) {
   out.clear();
@@ -30,10 +18,10 @@ void SplitLine(std::string_view line, std::vector<std::string_view>& out) {
   while (true) {
     const size_t comma = line.find(',', pos);
     if (comma == std::string_view::npos) {
-      out.push_back(Trim(line.substr(pos)));
+      out.push_back(TrimCell(line.substr(pos)));
       return;
     }
-    out.push_back(Trim(line.substr(pos, comma - pos)));
+    out.push_back(TrimCell(line.substr(pos, comma - pos)));
     pos = comma + 1;
   }
 }
@@ -66,7 +54,7 @@ std::string Join(const std::vector<std::string>& names) {
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string_view> parts;
   std::vector<std::string> out;
-  if (Trim(text).empty()) {
+  if (TrimCell(text).empty()) {
     return out;
   }
   SplitLine(text, parts);
@@ -103,7 +91,7 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
       if (!l.empty() && l.back() == '\r') {
         l.remove_suffix(1);
       }
-      if (!Trim(l).empty()) {
+      if (!TrimCell(l).empty()) {
         *line = l;
         return true;
       }

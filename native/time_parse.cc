@@ -1,5 +1,7 @@
 #include "time_parse.h"
 
+#include "text_cell.h"
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -100,23 +102,10 @@ std::optional<TimeMs> ParseIso(std::string_view s) {
   return ((days * 24 + h) * 60 + mi - offset_min) * 60000 + sec * 1000 + ms;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
-    s = s.substr(1, s.size() - 2);
-  }
-  return s;
-}
-
 }  // namespace
 
 std::optional<TimeMs> ParseTime(std::string_view text) {
-  text = Trim(text);
+  text = TrimCell(text);
   if (text.empty()) {
     return std::nullopt;
   }
@@ -167,7 +156,7 @@ std::string FormatTime(TimeMs t) {
 }
 
 std::optional<TimeMs> ParseDuration(std::string_view text) {
-  text = Trim(text);
+  text = TrimCell(text);
   size_t i = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
     ++i;
