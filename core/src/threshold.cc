@@ -9,8 +9,8 @@
 namespace isoscope {
 namespace {
 
-// 481 points, log-spaced: neighbours are 1.45 % apart in contamination.
-constexpr int kGridIntervals = 480;
+// 2001 points, log-spaced: neighbours are 0.35 % apart in contamination.
+constexpr int kGridIntervals = 2000;
 
 }  // namespace
 

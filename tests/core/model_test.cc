@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "isoscope/bundle.h"
+#include "support/golden.h"
 #include "support/small_model.h"
 
 namespace isoscope {
@@ -114,6 +117,50 @@ TEST(ModelScorer, CanaryCheckNamesTheVectorThatChanged) {
   const Status s = scorer->CheckCanaries(canaries);
   EXPECT_EQ(s.code(), ErrorCode::kCanaryMismatch);
   EXPECT_NE(s.message().find(canaries[2].label), std::string::npos);
+}
+
+}  // namespace
+}  // namespace isoscope
+
+namespace isoscope {
+namespace {
+
+TEST(ThresholdFor, DocumentedAccuracyOnTheOriginData) {
+  // core/BUNDLE_FORMAT.md promises: threshold within 1e-3 of the exact percentile, flagged
+  // share within 1.5 % (relative) of the requested contamination, exact at the trained one.
+  const auto c = testing::LoadGoldenCase("origin_seasonal");
+  FeatureSpec spec;
+  spec.inputs = c.train.feature_names;
+  spec.derived.clear();
+  TrainOptions options;
+  options.params = testing::ParamsOf(c);
+  options.scaler = Scaler::Kind::kNone;
+  std::vector<const double*> series;
+  for (const auto& s : c.train.series) {
+    series.push_back(s.data());
+  }
+  auto m = TrainModel(spec, nullptr, series, c.train.rows, options);
+  ASSERT_TRUE(m.ok());
+  auto scorer = ModelScorer::Create(*m);
+  const std::vector<double> rows = testing::RowMajor(c.train);
+  std::vector<double> score_samples;
+  for (const RowScore& s : scorer->ScoreDense(rows.data(), nullptr, c.train.rows)) {
+    score_samples.push_back(-s.anomaly_score);
+  }
+  std::sort(score_samples.begin(), score_samples.end());
+  EXPECT_EQ(*m->ThresholdFor(0.02), m->threshold());
+  for (int i = 0; i <= 400; ++i) {
+    const double contamination = 0.0005 * std::pow(1000.0, i / 400.0);
+    const double threshold = *m->ThresholdFor(contamination);
+    EXPECT_NEAR(threshold, -PercentileLinear(score_samples, 100.0 * contamination), 1e-3);
+    size_t flagged = 0;
+    for (double v : score_samples) {
+      flagged += -v > threshold ? 1 : 0;
+    }
+    const double share = static_cast<double>(flagged) / static_cast<double>(score_samples.size());
+    EXPECT_NEAR(share, contamination, 0.015 * contamination + 1.0 / score_samples.size())
+        << contamination;
+  }
 }
 
 }  // namespace
