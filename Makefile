@@ -6,9 +6,9 @@ ISOSCOPE := $(BUILD)/native/isoscope
 
 # Debian packages: to build, to test (references and real tools), to benchmark.
 PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
-              nlohmann-json3-dev
+              nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
-              clang-format
+              clang-format prometheus curl
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time
 
 .PHONY: all build demo test bench deps-build deps-test deps-bench format format-check clean

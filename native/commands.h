@@ -19,6 +19,9 @@ enum ExitCode : int {
 int ExitCodeFor(const Status& status);
 
 struct TrainArgs {
+  std::string config;  ///< with detector: train from Prometheus instead of a CSV
+  std::string detector;
+  std::string end;  ///< end of the training window (default now)
   std::string csv;
   std::string out;
   std::string time_column;
@@ -36,6 +39,14 @@ struct TrainArgs {
   bool quiet = false;
 };
 int RunTrain(const TrainArgs& args);
+int RunTrainFromPrometheus(const TrainArgs& args);
+
+struct RollbackArgs {
+  std::string config;
+  std::string detector;
+  std::string to;  ///< empty = the version before the current latest
+};
+int RunRollback(const RollbackArgs& args);
 
 struct ScoreArgs {
   std::string bundle;
@@ -65,6 +76,11 @@ struct DemoArgs {
   uint32_t seed = 7;
 };
 int RunDemo(const DemoArgs& args);
+
+struct CheckConfigArgs {
+  std::string config;
+};
+int RunCheckConfig(const CheckConfigArgs& args);
 
 /// Parsing of sklearn-style parameter strings; errors say what is accepted.
 Result<MaxSamples> ParseMaxSamples(const std::string& text);

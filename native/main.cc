@@ -1,6 +1,8 @@
 // The isoscope command line: flags and wiring only; each command lives in cmd_*.cc.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include "commands.h"
 #include "isoscope/version.h"
 
@@ -25,7 +27,9 @@ int main(int argc, char** argv) {
   TrainArgs train;
   auto* t = app.add_subcommand("train", "Train a model on a CSV of metrics and write a bundle");
   t->footer(
-      "\nExample (the origin pipeline):\n"
+      "\nFrom Prometheus (the weekly CronJob):\n"
+      "  isoscope train --config isoscope.yml --detector checkout\n"
+      "From a CSV (the origin pipeline):\n"
       "  isoscope train --csv history.csv --out model.bundle --n-estimators 200 \\\n"
       "      --contamination 0.02 --random-state 42\n"
       "Same data and parameters give the same trees and scores as scikit-learn's\n"
@@ -33,9 +37,15 @@ int main(int argc, char** argv) {
       "StandardScaler + IsolationForest)." +
       std::string(kFooter));
   t->add_option("--csv", train.csv, "CSV with a header row; one column per metric")
-      ->required()
       ->check(CLI::ExistingFile);
-  t->add_option("--out", train.out, "Bundle file to write (atomically)")->required();
+  t->add_option("--out", train.out, "Bundle file to write (atomically), with --csv");
+  t->add_option("--config", train.config,
+                "isoscope.yml: train DETECTOR from Prometheus instead of a CSV, and install the "
+                "bundle as the detector's latest version")
+      ->check(CLI::ExistingFile);
+  t->add_option("--detector", train.detector, "Detector of --config to train");
+  t->add_option("--end", train.end,
+                "With --config: end of the training window (epoch s or ISO 8601; default now)");
   t->add_option("--time-column", train.time_column,
                 "Time column (epoch s, epoch ms or ISO 8601 UTC); default: a column named "
                 "timestamp, time, ts, datetime or date");
@@ -110,6 +120,16 @@ int main(int argc, char** argv) {
                 "threshold can be re-chosen for another contamination")
       ->check(CLI::ExistingFile);
 
+  RollbackArgs rollback;
+  auto* r = app.add_subcommand("rollback",
+                               "Point a detector's latest model at the previous (or a named) "
+                               "version; a running daemon follows it");
+  r->footer(std::string("\nThe target is checked (checksum, canaries) before latest moves.") +
+            kFooter);
+  r->add_option("--config", rollback.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
+  r->add_option("--detector", rollback.detector, "Detector to roll back")->required();
+  r->add_option("--to", rollback.to, "Version to point at (default: the one before latest)");
+
   DemoArgs demo;
   auto* d = app.add_subcommand("demo",
                                "Generate built-in synthetic history, train, score and report "
@@ -119,16 +139,50 @@ int main(int argc, char** argv) {
   d->add_option("--days", demo.days, "Days of history at 60 s")->capture_default_str();
   d->add_option("--seed", demo.seed, "Noise seed")->capture_default_str();
 
+  CheckConfigArgs check_config;
+  auto* c = app.add_subcommand("check-config",
+                               "Check an isoscope.yml and report every problem with its line "
+                               "and what to write instead");
+  c->footer(
+      "\nPrints 'FILE: OK (N detectors: ...)' and one summary line per detector, or every\n"
+      "problem as FILE:LINE: message on standard error and exits 2. Token and password files\n"
+      "are read too. Relative paths in the file are relative to its directory.\n"
+      "Example: isoscope check-config --config /etc/isoscope/isoscope.yml\n"
+      "The README's Configuration section documents every key." +
+      std::string(kFooter));
+  c->add_option("--config", check_config.config, "Configuration file (isoscope.yml)")
+      ->required()
+      ->check(CLI::ExistingFile);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  if (t->parsed()) return RunTrain(train);
+  if (t->parsed()) {
+    if (!train.config.empty() || !train.detector.empty()) {
+      if (train.config.empty() || train.detector.empty() || !train.csv.empty()) {
+        std::fprintf(stderr,
+                     "isoscope train: use --config with --detector (from Prometheus), or "
+                     "--csv with --out\n");
+        return kExitUsage;
+      }
+      return RunTrainFromPrometheus(train);
+    }
+    if (train.csv.empty() || train.out.empty()) {
+      std::fprintf(stderr,
+                   "isoscope train: --csv and --out are required (or --config with "
+                   "--detector to train from Prometheus); see --help\n");
+      return kExitUsage;
+    }
+    return RunTrain(train);
+  }
+  if (r->parsed()) return RunRollback(rollback);
   if (s->parsed()) return RunScore(score);
   if (i->parsed()) return RunInspect(inspect);
   if (m->parsed()) return RunImportSklearn(import);
   if (d->parsed()) return RunDemo(demo);
+  if (c->parsed()) return RunCheckConfig(check_config);
   return kExitUsage;
 }

@@ -79,7 +79,7 @@ PYEOF
 
 # --help everywhere, exit 0; unknown command and missing flags are usage errors (2).
 check "help" "$ISOSCOPE" --help
-for cmd in train score inspect import-sklearn demo; do
+for cmd in train score inspect import-sklearn demo check-config; do
   check "$cmd --help" "$ISOSCOPE" "$cmd" --help
 done
 expect_exit "no command" 2 "subcommand" "$ISOSCOPE"
@@ -148,6 +148,25 @@ check "demo" "$ISOSCOPE" demo --days 28 --out-dir "$W/demo"
 cp "$W/out" "$W/demo_out"
 expect_in "demo reports incidents" "$W/demo_out" "[0-9] of 3 incidents flagged"
 expect_in "demo wrote a bundle that loads" "$W/demo_out" "wrote +.*model.bundle"
+
+# The daemon's configuration: the README example passes; a bad file lists every problem (exit 2).
+FIX=$ROOT/tests/fixtures
+check "check-config example" "$ISOSCOPE" check-config --config "$FIX/isoscope.yml"
+cp "$W/out" "$W/check_out"
+expect_in "check-config OK" "$W/check_out" 'isoscope\.yml: OK \(2 detectors: checkout, queue\)$'
+expect_in "check-config summary" "$W/check_out" \
+  '^  checkout: 3 queries \(latency_p95, error_rate, cpu_throttle\), group_by \[job\].*lookback 90d.*200 trees, contamination 0\.02'
+expect_exit "check-config bad file" 2 \
+  'bad_several\.yml:13: detectors\[0\]\.model\.contamination: missing — set the expected share' \
+  "$ISOSCOPE" check-config --config "$FIX/bad_several.yml"
+cp "$W/err" "$W/check_err"
+expect_in "check-config lists every problem" "$W/check_err" 'bad_several\.yml: 13 problems$'
+expect_in "check-config line of a typo" "$W/check_err" 'bad_several\.yml:11: detectors\[0\]\.lookbak: unknown key — did you mean lookback\?'
+expect_in "check-config path traversal" "$W/check_err" "bad_several\.yml:8: detectors\[0\]\.name: '\.\./x' cannot be"
+[ ! -s "$W/out" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: check-config printed OK output for a bad file"; }
+expect_exit "check-config syntax error" 2 'bad_syntax\.yml:7: YAML syntax error at column [0-9]+' \
+  "$ISOSCOPE" check-config --config "$FIX/bad_syntax.yml"
+expect_exit "check-config missing file" 2 "not exist" "$ISOSCOPE" check-config --config "$W/none.yml"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

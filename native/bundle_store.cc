@@ -1,0 +1,214 @@
+#include "bundle_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "file_io.h"
+#include "isoscope/bundle.h"
+
+namespace isoscope::native {
+namespace {
+
+constexpr char kBundleSuffix[] = ".bundle";
+constexpr char kReportSuffix[] = ".report.json";
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() > suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status Errno(const std::string& what, const std::string& path) {
+  return Status(ErrorCode::kBadInput, what + " '" + path + "': " + std::strerror(errno));
+}
+
+}  // namespace
+
+BundleStore::BundleStore(std::string models_dir, std::string detector)
+    : models_dir_(std::move(models_dir)),
+      detector_(std::move(detector)),
+      dir_(models_dir_ + "/" + detector_) {}
+
+Status BundleStore::ValidateName(std::string_view detector) {
+  const bool ok = !detector.empty() && detector.size() <= 64 &&
+                  std::all_of(detector.begin(), detector.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '_' || c == '-';
+                  });
+  if (!ok) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "detector name '" + std::string(detector) +
+                      "' must be 1 to 64 letters, digits, '_' or '-' (it names a directory)");
+  }
+  return Status::Ok();
+}
+
+std::string BundleStore::BundlePath(const std::string& version) const {
+  return dir_ + "/" + version + kBundleSuffix;
+}
+
+Status BundleStore::EnsureDir() const {
+  Status valid = ValidateName(detector_);
+  if (!valid.ok()) {
+    return valid;
+  }
+  for (const std::string& d : {models_dir_, dir_}) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Errno("cannot create the models directory", d);
+    }
+  }
+  return Status::Ok();
+}
+
+Status BundleStore::PointLatest(const std::string& version) {
+  // A new symlink under a temporary name, renamed over `latest`: rename is atomic.
+  const std::string tmp = dir_ + "/.latest.tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  if (::symlink((version + kBundleSuffix).c_str(), tmp.c_str()) != 0) {
+    return Errno("cannot create", tmp);
+  }
+  if (::rename(tmp.c_str(), LatestPath().c_str()) != 0) {
+    Status s = Errno("cannot move into place", LatestPath());
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  return Status::Ok();
+}
+
+Status BundleStore::Install(const std::string& version, TimeMs created_ms,
+                            std::string_view bundle_bytes, std::string_view report_json, int keep,
+                            std::vector<std::string>* pruned) {
+  (void)created_ms;  // stored inside the bundle; List() reads it from there
+  Status s = EnsureDir();
+  if (!s.ok()) return s;
+  s = WriteFileAtomic(BundlePath(version), bundle_bytes);
+  if (!s.ok()) return s;
+  s = WriteFileAtomic(dir_ + "/" + version + kReportSuffix, report_json);
+  if (!s.ok()) return s;
+  s = PointLatest(version);
+  if (!s.ok()) return s;
+  auto versions = List();
+  if (!versions.ok()) return versions.status();
+  int seen = 0;
+  for (const StoredVersion& v : *versions) {  // newest first
+    if (++seen <= std::max(1, keep) || v.is_latest) {
+      continue;
+    }
+    ::unlink(BundlePath(v.version).c_str());
+    ::unlink((dir_ + "/" + v.version + kReportSuffix).c_str());
+    if (pruned != nullptr) {
+      pruned->push_back(v.version);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<StoredVersion>> BundleStore::List() const {
+  Status valid = ValidateName(detector_);
+  if (!valid.ok()) return valid;
+  DIR* d = ::opendir(dir_.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) {
+      return std::vector<StoredVersion>{};
+    }
+    return Errno("cannot list", dir_);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name[0] != '.' && EndsWith(name, kBundleSuffix)) {
+      names.push_back(name.substr(0, name.size() - std::strlen(kBundleSuffix)));
+    }
+  }
+  ::closedir(d);
+  auto latest = Latest();
+  std::vector<StoredVersion> out;
+  for (const std::string& v : names) {
+    StoredVersion sv;
+    sv.version = v;
+    sv.is_latest = latest.ok() && *latest == v;
+    auto bytes = ReadFile(BundlePath(v));
+    if (bytes.ok()) {
+      // Only the creation time is needed: skip the canary re-scoring here.
+      auto model = DecodeBundle(bytes->data(), bytes->size(), DecodeOptions{false});
+      if (model.ok()) {
+        sv.created_ms = model->info.created_ms;
+      }
+    }
+    out.push_back(sv);
+  }
+  std::sort(out.begin(), out.end(), [](const StoredVersion& a, const StoredVersion& b) {
+    return a.created_ms != b.created_ms ? a.created_ms > b.created_ms : a.version > b.version;
+  });
+  return out;
+}
+
+Result<std::string> BundleStore::Latest() const {
+  char target[512];
+  const ssize_t n = ::readlink(LatestPath().c_str(), target, sizeof target - 1);
+  if (n < 0) {
+    if (errno == ENOENT) {
+      return Status(ErrorCode::kBadInput, "detector '" + detector_ + "' has no model yet (" +
+                                              LatestPath() +
+                                              " does not exist); run isoscope train");
+    }
+    return Errno("cannot read", LatestPath());
+  }
+  std::string name(target, static_cast<size_t>(n));
+  if (!EndsWith(name, kBundleSuffix) || name.find('/') != std::string::npos) {
+    return Status(ErrorCode::kCorrupt,
+                  LatestPath() + " points at '" + name + "', not at a bundle in its own directory");
+  }
+  return name.substr(0, name.size() - std::strlen(kBundleSuffix));
+}
+
+Result<std::string> BundleStore::Rollback(const std::string& version) {
+  auto versions = List();
+  if (!versions.ok()) return versions.status();
+  if (versions->empty()) {
+    return Status(ErrorCode::kBadInput,
+                  "detector '" + detector_ + "' has no stored versions in " + dir_);
+  }
+  std::string target = version;
+  if (target.empty()) {
+    auto it = std::find_if(versions->begin(), versions->end(),
+                           [](const StoredVersion& v) { return v.is_latest; });
+    if (it == versions->end() || it + 1 == versions->end()) {
+      return Status(ErrorCode::kBadInput,
+                    "no version older than the latest to roll back to; stored: " +
+                        std::to_string(versions->size()));
+    }
+    target = (it + 1)->version;
+  } else if (std::none_of(versions->begin(), versions->end(),
+                          [&](const StoredVersion& v) { return v.version == target; })) {
+    std::string known;
+    for (const StoredVersion& v : *versions) {
+      known += (known.empty() ? "" : ", ") + v.version;
+    }
+    return Status(ErrorCode::kInvalidArgument,
+                  "no version '" + target + "' for detector '" + detector_ + "'; stored: " + known);
+  }
+  // The target must still be a good model before anything points at it.
+  auto bytes = ReadFile(BundlePath(target));
+  if (!bytes.ok()) return bytes.status();
+  auto model = DecodeBundle(bytes->data(), bytes->size());
+  if (!model.ok()) {
+    return Status(model.status().code(),
+                  "refusing to roll back to " + target + ": " + model.status().message());
+  }
+  Status s = PointLatest(target);
+  if (!s.ok()) return s;
+  return target;
+}
+
+}  // namespace isoscope::native

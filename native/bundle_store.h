@@ -1,0 +1,55 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "isoscope/features.h"
+#include "isoscope/status.h"
+
+namespace isoscope::native {
+
+/// One stored model version of a detector.
+struct StoredVersion {
+  std::string version;  ///< YYYYMMDD-hash, also the file name stem
+  TimeMs created_ms = 0;
+  bool is_latest = false;
+};
+
+/// The versioned bundles of one detector: models/<detector>/<version>.bundle, the training
+/// report <version>.report.json beside it, and `latest`, a symlink to the active bundle that is
+/// swapped atomically (readers see the old or the new target, never neither). Every file is
+/// written to a temporary name, fsynced and renamed, so a crash leaves no half file behind.
+class BundleStore {
+ public:
+  BundleStore(std::string models_dir, std::string detector);
+
+  /// Letters, digits, '_' and '-', 1 to 64 of them: a detector name can never climb out of
+  /// the models directory.
+  static Status ValidateName(std::string_view detector);
+
+  /// Writes the bundle and its report, points `latest` at it, then deletes the oldest versions
+  /// beyond `keep` (never the latest). `pruned` receives the deleted versions.
+  Status Install(const std::string& version, TimeMs created_ms, std::string_view bundle_bytes,
+                 std::string_view report_json, int keep, std::vector<std::string>* pruned);
+  /// Stored versions, newest first (by creation time recorded in each bundle).
+  Result<std::vector<StoredVersion>> List() const;
+  /// The version `latest` points at.
+  Result<std::string> Latest() const;
+  /// Points `latest` at `version` (previous one if empty). Returns the new latest version.
+  Result<std::string> Rollback(const std::string& version);
+
+  std::string dir() const { return dir_; }
+  std::string BundlePath(const std::string& version) const;
+  std::string LatestPath() const { return dir_ + "/latest"; }
+
+ private:
+  Status EnsureDir() const;
+  Status PointLatest(const std::string& version);
+
+  std::string models_dir_;
+  std::string detector_;
+  std::string dir_;
+};
+
+}  // namespace isoscope::native

@@ -1,0 +1,161 @@
+// `isoscope train --config C --detector D`: pull the lookback from Prometheus, join the
+// feature queries per group and timestamp, fit, and install a new version in the store.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "bundle_store.h"
+#include "commands.h"
+#include "config.h"
+#include "isoscope/bundle.h"
+#include "model_json.h"
+#include "prom_client.h"
+#include "prom_join.h"
+#include "time_parse.h"
+
+namespace isoscope::native {
+namespace {
+
+constexpr int64_t kMinTrainingRows = 100;
+constexpr TimeMs kMinTrainingSpan = kDayMs;
+
+PromClientOptions ClientOptionsFor(const PrometheusConfig& p) {
+  PromClientOptions o;
+  o.url = p.url;
+  o.timeout_ms = p.timeout_ms;
+  o.auth.bearer_token = p.bearer_token;
+  if (p.has_basic_auth) {
+    o.auth.username = p.username;
+    o.auth.password = p.password;
+  }
+  return o;
+}
+
+}  // namespace
+
+int RunTrainFromPrometheus(const TrainArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto config = LoadConfig(args.config);
+  if (!config.ok()) return fail(config.status());
+  const DetectorConfig* det = config->Find(args.detector);
+  if (det == nullptr) {
+    std::string known;
+    for (const DetectorConfig& d : config->detectors) {
+      known += (known.empty() ? "" : ", ") + d.name;
+    }
+    return fail(Status(ErrorCode::kInvalidArgument, "no detector '" + args.detector + "' in " +
+                                                        args.config + "; it has: " + known));
+  }
+  TimeMs end = NowMs();
+  if (!args.end.empty()) {
+    auto t = ParseTime(args.end);
+    if (!t) {
+      return fail(Status(ErrorCode::kInvalidArgument,
+                         "--end '" + args.end + "': use epoch seconds or ISO 8601 UTC"));
+    }
+    end = *t;
+  }
+  end -= ((end % det->step_ms) + det->step_ms) % det->step_ms;  // align to the step grid
+  const TimeMs start = end - det->lookback_ms;
+
+  PromClient client(ClientOptionsFor(config->prometheus));
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::vector<std::pair<std::string, std::vector<PromSeries>>> results;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& [name, query] : det->queries) {
+    auto progress = [&, name = name](int done, int total) {
+      if (args.quiet) return;
+      if (tty) {
+        const int width = 30, filled = total ? done * width / total : width;
+        std::fprintf(stderr, "\r%-16s [%s%s] %d/%d", name.c_str(), std::string(filled, '#').c_str(),
+                     std::string(width - filled, '.').c_str(), done, total);
+        if (done == total) std::fprintf(stderr, "\n");
+      } else if (done == total) {
+        std::fprintf(stderr, "pulled %s: %d requests\n", name.c_str(), total);
+      }
+    };
+    auto series = client.QueryRange(query, start, end, det->step_ms, progress);
+    if (!series.ok()) {
+      return fail(
+          Status(series.status().code(), "feature '" + name + "': " + series.status().message()));
+    }
+    if (series->empty()) {
+      return fail(Status(ErrorCode::kBadInput,
+                         "feature '" + name + "': the query returned no series between " +
+                             FormatTime(start) + " and " + FormatTime(end) +
+                             "; check it in Prometheus's expression browser"));
+    }
+    results.emplace_back(name, std::move(series).value());
+  }
+  auto joined = JoinByGroup(results, det->group_by);
+  if (!joined.ok()) return fail(joined.status());
+  results.clear();
+  if (!args.quiet) {
+    std::fprintf(stderr, "joined %zu rows over %zu groups from %s to %s in %.1f s\n",
+                 joined->rows(), joined->groups.size(), FormatTime(start).c_str(),
+                 FormatTime(end).c_str(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+
+  TrainOptions options;
+  options.params = det->params;
+  options.scaler = det->scaler;
+  options.contamination_explicit = true;  // the config requires it
+  options.created_ms = NowMs();
+  options.source = "prometheus:" + config->prometheus.url + " detector " + det->name;
+  std::vector<const double*> series;
+  for (const auto& s : joined->series) {
+    series.push_back(s.data());
+  }
+  auto model = TrainModel(det->spec, joined->times.data(), series, joined->rows(), options);
+  if (!model.ok()) return fail(model.status());
+  const TimeMs span = model->info.window_end_ms - model->info.window_start_ms;
+  if (model->info.rows_used < kMinTrainingRows || span < kMinTrainingSpan) {
+    return fail(Status(ErrorCode::kBadInput,
+                       "too little data to train: " + std::to_string(model->info.rows_used) +
+                           " complete rows over " + std::to_string(span / kHourMs) +
+                           " h; need at least " + std::to_string(kMinTrainingRows) +
+                           " rows over a day (better 90 days). The previous model is untouched."));
+  }
+  const std::string bytes = EncodeBundle(*model);
+  BundleStore store(config->models_dir, det->name);
+  std::vector<std::string> pruned;
+  Status installed = store.Install(model->model_version, model->info.created_ms, bytes,
+                                   ModelToJson(*model, false).dump(1), det->keep_versions, &pruned);
+  if (!installed.ok()) return fail(installed);
+  if (!args.quiet) {
+    PrintReport(stdout, *model);
+    std::printf("groups            %zu\n", joined->groups.size());
+    std::printf("installed         %s (latest)\n", store.BundlePath(model->model_version).c_str());
+    for (const std::string& v : pruned) {
+      std::printf("pruned            %s (keeping %d versions)\n", v.c_str(), det->keep_versions);
+    }
+  }
+  return kExitOk;
+}
+
+int RunRollback(const RollbackArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope rollback: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto config = LoadConfig(args.config);
+  if (!config.ok()) return fail(config.status());
+  if (config->Find(args.detector) == nullptr) {
+    return fail(Status(ErrorCode::kInvalidArgument,
+                       "no detector '" + args.detector + "' in " + args.config));
+  }
+  BundleStore store(config->models_dir, args.detector);
+  auto before = store.Latest();
+  auto now = store.Rollback(args.to);
+  if (!now.ok()) return fail(now.status());
+  std::printf("%s: latest %s -> %s\n", args.detector.c_str(),
+              before.ok() ? before->c_str() : "(none)", now->c_str());
+  return kExitOk;
+}
+
+}  // namespace isoscope::native

@@ -1,0 +1,142 @@
+#pragma once
+
+// The daemon's configuration file, isoscope.yml (README "Configuration" has a full example).
+// Every key is listed below with its default. Relative paths in the file (models_dir,
+// bearer_token_file, password_file) are relative to the directory of the file, as in
+// Prometheus's own configuration.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "isoscope/features.h"
+#include "isoscope/iforest.h"
+#include "isoscope/scaler.h"
+#include "isoscope/status.h"
+
+namespace isoscope::native {
+
+/// `prometheus:` where the metrics come from.
+struct PrometheusConfig {
+  /// `url:` (required) base URL of the Prometheus server, http:// or https://, optionally with
+  /// a path prefix under which /api/v1/... lives; stored without a trailing '/'.
+  std::string url;
+  /// `timeout:` (default 30s) per request deadline, a duration like 30s or 2m.
+  TimeMs timeout_ms = 30'000;
+  /// `bearer_token:` or `bearer_token_file:` (optional, not both) sent as
+  /// `Authorization: Bearer <token>`. A file is read when the configuration is loaded and its
+  /// trailing blanks and newline are dropped; this holds the token itself either way.
+  std::string bearer_token;
+  /// `bearer_token_file:` as resolved, or empty when the token was written inline or not given.
+  std::string bearer_token_file;
+  /// `basic_auth: {username: U, password: P}` (optional; not together with a bearer token);
+  /// `password_file: PATH` instead of `password:` reads the password at load time.
+  std::string username;
+  std::string password;
+  std::string password_file;  ///< as resolved, or empty
+  bool has_basic_auth = false;
+
+  int line = 0;  ///< line of `prometheus:` in the file
+};
+
+/// `web:` the daemon's HTTP server (/metrics, /healthz, /readyz, /api/v1/detectors...).
+struct WebConfig {
+  /// `listen_address:` (default 127.0.0.1:8080, loopback only) host:port; ":8080" or
+  /// "0.0.0.0:8080" listen on every interface, "[::1]:8080" on IPv6.
+  std::string listen_address = "127.0.0.1:8080";
+  /// `cors_origin:` (default "", no CORS header) the origin allowed to fetch bundles from a
+  /// browser, e.g. "https://grafana.example.com", or "*".
+  std::string cors_origin;
+};
+
+/// One entry of `detectors:`: a set of PromQL feature queries, scored together by one model.
+struct DetectorConfig {
+  /// `name:` (required) 1 to 64 of [a-z0-9_-]. It names the detector in metrics labels and is
+  /// the directory models_dir/<name>, so '/', '.' and '..' are impossible by construction.
+  std::string name;
+  /// `queries:` (required, at least one) feature name -> PromQL, in the file's order. Names
+  /// are [A-Za-z_][A-Za-z0-9_]* and become the model's input column names.
+  std::vector<std::pair<std::string, std::string>> queries;
+  /// `group_by:` (default []) label names: one feature vector, and one score, per distinct
+  /// set of values of these labels (e.g. [job] scores each job on its own). Empty = the
+  /// queries must each return one series.
+  std::vector<std::string> group_by;
+  /// The feature vector, ready to train and score: inputs = the query names in order; derived
+  /// from `derived:` (default [hour_of_week, is_deploy_window], [] for none); deploy windows
+  /// from `deploy_windows:` (default "Mon-Fri 10:00-12:00", weekly UTC windows separated by ';').
+  FeatureSpec spec;
+  /// `step:` (default 60s, at least 1s) the resolution of the training history (query_range
+  /// step).
+  TimeMs step_ms = kMinuteMs;
+  /// `lookback:` (default 90d) how much history `isoscope train` pulls; at least 1d and longer
+  /// than step.
+  TimeMs lookback_ms = 90 * kDayMs;
+  /// `interval:` (default 60s, at least 1s) how often `isoscope serve` runs the queries and
+  /// scores.
+  TimeMs interval_ms = kMinuteMs;
+  /// `keep_versions:` (default 5, 1 to 1000) bundle versions kept in models_dir/<name>.
+  int keep_versions = 5;
+  /// `model:` (required, for contamination) scikit-learn IsolationForest parameters:
+  /// - `n_estimators:` default 200, 1 to 100000;
+  /// - `contamination:` REQUIRED, a share of anomalies in (0, 0.5] such as 0.02, or auto;
+  /// - `random_state:` default 42, 0 to 2^32-1;
+  /// - `max_samples:` default auto (min(256, rows)), a row count or a fraction in (0, 1];
+  /// - `max_features:` default 1.0, a column count (at most spec.width()) or a fraction;
+  /// - `bootstrap:` default false.
+  IForestParams params = DefaultParams();
+  /// `model.scaler:` (default standard) standard (sklearn StandardScaler) or none.
+  Scaler::Kind scaler = Scaler::Kind::kStandard;
+
+  int line = 0;  ///< line of the detector's entry in the file
+
+  /// The defaults of `model:` (the origin pipeline's: 200 trees, random_state 42).
+  static IForestParams DefaultParams() {
+    IForestParams p;
+    p.n_estimators = 200;
+    p.random_state = 42;
+    return p;
+  }
+};
+
+/// The whole file.
+struct Config {
+  /// `prometheus:` (required).
+  PrometheusConfig prometheus;
+  /// `models_dir:` (required) where bundles live: models_dir/<detector>/<version>.bundle and
+  /// models_dir/<detector>/latest. Relative paths are resolved against the file's directory.
+  std::string models_dir;
+  /// `web:` (optional).
+  WebConfig web;
+  /// `detectors:` (required, at least one, names unique), in the file's order.
+  std::vector<DetectorConfig> detectors;
+
+  /// The detector called `name`, or nullptr.
+  const DetectorConfig* Find(const std::string& name) const;
+};
+
+/// One problem in a configuration file: its 1-based line and what is wrong, with what to
+/// write instead, e.g. "detectors[0].model.contamination: missing — set the expected share of
+/// anomalies explicitly, e.g. contamination: 0.02".
+struct ConfigProblem {
+  int line = 0;
+  std::string message;
+};
+
+/// Checks a configuration text and reports every problem it finds (not only the first), in
+/// line order: YAML syntax (with line and column), unknown keys (with a "did you mean"),
+/// duplicate keys, wrong types, missing required keys and invalid values. Token and password
+/// files are read here. `file_name` is used to resolve relative paths (against its
+/// directory). When there is no problem and `out` is not null, *out receives the result.
+std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std::string& file_name,
+                                           Config* out);
+
+/// A duration in the largest unit that divides it exactly, as the file would say it: 90d, 1h,
+/// 1m, 30s, 250ms (ParseDuration reads it back).
+std::string FormatDuration(TimeMs ms);
+
+/// Reads and checks `path`. Errors: the read error of the file, or kInvalidArgument with every
+/// problem as "path:line: message", one per line.
+Result<Config> LoadConfig(const std::string& path);
+
+}  // namespace isoscope::native

@@ -1,0 +1,66 @@
+#include "prom_join.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace isoscope::native {
+
+std::string GroupKey(const std::map<std::string, std::string>& labels,
+                     const std::vector<std::string>& group_by) {
+  std::string key = "{";
+  for (size_t i = 0; i < group_by.size(); ++i) {
+    auto it = labels.find(group_by[i]);
+    key += (i ? "," : "") + group_by[i] + "=\"" + (it == labels.end() ? "" : it->second) + "\"";
+  }
+  return key + "}";
+}
+
+Result<JoinedRows> JoinByGroup(
+    const std::vector<std::pair<std::string, std::vector<PromSeries>>>& per_query,
+    const std::vector<std::string>& group_by) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // group -> time -> one value per query
+  std::map<std::string, std::map<TimeMs, std::vector<double>>> table;
+  for (size_t q = 0; q < per_query.size(); ++q) {
+    std::map<std::string, const PromSeries*> seen;
+    for (const PromSeries& s : per_query[q].second) {
+      const std::string key = GroupKey(s.labels, group_by);
+      auto [it, inserted] = seen.emplace(key, &s);
+      if (!inserted) {
+        std::string by;
+        for (const std::string& g : group_by) {
+          by += (by.empty() ? "" : ", ") + g;
+        }
+        return Status(ErrorCode::kBadInput,
+                      "query '" + per_query[q].first + "' returns more than one series for group " +
+                          key + "; aggregate it to one series per group, e.g. sum by (" + by +
+                          ") (...)");
+      }
+      auto& rows = table[key];
+      for (size_t i = 0; i < s.times.size(); ++i) {
+        auto& row = rows[s.times[i]];
+        if (row.empty()) {
+          row.assign(per_query.size(), nan);
+        }
+        row[q] = s.values[i];
+      }
+    }
+  }
+  JoinedRows out;
+  out.series.resize(per_query.size());
+  for (const auto& [key, rows] : table) {
+    const auto g = static_cast<int32_t>(out.groups.size());
+    out.groups.push_back(key);
+    for (const auto& [t, values] : rows) {
+      out.times.push_back(t);
+      out.group_of_row.push_back(g);
+      for (size_t q = 0; q < values.size(); ++q) {
+        out.series[q].push_back(values[q]);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace isoscope::native

@@ -1,0 +1,122 @@
+#include "bundle_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "file_io.h"
+#include "isoscope/bundle.h"
+#include "support/small_model.h"
+
+namespace isoscope::native {
+namespace {
+
+class BundleStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/isoscope_store_XXXXXX";
+    root_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf " + root_).c_str()); }
+
+  // A distinct model per call: another seed and a later creation time.
+  std::pair<std::string, std::string> NewModel(int i) {
+    auto h = testing::MakeSmallHistory();
+    FeatureSpec spec;
+    spec.inputs = {"latency", "errors"};
+    spec.derived.clear();
+    TrainOptions options;
+    options.params.n_estimators = 5;
+    options.params.random_state = static_cast<uint32_t>(i);
+    options.contamination_explicit = true;
+    options.params.contamination = Contamination::Fraction(0.02);
+    options.created_ms = h.times.back() + i * kHourMs;
+    auto m = TrainModel(spec, nullptr, {h.a.data(), h.b.data()}, h.times.size(), options);
+    EXPECT_TRUE(m.ok());
+    return {m->model_version, EncodeBundle(*m)};
+  }
+
+  std::string root_;
+};
+
+TEST_F(BundleStoreTest, InstallPointsLatestAndPrunesOldVersions) {
+  BundleStore store(root_ + "/models", "checkout");
+  std::vector<std::string> versions;
+  for (int i = 0; i < 7; ++i) {
+    auto [version, bytes] = NewModel(i);
+    versions.push_back(version);
+    std::vector<std::string> pruned;
+    ASSERT_TRUE(store.Install(version, 0, bytes, "{}", 5, &pruned).ok());
+    EXPECT_EQ(*store.Latest(), version);
+    EXPECT_EQ(pruned.size(), i >= 5 ? 1u : 0u);
+  }
+  auto list = store.List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 5u);
+  EXPECT_EQ(list->front().version, versions.back());
+  EXPECT_TRUE(list->front().is_latest);
+  EXPECT_EQ(list->back().version, versions[2]);
+  EXPECT_NE(access(store.BundlePath(versions[0]).c_str(), F_OK), 0);
+  EXPECT_EQ(access((store.dir() + "/" + versions[6] + ".report.json").c_str(), F_OK), 0);
+  // `latest` is a symlink to the bundle itself, so tools can open it directly.
+  auto bytes = ReadFile(store.LatestPath());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_TRUE(DecodeBundle(bytes->data(), bytes->size()).ok());
+}
+
+TEST_F(BundleStoreTest, RollbackToPreviousAndToANamedVersion) {
+  BundleStore store(root_, "payments");
+  std::vector<std::string> versions;
+  for (int i = 0; i < 3; ++i) {
+    auto [version, bytes] = NewModel(i);
+    versions.push_back(version);
+    ASSERT_TRUE(store.Install(version, 0, bytes, "{}", 5, nullptr).ok());
+  }
+  EXPECT_EQ(*store.Rollback(""), versions[1]);
+  EXPECT_EQ(*store.Latest(), versions[1]);
+  EXPECT_EQ(*store.Rollback(""), versions[0]);
+  EXPECT_FALSE(store.Rollback("").ok()) << "nothing older than the oldest";
+  EXPECT_EQ(*store.Rollback(versions[2]), versions[2]);
+  auto missing = store.Rollback("20200101-deadbeef");
+  EXPECT_EQ(missing.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find(versions[0]), std::string::npos);
+}
+
+TEST_F(BundleStoreTest, RollbackRefusesADamagedBundle) {
+  BundleStore store(root_, "api");
+  auto [v0, b0] = NewModel(0);
+  auto [v1, b1] = NewModel(1);
+  ASSERT_TRUE(store.Install(v0, 0, b0, "{}", 5, nullptr).ok());
+  ASSERT_TRUE(store.Install(v1, 0, b1, "{}", 5, nullptr).ok());
+  std::string damaged = b0;
+  damaged[damaged.size() / 2] ^= 0x40;
+  ASSERT_TRUE(WriteFileAtomic(store.BundlePath(v0), damaged).ok());
+  auto r = store.Rollback(v0);
+  EXPECT_EQ(r.status().code(), ErrorCode::kCorrupt);
+  EXPECT_EQ(*store.Latest(), v1) << "latest must not move to a bad bundle";
+}
+
+TEST_F(BundleStoreTest, NoModelYetIsAClearError) {
+  BundleStore store(root_, "empty");
+  auto latest = store.Latest();
+  ASSERT_FALSE(latest.ok());
+  EXPECT_NE(latest.status().message().find("run isoscope train"), std::string::npos);
+  EXPECT_TRUE(store.List()->empty());
+}
+
+TEST(BundleStoreName, NamesCannotEscapeTheModelsDirectory) {
+  for (const char* bad : {"", "../etc", "a/b", "..", ".hidden", "x y",
+                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+    EXPECT_FALSE(BundleStore::ValidateName(bad).ok()) << bad;
+  }
+  for (const char* good : {"checkout", "api-gateway_2", "A"}) {
+    EXPECT_TRUE(BundleStore::ValidateName(good).ok()) << good;
+  }
+  BundleStore store("/tmp", "../escape");
+  EXPECT_EQ(store.Install("v", 0, "x", "{}", 5, nullptr).code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace isoscope::native
