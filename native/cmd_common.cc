@@ -99,8 +99,12 @@ Result<Model> LoadBundle(const std::string& path) {
   if (!bytes.ok()) {
     return bytes.status();
   }
+  return LoadBundleBytes(*bytes, path);
+}
+
+Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path) {
   std::vector<std::string> warnings;
-  auto model = DecodeBundle(bytes->data(), bytes->size(), DecodeOptions{}, &warnings);
+  auto model = DecodeBundle(bytes.data(), bytes.size(), DecodeOptions{}, &warnings);
   for (const std::string& w : warnings) {
     std::fprintf(stderr, "warning: %s: %s\n", path.c_str(), w.c_str());
   }

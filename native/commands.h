@@ -89,6 +89,19 @@ Result<Contamination> ParseContamination(const std::string& text);
 
 /// Loads and checks a bundle file (checksum, structure, canaries).
 Result<Model> LoadBundle(const std::string& path);
+/// The same checks on bytes already read from `path` (named in messages): the daemon keeps
+/// the exact bytes it loaded, to serve them.
+Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path);
+
+struct ServeArgs {
+  std::string config;
+  std::string listen_address;  ///< empty = web.listen_address of the config
+  /// Tests and replays: the daemon's clock starts at this time (epoch s or ISO 8601) and runs
+  /// at real speed from there; empty = the system clock.
+  std::string start_time;
+};
+/// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
+int RunServe(const ServeArgs& args);
 
 /// Milliseconds since the epoch from the system clock: the native side owns the clock.
 TimeMs NowMs();

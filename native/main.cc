@@ -154,6 +154,25 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
 
+  ServeArgs serve;
+  auto* v = app.add_subcommand("serve",
+                               "Run the exporter daemon: score every detector live and serve "
+                               "/metrics, /healthz, /readyz and /api/v1/detectors");
+  v->footer(
+      "\nEvery detector's interval: its instant queries at now, one feature vector per\n"
+      "group_by label set, scored with the model at models_dir/<detector>/latest. A new\n"
+      "latest (or SIGHUP) is loaded after its checksum and canary check; a bad bundle is\n"
+      "refused and the previous model keeps serving. SIGTERM or SIGINT stops it.\n"
+      "Example: isoscope serve --config /etc/isoscope/isoscope.yml" +
+      std::string(kFooter));
+  v->add_option("--config", serve.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
+  v->add_option("--web.listen-address", serve.listen_address,
+                "host:port to serve on (default: web.listen_address of the config, "
+                "127.0.0.1:8080); port 0 picks a free port");
+  v->add_option("--start-time", serve.start_time,
+                "Testing and replay: the daemon's clock starts at this time (epoch s or ISO "
+                "8601 UTC) and runs at real speed; queries and time features use it");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -178,6 +197,7 @@ int main(int argc, char** argv) {
     }
     return RunTrain(train);
   }
+  if (v->parsed()) return RunServe(serve);
   if (r->parsed()) return RunRollback(rollback);
   if (s->parsed()) return RunScore(score);
   if (i->parsed()) return RunInspect(inspect);

@@ -1,0 +1,498 @@
+#include "daemon.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "commands.h"
+#include "file_io.h"
+#include "prom_join.h"
+
+namespace isoscope::native {
+
+const char* DetectorStateName(DetectorState state) {
+  switch (state) {
+    case DetectorState::kWarming:
+      return "warming";
+    case DetectorState::kScored:
+      return "scored";
+    case DetectorState::kStale:
+      return "stale";
+  }
+  return "stale";
+}
+
+double LinearPercentile(std::vector<double>& values, double q) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(values.begin(), values.end());
+  const double pos = q / 100.0 * static_cast<double>(values.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, values.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  return values[lo] + (values[hi] - values[lo]) * frac;
+}
+
+namespace {
+
+constexpr DetectorState kAllStates[] = {DetectorState::kWarming, DetectorState::kScored,
+                                        DetectorState::kStale};
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+struct Daemon::Group {
+  prometheus::Labels labels;  // detector + group_by labels
+  prometheus::Gauge* score = nullptr;
+  prometheus::Gauge* is_anomaly = nullptr;
+  std::string stale_reason;  // last logged reason, empty when scored
+};
+
+struct Daemon::Detector {
+  DetectorConfig config;
+  BundleStore store;
+  prometheus::Labels labels;  // {detector=name}
+
+  // Written by the cycle thread only; read under mu_ by the HTTP threads.
+  std::shared_ptr<const ActiveModel> active;
+  DetectorState state = DetectorState::kWarming;
+  std::string reason = "no model loaded yet";
+  size_t groups_scored = 0;
+  size_t groups_stale = 0;
+  TimeMs last_cycle_ms = 0;
+
+  // Cycle thread only.
+  std::string latest_key;    // version|mtime|size of the last target looked at
+  std::string latest_error;  // last logged problem reading latest
+  std::string cycle_error;   // last logged query/scoring error of the whole detector
+  std::map<std::string, Group> groups;
+  struct Entry {
+    TimeMs t;
+    double score;
+    bool anomaly;
+  };
+  std::deque<Entry> window;
+  TimeMs next_due = 0;
+
+  prometheus::Gauge* threshold = nullptr;
+  prometheus::Gauge* p95 = nullptr;
+  prometheus::Gauge* rate = nullptr;
+  prometheus::Gauge* version_ts = nullptr;
+  prometheus::Gauge* canary = nullptr;
+  prometheus::Gauge* state_gauges[3] = {nullptr, nullptr, nullptr};
+  prometheus::Counter* query_errors = nullptr;
+  prometheus::Counter* scoring_errors = nullptr;
+  prometheus::Counter* reload_errors = nullptr;
+  prometheus::Counter* reloads = nullptr;
+  prometheus::Histogram* query_duration = nullptr;
+  prometheus::Histogram* scoring_duration = nullptr;
+
+  Detector(const DetectorConfig& c, const std::string& models_dir)
+      : config(c), store(models_dir, c.name), labels{{"detector", c.name}} {}
+};
+
+Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetrics> metrics,
+               Logger logger)
+    : config_(std::move(config)),
+      query_(std::move(query)),
+      metrics_(std::move(metrics)),
+      log_(std::move(logger)) {
+  ExporterMetrics& m = *metrics_;
+  for (const DetectorConfig& c : config_.detectors) {
+    auto d = std::make_unique<Detector>(c, config_.models_dir);
+    for (DetectorState s : kAllStates) {
+      prometheus::Labels l = d->labels;
+      l["state"] = DetectorStateName(s);
+      d->state_gauges[static_cast<int>(s)] = &m.state.Add(l);
+    }
+    d->state_gauges[static_cast<int>(DetectorState::kWarming)]->Set(1);
+    d->query_errors = &m.query_errors.Add(d->labels);
+    d->scoring_errors = &m.scoring_errors.Add(d->labels);
+    d->reload_errors = &m.reload_errors.Add(d->labels);
+    d->reloads = &m.reloads.Add(d->labels);
+    d->query_duration = &m.query_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
+    d->scoring_duration = &m.scoring_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
+    dets_.push_back(std::move(d));
+  }
+}
+
+Daemon::~Daemon() = default;
+
+int Daemon::Find(const std::string& name) const {
+  for (size_t i = 0; i < dets_.size(); ++i) {
+    if (dets_[i]->config.name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::shared_ptr<const ActiveModel> Daemon::Active(size_t index) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dets_.at(index)->active;
+}
+
+bool Daemon::Ready(std::vector<std::string>* missing) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool ready = true;
+  for (const auto& d : dets_) {
+    if (!d->active) {
+      ready = false;
+      if (missing != nullptr) missing->push_back(d->config.name);
+    }
+  }
+  return ready;
+}
+
+std::vector<DetectorView> Daemon::Views() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DetectorView> out;
+  for (const auto& d : dets_) {
+    DetectorView v;
+    v.name = d->config.name;
+    v.models_dir = d->store.dir();
+    v.model_version = d->active ? d->active->version : "";
+    v.state = d->state;
+    v.reason = d->reason;
+    v.groups_scored = d->groups_scored;
+    v.groups_stale = d->groups_stale;
+    v.last_cycle_ms = d->last_cycle_ms;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+void Daemon::SetState(Detector& d, DetectorState state, const std::string& reason) {
+  const bool changed = state != d.state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    d.state = state;
+    d.reason = reason;
+  }
+  for (DetectorState s : kAllStates) {
+    d.state_gauges[static_cast<int>(s)]->Set(s == state ? 1 : 0);
+  }
+  if (changed) {
+    LogFields f = {{"detector", d.config.name}, {"state", DetectorStateName(state)}};
+    if (!reason.empty()) f.emplace_back("reason", reason);
+    if (state == DetectorState::kScored) {
+      log_.Info("detector state", f);
+    } else {
+      log_.Warn("detector state", f);
+    }
+  }
+}
+
+void Daemon::PollReloads(bool force) {
+  for (auto& d : dets_) PollReload(*d, force);
+}
+
+void Daemon::Refuse(Detector& d, const std::string& version, const Status& why) {
+  d.reload_errors->Increment();
+  if (why.code() == ErrorCode::kCanaryMismatch) {
+    if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
+    d.canary->Set(0);
+  }
+  LogFields f = {{"detector", d.config.name}, {"version", version}, {"reason", why.ToString()}};
+  if (d.active) {
+    f.emplace_back("serving", d.active->version);
+    log_.Error("model refused, keeping the previous one", f);
+  } else {
+    log_.Error("model refused", f);
+  }
+}
+
+void Daemon::PollReload(Detector& d, bool force) {
+  auto latest = d.store.Latest();
+  if (!latest.ok()) {
+    const std::string why = latest.status().message();
+    if (why != d.latest_error) {
+      d.latest_error = why;
+      if (d.active) {
+        log_.Warn("cannot read latest, keeping the loaded model",
+                  {{"detector", d.config.name}, {"reason", why}});
+      } else {
+        log_.Warn("no model yet", {{"detector", d.config.name}, {"reason", why}});
+      }
+    }
+    d.latest_key.clear();
+    return;
+  }
+  d.latest_error.clear();
+  const std::string& version = *latest;
+  const std::string path = d.store.BundlePath(version);
+  struct stat st {};
+  std::string key = version;
+  if (::stat(path.c_str(), &st) == 0) {
+    key += "|" + std::to_string(static_cast<int64_t>(st.st_mtim.tv_sec)) + "." +
+           std::to_string(static_cast<int64_t>(st.st_mtim.tv_nsec)) + "|" +
+           std::to_string(static_cast<int64_t>(st.st_size));
+  }
+  if (key == d.latest_key && !force) return;
+  d.latest_key = key;
+
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) return Refuse(d, version, bytes.status());
+  auto model = LoadBundleBytes(*bytes, path);
+  if (!model.ok()) return Refuse(d, version, model.status());
+  // Every input the model needs must be one of the detector's queries.
+  std::vector<std::string> absent;
+  for (const std::string& input : model->spec.inputs) {
+    bool found = false;
+    for (const auto& q : d.config.queries) found = found || q.first == input;
+    if (!found) absent.push_back(input);
+  }
+  if (!absent.empty()) {
+    return Refuse(d, version,
+                  Status(ErrorCode::kInvalidArgument,
+                         "the model needs inputs the detector has no query for: " +
+                             JoinNames(absent) + " (retrain after changing queries)"));
+  }
+  auto scorer = ModelScorer::Create(*model);
+  if (!scorer.ok()) return Refuse(d, version, scorer.status());
+
+  auto active = std::make_shared<ActiveModel>(
+      ActiveModel{version, path, std::make_shared<const std::string>(std::move(*bytes)),
+                  std::move(*model), std::move(*scorer)});
+  std::string previous;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    previous = d.active ? d.active->version : "";
+    d.active = active;
+  }
+  d.reloads->Increment();
+  if (d.threshold == nullptr) d.threshold = &metrics_->threshold.Add(d.labels);
+  d.threshold->Set(active->scorer.threshold());
+  if (d.version_ts != nullptr) metrics_->version_timestamp.Remove(d.version_ts);
+  prometheus::Labels vl = d.labels;
+  vl["model_version"] = version;
+  d.version_ts = &metrics_->version_timestamp.Add(vl);
+  d.version_ts->Set(static_cast<double>(active->model.info.created_ms) / 1000.0);
+  if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
+  d.canary->Set(1);
+  d.next_due = 0;  // score with the new model right away
+  LogFields f = {{"detector", d.config.name}, {"version", version}, {"path", path}};
+  if (!previous.empty()) f.emplace_back("previous", previous);
+  log_.Info("model loaded", f);
+  if (d.state == DetectorState::kWarming) {
+    SetState(d, DetectorState::kStale, "model loaded, not scored yet");
+  }
+}
+
+void Daemon::DropGroups(Detector& d) {
+  for (auto& [key, g] : d.groups) {
+    if (g.score != nullptr) metrics_->score.Remove(g.score);
+    if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
+    g.score = nullptr;
+    g.is_anomaly = nullptr;
+  }
+  d.groups.clear();
+}
+
+void Daemon::PublishWindow(Detector& d, TimeMs now) {
+  while (!d.window.empty() && d.window.front().t <= now - kScoreWindowMs) d.window.pop_front();
+  if (d.window.empty()) {
+    if (d.p95 != nullptr) metrics_->score_p95.Remove(d.p95);
+    if (d.rate != nullptr) metrics_->rate_5m.Remove(d.rate);
+    d.p95 = nullptr;
+    d.rate = nullptr;
+    return;
+  }
+  std::vector<double> scores;
+  size_t anomalies = 0;
+  for (const auto& e : d.window) {
+    scores.push_back(e.score);
+    anomalies += e.anomaly ? 1 : 0;
+  }
+  if (d.p95 == nullptr) d.p95 = &metrics_->score_p95.Add(d.labels);
+  if (d.rate == nullptr) d.rate = &metrics_->rate_5m.Add(d.labels);
+  d.p95->Set(LinearPercentile(scores, 95));
+  d.rate->Set(static_cast<double>(anomalies) / static_cast<double>(scores.size()));
+}
+
+void Daemon::RunCycle(size_t index, TimeMs now) {
+  Detector& d = *dets_.at(index);
+  std::shared_ptr<const ActiveModel> active = d.active;  // written by this thread only
+  auto finish = [&](size_t scored, size_t stale) {
+    std::lock_guard<std::mutex> lock(mu_);
+    d.groups_scored = scored;
+    d.groups_stale = stale;
+    d.last_cycle_ms = now;
+  };
+  if (!active) {
+    DropGroups(d);
+    SetState(d, DetectorState::kWarming, "no model loaded yet");
+    PublishWindow(d, now);
+    finish(0, 0);
+    return;
+  }
+  const FeatureSpec& spec = active->model.spec;
+  const size_t n_inputs = spec.inputs.size();
+
+  // 1. The instant queries; any failure makes every group stale.
+  std::vector<std::pair<size_t, std::vector<PromSample>>> results;  // (input index, samples)
+  for (const auto& [name, promql] : d.config.queries) {
+    const auto it = std::find(spec.inputs.begin(), spec.inputs.end(), name);
+    if (it == spec.inputs.end()) continue;  // a query the model does not use
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = query_(promql, now);
+    d.query_duration->Observe(SecondsSince(t0));
+    if (!r.ok()) {
+      d.query_errors->Increment();
+      const std::string why = "query " + name + " failed: " + r.status().message();
+      if (why != d.cycle_error) {
+        d.cycle_error = why;
+        log_.Error(
+            "query failed, groups stale",
+            {{"detector", d.config.name}, {"query", name}, {"reason", r.status().message()}});
+      }
+      const size_t stale = d.groups.size();
+      DropGroups(d);
+      SetState(d, DetectorState::kStale, why);
+      PublishWindow(d, now);
+      finish(0, stale);
+      return;
+    }
+    results.emplace_back(static_cast<size_t>(it - spec.inputs.begin()), std::move(*r));
+  }
+  if (!d.cycle_error.empty()) {
+    log_.Info("queries recovered", {{"detector", d.config.name}});
+    d.cycle_error.clear();
+  }
+
+  // 2. One feature vector per group.
+  struct Vec {
+    prometheus::Labels labels;
+    std::vector<double> values;
+    std::vector<int> seen;
+    std::string reason;
+  };
+  std::map<std::string, Vec> vecs;
+  for (const auto& [input, samples] : results) {
+    for (const PromSample& s : samples) {
+      const std::string key = GroupKey(s.labels, d.config.group_by);
+      auto [it, inserted] = vecs.try_emplace(key);
+      Vec& v = it->second;
+      if (inserted) {
+        v.labels = d.labels;
+        for (const std::string& l : d.config.group_by) {
+          auto f = s.labels.find(l);
+          v.labels.emplace(l, f == s.labels.end() ? "" : f->second);
+        }
+        v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
+        v.seen.assign(n_inputs, 0);
+      }
+      if (++v.seen[input] > 1 && v.reason.empty()) {
+        v.reason = "query " + spec.inputs[input] + " returned several series for group " + key +
+                   "; aggregate it, e.g. sum by (" + JoinNames(d.config.group_by) + ") (...)";
+      }
+      v.values[input] = s.value;
+    }
+  }
+
+  // 3. Score.
+  const auto t0 = std::chrono::steady_clock::now();
+  std::map<std::string, RowScore> scores;
+  for (auto& [key, v] : vecs) {
+    if (!v.reason.empty()) continue;
+    std::vector<const double*> series;
+    for (const double& x : v.values) series.push_back(&x);
+    auto rows = BuildFeatureRows(spec, &now, series, 1);
+    if (!rows.ok()) {
+      d.scoring_errors->Increment();
+      v.reason = "cannot build features: " + rows.status().message();
+      continue;
+    }
+    if (rows->problems[0].issue != RowIssue::kNone) {
+      v.reason = FeatureRows::Describe(rows->problems[0], spec);
+      continue;
+    }
+    const std::vector<RowScore> s = active->scorer.ScoreRows(*rows);
+    if (s.empty() || !s[0].ok()) {
+      v.reason = s.empty() ? "no score" : std::string("no score: ") + RowIssueName(s[0].issue);
+      continue;
+    }
+    scores.emplace(key, s[0]);
+  }
+  d.scoring_duration->Observe(SecondsSince(t0));
+
+  // 4. Publish: scores for scored groups, nothing for stale ones.
+  for (auto it = d.groups.begin(); it != d.groups.end();) {
+    if (vecs.count(it->first) == 0) {  // no query returns the group any more
+      if (it->second.score != nullptr) metrics_->score.Remove(it->second.score);
+      if (it->second.is_anomaly != nullptr) metrics_->is_anomaly.Remove(it->second.is_anomaly);
+      log_.Info("group gone", {{"detector", d.config.name}, {"group", it->first}});
+      it = d.groups.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  size_t n_scored = 0;
+  size_t n_stale = 0;
+  std::string first_reason;
+  for (auto& [key, v] : vecs) {
+    auto [git, inserted] = d.groups.try_emplace(key);
+    Group& g = git->second;
+    if (inserted) g.labels = v.labels;
+    auto s = scores.find(key);
+    if (s == scores.end()) {
+      ++n_stale;
+      if (first_reason.empty()) first_reason = "group " + key + ": " + v.reason;
+      if (g.score != nullptr) metrics_->score.Remove(g.score);
+      if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
+      g.score = nullptr;
+      g.is_anomaly = nullptr;
+      if (v.reason != g.stale_reason) {
+        log_.Warn("group stale",
+                  {{"detector", d.config.name}, {"group", key}, {"reason", v.reason}});
+      }
+      g.stale_reason = v.reason;
+      continue;
+    }
+    ++n_scored;
+    if (!g.stale_reason.empty() || inserted) {
+      if (!g.stale_reason.empty()) {
+        log_.Info("group scored again", {{"detector", d.config.name}, {"group", key}});
+      }
+      g.stale_reason.clear();
+    }
+    if (g.score == nullptr) g.score = &metrics_->score.Add(g.labels);
+    if (g.is_anomaly == nullptr) g.is_anomaly = &metrics_->is_anomaly.Add(g.labels);
+    g.score->Set(s->second.anomaly_score);
+    g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
+    d.window.push_back({now, s->second.anomaly_score, s->second.is_anomaly});
+  }
+  PublishWindow(d, now);
+  if (vecs.empty()) {
+    SetState(d, DetectorState::kStale, "the queries returned no series");
+  } else if (n_stale > 0) {
+    SetState(d, DetectorState::kStale, first_reason);
+  } else {
+    SetState(d, DetectorState::kScored, "");
+  }
+  finish(n_scored, n_stale);
+}
+
+TimeMs Daemon::RunDue(TimeMs now) {
+  TimeMs next = std::numeric_limits<TimeMs>::max();
+  for (size_t i = 0; i < dets_.size(); ++i) {
+    Detector& d = *dets_[i];
+    if (now >= d.next_due) {
+      RunCycle(i, now);
+      d.next_due = now + d.config.interval_ms;
+    }
+    next = std::min(next, d.next_due);
+  }
+  return next;
+}
+
+}  // namespace isoscope::native

@@ -1,0 +1,116 @@
+#pragma once
+
+// The detector runtime of `isoscope serve`: per detector, the active model (hot-reloaded from
+// the bundle store's `latest`), one scoring cycle (instant queries -> one feature vector per
+// group -> scores -> metrics), the rolling 5-minute window and the state machine
+// warming -> scored <-> stale. Time is an argument and Prometheus is a function, so a test
+// drives cycles with a fake query function and any `now`; the clock, the threads and the
+// signals live in cmd_serve.cc.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bundle_store.h"
+#include "config.h"
+#include "isoscope/model.h"
+#include "logfmt.h"
+#include "metrics.h"
+#include "prom_json.h"
+
+namespace isoscope::native {
+
+/// An instant query at time t (ms): PromClient::Query in the daemon, a fake in tests.
+using QueryFunction =
+    std::function<Result<std::vector<PromSample>>(const std::string& promql, TimeMs t)>;
+
+enum class DetectorState { kWarming, kScored, kStale };
+/// "warming", "scored", "stale" (the state label of anomaly_model_state).
+const char* DetectorStateName(DetectorState state);
+
+/// The rolling window of anomaly_model_score_p95 and anomaly_rate_5m.
+constexpr TimeMs kScoreWindowMs = 5 * kMinuteMs;
+
+/// numpy.percentile(values, q, method="linear"); NaN when empty. `values` is sorted in place.
+double LinearPercentile(std::vector<double>& values, double q);
+
+/// A loaded, checked model and the bytes it came from (served to the Grafana panel).
+struct ActiveModel {
+  std::string version;
+  std::string path;
+  std::shared_ptr<const std::string> bytes;
+  Model model;
+  ModelScorer scorer;
+};
+
+/// What the HTTP API shows of one detector.
+struct DetectorView {
+  std::string name;
+  std::string models_dir;     ///< models_dir/<name>
+  std::string model_version;  ///< empty while warming
+  DetectorState state = DetectorState::kWarming;
+  std::string reason;  ///< why stale or warming; empty when scored
+  size_t groups_scored = 0;
+  size_t groups_stale = 0;
+  TimeMs last_cycle_ms = 0;  ///< the `now` of the last cycle, 0 before the first
+};
+
+class Daemon {
+ public:
+  Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetrics> metrics,
+         Logger logger = Logger());
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  const Config& config() const { return config_; }
+  size_t size() const { return dets_.size(); }
+
+  /// Looks at every detector's `latest` and loads the bundle it points at when the target
+  /// (version, file time, size) changed since the last look, or always with `force` (SIGHUP).
+  /// A bundle that fails to load (unreadable, checksum, canaries, inputs that the detector's
+  /// queries do not provide) is refused: reload error counted, reason logged, and the previous
+  /// model keeps serving. The same refused target is not retried until it changes or `force`.
+  void PollReloads(bool force);
+
+  /// One scoring cycle of detector `index` at time `now` (ms): instant queries at `now`, one
+  /// feature vector per group (derived features from `now`), scores and metrics.
+  void RunCycle(size_t index, TimeMs now);
+
+  /// Runs the cycle of every detector whose interval has come at `now` (a detector is due at
+  /// once after start and after a new model is loaded). Returns when the next one is due.
+  TimeMs RunDue(TimeMs now);
+
+  /// True when every detector has a model; otherwise `missing` receives the others' names.
+  bool Ready(std::vector<std::string>* missing) const;
+
+  std::vector<DetectorView> Views() const;
+  /// Index of the detector called `name`, or -1.
+  int Find(const std::string& name) const;
+  /// The active model of detector `index`, or null while warming.
+  std::shared_ptr<const ActiveModel> Active(size_t index) const;
+
+ private:
+  struct Group;
+  struct Detector;
+
+  void PollReload(Detector& d, bool force);
+  void Refuse(Detector& d, const std::string& version, const Status& why);
+  void SetState(Detector& d, DetectorState state, const std::string& reason);
+  void DropGroups(Detector& d);
+  void PublishWindow(Detector& d, TimeMs now);
+
+  Config config_;
+  QueryFunction query_;
+  std::shared_ptr<ExporterMetrics> metrics_;
+  Logger log_;
+  mutable std::mutex mu_;  // guards what Views/Ready/Active read: active, state, reason, counts
+  std::vector<std::unique_ptr<Detector>> dets_;
+};
+
+}  // namespace isoscope::native

@@ -1,0 +1,178 @@
+#include "http_server.h"
+
+#include <httplib.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "file_io.h"
+#include "metrics.h"
+#include "time_parse.h"
+
+namespace isoscope::native {
+
+Result<std::pair<std::string, int>> ParseListenAddress(const std::string& address) {
+  auto bad = [&](const std::string& why) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "listen address '" + address + "': " + why +
+                      "; use host:port, e.g. 127.0.0.1:8080, :8080 or [::1]:8080");
+  };
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return bad("no port");
+  std::string host = address.substr(0, colon);
+  const std::string port_text = address.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos) {
+    return bad("the port must be a number from 0 to 65535");
+  }
+  const int port = std::atoi(port_text.c_str());
+  if (port > 65535) return bad("the port must be a number from 0 to 65535");
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find_first_of("[]:") != std::string::npos) {
+    return bad("write IPv6 hosts in brackets");
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return std::make_pair(host, port);
+}
+
+class HttpServer::Impl {
+ public:
+  Impl(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,
+       std::string cors_origin, Logger logger)
+      : daemon_(daemon),
+        registry_(std::move(registry)),
+        cors_(std::move(cors_origin)),
+        log_(std::move(logger)) {
+    server_.new_task_queue = [] { return new httplib::ThreadPool(4); };
+    if (!cors_.empty()) {
+      server_.set_default_headers({{"Access-Control-Allow-Origin", cors_}, {"Vary", "Origin"}});
+    }
+    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(SerializeMetrics(*registry_), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok\n", "text/plain; charset=utf-8");
+    });
+    server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+      std::vector<std::string> missing;
+      if (daemon_.Ready(&missing)) {
+        res.set_content("ready\n", "text/plain; charset=utf-8");
+        return;
+      }
+      std::string names;
+      for (const std::string& n : missing) names += (names.empty() ? "" : ", ") + n;
+      res.status = 503;
+      res.set_content("not ready: no model loaded for " + names + "\n",
+                      "text/plain; charset=utf-8");
+    });
+    server_.Get("/api/v1/detectors", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(DetectorsJson().dump(), "application/json");
+    });
+    server_.Get(R"(/api/v1/detectors/([^/]*)/bundle)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Bundle(req.matches[1].str(), res);
+                });
+    server_.Options(R"(/api/v1/.*)", [this](const httplib::Request&, httplib::Response& res) {
+      if (!cors_.empty()) {
+        res.set_header("Access-Control-Allow-Methods", "GET, OPTIONS");
+        res.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization");
+      }
+      res.status = 204;
+    });
+  }
+
+  nlohmann::json DetectorsJson() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const DetectorView& v : daemon_.Views()) {
+      nlohmann::json d;
+      d["name"] = v.name;
+      d["model_version"] =
+          v.model_version.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.model_version);
+      d["state"] = DetectorStateName(v.state);
+      d["reason"] = v.reason;
+      d["groups_scored"] = v.groups_scored;
+      d["groups_stale"] = v.groups_stale;
+      d["last_cycle"] = v.last_cycle_ms == 0 ? nlohmann::json(nullptr)
+                                             : nlohmann::json(FormatTime(v.last_cycle_ms));
+      BundleStore store(daemon_.config().models_dir, v.name);
+      nlohmann::json versions = nlohmann::json::array();
+      auto list = store.List();
+      if (list.ok()) {
+        for (const StoredVersion& sv : *list) {
+          versions.push_back({{"version", sv.version},
+                              {"created", FormatTime(sv.created_ms)},
+                              {"latest", sv.is_latest},
+                              {"active", sv.version == v.model_version}});
+        }
+      }
+      d["versions"] = versions;
+      d["report"] = nullptr;
+      if (!v.model_version.empty()) {
+        auto text = ReadFile(store.dir() + "/" + v.model_version + ".report.json");
+        if (text.ok()) {
+          auto parsed = nlohmann::json::parse(*text, nullptr, false);
+          if (!parsed.is_discarded()) d["report"] = parsed;
+        }
+      }
+      out.push_back(d);
+    }
+    return out;
+  }
+
+  void Bundle(const std::string& name, httplib::Response& res) const {
+    auto error = [&res](int status, const std::string& message) {
+      res.status = status;
+      res.set_content(nlohmann::json({{"error", message}}).dump(), "application/json");
+    };
+    if (!BundleStore::ValidateName(name).ok()) {
+      return error(400, "invalid detector name: use 1 to 64 of [a-z0-9_-]");
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0) return error(404, "no detector '" + name + "'");
+    auto active = daemon_.Active(static_cast<size_t>(index));
+    if (!active) return error(503, "detector '" + name + "' has no model loaded yet");
+    res.set_header("X-Isoscope-Model-Version", active->version);
+    res.set_header("Content-Disposition",
+                   "attachment; filename=\"" + name + "-" + active->version + ".bundle\"");
+    res.set_content(*active->bytes, "application/octet-stream");
+  }
+
+  const Daemon& daemon_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::string cors_;
+  Logger log_;
+  httplib::Server server_;
+  bool bound_ = false;
+};
+
+HttpServer::HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,
+                       std::string cors_origin, Logger logger)
+    : impl_(std::make_unique<Impl>(daemon, std::move(registry), std::move(cors_origin),
+                                   std::move(logger))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<int> HttpServer::Bind(const std::string& listen_address) {
+  auto addr = ParseListenAddress(listen_address);
+  if (!addr.ok()) return addr.status();
+  int port = addr->second;
+  if (port == 0) {
+    port = impl_->server_.bind_to_any_port(addr->first);
+    if (port <= 0) port = -1;
+  } else if (!impl_->server_.bind_to_port(addr->first, port)) {
+    port = -1;
+  }
+  if (port < 0) {
+    return Status(ErrorCode::kBadInput, "cannot listen on " + listen_address +
+                                            " (address in use, or not an address of this host)");
+  }
+  impl_->bound_ = true;
+  return port;
+}
+
+bool HttpServer::Run() { return impl_->bound_ && impl_->server_.listen_after_bind(); }
+
+void HttpServer::Stop() { impl_->server_.stop(); }
+
+}  // namespace isoscope::native

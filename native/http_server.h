@@ -1,0 +1,43 @@
+#pragma once
+
+// The daemon's one HTTP port (cpp-httplib): /metrics (prometheus-cpp registry, text format),
+// /healthz, /readyz, GET /api/v1/detectors and GET /api/v1/detectors/{name}/bundle.
+// httplib.h stays inside http_server.cc.
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "daemon.h"
+#include "isoscope/status.h"
+#include "logfmt.h"
+
+namespace isoscope::native {
+
+/// "127.0.0.1:8080" -> {"127.0.0.1", 8080}; ":8080" -> {"0.0.0.0", 8080};
+/// "[::1]:8080" -> {"::1", 8080}. Port 0 asks for a free port.
+Result<std::pair<std::string, int>> ParseListenAddress(const std::string& address);
+
+class HttpServer {
+ public:
+  /// `daemon` and `registry` must outlive the server. `cors_origin` (empty = none) is sent as
+  /// Access-Control-Allow-Origin on every answer.
+  HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,
+             std::string cors_origin, Logger logger = Logger());
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds the listening socket; returns the bound port (the real one for port 0).
+  Result<int> Bind(const std::string& listen_address);
+  /// Serves until Stop(); false if it could not (not bound).
+  bool Run();
+  /// Stops Run() (from any thread).
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace isoscope::native

@@ -1,0 +1,99 @@
+#include "metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+#include "isoscope/version.h"
+
+namespace isoscope::native {
+
+ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
+    : registry(std::move(reg)),
+      score(prometheus::BuildGauge()
+                .Name("anomaly_score")
+                .Help("Isolation Forest anomaly score in (0, 1] of the group's latest feature "
+                      "vector (sklearn -score_samples; higher is more anomalous). Absent when "
+                      "the group is stale")
+                .Register(*registry)),
+      is_anomaly(prometheus::BuildGauge()
+                     .Name("anomaly_is_anomaly")
+                     .Help("1 when anomaly_score exceeds anomaly_threshold (sklearn predict == "
+                           "-1), else 0. Absent when the group is stale")
+                     .Register(*registry)),
+      threshold(prometheus::BuildGauge()
+                    .Name("anomaly_threshold")
+                    .Help("Anomaly-score threshold of the active model (-offset_, set by its "
+                          "contamination)")
+                    .Register(*registry)),
+      score_p95(prometheus::BuildGauge()
+                    .Name("anomaly_model_score_p95")
+                    .Help("95th percentile of the detector's anomaly scores over the last 5 "
+                          "minutes (all groups)")
+                    .Register(*registry)),
+      rate_5m(prometheus::BuildGauge()
+                  .Name("anomaly_rate_5m")
+                  .Help("Share of the detector's scores over the last 5 minutes that were "
+                        "anomalies (all groups)")
+                  .Register(*registry)),
+      version_timestamp(prometheus::BuildGauge()
+                            .Name("model_version_timestamp")
+                            .Help("Creation time (Unix seconds) of the active model; its "
+                                  "model_version label names it")
+                            .Register(*registry)),
+      canary_ok(prometheus::BuildGauge()
+                    .Name("anomaly_model_canary_ok")
+                    .Help("1 when the active model reproduces its canary scores; 0 when it does "
+                          "not or when the bundle at latest failed its canary check")
+                    .Register(*registry)),
+      state(prometheus::BuildGauge()
+                .Name("anomaly_model_state")
+                .Help("Detector state: 1 for the current one of warming (no model loaded), "
+                      "scored (every group scored in the last cycle), stale (a query failed "
+                      "or a group had no usable feature vector)")
+                .Register(*registry)),
+      build_info(prometheus::BuildGauge()
+                     .Name("isoscope_build_info")
+                     .Help("Always 1; the version label is the isoscope engine version")
+                     .Register(*registry)),
+      query_errors(prometheus::BuildCounter()
+                       .Name("isoscope_query_errors_total")
+                       .Help("Prometheus instant queries that failed")
+                       .Register(*registry)),
+      scoring_errors(prometheus::BuildCounter()
+                         .Name("isoscope_scoring_errors_total")
+                         .Help("Scoring cycles that could not score (model and queries do not "
+                               "fit, feature building failed)")
+                         .Register(*registry)),
+      reload_errors(prometheus::BuildCounter()
+                        .Name("isoscope_reload_errors_total")
+                        .Help("Bundles at latest that were refused (unreadable, corrupt, "
+                              "canary mismatch); the previous model kept serving")
+                        .Register(*registry)),
+      reloads(prometheus::BuildCounter()
+                  .Name("isoscope_reloads_total")
+                  .Help("Models loaded and activated, the first one included")
+                  .Register(*registry)),
+      query_duration(prometheus::BuildHistogram()
+                         .Name("isoscope_query_duration_seconds")
+                         .Help("Duration of one Prometheus instant query")
+                         .Register(*registry)),
+      scoring_duration(prometheus::BuildHistogram()
+                           .Name("isoscope_scoring_duration_seconds")
+                           .Help("Duration of building and scoring a detector's feature vectors "
+                                 "in one cycle")
+                           .Register(*registry)) {
+  build_info.Add({{"version", kEngineVersion}}).Set(1);
+}
+
+prometheus::Histogram::BucketBoundaries ExporterMetrics::DurationBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+std::string SerializeMetrics(prometheus::Registry& registry) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  return out.str();
+}
+
+}  // namespace isoscope::native

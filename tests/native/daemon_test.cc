@@ -1,0 +1,399 @@
+#include "daemon.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <numeric>
+#include <optional>
+
+#include "file_io.h"
+#include "isoscope/bundle.h"
+#include "isoscope/version.h"
+#include "support/small_model.h"
+
+namespace isoscope::native {
+namespace {
+
+// Sunday 2026-01-04 03:00 UTC: outside the default deploy windows.
+constexpr TimeMs kNow = 1767495600000;
+
+// The value of `name`{labels} in the registry, or nullopt when there is no such series.
+std::optional<double> Value(prometheus::Registry& registry, const std::string& name,
+                            const prometheus::Labels& labels) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& m : family.metric) {
+      prometheus::Labels l;
+      for (const auto& p : m.label) l[p.name] = p.value;
+      if (l != labels) continue;
+      switch (family.type) {
+        case prometheus::MetricType::Gauge:
+          return m.gauge.value;
+        case prometheus::MetricType::Counter:
+          return m.counter.value;
+        case prometheus::MetricType::Histogram:
+          return static_cast<double>(m.histogram.sample_count);
+        default:
+          return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+size_t SeriesCount(prometheus::Registry& registry, const std::string& name) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name == name) return family.metric.size();
+  }
+  return 0;
+}
+
+PromSample Sample(const std::string& job, double value) {
+  PromSample s;
+  s.labels = {{"job", job}, {"instance", "x"}};
+  s.time = kNow;
+  s.value = value;
+  return s;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/isoscope_daemon_XXXXXX";
+    root_ = mkdtemp(tmpl);
+    config_.models_dir = root_ + "/models";
+    DetectorConfig d;
+    d.name = "checkout";
+    d.queries = {{"latency", "latency_q"}, {"errors", "errors_q"}};
+    d.group_by = {"job"};
+    d.interval_ms = 10'000;
+    config_.detectors.push_back(d);
+    registry_ = std::make_shared<prometheus::Registry>();
+    metrics_ = std::make_shared<ExporterMetrics>(registry_);
+    answers_["latency_q"] = {Sample("checkout", 120), Sample("payments", 95)};
+    answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", 0.012)};
+    daemon_ = std::make_unique<Daemon>(
+        config_,
+        [this](const std::string& q, TimeMs t) -> Result<std::vector<PromSample>> {
+          ++queries_;
+          last_query_time_ = t;
+          if (!query_error_.empty()) return Status(ErrorCode::kBadInput, query_error_);
+          return answers_[q];
+        },
+        metrics_,
+        Logger([this](const std::string& level, const std::string& msg, const LogFields& f) {
+          std::string line = level + " " + msg;
+          for (const auto& [k, v] : f) line += " " + k + "=" + v;
+          logs_.push_back(line);
+        }));
+  }
+  void TearDown() override { std::system(("rm -rf " + root_).c_str()); }
+
+  // Trains a small model (inputs latency, errors; hour_of_week, is_deploy_window) with `seed`
+  // and installs it as latest.
+  std::string InstallModel(uint32_t seed, TimeMs created_offset = 0) {
+    auto h = testing::MakeSmallHistory();
+    FeatureSpec spec;
+    spec.inputs = {"latency", "errors"};
+    spec.derived = {{DerivedFeature::Kind::kHourOfWeek}, {DerivedFeature::Kind::kIsDeployWindow}};
+    TrainOptions options;
+    options.params.n_estimators = 20;
+    options.params.random_state = seed;
+    options.params.contamination = Contamination::Fraction(0.1);
+    options.contamination_explicit = true;
+    options.created_ms = h.times.back() + created_offset;
+    auto m = TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    models_[m->model_version] = *m;
+    BundleStore store(config_.models_dir, "checkout");
+    EXPECT_TRUE(
+        store.Install(m->model_version, m->info.created_ms, EncodeBundle(*m), "{}", 5, nullptr)
+            .ok());
+    return m->model_version;
+  }
+
+  // The score of the model `version` for one feature vector at kNow, computed independently.
+  double Expected(const std::string& version, double latency, double errors, TimeMs now = kNow) {
+    const Model& m = models_.at(version);
+    auto scorer = ModelScorer::Create(m);
+    const double x[4] = {latency, errors, static_cast<double>(HourOfWeek(now)), 0};
+    return scorer->ScoreFeatures(x).anomaly_score;
+  }
+
+  std::optional<double> Score(const std::string& job) {
+    return Value(*registry_, "anomaly_score", {{"detector", "checkout"}, {"job", job}});
+  }
+  std::optional<double> Det(const std::string& name) {
+    return Value(*registry_, name, {{"detector", "checkout"}});
+  }
+  std::optional<double> State(const std::string& state) {
+    return Value(*registry_, "anomaly_model_state", {{"detector", "checkout"}, {"state", state}});
+  }
+  int CountLogs(const std::string& needle) {
+    int n = 0;
+    for (const auto& l : logs_) n += l.find(needle) != std::string::npos ? 1 : 0;
+    return n;
+  }
+
+  std::string root_;
+  Config config_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<ExporterMetrics> metrics_;
+  std::map<std::string, std::vector<PromSample>> answers_;
+  std::string query_error_;
+  int queries_ = 0;
+  TimeMs last_query_time_ = 0;
+  std::vector<std::string> logs_;
+  std::map<std::string, Model> models_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST(FormatLogLine, LogfmtQuoting) {
+  EXPECT_EQ(FormatLogLine(1767225600000, "info", "model loaded",
+                          {{"detector", "checkout"}, {"reason", "a \"b\"\nc"}, {"empty", ""}}),
+            "ts=2026-01-01T00:00:00Z level=info msg=\"model loaded\" detector=checkout "
+            "reason=\"a \\\"b\\\"\\nc\" empty=\"\"");
+}
+
+TEST(LinearPercentile, MatchesNumpy) {
+  std::vector<double> v = {4, 1, 3, 2};
+  EXPECT_DOUBLE_EQ(LinearPercentile(v, 95), 3.85);  // numpy.percentile([1,2,3,4], 95)
+  std::vector<double> one = {0.7};
+  EXPECT_DOUBLE_EQ(LinearPercentile(one, 95), 0.7);
+  std::vector<double> none;
+  EXPECT_TRUE(std::isnan(LinearPercentile(none, 95)));
+}
+
+TEST_F(DaemonTest, WarmingWithoutModelAndNotReady) {
+  daemon_->PollReloads(true);
+  std::vector<std::string> missing;
+  EXPECT_FALSE(daemon_->Ready(&missing));
+  EXPECT_EQ(missing, std::vector<std::string>{"checkout"});
+  daemon_->RunCycle(0, kNow);
+  EXPECT_EQ(queries_, 0);
+  EXPECT_EQ(State("warming"), 1);
+  EXPECT_EQ(State("scored"), 0);
+  EXPECT_EQ(State("stale"), 0);
+  EXPECT_FALSE(Score("checkout"));
+  EXPECT_FALSE(Det("anomaly_threshold"));
+  EXPECT_EQ(Det("isoscope_query_errors_total"), 0);
+  EXPECT_EQ(Det("isoscope_reloads_total"), 0);
+  EXPECT_EQ(Value(*registry_, "isoscope_build_info", {{"version", kEngineVersion}}), 1);
+}
+
+TEST_F(DaemonTest, ScoresOneVectorPerGroupWithTheActiveModel) {
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  EXPECT_TRUE(daemon_->Ready(nullptr));
+  EXPECT_EQ(Det("isoscope_reloads_total"), 1);
+  EXPECT_EQ(Det("anomaly_model_canary_ok"), 1);
+  EXPECT_DOUBLE_EQ(*Det("anomaly_threshold"), -models_.at(v1).offset);
+  EXPECT_DOUBLE_EQ(*Value(*registry_, "model_version_timestamp",
+                          {{"detector", "checkout"}, {"model_version", v1}}),
+                   static_cast<double>(models_.at(v1).info.created_ms) / 1000.0);
+  EXPECT_EQ(CountLogs("info model loaded detector=checkout"), 1);
+
+  EXPECT_EQ(daemon_->RunDue(kNow), kNow + 10'000);
+  EXPECT_EQ(last_query_time_, kNow);
+  EXPECT_EQ(queries_, 2);
+  ASSERT_TRUE(Score("checkout"));
+  ASSERT_TRUE(Score("payments"));
+  EXPECT_EQ(*Score("checkout"), Expected(v1, 120, 0.011));
+  EXPECT_EQ(*Score("payments"), Expected(v1, 95, 0.012));
+  const double thr = -models_.at(v1).offset;
+  EXPECT_EQ(
+      *Value(*registry_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "checkout"}}),
+      *Score("checkout") > thr ? 1 : 0);
+  EXPECT_EQ(State("scored"), 1);
+  EXPECT_EQ(State("warming"), 0);
+  EXPECT_EQ(State("stale"), 0);
+  EXPECT_EQ(Value(*registry_, "isoscope_query_duration_seconds", {{"detector", "checkout"}}), 2);
+  EXPECT_EQ(Value(*registry_, "isoscope_scoring_duration_seconds", {{"detector", "checkout"}}), 1);
+  // Not due yet: nothing runs.
+  daemon_->RunDue(kNow + 5'000);
+  EXPECT_EQ(queries_, 2);
+  auto views = daemon_->Views();
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].model_version, v1);
+  EXPECT_EQ(views[0].groups_scored, 2u);
+  EXPECT_EQ(views[0].state, DetectorState::kScored);
+}
+
+TEST_F(DaemonTest, MissingOrNonFiniteFeatureMakesTheGroupStaleWithoutAScore) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, kNow);
+  ASSERT_TRUE(Score("payments"));
+  // payments vanishes from errors_q: missing feature.
+  answers_["errors_q"] = {Sample("checkout", 0.011)};
+  daemon_->RunCycle(0, kNow + 10'000);
+  EXPECT_TRUE(Score("checkout"));
+  EXPECT_FALSE(Score("payments"));
+  EXPECT_FALSE(
+      Value(*registry_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "payments"}}));
+  EXPECT_EQ(State("stale"), 1);
+  EXPECT_EQ(State("scored"), 0);
+  EXPECT_EQ(
+      CountLogs(
+          "group stale detector=checkout group={job=\"payments\"} reason=missing value in errors"),
+      1);
+  // Same reason again: not logged again. Then a non-finite value.
+  daemon_->RunCycle(0, kNow + 20'000);
+  EXPECT_EQ(CountLogs("group stale"), 1);
+  answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", INFINITY)};
+  daemon_->RunCycle(0, kNow + 30'000);
+  EXPECT_FALSE(Score("payments"));
+  EXPECT_EQ(CountLogs("group stale"), 2);
+  answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", NAN)};
+  daemon_->RunCycle(0, kNow + 40'000);
+  EXPECT_FALSE(Score("payments"));
+  // Back to normal.
+  answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", 0.012)};
+  daemon_->RunCycle(0, kNow + 50'000);
+  EXPECT_TRUE(Score("payments"));
+  EXPECT_EQ(State("scored"), 1);
+  EXPECT_EQ(Det("isoscope_scoring_errors_total"), 0);
+}
+
+TEST_F(DaemonTest, TwoSeriesForOneGroupMakeItStale) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  PromSample extra = Sample("checkout", 130);
+  extra.labels["instance"] = "y";
+  answers_["latency_q"].push_back(extra);
+  daemon_->RunCycle(0, kNow);
+  EXPECT_FALSE(Score("checkout"));
+  EXPECT_TRUE(Score("payments"));
+  EXPECT_EQ(State("stale"), 1);
+  EXPECT_EQ(CountLogs("returned several series for group {job=\"checkout\"}"), 1);
+}
+
+TEST_F(DaemonTest, QueryErrorMakesEveryGroupStaleAndRecovers) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, kNow);
+  ASSERT_TRUE(Score("checkout"));
+  query_error_ = "connection refused to 127.0.0.1:9";
+  daemon_->RunCycle(0, kNow + 10'000);
+  daemon_->RunCycle(0, kNow + 20'000);
+  EXPECT_EQ(Det("isoscope_query_errors_total"), 2);
+  EXPECT_FALSE(Score("checkout"));
+  EXPECT_FALSE(Score("payments"));
+  EXPECT_EQ(SeriesCount(*registry_, "anomaly_score"), 0u);
+  EXPECT_EQ(State("stale"), 1);
+  EXPECT_EQ(CountLogs("query failed"), 1);  // once per change, not per cycle
+  EXPECT_EQ(daemon_->Views()[0].state, DetectorState::kStale);
+  query_error_.clear();
+  daemon_->RunCycle(0, kNow + 30'000);
+  EXPECT_TRUE(Score("checkout"));
+  EXPECT_EQ(State("scored"), 1);
+  EXPECT_EQ(CountLogs("queries recovered"), 1);
+}
+
+TEST_F(DaemonTest, RollingFiveMinuteWindowGivesP95AndRate) {
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  EXPECT_FALSE(Det("anomaly_model_score_p95"));  // no score yet: no value, not a fake one
+  std::vector<double> scores;
+  std::vector<int> flags;
+  const double thr = -models_.at(v1).offset;
+  for (int i = 0; i < 6; ++i) {
+    const TimeMs t = kNow + i * kMinuteMs;
+    answers_["latency_q"] = {Sample("checkout", 100 + 40 * i), Sample("payments", 90)};
+    daemon_->RunCycle(0, t);
+    for (const char* job : {"checkout", "payments"}) {
+      scores.push_back(*Score(job));
+      flags.push_back(*Score(job) > thr ? 1 : 0);
+    }
+  }
+  // At kNow + 5 min the window (t > now - 5 min) holds cycles 1..5: the first two scores left.
+  std::vector<double> window(scores.begin() + 2, scores.end());
+  const double rate =
+      static_cast<double>(std::accumulate(flags.begin() + 2, flags.end(), 0)) / window.size();
+  EXPECT_DOUBLE_EQ(*Det("anomaly_model_score_p95"), LinearPercentile(window, 95));
+  EXPECT_DOUBLE_EQ(*Det("anomaly_rate_5m"), rate);
+  // Five minutes of query errors empty the window: the gauges disappear.
+  query_error_ = "down";
+  daemon_->RunCycle(0, kNow + 10 * kMinuteMs + 1);
+  EXPECT_FALSE(Det("anomaly_model_score_p95"));
+  EXPECT_FALSE(Det("anomaly_rate_5m"));
+}
+
+TEST_F(DaemonTest, HotReloadReplacesTheModelAndItsVersionSeries) {
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, kNow);
+  EXPECT_EQ(*Score("checkout"), Expected(v1, 120, 0.011));
+  daemon_->PollReloads(false);  // unchanged: nothing reloaded
+  EXPECT_EQ(Det("isoscope_reloads_total"), 1);
+
+  const std::string v2 = InstallModel(2, kHourMs);
+  ASSERT_NE(v1, v2);
+  daemon_->PollReloads(false);
+  EXPECT_EQ(Det("isoscope_reloads_total"), 2);
+  EXPECT_EQ(daemon_->Views()[0].model_version, v2);
+  EXPECT_EQ(SeriesCount(*registry_, "model_version_timestamp"), 1u);
+  EXPECT_TRUE(Value(*registry_, "model_version_timestamp",
+                    {{"detector", "checkout"}, {"model_version", v2}}));
+  EXPECT_EQ(daemon_->RunDue(kNow + 1), kNow + 1 + 10'000);  // due at once after a reload
+  EXPECT_EQ(*Score("checkout"), Expected(v2, 120, 0.011));
+  // SIGHUP: forced reload of the same bundle.
+  daemon_->PollReloads(true);
+  EXPECT_EQ(Det("isoscope_reloads_total"), 3);
+}
+
+TEST_F(DaemonTest, CorruptBundleIsRefusedAndTheOldModelKeepsServing) {
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  // A bundle with one flipped byte, installed as latest.
+  BundleStore store(config_.models_dir, "checkout");
+  auto bytes = ReadFile(store.BundlePath(v1));
+  ASSERT_TRUE(bytes.ok());
+  std::string bad = *bytes;
+  bad[bad.size() / 2] ^= 0x5a;
+  ASSERT_TRUE(WriteFileAtomic(store.dir() + "/20991231-deadbeef.bundle", bad).ok());
+  ASSERT_EQ(::unlink(store.LatestPath().c_str()), 0);
+  ASSERT_EQ(::symlink("20991231-deadbeef.bundle", store.LatestPath().c_str()), 0);
+  daemon_->PollReloads(false);
+  daemon_->PollReloads(false);  // the same refused target is not retried
+  EXPECT_EQ(Det("isoscope_reload_errors_total"), 1);
+  EXPECT_EQ(Det("isoscope_reloads_total"), 1);
+  EXPECT_EQ(
+      CountLogs(
+          "model refused, keeping the previous one detector=checkout version=20991231-deadbeef"),
+      1);
+  EXPECT_EQ(daemon_->Views()[0].model_version, v1);
+  EXPECT_TRUE(daemon_->Ready(nullptr));
+  daemon_->RunCycle(0, kNow);
+  EXPECT_EQ(*Score("checkout"), Expected(v1, 120, 0.011));
+  // A garbage file and an empty one are refused too.
+  ASSERT_TRUE(WriteFileAtomic(store.dir() + "/20991231-deadbeef.bundle", "not a bundle").ok());
+  daemon_->PollReloads(false);
+  EXPECT_EQ(Det("isoscope_reload_errors_total"), 2);
+  EXPECT_EQ(daemon_->Views()[0].model_version, v1);
+  // The active bundle's bytes are the file's.
+  EXPECT_EQ(*daemon_->Active(0)->bytes, *bytes);
+}
+
+TEST_F(DaemonTest, ModelWhoseInputsHaveNoQueryIsRefused) {
+  config_.detectors[0].queries = {{"latency", "latency_q"}, {"other", "other_q"}};
+  daemon_ = std::make_unique<Daemon>(
+      config_,
+      [](const std::string&, TimeMs) {
+        return Result<std::vector<PromSample>>(std::vector<PromSample>{});
+      },
+      metrics_, Logger([this](const std::string&, const std::string& msg, const LogFields& f) {
+        std::string line = msg;
+        for (const auto& [k, v] : f) line += " " + k + "=" + v;
+        logs_.push_back(line);
+      }));
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  EXPECT_FALSE(daemon_->Ready(nullptr));
+  EXPECT_EQ(CountLogs("no query for: errors"), 1);
+}
+
+}  // namespace
+}  // namespace isoscope::native

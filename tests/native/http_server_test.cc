@@ -1,0 +1,201 @@
+#include "http_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "file_io.h"
+#include "isoscope/bundle.h"
+#include "support/small_model.h"
+
+namespace isoscope::native {
+namespace {
+
+TEST(ParseListenAddress, Forms) {
+  auto a = ParseListenAddress("127.0.0.1:8080");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "127.0.0.1");
+  EXPECT_EQ(a->second, 8080);
+  a = ParseListenAddress(":0");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "0.0.0.0");
+  EXPECT_EQ(a->second, 0);
+  a = ParseListenAddress("[::1]:9");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "::1");
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1").ok());
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1:99999").ok());
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1:http").ok());
+  EXPECT_FALSE(ParseListenAddress("::1:80").ok());
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/isoscope_http_XXXXXX";
+    root_ = mkdtemp(tmpl);
+    config_.models_dir = root_ + "/models";
+    for (const char* name : {"checkout", "payments"}) {
+      DetectorConfig d;
+      d.name = name;
+      d.queries = {{"latency", "latency_q"}, {"errors", "errors_q"}};
+      d.group_by = {"job"};
+      config_.detectors.push_back(d);
+    }
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+    std::system(("rm -rf " + root_).c_str());
+  }
+
+  void Start(const std::string& cors = "") {
+    registry_ = std::make_shared<prometheus::Registry>();
+    auto metrics = std::make_shared<ExporterMetrics>(registry_);
+    daemon_ = std::make_unique<Daemon>(
+        config_,
+        [](const std::string&, TimeMs) {
+          PromSample s;
+          s.labels = {{"job", "api"}};
+          s.value = 1;
+          return Result<std::vector<PromSample>>(std::vector<PromSample>{s});
+        },
+        metrics, Logger([](const std::string&, const std::string&, const LogFields&) {}));
+    server_ = std::make_unique<HttpServer>(*daemon_, registry_, cors, Logger([](auto&&...) {}));
+    auto port = server_->Bind("127.0.0.1:0");
+    ASSERT_TRUE(port.ok()) << port.status().ToString();
+    port_ = *port;
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    for (int i = 0; i < 100 && !client_->Get("/healthz"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  std::string Install(const std::string& detector) {
+    auto h = testing::MakeSmallHistory();
+    FeatureSpec spec;
+    spec.inputs = {"latency", "errors"};
+    spec.derived.clear();
+    TrainOptions options;
+    options.params.n_estimators = 5;
+    options.params.contamination = Contamination::Fraction(0.05);
+    options.contamination_explicit = true;
+    options.created_ms = h.times.back();
+    auto m = TrainModel(spec, nullptr, {h.a.data(), h.b.data()}, h.times.size(), options);
+    EXPECT_TRUE(m.ok());
+    BundleStore store(config_.models_dir, detector);
+    EXPECT_TRUE(store
+                    .Install(m->model_version, m->info.created_ms, EncodeBundle(*m),
+                             R"({"rows_used": 3024})", 5, nullptr)
+                    .ok());
+    return m->model_version;
+  }
+
+  std::string root_;
+  Config config_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpServerTest, HealthAndReadiness) {
+  Start();
+  auto r = client_->Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ok\n");
+  r = client_->Get("/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(r->body.find("checkout, payments"), std::string::npos) << r->body;
+  Install("checkout");
+  daemon_->PollReloads(false);
+  r = client_->Get("/readyz");
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body.find("checkout"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("payments"), std::string::npos) << r->body;
+  Install("payments");
+  daemon_->PollReloads(false);
+  r = client_->Get("/readyz");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
+  r = client_->Get("/nope");
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(HttpServerTest, MetricsInTextFormatWithHelpAndType) {
+  Start();
+  Install("checkout");
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, 1767495600000);
+  auto r = client_->Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Content-Type").find("text/plain; version=0.0.4"),
+            std::string::npos);
+  for (const char* family :
+       {"anomaly_score", "anomaly_is_anomaly", "anomaly_threshold", "anomaly_model_score_p95",
+        "anomaly_rate_5m", "model_version_timestamp", "anomaly_model_canary_ok",
+        "anomaly_model_state", "isoscope_build_info", "isoscope_query_errors_total",
+        "isoscope_scoring_errors_total", "isoscope_reload_errors_total", "isoscope_reloads_total",
+        "isoscope_query_duration_seconds", "isoscope_scoring_duration_seconds"}) {
+    EXPECT_NE(r->body.find(std::string("# HELP ") + family + " "), std::string::npos) << family;
+    EXPECT_NE(r->body.find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
+  }
+  EXPECT_NE(r->body.find("anomaly_score{detector=\"checkout\",job=\"api\"} "), std::string::npos)
+      << r->body;
+  EXPECT_NE(r->body.find("anomaly_model_state{detector=\"payments\",state=\"warming\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(HttpServerTest, DetectorsApiAndBundleBytes) {
+  Start("https://grafana.example.com");
+  const std::string v = Install("checkout");
+  daemon_->PollReloads(false);
+  auto r = client_->Get("/api/v1/detectors");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "https://grafana.example.com");
+  auto j = nlohmann::json::parse(r->body);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["name"], "checkout");
+  EXPECT_EQ(j[0]["model_version"], v);
+  EXPECT_EQ(j[0]["state"], "stale");  // loaded, not scored yet
+  ASSERT_EQ(j[0]["versions"].size(), 1u);
+  EXPECT_EQ(j[0]["versions"][0]["version"], v);
+  EXPECT_EQ(j[0]["versions"][0]["latest"], true);
+  EXPECT_EQ(j[0]["report"]["rows_used"], 3024);
+  EXPECT_EQ(j[1]["name"], "payments");
+  EXPECT_TRUE(j[1]["model_version"].is_null());
+  EXPECT_EQ(j[1]["state"], "warming");
+
+  r = client_->Get("/api/v1/detectors/checkout/bundle");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "https://grafana.example.com");
+  auto file = ReadFile(BundleStore(config_.models_dir, "checkout").BundlePath(v));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(r->body, *file);
+
+  r = client_->Get("/api/v1/detectors/nope/bundle");
+  EXPECT_EQ(r->status, 404);
+  r = client_->Get("/api/v1/detectors/payments/bundle");
+  EXPECT_EQ(r->status, 503);
+  r = client_->Get("/api/v1/detectors/Bad.Name/bundle");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Get("/api/v1/detectors/%2e%2e/bundle");
+  EXPECT_EQ(r->status, 400);
+}
+
+}  // namespace
+}  // namespace isoscope::native
