@@ -10,9 +10,10 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli1
               prometheus-cpp-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
               clang-format prometheus curl
-PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time
+PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl
+PKGS_DEMO  := curl
 
-.PHONY: all build demo test bench deps-build deps-test deps-bench format format-check clean
+.PHONY: all build demo test bench deps-build deps-test deps-bench deps-demo format format-check clean
 
 all: build
 
@@ -21,6 +22,9 @@ deps-build:
 
 deps-test: deps-build
 	@tools/ci/install_deps.sh $(PKGS_TEST)
+
+deps-demo: deps-build
+	@tools/ci/install_deps.sh $(PKGS_DEMO)
 
 deps-bench: deps-build
 	@tools/ci/install_deps.sh $(PKGS_BENCH)
@@ -31,8 +35,12 @@ $(BUILD)/CMakeCache.txt:
 build: deps-build $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-demo: build
+# make demo: the offline demo, then `isoscope serve` on the same history (no Prometheus) until
+# Ctrl-C; DEMO_SERVE_SECONDS=N stops it after N seconds (tools/demo_serve.sh lists the rest).
+DEMO_SERVE_SECONDS ?=
+demo: deps-demo build
 	$(ISOSCOPE) demo --out-dir $(BUILD)/demo
+	DEMO_SERVE_SECONDS=$(DEMO_SERVE_SECONDS) tools/demo_serve.sh $(ISOSCOPE) $(BUILD)/demo
 
 test: deps-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DISOSCOPE_BUILD_TESTS=ON $(CMAKE_FLAGS)

@@ -9,19 +9,24 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "commands.h"
 #include "config.h"
 #include "daemon.h"
+#include "file_io.h"
 #include "http_server.h"
+#include "isoscope/text.h"
 #include "isoscope/version.h"
 #include "logfmt.h"
 #include "metrics.h"
 #include "prom_client.h"
+#include "replay_source.h"
 #include "time_parse.h"
 
 namespace isoscope::native {
@@ -45,6 +50,12 @@ PromClientOptions ServeClientOptions(const PrometheusConfig& p) {
   return o;
 }
 
+std::string ListNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 }  // namespace
 
 int RunServe(const ServeArgs& args) {
@@ -54,8 +65,15 @@ int RunServe(const ServeArgs& args) {
     std::fprintf(stderr, "isoscope serve: %s\n", config.status().message().c_str());
     return ExitCodeFor(config.status());
   }
-  // The daemon's clock: the system clock, or one that starts at --start-time.
-  TimeMs clock_offset = 0;
+  // The daemon's clock: the system clock, or one that starts at --start-time (or at the
+  // replay's first row) and runs --replay-speed times as fast as the wall clock.
+  const double speed = args.replay_speed;
+  if (!(speed > 0) || !std::isfinite(speed) || speed > 1e6) {
+    std::fprintf(stderr, "isoscope serve: --replay-speed must be a number in (0, 1000000]\n");
+    return kExitUsage;
+  }
+  TimeMs start_ms = 0;
+  bool custom_clock = false;
   if (!args.start_time.empty()) {
     auto t = ParseTime(args.start_time);
     if (!t) {
@@ -63,9 +81,64 @@ int RunServe(const ServeArgs& args) {
                    args.start_time.c_str());
       return kExitUsage;
     }
-    clock_offset = *t - NowMs();
+    start_ms = *t;
+    custom_clock = true;
   }
-  auto now = [clock_offset] { return NowMs() + clock_offset; };
+  // --replay-csv: answer the instant queries from recorded history instead of Prometheus.
+  std::shared_ptr<const ReplaySource> replay;
+  std::map<std::string, std::string> replay_column;  // PromQL -> CSV column
+  if (!args.replay_csv.empty()) {
+    auto text = ReadFile(args.replay_csv);
+    if (!text.ok()) {
+      std::fprintf(stderr, "isoscope serve: %s\n", text.status().message().c_str());
+      return ExitCodeFor(text.status());
+    }
+    std::vector<std::string> labels;  // every detector's group_by label is a label column
+    for (const DetectorConfig& d : config->detectors) {
+      for (const std::string& l : d.group_by) {
+        if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(l);
+      }
+    }
+    auto source = ReplaySource::FromCsv(*text, args.replay_csv, labels);
+    if (!source.ok()) {
+      std::fprintf(stderr, "isoscope serve: --replay-csv: %s\n", source.status().message().c_str());
+      return ExitCodeFor(source.status());
+    }
+    // A query is answered by the column named like its PromQL text, else like the query.
+    for (const DetectorConfig& d : config->detectors) {
+      for (const auto& [name, promql] : d.queries) {
+        const std::string column = source->HasColumn(promql) ? promql : name;
+        if (!source->HasColumn(column)) {
+          std::fprintf(stderr,
+                       "isoscope serve: --replay-csv %s has no column '%s' for query %s of "
+                       "detector %s; its columns: %s\n",
+                       args.replay_csv.c_str(), name.c_str(), name.c_str(), d.name.c_str(),
+                       ListNames(source->columns()).c_str());
+          return kExitFailure;
+        }
+        auto [it, inserted] = replay_column.emplace(promql, column);
+        if (!inserted && it->second != column) {
+          std::fprintf(stderr,
+                       "isoscope serve: --replay-csv: the PromQL '%s' is used for the queries "
+                       "'%s' and '%s'; name the column like the PromQL text\n",
+                       promql.c_str(), it->second.c_str(), column.c_str());
+          return kExitFailure;
+        }
+      }
+    }
+    replay = std::make_shared<const ReplaySource>(std::move(*source));
+    if (!custom_clock) {
+      start_ms = replay->first_time();
+      custom_clock = true;
+    }
+  }
+  // Starts now, after the replay is loaded: its first interval is scored at start_ms exactly.
+  const TimeMs wall0 = NowMs();
+  if (!custom_clock) start_ms = wall0;
+  auto now = [=] {
+    return start_ms +
+           static_cast<TimeMs>(std::llround(static_cast<double>(NowMs() - wall0) * speed));
+  };
   const std::string listen =
       args.listen_address.empty() ? config->web.listen_address : args.listen_address;
 
@@ -77,17 +150,23 @@ int RunServe(const ServeArgs& args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto client = std::make_shared<PromClient>(ServeClientOptions(config->prometheus));
-  if (!client->status().ok()) {
-    std::fprintf(stderr, "isoscope serve: %s\n", client->status().message().c_str());
-    return ExitCodeFor(client->status());
+  QueryFunction query;
+  if (replay) {
+    query = [replay, replay_column](const std::string& q, TimeMs t) {
+      return replay->Query(replay_column.at(q), t);
+    };
+  } else {
+    auto client = std::make_shared<PromClient>(ServeClientOptions(config->prometheus));
+    if (!client->status().ok()) {
+      std::fprintf(stderr, "isoscope serve: %s\n", client->status().message().c_str());
+      return ExitCodeFor(client->status());
+    }
+    query = [client](const std::string& q, TimeMs t) { return client->Query(q, t); };
   }
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<ExporterMetrics>(registry);
   const std::string cors = config->web.cors_origin;
-  Daemon daemon(
-      std::move(*config), [client](const std::string& q, TimeMs t) { return client->Query(q, t); },
-      metrics, log);
+  Daemon daemon(std::move(*config), std::move(query), metrics, log);
 
   HttpServer server(daemon, registry, cors, log);
   auto port = server.Bind(listen);
@@ -101,8 +180,17 @@ int RunServe(const ServeArgs& args) {
     names += (names.empty() ? "" : ",") + d.name;
   }
   LogFields start = {{"version", kEngineVersion}, {"config", args.config}, {"detectors", names}};
-  if (clock_offset != 0) start.emplace_back("start_time", FormatTime(now()));
+  if (custom_clock) start.emplace_back("start_time", FormatTime(now()));
+  if (speed != 1) start.emplace_back("speed", FormatShortest(speed));
   log.Info("starting", start);
+  if (replay) {
+    log.Info("replaying history instead of querying Prometheus",
+             {{"csv", args.replay_csv},
+              {"rows", std::to_string(replay->rows())},
+              {"groups", std::to_string(replay->groups())},
+              {"from", FormatTime(replay->first_time())},
+              {"to", FormatTime(replay->last_time())}});
+  }
 
   std::thread http([&server] { server.Run(); });
   log.Info("listening on " + addr->first + ":" + std::to_string(*port),
@@ -116,14 +204,17 @@ int RunServe(const ServeArgs& args) {
   auto cycles_done_future = cycles_done.get_future();
   std::thread cycles([&] {
     daemon.PollReloads(true);
-    TimeMs next_poll = now() + kReloadPollMs;
+    // Waits and the reload poll are in wall time; the daemon's clock may run faster.
+    const TimeMs poll_every = std::max<TimeMs>(1, std::llround(kReloadPollMs * speed));
+    TimeMs next_poll = now() + poll_every;
     for (;;) {
       const TimeMs next_cycle = daemon.RunDue(now());
       bool force = false;
       {
         std::unique_lock<std::mutex> lock(mu);
         const TimeMs wake = std::min(next_cycle, next_poll);
-        const TimeMs wait = std::max<TimeMs>(0, wake - now());
+        const TimeMs wait = std::max<TimeMs>(
+            0, static_cast<TimeMs>(std::ceil(static_cast<double>(wake - now()) / speed)));
         cv.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stop || reload; });
         if (stop) break;
         force = reload;
@@ -131,7 +222,7 @@ int RunServe(const ServeArgs& args) {
       }
       if (force || now() >= next_poll) {
         daemon.PollReloads(force);
-        next_poll = now() + kReloadPollMs;
+        next_poll = now() + poll_every;
       }
     }
     cycles_done.set_value();

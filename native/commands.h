@@ -93,12 +93,26 @@ Result<Model> LoadBundle(const std::string& path);
 /// the exact bytes it loaded, to serve them.
 Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path);
 
+struct InstallArgs {
+  std::string config;
+  std::string detector;
+  std::string bundle;
+};
+/// `isoscope install`: puts a bundle file (trained from a CSV, imported from scikit-learn) into
+/// a detector's store as its latest version, after the checks a daemon makes at reload.
+int RunInstall(const InstallArgs& args);
+
 struct ServeArgs {
   std::string config;
   std::string listen_address;  ///< empty = web.listen_address of the config
   /// Tests and replays: the daemon's clock starts at this time (epoch s or ISO 8601) and runs
   /// at real speed from there; empty = the system clock.
   std::string start_time;
+  /// Demo and replays: answer the instant queries from this CSV of history (a time column,
+  /// one column per query, optionally group_by label columns) instead of Prometheus.
+  std::string replay_csv;
+  /// The daemon's clock runs this many times as fast as the wall clock (intervals too).
+  double replay_speed = 1.0;
 };
 /// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
 int RunServe(const ServeArgs& args);

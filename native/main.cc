@@ -172,6 +172,30 @@ int main(int argc, char** argv) {
   v->add_option("--start-time", serve.start_time,
                 "Testing and replay: the daemon's clock starts at this time (epoch s or ISO "
                 "8601 UTC) and runs at real speed; queries and time features use it");
+  v->add_option("--replay-csv", serve.replay_csv,
+                "Demo without Prometheus: answer the queries from this CSV of history (a time "
+                "column, a column per query name, group_by label columns optional); the clock "
+                "starts at its first row unless --start-time is given")
+      ->check(CLI::ExistingFile);
+  v->add_option("--replay-speed", serve.replay_speed,
+                "With --start-time or --replay-csv: the clock, and so every interval, runs N "
+                "times as fast as real time (e.g. 12: a 60s interval every 5 s)")
+      ->capture_default_str();
+
+  InstallArgs install;
+  auto* n = app.add_subcommand("install",
+                               "Install a bundle file as a detector's latest version, for a "
+                               "running daemon to load");
+  n->footer(
+      "\nFor bundles trained from a CSV (isoscope train --csv) or imported from scikit-learn.\n"
+      "The bundle is checked (checksum, canaries, inputs among the detector's queries), stored\n"
+      "as models_dir/<detector>/<version>.bundle with its report, latest is moved and old\n"
+      "versions beyond keep_versions are pruned, as isoscope train --config does.\n"
+      "Example: isoscope install --config isoscope.yml --detector checkout --bundle model.bundle" +
+      std::string(kFooter));
+  n->add_option("--config", install.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
+  n->add_option("--detector", install.detector, "Detector to install the bundle for")->required();
+  n->add_option("--bundle", install.bundle, "Bundle file")->required()->check(CLI::ExistingFile);
 
   try {
     app.parse(argc, argv);
@@ -198,6 +222,7 @@ int main(int argc, char** argv) {
     return RunTrain(train);
   }
   if (v->parsed()) return RunServe(serve);
+  if (n->parsed()) return RunInstall(install);
   if (r->parsed()) return RunRollback(rollback);
   if (s->parsed()) return RunScore(score);
   if (i->parsed()) return RunInspect(inspect);

@@ -1,19 +1,35 @@
 // isoscope_bench write-data --out FILE          origin-like 129,600 x 5 CSV (no time column)
 // isoscope_bench run --csv FILE [--repeat N]    JSON timings of fit, batch and one-row scoring
+// isoscope_bench daemon [--groups N] [--cycles N] JSON figures of the daemon (daemon.h) in
+//     process: one scoring cycle of N groups x 3 features from a synthetic query function (CPU
+//     time), the /metrics page of those series (serialization, and a real HTTP GET against
+//     the daemon's HttpServer), and the process's RSS with them
+#include <httplib.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "bundle_store.h"
 #include "csv.h"
+#include "daemon.h"
 #include "demo_data.h"
 #include "file_io.h"
+#include "http_server.h"
 #include "isoscope/bundle.h"
 #include "isoscope/model.h"
 #include "isoscope/text.h"
+#include "metrics.h"
+#include "model_json.h"
 
 using namespace isoscope;
 using Clock = std::chrono::steady_clock;
@@ -135,6 +151,144 @@ int Run(const std::string& csv, int repeat) {
   return 0;
 }
 
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// A field of /proc/self/status in MiB (VmRSS: now, VmHWM: peak).
+double ProcStatusMib(const char* field) {
+  auto text = native::ReadFile("/proc/self/status");
+  if (!text.ok()) return -1;
+  const size_t at = text->find(std::string(field) + ":");
+  if (at == std::string::npos) return -1;
+  return std::strtod(text->c_str() + at + std::strlen(field) + 1, nullptr) / 1024.0;
+}
+
+// One detector, three queries grouped by job, scored every cycle from N synthetic series per
+// query (as Prometheus would return them, minus HTTP and JSON).
+int Daemon(size_t groups, int cycles) {
+  char tmpl[] = "/tmp/isoscope_bench_daemon_XXXXXX";
+  const std::string root = mkdtemp(tmpl);
+  // The demo's model: 200 trees on 28 days of the built-in history, derived features on.
+  {
+    const native::DemoData data = native::GenerateDemoData(28, 7);
+    FeatureSpec spec;
+    spec.inputs = data.names;
+    spec.derived =
+        std::move(ParseDerivedList("hour_of_week,is_deploy_window", spec.inputs)).value();
+    TrainOptions options;
+    options.params.n_estimators = 200;
+    options.params.random_state = 42;
+    options.params.contamination = Contamination::Fraction(0.02);
+    options.contamination_explicit = true;
+    std::vector<const double*> series;
+    for (const auto& s : data.series) series.push_back(s.data());
+    auto model = TrainModel(spec, data.times.data(), series, data.times.size(), options);
+    if (!model.ok()) {
+      std::fprintf(stderr, "%s\n", model.status().message().c_str());
+      return 1;
+    }
+    native::BundleStore store(root + "/models", "bench");
+    Status s = store.Install(model->model_version, model->info.created_ms, EncodeBundle(*model),
+                             native::ModelToJson(*model, false).dump(1), 5, nullptr);
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  native::Config config;
+  config.models_dir = root + "/models";
+  native::DetectorConfig d;
+  d.name = "bench";
+  d.queries = {{"latency_p95", "q_latency"}, {"error_rate", "q_errors"}, {"cpu_throttle", "q_cpu"}};
+  d.group_by = {"job"};
+  config.detectors.push_back(d);
+
+  // Sunday 2026-01-04 03:00 UTC, then one minute per cycle.
+  const TimeMs t0 = 1767495600000;
+  std::map<std::string, std::vector<native::PromSample>> answers;
+  const double base[3] = {180, 0.004, 0.05};
+  const char* queries[3] = {"q_latency", "q_errors", "q_cpu"};
+  for (int q = 0; q < 3; ++q) {
+    auto& v = answers[queries[q]];
+    v.reserve(groups);
+    for (size_t g = 0; g < groups; ++g) {
+      native::PromSample s;
+      s.labels = {{"job", "job-" + std::to_string(g)}};
+      s.time = t0;
+      s.value = base[q] * (1.0 + 0.1 * std::sin(static_cast<double>(g)));
+      v.push_back(std::move(s));
+    }
+  }
+  int cycle = 0;
+  auto query = [&](const std::string& q, TimeMs) -> Result<std::vector<native::PromSample>> {
+    std::vector<native::PromSample> out = answers.at(q);  // a fresh result, as a client's
+    for (size_t g = 0; g < out.size(); ++g) {
+      out[g].value *= 1.0 + 0.01 * std::sin(static_cast<double>(cycle + g));  // values move
+    }
+    return out;
+  };
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto metrics = std::make_shared<native::ExporterMetrics>(registry);
+  const native::Logger quiet(
+      [](const std::string&, const std::string&, const native::LogFields&) {});
+  native::Daemon daemon(config, query, metrics, quiet);
+  daemon.PollReloads(true);
+  if (!daemon.Ready(nullptr)) {
+    std::fprintf(stderr, "the bench model did not load\n");
+    return 1;
+  }
+  const double rss_before = ProcStatusMib("VmRSS");
+  const double hwm_before = ProcStatusMib("VmHWM");  // training the model above
+  std::vector<double> cpu, wall;
+  size_t scored = 0;
+  for (cycle = 0; cycle <= cycles; ++cycle) {  // cycle 0 creates the series: not counted
+    const double c0 = ThreadCpuSeconds();
+    const auto w0 = Clock::now();
+    daemon.RunCycle(0, t0 + cycle * kMinuteMs);
+    if (cycle == 0) continue;
+    cpu.push_back(ThreadCpuSeconds() - c0);
+    wall.push_back(std::chrono::duration<double>(Clock::now() - w0).count());
+  }
+  scored = daemon.Views()[0].groups_scored;
+
+  std::string page;
+  const auto serialize =
+      Time(std::max(3, cycles), [&] { page = native::SerializeMetrics(*registry); });
+  // A real scrape: the daemon's HttpServer on a free loopback port, GET /metrics.
+  native::HttpServer server(daemon, registry, "", quiet);
+  auto port = server.Bind("127.0.0.1:0");
+  if (!port.ok()) {
+    std::fprintf(stderr, "%s\n", port.status().message().c_str());
+    return 1;
+  }
+  std::thread http([&server] { server.Run(); });
+  httplib::Client client("127.0.0.1", *port);
+  client.set_read_timeout(10, 0);
+  size_t http_bytes = 0;
+  for (int i = 0; i < 50 && !client.Get("/healthz"); ++i) usleep(20000);
+  const auto scrape = Time(std::max(3, cycles), [&] {
+    auto res = client.Get("/metrics");
+    http_bytes = res && res->status == 200 ? res->body.size() : 0;
+  });
+  server.Stop();
+  http.join();
+  const double rss = ProcStatusMib("VmRSS");
+  const double hwm = ProcStatusMib("VmHWM");
+  std::printf(
+      "{\"groups\": %zu, \"features\": 3, \"groups_scored\": %zu, \"cycles\": %d, "
+      "\"cycle_cpu_s\": %.6f, \"cycle_cpu_s_max\": %.6f, \"cycle_wall_s\": %.6f, "
+      "\"serialize_s\": %.6f, \"scrape_http_s\": %.6f, \"page_bytes\": %zu, "
+      "\"http_bytes\": %zu, \"rss_mib\": %.1f, \"rss_before_cycles_mib\": %.1f, "
+      "\"peak_rss_mib\": %.1f, \"peak_rss_before_cycles_mib\": %.1f}\n",
+      groups, scored, cycles, Median(cpu), *std::max_element(cpu.begin(), cpu.end()), Median(wall),
+      Median(serialize), Median(scrape), page.size(), http_bytes, rss, rss_before, hwm, hwm_before);
+  std::system(("rm -rf '" + root + "'").c_str());
+  return http_bytes > 0 && scored == groups ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,8 +299,18 @@ int main(int argc, char** argv) {
     const int repeat = argc >= 6 && std::strcmp(argv[4], "--repeat") == 0 ? std::atoi(argv[5]) : 5;
     return Run(argv[3], std::max(1, repeat));
   }
+  if (argc >= 2 && std::strcmp(argv[1], "daemon") == 0) {
+    size_t groups = 10000;
+    int cycles = 10;
+    for (int i = 2; i + 1 < argc; i += 2) {
+      if (std::strcmp(argv[i], "--groups") == 0) groups = std::strtoul(argv[i + 1], nullptr, 10);
+      if (std::strcmp(argv[i], "--cycles") == 0) cycles = std::max(1, std::atoi(argv[i + 1]));
+    }
+    return Daemon(std::max<size_t>(1, groups), cycles);
+  }
   std::fprintf(stderr,
                "usage: isoscope_bench write-data --out FILE\n"
-               "       isoscope_bench run --csv FILE [--repeat N]\n");
+               "       isoscope_bench run --csv FILE [--repeat N]\n"
+               "       isoscope_bench daemon [--groups N] [--cycles N]\n");
   return 2;
 }

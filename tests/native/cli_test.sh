@@ -7,7 +7,8 @@ PY=$2
 ROOT=$3
 GOLDEN=$ROOT/tests/golden/sklearn
 W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+SERVE_PID=""
+trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$W"' EXIT
 passed=0
 failed=0
 
@@ -79,7 +80,7 @@ PYEOF
 
 # --help everywhere, exit 0; unknown command and missing flags are usage errors (2).
 check "help" "$ISOSCOPE" --help
-for cmd in train score inspect import-sklearn demo check-config; do
+for cmd in train score inspect import-sklearn demo check-config install serve; do
   check "$cmd --help" "$ISOSCOPE" "$cmd" --help
 done
 expect_exit "no command" 2 "subcommand" "$ISOSCOPE"
@@ -148,6 +149,66 @@ check "demo" "$ISOSCOPE" demo --days 28 --out-dir "$W/demo"
 cp "$W/out" "$W/demo_out"
 expect_in "demo reports incidents" "$W/demo_out" "[0-9] of 3 incidents flagged"
 expect_in "demo wrote a bundle that loads" "$W/demo_out" "wrote +.*model.bundle"
+
+# The daemon without Prometheus: the demo's bundle installed into a store, and isoscope serve
+# replaying the demo's history (--replay-csv); /metrics shows the score isoscope score gave.
+cat >"$W/replay.yml" <<'EOF'
+prometheus: {url: http://127.0.0.1:9}
+models_dir: models
+detectors:
+  - name: demo
+    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle}
+    model: {contamination: 0.02}
+  - name: partial
+    queries: {latency_p95: latency_p95}
+    model: {contamination: 0.02}
+EOF
+check "install demo bundle" "$ISOSCOPE" install --config "$W/replay.yml" --detector demo --bundle "$W/demo/model.bundle"
+cp "$W/out" "$W/install_out"
+expect_in "install moves latest" "$W/install_out" "installed +.*/models/demo/[0-9]{8}-[0-9a-f]+\.bundle \(latest\)"
+expect_exit "install refuses missing inputs" 1 "has no query for: error_rate, cpu_throttle" \
+  "$ISOSCOPE" install --config "$W/replay.yml" --detector partial --bundle "$W/demo/model.bundle"
+expect_exit "install refuses a damaged bundle" 3 "checksum" \
+  "$ISOSCOPE" install --config "$W/replay.yml" --detector demo --bundle "$W/flip.bundle"
+sed -i '/name: partial/,$d' "$W/replay.yml"
+printf 'timestamp,latency_p95\n2026-08-03T00:00:00Z,1\n' >"$W/one_column.csv"
+expect_exit "replay without a query's column" 1 "has no column 'error_rate'" \
+  "$ISOSCOPE" serve --config "$W/replay.yml" --replay-csv "$W/one_column.csv" --web.listen-address 127.0.0.1:0
+expect_exit "bad replay speed" 2 "replay-speed" \
+  "$ISOSCOPE" serve --config "$W/replay.yml" --replay-csv "$W/demo/history.csv" --replay-speed 0
+REPLAY_AT=2026-08-20T03:00:00Z
+"$ISOSCOPE" serve --config "$W/replay.yml" --replay-csv "$W/demo/history.csv" --start-time "$REPLAY_AT" \
+  --web.listen-address 127.0.0.1:0 2>"$W/serve.log" &
+SERVE_PID=$!
+port=""
+for _ in $(seq 100); do
+  port=$(grep -o 'msg="listening on 127.0.0.1:[0-9]*"' "$W/serve.log" | grep -o '[0-9]*"$' | tr -d '"')
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+: >"$W/metrics"
+for _ in $(seq 100); do
+  [ -n "$port" ] || break
+  curl -s "http://127.0.0.1:$port/metrics" >"$W/metrics" 2>/dev/null
+  grep -q '^anomaly_score{' "$W/metrics" && break
+  sleep 0.1
+done
+expect_in "replay serve scores" "$W/metrics" '^anomaly_score\{detector="demo"\} 0\.[0-9]+'
+expect_in "replay serve state" "$W/metrics" '^anomaly_model_state\{detector="demo",state="scored"\} 1'
+expect_in "replay serve logs the replay" "$W/serve.log" 'msg="replaying history instead of querying Prometheus".* rows=40320 '
+check "replay score equals isoscope score" "$PY" -c '
+import csv, re, sys
+served = float(re.search(r"^anomaly_score\{detector=\"demo\"\} (\S+)$", open(sys.argv[1]).read(), re.M).group(1))
+row = [r for r in csv.DictReader(open(sys.argv[2])) if r["timestamp"] == sys.argv[3]][0]
+assert abs(served - float(row["anomaly_score"])) <= 1e-12, (served, row)
+print("served", served, "scored", row["anomaly_score"])
+' "$W/metrics" "$W/demo/scores.csv" "$REPLAY_AT"
+kill "$SERVE_PID"
+wait "$SERVE_PID"
+rc=$?
+SERVE_PID=""
+expect_in "replay serve stops on SIGTERM" "$W/serve.log" 'msg=stopped'
+[ "$rc" = 0 ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: serve exit $rc after SIGTERM"; }
 
 # The daemon's configuration: the README example passes; a bad file lists every problem (exit 2).
 FIX=$ROOT/tests/fixtures

@@ -8,6 +8,17 @@ Model: 200 trees, max_samples auto, random_state 42, as in the origin pipeline.
 Prints each figure, its ratio to scikit-learn, and whether it meets the target of the core
 issue; exits non-zero if the trees differ from scikit-learn's (speed targets are reported,
 not enforced: a shared machine's noise should not fail a build).
+
+Then the daemon's figures (issue 4), each with its target:
+- `isoscope_bench daemon`: the daemon (native/daemon.h) in process with 10,000 groups x 3
+  features from a synthetic query function (10,000 series per query, copied per cycle as a
+  client's fresh result; no HTTP or JSON): CPU time of one scoring cycle (median of 10, after a
+  first cycle that creates the series), the /metrics page of those series (serialization, and
+  a real HTTP GET against the daemon's HttpServer on loopback), and the process's RSS after
+  that;
+- `tools/bench/train_prom_bench.sh`: `isoscope train --config` against a local, real
+  Prometheus (tests/e2e/prom_fixture.sh, backfilled 91 days at 60 s), 90 days x 3 series:
+  wall time of pull plus fit plus install.
 """
 import argparse
 import json
@@ -53,7 +64,13 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="CMake build directory")
     ap.add_argument("--repeat", type=int, default=5, help="repeats per timing (median is used)")
+    ap.add_argument("--daemon-only", action="store_true",
+                    help="only the daemon's figures (no scikit-learn comparison)")
+    ap.add_argument("--no-prometheus", action="store_true",
+                    help="skip training from a local Prometheus")
     a = ap.parse_args()
+    if a.daemon_only:
+        return daemon_figures(a)
     bench_bin = os.path.join(a.build, "tests", "bench", "isoscope_bench")
     isoscope = os.path.join(a.build, "native", "isoscope")
     work = tempfile.mkdtemp(prefix="isoscope_bench_")
@@ -116,7 +133,64 @@ def main():
     print("full train incl. offset at contamination 0.02 and canaries: %.0f ms; scoring layout "
           "%d nodes (sklearn arrays %d)" % (ours["train_with_offset_s"] * 1e3,
                                             ours["scoring_nodes"], ours["forest_nodes"]))
-    return 0 if same else 1
+    daemon_rc = daemon_figures(a)
+    return 0 if same and daemon_rc == 0 else 1
+
+
+def daemon_figures(a):
+    """The exporter daemon's figures (issue 4). Returns non-zero only if a run failed."""
+    bench_bin = os.path.join(a.build, "tests", "bench", "isoscope_bench")
+    isoscope = os.path.join(a.build, "native", "isoscope")
+    print("== isoscope daemon, 10,000 groups x 3 features", file=sys.stderr)
+    d = json.loads(run([bench_bin, "daemon", "--groups", "10000", "--cycles", "10"]))
+    rows = [
+        ("scoring cycle, CPU (median)", "%.1f ms" % (d["cycle_cpu_s"] * 1e3), "< 100 ms",
+         d["cycle_cpu_s"] < 0.1),
+        ("scoring cycle, CPU (worst)", "%.1f ms" % (d["cycle_cpu_s_max"] * 1e3), "< 100 ms",
+         d["cycle_cpu_s_max"] < 0.1),
+        ("/metrics serialization", "%.1f ms" % (d["serialize_s"] * 1e3), "< 50 ms",
+         d["serialize_s"] < 0.05),
+        ("/metrics HTTP GET, loopback", "%.1f ms" % (d["scrape_http_s"] * 1e3), "< 50 ms",
+         d["scrape_http_s"] < 0.05),
+        ("RSS with 10,000 groups", "%.1f MiB" % d["rss_mib"], "< 100 MB",
+         d["rss_mib"] * 1048576 < 100e6),
+        ("peak RSS (cycles and scrapes)", "%.1f MiB" % d["peak_rss_mib"], "< 100 MB",
+         d["peak_rss_mib"] * 1048576 < 100e6),
+    ]
+    failed = d["groups_scored"] != d["groups"] or d["http_bytes"] == 0
+    prom = None
+    if a.no_prometheus:
+        prom_note = "skipped (--no-prometheus)"
+    else:
+        print("== isoscope train --config from a local Prometheus", file=sys.stderr)
+        try:
+            prom = json.loads(run([os.path.join(HERE, "train_prom_bench.sh"), isoscope]))
+            prom_note = ""
+        except (subprocess.CalledProcessError, ValueError) as e:
+            prom_note = "FAILED (%s; needs Debian's prometheus, promtool, curl)" % e
+            failed = True
+    if prom:
+        rows.append(("train from Prometheus, 90 d", "%.2f s" % prom["train_wall_s"], "< 15 s",
+                     prom["train_wall_s"] < 15))
+    print()
+    print("isoscope serve and train --config | %d groups x %d features, 200 trees; "
+          "%d-cycle median" % (d["groups"], d["features"], d["cycles"]))
+    print("%-32s %16s  %-10s %s" % ("", "isoscope", "target", "met"))
+    for name, value, target, met in rows:
+        print("%-32s %16s  %-10s %s" % (name, value, target, "yes" if met else "NO"))
+    print("scored %d of %d groups per cycle (wall %.1f ms); /metrics page %.2f MB; RSS %.1f MiB "
+          "with the model loaded, before the first cycle (peak %.1f MiB then, training the bench "
+          "model in process)"
+          % (d["groups_scored"], d["groups"], d["cycle_wall_s"] * 1e3, d["page_bytes"] / 1e6,
+             d["rss_before_cycles_mib"], d["peak_rss_before_cycles_mib"]))
+    if prom:
+        print("train from Prometheus: %d rows x 3 series, %d query_range requests; pull and join "
+              "%.2f s, fit and install %.2f s (fixture backfill and startup %.1f s, not counted)"
+              % (prom["rows"], prom["requests"], prom["pull_s"], prom["fit_and_install_s"],
+                 prom["fixture_setup_s"]))
+    else:
+        print("train from Prometheus: " + prom_note)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

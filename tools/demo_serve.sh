@@ -1,0 +1,129 @@
+#!/bin/bash
+# make demo, part 2: the exporter daemon on the built-in history, without Prometheus.
+#
+#   tools/demo_serve.sh ISOSCOPE DEMO_DIR
+#
+# Needs DEMO_DIR/history.csv, incidents.csv and model.bundle from `isoscope demo`. Writes
+# DEMO_DIR/isoscope.yml (models_dir DEMO_DIR/models, detector `demo`), installs model.bundle as
+# the detector's latest, and runs `isoscope serve --replay-csv history.csv` in the foreground
+# until Ctrl-C, printing the scores of each cycle. Environment:
+#   DEMO_SERVE_SECONDS   stop after that many seconds (default: run until interrupted)
+#   DEMO_LISTEN          listen address (default 127.0.0.1:8080; port 0 picks a free one)
+#   DEMO_REPLAY_SPEED    replay speed (default 12: one 60 s interval of history every 5 s)
+#   DEMO_START           where the replay starts (default 10 minutes before sharp_spike)
+#   DEMO_PROMETHEUS_URL  a real Prometheus serving latency_p95, error_rate and cpu_throttle:
+#                        query it at now instead of replaying (no --replay-csv)
+set -euo pipefail
+ISOSCOPE=$1
+DIR=$2
+SECONDS_LIMIT=${DEMO_SERVE_SECONDS:-}
+LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
+SPEED=${DEMO_REPLAY_SPEED:-12}
+PROM_URL=${DEMO_PROMETHEUS_URL:-}
+
+for f in history.csv incidents.csv model.bundle; do
+  [ -f "$DIR/$f" ] || { echo "demo_serve: $DIR/$f missing; run isoscope demo first" >&2; exit 1; }
+done
+if [ -n "$SECONDS_LIMIT" ] && ! [[ "$SECONDS_LIMIT" =~ ^[0-9]+$ ]]; then
+  echo "demo_serve: DEMO_SERVE_SECONDS must be a whole number of seconds" >&2
+  exit 2
+fi
+
+echo
+echo "== 5. the exporter daemon on this history: isoscope serve"
+cat >"$DIR/isoscope.yml" <<EOF
+# Written by make demo (tools/demo_serve.sh). Check it: isoscope check-config --config $DIR/isoscope.yml
+prometheus:
+  url: ${PROM_URL:-http://127.0.0.1:9090}   # not queried with --replay-csv
+models_dir: models                          # relative to this file: $DIR/models
+web:
+  listen_address: 127.0.0.1:8080
+detectors:
+  - name: demo
+    queries:                                # with --replay-csv: the history's columns
+      latency_p95: latency_p95
+      error_rate: error_rate
+      cpu_throttle: cpu_throttle
+    interval: 60s                           # the history's step
+    model: {n_estimators: 200, contamination: 0.02, random_state: 42}
+EOF
+"$ISOSCOPE" check-config --config "$DIR/isoscope.yml" | sed 's/^/   /'
+"$ISOSCOPE" install --config "$DIR/isoscope.yml" --detector demo --bundle "$DIR/model.bundle" |
+  sed 's/^/   /'
+
+args=(serve --config "$DIR/isoscope.yml" --web.listen-address "$LISTEN")
+if [ -z "$PROM_URL" ]; then
+  start=${DEMO_START:-}
+  if [ -z "$start" ]; then
+    spike=$(awk -F, '$1 == "sharp_spike" { print $2 }' "$DIR/incidents.csv")
+    start=$(date -u -d "@$(($(date -u -d "$spike" +%s) - 600))" +%Y-%m-%dT%H:%M:%SZ)
+  fi
+  args+=(--replay-csv "$DIR/history.csv" --start-time "$start" --replay-speed "$SPEED")
+  echo "   replaying $DIR/history.csv from $start (10 minutes before the sharp_spike incident)"
+  echo "   at ${SPEED}x: the 60 s interval, and one new minute of history, every $(awk -v s="$SPEED" 'BEGIN { printf "%g", 60 / s }') s"
+else
+  echo "   querying $PROM_URL at now"
+fi
+LOG=$DIR/serve.log
+"$ISOSCOPE" "${args[@]}" 2>"$LOG" &
+PID=$!
+stop() {
+  if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID" 2>/dev/null || true; fi
+  wait "$PID" 2>/dev/null || true
+}
+trap 'echo; echo "   stopping"; stop; exit 0' INT TERM
+
+port=""
+for _ in $(seq 100); do
+  port=$(grep -o 'msg="listening on [^"]*"' "$LOG" 2>/dev/null | grep -o '[0-9]*"$' | tr -d '"' || true)
+  [ -n "$port" ] && break
+  kill -0 "$PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$port" ]; then
+  echo "demo_serve: isoscope serve did not start:" >&2
+  sed 's/^/   /' "$LOG" >&2
+  stop
+  exit 1
+fi
+host=${LISTEN%:*}
+[ -z "$host" ] || [ "$host" = 0.0.0.0 ] && host=127.0.0.1
+URL=http://$host:$port
+echo
+echo "   isoscope serve is running (pid $PID, log $LOG):"
+echo "     $URL/metrics"
+echo "     $URL/api/v1/detectors"
+echo "     curl -s $URL/metrics | grep ^anomaly_"
+if [ -n "$SECONDS_LIMIT" ]; then
+  echo "   stopping after $SECONDS_LIMIT s (DEMO_SERVE_SECONDS); Ctrl-C stops it earlier"
+else
+  echo "   Ctrl-C stops it (DEMO_SERVE_SECONDS=N make demo stops after N seconds)"
+fi
+echo
+
+# One line per cycle (the daemon's clock, i.e. the replayed time) from /metrics, while it runs.
+show() {
+  command -v curl >/dev/null || return 0
+  curl -s --max-time 2 "$URL/metrics" | awk -v now="$1" '
+    /^anomaly_score\{/ { s = $2 } /^anomaly_is_anomaly\{/ { a = $2 }
+    /^anomaly_threshold\{/ { th = $2 }
+    END { if (s != "") printf "   %s  anomaly_score %.4f  threshold %.4f  %s\n", now, s, th, (a == 1 ? "ANOMALY" : "normal");
+          else print "   " now "  no score yet (warming or stale; see the log)" }'
+}
+command -v curl >/dev/null || echo "   (install curl to see the scores here)"
+begin=$SECONDS
+last_cycle=""
+while kill -0 "$PID" 2>/dev/null; do
+  if [ -n "$SECONDS_LIMIT" ] && [ $((SECONDS - begin)) -ge "$SECONDS_LIMIT" ]; then
+    stop
+    echo "   stopped after $SECONDS_LIMIT s"
+    exit 0
+  fi
+  cycle=$(curl -s --max-time 2 "$URL/api/v1/detectors" 2>/dev/null | grep -o '"last_cycle":"[^"]*"' || true)
+  if [ -n "$cycle" ] && [ "$cycle" != "$last_cycle" ]; then
+    last_cycle=$cycle
+    show "$(echo "$cycle" | sed 's/.*:"\(.*\)"/\1/; s/\.[0-9]*Z$/Z/')"
+  fi
+  sleep 0.5
+done
+wait "$PID"
