@@ -26,6 +26,7 @@
 #include "logfmt.h"
 #include "metrics.h"
 #include "prom_client.h"
+#include "prom_config.h"
 #include "replay_source.h"
 #include "time_parse.h"
 
@@ -36,14 +37,7 @@ constexpr TimeMs kReloadPollMs = 1000;
 constexpr auto kShutdownBudget = std::chrono::milliseconds(4500);
 
 PromClientOptions ServeClientOptions(const PrometheusConfig& p) {
-  PromClientOptions o;
-  o.url = p.url;
-  o.timeout_ms = p.timeout_ms;
-  o.auth.bearer_token = p.bearer_token;
-  if (p.has_basic_auth) {
-    o.auth.username = p.username;
-    o.auth.password = p.password;
-  }
+  PromClientOptions o = ClientOptionsFor(p);
   // The next interval is the retry: one quick extra attempt for a blip, no long backoff.
   o.retries = 1;
   o.backoff_ms = 200;

@@ -12,6 +12,7 @@
 #include "isoscope/bundle.h"
 #include "model_json.h"
 #include "prom_client.h"
+#include "prom_config.h"
 #include "prom_join.h"
 #include "time_parse.h"
 
@@ -20,18 +21,6 @@ namespace {
 
 constexpr int64_t kMinTrainingRows = 100;
 constexpr TimeMs kMinTrainingSpan = kDayMs;
-
-PromClientOptions ClientOptionsFor(const PrometheusConfig& p) {
-  PromClientOptions o;
-  o.url = p.url;
-  o.timeout_ms = p.timeout_ms;
-  o.auth.bearer_token = p.bearer_token;
-  if (p.has_basic_auth) {
-    o.auth.username = p.username;
-    o.auth.password = p.password;
-  }
-  return o;
-}
 
 }  // namespace
 
