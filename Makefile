@@ -12,8 +12,9 @@ PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn py
               clang-format prometheus curl
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl
 PKGS_DEMO  := curl
+PKGS_FUZZ  := clang libclang-rt-14-dev
 
-.PHONY: all build demo test bench deps-build deps-test deps-bench deps-demo format format-check clean
+.PHONY: all build demo test bench deps-build deps-test deps-bench deps-demo deps-fuzz fuzz format format-check clean
 
 all: build
 
@@ -28,6 +29,9 @@ deps-demo: deps-build
 
 deps-bench: deps-build
 	@tools/ci/install_deps.sh $(PKGS_BENCH)
+
+deps-fuzz: deps-build
+	@tools/ci/install_deps.sh $(PKGS_FUZZ)
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -51,6 +55,17 @@ bench: deps-bench build
 	cmake -S . -B $(BUILD) -DISOSCOPE_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j$(JOBS) --target isoscope_bench isoscope
 	/usr/bin/python3 tools/bench/run_bench.py --build $(BUILD)
+
+# make fuzz: the libFuzzer targets of tests/fuzz (clang, ASan + UBSan) in their own build dir,
+# each run FUZZ_SECONDS on a scratch copy of its corpus; executions and findings per target.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= bundle_decode prom_json config csv
+fuzz: deps-fuzz
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DISOSCOPE_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(addsuffix _fuzzer,$(FUZZ_TARGETS))
+	tools/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -57,6 +57,22 @@ struct ScoreArgs {
 };
 int RunScore(const ScoreArgs& args);
 
+struct ReplayArgs {
+  std::string bundle;
+  std::string csv;
+  std::string time_column;
+  double warning = 0.65;
+  double critical = 0.85;
+  std::string for_duration = "3m";
+  std::string smooth = "5m";
+  std::string eval_interval = "1m";
+  std::string contamination;  ///< empty = the bundle's own threshold
+  std::string incidents;      ///< name,start,end,description CSV (isoscope demo's)
+  bool json = false;
+};
+/// `isoscope replay`: scores a CSV and replays the alert rules over it (core/alert.h).
+int RunReplay(const ReplayArgs& args);
+
 struct InspectArgs {
   std::string bundle;
   bool json = false;

@@ -91,6 +91,40 @@ int main(int argc, char** argv) {
   s->add_option("--time-column", score.time_column, "Time column (default: auto-detect)");
   s->add_flag("-q,--quiet", score.quiet, "No summary on standard error");
 
+  ReplayArgs replay;
+  auto* y = app.add_subcommand("replay",
+                               "Replay the alert rules over a scored history: would it have "
+                               "paged, and when?");
+  y->footer(
+      "\nScores the CSV with the bundle, smooths the score as "
+      "avg_over_time(anomaly_score[SMOOTH])\n"
+      "at every rule evaluation, and runs the warning and critical rules (> threshold for FOR)\n"
+      "with Prometheus semantics. Prints pending and firing counts, pages per week, time in\n"
+      "alert and, with --incidents, each incident's delay to the first warning and page.\n"
+      "Example: isoscope replay --bundle build/demo/model.bundle --csv build/demo/history.csv \\\n"
+      "    --incidents build/demo/incidents.csv" +
+      std::string(kFooter));
+  y->add_option("--bundle", replay.bundle, "Model bundle")->required()->check(CLI::ExistingFile);
+  y->add_option("--csv", replay.csv, "History CSV with a time column and the model's inputs")
+      ->required()
+      ->check(CLI::ExistingFile);
+  y->add_option("--time-column", replay.time_column, "Time column (default: auto-detect)");
+  y->add_option("--warning", replay.warning, "Warning threshold on the smoothed score")
+      ->capture_default_str();
+  y->add_option("--critical", replay.critical, "Critical (paging) threshold")
+      ->capture_default_str();
+  y->add_option("--for", replay.for_duration, "How long the condition must hold (for:)")
+      ->capture_default_str();
+  y->add_option("--smooth", replay.smooth, "avg_over_time window")->capture_default_str();
+  y->add_option("--eval-interval", replay.eval_interval, "Rule evaluation interval")
+      ->capture_default_str();
+  y->add_option("--contamination", replay.contamination,
+                "Re-choose the is_anomaly threshold for this share and report the flagged share");
+  y->add_option("--incidents", replay.incidents,
+                "CSV name,start,end,description of known incidents (isoscope demo writes one)")
+      ->check(CLI::ExistingFile);
+  y->add_flag("--json", replay.json, "Print the result as JSON");
+
   InspectArgs inspect;
   auto* i = app.add_subcommand("inspect", "Show a bundle's metadata and training report");
   i->footer(std::string("\nThe canary check runs first: a model that no longer reproduces its "
@@ -225,6 +259,7 @@ int main(int argc, char** argv) {
   if (n->parsed()) return RunInstall(install);
   if (r->parsed()) return RunRollback(rollback);
   if (s->parsed()) return RunScore(score);
+  if (y->parsed()) return RunReplay(replay);
   if (i->parsed()) return RunInspect(inspect);
   if (m->parsed()) return RunImportSklearn(import);
   if (d->parsed()) return RunDemo(demo);

@@ -44,6 +44,13 @@ Status ParseEnvelope(std::string_view body, const char* want_type, json* doc, co
       message += "; the body starts with '" + Snippet(body) + "'";
     }
     return Bad(message);
+  } catch (const json::exception& e) {
+    // A number beyond double range (e.g. 1e99999) is out_of_range.406, not a parse_error.
+    std::string what = e.what();
+    if (size_t p = what.find("] "); p != what.npos) {
+      what = what.substr(p + 2);
+    }
+    return Bad("not valid JSON (" + what + "); the body starts with '" + Snippet(body) + "'");
   }
   if (!doc->is_object()) {
     return Bad("not a Prometheus API response (not a JSON object)");

@@ -14,6 +14,14 @@ namespace {
 
 using Obj = msgpack::object;
 
+// Untrusted sizes beyond kMaxBundleBytes and the msgpack unpack limits. A decoded node takes
+// about 28 bytes against 2 to 14 in the file, so without these a 256 MiB body could ask for
+// gigabytes. 100,000 trees is also the largest n_estimators a configuration accepts; a tree
+// grown on psi samples has at most 2 * psi - 1 nodes (every leaf holds a sample); 2^25 nodes
+// in all is about 900 MiB decoded, far beyond any real model (200 trees of psi 256: ~100,000).
+constexpr int64_t kMaxTrees = 100'000;
+constexpr size_t kMaxForestNodes = size_t{1} << 25;
+
 Status Corrupt(const std::string& what) {
   return Status(ErrorCode::kCorrupt, "bundle is corrupt: " + what);
 }
@@ -171,7 +179,7 @@ class Fields {
 
 Status ReadParams(const Fields& f, IForestParams* p) {
   int64_t v = 0;
-  RETURN_IF_ERROR(f.Int("n_estimators", 1, 1000000, &v));
+  RETURN_IF_ERROR(f.Int("n_estimators", 1, kMaxTrees, &v));
   p->n_estimators = static_cast<int32_t>(v);
   std::optional<Fields> ms, mf;
   RETURN_IF_ERROR(f.Map("max_samples", &ms));
@@ -298,6 +306,13 @@ Status ReadForest(const Fields& f, Forest* forest) {
   }
   const msgpack::object_array* trees = nullptr;
   RETURN_IF_ERROR(f.Array("trees", &trees));
+  if (trees->size > kMaxTrees) {
+    return Corrupt("forest has " + std::to_string(trees->size) + " trees, more than the limit of " +
+                   std::to_string(kMaxTrees));
+  }
+  const auto max_tree_nodes =
+      static_cast<size_t>(2 * static_cast<int64_t>(forest->max_samples) - 1);
+  size_t total_nodes = 0;
   forest->trees.clear();
   forest->trees.reserve(trees->size);
   for (uint32_t t = 0; t < trees->size; ++t) {
@@ -309,6 +324,22 @@ Status ReadForest(const Fields& f, Forest* forest) {
     std::vector<uint16_t> feature;
     std::vector<double> thresholds;
     RETURN_IF_ERROR((tf.LeArray<uint16_t, int32_t>("features", &tree.features)));
+    // Count the nodes from the encoded size before anything of that size is allocated.
+    const Obj* feature_obj = nullptr;
+    RETURN_IF_ERROR(tf.Need("feature", &feature_obj));
+    if (feature_obj->type == msgpack::type::BIN) {
+      const size_t nodes = feature_obj->via.bin.size / sizeof(uint16_t);
+      if (nodes > max_tree_nodes) {
+        return Corrupt(tf.path() + " has " + std::to_string(nodes) +
+                       " nodes, more than the 2 * max_samples - 1 = " +
+                       std::to_string(max_tree_nodes) + " a tree can have");
+      }
+      total_nodes += nodes;
+      if (total_nodes > kMaxForestNodes) {
+        return Corrupt("forest has more than " + std::to_string(kMaxForestNodes) +
+                       " nodes in all, beyond the limit");
+      }
+    }
     RETURN_IF_ERROR((tf.LeArray<uint16_t, uint16_t>("feature", &feature)));
     RETURN_IF_ERROR((tf.LeArray<double, double>("threshold", &thresholds)));
     RETURN_IF_ERROR((tf.LeArray<uint32_t, int32_t>("n_node_samples", &tree.n_node_samples)));

@@ -148,6 +148,40 @@ TEST_F(BundleTest, StructuralDamageUnderAValidChecksumIsCorrupt) {
       << r.status().message();
 }
 
+TEST_F(BundleTest, TreeWithMoreNodesThanMaxSamplesAllowsIsCorrupt) {
+  // A tree grown on psi samples has at most 2 * psi - 1 nodes; claim psi = 2 (3 nodes at most).
+  Model m = model_;
+  ASSERT_GT(m.forest.trees[0].node_count(), 3u);
+  m.forest.max_samples = 2;
+  const std::string bytes = EncodeBundle(m);
+  auto r = Decode(bytes);
+  EXPECT_EQ(r.status().code(), ErrorCode::kCorrupt);
+  EXPECT_NE(r.status().message().find("forest.trees[0] has"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("2 * max_samples - 1 = 3"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(BundleTest, MoreThanAHundredThousandTreesIsCorrupt) {
+  // One-leaf trees keep the file small; the count alone is refused, before the trees are read.
+  Model m = model_;
+  Tree leaf;
+  leaf.features = m.forest.trees[0].features;
+  leaf.children_left = {-1};
+  leaf.children_right = {-1};
+  leaf.feature = {-2};
+  leaf.threshold = {-2.0};
+  leaf.n_node_samples = {1};
+  m.forest.trees.assign(100'001, leaf);
+  m.params.n_estimators = 100;
+  const std::string bytes = EncodeBundle(m);
+  auto r = Decode(bytes);
+  EXPECT_EQ(r.status().code(), ErrorCode::kCorrupt);
+  EXPECT_NE(r.status().message().find("forest has 100001 trees, more than the limit of 100000"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST_F(BundleTest, GarbageBodiesNeverCrash) {
   // Deterministic pseudo-random bodies under valid headers and checksums.
   uint32_t state = 12345;

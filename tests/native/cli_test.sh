@@ -150,6 +150,24 @@ cp "$W/out" "$W/demo_out"
 expect_in "demo reports incidents" "$W/demo_out" "[0-9] of 3 incidents flagged"
 expect_in "demo wrote a bundle that loads" "$W/demo_out" "wrote +.*model.bundle"
 
+# replay: the demo's history against its own incidents; a table row per incident, JSON, usage.
+check "replay demo" "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" \
+  --incidents "$W/demo/incidents.csv"
+cp "$W/out" "$W/replay_out"
+for inc in slow_drift sharp_spike error_burst; do
+  expect_in "replay lists $inc" "$W/replay_out" "^$inc +20[0-9-]+T[0-9:]+Z +(yes|no) "
+done
+expect_in "replay counts pages" "$W/replay_out" '^pages \(critical firing starts\): [0-9]+, [0-9.]+ per week$'
+check "replay json" sh -c '"$1" replay --bundle "$2/demo/model.bundle" --csv "$2/demo/history.csv" \
+  --incidents "$2/demo/incidents.csv" --contamination 0.01 --json | "$3" -c "
+import json, sys
+d = json.load(sys.stdin)
+assert len(d[\"incidents\"]) == 3 and abs(d[\"flagged_share\"] - 0.01) < 0.005, d[\"flagged_share\"]
+assert d[\"pages\"] == d[\"critical\"][\"firing_count\"] == len(d[\"critical\"][\"firing\"])
+"' _ "$ISOSCOPE" "$W" "$PY"
+expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
+  "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --for 3x
+
 # The daemon without Prometheus: the demo's bundle installed into a store, and isoscope serve
 # replaying the demo's history (--replay-csv); /metrics shows the score isoscope score gave.
 cat >"$W/replay.yml" <<'EOF'

@@ -1,0 +1,294 @@
+// Alert pipeline: every expected value below is worked out by hand from the documented
+// semantics (Prometheus avg_over_time over (t-w, t], rules/alerting.go state machine), with
+// the reasoning next to it; none is produced by the code under test.
+#include "isoscope/alert.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <vector>
+
+namespace isoscope {
+namespace {
+
+constexpr TimeMs M = kMinuteMs;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// ---- avg_over_time --------------------------------------------------------------------
+
+struct AvgCase {
+  const char* name;
+  TimeMs t;
+  TimeMs window;
+  std::optional<double> want;
+};
+
+TEST(AvgOverTime, WindowEdgesTable) {
+  // Samples at 0, 1, 2, 3, 4 minutes with values 1, 2, 3, 4, NaN (NaN = no sample).
+  const std::vector<TimeMs> times = {0, 1 * M, 2 * M, 3 * M, 4 * M};
+  const std::vector<double> values = {1, 2, 3, 4, kNaN};
+  const AvgCase cases[] = {
+      // (3m-2m, 3m] = (1m, 3m]: samples at 2m and 3m (1m is on the open left edge) -> 3.5.
+      {"left edge excluded", 3 * M, 2 * M, 3.5},
+      // (3m-2m-1, 3m] = (59.999s, 3m]: now 1m is inside -> (2+3+4)/3 = 3.
+      {"just inside left edge", 3 * M, 2 * M + 1, 3.0},
+      // (1ms, 2m+... ] at t = 2m: right edge included: (2m-1m, 2m] = {2m} -> 3.
+      {"right edge included", 2 * M, 1 * M, 3.0},
+      // t = 2m-1ms, window 1m: (59.999s, 119.999s] = {1m} -> 2 (the 2m sample is in the future).
+      {"future sample excluded", 2 * M - 1, 1 * M, 2.0},
+      // t = 4m, window 1m: (3m, 4m] = {4m} whose value is NaN -> no sample -> no value.
+      {"only a NaN sample", 4 * M, 1 * M, std::nullopt},
+      // t = 4m, window 2m: (2m, 4m] = {3m: 4, 4m: NaN} -> 4.
+      {"NaN skipped", 4 * M, 2 * M, 4.0},
+      // t = 10m, window 5m: (5m, 10m] is empty -> no value.
+      {"after the data", 10 * M, 5 * M, std::nullopt},
+      // t = -1ms: nothing at or before -> no value.
+      {"before the data", -1, 5 * M, std::nullopt},
+      // t = 4m, window 5m: (-1m, 4m] = all -> (1+2+3+4)/4 = 2.5.
+      {"whole history", 4 * M, 5 * M, 2.5},
+  };
+  for (const AvgCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::optional<double> got = AvgOverTime(times, values, c.t, c.window);
+    ASSERT_EQ(got.has_value(), c.want.has_value());
+    if (c.want) {
+      EXPECT_DOUBLE_EQ(*got, *c.want);
+    }
+  }
+}
+
+// ---- the state machine -----------------------------------------------------------------
+
+struct Eval {
+  std::optional<double> value;  // smoothed score at this evaluation (nullopt = no data)
+  AlertPhase want;
+};
+
+// Runs evaluations at 0, 1m, 2m, ... and checks the phase after each.
+void RunSteps(const AlertConfig& config, const std::vector<Eval>& evals) {
+  AlertState s;
+  for (size_t i = 0; i < evals.size(); ++i) {
+    s = Step(config, s, evals[i].value, static_cast<TimeMs>(i) * M);
+    EXPECT_EQ(AlertPhaseName(s.phase), std::string(AlertPhaseName(evals[i].want)))
+        << "evaluation " << i;
+  }
+}
+
+constexpr AlertPhase kI = AlertPhase::kInactive;
+constexpr AlertPhase kP = AlertPhase::kPending;
+constexpr AlertPhase kF = AlertPhase::kFiring;
+
+TEST(AlertStep, StrictGreaterThan) {
+  // Equal to the threshold does not hold; 0.5 + tiny does, and with for 0 fires at once.
+  RunSteps({0.5, 0, 0}, {{0.5, kI}, {0.5000001, kF}, {0.5, kI}});
+}
+
+TEST(AlertStep, ForZeroFiresAtOnce) { RunSteps({0.5, 0, 0}, {{0.9, kF}, {0.9, kF}, {0.1, kI}}); }
+
+TEST(AlertStep, PendingThenFiringAfterFor) {
+  // for 3m: true at 0 (pending, active since 0), 1m, 2m (held 2m < 3m: pending),
+  // 3m (held 3m >= 3m: firing), still firing at 4m, resolved at 5m.
+  RunSteps({0.5, 3 * M, 0}, {{0.9, kP}, {0.9, kP}, {0.9, kP}, {0.9, kF}, {0.9, kF}, {0.1, kI}});
+}
+
+TEST(AlertStep, DipResetsPending) {
+  // for 3m: true 0,1m,2m (pending), dip at 3m (inactive), true again 4m..: active since 4m,
+  // so pending at 4m,5m,6m and firing only at 7m (7m - 4m = 3m), not at 3m or 5m.
+  RunSteps(
+      {0.5, 3 * M, 0},
+      {{0.9, kP}, {0.9, kP}, {0.9, kP}, {0.4, kI}, {0.9, kP}, {0.9, kP}, {0.9, kP}, {0.9, kF}});
+}
+
+TEST(AlertStep, MissingDataEndsPendingAndFiring) {
+  // No value is not "still true": pending at 0,1m; no data at 2m -> inactive.
+  RunSteps({0.5, 2 * M, 0}, {{0.9, kP}, {0.9, kP}, {std::nullopt, kI}, {0.9, kP}});
+  // Firing with for 0, then no data -> inactive (no keep_firing_for).
+  RunSteps({0.5, 0, 0}, {{0.9, kF}, {std::nullopt, kI}});
+}
+
+TEST(AlertStep, KeepFiringFor) {
+  // for 0, keep_firing_for 2m. Firing at 0 and 1m; false from 2m: keep_firing_since = 2m;
+  // 2m: 0 < 2m keep; 3m: 1m < 2m keep; 4m: 2m < 2m is false -> inactive.
+  RunSteps({0.5, 0, 2 * M}, {{0.9, kF}, {0.9, kF}, {0.1, kF}, {std::nullopt, kF}, {0.1, kI}});
+  // A true evaluation inside the grace resets it: false at 1m (since 1m), true at 2m (reset),
+  // false at 3m (since 3m): 3m, 4m keep; 5m: 5m-3m = 2m -> inactive.
+  RunSteps({0.5, 0, 2 * M}, {{0.9, kF}, {0.1, kF}, {0.9, kF}, {0.1, kF}, {0.1, kF}, {0.1, kI}});
+  // keep_firing_for never applies to pending: for 3m, pending at 0, false at 1m -> inactive.
+  RunSteps({0.5, 3 * M, 5 * M}, {{0.9, kP}, {0.1, kI}});
+}
+
+TEST(AlertStep, StateFields) {
+  AlertState s;
+  const AlertConfig c{0.5, 2 * M, 0};
+  s = Step(c, s, 0.9, 10 * M);
+  EXPECT_EQ(s.active_since, 10 * M);
+  EXPECT_EQ(s.last_true, 10 * M);
+  s = Step(c, s, 0.9, 11 * M);
+  EXPECT_EQ(s.active_since, 10 * M);  // the episode's start does not move
+  EXPECT_EQ(s.last_true, 11 * M);
+  s = Step(c, s, 0.1, 12 * M);
+  EXPECT_EQ(s.last_true, 11 * M);  // a false evaluation does not move last_true
+}
+
+// ---- replay ----------------------------------------------------------------------------
+
+// A hand-made series: one sample per minute at 0..29m, scores 0.1 except:
+//   5m..9m  = 0.9  (five samples)
+//   20m     = 0.7  (one sample)
+// Smoothing 3m (window (t-3m, t] = samples t-2m, t-1m, t), evaluation every 1m from 0 to 29m,
+// warning 0.65 / critical 0.85, for 2m.
+// Smoothed values:
+//   t=5m: {3:0.1,4:0.1,5:0.9} = 1.1/3 = 0.3667   t=6m: {0.1,0.9,0.9} = 0.6333
+//   t=7m..9m: all 0.9 -> 0.9                      t=10m: {0.9,0.9,0.1} = 0.6333
+//   t=11m: {0.9,0.1,0.1} = 0.3667                 t>=12m: 0.1 until 20m
+//   t=20m..22m: {0.7 with two 0.1} = 0.3          then 0.1.
+// Warning (> 0.65): true at 7m,8m,9m -> pending 7m, firing at 9m (9m-7m = 2m), inactive 10m.
+//   pending [7m, 9m), firing [9m, 10m). 0.6333 < 0.65 at 6m and 10m.
+// Critical (> 0.85): the same instants -> pending [7m, 9m), firing [9m, 10m): one page.
+// Spike at 20m: 0.3 never crosses: nothing.
+// End of replay = last evaluation 29m + 1m = 30m.
+struct Series {
+  std::vector<TimeMs> times;
+  std::vector<double> scores;
+};
+
+Series HandSeries() {
+  Series s;
+  for (int i = 0; i < 30; ++i) {
+    s.times.push_back(i * M);
+    s.scores.push_back(i >= 5 && i <= 9 ? 0.9 : i == 20 ? 0.7 : 0.1);
+  }
+  return s;
+}
+
+ReplayConfig HandConfig() {
+  ReplayConfig c;
+  c.warning = {0.65, 2 * M, 0};
+  c.critical = {0.85, 2 * M, 0};
+  c.smooth_ms = 3 * M;
+  c.eval_interval_ms = M;
+  return c;
+}
+
+TEST(Replay, HandMadeSeriesCounts) {
+  const Series s = HandSeries();
+  auto r = Replay(s.times, s.scores, HandConfig());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->start_ms, 0);
+  EXPECT_EQ(r->end_ms, 30 * M);
+  EXPECT_EQ(r->evaluations, 30u);
+  for (const SeverityReplay* sev : {&r->warning, &r->critical}) {
+    ASSERT_EQ(sev->pending.size(), 1u);
+    EXPECT_EQ(sev->pending[0].start_ms, 7 * M);
+    EXPECT_EQ(sev->pending[0].end_ms, 9 * M);
+    ASSERT_EQ(sev->firing.size(), 1u);
+    EXPECT_EQ(sev->firing[0].start_ms, 9 * M);
+    EXPECT_EQ(sev->firing[0].end_ms, 10 * M);
+    EXPECT_FALSE(sev->firing[0].open);
+    EXPECT_EQ(sev->firing_ms, 1 * M);
+  }
+  EXPECT_EQ(r->pages, 1u);
+  // 1 page in 30 minutes: 1 / (30 / 10080) = 336 per week.
+  EXPECT_DOUBLE_EQ(r->pages_per_week, 336.0);
+}
+
+TEST(Replay, WarningOnlyAndOpenAtEnd) {
+  // The same series with critical 0.95: no page. Warning with for 0 fires at 7m, so
+  // pending [7m,7m) and firing [7m,10m) = 3 minutes in alert.
+  const Series s = HandSeries();
+  ReplayConfig c = HandConfig();
+  c.critical.threshold = 0.95;
+  c.warning.for_ms = 0;
+  auto r = Replay(s.times, s.scores, c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->pages, 0u);
+  ASSERT_EQ(r->warning.firing.size(), 1u);
+  EXPECT_EQ(r->warning.firing[0].start_ms, 7 * M);
+  EXPECT_EQ(r->warning.firing_ms, 3 * M);
+
+  // A series that ends while high: 0.9 at 0..4m, for 0 -> firing from 0m, still firing at the
+  // last evaluation 4m: open interval [0, 5m).
+  std::vector<TimeMs> t = {0, M, 2 * M, 3 * M, 4 * M};
+  std::vector<double> v(5, 0.9);
+  c = HandConfig();
+  c.critical.for_ms = 0;
+  r = Replay(t, v, c);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->critical.firing.size(), 1u);
+  EXPECT_TRUE(r->critical.firing[0].open);
+  EXPECT_EQ(r->critical.firing[0].end_ms, 5 * M);
+  EXPECT_EQ(r->critical.firing_ms, 5 * M);
+}
+
+TEST(Replay, GapEndsPending) {
+  // 0.9 at 0..2m, no score at 3m..5m (NaN), 0.9 at 6m..9m. Smooth 1m: (t-1m, t] = {t}.
+  // Critical for 2m: pending 0 (0), 1m, firing at 2m; 3m: no value -> inactive.
+  // 6m pending, 7m pending, 8m firing (8m-6m = 2m), 9m firing, open to 10m.
+  std::vector<TimeMs> t;
+  std::vector<double> v;
+  for (int i = 0; i < 10; ++i) {
+    t.push_back(i * M);
+    v.push_back(i >= 3 && i <= 5 ? kNaN : 0.9);
+  }
+  ReplayConfig c = HandConfig();
+  c.smooth_ms = M;
+  auto r = Replay(t, v, c);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->critical.firing.size(), 2u);
+  EXPECT_EQ(r->critical.firing[0].start_ms, 2 * M);
+  EXPECT_EQ(r->critical.firing[0].end_ms, 3 * M);
+  EXPECT_EQ(r->critical.firing[1].start_ms, 8 * M);
+  EXPECT_EQ(r->critical.firing[1].end_ms, 10 * M);
+  EXPECT_EQ(r->critical.firing_ms, 3 * M);
+}
+
+TEST(Replay, IncidentDelays) {
+  // The hand series (page at 9m, warning at 9m). Grace = critical for 2m + smooth 3m = 5m.
+  //  a [4m, 8m):  window [4m, 13m]: warning 9m and page 9m -> caught, delays 5m and 5m.
+  //  b [9m, 10m): window [9m, 15m]: start inclusive -> caught, delays 0.
+  //  c [2m, 3m):  window [2m, 8m]: the 9m page is after 8m -> missed, no delays.
+  //  d [15m, 25m): nothing fires -> missed.
+  // The one page is explained by a and b: 0 false pages.
+  const Series s = HandSeries();
+  const std::vector<IncidentWindow> incidents = {
+      {"a", 4 * M, 8 * M}, {"b", 9 * M, 10 * M}, {"c", 2 * M, 3 * M}, {"d", 15 * M, 25 * M}};
+  auto r = Replay(s.times, s.scores, HandConfig(), incidents);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->incidents.size(), 4u);
+  EXPECT_TRUE(r->incidents[0].caught);
+  EXPECT_EQ(r->incidents[0].warning_delay_ms, 5 * M);
+  EXPECT_EQ(r->incidents[0].page_delay_ms, 5 * M);
+  EXPECT_TRUE(r->incidents[1].caught);
+  EXPECT_EQ(r->incidents[1].warning_delay_ms, 0);
+  EXPECT_EQ(r->incidents[1].page_delay_ms, 0);
+  EXPECT_FALSE(r->incidents[2].caught);
+  EXPECT_FALSE(r->incidents[2].warning_delay_ms.has_value());
+  EXPECT_FALSE(r->incidents[2].page_delay_ms.has_value());
+  EXPECT_FALSE(r->incidents[3].caught);
+  EXPECT_EQ(r->false_pages, 0u);
+
+  // Only incident d: the 9m page is outside [15m, 30m] -> one false page, 336 per week.
+  r = Replay(s.times, s.scores, HandConfig(), {{"d", 15 * M, 25 * M}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->false_pages, 1u);
+  EXPECT_DOUBLE_EQ(r->false_pages_per_week, 336.0);
+}
+
+TEST(Replay, RejectsBadInput) {
+  const ReplayConfig c = HandConfig();
+  EXPECT_EQ(Replay({}, {}, c).status().code(), ErrorCode::kBadInput);
+  EXPECT_EQ(Replay({0, M}, {0.1}, c).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Replay({M, 0}, {0.1, 0.1}, c).status().code(), ErrorCode::kBadInput);
+  ReplayConfig bad = c;
+  bad.eval_interval_ms = 0;
+  EXPECT_EQ(Replay({0}, {0.1}, bad).status().code(), ErrorCode::kInvalidArgument);
+  bad = c;
+  bad.warning.for_ms = -1;
+  EXPECT_EQ(Replay({0}, {0.1}, bad).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Replay({0}, {0.1}, c, {{"x", 5, 5}}).status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace isoscope
