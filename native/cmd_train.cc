@@ -86,8 +86,9 @@ int RunTrain(const TrainArgs& args) {
     return fail(Status(ErrorCode::kInvalidArgument,
                        "--scaler '" + args.scaler + "': use standard or none"));
   }
-  if (args.n_estimators < 1) {
-    return fail(Status(ErrorCode::kInvalidArgument, "--n-estimators must be at least 1"));
+  if (args.n_estimators < 1 || args.n_estimators > 100000) {
+    // The bundle reader refuses more than 100,000 trees, so a bigger model could not load.
+    return fail(Status(ErrorCode::kInvalidArgument, "--n-estimators must be between 1 and 100000"));
   }
 
   const auto t0 = std::chrono::steady_clock::now();

@@ -552,7 +552,7 @@ class Checker {
   // The first line of a secret file, without trailing blanks; a problem when unusable.
   bool ReadSecretFile(const Entry& e, const std::string& path, const std::string& file,
                       std::string* secret) {
-    auto content = ReadFile(file);
+    auto content = ReadSmallFile(file, 64 * 1024);
     if (!content.ok()) {
       Add(e.line, path, content.status().message() + " — create it, or fix the path");
       return false;

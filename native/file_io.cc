@@ -50,6 +50,31 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check refuses it next.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return IoError("cannot open", path);
+  }
+  struct stat st;
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ::close(fd);
+  if (!regular) {
+    return Status(ErrorCode::kBadInput, "'" + path + "' is not a regular file");
+  }
+  if (static_cast<size_t>(st.st_size) > max_bytes) {
+    return Status(ErrorCode::kBadInput, "'" + path + "' is " + std::to_string(st.st_size) +
+                                            " bytes, more than the " + std::to_string(max_bytes) +
+                                            " allowed");
+  }
+  auto content = ReadFile(path);
+  if (content.ok() && content->size() > max_bytes) {
+    return Status(ErrorCode::kBadInput,
+                  "'" + path + "' grew beyond " + std::to_string(max_bytes) + " bytes while read");
+  }
+  return content;
+}
+
 Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -43,6 +43,21 @@ TEST(WriteFileAtomic, FailureKeepsTheOldFile) {
   std::system(("rm -rf " + dir).c_str());
 }
 
+TEST(ReadSmallFile, RefusesDevicesFifosAndLargeFiles) {
+  EXPECT_FALSE(ReadSmallFile("/dev/zero", 1024).ok());
+  const std::string dir = TempDir();
+  const std::string fifo = dir + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto r = ReadSmallFile(fifo, 1024);  // must return at once, not wait for a writer
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not a regular file"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/big", std::string(2048, 'x')).ok());
+  EXPECT_FALSE(ReadSmallFile(dir + "/big", 1024).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/token", "secret\n").ok());
+  EXPECT_EQ(*ReadSmallFile(dir + "/token", 1024), "secret\n");
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST(ReadFile, SaysWhichFileAndWhy) {
   auto r = ReadFile("/nonexistent/isoscope.csv");
   ASSERT_FALSE(r.ok());
