@@ -16,36 +16,18 @@ passed=0
 failed=0
 SERVE_PID=""
 
+# shellcheck source=serve_lib.sh
+source "$HERE/serve_lib.sh"
 stop_serve() {  # only the daemon this script started, by its PID
   if [ -n "$SERVE_PID" ]; then
-    kill "$SERVE_PID" 2>/dev/null
-    wait "$SERVE_PID" 2>/dev/null
+    stop_pid "$SERVE_PID"
     SERVE_PID=""
   fi
 }
 cleanup() { stop_serve; prom_fixture_cleanup; }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-  tail -15 "$W/serve.log" | sed 's/^/  | /'
-}
 latest() { readlink "$W/models/checkout/latest"; }
-metrics() { curl -fs "$URL/metrics"; }
-# metric 'name{labels}': its value, empty when the series is absent.
-metric() { metrics | awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'; }
-# wait_for SECONDS COMMAND...: until COMMAND succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 
 cat >"$W/isoscope.yml" <<YAML
 prometheus:
@@ -74,13 +56,7 @@ YAML
 v1=$(latest)
 v1=${v1%.bundle}
 
-# The daemon's clock starts at the end of the fixture's history.
-"$ISOSCOPE" serve --config "$W/isoscope.yml" --web.listen-address 127.0.0.1:0 \
-  --start-time "$PROM_END" 2>"$W/serve.log" &
-SERVE_PID=$!
-port() { PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$'); [ -n "$PORT" ]; }
-wait_for 10 port && ok || { bad "startup line 'listening on 127.0.0.1:PORT'"; exit 1; }
-URL=http://127.0.0.1:$PORT
+serve_start "$W/isoscope.yml" && ok || { bad "startup line 'listening on 127.0.0.1:PORT'"; exit 1; }
 ready() { curl -fs "$URL/readyz" >/dev/null; }
 wait_for 10 ready && ok || bad "/readyz 200"
 [ "$(curl -s "$URL/healthz")" = ok ] && ok || bad "/healthz"

@@ -24,17 +24,8 @@ failed=0
 SERVE_PID=""
 SCRAPER_PID=""
 
-# Only the processes this script started, by their PIDs.
-stop_pid() {  # stop_pid PID: SIGTERM, SIGKILL after 10 s
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 200; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
+# shellcheck source=serve_lib.sh
+source "$HERE/serve_lib.sh"
 cleanup() {
   [ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"
   SERVE_PID=""
@@ -44,28 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-  tail -8 "$W/serve.log" 2>/dev/null | sed 's/^/  | /'
-}
 latest() { readlink "$M/latest"; }
 # swap_latest TARGET: atomically (rename over it), so the daemon never sees `latest` missing.
 swap_latest() { ln -s "$1" "$M/.latest.tmp" && mv -T "$M/.latest.tmp" "$M/latest"; }
-metrics() { curl -fs "$URL/metrics"; }
-# metric 'name{labels}': its value on the daemon's /metrics, empty when the series is absent.
-metric() { metrics | awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'; }
-# wait_for SECONDS COMMAND...: until COMMAND succeeds (bounded; short polls).
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 # same_number A B: both non-empty and equal as float64.
 same_number() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 == b + 0) }'; }
 # api_versions: "MODEL_VERSION ACTIVE" of detector checkout from /api/v1/detectors.
@@ -109,13 +81,7 @@ YAML
 v1=$(latest)
 v1=${v1%.bundle}
 
-# The daemon's clock starts at the end of the fixture's history.
-"$ISOSCOPE" serve --config "$W/isoscope.yml" --web.listen-address 127.0.0.1:0 \
-  --start-time "$PROM_END" 2>"$W/serve.log" &
-SERVE_PID=$!
-port() { PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$'); [ -n "$PORT" ]; }
-wait_for 10 port && ok || { bad "startup line 'listening on 127.0.0.1:PORT'"; exit 1; }
-URL=http://127.0.0.1:$PORT
+serve_start "$W/isoscope.yml" && ok || { bad "startup line 'listening on 127.0.0.1:PORT'"; exit 1; }
 scored() { [ -n "$(metric 'anomaly_score{detector="checkout",job="checkout"}')" ]; }
 wait_for 10 scored && ok || bad "daemon scores job checkout"
 metrics >"$W/metrics.txt"

@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Helpers shared by the daemon e2e scripts (serve_e2e.sh, serve_scrape_e2e.sh). Source after
+# setting W (the work dir) and ISOSCOPE; they count into `passed` / `failed`.
+
+ok() { passed=$((passed + 1)); }
+bad() {
+  failed=$((failed + 1))
+  echo "FAIL: $*"
+  tail -15 "$W/serve.log" 2>/dev/null | sed 's/^/  | /'
+}
+metrics() { curl -fs "$URL/metrics"; }
+# metric 'name{labels}': its value on the daemon's /metrics, empty when the series is absent.
+metric() { metrics | awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'; }
+# wait_for SECONDS COMMAND...: until COMMAND succeeds (bounded; short polls).
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+# stop_pid PID: SIGTERM, SIGKILL after 10 s; only ever a PID this script started.
+stop_pid() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+# serve_start CONFIG: `isoscope serve` on 127.0.0.1:0 with its clock at the end of the
+# fixture's history, log in $W/serve.log; sets SERVE_PID, PORT and URL once it listens.
+serve_start() {
+  "$ISOSCOPE" serve --config "$1" --web.listen-address 127.0.0.1:0 \
+    --start-time "$PROM_END" 2>"$W/serve.log" &
+  SERVE_PID=$!
+  _serve_port() {
+    PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
+    [ -n "$PORT" ]
+  }
+  wait_for 10 _serve_port || return 1
+  URL=http://127.0.0.1:$PORT
+}
