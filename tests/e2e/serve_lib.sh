@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034,SC2317  # sets variables for the sourcing script; _serve_port is called via wait_for
 # Helpers shared by the daemon e2e scripts (serve_e2e.sh, serve_scrape_e2e.sh). Source after
 # setting W (the work dir) and ISOSCOPE; they count into `passed` / `failed`.
 
