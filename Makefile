@@ -9,7 +9,7 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli1
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
               prometheus-cpp-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
-              clang-format prometheus curl
+              clang-format prometheus curl emscripten nodejs chromium fonts-dejavu-core
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl
 PKGS_DEMO  := curl
 PKGS_FUZZ  := clang libclang-rt-14-dev
