@@ -6,7 +6,21 @@ import Module from 'node:module';
 import { register } from 'node:module';
 
 GlobalRegistrator.register();
-(Module as unknown as { _extensions: Record<string, () => void> })._extensions['.css'] = () => {};
+type CjsModule = {
+  _extensions: Record<string, () => void>;
+  _resolveFilename: (request: string, ...rest: unknown[]) => string;
+};
+const cjs = Module as unknown as CjsModule;
+cjs._extensions['.css'] = () => {};
+// tsx runs the tests as CommonJS: bundler-only specifiers resolve to stand-ins here.
+const stubs = new URL('./stubs/', import.meta.url).pathname;
+const resolveFilename = cjs._resolveFilename;
+cjs._resolveFilename = function (request: string, ...rest: unknown[]) {
+  if (request === 'isoscope-wasm/isoscope_core.mjs') return `${stubs}isoscope_core.cjs`;
+  if (request === 'isoscope-wasm/isoscope_core.wasm') return `${stubs}wasm_url.cjs`;
+  if (request === 'amd-module') return `${stubs}wasm_url.cjs`;
+  return resolveFilename.call(this, request, ...rest);
+};
 
 const hooks = `
 export async function resolve(specifier, context, next) {
