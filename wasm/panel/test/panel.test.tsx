@@ -18,9 +18,20 @@ const N = 600;
 const T0 = Date.UTC(2026, 0, 5);
 const INPUTS = ['x0', 'x1', 'x2', 'x3', 'x4'];
 
+// Deterministic standard normal draws (LCG + Box-Muller), like the model's training data.
+function gaussian(seed: number): () => number {
+  let x = seed >>> 0;
+  const u = () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return (x + 1) / 4294967297;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
 function frames(names: string[], spikeAt = 300): DataFrame[] {
-  return names.map((name, k) =>
-    toDataFrame({
+  return names.map((name, k) => {
+    const g = gaussian(k + 1);
+    return toDataFrame({
       refId: String.fromCharCode(65 + k),
       fields: [
         { name: 'Time', type: FieldType.time, values: Array.from({ length: N }, (_, i) => T0 + i * M) },
@@ -29,11 +40,11 @@ function frames(names: string[], spikeAt = 300): DataFrame[] {
           type: FieldType.number,
           config: { displayNameFromDS: name },
           // Standard-normal-ish data, with a 15-minute excursion to 6 sigma.
-          values: Array.from({ length: N }, (_, i) => (i >= spikeAt && i < spikeAt + 15 ? 6 : Math.sin(i * (k + 1) * 0.37))),
+          values: Array.from({ length: N }, (_, i) => (i >= spikeAt && i < spikeAt + 15 ? 6 : g())),
         },
       ],
-    })
-  );
+    });
+  });
 }
 
 function panelData(series: DataFrame[]): PanelData {
