@@ -101,10 +101,10 @@ export function WhatIf(props: WhatIfProps) {
 }
 
 function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: number; palette: Palette }) {
-  const item = (id: string, label: string, value: string, color?: string) => (
+  const item = (id: string, label: string, value: string, color?: string, raw?: number) => (
     <span style={{ marginRight: 14 }}>
       <span style={{ color: palette.weak }}>{label} </span>
-      <b data-testid={`stat-${id}`} style={{ color }}>
+      <b data-testid={`stat-${id}`} data-value={raw} style={{ color }}>
         {value}
       </b>
     </span>
@@ -114,8 +114,8 @@ function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: nu
       {item('flagged', 'points flagged', `${stats.flagged}`, palette.contamination)}
       {item('warnings', 'warnings', `${stats.warnings}`, palette.warning)}
       {item('pages', 'pages', `${stats.pages}`, palette.critical)}
-      {item('pages-per-week', 'pages/week', stats.pagesPerWeek.toFixed(2))}
-      {item('time-in-alert', 'time in alert', formatDuration(stats.timeInAlertMs))}
+      {item('pages-per-week', 'pages/week', stats.pagesPerWeek.toFixed(2), undefined, stats.pagesPerWeek)}
+      {item('time-in-alert', 'time in alert', formatDuration(stats.timeInAlertMs), undefined, stats.timeInAlertMs)}
       <span style={{ color: palette.weak }}>
         of {stats.scored} scored points over {formatDuration(stats.spanMs)}; is_anomaly above{' '}
         <span data-testid="stat-threshold">{threshold.toFixed(4)}</span>
