@@ -57,7 +57,7 @@ function fakeFetch(bytes: Uint8Array | null, status = 200) {
   globalThis.fetch = (async (url: string) => {
     fetched.push(String(url));
     if (!bytes) return new Response(JSON.stringify({ error: "no detector 'x'" }), { status });
-    return new Response(bytes, { status });
+    return new Response(bytes as unknown as BodyInit, { status });
   }) as typeof fetch;
 }
 
