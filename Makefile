@@ -12,9 +12,11 @@ PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn py
               clang-format prometheus curl emscripten nodejs chromium fonts-dejavu-core
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl
 PKGS_DEMO  := curl
+# The WebAssembly core and the panel / what-if page (npm packages come from the lockfile).
+PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev
 PKGS_FUZZ  := clang libclang-rt-14-dev
 
-.PHONY: all build demo test bench deps-build deps-test deps-bench deps-demo deps-fuzz fuzz format format-check clean
+.PHONY: all build demo test bench panel deps-build deps-test deps-bench deps-demo deps-panel deps-fuzz fuzz format format-check clean
 
 all: build
 
@@ -26,6 +28,9 @@ deps-test: deps-build
 
 deps-demo: deps-build
 	@tools/ci/install_deps.sh $(PKGS_DEMO)
+
+deps-panel: deps-build
+	@tools/ci/install_deps.sh $(PKGS_PANEL)
 
 deps-bench: deps-build
 	@tools/ci/install_deps.sh $(PKGS_BENCH)
@@ -42,9 +47,16 @@ build: deps-build $(BUILD)/CMakeCache.txt
 # make demo: the offline demo, then `isoscope serve` on the same history (no Prometheus) until
 # Ctrl-C; DEMO_SERVE_SECONDS=N stops it after N seconds (tools/demo_serve.sh lists the rest).
 DEMO_SERVE_SECONDS ?=
-demo: deps-demo build
+demo: deps-demo build panel
 	$(ISOSCOPE) demo --out-dir $(BUILD)/demo
 	DEMO_SERVE_SECONDS=$(DEMO_SERVE_SECONDS) tools/demo_serve.sh $(ISOSCOPE) $(BUILD)/demo
+
+# make panel: the core in WebAssembly (wasm/build.sh) and wasm/panel's dist (npm ci, webpack):
+# the Grafana plugin and the what-if page that isoscope serve shows at /.
+panel: deps-panel build
+	JOBS=$(JOBS) wasm/build.sh $(BUILD)/wasm
+	tests/panel/panel_step.sh deps $(BUILD) $(ISOSCOPE)
+	tests/panel/panel_step.sh build $(BUILD) $(ISOSCOPE)
 
 test: deps-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DISOSCOPE_BUILD_TESTS=ON $(CMAKE_FLAGS)

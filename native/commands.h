@@ -129,6 +129,9 @@ struct ServeArgs {
   std::string replay_csv;
   /// The daemon's clock runs this many times as fast as the wall clock (intervals too).
   double replay_speed = 1.0;
+  /// The standalone what-if page's files (wasm/panel's dist), served at /; empty = the built
+  /// or installed one next to the binary if there is one.
+  std::string ui_dir;
 };
 /// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
 int RunServe(const ServeArgs& args);

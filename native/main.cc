@@ -215,6 +215,9 @@ int main(int argc, char** argv) {
                 "With --start-time or --replay-csv: the clock, and so every interval, runs N "
                 "times as fast as real time (e.g. 12: a 60s interval every 5 s)")
       ->capture_default_str();
+  v->add_option("--web.ui-dir", serve.ui_dir,
+                "Directory of the what-if page served at / (default: ../panel/dist or "
+                "../share/isoscope/ui next to the binary, when built or installed)");
 
   InstallArgs install;
   auto* n = app.add_subcommand("install",

@@ -156,7 +156,13 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
   const t0 = data.times[0];
   const t1 = data.times[data.times.length - 1];
   const x = (t: number) => left + ((t - t0) / (t1 - t0 || 1)) * plotW;
-  const ys = (v: number) => scoreTop + (1 - v) * scoreH;
+  // The score axis spans the scores and the three lines (scores crowd near 0.4-0.7).
+  const [sLo, sHi] = useMemo(() => {
+    const [lo, hi] = extent(scores);
+    const marks = [threshold, settings.warning, settings.critical];
+    return [Math.max(0, Math.min(lo, ...marks) - 0.03), Math.min(1, Math.max(hi, ...marks) + 0.03)];
+  }, [scores, threshold, settings.warning, settings.critical]);
+  const ys = (v: number) => scoreTop + (1 - (v - sLo) / (sHi - sLo || 1)) * scoreH;
 
   const seriesPaths = useMemo(
     () =>
@@ -201,11 +207,13 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
       );
     });
 
+  // Labels at different x so that close lines stay readable.
+  const labelX = { contamination: 0.15, warning: 0.55, critical: 0.95 } as Record<string, number>;
   const hline = (id: string, v: number, color: string, dash?: string) =>
     v >= 0 && v <= 1 ? (
       <g key={id} data-testid={`line-${id}`} data-value={v}>
         <line x1={left} x2={left + plotW} y1={ys(v)} y2={ys(v)} stroke={color} strokeDasharray={dash} strokeWidth={1} />
-        <text x={left + plotW - 2} y={ys(v) - 2} fill={color} fontSize={10} textAnchor="end">
+        <text x={left + plotW * labelX[id]} y={ys(v) - 2} fill={color} fontSize={10} textAnchor="end">
           {id} {v.toFixed(3)}
         </text>
       </g>
@@ -243,10 +251,10 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
         </path>
       ))}
       <text x={2} y={scoreTop + 8} fill={p.weak} fontSize={10}>
-        1.0
+        {sHi.toFixed(2)}
       </text>
       <text x={2} y={scoreTop + scoreH} fill={p.weak} fontSize={10}>
-        0.0
+        {sLo.toFixed(2)}
       </text>
       <text x={left} y={height - 2} fill={p.weak} fontSize={10}>
         {new Date(t0).toISOString().slice(0, 16).replace('T', ' ')}
