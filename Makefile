@@ -10,7 +10,8 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli1
               prometheus-cpp-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
               clang-format prometheus curl emscripten nodejs chromium fonts-dejavu-core
-PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl
+PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl chromium \
+              fonts-dejavu-core
 PKGS_DEMO  := curl
 # The WebAssembly core and the panel / what-if page (npm packages come from the lockfile).
 PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev
@@ -63,10 +64,11 @@ test: deps-test
 	cmake --build $(BUILD) -j$(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE Benchmark
 
-bench: deps-bench build
+bench: deps-bench build panel
 	cmake -S . -B $(BUILD) -DISOSCOPE_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j$(JOBS) --target isoscope_bench isoscope
 	/usr/bin/python3 tools/bench/run_bench.py --build $(BUILD)
+	tests/panel/panel_step.sh bench $(BUILD) $(ISOSCOPE) $(BUILD)/tests/bench/isoscope_bench
 
 # make fuzz: the libFuzzer targets of tests/fuzz (clang, ASan + UBSan) in their own build dir,
 # each run FUZZ_SECONDS on a scratch copy of its corpus; executions and findings per target.

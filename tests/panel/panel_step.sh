@@ -7,7 +7,8 @@
 set -eu
 STEP=$1
 BUILD=$(cd "$2" && pwd)
-ISOSCOPE=$3
+ISOSCOPE=$(readlink -f "$3")
+NATIVE_BENCH=${4:+$(readlink -f "$4")}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PANEL=$ROOT/wasm/panel
 export ISOSCOPE_WASM_DIR="$BUILD/wasm"
@@ -36,6 +37,6 @@ case $STEP in
       node harness/standalone_e2e.mjs ;;
   bench)
     ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST HARNESS_JS=$BUILD/panel/harness/harness.js \
-      OUT_DIR=$BUILD/panel-bench BENCH_NATIVE=${4:-} node harness/bench.mjs ;;
+      OUT_DIR=$BUILD/panel-bench BENCH_NATIVE=$NATIVE_BENCH node harness/bench.mjs ;;
   *) echo "panel_step.sh: unknown step $STEP" >&2; exit 2 ;;
 esac

@@ -344,7 +344,7 @@ val ReplayScores(const val& times, const val& scores, const val& settings, const
   return out;
 }
 
-// The bindings never let an exception reach JS (it would arrive as a bare number): the core
+// The bindings never let an exception reach JS (it would arrive as an opaque exception): the core
 // does not throw, and anything else (allocation failure) is reported as an internal error.
 template <typename F>
 val Guard(F&& f) {

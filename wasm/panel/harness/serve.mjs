@@ -5,17 +5,17 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 
-const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json',
+export const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json',
   '.html': 'text/html; charset=utf-8', '.csv': 'text/csv', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
 export const PLUGIN_ID = 'isoscope-whatif-panel';
 
 /**
  * dist: built plugin; harnessJs: built harness script; csv: the query data; bundles:
- * {detector: file}. GET /?<panel options as JSON in ?options=> renders the panel;
+ * {detector: file}; extra(url, send): more routes (true when it answered). GET /?<panel options as JSON in ?options=> renders the panel;
  * /csp/ is the same page under a CSP without 'wasm-unsafe-eval'.
  */
-export function startServer({ dist, harnessJs, csv, bundles }) {
+export function startServer({ dist, harnessJs, csv, bundles, extra }) {
   const page = (options) => `<!doctype html><html><head><meta charset="utf-8"><title>isoscope harness</title>
 <style>body{margin:0;background:#111217;color:#ccc;font-family:sans-serif}</style></head>
 <body><div id="root"></div>
@@ -34,6 +34,7 @@ export function startServer({ dist, harnessJs, csv, bundles }) {
       res.end(body);
     };
     try {
+      if (extra && extra(url, send)) return undefined;
       if (url.pathname === '/' || url.pathname === '/csp/') {
         const options = JSON.parse(url.searchParams.get('options') ?? '{}');
         const headers = url.pathname === '/csp/'

@@ -108,8 +108,15 @@ async function render(options: Partial<PanelOptions>, series: DataFrame[]) {
   };
 }
 
+// The real module, with scoreRows and replay calls counted: a control change must replay
+// the cached scores, never score again.
+const calls = { scoreRows: 0, replay: 0 };
 before(async () => {
-  provideIsoscope(testWasm());
+  const wasm = await testWasm();
+  const counted = Object.create(wasm);
+  counted.scoreRows = (...a: Parameters<typeof wasm.scoreRows>) => (calls.scoreRows++, wasm.scoreRows(...a));
+  counted.replay = (...a: Parameters<typeof wasm.replay>) => (calls.replay++, wasm.replay(...a));
+  provideIsoscope(counted);
 });
 
 test('no bundle configured: says how to set one, offers an upload', async () => {
@@ -164,10 +171,14 @@ test('the what-if view: overlay, counts, and a control change re-running the rep
   assert.equal(p.host.querySelectorAll('.feature-series').length, 5);
   assert.ok(p.host.querySelectorAll('rect.critical-firing').length === 1);
   const flaggedBefore = num('stat-flagged');
+  const scoredBefore = calls.scoreRows;
+  const replaysBefore = calls.replay;
   await p.redraw({ contamination: 0.2 });
   assert.ok(num('stat-flagged') > flaggedBefore, 'a larger contamination flags more points');
   await p.redraw({ critical: 0.99 });
   assert.equal(num('stat-pages'), 0);
   assert.equal(p.host.querySelectorAll('.page-marker').length, 0);
+  assert.equal(calls.scoreRows, scoredBefore, 'control changes do not re-score');
+  assert.ok(calls.replay >= replaysBefore + 2, 'each change replays');
   await p.unmount();
 });

@@ -64,3 +64,13 @@ test('stats from the WASM replay: a 20-minute excursion pages once, and for: 30m
   assert.equal(never.pages, 0);
   assert.equal(never.critical.pending.start.length, 1);
 });
+
+test('saved panel options with missing or bad fields fall back to the defaults', async () => {
+  const { panelSettings } = await import('../src/components/IsoscopePanel');
+  assert.deepEqual(panelSettings({}), DEFAULT_SETTINGS);
+  assert.deepEqual(
+    panelSettings({ warning: 0.7, forMinutes: -1, smoothMinutes: 0, contamination: 0.9, evalIntervalSeconds: NaN }),
+    { ...DEFAULT_SETTINGS, warning: 0.7 }
+  );
+  assert.equal(panelSettings({ contamination: 0.01 }).contamination, 0.01);
+});

@@ -121,16 +121,10 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
   if (!mapping || !mapping.mapped) {
     return <StateMessage kind="missing-series" detail={mapping ? describeMissing(mapping) : ''} />;
   }
-  const settings: WhatIfSettings = {
-    contamination: options.contamination ?? null,
-    warning: options.warning,
-    critical: options.critical,
-    forMinutes: options.forMinutes,
-    smoothMinutes: options.smoothMinutes,
-    evalIntervalSeconds: options.evalIntervalSeconds,
-  };
+  const settings = panelSettings(options);
   return (
-    <WhatIf
+    <ErrorBoundary resetKey={JSON.stringify(settings)}>
+      <WhatIf
       wasm={(wasmState as { wasm: IsoscopeModule }).wasm}
       model={bundle.model}
       data={mapping.mapped}
@@ -139,6 +133,38 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
       width={width}
       height={height}
       detector={options.detector || bundle.model.info.modelVersion}
-    />
+      />
+    </ErrorBoundary>
   );
+}
+
+/** Saved options may predate a setting or hold junk: fall back to the defaults per field. */
+export function panelSettings(options: Partial<PanelOptions>): WhatIfSettings {
+  const num = (v: unknown, fallback: number, ok: (x: number) => boolean) =>
+    typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fallback;
+  const d = DEFAULT_SETTINGS;
+  const c = options.contamination;
+  return {
+    contamination: typeof c === 'number' && c >= 0.0005 && c <= 0.5 ? c : null,
+    warning: num(options.warning, d.warning, () => true),
+    critical: num(options.critical, d.critical, () => true),
+    forMinutes: num(options.forMinutes, d.forMinutes, (x) => x >= 0),
+    smoothMinutes: num(options.smoothMinutes, d.smoothMinutes, (x) => x > 0),
+    evalIntervalSeconds: num(options.evalIntervalSeconds, d.evalIntervalSeconds, (x) => x > 0),
+  };
+}
+
+/** A failure while drawing (a core error on odd data) shows as a message, not a blank panel. */
+// (A `key` would reset it too, but would remount the view and so re-score on every change.)
+class ErrorBoundary extends React.Component<{ children: React.ReactNode; resetKey: string }, { error: string | null }> {
+  state = { error: null as string | null };
+  static getDerivedStateFromError(e: unknown) {
+    return { error: String((e as Error)?.message ?? e) };
+  }
+  componentDidUpdate(prev: { resetKey: string }) {
+    if (prev.resetKey !== this.props.resetKey && this.state.error !== null) this.setState({ error: null });
+  }
+  render() {
+    return this.state.error ? <StateMessage kind="error" detail={this.state.error} /> : this.props.children;
+  }
 }

@@ -179,7 +179,7 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
   const scorePath = useMemo(
     () => path(downsample(data.times, scores, t0, t1, plotW), x, ys),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [data.times, scores, scoreTop, scoreH, plotW, t0, t1]
+    [data.times, scores, scoreTop, scoreH, plotW, t0, t1, sLo, sHi]
   );
 
   const bands = (
