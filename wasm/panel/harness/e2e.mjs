@@ -83,6 +83,13 @@ try {
   await open('/', {});
   await page.getByTestId('state-no-bundle').waitFor({ timeout: 20_000 });
   check(true, 'no bundle configured: the no-bundle state');
+  // An uploaded bundle file instead of the daemon's.
+  await page.getByTestId('bundle-file').setInputFiles(bundle);
+  await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
+  const uploadedPages = Number(await text('stat-pages'));
+  const defaults = nativeReplay({ contamination: 0.02, warning: 0.65, critical: 0.85, forMinutes: 3, smoothMinutes: 5 });
+  check(uploadedPages === defaults.pages && Number(await text('stat-flagged')) === defaults.flagged_rows,
+    `an uploaded bundle: the what-if with the default settings (${defaults.pages} pages, ${defaults.flagged_rows} flagged)`);
 
   await open('/', { detector: 'broken' });
   await page.getByTestId('state-bad-bundle').waitFor({ timeout: 20_000 });
