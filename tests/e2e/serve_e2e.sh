@@ -107,6 +107,35 @@ grep -qi '^Content-Type: application/octet-stream' "$W/headers" && ok || bad "bu
 grep -qi '^Access-Control-Allow-Origin: https://grafana.example.com' "$W/headers" && ok || bad "CORS header"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/detectors/nope/bundle")" = 404 ] && ok || bad "404 unknown detector"
 
+# The what-if page's history: the detector's queries as Prometheus range queries through the
+# daemon, one group's rows on the 60 s grid ending at the daemon's now (PROM_END), with the
+# values the fixture backfilled.
+curl -fs "$URL/api/v1/detectors/checkout/history?hours=1&group=%7Bjob%3D%22payments%22%7D" \
+  >"$W/history.json" && ok || bad "GET history"
+history_values() {  # prints "t latency_p95 error_rate cpu_throttle" for the first, 31st, last row
+  /usr/bin/python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))
+assert h["group"] == "{job=\"payments\"}" and len(h["times"]) == 61, (h["group"], len(h["times"]))
+for i in (0, 30, 60):
+    print(h["times"][i] // 1000, *(h["series"][k][i] for k in ("latency_p95", "error_rate", "cpu_throttle")))
+' "$1"
+}
+history_matches() {
+  local t a b c rows=0
+  while read -r t a b c; do
+    rows=$((rows + 1))
+    [ $rows = 3 ] && [ "$t" != "$PROM_END" ] && { echo "  last history time $t, want $PROM_END"; return 1; }
+    awk -v a="$a" -v b="$b" -v c="$c" -v x="$(prom_fixture_value 1 1 "$t")" -v y="$(prom_fixture_value 2 1 "$t")" \
+      -v z="$(prom_fixture_value 3 1 "$t")" 'BEGIN { exit !((a - x) ^ 2 + (b - y) ^ 2 + (c - z) ^ 2 < 1e-18) }' ||
+      { echo "  at $t: history $a $b $c, backfilled $(prom_fixture_value 1 1 "$t") ..."; return 1; }
+  done < <(history_values "$W/history.json")
+  [ $rows = 3 ]
+}
+history_matches && ok || bad "history holds the backfilled values of job payments"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/detectors/checkout/history?hours=999")" = 400 ] &&
+  ok || bad "history: 400 for hours out of range"
+
 # Hot reload: a second train moves latest; the daemon follows without restart.
 "$ISOSCOPE" train --config "$W/isoscope.yml" --detector checkout --end $((PROM_END - 3600)) >"$W/train2.out" 2>&1 &&
   ok || bad "second train"
