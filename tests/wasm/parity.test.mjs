@@ -41,6 +41,16 @@ after(() => {
   );
 });
 
+// CRC-32 (IEEE, as zlib.crc32), for hand-made bundle framing.
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 function nativeScores(bundle, csv) {
   const out = join(work, 'native-scores.csv');
   execFileSync(isoscope, ['score', '--quiet', '--bundle', bundle, '--csv', csv, '--out', out]);
@@ -133,6 +143,20 @@ describe('bad bundles give {code, message}, never an abort', () => {
     bytes[bytes.length - 40] ^= 0x55;
     const r = wasm.loadBundle(bytes);
     assert.equal(r.code, 'corrupt', r.message);
+  });
+
+  test('a valid checksum over a malformed body: the msgpack exception is caught inside the module', () => {
+    // Header of a real bundle, then a body that msgpack cannot parse (an array of 65535
+    // elements that ends at once) with its correct CRC-32 and length: the decoder's catch
+    // must run in WebAssembly too (it does only when the build has exception handling).
+    const head = good().subarray(0, 16);
+    const body = Uint8Array.from([0x82, 0xa3, 0x61, 0x62, 0x63, 0xdc, 0xff, 0xff]);
+    const crc = crc32(body);
+    const framing = Uint8Array.from([0xce, crc >>> 24, (crc >>> 16) & 255, (crc >>> 8) & 255, crc & 255,
+      0xc6, 0, 0, 0, body.length]);
+    const r = wasm.loadBundle(Buffer.concat([head, framing, body]));
+    assert.equal(r.code, 'corrupt', r.message);
+    assert.match(r.message, /cannot be parsed/);
   });
 
   test('a foreign file is foreign', () => {
