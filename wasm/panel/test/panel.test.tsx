@@ -182,3 +182,11 @@ test('the what-if view: overlay, counts, and a control change re-running the rep
   assert.ok(calls.replay >= replaysBefore + 2, 'each change replays');
   await p.unmount();
 });
+
+test('two series for one input: the first is used and the panel says so', async () => {
+  fakeFetch(goldenBundle());
+  const p = await render({ detector: 'checkout', warning: 0.6, critical: 0.7 }, [...frames(INPUTS), ...frames(['x2'])]);
+  assert.ok(p.q('isoscope-whatif'), p.host.innerHTML);
+  assert.match(p.q('ambiguous-series')!.textContent!, /Several series match x2: the first is used/);
+  await p.unmount();
+});

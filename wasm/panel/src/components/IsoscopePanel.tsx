@@ -122,8 +122,15 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
     return <StateMessage kind="missing-series" detail={mapping ? describeMissing(mapping) : ''} />;
   }
   const settings = panelSettings(options);
+  const ambiguous = mapping.ambiguous.length > 0 && (
+    <div data-testid="ambiguous-series" style={{ fontSize: 11, color: '#ff9830' }}>
+      Several series match {mapping.ambiguous.join(', ')}: the first is used. Aggregate the query (sum by (...)) or
+      give each series its own legend.
+    </div>
+  );
   return (
     <ErrorBoundary resetKey={JSON.stringify(settings)}>
+      {ambiguous}
       <WhatIf
       wasm={(wasmState as { wasm: IsoscopeModule }).wasm}
       model={bundle.model}
@@ -131,7 +138,7 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
       settings={settings}
       onSettingsChange={(s) => onOptionsChange({ ...options, ...s })}
       width={width}
-      height={height}
+      height={ambiguous ? height - 16 : height}
       detector={options.detector || bundle.model.info.modelVersion}
       />
     </ErrorBoundary>
