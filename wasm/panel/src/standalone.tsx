@@ -1,7 +1,7 @@
 // The standalone what-if page that `isoscope serve` serves at /: the same WhatIf component as
 // the Grafana panel, with the data from the daemon's own API (the detector list, its bundle
 // and GET /api/v1/detectors/{name}/history) instead of a Grafana query. URLs are relative, so
-// the page also works behind a path prefix. ?detector=NAME&hours=H choose what is shown.
+// the page also works behind a path prefix. ?detector=NAME&hours=H&group=G choose what is shown.
 import React, { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
@@ -57,6 +57,7 @@ function App() {
   const [detectors, setDetectors] = useState<DetectorInfo[]>([]);
   const [detector, setDetector] = useState(params.get('detector') ?? '');
   const [hours, setHours] = useState(Number(params.get('hours') ?? 72));
+  const [group, setGroup] = useState(params.get('group') ?? '');
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading', what: 'the WebAssembly core' });
   const [settings, setSettings] = useState<WhatIfSettings>(DEFAULT_SETTINGS);
   const [width, setWidth] = useState(window.innerWidth);
@@ -97,7 +98,9 @@ function App() {
       try {
         [bytes, history] = await Promise.all([
           fetchBundle(`api/v1/detectors/${name}/bundle`),
-          getJson<History>(`api/v1/detectors/${name}/history?hours=${hours}`),
+          getJson<History>(
+            `api/v1/detectors/${name}/history?hours=${hours}` + (group ? `&group=${encodeURIComponent(group)}` : '')
+          ),
         ]);
       } catch (e) {
         return live && setLoaded({ kind: 'error', state: 'error', message: String((e as Error).message) });
@@ -117,14 +120,21 @@ function App() {
     return () => {
       live = false;
     };
-  }, [detector, hours]);
+  }, [detector, hours, group]);
 
   const header = (
     <div style={{ display: 'flex', gap: 12, alignItems: 'center', padding: '8px 0' }}>
       <b>isoscope what-if</b>
       <label>
         detector{' '}
-        <select data-testid="detector" value={detector} onChange={(e) => setDetector(e.currentTarget.value)}>
+        <select
+          data-testid="detector"
+          value={detector}
+          onChange={(e) => {
+            setGroup('');
+            setDetector(e.currentTarget.value);
+          }}
+        >
           {detectors.map((d) => (
             <option key={d.name} value={d.name}>
               {d.name} ({d.model_version ?? d.state})
@@ -142,10 +152,21 @@ function App() {
           ))}
         </select>
       </label>
+      {loaded.kind === 'ready' && loaded.history.groups.length > 1 && (
+        <label>
+          group{' '}
+          <select data-testid="group" value={loaded.history.group ?? ''} onChange={(e) => setGroup(e.currentTarget.value)}>
+            {loaded.history.groups.map((g) => (
+              <option key={g} value={g}>
+                {g}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {loaded.kind === 'ready' && (
         <span style={{ color: '#8e8e8e' }}>
           model {loaded.model.info.modelVersion}, {loaded.history.start} to {loaded.history.end}
-          {loaded.history.group && loaded.history.group !== '{}' ? `, group ${loaded.history.group}` : ''}
         </span>
       )}
     </div>
