@@ -35,6 +35,7 @@ export function startServer({ dist, harnessJs, csv, bundles, extra }) {
     };
     try {
       if (extra && extra(url, send)) return undefined;
+      if (url.pathname === '/favicon.ico') return send(204, '', 'image/x-icon');
       if (url.pathname === '/' || url.pathname === '/csp/') {
         const options = JSON.parse(url.searchParams.get('options') ?? '{}');
         const headers = url.pathname === '/csp/'
