@@ -13,7 +13,7 @@ std::string Summary(const DetectorConfig& d) {
   for (const std::string& label : d.group_by) group_by += (group_by.empty() ? "" : ", ") + label;
   std::string derived;
   for (const DerivedFeature& f : d.spec.derived)
-    derived += (derived.empty() ? "" : ", ") + f.Name();
+    derived += (derived.empty() ? "" : ", ") + f.Name(d.spec.inputs);
   return d.name + ": " + std::to_string(d.queries.size()) +
          (d.queries.size() == 1 ? " query (" : " queries (") + queries + "), group_by [" +
          group_by + "], derived [" + derived + "], step " + FormatDuration(d.step_ms) +
