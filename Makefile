@@ -8,7 +8,7 @@ ISOSCOPE := $(BUILD)/native/isoscope
 PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
               prometheus-cpp-dev
-PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
+PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
               clang-format prometheus curl
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl
 PKGS_DEMO  := curl

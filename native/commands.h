@@ -109,6 +109,25 @@ Result<Model> LoadBundle(const std::string& path);
 /// the exact bytes it loaded, to serve them.
 Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path);
 
+struct RulesArgs {
+  std::string config;
+  std::string out;       ///< directory; empty = standard output
+  std::string detector;  ///< empty = every detector
+  // Overrides of the detector's alerts: settings; empty = as configured.
+  std::string warning;
+  std::string critical;
+  std::string for_duration;
+  std::string smooth;
+  std::string keep_firing_for;
+  std::string eval_interval;
+  std::string record;
+  std::string grafana_datasource_uid = "prometheus";
+  std::string grafana_folder = "isoscope";
+};
+/// `isoscope rules`: Prometheus recording/alerting/model-health rules and Grafana alert
+/// provisioning YAML per detector (rules_gen.h).
+int RunRules(const RulesArgs& args);
+
 struct InstallArgs {
   std::string config;
   std::string detector;

@@ -50,6 +50,55 @@ struct WebConfig {
   std::string cors_origin;
 };
 
+/// `alerts.drift:` the drift canary: a model that suddenly flags almost nothing while traffic
+/// is normal (a library upgrade that shifted every score, a feature that went flat) is as
+/// dangerous as one that flags everything, so a low anomaly_rate_5m during peak hours alerts.
+struct DriftConfig {
+  /// `min_rate:` (default 0.005) alert when anomaly_rate_5m < min_rate; in (0, 1).
+  double min_rate = 0.005;
+  /// `for:` (default 30m) how long the rate must stay below min_rate.
+  TimeMs for_ms = 30 * kMinuteMs;
+  /// `peak_hours:` (default "Mon-Fri 09:00-18:00") weekly UTC windows, the grammar of
+  /// deploy_windows; the canary only looks inside them (quiet nights have few anomalies).
+  std::vector<WeeklyWindow> peak_hours = DefaultPeakHours();
+  std::string peak_hours_text = "Mon-Fri 09:00-18:00";
+
+  static std::vector<WeeklyWindow> DefaultPeakHours();
+};
+
+/// `alerts:` of a detector: the settings `isoscope rules` writes into the Prometheus and
+/// Grafana rules and with which `isoscope serve` computes anomaly_alert_state. Every key is
+/// optional; the defaults are the origin team's fixed rules (DESIGN.md).
+struct AlertsConfig {
+  /// `warning:` (default 0.65) and `critical:` (default 0.85) thresholds on the smoothed score,
+  /// in (0, 1], critical >= warning. `>` is strict, as in the generated rules.
+  double warning = 0.65;
+  double critical = 0.85;
+  /// `for:` (default 3m) how long the smoothed score must stay above a threshold to fire.
+  TimeMs for_ms = 3 * kMinuteMs;
+  /// `smooth:` (default 5m) the avg_over_time window of the recording rule.
+  TimeMs smooth_ms = 5 * kMinuteMs;
+  /// `keep_firing_for:` (default 0s) Prometheus's keep_firing_for (damps flapping).
+  TimeMs keep_firing_for_ms = 0;
+  /// `eval_interval:` (default 1m) the rule groups' evaluation interval.
+  TimeMs eval_interval_ms = kMinuteMs;
+  /// `record:` (default job:anomaly_score:avg<smooth>, e.g. job:anomaly_score:avg5m) the
+  /// recording rule's metric name; empty when not given (RecordName() derives it).
+  std::string record;
+  /// `drift:` the drift canary.
+  DriftConfig drift;
+  /// `stale_after:` (default the longer of 15m and 3 intervals) how long the detector may be
+  /// stale, or without a model, before the model-health alert fires.
+  TimeMs stale_after_ms = 15 * kMinuteMs;
+  /// `max_model_age:` (default 15d: two missed weekly retrains) a model older than this alerts.
+  TimeMs max_model_age_ms = 15 * kDayMs;
+
+  /// job:anomaly_score:avg<smooth> (FormatDuration of smooth_ms).
+  static std::string DefaultRecord(TimeMs smooth_ms);
+  /// `record`, or the default for `smooth_ms` when it was not given.
+  std::string RecordName() const;
+};
+
 /// One entry of `detectors:`: a set of PromQL feature queries, scored together by one model.
 struct DetectorConfig {
   /// `name:` (required) 1 to 64 of [a-z0-9_-]. It names the detector in metrics labels and is
@@ -87,6 +136,8 @@ struct DetectorConfig {
   IForestParams params = DefaultParams();
   /// `model.scaler:` (default standard) standard (sklearn StandardScaler) or none.
   Scaler::Kind scaler = Scaler::Kind::kStandard;
+  /// `alerts:` (optional) thresholds, for:, smoothing and model-health alert settings.
+  AlertsConfig alerts;
 
   int line = 0;  ///< line of the detector's entry in the file
 

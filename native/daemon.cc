@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "alert_tracker.h"
 #include "commands.h"
 #include "file_io.h"
 #include "prom_join.h"
@@ -97,6 +98,7 @@ struct Daemon::Detector {
   prometheus::Counter* reloads = nullptr;
   prometheus::Histogram* query_duration = nullptr;
   prometheus::Histogram* scoring_duration = nullptr;
+  std::unique_ptr<AlertTracker> alerts;  // anomaly_alert_*: see alert_tracker.h
 
   Detector(const DetectorConfig& c, const std::string& models_dir)
       : config(c), store(models_dir, c.name), labels{{"detector", c.name}} {}
@@ -123,6 +125,7 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
     d->reloads = &m.reloads.Add(d->labels);
     d->query_duration = &m.query_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
     d->scoring_duration = &m.scoring_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
+    d->alerts = std::make_unique<AlertTracker>(c, metrics_.get());
     dets_.push_back(std::move(d));
   }
 }
@@ -323,6 +326,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
   Detector& d = *dets_.at(index);
   std::shared_ptr<const ActiveModel> active = d.active;  // written by this thread only
   auto finish = [&](size_t scored, size_t stale) {
+    d.alerts->Evaluate(now);  // every path of a cycle ends here: one rule evaluation
     std::lock_guard<std::mutex> lock(mu_);
     d.groups_scored = scored;
     d.groups_stale = stale;
@@ -470,6 +474,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     g.score->Set(s->second.anomaly_score);
     g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
     d.window.push_back({now, s->second.anomaly_score, s->second.is_anomaly});
+    d.alerts->Observe(key, g.labels, now, s->second.anomaly_score);
   }
   PublishWindow(d, now);
   if (vecs.empty()) {

@@ -216,6 +216,38 @@ int main(int argc, char** argv) {
                 "times as fast as real time (e.g. 12: a 60s interval every 5 s)")
       ->capture_default_str();
 
+  RulesArgs rules;
+  auto* u = app.add_subcommand("rules",
+                               "Write Prometheus recording, alerting and model-health rules and "
+                               "Grafana alert provisioning YAML for the detectors");
+  u->footer(
+      "\nPer detector, four files: DETECTOR.recording.rules.yml (job:anomaly_score:avg5m =\n"
+      "avg_over_time(anomaly_score[5m])), DETECTOR.alerting.rules.yml (warning and critical on\n"
+      "the smoothed score, for:), DETECTOR.model-health.rules.yml (drift canary during peak\n"
+      "hours, canary mismatch, stale, missing or old model) and DETECTOR.grafana-alerting.yml\n"
+      "(Grafana 10.2+ provisioning). Values come from each detector's alerts: settings; the\n"
+      "flags override them (for every detector written). Files are written atomically.\n"
+      "Example: isoscope rules --config isoscope.yml --out /etc/prometheus/rules \\\n"
+      "    --detector checkout --critical 0.9 --for 5m" +
+      std::string(kFooter));
+  u->add_option("--config", rules.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
+  u->add_option("--out", rules.out,
+                "Directory to write the files into (created if missing); default: print them");
+  u->add_option("--detector", rules.detector, "Only this detector (default: all)");
+  u->add_option("--warning", rules.warning, "Warning threshold on the smoothed score, (0, 1]");
+  u->add_option("--critical", rules.critical, "Critical (paging) threshold, >= warning");
+  u->add_option("--for", rules.for_duration, "How long a threshold must be exceeded, e.g. 3m");
+  u->add_option("--smooth", rules.smooth, "avg_over_time window of the recording rule, e.g. 5m");
+  u->add_option("--keep-firing-for", rules.keep_firing_for, "keep_firing_for, e.g. 5m");
+  u->add_option("--eval-interval", rules.eval_interval, "Rule group evaluation interval");
+  u->add_option("--record", rules.record,
+                "Recording rule name (default job:anomaly_score:avg<smooth>)");
+  u->add_option("--grafana-datasource-uid", rules.grafana_datasource_uid,
+                "uid of the Prometheus data source in Grafana")
+      ->capture_default_str();
+  u->add_option("--grafana-folder", rules.grafana_folder, "Grafana folder of the rule group")
+      ->capture_default_str();
+
   InstallArgs install;
   auto* n = app.add_subcommand("install",
                                "Install a bundle file as a detector's latest version, for a "
@@ -264,5 +296,6 @@ int main(int argc, char** argv) {
   if (m->parsed()) return RunImportSklearn(import);
   if (d->parsed()) return RunDemo(demo);
   if (c->parsed()) return RunCheckConfig(check_config);
+  if (u->parsed()) return RunRules(rules);
   return kExitUsage;
 }

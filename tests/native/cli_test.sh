@@ -80,7 +80,7 @@ PYEOF
 
 # --help everywhere, exit 0; unknown command and missing flags are usage errors (2).
 check "help" "$ISOSCOPE" --help
-for cmd in train score inspect import-sklearn demo check-config install serve; do
+for cmd in train score inspect import-sklearn demo check-config install serve rules replay; do
   check "$cmd --help" "$ISOSCOPE" "$cmd" --help
 done
 expect_exit "no command" 2 "subcommand" "$ISOSCOPE"

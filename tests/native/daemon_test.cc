@@ -74,6 +74,11 @@ class DaemonTest : public ::testing::Test {
     metrics_ = std::make_shared<ExporterMetrics>(registry_);
     answers_["latency_q"] = {Sample("checkout", 120), Sample("payments", 95)};
     answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", 0.012)};
+    MakeDaemon();
+  }
+
+  // (Re)creates daemon_ from config_, with the fake query function and the captured logs.
+  void MakeDaemon() {
     daemon_ = std::make_unique<Daemon>(
         config_,
         [this](const std::string& q, TimeMs t) -> Result<std::vector<PromSample>> {
@@ -89,6 +94,7 @@ class DaemonTest : public ::testing::Test {
           logs_.push_back(line);
         }));
   }
+
   void TearDown() override { std::system(("rm -rf " + root_).c_str()); }
 
   // Trains a small model (inputs latency, errors; hour_of_week, is_deploy_window) with `seed`
@@ -393,6 +399,80 @@ TEST_F(DaemonTest, ModelWhoseInputsHaveNoQueryIsRefused) {
   daemon_->PollReloads(false);
   EXPECT_FALSE(daemon_->Ready(nullptr));
   EXPECT_EQ(CountLogs("no query for: errors"), 1);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// anomaly_alert_state from the same core functions as the rules: with smooth = interval the
+// smoothed score is the latest score, so the walk below follows from score vs threshold alone.
+TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
+  AlertsConfig& a = config_.detectors[0].alerts;
+  const std::string v = InstallModel(1);
+  double high = Expected(v, 120, 0.011);
+  double low = Expected(v, 95, 0.012);
+  ASSERT_NE(high, low);
+  std::vector<PromSample> high_latency = {Sample("checkout", 120)};
+  std::vector<PromSample> high_errors = {Sample("checkout", 0.011)};
+  std::vector<PromSample> low_latency = {Sample("checkout", 95)};
+  std::vector<PromSample> low_errors = {Sample("checkout", 0.012)};
+  if (high < low) {
+    std::swap(high, low);
+    std::swap(high_latency, low_latency);
+    std::swap(high_errors, low_errors);
+  }
+  a.warning = a.critical = (high + low) / 2;
+  a.for_ms = 20'000;
+  a.smooth_ms = 10'000;
+  daemon_.reset();
+  MakeDaemon();
+  daemon_->PollReloads(false);
+  answers_["latency_q"] = high_latency;
+  answers_["errors_q"] = high_errors;
+  const prometheus::Labels w = {
+      {"detector", "checkout"}, {"job", "checkout"}, {"severity", "warning"}};
+  const prometheus::Labels c = {
+      {"detector", "checkout"}, {"job", "checkout"}, {"severity", "critical"}};
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
+                  {{"detector", "checkout"}, {"severity", "critical"}}),
+            20);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));  // nothing scored yet
+
+  // (time offset, expected state 0/1/2, expected seconds pending)
+  const struct {
+    TimeMs offset;
+    double state;
+    double seconds;
+  } walk[] = {{0, 1, 0}, {10'000, 1, 10}, {20'000, 2, 20}, {30'000, 2, 30}};
+  for (const auto& step : walk) {
+    daemon_->RunCycle(0, kNow + step.offset);
+    EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), step.state) << step.offset;
+    EXPECT_EQ(Value(*registry_, "anomaly_alert_state", w), step.state) << step.offset;
+    EXPECT_EQ(Value(*registry_, "anomaly_alert_pending_seconds", c), step.seconds) << step.offset;
+  }
+  // The score drops below the threshold: inactive at the next evaluation.
+  answers_["latency_q"] = low_latency;
+  answers_["errors_q"] = low_errors;
+  daemon_->RunCycle(0, kNow + 40'000);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 0);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_pending_seconds", c), 0);
+  // Back above: a new episode starts pending. Then the queries fail: no score, and with the
+  // 10s window no smoothed value at the next evaluation, so pending ends and, inactive with no
+  // score in the window, the group's alert series go away.
+  answers_["latency_q"] = high_latency;
+  answers_["errors_q"] = high_errors;
+  daemon_->RunCycle(0, kNow + 50'000);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 1);
+  query_error_ = "connection refused";
+  daemon_->RunCycle(0, kNow + 60'000);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_pending_seconds", w));
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
+                  {{"detector", "checkout"}, {"severity", "warning"}}),
+            20);
 }
 
 }  // namespace
