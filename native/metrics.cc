@@ -56,6 +56,15 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                      .Name("isoscope_build_info")
                      .Help("Always 1; the version label is the isoscope engine version")
                      .Register(*registry)),
+      shard_index(prometheus::BuildGauge()
+                      .Name("isoscope_shard_index")
+                      .Help("This replica's shard I of --shard I/N (0 when not sharded)")
+                      .Register(*registry)),
+      shard_count(prometheus::BuildGauge()
+                      .Name("isoscope_shard_count")
+                      .Help("N of --shard I/N: replicas that split the groups between them (1 "
+                            "when not sharded)")
+                      .Register(*registry)),
       query_errors(prometheus::BuildCounter()
                        .Name("isoscope_query_errors_total")
                        .Help("Prometheus instant queries that failed")
