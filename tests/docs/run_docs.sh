@@ -75,7 +75,7 @@ for page in "$ROOT"/docs/*.md; do
   {
     echo 'set -euo pipefail'
     # Leaves no daemon behind: every background job of the page is stopped at its end.
-    echo 'trap '"'"'for p in $(jobs -p); do kill $p 2>/dev/null; done; wait 2>/dev/null'"'"' EXIT'
+    echo 'trap '"'"'rc=$?; for p in $(jobs -p); do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; exit $rc'"'"' EXIT'
     echo "$script"
   } >"$W/.doc.sh"
   t0=$SECONDS
@@ -84,6 +84,7 @@ for page in "$ROOT"/docs/*.md; do
     echo "ok $name: $(grep -c '^#--- end of block' "$W/.doc.sh") blocks ran ($((SECONDS - t0)) s)"
   else
     bad "$name: a command failed; the page's output ends with:"
+    echo "  (block markers: $(grep -n '^#--- end of block' "$W/.doc.sh" | tr '\n' ' '))"
     tail -25 "$W/.doc.out" | sed 's/^/  | /'
   fi
   rm -rf "$W"
