@@ -61,7 +61,7 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                       .Help("This replica's shard I of --shard I/N (0 when not sharded)")
                       .Register(*registry)),
       shard_count(prometheus::BuildGauge()
-                      .Name("isoscope_shard_count")
+                      .Name("isoscope_shards")
                       .Help("N of --shard I/N: replicas that split the groups between them (1 "
                             "when not sharded)")
                       .Register(*registry)),

@@ -166,8 +166,8 @@ for i in 0 1 2; do
   [ -z "$wrong" ] && ok || bad "replica $i exports only shard $i: $wrong"
 done
 [ -z "$(q 'count by (detector, job) (anomaly_score) > 1')" ] && ok || bad "no group has two series"
-[ "$(q 'isoscope_shard_count' | awk '{ print $2 }' | sort | tr '\n' ' ')" = "3 3 3 " ] && ok ||
-  bad "isoscope_shard_count is 3 on all three ($(q isoscope_shard_count | tr '\n' ';'))"
+[ "$(q 'isoscope_shards' | awk '{ print $2 }' | sort | tr '\n' ' ')" = "3 3 3 " ] && ok ||
+  bad "isoscope_shards is 3 on all three ($(q isoscope_shards | tr '\n' ';'))"
 [ "$(q 'isoscope_shard_index' | awk '{ print $2 }' | sort | tr '\n' ' ')" = "0 1 2 " ] && ok ||
   bad "isoscope_shard_index is 0, 1, 2 ($(q isoscope_shard_index | tr '\n' ';'))"
 [ "$(q 'count(anomaly_model_state{state="scored"} == 1)')" = " 6" ] && ok ||

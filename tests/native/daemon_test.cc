@@ -427,7 +427,7 @@ TEST_F(DaemonTest, ThreeShardsScoreEveryGroupExactlyOnce) {
     d.PollReloads(false);
     d.RunDue(kNow);
     EXPECT_EQ(Value(*reg, "isoscope_shard_index", {}), i);
-    EXPECT_EQ(Value(*reg, "isoscope_shard_count", {}), 3);
+    EXPECT_EQ(Value(*reg, "isoscope_shards", {}), 3);
     EXPECT_EQ(Value(*reg, "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}),
               1);
     size_t scored_here = 0;
@@ -471,7 +471,7 @@ TEST_F(DaemonTest, UnshardedDaemonExportsShardZeroOfOneAndNoShardLabel) {
   daemon_->PollReloads(false);
   daemon_->RunDue(kNow);
   EXPECT_EQ(Value(*registry_, "isoscope_shard_index", {}), 0);
-  EXPECT_EQ(Value(*registry_, "isoscope_shard_count", {}), 1);
+  EXPECT_EQ(Value(*registry_, "isoscope_shards", {}), 1);
   EXPECT_TRUE(Score("checkout"));
   EXPECT_TRUE(Score("payments"));
 }

@@ -54,8 +54,10 @@ TEST(GroupHash, DependsOnNamesAndValuesNotOnInsertionOrder) {
   const uint64_t a = GroupHash({{"detector", "checkout"}, {"job", "a"}});
   EXPECT_NE(a, GroupHash({{"detector", "checkout"}, {"job", "b"}}));
   EXPECT_NE(a, GroupHash({{"detector", "checkout"}, {"jobs", "a"}}));
-  // The separator keeps "x=1" + "y=2" apart from one label whose value holds the rest.
-  EXPECT_NE(GroupHash({{"x", "1"}, {"y", "2"}}), GroupHash({{"x", "1\xffy=2"}}));
+  // The separator (0xFF, never in UTF-8 label values) keeps "x=1" + "y=2" apart from one
+  // label whose value holds the rest.
+  EXPECT_NE(GroupHash({{"x", "1"}, {"y", "2"}}), GroupHash({{"x", "1y=2"}}));
+  EXPECT_NE(GroupHash({{"x", "1"}, {"y", "2"}}), GroupHash({{"x", "1,y=2"}}));
   std::map<std::string, std::string> m;
   m.emplace("job", "a");
   m.emplace("detector", "checkout");
