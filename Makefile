@@ -14,7 +14,7 @@ PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time promet
 PKGS_DEMO  := curl
 PKGS_FUZZ  := clang libclang-rt-14-dev
 
-.PHONY: all build demo test bench deps-build deps-test deps-bench deps-demo deps-fuzz fuzz format format-check clean
+.PHONY: all build demo test bench image deps-build deps-test deps-bench deps-demo deps-fuzz fuzz format format-check clean
 
 all: build
 
@@ -66,6 +66,16 @@ fuzz: deps-fuzz
 	  -DISOSCOPE_FUZZ=ON $(CMAKE_FLAGS)
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(addsuffix _fuzzer,$(FUZZ_TARGETS))
 	tools/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# make image: the container (Dockerfile; needs a Docker engine, which tests do not have), tagged
+# with the version of CMakeLists.txt and the commit: isoscope:0.1.0 and isoscope:0.1.0-<commit>.
+IMAGE ?= isoscope
+DOCKER ?= docker
+VERSION := $(shell sed -n 's/^project.isoscope VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+image:
+	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):$(VERSION)-$(COMMIT) .
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -59,6 +59,19 @@ int RunServe(const ServeArgs& args) {
     std::fprintf(stderr, "isoscope serve: %s\n", config.status().message().c_str());
     return ExitCodeFor(config.status());
   }
+  if (!args.shard.empty()) {
+    auto shard = ParseShard(args.shard);
+    if (!shard.ok()) {
+      std::fprintf(stderr, "isoscope serve: --shard: %s\n", shard.status().message().c_str());
+      return kExitUsage;
+    }
+    config->shard = *shard;
+    const std::string clash = ShardLabelClash(*config);
+    if (!clash.empty()) {
+      std::fprintf(stderr, "isoscope serve: --shard: %s\n", clash.c_str());
+      return kExitUsage;
+    }
+  }
   // The daemon's clock: the system clock, or one that starts at --start-time (or at the
   // replay's first row) and runs --replay-speed times as fast as the wall clock.
   const double speed = args.replay_speed;
@@ -176,6 +189,7 @@ int RunServe(const ServeArgs& args) {
   LogFields start = {{"version", kEngineVersion}, {"config", args.config}, {"detectors", names}};
   if (custom_clock) start.emplace_back("start_time", FormatTime(now()));
   if (speed != 1) start.emplace_back("speed", FormatShortest(speed));
+  if (daemon.config().shard.configured) start.emplace_back("shard", daemon.config().shard.Label());
   log.Info("starting", start);
   if (replay) {
     log.Info("replaying history instead of querying Prometheus",

@@ -148,6 +148,9 @@ struct ServeArgs {
   std::string replay_csv;
   /// The daemon's clock runs this many times as fast as the wall clock (intervals too).
   double replay_speed = 1.0;
+  /// "I/N": score only this replica's share of the groups (shard.h); empty = the config's
+  /// `shard:`, or every group.
+  std::string shard;
 };
 /// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
 int RunServe(const ServeArgs& args);

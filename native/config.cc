@@ -26,7 +26,8 @@ struct Section {
   std::vector<std::string> keys;
 };
 
-const Section kRootSection{"at the top level", {"prometheus", "models_dir", "web", "detectors"}};
+const Section kRootSection{"at the top level",
+                           {"prometheus", "models_dir", "web", "detectors", "shard"}};
 const Section kPrometheusSection{
     "under prometheus:", {"url", "timeout", "bearer_token", "bearer_token_file", "basic_auth"}};
 const Section kBasicAuthSection{"under prometheus.basic_auth:",
@@ -42,6 +43,24 @@ const Section kAlertsSection{"under a detector's alerts:",
                              {"warning", "critical", "for", "smooth", "keep_firing_for",
                               "eval_interval", "record", "drift", "stale_after", "max_model_age"}};
 const Section kDriftSection{"under a detector's alerts.drift:", {"min_rate", "for", "peak_hours"}};
+}  // namespace
+
+std::string ShardLabelClash(const Config& config) {
+  for (const DetectorConfig& d : config.detectors) {
+    for (const std::string& l : d.group_by) {
+      if (l == "shard") {
+        return "detector " + d.name +
+               " groups by a label named shard, which a sharded daemon adds to its output "
+               "— rename it in the queries, e.g. label_replace(q, \"src_shard\", \"$1\", "
+               "\"shard\", \"(.*)\"), and group by the new name";
+      }
+    }
+  }
+  return "";
+}
+
+namespace {
+
 const Section* const kAllSections[] = {&kRootSection,   &kPrometheusSection, &kBasicAuthSection,
                                        &kWebSection,    &kDetectorSection,   &kModelSection,
                                        &kAlertsSection, &kDriftSection};
@@ -395,8 +414,23 @@ class Checker {
     if (const Entry* e = Get(f, "web")) {
       CheckWeb(*e, &cfg->web);
     }
+    if (const Entry* e = Get(f, "shard")) {
+      std::string text;
+      if (GetString(*e, "shard", "shard: 0/3", &text)) {
+        auto shard = ParseShard(text);
+        if (shard.ok()) {
+          cfg->shard = *shard;
+        } else {
+          Add(e->line, "shard", shard.status().message());
+        }
+      }
+    }
     if (const Entry* e = Get(f, "detectors")) {
       CheckDetectors(*e, &cfg->detectors);
+      if (cfg->shard.configured) {
+        const std::string clash = ShardLabelClash(*cfg);
+        if (!clash.empty()) Add(e->line, "shard", clash);
+      }
     } else {
       Add(1, "detectors",
           "missing — add at least one detector (name, queries and model.contamination); see "

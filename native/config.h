@@ -14,6 +14,7 @@
 #include "isoscope/iforest.h"
 #include "isoscope/scaler.h"
 #include "isoscope/status.h"
+#include "shard.h"
 
 namespace isoscope::native {
 
@@ -161,6 +162,9 @@ struct Config {
   WebConfig web;
   /// `detectors:` (required, at least one, names unique), in the file's order.
   std::vector<DetectorConfig> detectors;
+  /// `shard:` (default: none, every group is scored) "I/N": score only the groups whose label
+  /// set hashes to I mod N (shard.h); `isoscope serve --shard` overrides it.
+  Shard shard;
 
   /// The detector called `name`, or nullptr.
   const DetectorConfig* Find(const std::string& name) const;
@@ -181,6 +185,10 @@ struct ConfigProblem {
 /// directory). When there is no problem and `out` is not null, *out receives the result.
 std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std::string& file_name,
                                            Config* out);
+
+/// "" when no detector groups by a label named `shard` (the label a sharded daemon adds),
+/// else the problem and what to do.
+std::string ShardLabelClash(const Config& config);
 
 /// A duration in the largest unit that divides it exactly, as the file would say it: 90d, 1h,
 /// 1m, 30s, 250ms (ParseDuration reads it back).

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "alert_tracker.h"
 #include "commands.h"
@@ -111,6 +112,8 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
       metrics_(std::move(metrics)),
       log_(std::move(logger)) {
   ExporterMetrics& m = *metrics_;
+  m.shard_index.Add({}).Set(config_.shard.index);
+  m.shard_count.Add({}).Set(config_.shard.count);
   for (const DetectorConfig& c : config_.detectors) {
     auto d = std::make_unique<Detector>(c, config_.models_dir);
     for (DetectorState s : kAllStates) {
@@ -381,9 +384,12 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     std::string reason;
   };
   std::map<std::string, Vec> vecs;
+  std::set<std::string> other_shards;  // groups another replica scores
+  const Shard& shard = config_.shard;
   for (const auto& [input, samples] : results) {
     for (const PromSample& s : samples) {
       const std::string key = GroupKey(s.labels, d.config.group_by);
+      if (other_shards.count(key) != 0) continue;
       auto [it, inserted] = vecs.try_emplace(key);
       Vec& v = it->second;
       if (inserted) {
@@ -391,6 +397,14 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
         for (const std::string& l : d.config.group_by) {
           auto f = s.labels.find(l);
           v.labels.emplace(l, f == s.labels.end() ? "" : f->second);
+        }
+        if (shard.configured) {
+          if (!shard.Owns(GroupHash(v.labels))) {
+            other_shards.insert(key);
+            vecs.erase(it);
+            continue;
+          }
+          v.labels.emplace("shard", shard.Label());
         }
         v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
         v.seen.assign(n_inputs, 0);
@@ -477,7 +491,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     d.alerts->Observe(key, g.labels, now, s->second.anomaly_score);
   }
   PublishWindow(d, now);
-  if (vecs.empty()) {
+  if (vecs.empty() && other_shards.empty()) {
     SetState(d, DetectorState::kStale, "the queries returned no series");
   } else if (n_stale > 0) {
     SetState(d, DetectorState::kStale, first_reason);

@@ -72,6 +72,15 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                             .Help("The for: duration of the detector's alert rule of the "
                                   "severity, in seconds")
                             .Register(*registry)),
+      shard_index(prometheus::BuildGauge()
+                      .Name("isoscope_shard_index")
+                      .Help("This replica's shard I of --shard I/N (0 when not sharded)")
+                      .Register(*registry)),
+      shard_count(prometheus::BuildGauge()
+                      .Name("isoscope_shards")
+                      .Help("N of --shard I/N: replicas that split the groups between them (1 "
+                            "when not sharded)")
+                      .Register(*registry)),
       query_errors(prometheus::BuildCounter()
                        .Name("isoscope_query_errors_total")
                        .Help("Prometheus instant queries that failed")

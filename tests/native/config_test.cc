@@ -162,6 +162,21 @@ TEST(Config, DefaultsApply) {
   EXPECT_EQ(d.scaler, Scaler::Kind::kStandard);
 }
 
+TEST(Config, ShardIsReadAndChecked) {
+  Config c;
+  ASSERT_EQ(Dump(Check(kMinimal, &c)), "");
+  EXPECT_FALSE(c.shard.configured);
+  ASSERT_EQ(Dump(Check(std::string(kMinimal) + "shard: \"1/3\"\n", &c)), "");
+  EXPECT_TRUE(c.shard.configured);
+  EXPECT_EQ(c.shard.index, 1);
+  EXPECT_EQ(c.shard.count, 3);
+  auto p = Check(std::string(kMinimal) + "shard: 3/3\n");
+  EXPECT_TRUE(Has(p, 10, {"shard", "I must be 0 to N-1", "e.g. 0/3"}));
+  p = Check(Replace(kMinimal, "      latency: up\n", "      latency: up\n    group_by: [shard]\n") +
+            "shard: 0/2\n");
+  EXPECT_TRUE(Has(p, 4, {"groups by a label named shard", "label_replace"}));
+}
+
 TEST(Config, EveryOptionalValueIsRead) {
   const std::string yaml = R"(prometheus:
   url: https://prom.example.com/prometheus/

@@ -473,6 +473,79 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
   EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
                   {{"detector", "checkout"}, {"severity", "warning"}}),
             20);
+// Three daemons with --shard 0/3, 1/3, 2/3 over the same answers: each group is scored by
+// exactly one of them, with the score an unsharded daemon gives, labelled with its shard; the
+// shard is exported; a replica whose share is empty is still "scored", not stale.
+TEST_F(DaemonTest, ThreeShardsScoreEveryGroupExactlyOnce) {
+  const std::string v1 = InstallModel(1);
+  answers_["latency_q"].clear();
+  answers_["errors_q"].clear();
+  constexpr int kJobs = 24;
+  for (int j = 0; j < kJobs; ++j) {
+    answers_["latency_q"].push_back(Sample("job-" + std::to_string(j), 100 + j));
+    answers_["errors_q"].push_back(Sample("job-" + std::to_string(j), 0.01));
+  }
+  std::map<std::string, int> owner;  // job -> shard index that scored it
+  for (int i = 0; i < 3; ++i) {
+    Config c = config_;
+    c.shard = *ParseShard(std::to_string(i) + "/3");
+    auto reg = std::make_shared<prometheus::Registry>();
+    Daemon d(
+        c,
+        [this](const std::string& q, TimeMs) -> Result<std::vector<PromSample>> {
+          return answers_[q];
+        },
+        std::make_shared<ExporterMetrics>(reg));
+    d.PollReloads(false);
+    d.RunDue(kNow);
+    EXPECT_EQ(Value(*reg, "isoscope_shard_index", {}), i);
+    EXPECT_EQ(Value(*reg, "isoscope_shards", {}), 3);
+    EXPECT_EQ(Value(*reg, "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}),
+              1);
+    size_t scored_here = 0;
+    for (int j = 0; j < kJobs; ++j) {
+      const std::string job = "job-" + std::to_string(j);
+      const bool mine = c.shard.Owns(GroupHash({{"detector", "checkout"}, {"job", job}}));
+      auto s = Value(*reg, "anomaly_score",
+                     {{"detector", "checkout"}, {"job", job}, {"shard", c.shard.Label()}});
+      EXPECT_EQ(s.has_value(), mine) << job << " on shard " << i;
+      if (!s) continue;
+      ++scored_here;
+      EXPECT_EQ(*s, Expected(v1, 100 + j, 0.01)) << job;
+      EXPECT_TRUE(owner.emplace(job, i).second) << job << " scored twice";
+    }
+    EXPECT_EQ(SeriesCount(*reg, "anomaly_score"), scored_here);
+    EXPECT_EQ(d.Views()[0].groups_scored, scored_here);
+  }
+  EXPECT_EQ(owner.size(), static_cast<size_t>(kJobs));
+
+  // One group only, job=payments, owned by shard 1 of 3 (tools/shard_hash.py --shard 3
+  // detector=checkout job=payments): shard 0 scores nothing and says so by state scored and no
+  // series, not by stale.
+  answers_["latency_q"] = {Sample("payments", 120)};
+  answers_["errors_q"] = {Sample("payments", 0.011)};
+  ASSERT_EQ(GroupHash({{"detector", "checkout"}, {"job", "payments"}}) % 3, 1u);
+  Config c = config_;
+  c.shard = *ParseShard("0/3");
+  auto reg = std::make_shared<prometheus::Registry>();
+  Daemon d(
+      c,
+      [this](const std::string& q, TimeMs) { return Result<std::vector<PromSample>>(answers_[q]); },
+      std::make_shared<ExporterMetrics>(reg));
+  d.PollReloads(false);
+  d.RunDue(kNow);
+  EXPECT_EQ(SeriesCount(*reg, "anomaly_score"), 0u);
+  EXPECT_EQ(Value(*reg, "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}), 1);
+}
+
+TEST_F(DaemonTest, UnshardedDaemonExportsShardZeroOfOneAndNoShardLabel) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  daemon_->RunDue(kNow);
+  EXPECT_EQ(Value(*registry_, "isoscope_shard_index", {}), 0);
+  EXPECT_EQ(Value(*registry_, "isoscope_shards", {}), 1);
+  EXPECT_TRUE(Score("checkout"));
+  EXPECT_TRUE(Score("payments"));
 }
 
 }  // namespace
