@@ -473,6 +473,8 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
   EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
                   {{"detector", "checkout"}, {"severity", "warning"}}),
             20);
+}
+
 // Three daemons with --shard 0/3, 1/3, 2/3 over the same answers: each group is scored by
 // exactly one of them, with the score an unsharded daemon gives, labelled with its shard; the
 // shard is exported; a replica whose share is empty is still "scored", not stale.
