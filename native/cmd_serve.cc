@@ -158,6 +158,7 @@ int RunServe(const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   QueryFunction query;
+  RangeQueryFunction range_query;  // none for a replay: the daemon asks instant queries
   if (replay) {
     query = [replay, replay_column](const std::string& q, TimeMs t) {
       return replay->Query(replay_column.at(q), t);
@@ -169,11 +170,15 @@ int RunServe(const ServeArgs& args) {
       return ExitCodeFor(client->status());
     }
     query = [client](const std::string& q, TimeMs t) { return client->Query(q, t); };
+    range_query = [client](const std::string& q, TimeMs start, TimeMs end, TimeMs step) {
+      return client->QueryRange(q, start, end, step);
+    };
   }
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<ExporterMetrics>(registry);
   const std::string cors = config->web.cors_origin;
   Daemon daemon(std::move(*config), std::move(query), metrics, log);
+  daemon.SetRangeQuery(std::move(range_query));
 
   HttpServer server(daemon, registry, cors, log);
   auto port = server.Bind(listen);

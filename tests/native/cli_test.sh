@@ -147,14 +147,15 @@ expect_exit "import rejects other JSON" 1 "format" "$ISOSCOPE" import-sklearn --
 # The demo, small: it must flag the injected incidents it reports.
 check "demo" "$ISOSCOPE" demo --days 28 --out-dir "$W/demo"
 cp "$W/out" "$W/demo_out"
-expect_in "demo reports incidents" "$W/demo_out" "[0-9] of 3 incidents flagged"
+expect_in "demo reports incidents" "$W/demo_out" "auto features: [0-9] of 4 incidents paged"
+expect_in "demo table has the leak" "$W/demo_out" "^   memory_leak +20[0-9-]+T[0-9:]+Z +(PAGED|missed) "
 expect_in "demo wrote a bundle that loads" "$W/demo_out" "wrote +.*model.bundle"
 
 # replay: the demo's history against its own incidents; a table row per incident, JSON, usage.
 check "replay demo" "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" \
   --incidents "$W/demo/incidents.csv"
 cp "$W/out" "$W/replay_out"
-for inc in slow_drift sharp_spike error_burst; do
+for inc in memory_leak latency_spike level_shift error_burst; do
   expect_in "replay lists $inc" "$W/replay_out" "^$inc +20[0-9-]+T[0-9:]+Z +(yes|no) "
 done
 expect_in "replay counts pages" "$W/replay_out" '^pages \(critical firing starts\): [0-9]+, [0-9.]+ per week$'
@@ -162,7 +163,7 @@ check "replay json" sh -c '"$1" replay --bundle "$2/demo/model.bundle" --csv "$2
   --incidents "$2/demo/incidents.csv" --contamination 0.01 --json | "$3" -c "
 import json, sys
 d = json.load(sys.stdin)
-assert len(d[\"incidents\"]) == 3 and abs(d[\"flagged_share\"] - 0.01) < 0.005, d[\"flagged_share\"]
+assert len(d[\"incidents\"]) == 4 and abs(d[\"flagged_share\"] - 0.01) < 0.005, d[\"flagged_share\"]
 assert d[\"pages\"] == d[\"critical\"][\"firing_count\"] == len(d[\"critical\"][\"firing\"])
 "' _ "$ISOSCOPE" "$W" "$PY"
 expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
@@ -175,7 +176,7 @@ prometheus: {url: http://127.0.0.1:9}
 models_dir: models
 detectors:
   - name: demo
-    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle}
+    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle, memory_mb: memory_mb}
     model: {contamination: 0.02}
   - name: partial
     queries: {latency_p95: latency_p95}
@@ -184,7 +185,7 @@ EOF
 check "install demo bundle" "$ISOSCOPE" install --config "$W/replay.yml" --detector demo --bundle "$W/demo/model.bundle"
 cp "$W/out" "$W/install_out"
 expect_in "install moves latest" "$W/install_out" "installed +.*/models/demo/[0-9]{8}-[0-9a-f]+\.bundle \(latest\)"
-expect_exit "install refuses missing inputs" 1 "has no query for: error_rate, cpu_throttle" \
+expect_exit "install refuses missing inputs" 1 "has no query for: error_rate, cpu_throttle, memory_mb" \
   "$ISOSCOPE" install --config "$W/replay.yml" --detector partial --bundle "$W/demo/model.bundle"
 expect_exit "install refuses a damaged bundle" 3 "checksum" \
   "$ISOSCOPE" install --config "$W/replay.yml" --detector demo --bundle "$W/flip.bundle"
