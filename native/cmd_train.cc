@@ -13,6 +13,8 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+}  // namespace
+
 Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
   FeatureSpec spec;
   spec.inputs = data.feature_names;
@@ -69,13 +71,8 @@ Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
   return spec;
 }
 
-}  // namespace
-
-int RunTrain(const TrainArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Result<TrainOptions> OptionsFromArgs(const TrainArgs& args) {
+  auto fail = [](const Status& s) { return s; };
   TrainOptions options;
   auto ms = ParseMaxSamples(args.max_samples);
   if (!ms.ok()) return fail(ms.status());
@@ -104,6 +101,17 @@ int RunTrain(const TrainArgs& args) {
     // The bundle reader refuses more than 100,000 trees, so a bigger model could not load.
     return fail(Status(ErrorCode::kInvalidArgument, "--n-estimators must be between 1 and 100000"));
   }
+  return options;
+}
+
+int RunTrain(const TrainArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto parsed_options = OptionsFromArgs(args);
+  if (!parsed_options.ok()) return fail(parsed_options.status());
+  TrainOptions options = *parsed_options;
 
   const auto t0 = std::chrono::steady_clock::now();
   auto content = ReadFile(args.csv);

@@ -39,6 +39,20 @@ struct TrainArgs {
   bool quiet = false;
 };
 int RunTrain(const TrainArgs& args);
+struct CsvData;
+/// The feature spec and training options that `train` builds from its flags (shared by
+/// `backtest`); the spec's step comes from the data.
+Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data);
+Result<TrainOptions> OptionsFromArgs(const TrainArgs& args);
+
+/// `isoscope backtest`: walk forward through a CSV as the deployed system would.
+struct BacktestArgs {
+  TrainArgs train;            ///< csv, features, derived and model options as for train
+  std::string initial;        ///< DURATION or ROWS trained on before the first score
+  std::string retrain_every;  ///< DURATION or ROWS between retrains
+  std::string train_window;   ///< DURATION or ROWS of trailing history per training
+};
+int RunBacktest(const BacktestArgs& args);
 int RunTrainFromPrometheus(const TrainArgs& args);
 
 struct RollbackArgs {

@@ -91,6 +91,41 @@ int main(int argc, char** argv) {
   s->add_option("--time-column", score.time_column, "Time column (default: auto-detect)");
   s->add_flag("-q,--quiet", score.quiet, "No summary on standard error");
 
+  BacktestArgs backtest;
+  auto* bt = app.add_subcommand(
+      "backtest", "Walk forward through a CSV: train, score ahead, retrain on schedule");
+  bt->footer(
+      "\nTrains on --initial, scores the rows after it, and every --retrain-every retrains on\n"
+      "the trailing --train-window of rows before the retrain (past rows only), as a weekly\n"
+      "CronJob would. Writes score's columns plus model_version (empty before the first\n"
+      "model). Spans are durations (90d, 1w) or row counts (20000).\n"
+      "Example: isoscope backtest --csv build/demo/history.csv --out build/demo/backtest.csv \\\n"
+      "    --initial 28d --retrain-every 7d --train-window 90d --contamination 0.02\n" +
+      std::string(kFooter));
+  bt->add_option("--csv", backtest.train.csv, "History CSV with a time column")
+      ->required()
+      ->check(CLI::ExistingFile);
+  bt->add_option("--out", backtest.train.out, "Output CSV (written atomically)")->required();
+  bt->add_option("--initial", backtest.initial, "History trained on before the first score")
+      ->required();
+  bt->add_option("--retrain-every", backtest.retrain_every, "Time or rows between retrains")
+      ->required();
+  bt->add_option("--train-window", backtest.train_window,
+                 "Trailing history each training uses (e.g. 90d)")
+      ->required();
+  bt->add_option("--time-column", backtest.train.time_column, "Time column (default: auto)");
+  bt->add_option("--features", backtest.train.features, "Comma list of columns (default: all)");
+  bt->add_option("--derived", backtest.train.derived, "Derived features, as for train")
+      ->capture_default_str();
+  bt->add_option("--deploy-windows", backtest.train.deploy_windows, "As for train");
+  bt->add_option("--n-estimators", backtest.train.n_estimators, "Number of trees")
+      ->capture_default_str();
+  bt->add_option("--max-samples", backtest.train.max_samples, "As for train")
+      ->capture_default_str();
+  bt->add_option("--contamination", backtest.train.contamination, "As for train");
+  bt->add_option("--random-state", backtest.train.random_state, "Seed")->capture_default_str();
+  bt->add_flag("-q,--quiet", backtest.train.quiet, "No progress on standard error");
+
   ReplayArgs replay;
   auto* y = app.add_subcommand("replay",
                                "Replay the alert rules over a scored history: would it have "
@@ -296,6 +331,7 @@ int main(int argc, char** argv) {
   if (r->parsed()) return RunRollback(rollback);
   if (s->parsed()) return RunScore(score);
   if (y->parsed()) return RunReplay(replay);
+  if (bt->parsed()) return RunBacktest(backtest);
   if (i->parsed()) return RunInspect(inspect);
   if (m->parsed()) return RunImportSklearn(import);
   if (d->parsed()) return RunDemo(demo);

@@ -80,7 +80,7 @@ PYEOF
 
 # --help everywhere, exit 0; unknown command and missing flags are usage errors (2).
 check "help" "$ISOSCOPE" --help
-for cmd in train score inspect import-sklearn demo check-config install serve rules replay; do
+for cmd in train score inspect import-sklearn demo check-config install serve rules replay backtest; do
   check "$cmd --help" "$ISOSCOPE" "$cmd" --help
 done
 expect_exit "no command" 2 "subcommand" "$ISOSCOPE"
@@ -168,6 +168,30 @@ assert d[\"pages\"] == d[\"critical\"][\"firing_count\"] == len(d[\"critical\"][
 "' _ "$ISOSCOPE" "$W" "$PY"
 expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
   "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --for 3x
+
+# backtest: walk forward with weekly retrains. No look-ahead: the same history cut short
+# three days early gives identical scores and model versions for every row both have.
+check "backtest" "$ISOSCOPE" backtest --csv "$W/demo/history.csv" --out "$W/bt_full.csv" \
+  --initial 14d --retrain-every 7d --train-window 90d --n-estimators 20 --contamination 0.02
+head -n $((1 + 25 * 1440)) "$W/demo/history.csv" >"$W/history_cut.csv"
+check "backtest cut" "$ISOSCOPE" backtest --csv "$W/history_cut.csv" --out "$W/bt_cut.csv" \
+  --initial 14d --retrain-every 7d --train-window 90d --n-estimators 20 --contamination 0.02 -q
+check "backtest has no look-ahead" "$PY" -c '
+import csv, sys
+full = list(csv.DictReader(open(sys.argv[1])))
+cut = list(csv.DictReader(open(sys.argv[2])))
+assert len(cut) == 25 * 1440 and len(full) == 28 * 1440, (len(cut), len(full))
+assert all(r["model_version"] == "" for r in full[:14 * 1440]), "scored before --initial"
+assert full[14 * 1440]["model_version"] != "" and full[14 * 1440]["anomaly_score"] != ""
+for a, b in zip(full, cut):
+    assert (a["anomaly_score"], a["model_version"]) == (b["anomaly_score"], b["model_version"]), (a, b)
+versions = [r["model_version"] for r in full if r["model_version"]]
+assert len(set(versions)) == 2, set(versions)  # days 14 and 21
+print("identical rows:", len(cut))
+' "$W/bt_full.csv" "$W/bt_cut.csv"
+expect_exit "backtest bad span" 2 "give a duration like 7d" \
+  "$ISOSCOPE" backtest --csv "$W/demo/history.csv" --out "$W/x.csv" --initial 2x \
+  --retrain-every 7d --train-window 90d
 
 # The daemon without Prometheus: the demo's bundle installed into a store, and isoscope serve
 # replaying the demo's history (--replay-csv); /metrics shows the score isoscope score gave.
