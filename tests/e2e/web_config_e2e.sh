@@ -130,6 +130,9 @@ for path in /metrics /healthz /readyz /api/v1/detectors /api/v1/detectors/checko
   code=$("${C[@]}" -u "mallory:$PASS" "$URL$path")
   [ "$code" = 401 ] && ok || bad "unknown user: $path answered $code, want 401"
 done
+# A CORS preflight carries no credentials and gets no data: 204, empty body.
+out=$(curl -s --cacert "$T/ca.crt" -X OPTIONS -w '%{http_code}' "$URL/api/v1/detectors")
+[ "$out" = 204 ] && ok || bad "OPTIONS preflight without credentials: '$out', want 204 and no body"
 hdr=$(curl -s --cacert "$T/ca.crt" -D - -o /dev/null "$URL/metrics")
 grep -qi '^WWW-Authenticate: Basic' <<<"$hdr" && ok || bad "401 carries WWW-Authenticate: Basic"
 body=$(curl -s --cacert "$T/ca.crt" "$URL/metrics")
