@@ -7,14 +7,14 @@ ISOSCOPE := $(BUILD)/native/isoscope
 # Debian packages: to build, to test (references and real tools), to benchmark.
 PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
-              prometheus-cpp-dev
+              prometheus-cpp-dev libssl-dev libcrypt-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
-              clang-format prometheus curl
-PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl
+              clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux
+PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk
 PKGS_DEMO  := curl
 PKGS_FUZZ  := clang libclang-rt-14-dev
 
-.PHONY: all build demo test bench image deps-build deps-test deps-bench deps-demo deps-fuzz fuzz format format-check clean
+.PHONY: all build demo test test-asan bench image deps-build deps-test deps-bench deps-demo deps-fuzz fuzz format format-check clean
 
 all: build
 
@@ -46,10 +46,18 @@ demo: deps-demo build
 	$(ISOSCOPE) demo --out-dir $(BUILD)/demo
 	DEMO_SERVE_SECONDS=$(DEMO_SERVE_SECONDS) tools/demo_serve.sh $(ISOSCOPE) $(BUILD)/demo
 
+# make test: the tests on the release build, then the same tests (without the style checks) on
+# an ASan + UBSan build in $(SAN_BUILD), failing on any sanitizer report. SANITIZE=0 skips that.
+SAN_BUILD ?= build-asan
+SANITIZE ?= 1
 test: deps-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DISOSCOPE_BUILD_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE Benchmark
+	@if [ "$(SANITIZE)" = 1 ]; then tools/ci/sanitize_test.sh $(SAN_BUILD) $(JOBS) $(CMAKE_FLAGS); fi
+
+test-asan: deps-test
+	tools/ci/sanitize_test.sh $(SAN_BUILD) $(JOBS) $(CMAKE_FLAGS)
 
 bench: deps-bench build
 	cmake -S . -B $(BUILD) -DISOSCOPE_BUILD_BENCH=ON

@@ -29,6 +29,7 @@
 #include "prom_config.h"
 #include "replay_source.h"
 #include "time_parse.h"
+#include "web_config.h"
 
 namespace isoscope::native {
 namespace {
@@ -71,6 +72,15 @@ int RunServe(const ServeArgs& args) {
       std::fprintf(stderr, "isoscope serve: --shard: %s\n", clash.c_str());
       return kExitUsage;
     }
+  }
+  ExporterWebConfig web;
+  if (!args.web_config_file.empty()) {
+    auto loaded = LoadWebConfig(args.web_config_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "isoscope serve: %s\n", loaded.status().message().c_str());
+      return kExitUsage;
+    }
+    web = std::move(*loaded);
   }
   // The daemon's clock: the system clock, or one that starts at --start-time (or at the
   // replay's first row) and runs --replay-speed times as fast as the wall clock.
@@ -180,11 +190,17 @@ int RunServe(const ServeArgs& args) {
   Daemon daemon(std::move(*config), std::move(query), metrics, log);
   daemon.SetRangeQuery(std::move(range_query));
 
-  HttpServer server(daemon, registry, cors, log);
+  if (web.auth() && !web.tls()) {
+    log.Warn(
+        "basic_auth_users without tls_server_config: passwords cross the network in clear "
+        "text",
+        {{"web_config", args.web_config_file}});
+  }
+  HttpServer server(daemon, registry, cors, log, web);
   auto port = server.Bind(listen);
   if (!port.ok()) {
     log.Error("cannot listen", {{"address", listen}, {"reason", port.status().message()}});
-    return kExitFailure;
+    return port.status().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   const auto addr = ParseListenAddress(listen);
   std::string names;
@@ -207,7 +223,9 @@ int RunServe(const ServeArgs& args) {
 
   std::thread http([&server] { server.Run(); });
   log.Info("listening on " + addr->first + ":" + std::to_string(*port),
-           {{"address", addr->first + ":" + std::to_string(*port)}});
+           {{"address", addr->first + ":" + std::to_string(*port)},
+            {"tls", web.tls() ? "true" : "false"},
+            {"basic_auth", web.auth() ? "true" : "false"}});
 
   std::mutex mu;
   std::condition_variable cv;

@@ -154,6 +154,8 @@ int RunInstall(const InstallArgs& args);
 struct ServeArgs {
   std::string config;
   std::string listen_address;  ///< empty = web.listen_address of the config
+  /// Exporter-toolkit web config (TLS, basic auth) for every endpoint; empty = plain HTTP.
+  std::string web_config_file;
   /// Tests and replays: the daemon's clock starts at this time (epoch s or ISO 8601) and runs
   /// at real speed from there; empty = the system clock.
   std::string start_time;

@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "isoscope/status.h"
 #include "logfmt.h"
+#include "web_config.h"
 
 namespace isoscope::native {
 
@@ -21,14 +22,17 @@ Result<std::pair<std::string, int>> ParseListenAddress(const std::string& addres
 class HttpServer {
  public:
   /// `daemon` and `registry` must outlive the server. `cors_origin` (empty = none) is sent as
-  /// Access-Control-Allow-Origin on every answer.
+  /// Access-Control-Allow-Origin on every answer. `web` (--web.config.file, already loaded
+  /// and checked) adds TLS and basic auth to every endpoint; the default is plain HTTP.
   HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,
-             std::string cors_origin, Logger logger = Logger());
+             std::string cors_origin, Logger logger = Logger(),
+             ExporterWebConfig web = ExporterWebConfig());
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  /// Binds the listening socket; returns the bound port (the real one for port 0).
+  /// Binds the listening socket; returns the bound port (the real one for port 0). Fails if the
+  /// TLS context could not be set up from the web config.
   Result<int> Bind(const std::string& listen_address);
   /// Serves until Stop(); false if it could not (not bound).
   bool Run();

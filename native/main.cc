@@ -238,6 +238,10 @@ int main(int argc, char** argv) {
   v->add_option("--web.listen-address", serve.listen_address,
                 "host:port to serve on (default: web.listen_address of the config, "
                 "127.0.0.1:8080); port 0 picks a free port");
+  v->add_option("--web.config.file", serve.web_config_file,
+                "TLS and basic auth for every endpoint, in the Prometheus exporter-toolkit "
+                "format (tls_server_config: cert_file, key_file; basic_auth_users: user: "
+                "bcrypt hash); a bad file stops the start with exit code 2");
   v->add_option("--start-time", serve.start_time,
                 "Testing and replay: the daemon's clock starts at this time (epoch s or ISO "
                 "8601 UTC) and runs at real speed; queries and time features use it");
