@@ -9,12 +9,16 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli1
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
               prometheus-cpp-dev libssl-dev libcrypt-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
-              clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux
-PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk
+              clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
+              emscripten nodejs chromium fonts-dejavu-core
+PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
+              fonts-dejavu-core
 PKGS_DEMO  := curl
+# The WebAssembly core and the panel / what-if page (npm packages come from the lockfile).
+PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev
 PKGS_FUZZ  := clang libclang-rt-14-dev
 
-.PHONY: all build demo test test-asan bench image deps-build deps-test deps-bench deps-demo deps-fuzz fuzz format format-check clean
+.PHONY: all build demo test test-asan bench image panel deps-build deps-test deps-bench deps-demo deps-panel deps-fuzz fuzz format format-check clean
 
 all: build
 
@@ -26,6 +30,9 @@ deps-test: deps-build
 
 deps-demo: deps-build
 	@tools/ci/install_deps.sh $(PKGS_DEMO)
+
+deps-panel: deps-build
+	@tools/ci/install_deps.sh $(PKGS_PANEL)
 
 deps-bench: deps-build
 	@tools/ci/install_deps.sh $(PKGS_BENCH)
@@ -42,7 +49,7 @@ build: deps-build $(BUILD)/CMakeCache.txt
 # make demo: the offline demo, then `isoscope serve` on the same history (no Prometheus) until
 # Ctrl-C; DEMO_SERVE_SECONDS=N stops it after N seconds (tools/demo_serve.sh lists the rest).
 DEMO_SERVE_SECONDS ?=
-demo: deps-demo build
+demo: deps-demo build panel
 	$(ISOSCOPE) demo --out-dir $(BUILD)/demo
 	DEMO_SERVE_SECONDS=$(DEMO_SERVE_SECONDS) tools/demo_serve.sh $(ISOSCOPE) $(BUILD)/demo
 
@@ -50,6 +57,13 @@ demo: deps-demo build
 # an ASan + UBSan build in $(SAN_BUILD), failing on any sanitizer report. SANITIZE=0 skips that.
 SAN_BUILD ?= build-asan
 SANITIZE ?= 1
+# make panel: the core in WebAssembly (wasm/build.sh) and wasm/panel's dist (npm ci, webpack):
+# the Grafana plugin and the what-if page that isoscope serve shows at /.
+panel: deps-panel build
+	JOBS=$(JOBS) wasm/build.sh $(BUILD)/wasm
+	tests/panel/panel_step.sh deps $(BUILD) $(ISOSCOPE)
+	tests/panel/panel_step.sh build $(BUILD) $(ISOSCOPE)
+
 test: deps-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DISOSCOPE_BUILD_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
@@ -59,10 +73,11 @@ test: deps-test
 test-asan: deps-test
 	tools/ci/sanitize_test.sh $(SAN_BUILD) $(JOBS) $(CMAKE_FLAGS)
 
-bench: deps-bench build
+bench: deps-bench build panel
 	cmake -S . -B $(BUILD) -DISOSCOPE_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j$(JOBS) --target isoscope_bench isoscope
 	/usr/bin/python3 tools/bench/run_bench.py --build $(BUILD)
+	tests/panel/panel_step.sh bench $(BUILD) $(ISOSCOPE) $(BUILD)/tests/bench/isoscope_bench
 
 # make fuzz: the libFuzzer targets of tests/fuzz (clang, ASan + UBSan) in their own build dir,
 # each run FUZZ_SECONDS on a scratch copy of its corpus; executions and findings per target.

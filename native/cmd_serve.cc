@@ -5,6 +5,8 @@
 // the bundle store every second and runs the detectors' cycles when due; httplib serves.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -49,6 +51,50 @@ std::string ListNames(const std::vector<std::string>& names) {
   std::string out;
   for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The what-if page built next to the binary (build/native/isoscope -> build/panel/dist) or
+// installed beside it (bin/isoscope -> share/isoscope/ui); empty if neither exists.
+std::string DefaultUiDir() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "";
+  std::string exe(buf, static_cast<size_t>(n));
+  const std::string dir = exe.substr(0, exe.rfind('/'));
+  for (const std::string& candidate : {dir + "/../panel/dist", dir + "/../share/isoscope/ui"}) {
+    if (IsDirectory(candidate)) return candidate;
+  }
+  return "";
+}
+
+// The what-if page's history from --replay-csv: the instant query the daemon would have made
+// at each step, so the page sees exactly what the daemon scored.
+Result<JoinedRows> ReplayHistory(const ReplaySource& replay,
+                                 const std::map<std::string, std::string>& column_of,
+                                 const DetectorConfig& det, TimeMs start, TimeMs end) {
+  std::vector<std::pair<std::string, std::vector<PromSeries>>> per_query;
+  for (const auto& [name, promql] : det.queries) {
+    std::map<std::map<std::string, std::string>, PromSeries> by_labels;
+    for (TimeMs t = start; t <= end; t += det.step_ms) {
+      auto samples = replay.Query(column_of.at(promql), t);
+      if (!samples.ok()) continue;  // outside the recorded history: no sample, as a gap
+      for (const PromSample& s : *samples) {
+        PromSeries& series = by_labels[s.labels];
+        series.labels = s.labels;
+        series.times.push_back(t);
+        series.values.push_back(s.value);
+      }
+    }
+    std::vector<PromSeries> list;
+    for (auto& [labels, series] : by_labels) list.push_back(std::move(series));
+    per_query.emplace_back(name, std::move(list));
+  }
+  return JoinByGroup(per_query, det.group_by);
 }
 
 }  // namespace
@@ -187,6 +233,26 @@ int RunServe(const ServeArgs& args) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<ExporterMetrics>(registry);
   const std::string cors = config->web.cors_origin;
+  HistoryFunction history;
+  if (replay) {
+    history = [replay, replay_column](const DetectorConfig& det, TimeMs start, TimeMs end) {
+      return ReplayHistory(*replay, replay_column, det, start, end);
+    };
+  } else {
+    const PromClientOptions options = ServeClientOptions(config->prometheus);
+    history = [options](const DetectorConfig& det, TimeMs start, TimeMs end) -> Result<JoinedRows> {
+      PromClient client(options);  // one per request: HTTP threads run in parallel
+      std::vector<std::pair<std::string, std::vector<PromSeries>>> per_query;
+      for (const auto& [name, promql] : det.queries) {
+        auto series = client.QueryRange(promql, start, end, det.step_ms);
+        if (!series.ok()) {
+          return Status(series.status().code(), name + ": " + series.status().message());
+        }
+        per_query.emplace_back(name, std::move(series).value());
+      }
+      return JoinByGroup(per_query, det.group_by);
+    };
+  }
   Daemon daemon(std::move(*config), std::move(query), metrics, log);
   daemon.SetRangeQuery(std::move(range_query));
 
@@ -197,6 +263,15 @@ int RunServe(const ServeArgs& args) {
         {{"web_config", args.web_config_file}});
   }
   HttpServer server(daemon, registry, cors, log, web);
+  server.SetHistory(std::move(history), now);
+  const std::string ui_dir = args.ui_dir.empty() ? DefaultUiDir() : args.ui_dir;
+  if (!ui_dir.empty()) {
+    Status ui = server.ServeUi(ui_dir);
+    if (!ui.ok()) {
+      std::fprintf(stderr, "isoscope serve: --web.ui-dir: %s\n", ui.message().c_str());
+      return kExitUsage;
+    }
+  }
   auto port = server.Bind(listen);
   if (!port.ok()) {
     log.Error("cannot listen", {{"address", listen}, {"reason", port.status().message()}});
@@ -221,6 +296,11 @@ int RunServe(const ServeArgs& args) {
               {"to", FormatTime(replay->last_time())}});
   }
 
+  if (ui_dir.empty()) {
+    log.Info("no what-if page to serve at / (build it with make test, or pass --web.ui-dir)");
+  } else {
+    log.Info("serving the what-if page at /", {{"dir", ui_dir}});
+  }
   std::thread http([&server] { server.Run(); });
   log.Info("listening on " + addr->first + ":" + std::to_string(*port),
            {{"address", addr->first + ":" + std::to_string(*port)},

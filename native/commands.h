@@ -167,6 +167,9 @@ struct ServeArgs {
   /// "I/N": score only this replica's share of the groups (shard.h); empty = the config's
   /// `shard:`, or every group.
   std::string shard;
+  /// The standalone what-if page's files (wasm/panel's dist), served at /; empty = the built
+  /// or installed one next to the binary if there is one.
+  std::string ui_dir;
 };
 /// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
 int RunServe(const ServeArgs& args);

@@ -5,7 +5,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <chrono>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -225,7 +229,72 @@ class HttpServer::Impl {
     res.set_content(*active->bytes, "application/octet-stream");
   }
 
+  // Recent inputs of one detector (one group) as aligned arrays: what the what-if page
+  // scores in the browser with the detector's own bundle.
+  void History(const std::string& name, const httplib::Request& req, httplib::Response& res) const {
+    auto error = [&res](int status, const std::string& message) {
+      res.status = status;
+      res.set_content(nlohmann::json({{"error", message}}).dump(), "application/json");
+    };
+    if (!BundleStore::ValidateName(name).ok()) {
+      return error(400, "invalid detector name: use 1 to 64 of [a-z0-9_-]");
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0) return error(404, "no detector '" + name + "'");
+    const DetectorConfig& det = daemon_.config().detectors[static_cast<size_t>(index)];
+    double hours = 24;
+    if (req.has_param("hours")) {
+      char* end = nullptr;
+      const std::string text = req.get_param_value("hours");
+      hours = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !std::isfinite(hours) || hours <= 0 ||
+          hours * kHourMs > static_cast<double>(kMaxHistoryMs)) {
+        return error(
+            400, "hours must be a number in (0, " + std::to_string(kMaxHistoryMs / kHourMs) + "]");
+      }
+    }
+    TimeMs end = now_();
+    end -= ((end % det.step_ms) + det.step_ms) % det.step_ms;
+    const TimeMs start = end - static_cast<TimeMs>(std::llround(hours * kHourMs));
+    auto rows = history_(det, start, end);
+    if (!rows.ok()) return error(502, "cannot read the history: " + rows.status().message());
+    size_t group = 0;
+    if (req.has_param("group")) {
+      const std::string g = req.get_param_value("group");
+      const auto it = std::find(rows->groups.begin(), rows->groups.end(), g);
+      if (it == rows->groups.end()) return error(404, "no group " + g + " in the history");
+      group = static_cast<size_t>(it - rows->groups.begin());
+    }
+    nlohmann::json times = nlohmann::json::array();
+    std::vector<nlohmann::json> series(rows->series.size(), nlohmann::json::array());
+    for (size_t r = 0; r < rows->rows(); ++r) {
+      if (rows->group_of_row[r] != static_cast<int32_t>(group)) continue;
+      times.push_back(rows->times[r]);
+      for (size_t q = 0; q < rows->series.size(); ++q) {
+        const double v = rows->series[q][r];
+        series[q].push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr));
+      }
+    }
+    nlohmann::json out;
+    out["detector"] = name;
+    out["step_ms"] = det.step_ms;
+    out["start"] = FormatTime(start);
+    out["end"] = FormatTime(end);
+    out["groups"] = rows->groups;
+    out["group"] =
+        rows->groups.empty() ? nlohmann::json(nullptr) : nlohmann::json(rows->groups[group]);
+    out["times"] = std::move(times);
+    nlohmann::json by_name = nlohmann::json::object();
+    for (size_t q = 0; q < det.queries.size() && q < series.size(); ++q) {
+      by_name[det.queries[q].first] = std::move(series[q]);
+    }
+    out["series"] = std::move(by_name);
+    res.set_content(out.dump(), "application/json");
+  }
+
   const Daemon& daemon_;
+  HistoryFunction history_;
+  std::function<TimeMs()> now_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::string cors_;
   Logger log_;
@@ -245,6 +314,29 @@ HttpServer::HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registr
                                    std::move(logger), std::move(web))) {}
 
 HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::SetHistory(HistoryFunction history, std::function<TimeMs()> now) {
+  impl_->history_ = std::move(history);
+  impl_->now_ = std::move(now);
+  impl_->server_.Get(R"(/api/v1/detectors/([^/]*)/history)",
+                     [this](const httplib::Request& req, httplib::Response& res) {
+                       impl_->History(req.matches[1].str(), req, res);
+                     });
+}
+
+Status HttpServer::ServeUi(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status(ErrorCode::kBadInput, "what-if page directory " + dir +
+                                            " does not exist; build it (make test builds "
+                                            "build/panel/dist) or pass --web.ui-dir");
+  }
+  impl_->server_.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
+  if (!impl_->server_.set_mount_point("/", dir)) {
+    return Status(ErrorCode::kBadInput, "cannot serve " + dir);
+  }
+  return Status::Ok();
+}
 
 Result<int> HttpServer::Bind(const std::string& listen_address) {
   auto addr = ParseListenAddress(listen_address);

@@ -1,9 +1,11 @@
 #pragma once
 
 // The daemon's one HTTP port (cpp-httplib): /metrics (prometheus-cpp registry, text format),
-// /healthz, /readyz, GET /api/v1/detectors and GET /api/v1/detectors/{name}/bundle.
-// httplib.h stays inside http_server.cc.
+// /healthz, /readyz, GET /api/v1/detectors, GET /api/v1/detectors/{name}/bundle,
+// GET /api/v1/detectors/{name}/history (recent inputs, for the what-if page) and the what-if
+// page's static files at /. httplib.h stays inside http_server.cc.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,6 +13,7 @@
 #include "daemon.h"
 #include "isoscope/status.h"
 #include "logfmt.h"
+#include "prom_join.h"
 #include "web_config.h"
 
 namespace isoscope::native {
@@ -18,6 +21,14 @@ namespace isoscope::native {
 /// "127.0.0.1:8080" -> {"127.0.0.1", 8080}; ":8080" -> {"0.0.0.0", 8080};
 /// "[::1]:8080" -> {"::1", 8080}. Port 0 asks for a free port.
 Result<std::pair<std::string, int>> ParseListenAddress(const std::string& address);
+
+/// A detector's input series over [start, end] at its step, joined by group: Prometheus range
+/// queries, or the --replay-csv history. Called from HTTP threads.
+using HistoryFunction =
+    std::function<Result<JoinedRows>(const DetectorConfig& detector, TimeMs start, TimeMs end)>;
+
+/// The longest history the what-if page may ask for.
+constexpr TimeMs kMaxHistoryMs = 14 * kDayMs;
 
 class HttpServer {
  public:
@@ -30,6 +41,13 @@ class HttpServer {
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Enables GET /api/v1/detectors/{name}/history?hours=H[&group=G] (default 24 h, at most
+  /// kMaxHistoryMs, ending at `now()` on the detector's step grid). Call before Run().
+  void SetHistory(HistoryFunction history, std::function<TimeMs()> now);
+  /// Serves the files of `dir` at / (the standalone what-if page, wasm/panel's dist). Call
+  /// before Run(). kBadInput if `dir` is not a directory.
+  Status ServeUi(const std::string& dir);
 
   /// Binds the listening socket; returns the bound port (the real one for port 0). Fails if the
   /// TLS context could not be set up from the web config.

@@ -290,6 +290,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   u->add_option("--grafana-folder", rules.grafana_folder, "Grafana folder of the rule group")
       ->capture_default_str();
+  v->add_option("--web.ui-dir", serve.ui_dir,
+                "Directory of the what-if page served at / (default: ../panel/dist or "
+                "../share/isoscope/ui next to the binary, when built or installed)");
 
   InstallArgs install;
   auto* n = app.add_subcommand("install",

@@ -91,6 +91,11 @@ host=${LISTEN%:*}
 URL=http://$host:$port
 echo
 echo "   isoscope serve is running (pid $PID, log $LOG):"
+if grep -q 'serving the what-if page' "$LOG"; then
+  echo "     $URL/   the what-if page (alert thresholds tried on this history, in the browser)"
+else
+  echo "     (no what-if page: build it with make panel, or see the log)"
+fi
 echo "     $URL/metrics"
 echo "     $URL/api/v1/detectors"
 echo "     curl -s $URL/metrics | grep ^anomaly_"

@@ -8,6 +8,9 @@
 //     serving those series: a scoring cycle every second while idle (10), and while
 //     `wrk --latency` hammers /metrics for S seconds (its report goes to FILE); wall and CPU
 //     time of those cycles in the JSON
+// isoscope_bench score-bundle --bundle B --csv F [--repeat N]  JSON: median time of what the
+//     WebAssembly panel does on the same files (BuildFeatureRows + ScoreRows with the bundle's
+//     spec, derived features included), the native peer of wasm/panel's benchmark
 #include <httplib.h>
 #include <stdlib.h>
 #include <time.h>
@@ -358,6 +361,47 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load) {
   return http_bytes > 0 && scored == groups ? 0 : 1;
 }
 
+int ScoreBundle(const std::string& bundle_path, const std::string& csv_path, int repeat) {
+  auto bytes = native::ReadFile(bundle_path);
+  auto text = native::ReadFile(csv_path);
+  if (!bytes.ok() || !text.ok()) {
+    std::fprintf(stderr, "isoscope_bench: cannot read %s or %s\n", bundle_path.c_str(),
+                 csv_path.c_str());
+    return 1;
+  }
+  auto model = DecodeBundle(bytes->data(), bytes->size());
+  if (!model.ok()) {
+    std::fprintf(stderr, "isoscope_bench: %s\n", model.status().ToString().c_str());
+    return 1;
+  }
+  native::CsvOptions options;
+  options.features = model->spec.inputs;
+  auto data = native::ParseCsv(*text, options, csv_path);
+  if (!data.ok()) {
+    std::fprintf(stderr, "isoscope_bench: %s\n", data.status().ToString().c_str());
+    return 1;
+  }
+  auto scorer = std::move(ModelScorer::Create(*model)).value();
+  std::vector<const double*> series;
+  for (const auto& s : data->series) series.push_back(s.data());
+  double sink = 0;
+  size_t scored = 0;
+  const auto t = Time(repeat, [&] {
+    auto rows = BuildFeatureRows(model->spec, data->times.data(), series, data->rows);
+    const auto scores = scorer.ScoreRows(*rows);
+    scored = 0;
+    for (const RowScore& r : scores) {
+      scored += r.ok() ? 1 : 0;
+      sink += r.ok() ? r.anomaly_score : 0;
+    }
+  });
+  std::printf(
+      "{\"rows\": %zu, \"scored\": %zu, \"repeat\": %d, \"score_s\": %.6f, "
+      "\"score_s_min\": %.6f, \"checksum\": %.17g}\n",
+      data->rows, scored, repeat, Median(t), *std::min_element(t.begin(), t.end()), sink);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -367,6 +411,11 @@ int main(int argc, char** argv) {
   if (argc >= 4 && std::strcmp(argv[1], "run") == 0 && std::strcmp(argv[2], "--csv") == 0) {
     const int repeat = argc >= 6 && std::strcmp(argv[4], "--repeat") == 0 ? std::atoi(argv[5]) : 5;
     return Run(argv[3], std::max(1, repeat));
+  }
+  if (argc >= 6 && std::strcmp(argv[1], "score-bundle") == 0 &&
+      std::strcmp(argv[2], "--bundle") == 0 && std::strcmp(argv[4], "--csv") == 0) {
+    const int repeat = argc >= 8 && std::strcmp(argv[6], "--repeat") == 0 ? std::atoi(argv[7]) : 5;
+    return ScoreBundle(argv[3], argv[5], std::max(1, repeat));
   }
   if (argc >= 2 && std::strcmp(argv[1], "daemon") == 0) {
     size_t groups = 10000;
@@ -392,5 +441,10 @@ int main(int argc, char** argv) {
       "       isoscope_bench run --csv FILE [--repeat N]\n"
       "       isoscope_bench daemon [--groups N] [--cycles N] [--load-seconds S --wrk PATH "
       "--wrk-out FILE [--connections N]]\n");
+  std::fprintf(stderr,
+               "usage: isoscope_bench write-data --out FILE\n"
+               "       isoscope_bench run --csv FILE [--repeat N]\n"
+               "       isoscope_bench daemon [--groups N] [--cycles N]\n"
+               "       isoscope_bench score-bundle --bundle B --csv F [--repeat N]\n");
   return 2;
 }

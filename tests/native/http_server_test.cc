@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -53,7 +56,8 @@ class HttpServerTest : public ::testing::Test {
     std::system(("rm -rf " + root_).c_str());
   }
 
-  void Start(const std::string& cors = "") {
+  void Start(const std::string& cors = "",
+             const std::function<void(HttpServer&)>& before_bind = nullptr) {
     registry_ = std::make_shared<prometheus::Registry>();
     auto metrics = std::make_shared<ExporterMetrics>(registry_);
     daemon_ = std::make_unique<Daemon>(
@@ -66,6 +70,7 @@ class HttpServerTest : public ::testing::Test {
         },
         metrics, Logger([](const std::string&, const std::string&, const LogFields&) {}));
     server_ = std::make_unique<HttpServer>(*daemon_, registry_, cors, Logger([](auto&&...) {}));
+    if (before_bind) before_bind(*server_);
     auto port = server_->Bind("127.0.0.1:0");
     ASSERT_TRUE(port.ok()) << port.status().ToString();
     port_ = *port;
@@ -195,6 +200,100 @@ TEST_F(HttpServerTest, DetectorsApiAndBundleBytes) {
   EXPECT_EQ(r->status, 400);
   r = client_->Get("/api/v1/detectors/%2e%2e/bundle");
   EXPECT_EQ(r->status, 400);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// The what-if page's data: one group's rows of the detector's history, NaN as null, the
+// window ending at now() on the step grid, and clear errors for bad requests.
+TEST_F(HttpServerTest, HistoryOfOneGroupForTheWhatIfPage) {
+  const TimeMs now = 1767495630000;  // 30 s past a minute
+  TimeMs seen_start = 0, seen_end = 0;
+  std::string seen_detector;
+  Start("", [&](HttpServer& s) {
+    s.SetHistory(
+        [&](const DetectorConfig& d, TimeMs start, TimeMs end) -> Result<JoinedRows> {
+          seen_detector = d.name;
+          seen_start = start;
+          seen_end = end;
+          JoinedRows rows;
+          rows.groups = {"{job=\"a\"}", "{job=\"b\"}"};
+          rows.times = {end - kMinuteMs, end - kMinuteMs, end, end};
+          rows.group_of_row = {0, 1, 0, 1};
+          rows.series = {{1.5, 10, std::nan(""), 11}, {0.25, 20, 0.5, 21}};
+          return rows;
+        },
+        [now] { return now; });
+  });
+  auto r = client_->Get("/api/v1/detectors/payments/history?hours=2");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(seen_detector, "payments");
+  EXPECT_EQ(seen_end, now - 30000);
+  EXPECT_EQ(seen_start, now - 30000 - 2 * kHourMs);
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["group"], "{job=\"a\"}");
+  EXPECT_EQ(j["times"], nlohmann::json({seen_end - kMinuteMs, seen_end}));
+  EXPECT_EQ(j["series"]["latency"], nlohmann::json::parse("[1.5, null]"));
+  EXPECT_EQ(j["series"]["errors"], nlohmann::json({0.25, 0.5}));
+  EXPECT_EQ(j["step_ms"], kMinuteMs);
+
+  r = client_->Get("/api/v1/detectors/payments/history?group=%7Bjob%3D%22b%22%7D");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)["series"]["latency"], nlohmann::json({10, 11}));
+  EXPECT_EQ(seen_start, seen_end - 24 * kHourMs);  // the default window
+
+  for (const char* bad : {"hours=0", "hours=-1", "hours=x", "hours=337", "hours=nan"}) {
+    r = client_->Get(std::string("/api/v1/detectors/payments/history?") + bad);
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_NE(r->body.find("hours must be a number in (0, 336]"), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(client_->Get("/api/v1/detectors/nosuch/history")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/detectors/payments/history?group=x")->status, 404);
+}
+
+TEST_F(HttpServerTest, HistoryErrorsAre502WithTheReason) {
+  Start("", [](HttpServer& s) {
+    s.SetHistory(
+        [](const DetectorConfig&, TimeMs, TimeMs) -> Result<JoinedRows> {
+          return Status(ErrorCode::kBadInput, "Prometheus error bad_data: parse error");
+        },
+        [] { return TimeMs{1767495600000}; });
+  });
+  auto r = client_->Get("/api/v1/detectors/checkout/history");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  EXPECT_NE(r->body.find("cannot read the history: Prometheus error bad_data"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, WhatIfPageFilesAtRootWithWasmType) {
+  const std::string ui = root_ + "/ui";
+  ASSERT_EQ(::mkdir(ui.c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomic(ui + "/index.html", "<!doctype html>what-if").ok());
+  ASSERT_TRUE(WriteFileAtomic(ui + "/core.abc.wasm", std::string("\0asm\1\0\0\0", 8)).ok());
+  Status missing;
+  Start("", [&](HttpServer& s) {
+    missing = s.ServeUi(root_ + "/nope");
+    ASSERT_TRUE(s.ServeUi(ui).ok());
+  });
+  EXPECT_EQ(missing.code(), ErrorCode::kBadInput);
+  EXPECT_NE(missing.message().find("--web.ui-dir"), std::string::npos);
+  auto r = client_->Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "<!doctype html>what-if");
+  r = client_->Get("/core.abc.wasm");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/wasm");
+  EXPECT_EQ(r->body.size(), 8u);
+  // The API and /metrics still answer under the mount.
+  EXPECT_EQ(client_->Get("/healthz")->body, "ok\n");
+  EXPECT_EQ(client_->Get("/api/v1/detectors")->status, 200);
+  EXPECT_EQ(client_->Get("/nope.html")->status, 404);
 }
 
 }  // namespace

@@ -1,0 +1,42 @@
+#!/bin/sh
+# One step of the Grafana panel's checks (wasm/panel), run by ctest:
+#   panel_step.sh deps|build|typecheck|unit|e2e|standalone|bench BUILD_DIR ISOSCOPE
+# deps runs `npm ci` from the committed lockfile (again only when the lockfile changed);
+# build makes BUILD_DIR/panel/dist (module.js, plugin.json, .wasm, the standalone page) and
+# the harness; e2e drives headless Debian Chromium; screenshots land in BUILD_DIR/panel-e2e.
+set -eu
+STEP=$1
+BUILD=$(cd "$2" && pwd)
+ISOSCOPE=$(readlink -f "$3")
+NATIVE_BENCH=${4:+$(readlink -f "$4")}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PANEL=$ROOT/wasm/panel
+export ISOSCOPE_WASM_DIR="$BUILD/wasm"
+export ISOSCOPE_PANEL_DIST="$BUILD/panel/dist"
+cd "$PANEL"
+case $STEP in
+  deps)
+    stamp=node_modules/.isoscope-lock
+    if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then
+      echo "node_modules is up to date with package-lock.json"
+    else
+      npm ci --no-audit --no-fund
+      cp package-lock.json "$stamp"
+    fi ;;
+  build)
+    npm run --silent build
+    node harness/build.mjs "$BUILD/panel/harness"
+    ls -l "$ISOSCOPE_PANEL_DIST" ;;
+  typecheck) npm run --silent typecheck && echo "tsc: no errors" ;;
+  unit) npm test ;;
+  e2e)
+    ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST HARNESS_JS=$BUILD/panel/harness/harness.js \
+      OUT_DIR=$BUILD/panel-e2e node harness/e2e.mjs ;;
+  standalone)
+    ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST OUT_DIR=$BUILD/panel-e2e \
+      node harness/standalone_e2e.mjs ;;
+  bench)
+    ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST HARNESS_JS=$BUILD/panel/harness/harness.js \
+      OUT_DIR=$BUILD/panel-bench BENCH_NATIVE=$NATIVE_BENCH node harness/bench.mjs ;;
+  *) echo "panel_step.sh: unknown step $STEP" >&2; exit 2 ;;
+esac

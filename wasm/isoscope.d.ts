@@ -1,0 +1,155 @@
+// Types of the WebAssembly core (build/wasm/isoscope_core.mjs, built by wasm/build.sh).
+// Hand-written: Emscripten 3.1.6 cannot emit them. Keep in step with wasm/src/bindings.cc.
+//
+// Lifetime: nothing needs freeing. Every function returns plain objects and typed-array
+// copies. Functions that need a model take the bundle bytes; the module keeps the last
+// decoded bundle in a one-slot cache keyed by those bytes, so passing the same Uint8Array
+// again costs a byte compare, not a decode (and a different bundle replaces it).
+//
+// Errors never throw or abort: they come back as WasmError ({code, message}); `code` is the
+// core's ErrorCodeName ("truncated", "corrupt", "foreign", "unsupported_version",
+// "canary_mismatch", "invalid_argument", "bad_input", "internal").
+
+export interface WasmError {
+  ok?: undefined;
+  code: string;
+  message: string;
+}
+
+export interface ModelInfo {
+  ok: true;
+  engineVersion: string;
+  modelVersion: string;
+  /** FeatureSpec::ColumnNames(): the inputs, then the derived features, in vector order. */
+  featureNames: string[];
+  /** The input series the model needs, by name (a query result must provide each). */
+  inputs: string[];
+  needsTime: boolean;
+  /** is_anomaly threshold on the anomaly score (the model's trained contamination). */
+  threshold: number;
+  /** The trained contamination, or null for sklearn's "auto". */
+  contamination: number | null;
+  contaminationText: string;
+  trainedFlaggedFraction: number;
+  /** Threshold per contamination on a grid (Model::ThresholdFor interpolates it). */
+  quantiles: { contamination: Float64Array; threshold: Float64Array };
+  nEstimators: number;
+  source: string;
+  createdMs: number;
+}
+
+/** Input series by name; each as long as the times array. */
+export type SeriesByName = Record<string, Float64Array | number[]>;
+
+interface RowIssues {
+  /** Per row: RowIssue code (0 = ok); issueNames() labels them. */
+  issues: Uint8Array;
+  /** Per row: the input column at fault, -1 if none. */
+  issueColumns: Int32Array;
+  usable: number;
+}
+
+export interface FeatureRowsOut extends RowIssues {
+  ok: true;
+  rows: number;
+  width: number;
+  /** Row-major, `width` columns; rows with an issue hold unspecified values. */
+  values: Float64Array;
+}
+
+export interface ScoresOut extends RowIssues {
+  ok: true;
+  /** Anomaly score per row (sklearn -score_samples); NaN where the row has no score. */
+  scores: Float64Array;
+  /** 1 where score > threshold (the model's own contamination). */
+  isAnomaly: Uint8Array;
+  threshold: number;
+}
+
+export interface ReplaySettings {
+  warning: number;
+  critical: number;
+  /** `for:` of both severities, ms (warningForMs / criticalForMs override it per severity). */
+  forMs: number;
+  warningForMs?: number;
+  criticalForMs?: number;
+  /** avg_over_time window, ms. */
+  smoothMs: number;
+  evalIntervalMs: number;
+}
+
+export interface IncidentInput {
+  name: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface Intervals {
+  start: Float64Array;
+  end: Float64Array;
+  /** 1 where the interval was still open at the end of the replay. */
+  open: Uint8Array;
+}
+
+export interface SeverityReplay {
+  pending: Intervals;
+  firing: Intervals;
+  firingMs: number;
+  firingsPerWeek: number;
+}
+
+export interface IncidentOutcome {
+  name: string;
+  startMs: number;
+  endMs: number;
+  caught: boolean;
+  warningDelayMs: number | null;
+  pageDelayMs: number | null;
+}
+
+export interface ReplayOut {
+  ok: true;
+  startMs: number;
+  endMs: number;
+  evaluations: number;
+  warning: SeverityReplay;
+  critical: SeverityReplay;
+  pages: number;
+  pagesPerWeek: number;
+  falsePages: number;
+  falsePagesPerWeek: number;
+  incidents: IncidentOutcome[];
+}
+
+export interface IsoscopeModule {
+  /** Decodes the bundle, compiles the scorer and re-scores its canaries. */
+  loadBundle(bundle: Uint8Array): ModelInfo | WasmError;
+  thresholdFor(bundle: Uint8Array, contamination: number): number | WasmError;
+  /** times: ms since the epoch (NaN = no timestamp). */
+  buildFeatureRows(
+    bundle: Uint8Array,
+    times: Float64Array | number[],
+    series: SeriesByName
+  ): FeatureRowsOut | WasmError;
+  scoreRows(bundle: Uint8Array, times: Float64Array | number[], series: SeriesByName): ScoresOut | WasmError;
+  /** The core's Replay over scores (NaN = no score); pass null when there are no incidents. */
+  replay(
+    times: Float64Array | number[],
+    scores: Float64Array | number[],
+    settings: ReplaySettings,
+    incidents: IncidentInput[] | null
+  ): ReplayOut | WasmError;
+  /** RowIssue names by code: ["ok", "missing", ...]. */
+  issueNames(): string[];
+  engineVersion(): string;
+}
+
+export interface ModuleOptions {
+  /** The .wasm bytes (Node, tests): skips fetching. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Where the .wasm is (browser): called with "isoscope_core.wasm". */
+  locateFile?: (path: string, prefix: string) => string;
+  onAbort?: (what: unknown) => void;
+}
+
+export default function createIsoscopeModule(options?: ModuleOptions): Promise<IsoscopeModule>;

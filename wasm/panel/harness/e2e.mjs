@@ -1,0 +1,176 @@
+// e2e in headless Debian Chromium (playwright-core, /usr/bin/chromium): the built
+// dist/module.js loaded through the AMD harness with real data frames (isoscope demo's
+// history), the overlay and counts checked, then the contamination, threshold, for: and
+// smoothing controls moved; after every change the counts must equal what the native
+// `isoscope replay ... --json` computes for the same parameters. Also: no bundle, a bad
+// bundle, and WebAssembly blocked by CSP. Screenshots go to OUT_DIR.
+//   ISOSCOPE=... PANEL_DIST=... HARNESS_JS=... OUT_DIR=... node harness/e2e.mjs
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+import { startServer } from './serve.mjs';
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`set ${k}`);
+  return resolve(process.env[k]);
+};
+const isoscope = env('ISOSCOPE');
+const dist = env('PANEL_DIST');
+const harnessJs = env('HARNESS_JS');
+const outDir = env('OUT_DIR');
+mkdirSync(outDir, { recursive: true });
+
+let failures = 0;
+let checks = 0;
+function check(ok, what, detail = '') {
+  checks++;
+  if (ok) console.log(`ok ${checks} - ${what}`);
+  else {
+    failures++;
+    console.log(`not ok ${checks} - ${what}${detail ? `\n  # ${detail}` : ''}`);
+  }
+}
+
+// Real data: isoscope demo's 21-day, 60 s history (30,240 rows; hour_of_week and
+// is_deploy_window are derived from the timestamps) and the model trained on it.
+const work = mkdtempSync(join(tmpdir(), 'isoscope-panel-e2e-'));
+const demo = join(work, 'demo');
+execFileSync(isoscope, ['demo', '--days', '21', '--out-dir', demo], { stdio: 'ignore' });
+const csv = join(demo, 'history.csv');
+const bundle = join(demo, 'model.bundle');
+const broken = join(work, 'broken.bundle');
+writeFileSync(broken, readFileSync(bundle).subarray(0, 1000));
+
+function nativeReplay(s) {
+  const args = ['replay', '--bundle', bundle, '--csv', csv, '--warning', String(s.warning),
+    '--critical', String(s.critical), '--for', `${s.forMinutes}m`, '--smooth', `${s.smoothMinutes}m`,
+    '--contamination', String(s.contamination), '--json'];
+  return JSON.parse(execFileSync(isoscope, args).toString());
+}
+
+// Time in alert from the native intervals, counted minute by minute (the evaluation grid),
+// independently of the panel's interval union.
+function nativeTimeInAlertMs(r) {
+  const minutes = new Set();
+  for (const list of [r.warning.firing, r.critical.firing]) {
+    for (const { start, end } of list) {
+      for (let t = Date.parse(start); t < Date.parse(end); t += 60_000) minutes.add(t);
+    }
+  }
+  return minutes.size * 60_000;
+}
+
+const { server, base } = await startServer({ dist, harnessJs, csv, bundles: { demo: bundle, broken } });
+const profile = mkdtempSync(join(tmpdir(), 'isoscope-chromium-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1140, height: 560 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+});
+const page = browser.pages()[0] ?? (await browser.newPage());
+const consoleErrors = [];
+page.on('pageerror', (e) => consoleErrors.push(String(e)));
+const open = (path, options) => page.goto(`${base}${path}?options=${encodeURIComponent(JSON.stringify(options))}`);
+const text = (id) => page.getByTestId(id).textContent();
+
+try {
+  // States.
+  await open('/', {});
+  await page.getByTestId('state-no-bundle').waitFor({ timeout: 20_000 });
+  check(true, 'no bundle configured: the no-bundle state');
+
+  await open('/', { detector: 'broken' });
+  await page.getByTestId('state-bad-bundle').waitFor({ timeout: 20_000 });
+  const bad = await text('state-bad-bundle');
+  check(/truncated: bundle is truncated: 1000 bytes/.test(bad), 'a truncated bundle: the core error shown', bad);
+
+  await open('/', { detector: 'nosuch' });
+  await page.getByTestId('state-bad-bundle').waitFor({ timeout: 20_000 });
+  check(/404: no detector 'nosuch'/.test(await text('state-bad-bundle')), 'an unknown detector: the daemon error shown');
+
+  await open('/csp/', { detector: 'demo' });
+  await page.getByTestId('state-wasm-blocked').waitFor({ timeout: 20_000 });
+  const csp = await text('state-wasm-blocked');
+  check(csp.includes("'wasm-unsafe-eval'"), "CSP without 'wasm-unsafe-eval': the wasm-blocked state names it", csp);
+  await page.screenshot({ path: join(outDir, 'panel-csp.png') });
+
+  // The what-if on real data.
+  let settings = { contamination: 0.02, warning: 0.6, critical: 0.63, forMinutes: 3, smoothMinutes: 5 };
+  await open('/', { detector: 'demo', daemonUrl: '', evalIntervalSeconds: 60, ...settings });
+  await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
+
+  const compare = async (label) => {
+    const n = nativeReplay(settings);
+    const stat = async (id) => Number(await text(`stat-${id}`));
+    const flagged = await stat('flagged');
+    const warnings = await stat('warnings');
+    const pages = await stat('pages');
+    const perWeek = Number(await page.getByTestId('stat-pages-per-week').getAttribute('data-value'));
+    const alertMs = Number(await page.getByTestId('stat-time-in-alert').getAttribute('data-value'));
+    const markers = await page.locator('.page-marker').count();
+    const critFiring = await page.locator('rect.critical-firing').count();
+    const warnPending = await page.locator('rect.warning-pending').count();
+    const warnLine = Number(await page.getByTestId('line-warning').getAttribute('data-value'));
+    const detail = JSON.stringify({ settings, panel: { flagged, warnings, pages, perWeek, alertMs },
+      native: { flagged: n.flagged_rows, warnings: n.warning.firing_count, pages: n.pages, perWeek: n.pages_per_week } });
+    check(flagged === n.flagged_rows, `${label}: points flagged = native flagged_rows (${n.flagged_rows})`, detail);
+    check(warnings === n.warning.firing_count, `${label}: warnings = native warning firings (${n.warning.firing_count})`, detail);
+    check(pages === n.pages, `${label}: pages = native pages (${n.pages})`, detail);
+    check(Math.abs(perWeek - n.pages_per_week) < 1e-9, `${label}: pages/week = native (${n.pages_per_week})`, detail);
+    check(alertMs === nativeTimeInAlertMs(n), `${label}: time in alert = native firing minutes (${nativeTimeInAlertMs(n) / 60000}m)`, detail);
+    check(markers === n.pages && critFiring === n.critical.firing_count && warnPending === n.warning.pending_count,
+      `${label}: overlay has ${n.pages} page markers, ${n.critical.firing_count} critical firing bands, ` +
+        `${n.warning.pending_count} warning pending bands`, JSON.stringify({ markers, critFiring, warnPending }));
+    check(warnLine === settings.warning, `${label}: warning line at ${settings.warning}`);
+    return n;
+  };
+
+  const before = await compare('initial');
+  check(before.pages > 0 && before.flagged_rows > 0, 'the initial settings page at least once (a meaningful check)');
+  await page.screenshot({ path: join(outDir, 'panel.png') });
+
+  const move = async (control, value, key, expected) => {
+    await page.getByTestId(`control-${control}`).fill(String(value));
+    await page.waitForFunction(([k, v]) => window.__options[k] === v, [key, expected], { timeout: 10_000 });
+  };
+
+  await move('contamination', 0.05, 'contamination', 0.05);
+  settings = { ...settings, contamination: 0.05 };
+  const c = await compare('contamination 0.05');
+  check(c.flagged_rows > before.flagged_rows, 'a larger contamination flags more points');
+
+  await move('warning', 0.62, 'warning', 0.62);
+  await move('critical', 0.645, 'critical', 0.645);
+  settings = { ...settings, warning: 0.62, critical: 0.645 };
+  const t = await compare('warning 0.62, critical 0.645');
+  check(t.pages !== c.pages || t.warning.firing_count !== c.warning.firing_count, 'the thresholds change the counts');
+
+  await move('for', 5, 'forMinutes', 5);
+  await move('smooth', 10, 'smoothMinutes', 10);
+  settings = { ...settings, forMinutes: 5, smoothMinutes: 10 };
+  await compare('for 5m, smoothing 10m');
+  await page.screenshot({ path: join(outDir, 'panel-after.png') });
+
+  await page.getByTestId('copy-rules').click();
+  await page.getByTestId('rules-yaml').waitFor();
+  const yaml = await text('rules-yaml');
+  check(yaml.includes('expr: avg_over_time(anomaly_score[10m])') && yaml.includes('> 0.645') && yaml.includes('for: 5m'),
+    'copy as rules: the YAML carries the chosen values', yaml);
+  check(consoleErrors.length === 0, 'no page errors', consoleErrors.join('\n'));
+} catch (e) {
+  check(false, 'e2e ran to the end', String(e?.stack ?? e));
+  await page.screenshot({ path: join(outDir, 'panel-failure.png') }).catch(() => {});
+} finally {
+  await browser.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+  if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+}
+console.log(`# pass ${checks - failures}\n# fail ${failures}`);
+console.log(`screenshots in ${outDir}`);
+process.exit(failures === 0 && checks > 0 ? 0 : 1);

@@ -1,0 +1,122 @@
+// e2e of the standalone what-if page: `isoscope serve` (replaying isoscope demo's history,
+// no Prometheus) serves the built page at / and the data at /api/v1/detectors/...; headless
+// Debian Chromium opens it, and the counts must equal the native `isoscope replay --json` on
+// the same rows (the history endpoint's answer written back as CSV), before and after the
+// thresholds move.
+//   ISOSCOPE=... PANEL_DIST=... OUT_DIR=... node harness/standalone_e2e.mjs
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`set ${k}`);
+  return resolve(process.env[k]);
+};
+const isoscope = env('ISOSCOPE');
+const dist = env('PANEL_DIST');
+const outDir = env('OUT_DIR');
+mkdirSync(outDir, { recursive: true });
+
+let checks = 0;
+let failures = 0;
+function check(ok, what, detail = '') {
+  checks++;
+  if (!ok) failures++;
+  console.log(`${ok ? 'ok' : 'not ok'} ${checks} - ${what}${!ok && detail ? `\n  # ${detail}` : ''}`);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'isoscope-standalone-e2e-'));
+const demo = join(work, 'demo');
+execFileSync(isoscope, ['demo', '--days', '21', '--out-dir', demo], { stdio: 'ignore' });
+const config = join(work, 'isoscope.yml');
+writeFileSync(config, `prometheus:
+  url: http://127.0.0.1:9   # never queried: --replay-csv
+models_dir: models
+detectors:
+  - name: demo
+    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle}
+    interval: 60s
+    model: {n_estimators: 200, contamination: 0.02, random_state: 42}
+`);
+execFileSync(isoscope, ['install', '--config', config, '--detector', 'demo', '--bundle', join(demo, 'model.bundle')],
+  { stdio: 'ignore' });
+
+// The daemon on a free port; its log names the port.
+const daemon = spawn(isoscope, ['serve', '--config', config, '--web.listen-address', '127.0.0.1:0',
+  '--replay-csv', join(demo, 'history.csv'), '--start-time', '2026-08-23T23:00:00Z', '--web.ui-dir', dist],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+let log = '';
+const base = await new Promise((resolvePort, reject) => {
+  const onData = (d) => {
+    log += d;
+    const m = log.match(/listening on 127\.0\.0\.1:(\d+)/);
+    if (m) resolvePort(`http://127.0.0.1:${m[1]}`);
+  };
+  daemon.stdout.on('data', onData);
+  daemon.stderr.on('data', onData);
+  daemon.on('exit', (code) => reject(new Error(`isoscope serve exited ${code}: ${log}`)));
+  setTimeout(() => reject(new Error(`isoscope serve did not start: ${log}`)), 20_000);
+});
+
+const HOURS = 72;
+function nativeReplay(history, s) {
+  const names = Object.keys(history.series);
+  const lines = [['timestamp', ...names].join(',')];
+  history.times.forEach((t, i) => {
+    lines.push([new Date(t).toISOString(), ...names.map((n) => history.series[n][i] ?? '')].join(','));
+  });
+  const csv = join(work, 'history-window.csv');
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+  return JSON.parse(execFileSync(isoscope, ['replay', '--bundle', join(demo, 'model.bundle'), '--csv', csv,
+    '--warning', String(s.warning), '--critical', String(s.critical), '--for', '3m', '--smooth', '5m', '--json']).toString());
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'isoscope-chromium-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1200, height: 640 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+});
+try {
+  const history = await (await fetch(`${base}/api/v1/detectors/demo/history?hours=${HOURS}`)).json();
+  check(history.times.length === HOURS * 60 + 1, `history: ${HOURS} h at 60 s from the daemon (${history.times.length} rows)`);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const wasmResponses = [];
+  page.on('response', (r) => r.url().endsWith('.wasm') && wasmResponses.push(`${r.status()} ${r.headers()['content-type']}`));
+  await page.goto(`${base}/?hours=${HOURS}`);
+  await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
+  check(wasmResponses.some((r) => r === '200 application/wasm'), 'the daemon serves the .wasm as application/wasm', wasmResponses.join());
+
+  const compare = async (label, s) => {
+    const n = nativeReplay(history, s);
+    const num = async (id) => Number(await page.getByTestId(`stat-${id}`).textContent());
+    const got = { flagged: await num('flagged'), warnings: await num('warnings'), pages: await num('pages') };
+    const want = { flagged: n.flagged_rows, warnings: n.warning.firing_count, pages: n.pages };
+    check(JSON.stringify(got) === JSON.stringify(want), `${label}: flagged, warnings, pages = native ${JSON.stringify(want)}`,
+      JSON.stringify(got));
+    return n;
+  };
+  await compare('defaults (warning 0.65, critical 0.85)', { warning: 0.65, critical: 0.85 });
+  await page.getByTestId('control-warning').fill('0.6');
+  await page.getByTestId('control-critical').fill('0.63');
+  await page.waitForFunction(() => document.querySelector('[data-testid="value-critical"]')?.textContent === '0.630');
+  const moved = await compare('warning 0.6, critical 0.63', { warning: 0.6, critical: 0.63 });
+  check(moved.pages > 0, 'the moved thresholds page at least once (a meaningful check)');
+  await page.screenshot({ path: join(outDir, 'standalone.png') });
+  check(errors.length === 0, 'no page errors', errors.join('\n'));
+} catch (e) {
+  check(false, 'standalone e2e ran to the end', String(e?.stack ?? e));
+} finally {
+  await browser.close();
+  daemon.kill('SIGTERM');
+  rmSync(profile, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(`# pass ${checks - failures}\n# fail ${failures}`);
+process.exit(failures === 0 && checks > 0 ? 0 : 1);

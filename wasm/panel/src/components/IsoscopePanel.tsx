@@ -1,0 +1,170 @@
+// The Grafana panel: query frames + the daemon's (or an uploaded) bundle -> WhatIf.
+import React, { useEffect, useMemo, useState } from 'react';
+import type { PanelProps } from '@grafana/data';
+
+import { fetchBundle, bundleUrl } from '../bundleSource';
+import { describeMissing, mapFrames } from '../frames';
+import { BundleError, IsoscopeModel } from '../model';
+import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from '../wasm';
+import { DEFAULT_SETTINGS, type WhatIfSettings } from '../whatif';
+import { CSP_HELP, StateMessage } from './States';
+import { WhatIf } from './WhatIf';
+
+export interface PanelOptions extends WhatIfSettings {
+  /** Base URL of isoscope serve, e.g. http://isoscope:8080 (empty: same origin). */
+  daemonUrl: string;
+  detector: string;
+}
+
+export const DEFAULT_OPTIONS: PanelOptions = { ...DEFAULT_SETTINGS, daemonUrl: '', detector: '' };
+
+type WasmState = { kind: 'loading' } | { kind: 'ready'; wasm: IsoscopeModule } | { kind: 'blocked' | 'error'; message: string };
+type BundleState =
+  | { kind: 'none' }
+  | { kind: 'loading'; from: string }
+  | { kind: 'ready'; model: IsoscopeModel; from: string }
+  | { kind: 'error'; code: string; message: string; from: string };
+
+export function useWasm(): WasmState {
+  const [state, setState] = useState<WasmState>({ kind: 'loading' });
+  useEffect(() => {
+    let live = true;
+    loadIsoscope().then(
+      (wasm) => live && setState({ kind: 'ready', wasm }),
+      (e) => live && setState({ kind: e instanceof WasmBlockedError ? 'blocked' : 'error', message: String(e?.message ?? e) })
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  return state;
+}
+
+function loadModel(wasm: IsoscopeModule, bytes: Uint8Array, from: string): BundleState {
+  try {
+    return { kind: 'ready', model: IsoscopeModel.load(wasm, bytes), from };
+  } catch (e) {
+    const code = e instanceof BundleError ? e.code : 'error';
+    return { kind: 'error', code, message: String((e as Error).message), from };
+  }
+}
+
+export function IsoscopePanel(props: PanelProps<PanelOptions>) {
+  const { options, data, width, height, onOptionsChange } = props;
+  const wasmState = useWasm();
+  const [upload, setUpload] = useState<{ name: string; bytes: Uint8Array } | null>(null);
+  const [bundle, setBundle] = useState<BundleState>({ kind: 'none' });
+
+  const url = options.detector ? bundleUrl(options.daemonUrl ?? '', options.detector) : '';
+  useEffect(() => {
+    if (wasmState.kind !== 'ready') return;
+    const wasm = wasmState.wasm;
+    if (upload) {
+      setBundle(loadModel(wasm, upload.bytes, upload.name));
+      return;
+    }
+    if (!url) {
+      setBundle({ kind: 'none' });
+      return;
+    }
+    let live = true;
+    setBundle({ kind: 'loading', from: url });
+    fetchBundle(url).then(
+      (bytes) => live && setBundle(loadModel(wasm, bytes, url)),
+      (e) => live && setBundle({ kind: 'error', code: 'fetch', message: String(e.message ?? e), from: url })
+    );
+    return () => {
+      live = false;
+    };
+  }, [wasmState, url, upload]);
+
+  const model = bundle.kind === 'ready' ? bundle.model : null;
+  const mapping = useMemo(() => (model ? mapFrames(data.series, model.info.inputs) : null), [model, data.series]);
+
+  const picker = (
+    <label style={{ fontSize: 11 }}>
+      {' '}or upload a bundle:{' '}
+      <input
+        type="file"
+        data-testid="bundle-file"
+        accept=".bundle,application/octet-stream"
+        onChange={async (e) => {
+          const f = e.currentTarget.files?.[0];
+          if (f) setUpload({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
+        }}
+      />
+    </label>
+  );
+
+  if (wasmState.kind === 'blocked') return <StateMessage kind="wasm-blocked" detail={`${CSP_HELP}\n(${wasmState.message})`} />;
+  if (wasmState.kind === 'error') return <StateMessage kind="wasm-error" detail={wasmState.message} />;
+  if (wasmState.kind === 'loading') return <StateMessage kind="loading" detail="loading the WebAssembly core" />;
+  if (bundle.kind === 'none') {
+    return (
+      <StateMessage kind="no-bundle" detail="Set the daemon URL and detector in the panel options to use the model isoscope serve runs.">
+        {picker}
+      </StateMessage>
+    );
+  }
+  if (bundle.kind === 'loading') return <StateMessage kind="loading" detail={`fetching ${bundle.from}`} />;
+  if (bundle.kind === 'error') {
+    return (
+      <StateMessage kind="bad-bundle" detail={`${bundle.from}: ${bundle.code}: ${bundle.message}`}>
+        {picker}
+      </StateMessage>
+    );
+  }
+  const rows = data.series.reduce((n, f) => n + f.length, 0);
+  if (data.series.length === 0 || rows === 0) {
+    return <StateMessage kind="no-data" detail="The query returned no data in this time range." />;
+  }
+  if (!mapping || !mapping.mapped) {
+    return <StateMessage kind="missing-series" detail={mapping ? describeMissing(mapping) : ''} />;
+  }
+  const settings = panelSettings(options);
+  return (
+    <ErrorBoundary resetKey={JSON.stringify(settings)}>
+      <WhatIf
+      wasm={(wasmState as { wasm: IsoscopeModule }).wasm}
+      model={bundle.model}
+      data={mapping.mapped}
+      settings={settings}
+      onSettingsChange={(s) => onOptionsChange({ ...options, ...s })}
+      width={width}
+      height={height}
+      detector={options.detector || bundle.model.info.modelVersion}
+      />
+    </ErrorBoundary>
+  );
+}
+
+/** Saved options may predate a setting or hold junk: fall back to the defaults per field. */
+export function panelSettings(options: Partial<PanelOptions>): WhatIfSettings {
+  const num = (v: unknown, fallback: number, ok: (x: number) => boolean) =>
+    typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fallback;
+  const d = DEFAULT_SETTINGS;
+  const c = options.contamination;
+  return {
+    contamination: typeof c === 'number' && c >= 0.0005 && c <= 0.5 ? c : null,
+    warning: num(options.warning, d.warning, () => true),
+    critical: num(options.critical, d.critical, () => true),
+    forMinutes: num(options.forMinutes, d.forMinutes, (x) => x >= 0),
+    smoothMinutes: num(options.smoothMinutes, d.smoothMinutes, (x) => x > 0),
+    evalIntervalSeconds: num(options.evalIntervalSeconds, d.evalIntervalSeconds, (x) => x > 0),
+  };
+}
+
+/** A failure while drawing (a core error on odd data) shows as a message, not a blank panel. */
+// (A `key` would reset it too, but would remount the view and so re-score on every change.)
+class ErrorBoundary extends React.Component<{ children: React.ReactNode; resetKey: string }, { error: string | null }> {
+  state = { error: null as string | null };
+  static getDerivedStateFromError(e: unknown) {
+    return { error: String((e as Error)?.message ?? e) };
+  }
+  componentDidUpdate(prev: { resetKey: string }) {
+    if (prev.resetKey !== this.props.resetKey && this.state.error !== null) this.setState({ error: null });
+  }
+  render() {
+    return this.state.error ? <StateMessage kind="error" detail={this.state.error} /> : this.props.children;
+  }
+}

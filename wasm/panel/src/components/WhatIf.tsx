@@ -1,0 +1,333 @@
+// The what-if view shared by the Grafana panel and the daemon's standalone page: feature
+// series, the anomaly score with warning/critical/contamination lines, shaded pending and
+// firing intervals, page markers, controls and the stats strip. Scores are computed once per
+// model and data; every control change re-runs only the core's Replay (in WASM) on them.
+import React, { useMemo, useState } from 'react';
+
+import type { MappedSeries } from '../frames';
+import { IsoscopeModel, replayScores } from '../model';
+import type { IsoscopeModule } from '../wasm';
+import {
+  computeStats,
+  downsample,
+  extent,
+  formatDuration,
+  replaySettings,
+  type Stats,
+  type WhatIfSettings,
+} from '../whatif';
+import { rulesYaml } from '../rules';
+
+export interface Palette {
+  text: string;
+  weak: string;
+  background: string;
+  grid: string;
+  series: string[];
+  score: string;
+  warning: string;
+  critical: string;
+  contamination: string;
+}
+
+export const DARK: Palette = {
+  text: '#d8d9da',
+  weak: '#8e8e8e',
+  background: 'transparent',
+  grid: '#2c3235',
+  series: ['#73bf69', '#5794f2', '#b877d9', '#ff9830', '#8ab8ff', '#96d98d'],
+  score: '#fade2a',
+  warning: '#ff9830',
+  critical: '#f2495c',
+  contamination: '#8ab8ff',
+};
+
+export interface WhatIfProps {
+  wasm: IsoscopeModule;
+  model: IsoscopeModel;
+  data: MappedSeries;
+  settings: WhatIfSettings;
+  onSettingsChange: (s: WhatIfSettings) => void;
+  width: number;
+  height: number;
+  detector: string;
+  palette?: Palette;
+}
+
+const CONTROLS_H = 64;
+const STATS_H = 26;
+
+export function WhatIf(props: WhatIfProps) {
+  const { wasm, model, data, settings, width, height } = props;
+  const p = props.palette ?? DARK;
+
+  // Scoring: once per model and data, never on a control change.
+  const scored = useMemo(() => model.score(data.times, data.series), [model, data]);
+
+  const threshold = useMemo(
+    () => (settings.contamination === null ? model.info.threshold : model.thresholdFor(settings.contamination)),
+    [model, settings.contamination]
+  );
+
+  const { replay, stats, recomputeMs } = useMemo(() => {
+    const t0 = performance.now();
+    const replay = replayScores(wasm, data.times, scored.scores, replaySettings(settings));
+    const stats = computeStats(scored.scores, threshold, replay);
+    return { replay, stats, recomputeMs: performance.now() - t0 };
+  }, [wasm, data.times, scored, threshold, settings]);
+
+  const chartH = Math.max(80, height - CONTROLS_H - STATS_H);
+  return (
+    <div
+      data-testid="isoscope-whatif"
+      data-recompute-ms={recomputeMs.toFixed(3)}
+      style={{ width, height, color: p.text, background: p.background, fontSize: 12, fontFamily: 'sans-serif' }}
+    >
+      <StatsStrip stats={stats} threshold={threshold} palette={p} />
+      <Chart
+        width={width}
+        height={chartH}
+        data={data}
+        scores={scored.scores}
+        threshold={threshold}
+        settings={settings}
+        replay={replay}
+        palette={p}
+        inputs={model.info.inputs}
+      />
+      <Controls {...props} threshold={threshold} />
+    </div>
+  );
+}
+
+function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: number; palette: Palette }) {
+  const item = (id: string, label: string, value: string, color?: string, raw?: number) => (
+    <span style={{ marginRight: 14 }}>
+      <span style={{ color: palette.weak }}>{label} </span>
+      <b data-testid={`stat-${id}`} data-value={raw} style={{ color }}>
+        {value}
+      </b>
+    </span>
+  );
+  return (
+    <div data-testid="stats-strip" style={{ height: STATS_H, lineHeight: `${STATS_H}px`, whiteSpace: 'nowrap', overflow: 'hidden' }}>
+      {item('flagged', 'points flagged', `${stats.flagged}`, palette.contamination)}
+      {item('warnings', 'warnings', `${stats.warnings}`, palette.warning)}
+      {item('pages', 'pages', `${stats.pages}`, palette.critical)}
+      {item('pages-per-week', 'pages/week', stats.pagesPerWeek.toFixed(2), undefined, stats.pagesPerWeek)}
+      {item('time-in-alert', 'time in alert', formatDuration(stats.timeInAlertMs), undefined, stats.timeInAlertMs)}
+      <span style={{ color: palette.weak }}>
+        of {stats.scored} scored points over {formatDuration(stats.spanMs)}; is_anomaly above{' '}
+        <span data-testid="stat-threshold">{threshold.toFixed(4)}</span>
+      </span>
+    </div>
+  );
+}
+
+interface ChartProps {
+  width: number;
+  height: number;
+  data: MappedSeries;
+  scores: Float64Array;
+  threshold: number;
+  settings: WhatIfSettings;
+  replay: ReturnType<typeof replayScores>;
+  palette: Palette;
+  inputs: string[];
+}
+
+function path(segments: Array<Array<[number, number]>>, x: (t: number) => number, y: (v: number) => number) {
+  let d = '';
+  for (const seg of segments) {
+    seg.forEach(([t, v], i) => {
+      d += `${i === 0 ? 'M' : 'L'}${x(t).toFixed(1)},${y(v).toFixed(1)}`;
+    });
+  }
+  return d;
+}
+
+function Chart({ width, height, data, scores, threshold, settings, replay, palette: p, inputs }: ChartProps) {
+  const left = 36;
+  const right = 8;
+  const plotW = Math.max(10, width - left - right);
+  const seriesH = Math.round(height * 0.42);
+  const scoreTop = seriesH + 6;
+  const scoreH = height - scoreTop - 14;
+  const t0 = data.times[0];
+  const t1 = data.times[data.times.length - 1];
+  const x = (t: number) => left + ((t - t0) / (t1 - t0 || 1)) * plotW;
+  // The score axis spans the scores and the three lines (scores crowd near 0.4-0.7).
+  const [sLo, sHi] = useMemo(() => {
+    const [lo, hi] = extent(scores);
+    const marks = [threshold, settings.warning, settings.critical];
+    return [Math.max(0, Math.min(lo, ...marks) - 0.03), Math.min(1, Math.max(hi, ...marks) + 0.03)];
+  }, [scores, threshold, settings.warning, settings.critical]);
+  const ys = (v: number) => scoreTop + (1 - (v - sLo) / (sHi - sLo || 1)) * scoreH;
+
+  const seriesPaths = useMemo(
+    () =>
+      inputs.map((name) => {
+        const values = data.series[name];
+        const [lo, hi] = extent(values);
+        const y = (v: number) => 2 + (1 - (v - lo) / (hi - lo)) * (seriesH - 4);
+        return path(downsample(data.times, values, t0, t1, plotW), x, y);
+      }),
+    // x depends only on t0, t1, plotW, left
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [data, inputs, seriesH, plotW, t0, t1]
+  );
+  const scorePath = useMemo(
+    () => path(downsample(data.times, scores, t0, t1, plotW), x, ys),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [data.times, scores, scoreTop, scoreH, plotW, t0, t1, sLo, sHi]
+  );
+
+  const bands = (
+    list: { start: Float64Array; end: Float64Array },
+    kind: 'pending' | 'firing',
+    severity: 'warning' | 'critical'
+  ) =>
+    Array.from(list.start, (s, i) => {
+      const xa = x(Math.max(s, t0));
+      const xb = x(Math.min(list.end[i], t1));
+      const top = severity === 'critical' ? scoreTop : scoreTop + scoreH / 2;
+      return (
+        <rect
+          key={`${severity}-${kind}-${i}`}
+          className={`band ${severity}-${kind}`}
+          data-kind={kind}
+          data-severity={severity}
+          x={xa}
+          y={top}
+          width={Math.max(1, xb - xa)}
+          height={scoreH / 2}
+          fill={severity === 'critical' ? p.critical : p.warning}
+          opacity={kind === 'firing' ? 0.35 : 0.14}
+        />
+      );
+    });
+
+  // Labels at different x so that close lines stay readable.
+  const labelX = { contamination: 0.15, warning: 0.55, critical: 0.95 } as Record<string, number>;
+  const hline = (id: string, v: number, color: string, dash?: string) =>
+    v >= 0 && v <= 1 ? (
+      <g key={id} data-testid={`line-${id}`} data-value={v}>
+        <line x1={left} x2={left + plotW} y1={ys(v)} y2={ys(v)} stroke={color} strokeDasharray={dash} strokeWidth={1} />
+        <text x={left + plotW * labelX[id]} y={ys(v) - 2} fill={color} fontSize={10} textAnchor="end">
+          {id} {v.toFixed(3)}
+        </text>
+      </g>
+    ) : null;
+
+  const firing = replay.critical.firing.start;
+  return (
+    <svg width={width} height={height} data-testid="chart" role="img" aria-label="anomaly score what-if">
+      {inputs.map((name, i) => (
+        <path key={name} className="feature-series" data-input={name} d={seriesPaths[i]} fill="none" stroke={p.series[i % p.series.length]} strokeWidth={1} />
+      ))}
+      {inputs.map((name, i) => (
+        <text key={`l-${name}`} x={left + 4 + i * 110} y={11} fill={p.series[i % p.series.length]} fontSize={10}>
+          {name}
+        </text>
+      ))}
+      <line x1={left} x2={left + plotW} y1={scoreTop - 3} y2={scoreTop - 3} stroke={p.grid} />
+      {bands(replay.warning.pending, 'pending', 'warning')}
+      {bands(replay.warning.firing, 'firing', 'warning')}
+      {bands(replay.critical.pending, 'pending', 'critical')}
+      {bands(replay.critical.firing, 'firing', 'critical')}
+      <path className="score-line" d={scorePath} fill="none" stroke={p.score} strokeWidth={1} />
+      {hline('contamination', threshold, p.contamination, '2 3')}
+      {hline('warning', settings.warning, p.warning, '6 3')}
+      {hline('critical', settings.critical, p.critical, '6 3')}
+      {Array.from(firing, (t, i) => (
+        <path
+          key={`page-${i}`}
+          className="page-marker"
+          data-time={t}
+          d={`M${x(t) - 5},${scoreTop - 2} L${x(t) + 5},${scoreTop - 2} L${x(t)},${scoreTop + 7} Z`}
+          fill={p.critical}
+        >
+          <title>page at {new Date(t).toISOString()}</title>
+        </path>
+      ))}
+      <text x={2} y={scoreTop + 8} fill={p.weak} fontSize={10}>
+        {sHi.toFixed(2)}
+      </text>
+      <text x={2} y={scoreTop + scoreH} fill={p.weak} fontSize={10}>
+        {sLo.toFixed(2)}
+      </text>
+      <text x={left} y={height - 2} fill={p.weak} fontSize={10}>
+        {new Date(t0).toISOString().slice(0, 16).replace('T', ' ')}
+      </text>
+      <text x={left + plotW} y={height - 2} fill={p.weak} fontSize={10} textAnchor="end">
+        {new Date(t1).toISOString().slice(0, 16).replace('T', ' ')} UTC
+      </text>
+    </svg>
+  );
+}
+
+function Controls(props: WhatIfProps & { threshold: number }) {
+  const { settings, onSettingsChange, model, detector } = props;
+  const [copied, setCopied] = useState<string | null>(null);
+  const set = (patch: Partial<WhatIfSettings>) => onSettingsChange({ ...settings, ...patch });
+  const contamination = settings.contamination ?? model.info.contamination ?? model.info.trainedFlaggedFraction;
+  const slider = (
+    id: string,
+    label: string,
+    value: number,
+    min: number,
+    max: number,
+    step: number,
+    onChange: (v: number) => void,
+    text: string
+  ) => (
+    <label style={{ display: 'inline-flex', alignItems: 'center', marginRight: 12 }}>
+      <span style={{ marginRight: 4 }}>{label}</span>
+      <input
+        type="range"
+        data-testid={`control-${id}`}
+        aria-label={label}
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        onChange={(e) => onChange(Number(e.currentTarget.value))}
+        style={{ width: 90 }}
+      />
+      <span data-testid={`value-${id}`} style={{ minWidth: 38, marginLeft: 4 }}>
+        {text}
+      </span>
+    </label>
+  );
+  const copy = async () => {
+    const yaml = rulesYaml(settings, { detector, modelVersion: model.info.modelVersion });
+    try {
+      await navigator.clipboard.writeText(yaml);
+      setCopied('rules copied');
+    } catch {
+      setCopied('clipboard unavailable: rules shown below');
+    }
+    (window as unknown as { __isoscopeRules?: string }).__isoscopeRules = yaml;
+    setYaml(yaml);
+  };
+  const [yaml, setYaml] = useState<string | null>(null);
+  return (
+    <div data-testid="controls" style={{ minHeight: CONTROLS_H, display: 'flex', flexWrap: 'wrap', alignItems: 'center' }}>
+      {slider('contamination', 'contamination', contamination, 0.0005, 0.2, 0.0005,
+        (v) => set({ contamination: v }), settings.contamination === null ? `model (${contamination.toFixed(4)})` : contamination.toFixed(4))}
+      {slider('warning', 'warning', settings.warning, 0.3, 1, 0.005, (v) => set({ warning: v }), settings.warning.toFixed(3))}
+      {slider('critical', 'critical', settings.critical, 0.3, 1, 0.005, (v) => set({ critical: v }), settings.critical.toFixed(3))}
+      {slider('for', 'for:', settings.forMinutes, 0, 30, 1, (v) => set({ forMinutes: v }), `${settings.forMinutes}m`)}
+      {slider('smooth', 'smoothing', settings.smoothMinutes, 1, 30, 1, (v) => set({ smoothMinutes: v }), `${settings.smoothMinutes}m`)}
+      <button type="button" data-testid="copy-rules" onClick={copy} title="Prometheus rule YAML for these values">
+        Copy as rules
+      </button>
+      {copied && <span style={{ marginLeft: 6 }}>{copied}</span>}
+      {yaml && (
+        <pre data-testid="rules-yaml" style={{ width: '100%', maxHeight: 120, overflow: 'auto', fontSize: 10, margin: 0 }}>
+          {yaml}
+        </pre>
+      )}
+    </div>
+  );
+}

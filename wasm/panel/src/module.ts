@@ -1,0 +1,30 @@
+import './public-path';
+
+import { PanelPlugin } from '@grafana/data';
+
+import { DEFAULT_OPTIONS, IsoscopePanel, type PanelOptions } from './components/IsoscopePanel';
+
+export const plugin = new PanelPlugin<PanelOptions>(IsoscopePanel).setPanelOptions((builder) =>
+  builder
+    .addTextInput({
+      path: 'daemonUrl',
+      name: 'isoscope daemon URL',
+      description: 'Base URL of isoscope serve (its web: cors_origin must allow Grafana); empty = same origin',
+      defaultValue: DEFAULT_OPTIONS.daemonUrl,
+    })
+    .addTextInput({
+      path: 'detector',
+      name: 'Detector',
+      description: 'The bundle comes from /api/v1/detectors/{detector}/bundle',
+      defaultValue: DEFAULT_OPTIONS.detector,
+    })
+    .addNumberInput({ path: 'warning', name: 'Warning threshold', defaultValue: DEFAULT_OPTIONS.warning })
+    .addNumberInput({ path: 'critical', name: 'Critical threshold', defaultValue: DEFAULT_OPTIONS.critical })
+    .addNumberInput({ path: 'forMinutes', name: 'for: (minutes)', defaultValue: DEFAULT_OPTIONS.forMinutes })
+    .addNumberInput({ path: 'smoothMinutes', name: 'Smoothing window (minutes)', defaultValue: DEFAULT_OPTIONS.smoothMinutes })
+    .addNumberInput({
+      path: 'evalIntervalSeconds',
+      name: 'Rule evaluation interval (seconds)',
+      defaultValue: DEFAULT_OPTIONS.evalIntervalSeconds,
+    })
+);

@@ -1,0 +1,182 @@
+// The what-if's pure logic: settings, the stats strip from a replay, and drawing helpers.
+import type { ReplayOut } from '../../isoscope';
+
+export interface WhatIfSettings {
+  /** Share of points to flag; null keeps the model's own threshold. */
+  contamination: number | null;
+  warning: number;
+  critical: number;
+  forMinutes: number;
+  smoothMinutes: number;
+  evalIntervalSeconds: number;
+}
+
+export const DEFAULT_SETTINGS: WhatIfSettings = {
+  contamination: null,
+  warning: 0.65,
+  critical: 0.85,
+  forMinutes: 3,
+  smoothMinutes: 5,
+  evalIntervalSeconds: 60,
+};
+
+export const MINUTE_MS = 60_000;
+const WEEK_MS = 7 * 24 * 60 * MINUTE_MS;
+
+export function replaySettings(s: WhatIfSettings) {
+  return {
+    warning: s.warning,
+    critical: s.critical,
+    forMs: Math.round(s.forMinutes * MINUTE_MS),
+    smoothMs: Math.round(s.smoothMinutes * MINUTE_MS),
+    evalIntervalMs: Math.round(s.evalIntervalSeconds * 1000),
+  };
+}
+
+export interface Stats {
+  points: number;
+  scored: number;
+  /** Points whose score is above the contamination threshold (is_anomaly). */
+  flagged: number;
+  /** Warning firing episodes. */
+  warnings: number;
+  /** Critical firing starts: the pages that would have gone out. */
+  pages: number;
+  pagesPerWeek: number;
+  /** Time during which warning or critical was firing (union of the intervals). */
+  timeInAlertMs: number;
+  spanMs: number;
+}
+
+export function countFlagged(scores: Float64Array, threshold: number): { scored: number; flagged: number } {
+  let scored = 0;
+  let flagged = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (s === s) {
+      scored++;
+      if (s > threshold) flagged++;
+    }
+  }
+  return { scored, flagged };
+}
+
+/** Total length of the union of [start, end) intervals from both lists (each sorted). */
+export function unionLength(a: { start: ArrayLike<number>; end: ArrayLike<number> }[]): number {
+  const spans: [number, number][] = [];
+  for (const list of a) for (let i = 0; i < list.start.length; i++) spans.push([list.start[i], list.end[i]]);
+  spans.sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let curStart = -Infinity;
+  let curEnd = -Infinity;
+  for (const [s, e] of spans) {
+    if (s > curEnd) {
+      if (curEnd > curStart) total += curEnd - curStart;
+      curStart = s;
+      curEnd = e;
+    } else if (e > curEnd) {
+      curEnd = e;
+    }
+  }
+  if (curEnd > curStart) total += curEnd - curStart;
+  return total;
+}
+
+export function computeStats(scores: Float64Array, threshold: number, replay: ReplayOut): Stats {
+  const { scored, flagged } = countFlagged(scores, threshold);
+  return {
+    points: scores.length,
+    scored,
+    flagged,
+    warnings: replay.warning.firing.start.length,
+    pages: replay.pages,
+    pagesPerWeek: replay.pagesPerWeek,
+    timeInAlertMs: unionLength([replay.warning.firing, replay.critical.firing]),
+    spanMs: replay.endMs - replay.startMs,
+  };
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < MINUTE_MS) return `${Math.round(ms / 1000)}s`;
+  const minutes = Math.round(ms / MINUTE_MS);
+  if (minutes < 120) return `${minutes}m`;
+  const hours = ms / (60 * MINUTE_MS);
+  return hours < 48 ? `${hours.toFixed(1)}h` : `${(hours / 24).toFixed(1)}d`;
+}
+
+export function weeks(ms: number): number {
+  return ms / WEEK_MS;
+}
+
+/**
+ * Min/max per pixel column, so a 129,600-point series draws as at most 2 * width points
+ * without losing a spike. Returns [x, y] pairs in data units; NaN values break the line.
+ */
+export function downsample(
+  times: Float64Array,
+  values: Float64Array,
+  t0: number,
+  t1: number,
+  columns: number
+): Array<Array<[number, number]>> {
+  const segments: Array<Array<[number, number]>> = [];
+  let segment: Array<[number, number]> = [];
+  const span = t1 - t0 || 1;
+  let col = -1;
+  let lo = 0;
+  let hi = 0;
+  let loT = 0;
+  let hiT = 0;
+  const flush = () => {
+    if (col < 0) return;
+    if (loT <= hiT) {
+      segment.push([loT, lo]);
+      if (hiT !== loT) segment.push([hiT, hi]);
+    } else {
+      segment.push([hiT, hi]);
+      segment.push([loT, lo]);
+    }
+  };
+  for (let i = 0; i < times.length; i++) {
+    const v = values[i];
+    if (v !== v) {
+      flush();
+      col = -1;
+      if (segment.length > 0) segments.push(segment);
+      segment = [];
+      continue;
+    }
+    const c = Math.floor(((times[i] - t0) / span) * columns);
+    if (c !== col) {
+      flush();
+      col = c;
+      lo = hi = v;
+      loT = hiT = times[i];
+    } else {
+      if (v < lo) {
+        lo = v;
+        loT = times[i];
+      }
+      if (v > hi) {
+        hi = v;
+        hiT = times[i];
+      }
+    }
+  }
+  flush();
+  if (segment.length > 0) segments.push(segment);
+  return segments;
+}
+
+export function extent(values: Float64Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (lo === Infinity) return [0, 1];
+  if (lo === hi) return [lo - 0.5, hi + 0.5];
+  return [lo, hi];
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { computeStats, countFlagged, downsample, formatDuration, replaySettings, unionLength, DEFAULT_SETTINGS } from '../src/whatif';
+import { replayScores } from '../src/model';
+import { testWasm } from './wasm';
+
+const M = 60_000;
+
+test('union of firing intervals counts overlaps once', () => {
+  const a = { start: [0, 10 * M], end: [5 * M, 12 * M] };
+  const b = { start: [3 * M, 20 * M], end: [6 * M, 21 * M] };
+  assert.equal(unionLength([a, b]), 6 * M + 2 * M + 1 * M);
+  assert.equal(unionLength([{ start: [], end: [] }]), 0);
+});
+
+test('flagged counts scores strictly above the threshold, NaN is unscored', () => {
+  const r = countFlagged(Float64Array.from([0.5, 0.6, NaN, 0.61, 0.7]), 0.6);
+  assert.deepEqual(r, { scored: 4, flagged: 2 });
+});
+
+test('downsampling keeps each column min and max (spikes survive) and breaks at NaN', () => {
+  const n = 10_000;
+  const times = Float64Array.from({ length: n }, (_, i) => i);
+  const values = Float64Array.from({ length: n }, (_, i) => (i === 4321 ? 9 : i === 7000 ? NaN : 1));
+  const segs = downsample(times, values, 0, n - 1, 100);
+  assert.equal(segs.length, 2);
+  const points = segs.flat();
+  assert.ok(points.length <= 2 * 101);
+  assert.ok(points.some(([t, v]) => t === 4321 && v === 9));
+});
+
+test('settings convert to the core replay units', () => {
+  assert.deepEqual(replaySettings({ ...DEFAULT_SETTINGS, forMinutes: 3, smoothMinutes: 5 }), {
+    warning: 0.65,
+    critical: 0.85,
+    forMs: 180_000,
+    smoothMs: 300_000,
+    evalIntervalMs: 60_000,
+  });
+  assert.equal(formatDuration(90 * M), '90m');
+  assert.equal(formatDuration(3 * 24 * 60 * M), '3.0d');
+});
+
+test('stats from the WASM replay: a 20-minute excursion pages once, and for: 30m never', async () => {
+  const wasm = await testWasm();
+  // One score per minute: 0.4, then 20 minutes at 0.95 from minute 100 (spec: avg over 5m
+  // exceeds 0.85 from minute 100; held 3m -> a page), then 0.4 again.
+  const n = 300;
+  const times = Float64Array.from({ length: n }, (_, i) => i * M);
+  const scores = Float64Array.from({ length: n }, (_, i) => (i >= 100 && i < 120 ? 0.95 : 0.4));
+  const replay = replayScores(wasm, times, scores, replaySettings(DEFAULT_SETTINGS));
+  const stats = computeStats(scores, 0.5, replay);
+  assert.equal(stats.flagged, 20);
+  assert.equal(stats.pages, 1);
+  assert.equal(stats.warnings, 1);
+  // avg_over_time over (t-5m, t] holds the 5 samples t-4m..t: above 0.85 only when all 5 are
+  // 0.95 (4 of 5 give 0.84), i.e. at minutes 104..119. Pending from 104, firing once held
+  // for 3m (107), until the first evaluation where it no longer holds (120).
+  assert.equal(replay.critical.pending.start[0], 104 * M);
+  assert.equal(replay.critical.firing.start[0], 107 * M);
+  assert.equal(replay.critical.firing.end[0], 120 * M);
+  const never = replayScores(wasm, times, scores, replaySettings({ ...DEFAULT_SETTINGS, forMinutes: 30 }));
+  assert.equal(never.pages, 0);
+  assert.equal(never.critical.pending.start.length, 1);
+});
+
+test('saved panel options with missing or bad fields fall back to the defaults', async () => {
+  const { panelSettings } = await import('../src/components/IsoscopePanel');
+  assert.deepEqual(panelSettings({}), DEFAULT_SETTINGS);
+  assert.deepEqual(
+    panelSettings({ warning: 0.7, forMinutes: -1, smoothMinutes: 0, contamination: 0.9, evalIntervalSeconds: NaN }),
+    { ...DEFAULT_SETTINGS, warning: 0.7 }
+  );
+  assert.equal(panelSettings({ contamination: 0.01 }).contamination, 0.01);
+});
