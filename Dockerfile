@@ -9,7 +9,8 @@ FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
-      nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev prometheus-cpp-dev \
+      nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev prometheus-cpp-dev libssl-dev \
+      libcrypt-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -31,7 +32,7 @@ LABEL org.opencontainers.image.title="isoscope" \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libstdc++6 libgcc-s1 libc6 libyaml-cpp0.7 libprometheus-cpp-core1.0 libcpp-httplib0.11 \
-      libssl3 zlib1g libbrotli1 \
+      libssl3 libcrypt1 zlib1g libbrotli1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 isoscope \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
