@@ -7,17 +7,18 @@ ISOSCOPE := $(BUILD)/native/isoscope
 # Debian packages: to build, to test (references and real tools), to benchmark.
 PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
-              prometheus-cpp-dev
-PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
-              clang-format prometheus curl emscripten nodejs chromium fonts-dejavu-core
-PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl chromium \
+              prometheus-cpp-dev libssl-dev libcrypt-dev
+PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
+              clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
+              emscripten nodejs chromium fonts-dejavu-core
+PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
               fonts-dejavu-core
 PKGS_DEMO  := curl
 # The WebAssembly core and the panel / what-if page (npm packages come from the lockfile).
 PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev
 PKGS_FUZZ  := clang libclang-rt-14-dev
 
-.PHONY: all build demo test bench panel deps-build deps-test deps-bench deps-demo deps-panel deps-fuzz fuzz format format-check clean
+.PHONY: all build demo test test-asan bench image panel deps-build deps-test deps-bench deps-demo deps-panel deps-fuzz fuzz format format-check clean
 
 all: build
 
@@ -52,6 +53,10 @@ demo: deps-demo build panel
 	$(ISOSCOPE) demo --out-dir $(BUILD)/demo
 	DEMO_SERVE_SECONDS=$(DEMO_SERVE_SECONDS) tools/demo_serve.sh $(ISOSCOPE) $(BUILD)/demo
 
+# make test: the tests on the release build, then the same tests (without the style checks) on
+# an ASan + UBSan build in $(SAN_BUILD), failing on any sanitizer report. SANITIZE=0 skips that.
+SAN_BUILD ?= build-asan
+SANITIZE ?= 1
 # make panel: the core in WebAssembly (wasm/build.sh) and wasm/panel's dist (npm ci, webpack):
 # the Grafana plugin and the what-if page that isoscope serve shows at /.
 panel: deps-panel build
@@ -63,6 +68,10 @@ test: deps-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DISOSCOPE_BUILD_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE Benchmark
+	@if [ "$(SANITIZE)" = 1 ]; then tools/ci/sanitize_test.sh $(SAN_BUILD) $(JOBS) $(CMAKE_FLAGS); fi
+
+test-asan: deps-test
+	tools/ci/sanitize_test.sh $(SAN_BUILD) $(JOBS) $(CMAKE_FLAGS)
 
 bench: deps-bench build panel
 	cmake -S . -B $(BUILD) -DISOSCOPE_BUILD_BENCH=ON
@@ -80,6 +89,16 @@ fuzz: deps-fuzz
 	  -DISOSCOPE_FUZZ=ON $(CMAKE_FLAGS)
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(addsuffix _fuzzer,$(FUZZ_TARGETS))
 	tools/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# make image: the container (Dockerfile; needs a Docker engine, which tests do not have), tagged
+# with the version of CMakeLists.txt and the commit: isoscope:0.1.0 and isoscope:0.1.0-<commit>.
+IMAGE ?= isoscope
+DOCKER ?= docker
+VERSION := $(shell sed -n 's/^project.isoscope VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+image:
+	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):$(VERSION)-$(COMMIT) .
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

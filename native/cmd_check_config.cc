@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "config.h"
 #include "file_io.h"
+#include "isoscope/text.h"
 
 namespace isoscope::native {
 namespace {
@@ -13,7 +14,7 @@ std::string Summary(const DetectorConfig& d) {
   for (const std::string& label : d.group_by) group_by += (group_by.empty() ? "" : ", ") + label;
   std::string derived;
   for (const DerivedFeature& f : d.spec.derived)
-    derived += (derived.empty() ? "" : ", ") + f.Name();
+    derived += (derived.empty() ? "" : ", ") + f.Name(d.spec.inputs);
   return d.name + ": " + std::to_string(d.queries.size()) +
          (d.queries.size() == 1 ? " query (" : " queries (") + queries + "), group_by [" +
          group_by + "], derived [" + derived + "], step " + FormatDuration(d.step_ms) +
@@ -21,6 +22,19 @@ std::string Summary(const DetectorConfig& d) {
          FormatDuration(d.interval_ms) + ", " + std::to_string(d.params.n_estimators) +
          " trees, contamination " + d.params.contamination.ToString() + ", keep " +
          std::to_string(d.keep_versions) + " versions";
+}
+
+std::string AlertSummary(const AlertsConfig& a) {
+  std::string s = "alerts: " + a.RecordName() + " = avg_over_time(anomaly_score[" +
+                  FormatDuration(a.smooth_ms) + "]), warning > " + FormatShortest(a.warning) +
+                  ", critical > " + FormatShortest(a.critical) + " for " +
+                  FormatDuration(a.for_ms) + ", evaluated every " +
+                  FormatDuration(a.eval_interval_ms);
+  if (a.keep_firing_for_ms > 0) s += ", keep firing " + FormatDuration(a.keep_firing_for_ms);
+  return s + "; drift canary: anomaly_rate_5m < " + FormatShortest(a.drift.min_rate) + " for " +
+         FormatDuration(a.drift.for_ms) + " in " + a.drift.peak_hours_text + " UTC; stale after " +
+         FormatDuration(a.stale_after_ms) + ", model older than " +
+         FormatDuration(a.max_model_age_ms);
 }
 
 }  // namespace
@@ -54,6 +68,7 @@ int RunCheckConfig(const CheckConfigArgs& args) {
               config.web.listen_address.c_str());
   for (const DetectorConfig& d : config.detectors) {
     std::printf("  %s\n", Summary(d).c_str());
+    std::printf("    %s\n", AlertSummary(d.alerts).c_str());
   }
   return kExitOk;
 }

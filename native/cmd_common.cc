@@ -150,6 +150,10 @@ void PrintReport(std::FILE* out, const Model& m) {
     columns += (columns.empty() ? "" : ", ") + c;
   }
   std::fprintf(out, "features          %s\n", columns.c_str());
+  if (m.spec.step_ms > 0) {
+    std::fprintf(out, "step              %s (look-ups accept the sample one step early)\n",
+                 FormatDurationMs(m.spec.step_ms).c_str());
+  }
   for (const DerivedFeature& d : m.spec.derived) {
     if (d.kind == DerivedFeature::Kind::kIsDeployWindow) {
       std::fprintf(out, "deploy windows    %s\n",

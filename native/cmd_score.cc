@@ -52,7 +52,8 @@ int RunScore(const ScoreArgs& args) {
              (s.is_anomaly ? "1" : "0") + ",\n";
       flagged += s.is_anomaly ? 1 : 0;
     } else {
-      out += ",,,,no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec) + "\n";
+      out += ",,,," +
+             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) + "\n";
       ++unscored;
     }
   }

@@ -31,6 +31,7 @@
 #include "prom_config.h"
 #include "replay_source.h"
 #include "time_parse.h"
+#include "web_config.h"
 
 namespace isoscope::native {
 namespace {
@@ -104,6 +105,28 @@ int RunServe(const ServeArgs& args) {
   if (!config.ok()) {
     std::fprintf(stderr, "isoscope serve: %s\n", config.status().message().c_str());
     return ExitCodeFor(config.status());
+  }
+  if (!args.shard.empty()) {
+    auto shard = ParseShard(args.shard);
+    if (!shard.ok()) {
+      std::fprintf(stderr, "isoscope serve: --shard: %s\n", shard.status().message().c_str());
+      return kExitUsage;
+    }
+    config->shard = *shard;
+    const std::string clash = ShardLabelClash(*config);
+    if (!clash.empty()) {
+      std::fprintf(stderr, "isoscope serve: --shard: %s\n", clash.c_str());
+      return kExitUsage;
+    }
+  }
+  ExporterWebConfig web;
+  if (!args.web_config_file.empty()) {
+    auto loaded = LoadWebConfig(args.web_config_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "isoscope serve: %s\n", loaded.status().message().c_str());
+      return kExitUsage;
+    }
+    web = std::move(*loaded);
   }
   // The daemon's clock: the system clock, or one that starts at --start-time (or at the
   // replay's first row) and runs --replay-speed times as fast as the wall clock.
@@ -191,6 +214,7 @@ int RunServe(const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   QueryFunction query;
+  RangeQueryFunction range_query;  // none for a replay: the daemon asks instant queries
   if (replay) {
     query = [replay, replay_column](const std::string& q, TimeMs t) {
       return replay->Query(replay_column.at(q), t);
@@ -202,6 +226,9 @@ int RunServe(const ServeArgs& args) {
       return ExitCodeFor(client->status());
     }
     query = [client](const std::string& q, TimeMs t) { return client->Query(q, t); };
+    range_query = [client](const std::string& q, TimeMs start, TimeMs end, TimeMs step) {
+      return client->QueryRange(q, start, end, step);
+    };
   }
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<ExporterMetrics>(registry);
@@ -227,8 +254,15 @@ int RunServe(const ServeArgs& args) {
     };
   }
   Daemon daemon(std::move(*config), std::move(query), metrics, log);
+  daemon.SetRangeQuery(std::move(range_query));
 
-  HttpServer server(daemon, registry, cors, log);
+  if (web.auth() && !web.tls()) {
+    log.Warn(
+        "basic_auth_users without tls_server_config: passwords cross the network in clear "
+        "text",
+        {{"web_config", args.web_config_file}});
+  }
+  HttpServer server(daemon, registry, cors, log, web);
   server.SetHistory(std::move(history), now);
   const std::string ui_dir = args.ui_dir.empty() ? DefaultUiDir() : args.ui_dir;
   if (!ui_dir.empty()) {
@@ -241,7 +275,7 @@ int RunServe(const ServeArgs& args) {
   auto port = server.Bind(listen);
   if (!port.ok()) {
     log.Error("cannot listen", {{"address", listen}, {"reason", port.status().message()}});
-    return kExitFailure;
+    return port.status().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   const auto addr = ParseListenAddress(listen);
   std::string names;
@@ -251,6 +285,7 @@ int RunServe(const ServeArgs& args) {
   LogFields start = {{"version", kEngineVersion}, {"config", args.config}, {"detectors", names}};
   if (custom_clock) start.emplace_back("start_time", FormatTime(now()));
   if (speed != 1) start.emplace_back("speed", FormatShortest(speed));
+  if (daemon.config().shard.configured) start.emplace_back("shard", daemon.config().shard.Label());
   log.Info("starting", start);
   if (replay) {
     log.Info("replaying history instead of querying Prometheus",
@@ -268,7 +303,9 @@ int RunServe(const ServeArgs& args) {
   }
   std::thread http([&server] { server.Run(); });
   log.Info("listening on " + addr->first + ":" + std::to_string(*port),
-           {{"address", addr->first + ":" + std::to_string(*port)}});
+           {{"address", addr->first + ":" + std::to_string(*port)},
+            {"tls", web.tls() ? "true" : "false"},
+            {"basic_auth", web.auth() ? "true" : "false"}});
 
   std::mutex mu;
   std::condition_variable cv;

@@ -13,26 +13,42 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+}  // namespace
+
 Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
   FeatureSpec spec;
   spec.inputs = data.feature_names;
   std::string derived = args.derived;
-  if (derived == "auto") {
-    derived.clear();
-    if (!data.time_column.empty()) {
-      for (const char* name : {"hour_of_week", "is_deploy_window"}) {
-        // A CSV that already carries the column keeps its own values.
-        if (std::find(spec.inputs.begin(), spec.inputs.end(), name) == spec.inputs.end()) {
-          derived += std::string(derived.empty() ? "" : ",") + name;
-        }
-      }
-    }
+  AutoContext context;
+  if (!data.times.empty()) {
+    context.step_ms = MedianStep(data.times.data(), data.times.size());
+    context.span_ms = data.times.back() - data.times.front();
   }
-  auto list = ParseDerivedList(derived, spec.inputs);
+  if (derived == "auto" && data.time_column.empty()) {
+    derived.clear();  // every automatic feature needs time
+  }
+  auto list = ParseDerivedList(derived, spec.inputs, context);
   if (!list.ok()) {
     return list.status();
   }
+  if (derived == "auto") {
+    // A CSV that already carries a column of that name keeps its own values.
+    list->erase(std::remove_if(list->begin(), list->end(),
+                               [&spec](const DerivedFeature& f) {
+                                 const std::string name = f.Name(spec.inputs);
+                                 return std::find(spec.inputs.begin(), spec.inputs.end(), name) !=
+                                        spec.inputs.end();
+                               }),
+                list->end());
+  }
   spec.derived = *list;
+  if (spec.has_temporal()) {
+    if (context.step_ms <= 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "temporal features need at least two rows with distinct times");
+    }
+    spec.step_ms = context.step_ms;
+  }
   if (!args.deploy_windows.empty()) {
     auto windows = ParseDeployWindows(args.deploy_windows);
     if (!windows.ok()) {
@@ -55,13 +71,8 @@ Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
   return spec;
 }
 
-}  // namespace
-
-int RunTrain(const TrainArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Result<TrainOptions> OptionsFromArgs(const TrainArgs& args) {
+  auto fail = [](const Status& s) { return s; };
   TrainOptions options;
   auto ms = ParseMaxSamples(args.max_samples);
   if (!ms.ok()) return fail(ms.status());
@@ -90,6 +101,17 @@ int RunTrain(const TrainArgs& args) {
     // The bundle reader refuses more than 100,000 trees, so a bigger model could not load.
     return fail(Status(ErrorCode::kInvalidArgument, "--n-estimators must be between 1 and 100000"));
   }
+  return options;
+}
+
+int RunTrain(const TrainArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto parsed_options = OptionsFromArgs(args);
+  if (!parsed_options.ok()) return fail(parsed_options.status());
+  TrainOptions options = *parsed_options;
 
   const auto t0 = std::chrono::steady_clock::now();
   auto content = ReadFile(args.csv);

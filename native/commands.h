@@ -39,6 +39,20 @@ struct TrainArgs {
   bool quiet = false;
 };
 int RunTrain(const TrainArgs& args);
+struct CsvData;
+/// The feature spec and training options that `train` builds from its flags (shared by
+/// `backtest`); the spec's step comes from the data.
+Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data);
+Result<TrainOptions> OptionsFromArgs(const TrainArgs& args);
+
+/// `isoscope backtest`: walk forward through a CSV as the deployed system would.
+struct BacktestArgs {
+  TrainArgs train;            ///< csv, features, derived and model options as for train
+  std::string initial;        ///< DURATION or ROWS trained on before the first score
+  std::string retrain_every;  ///< DURATION or ROWS between retrains
+  std::string train_window;   ///< DURATION or ROWS of trailing history per training
+};
+int RunBacktest(const BacktestArgs& args);
 int RunTrainFromPrometheus(const TrainArgs& args);
 
 struct RollbackArgs {
@@ -109,6 +123,25 @@ Result<Model> LoadBundle(const std::string& path);
 /// the exact bytes it loaded, to serve them.
 Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path);
 
+struct RulesArgs {
+  std::string config;
+  std::string out;       ///< directory; empty = standard output
+  std::string detector;  ///< empty = every detector
+  // Overrides of the detector's alerts: settings; empty = as configured.
+  std::string warning;
+  std::string critical;
+  std::string for_duration;
+  std::string smooth;
+  std::string keep_firing_for;
+  std::string eval_interval;
+  std::string record;
+  std::string grafana_datasource_uid = "prometheus";
+  std::string grafana_folder = "isoscope";
+};
+/// `isoscope rules`: Prometheus recording/alerting/model-health rules and Grafana alert
+/// provisioning YAML per detector (rules_gen.h).
+int RunRules(const RulesArgs& args);
+
 struct InstallArgs {
   std::string config;
   std::string detector;
@@ -121,6 +154,8 @@ int RunInstall(const InstallArgs& args);
 struct ServeArgs {
   std::string config;
   std::string listen_address;  ///< empty = web.listen_address of the config
+  /// Exporter-toolkit web config (TLS, basic auth) for every endpoint; empty = plain HTTP.
+  std::string web_config_file;
   /// Tests and replays: the daemon's clock starts at this time (epoch s or ISO 8601) and runs
   /// at real speed from there; empty = the system clock.
   std::string start_time;
@@ -129,6 +164,9 @@ struct ServeArgs {
   std::string replay_csv;
   /// The daemon's clock runs this many times as fast as the wall clock (intervals too).
   double replay_speed = 1.0;
+  /// "I/N": score only this replica's share of the groups (shard.h); empty = the config's
+  /// `shard:`, or every group.
+  std::string shard;
   /// The standalone what-if page's files (wasm/panel's dist), served at /; empty = the built
   /// or installed one next to the binary if there is one.
   std::string ui_dir;

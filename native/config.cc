@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 
 #include "commands.h"
 #include "file_io.h"
+#include "isoscope/text.h"
 #include "time_parse.h"
 
 namespace isoscope::native {
@@ -23,7 +26,8 @@ struct Section {
   std::vector<std::string> keys;
 };
 
-const Section kRootSection{"at the top level", {"prometheus", "models_dir", "web", "detectors"}};
+const Section kRootSection{"at the top level",
+                           {"prometheus", "models_dir", "web", "detectors", "shard"}};
 const Section kPrometheusSection{
     "under prometheus:", {"url", "timeout", "bearer_token", "bearer_token_file", "basic_auth"}};
 const Section kBasicAuthSection{"under prometheus.basic_auth:",
@@ -31,12 +35,35 @@ const Section kBasicAuthSection{"under prometheus.basic_auth:",
 const Section kWebSection{"under web:", {"listen_address", "cors_origin"}};
 const Section kDetectorSection{"in a detector",
                                {"name", "queries", "group_by", "derived", "deploy_windows", "step",
-                                "lookback", "interval", "keep_versions", "model"}};
+                                "lookback", "interval", "keep_versions", "model", "alerts"}};
 const Section kModelSection{"under a detector's model:",
                             {"n_estimators", "contamination", "random_state", "max_samples",
                              "max_features", "bootstrap", "scaler"}};
-const Section* const kAllSections[] = {&kRootSection, &kPrometheusSection, &kBasicAuthSection,
-                                       &kWebSection,  &kDetectorSection,   &kModelSection};
+const Section kAlertsSection{"under a detector's alerts:",
+                             {"warning", "critical", "for", "smooth", "keep_firing_for",
+                              "eval_interval", "record", "drift", "stale_after", "max_model_age"}};
+const Section kDriftSection{"under a detector's alerts.drift:", {"min_rate", "for", "peak_hours"}};
+}  // namespace
+
+std::string ShardLabelClash(const Config& config) {
+  for (const DetectorConfig& d : config.detectors) {
+    for (const std::string& l : d.group_by) {
+      if (l == "shard") {
+        return "detector " + d.name +
+               " groups by a label named shard, which a sharded daemon adds to its output "
+               "— rename it in the queries, e.g. label_replace(q, \"src_shard\", \"$1\", "
+               "\"shard\", \"(.*)\"), and group by the new name";
+      }
+    }
+  }
+  return "";
+}
+
+namespace {
+
+const Section* const kAllSections[] = {&kRootSection,   &kPrometheusSection, &kBasicAuthSection,
+                                       &kWebSection,    &kDetectorSection,   &kModelSection,
+                                       &kAlertsSection, &kDriftSection};
 
 const char* const kDerivedNames[] = {"hour_of_week", "is_deploy_window"};
 constexpr int64_t kMaxEstimators = 100'000;
@@ -137,6 +164,22 @@ bool IsName(std::string_view s, bool lower_only) {
     const bool ok = lower_only ? (std::islower(c) || std::isdigit(c) || c == '_' || c == '-')
                                : (std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c)));
     if (!ok) return false;
+  }
+  return true;
+}
+
+// 0 and 1 rather than 0.0 and 1.0 in messages.
+std::string Plain(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+bool IsMetricName(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (!(std::isalpha(c) || c == '_' || c == ':' || (i > 0 && std::isdigit(c)))) return false;
   }
   return true;
 }
@@ -371,8 +414,23 @@ class Checker {
     if (const Entry* e = Get(f, "web")) {
       CheckWeb(*e, &cfg->web);
     }
+    if (const Entry* e = Get(f, "shard")) {
+      std::string text;
+      if (GetString(*e, "shard", "shard: 0/3", &text)) {
+        auto shard = ParseShard(text);
+        if (shard.ok()) {
+          cfg->shard = *shard;
+        } else {
+          Add(e->line, "shard", shard.status().message());
+        }
+      }
+    }
     if (const Entry* e = Get(f, "detectors")) {
       CheckDetectors(*e, &cfg->detectors);
+      if (cfg->shard.configured) {
+        const std::string clash = ShardLabelClash(*cfg);
+        if (!clash.empty()) Add(e->line, "shard", clash);
+      }
     } else {
       Add(1, "detectors",
           "missing — add at least one detector (name, queries and model.contamination); see "
@@ -498,6 +556,28 @@ class Checker {
       Add(e.line, path,
           std::to_string(v) + " is out of range — use " + std::to_string(lo) + " to " +
               std::to_string(hi) + ", e.g. " + example);
+      return false;
+    }
+    *out = v;
+    return true;
+  }
+
+  // A finite number in (lo, hi] (or [lo, hi] with `lo_inclusive`).
+  bool GetNumber(const Entry& e, const std::string& path, double lo, double hi, bool lo_inclusive,
+                 const std::string& example, double* out) {
+    std::string text;
+    if (!GetString(e, path, example, &text)) return false;
+    double v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+        !std::isfinite(v)) {
+      Add(e.line, path, "'" + text + "' is not a number — e.g. " + example);
+      return false;
+    }
+    if (v > hi || v < lo || (v == lo && !lo_inclusive)) {
+      Add(e.line, path,
+          text + " is out of range — use a number in " + (lo_inclusive ? "[" : "(") + Plain(lo) +
+              ", " + Plain(hi) + "], e.g. " + example);
       return false;
     }
     *out = v;
@@ -871,6 +951,9 @@ class Checker {
           "{contamination: 0.02}");
     }
 
+    d->alerts.stale_after_ms = std::max<TimeMs>(15 * kMinuteMs, 3 * d->interval_ms);
+    if (const Entry* e = Get(f, "alerts")) CheckAlerts(*e, Join(path, "alerts"), d);
+
     if (problems_.size() == problems_before) {
       Status valid = d->spec.Validate();
       if (!valid.ok()) Add(d->line, path, valid.message());
@@ -921,6 +1004,102 @@ class Checker {
       if (ok) {
         out->emplace_back(q.key, query);
         lines->push_back(q.line);
+      }
+    }
+  }
+
+  void CheckAlerts(const Entry& section, const std::string& path, DetectorConfig* d) {
+    if (section.value.IsNull()) return;  // "alerts:" alone keeps the defaults
+    if (!IsMapping(section, path, "alerts: {warning: 0.65, critical: 0.85, for: 3m}")) return;
+    const std::vector<Entry> f = Fields(section.value, path, kAlertsSection);
+    AlertsConfig& a = d->alerts;
+    const Entry* warning = Get(f, "warning");
+    const Entry* critical = Get(f, "critical");
+    bool thresholds_ok = true;
+    if (warning) {
+      thresholds_ok &=
+          GetNumber(*warning, Join(path, "warning"), 0, 1, false, "warning: 0.65", &a.warning);
+    }
+    if (critical) {
+      thresholds_ok &=
+          GetNumber(*critical, Join(path, "critical"), 0, 1, false, "critical: 0.85", &a.critical);
+    }
+    if (thresholds_ok && a.critical < a.warning) {
+      const Entry* at = critical ? critical : warning;
+      Add(at->line, Join(path, critical ? "critical" : "warning"),
+          "critical (" + FormatShortest(a.critical) + ") is below warning (" +
+              FormatShortest(a.warning) +
+              ") — the page must need at least the score that warns; e.g. warning: 0.65, "
+              "critical: 0.85");
+    }
+    if (const Entry* e = Get(f, "for")) GetDuration(*e, Join(path, "for"), 0, &a.for_ms);
+    if (const Entry* e = Get(f, "smooth")) {
+      if (GetDuration(*e, Join(path, "smooth"), 1000, &a.smooth_ms) &&
+          a.smooth_ms < d->interval_ms) {
+        Add(e->line, Join(path, "smooth"),
+            "shorter than the detector's interval (" + FormatDuration(d->interval_ms) +
+                "): most windows would hold no score — use at least the interval, e.g. "
+                "smooth: 5m");
+      }
+    }
+    if (const Entry* e = Get(f, "keep_firing_for")) {
+      GetDuration(*e, Join(path, "keep_firing_for"), 0, &a.keep_firing_for_ms);
+    }
+    if (const Entry* e = Get(f, "eval_interval")) {
+      GetDuration(*e, Join(path, "eval_interval"), 1000, &a.eval_interval_ms);
+    }
+    if (const Entry* e = Get(f, "record")) {
+      std::string record;
+      if (GetString(*e, Join(path, "record"), "record: job:anomaly_score:avg5m", &record)) {
+        if (!IsMetricName(record)) {
+          Add(e->line, Join(path, "record"),
+              "'" + record +
+                  "' is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*) — e.g. record: "
+                  "job:anomaly_score:avg5m");
+        } else {
+          a.record = record;
+        }
+      }
+    }
+    if (const Entry* e = Get(f, "stale_after")) {
+      GetDuration(*e, Join(path, "stale_after"), 1000, &a.stale_after_ms);
+    }
+    if (const Entry* e = Get(f, "max_model_age")) {
+      GetDuration(*e, Join(path, "max_model_age"), kHourMs, &a.max_model_age_ms);
+    }
+    if (const Entry* e = Get(f, "drift")) CheckDrift(*e, Join(path, "drift"), &a.drift);
+  }
+
+  void CheckDrift(const Entry& section, const std::string& path, DriftConfig* drift) {
+    if (section.value.IsNull()) return;
+    if (!IsMapping(section, path, "drift: {min_rate: 0.005, for: 30m}")) return;
+    const std::vector<Entry> f = Fields(section.value, path, kDriftSection);
+    if (const Entry* e = Get(f, "min_rate")) {
+      double v = drift->min_rate;
+      if (GetNumber(*e, Join(path, "min_rate"), 0, 1, false, "min_rate: 0.005", &v)) {
+        if (v >= 1) {
+          Add(e->line, Join(path, "min_rate"),
+              "1 would alert always (the rate is never above 1) — use a small share, e.g. "
+              "min_rate: 0.005");
+        } else {
+          drift->min_rate = v;
+        }
+      }
+    }
+    if (const Entry* e = Get(f, "for")) GetDuration(*e, Join(path, "for"), 0, &drift->for_ms);
+    if (const Entry* e = Get(f, "peak_hours")) {
+      std::string text;
+      if (GetString(*e, Join(path, "peak_hours"), "peak_hours: \"Mon-Fri 09:00-18:00\"", &text)) {
+        auto windows = ParseDeployWindows(text);
+        if (!windows.ok()) {
+          Add(e->line, Join(path, "peak_hours"), windows.status().message());
+        } else if (windows->empty()) {
+          Add(e->line, Join(path, "peak_hours"),
+              "no window given — e.g. peak_hours: \"Mon-Fri 09:00-18:00\" (weekly, UTC)");
+        } else {
+          drift->peak_hours = std::move(windows).value();
+          drift->peak_hours_text = text;
+        }
       }
     }
   }
@@ -1043,6 +1222,19 @@ std::string FormatDuration(TimeMs ms) {
     if (ms != 0 && ms % unit == 0) return std::to_string(ms / unit) + suffix;
   }
   return std::to_string(ms) + "ms";
+}
+
+std::string AlertsConfig::DefaultRecord(TimeMs smooth_ms) {
+  return "job:anomaly_score:avg" + FormatDuration(smooth_ms);
+}
+
+std::string AlertsConfig::RecordName() const {
+  return record.empty() ? DefaultRecord(smooth_ms) : record;
+}
+
+std::vector<WeeklyWindow> DriftConfig::DefaultPeakHours() {
+  auto windows = ParseDeployWindows("Mon-Fri 09:00-18:00");
+  return windows.ok() ? std::move(windows).value() : std::vector<WeeklyWindow>{};
 }
 
 const DetectorConfig* Config::Find(const std::string& name) const {

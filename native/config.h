@@ -14,6 +14,7 @@
 #include "isoscope/iforest.h"
 #include "isoscope/scaler.h"
 #include "isoscope/status.h"
+#include "shard.h"
 
 namespace isoscope::native {
 
@@ -48,6 +49,55 @@ struct WebConfig {
   /// `cors_origin:` (default "", no CORS header) the origin allowed to fetch bundles from a
   /// browser, e.g. "https://grafana.example.com", or "*".
   std::string cors_origin;
+};
+
+/// `alerts.drift:` the drift canary: a model that suddenly flags almost nothing while traffic
+/// is normal (a library upgrade that shifted every score, a feature that went flat) is as
+/// dangerous as one that flags everything, so a low anomaly_rate_5m during peak hours alerts.
+struct DriftConfig {
+  /// `min_rate:` (default 0.005) alert when anomaly_rate_5m < min_rate; in (0, 1).
+  double min_rate = 0.005;
+  /// `for:` (default 30m) how long the rate must stay below min_rate.
+  TimeMs for_ms = 30 * kMinuteMs;
+  /// `peak_hours:` (default "Mon-Fri 09:00-18:00") weekly UTC windows, the grammar of
+  /// deploy_windows; the canary only looks inside them (quiet nights have few anomalies).
+  std::vector<WeeklyWindow> peak_hours = DefaultPeakHours();
+  std::string peak_hours_text = "Mon-Fri 09:00-18:00";
+
+  static std::vector<WeeklyWindow> DefaultPeakHours();
+};
+
+/// `alerts:` of a detector: the settings `isoscope rules` writes into the Prometheus and
+/// Grafana rules and with which `isoscope serve` computes anomaly_alert_state. Every key is
+/// optional; the defaults are the origin team's fixed rules (DESIGN.md).
+struct AlertsConfig {
+  /// `warning:` (default 0.65) and `critical:` (default 0.85) thresholds on the smoothed score,
+  /// in (0, 1], critical >= warning. `>` is strict, as in the generated rules.
+  double warning = 0.65;
+  double critical = 0.85;
+  /// `for:` (default 3m) how long the smoothed score must stay above a threshold to fire.
+  TimeMs for_ms = 3 * kMinuteMs;
+  /// `smooth:` (default 5m) the avg_over_time window of the recording rule.
+  TimeMs smooth_ms = 5 * kMinuteMs;
+  /// `keep_firing_for:` (default 0s) Prometheus's keep_firing_for (damps flapping).
+  TimeMs keep_firing_for_ms = 0;
+  /// `eval_interval:` (default 1m) the rule groups' evaluation interval.
+  TimeMs eval_interval_ms = kMinuteMs;
+  /// `record:` (default job:anomaly_score:avg<smooth>, e.g. job:anomaly_score:avg5m) the
+  /// recording rule's metric name; empty when not given (RecordName() derives it).
+  std::string record;
+  /// `drift:` the drift canary.
+  DriftConfig drift;
+  /// `stale_after:` (default the longer of 15m and 3 intervals) how long the detector may be
+  /// stale, or without a model, before the model-health alert fires.
+  TimeMs stale_after_ms = 15 * kMinuteMs;
+  /// `max_model_age:` (default 15d: two missed weekly retrains) a model older than this alerts.
+  TimeMs max_model_age_ms = 15 * kDayMs;
+
+  /// job:anomaly_score:avg<smooth> (FormatDuration of smooth_ms).
+  static std::string DefaultRecord(TimeMs smooth_ms);
+  /// `record`, or the default for `smooth_ms` when it was not given.
+  std::string RecordName() const;
 };
 
 /// One entry of `detectors:`: a set of PromQL feature queries, scored together by one model.
@@ -87,6 +137,8 @@ struct DetectorConfig {
   IForestParams params = DefaultParams();
   /// `model.scaler:` (default standard) standard (sklearn StandardScaler) or none.
   Scaler::Kind scaler = Scaler::Kind::kStandard;
+  /// `alerts:` (optional) thresholds, for:, smoothing and model-health alert settings.
+  AlertsConfig alerts;
 
   int line = 0;  ///< line of the detector's entry in the file
 
@@ -110,6 +162,9 @@ struct Config {
   WebConfig web;
   /// `detectors:` (required, at least one, names unique), in the file's order.
   std::vector<DetectorConfig> detectors;
+  /// `shard:` (default: none, every group is scored) "I/N": score only the groups whose label
+  /// set hashes to I mod N (shard.h); `isoscope serve --shard` overrides it.
+  Shard shard;
 
   /// The detector called `name`, or nullptr.
   const DetectorConfig* Find(const std::string& name) const;
@@ -130,6 +185,10 @@ struct ConfigProblem {
 /// directory). When there is no problem and `out` is not null, *out receives the result.
 std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std::string& file_name,
                                            Config* out);
+
+/// "" when no detector groups by a label named `shard` (the label a sharded daemon adds),
+/// else the problem and what to do.
+std::string ShardLabelClash(const Config& config);
 
 /// A duration in the largest unit that divides it exactly, as the file would say it: 90d, 1h,
 /// 1m, 30s, 250ms (ParseDuration reads it back).

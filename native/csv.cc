@@ -194,4 +194,14 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
   return data;
 }
 
+std::string CsvCell(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace isoscope::native

@@ -32,4 +32,8 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
 /// Splits "a, b,c" into trimmed names; empty input gives an empty list.
 std::vector<std::string> SplitList(std::string_view text);
 
+/// A CSV cell: as is, or in double quotes (quotes doubled) when it holds a comma, a quote or
+/// a line break, e.g. a reason naming "zscore(latency_p95,1h)".
+std::string CsvCell(const std::string& text);
+
 }  // namespace isoscope::native

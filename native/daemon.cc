@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 
+#include "alert_tracker.h"
 #include "commands.h"
 #include "file_io.h"
 #include "prom_join.h"
@@ -97,6 +99,16 @@ struct Daemon::Detector {
   prometheus::Counter* reloads = nullptr;
   prometheus::Histogram* query_duration = nullptr;
   prometheus::Histogram* scoring_duration = nullptr;
+  std::unique_ptr<AlertTracker> alerts;  // anomaly_alert_*: see alert_tracker.h
+
+  // Temporal features: one FeatureStream per group, for the model version in stream_version.
+  struct Stream {
+    FeatureStream features;
+    RowScore last;
+    RowProblem last_problem;
+  };
+  std::map<std::string, Stream> streams;
+  std::string stream_version;
 
   Detector(const DetectorConfig& c, const std::string& models_dir)
       : config(c), store(models_dir, c.name), labels{{"detector", c.name}} {}
@@ -109,6 +121,8 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
       metrics_(std::move(metrics)),
       log_(std::move(logger)) {
   ExporterMetrics& m = *metrics_;
+  m.shard_index.Add({}).Set(config_.shard.index);
+  m.shard_count.Add({}).Set(config_.shard.count);
   for (const DetectorConfig& c : config_.detectors) {
     auto d = std::make_unique<Detector>(c, config_.models_dir);
     for (DetectorState s : kAllStates) {
@@ -123,6 +137,7 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
     d->reloads = &m.reloads.Add(d->labels);
     d->query_duration = &m.query_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
     d->scoring_duration = &m.scoring_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
+    d->alerts = std::make_unique<AlertTracker>(c, metrics_.get());
     dets_.push_back(std::move(d));
   }
 }
@@ -323,6 +338,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
   Detector& d = *dets_.at(index);
   std::shared_ptr<const ActiveModel> active = d.active;  // written by this thread only
   auto finish = [&](size_t scored, size_t stale) {
+    d.alerts->Evaluate(now);  // every path of a cycle ends here: one rule evaluation
     std::lock_guard<std::mutex> lock(mu_);
     d.groups_scored = scored;
     d.groups_stale = stale;
@@ -337,6 +353,11 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
   }
   const FeatureSpec& spec = active->model.spec;
   const size_t n_inputs = spec.inputs.size();
+  // A model with temporal features sees rows on its training step grid, as the range queries
+  // of training did: the cycle evaluates at the latest grid instant.
+  const bool temporal = spec.has_temporal();
+  const TimeMs t_eval =
+      temporal ? now - (((now % spec.step_ms) + spec.step_ms) % spec.step_ms) : now;
 
   // 1. The instant queries; any failure makes every group stale.
   std::vector<std::pair<size_t, std::vector<PromSample>>> results;  // (input index, samples)
@@ -344,7 +365,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     const auto it = std::find(spec.inputs.begin(), spec.inputs.end(), name);
     if (it == spec.inputs.end()) continue;  // a query the model does not use
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = query_(promql, now);
+    auto r = query_(promql, t_eval);
     d.query_duration->Observe(SecondsSince(t0));
     if (!r.ok()) {
       d.query_errors->Increment();
@@ -377,9 +398,12 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     std::string reason;
   };
   std::map<std::string, Vec> vecs;
+  std::set<std::string> other_shards;  // groups another replica scores
+  const Shard& shard = config_.shard;
   for (const auto& [input, samples] : results) {
     for (const PromSample& s : samples) {
       const std::string key = GroupKey(s.labels, d.config.group_by);
+      if (other_shards.count(key) != 0) continue;
       auto [it, inserted] = vecs.try_emplace(key);
       Vec& v = it->second;
       if (inserted) {
@@ -387,6 +411,14 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
         for (const std::string& l : d.config.group_by) {
           auto f = s.labels.find(l);
           v.labels.emplace(l, f == s.labels.end() ? "" : f->second);
+        }
+        if (shard.configured) {
+          if (!shard.Owns(GroupHash(v.labels))) {
+            other_shards.insert(key);
+            vecs.erase(it);
+            continue;
+          }
+          v.labels.emplace("shard", shard.Label());
         }
         v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
         v.seen.assign(n_inputs, 0);
@@ -402,8 +434,120 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
   // 3. Score.
   const auto t0 = std::chrono::steady_clock::now();
   std::map<std::string, RowScore> scores;
+  if (temporal) {
+    if (d.stream_version != active->version) {  // a new model: new windows, refilled below
+      d.streams.clear();
+      d.stream_version = active->version;
+    }
+    for (auto it = d.streams.begin(); it != d.streams.end();) {
+      it = vecs.count(it->first) == 0 ? d.streams.erase(it) : std::next(it);
+    }
+    auto proto = FeatureStream::Create(spec, /*external_lookups=*/true);
+    if (!proto.ok()) {
+      for (auto& [key, v] : vecs) v.reason = "cannot build features: " + proto.status().message();
+    }
+    const std::vector<FeatureStream::LookupKey> keys =
+        proto.ok() ? proto->LookupKeys() : std::vector<FeatureStream::LookupKey>{};
+    auto promql_of = [&](int32_t input) -> const std::string* {
+      for (const auto& [name, promql] : d.config.queries) {
+        if (name == spec.inputs[static_cast<size_t>(input)]) return &promql;
+      }
+      return nullptr;
+    };
+    // Look-ups (delta, seasonal_diff, lag) come from Prometheus at t - lag, so a group needs
+    // no week of history in memory: a failed look-up only leaves its groups warming.
+    std::vector<std::map<std::string, double>> looked_up(keys.size());
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const std::string* promql = promql_of(keys[k].input);
+      if (promql == nullptr) continue;
+      auto r = query_(*promql, t_eval - keys[k].lag_ms);
+      if (!r.ok()) {
+        d.query_errors->Increment();
+        continue;
+      }
+      for (const PromSample& smp : *r) {
+        looked_up[k][GroupKey(smp.labels, d.config.group_by)] = smp.value;
+      }
+    }
+    // New groups: fill their windows with one range query per input over the longest window.
+    TimeMs window = 0;
+    for (const DerivedFeature& f : spec.derived) {
+      if (f.temporal() && !f.is_lookup()) window = std::max(window, f.window_ms);
+    }
+    std::vector<std::string> fresh;
+    for (auto& [key, v] : vecs) {
+      if (v.reason.empty() && d.streams.count(key) == 0 && proto.ok()) {
+        d.streams.emplace(key, Detector::Stream{FeatureStream::Create(spec, true).value(), {}, {}});
+        fresh.push_back(key);
+      }
+    }
+    if (!fresh.empty() && window > 0) {
+      const TimeMs first = t_eval - (window / spec.step_ms) * spec.step_ms;
+      std::map<std::string, std::map<TimeMs, std::vector<double>>> rows;  // group -> t -> inputs
+      for (size_t j = 0; j < n_inputs; ++j) {
+        const std::string* promql = promql_of(static_cast<int32_t>(j));
+        if (promql == nullptr) continue;
+        auto r = range_query_
+                     ? range_query_(*promql, first, t_eval - spec.step_ms, spec.step_ms)
+                     : RangeByInstants(*promql, first, t_eval - spec.step_ms, spec.step_ms);
+        if (!r.ok()) {
+          d.query_errors->Increment();
+          log_.Warn("history fill failed; the new groups warm up as data arrives",
+                    {{"detector", d.config.name}, {"reason", r.status().message()}});
+          break;
+        }
+        for (const PromSeries& series : *r) {
+          auto& by_time = rows[GroupKey(series.labels, d.config.group_by)];
+          for (size_t i = 0; i < series.times.size(); ++i) {
+            auto [row, added] = by_time.try_emplace(series.times[i]);
+            if (added) row->second.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
+            row->second[j] = series.values[i];
+          }
+        }
+      }
+      std::vector<double> scratch(spec.width());
+      for (const std::string& key : fresh) {
+        auto found = rows.find(key);
+        if (found == rows.end()) continue;
+        FeatureStream& fs = d.streams.at(key).features;
+        for (const auto& [t, values] : found->second) {
+          if (t < t_eval) fs.Push(t, values.data(), scratch.data(), nullptr);
+        }
+      }
+    }
+    std::vector<double> out(spec.width());
+    std::vector<double> lookups(keys.size());
+    for (auto& [key, v] : vecs) {
+      if (!v.reason.empty()) continue;
+      Detector::Stream& st = d.streams.at(key);
+      if (st.features.last_time() >= t_eval) {  // this grid instant is scored already
+        if (st.last_problem.issue == RowIssue::kNone) {
+          scores.emplace(key, st.last);
+        } else {
+          v.reason = FeatureRows::Describe(st.last_problem, spec);
+        }
+        continue;
+      }
+      for (size_t k = 0; k < keys.size(); ++k) {
+        auto f = looked_up[k].find(key);
+        lookups[k] = f == looked_up[k].end() ? std::numeric_limits<double>::quiet_NaN() : f->second;
+      }
+      st.last_problem = st.features.Push(t_eval, v.values.data(), out.data(), lookups.data());
+      if (st.last_problem.issue != RowIssue::kNone) {
+        v.reason = FeatureRows::Describe(st.last_problem, spec);
+        continue;
+      }
+      st.last = active->scorer.ScoreFeatures(out.data());
+      if (!st.last.ok()) {
+        st.last_problem = {st.last.issue, st.last.column};
+        v.reason = std::string("no score: ") + RowIssueName(st.last.issue);
+        continue;
+      }
+      scores.emplace(key, st.last);
+    }
+  }
   for (auto& [key, v] : vecs) {
-    if (!v.reason.empty()) continue;
+    if (temporal || !v.reason.empty()) continue;
     std::vector<const double*> series;
     for (const double& x : v.values) series.push_back(&x);
     auto rows = BuildFeatureRows(spec, &now, series, 1);
@@ -438,6 +582,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
   }
   size_t n_scored = 0;
   size_t n_stale = 0;
+  size_t n_warming = 0;  // unscored only because temporal features lack history yet
   std::string first_reason;
   for (auto& [key, v] : vecs) {
     auto [git, inserted] = d.groups.try_emplace(key);
@@ -447,6 +592,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     if (s == scores.end()) {
       ++n_stale;
       if (first_reason.empty()) first_reason = "group " + key + ": " + v.reason;
+      if (v.reason.rfind("warming", 0) == 0) ++n_warming;
       if (g.score != nullptr) metrics_->score.Remove(g.score);
       if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
       g.score = nullptr;
@@ -470,16 +616,37 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     g.score->Set(s->second.anomaly_score);
     g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
     d.window.push_back({now, s->second.anomaly_score, s->second.is_anomaly});
+    d.alerts->Observe(key, g.labels, now, s->second.anomaly_score);
   }
   PublishWindow(d, now);
-  if (vecs.empty()) {
+  if (vecs.empty() && other_shards.empty()) {
     SetState(d, DetectorState::kStale, "the queries returned no series");
+  } else if (n_stale > 0 && n_warming == n_stale) {
+    SetState(d, DetectorState::kWarming, first_reason);
   } else if (n_stale > 0) {
     SetState(d, DetectorState::kStale, first_reason);
   } else {
     SetState(d, DetectorState::kScored, "");
   }
   finish(n_scored, n_stale);
+}
+
+Result<std::vector<PromSeries>> Daemon::RangeByInstants(const std::string& promql, TimeMs start,
+                                                        TimeMs end, TimeMs step) const {
+  std::map<std::map<std::string, std::string>, PromSeries> by_labels;
+  for (TimeMs t = start; t <= end; t += step) {
+    auto r = query_(promql, t);
+    if (!r.ok()) return r.status();
+    for (const PromSample& smp : *r) {
+      PromSeries& series = by_labels[smp.labels];
+      series.labels = smp.labels;
+      series.times.push_back(t);
+      series.values.push_back(smp.value);
+    }
+  }
+  std::vector<PromSeries> out;
+  for (auto& [labels, series] : by_labels) out.push_back(std::move(series));
+  return out;
 }
 
 TimeMs Daemon::RunDue(TimeMs now) {

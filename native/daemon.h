@@ -29,6 +29,12 @@ namespace isoscope::native {
 using QueryFunction =
     std::function<Result<std::vector<PromSample>>(const std::string& promql, TimeMs t)>;
 
+/// A range query [start, end] every `step` (ms): PromClient::QueryRange in the daemon. It fills
+/// the windows of temporal features when a group first appears; without one the daemon asks
+/// one instant query per step instead.
+using RangeQueryFunction = std::function<Result<std::vector<PromSeries>>(
+    const std::string& promql, TimeMs start, TimeMs end, TimeMs step)>;
+
 enum class DetectorState { kWarming, kScored, kStale };
 /// "warming", "scored", "stale" (the state label of anomaly_model_state).
 const char* DetectorStateName(DetectorState state);
@@ -69,6 +75,7 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   const Config& config() const { return config_; }
+  void SetRangeQuery(RangeQueryFunction range_query) { range_query_ = std::move(range_query); }
   size_t size() const { return dets_.size(); }
 
   /// Looks at every detector's `latest` and loads the bundle it points at when the target
@@ -104,9 +111,12 @@ class Daemon {
   void SetState(Detector& d, DetectorState state, const std::string& reason);
   void DropGroups(Detector& d);
   void PublishWindow(Detector& d, TimeMs now);
+  Result<std::vector<PromSeries>> RangeByInstants(const std::string& promql, TimeMs start,
+                                                  TimeMs end, TimeMs step) const;
 
   Config config_;
   QueryFunction query_;
+  RangeQueryFunction range_query_;
   std::shared_ptr<ExporterMetrics> metrics_;
   Logger log_;
   mutable std::mutex mu_;  // guards what Views/Ready/Active read: active, state, reason, counts

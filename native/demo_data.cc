@@ -30,31 +30,40 @@ class Noise {
 
 DemoData GenerateDemoData(int days, uint32_t seed) {
   DemoData d;
-  d.names = {"latency_p95", "error_rate", "cpu_throttle"};
-  d.series.resize(3);
+  d.names = {"latency_p95", "error_rate", "cpu_throttle", "memory_mb"};
+  d.series.resize(4);
   // Starts on a Monday so every week of history is whole.
   const TimeMs start = *ParseTime("2026-08-03T00:00:00Z");
   const int64_t n = static_cast<int64_t>(days) * 1440;
-  const TimeMs end = start + n * kMinuteMs;
-  // Incidents near the end of history, so a weekly retrain would have had normal weeks first.
-  auto at = [&](int day_from_end, int hour, int minute) {
-    return end - static_cast<TimeMs>(day_from_end) * kDayMs + hour * kHourMs + minute * kMinuteMs;
+  // Incidents in the last three whole weeks, so a weekly retrain would have had normal weeks
+  // first. at(3, 1, ...) is the Tuesday of the third-last whole week.
+  const int64_t weeks = days / 7;
+  auto at = [&](int weeks_back, int weekday, int hour, int minute) {
+    return start + (weeks - weeks_back) * kWeekMs + weekday * kDayMs + hour * kHourMs +
+           minute * kMinuteMs;
   };
-  if (days >= 21) {
-    d.incidents.push_back({"slow_drift",
-                           "latency and CPU throttling creep up over 6 hours at night "
-                           "(a leak) until a restart clears it",
-                           at(19, 1, 0), at(19, 7, 0)});
-    d.incidents.push_back({"sharp_spike", "5 minutes of 4x latency and 6% errors at peak",
-                           at(11, 15, 30), at(11, 15, 35)});
+  if (days >= 28) {
+    d.incidents.push_back({"memory_leak",
+                           "memory grows 12 MB/hour for 6 hours at night, under the GC "
+                           "sawtooth, until a restart clears it",
+                           at(3, 1, 1, 0), at(3, 1, 7, 0)});
+    d.incidents.push_back({"latency_spike", "5 minutes of 4x latency and 6% errors at peak",
+                           at(2, 3, 15, 30), at(2, 3, 15, 35)});
+    d.incidents.push_back({"level_shift",
+                           "a deploy at 11:30 leaves latency 45 ms higher and CPU throttling "
+                           "up until it is rolled back at 14:30",
+                           at(1, 2, 11, 30), at(1, 2, 14, 30)});
     d.incidents.push_back({"error_burst", "20 minutes of 3% errors at night, latency normal",
-                           at(5, 3, 0), at(5, 3, 20)});
+                           at(1, 4, 3, 0), at(1, 4, 3, 20)});
   }
   const TimeMs gap_start = start + 20 * kDayMs + 13 * kHourMs;
   const TimeMs gap_end = gap_start + 45 * kMinuteMs;
 
   Noise noise(seed);
   const std::vector<WeeklyWindow> deploys = DefaultDeployWindows();
+  double heap = 0;        // GC sawtooth: the heap grows, a collection drops it
+  double gc_every = 8.0;  // minutes until the next collection
+  double since_gc = 0;
   for (int64_t i = 0; i < n; ++i) {
     const TimeMs t = start + i * kMinuteMs;
     const int32_t mow = MinuteOfWeek(t);
@@ -76,17 +85,30 @@ DemoData GenerateDemoData(int days, uint32_t seed) {
     double errors =
         0.002 + 0.004 * load + (deploy ? 0.003 : 0.0) + std::fabs(0.0008 * noise.Normal());
     double cpu = 0.02 + 0.15 * load + 0.01 * noise.Normal();
+    // Heap: 5 MB a minute between collections every 6-10 minutes (40 MB of sawtooth), on a
+    // base that follows the load mildly (the weekly shape) and moves a little each deploy.
+    since_gc += 1.0;
+    if (since_gc >= gc_every) {
+      since_gc = 0;
+      heap = 0;
+      gc_every = 6.0 + 4.0 * noise.Uniform();
+    } else {
+      heap += 5.0 + 0.5 * noise.Normal();
+    }
+    double memory = 1800.0 + 60.0 * load + (deploy ? 10.0 : 0.0) + heap + 1.5 * noise.Normal();
     for (const Incident& inc : d.incidents) {
       if (t < inc.start_ms || t >= inc.end_ms) {
         continue;
       }
-      const double f = static_cast<double>(t - inc.start_ms) / (inc.end_ms - inc.start_ms);
-      if (inc.name == "slow_drift") {
-        latency += 160.0 * f;
-        cpu += 0.25 * f;
-      } else if (inc.name == "sharp_spike") {
+      const double minutes = static_cast<double>(t - inc.start_ms) / kMinuteMs;
+      if (inc.name == "memory_leak") {
+        memory += 12.0 * minutes / 60.0;
+      } else if (inc.name == "latency_spike") {
         latency *= 4.0;
         errors = 0.06 + 0.005 * noise.Normal();
+      } else if (inc.name == "level_shift") {
+        latency += 45.0;
+        cpu += 0.08;
       } else if (inc.name == "error_burst") {
         errors = 0.03 + 0.003 * noise.Normal();
       }
@@ -98,6 +120,7 @@ DemoData GenerateDemoData(int days, uint32_t seed) {
     d.series[0].push_back(std::round(latency * 1000.0) / 1000.0);
     d.series[1].push_back(std::isnan(errors) ? errors : std::round(errors * 1e6) / 1e6);
     d.series[2].push_back(std::round(std::max(0.0, cpu) * 1e5) / 1e5);
+    d.series[3].push_back(std::round(memory * 1000.0) / 1000.0);
   }
   return d;
 }

@@ -14,6 +14,7 @@
 #include "isoscope/status.h"
 #include "logfmt.h"
 #include "prom_join.h"
+#include "web_config.h"
 
 namespace isoscope::native {
 
@@ -32,9 +33,11 @@ constexpr TimeMs kMaxHistoryMs = 14 * kDayMs;
 class HttpServer {
  public:
   /// `daemon` and `registry` must outlive the server. `cors_origin` (empty = none) is sent as
-  /// Access-Control-Allow-Origin on every answer.
+  /// Access-Control-Allow-Origin on every answer. `web` (--web.config.file, already loaded
+  /// and checked) adds TLS and basic auth to every endpoint; the default is plain HTTP.
   HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,
-             std::string cors_origin, Logger logger = Logger());
+             std::string cors_origin, Logger logger = Logger(),
+             ExporterWebConfig web = ExporterWebConfig());
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -46,7 +49,8 @@ class HttpServer {
   /// before Run(). kBadInput if `dir` is not a directory.
   Status ServeUi(const std::string& dir);
 
-  /// Binds the listening socket; returns the bound port (the real one for port 0).
+  /// Binds the listening socket; returns the bound port (the real one for port 0). Fails if the
+  /// TLS context could not be set up from the web config.
   Result<int> Bind(const std::string& listen_address);
   /// Serves until Stop(); false if it could not (not bound).
   bool Run();

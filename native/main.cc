@@ -91,6 +91,41 @@ int main(int argc, char** argv) {
   s->add_option("--time-column", score.time_column, "Time column (default: auto-detect)");
   s->add_flag("-q,--quiet", score.quiet, "No summary on standard error");
 
+  BacktestArgs backtest;
+  auto* bt = app.add_subcommand(
+      "backtest", "Walk forward through a CSV: train, score ahead, retrain on schedule");
+  bt->footer(
+      "\nTrains on --initial, scores the rows after it, and every --retrain-every retrains on\n"
+      "the trailing --train-window of rows before the retrain (past rows only), as a weekly\n"
+      "CronJob would. Writes score's columns plus model_version (empty before the first\n"
+      "model). Spans are durations (90d, 1w) or row counts (20000).\n"
+      "Example: isoscope backtest --csv build/demo/history.csv --out build/demo/backtest.csv \\\n"
+      "    --initial 28d --retrain-every 7d --train-window 90d --contamination 0.02\n" +
+      std::string(kFooter));
+  bt->add_option("--csv", backtest.train.csv, "History CSV with a time column")
+      ->required()
+      ->check(CLI::ExistingFile);
+  bt->add_option("--out", backtest.train.out, "Output CSV (written atomically)")->required();
+  bt->add_option("--initial", backtest.initial, "History trained on before the first score")
+      ->required();
+  bt->add_option("--retrain-every", backtest.retrain_every, "Time or rows between retrains")
+      ->required();
+  bt->add_option("--train-window", backtest.train_window,
+                 "Trailing history each training uses (e.g. 90d)")
+      ->required();
+  bt->add_option("--time-column", backtest.train.time_column, "Time column (default: auto)");
+  bt->add_option("--features", backtest.train.features, "Comma list of columns (default: all)");
+  bt->add_option("--derived", backtest.train.derived, "Derived features, as for train")
+      ->capture_default_str();
+  bt->add_option("--deploy-windows", backtest.train.deploy_windows, "As for train");
+  bt->add_option("--n-estimators", backtest.train.n_estimators, "Number of trees")
+      ->capture_default_str();
+  bt->add_option("--max-samples", backtest.train.max_samples, "As for train")
+      ->capture_default_str();
+  bt->add_option("--contamination", backtest.train.contamination, "As for train");
+  bt->add_option("--random-state", backtest.train.random_state, "Seed")->capture_default_str();
+  bt->add_flag("-q,--quiet", backtest.train.quiet, "No progress on standard error");
+
   ReplayArgs replay;
   auto* y = app.add_subcommand("replay",
                                "Replay the alert rules over a scored history: would it have "
@@ -203,6 +238,10 @@ int main(int argc, char** argv) {
   v->add_option("--web.listen-address", serve.listen_address,
                 "host:port to serve on (default: web.listen_address of the config, "
                 "127.0.0.1:8080); port 0 picks a free port");
+  v->add_option("--web.config.file", serve.web_config_file,
+                "TLS and basic auth for every endpoint, in the Prometheus exporter-toolkit "
+                "format (tls_server_config: cert_file, key_file; basic_auth_users: user: "
+                "bcrypt hash); a bad file stops the start with exit code 2");
   v->add_option("--start-time", serve.start_time,
                 "Testing and replay: the daemon's clock starts at this time (epoch s or ISO "
                 "8601 UTC) and runs at real speed; queries and time features use it");
@@ -214,6 +253,42 @@ int main(int argc, char** argv) {
   v->add_option("--replay-speed", serve.replay_speed,
                 "With --start-time or --replay-csv: the clock, and so every interval, runs N "
                 "times as fast as real time (e.g. 12: a 60s interval every 5 s)")
+      ->capture_default_str();
+  v->add_option("--shard", serve.shard,
+                "I/N: this replica scores only the groups whose label set hashes to I mod N, "
+                "so N replicas with 0/N .. N-1/N score every group once (default: the "
+                "config's shard:, else every group)");
+
+  RulesArgs rules;
+  auto* u = app.add_subcommand("rules",
+                               "Write Prometheus recording, alerting and model-health rules and "
+                               "Grafana alert provisioning YAML for the detectors");
+  u->footer(
+      "\nPer detector, four files: DETECTOR.recording.rules.yml (job:anomaly_score:avg5m =\n"
+      "avg_over_time(anomaly_score[5m])), DETECTOR.alerting.rules.yml (warning and critical on\n"
+      "the smoothed score, for:), DETECTOR.model-health.rules.yml (drift canary during peak\n"
+      "hours, canary mismatch, stale, missing or old model) and DETECTOR.grafana-alerting.yml\n"
+      "(Grafana 10.2+ provisioning). Values come from each detector's alerts: settings; the\n"
+      "flags override them (for every detector written). Files are written atomically.\n"
+      "Example: isoscope rules --config isoscope.yml --out /etc/prometheus/rules \\\n"
+      "    --detector checkout --critical 0.9 --for 5m" +
+      std::string(kFooter));
+  u->add_option("--config", rules.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
+  u->add_option("--out", rules.out,
+                "Directory to write the files into (created if missing); default: print them");
+  u->add_option("--detector", rules.detector, "Only this detector (default: all)");
+  u->add_option("--warning", rules.warning, "Warning threshold on the smoothed score, (0, 1]");
+  u->add_option("--critical", rules.critical, "Critical (paging) threshold, >= warning");
+  u->add_option("--for", rules.for_duration, "How long a threshold must be exceeded, e.g. 3m");
+  u->add_option("--smooth", rules.smooth, "avg_over_time window of the recording rule, e.g. 5m");
+  u->add_option("--keep-firing-for", rules.keep_firing_for, "keep_firing_for, e.g. 5m");
+  u->add_option("--eval-interval", rules.eval_interval, "Rule group evaluation interval");
+  u->add_option("--record", rules.record,
+                "Recording rule name (default job:anomaly_score:avg<smooth>)");
+  u->add_option("--grafana-datasource-uid", rules.grafana_datasource_uid,
+                "uid of the Prometheus data source in Grafana")
+      ->capture_default_str();
+  u->add_option("--grafana-folder", rules.grafana_folder, "Grafana folder of the rule group")
       ->capture_default_str();
   v->add_option("--web.ui-dir", serve.ui_dir,
                 "Directory of the what-if page served at / (default: ../panel/dist or "
@@ -263,9 +338,11 @@ int main(int argc, char** argv) {
   if (r->parsed()) return RunRollback(rollback);
   if (s->parsed()) return RunScore(score);
   if (y->parsed()) return RunReplay(replay);
+  if (bt->parsed()) return RunBacktest(backtest);
   if (i->parsed()) return RunInspect(inspect);
   if (m->parsed()) return RunImportSklearn(import);
   if (d->parsed()) return RunDemo(demo);
   if (c->parsed()) return RunCheckConfig(check_config);
+  if (u->parsed()) return RunRules(rules);
   return kExitUsage;
 }

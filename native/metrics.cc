@@ -56,6 +56,31 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                      .Name("isoscope_build_info")
                      .Help("Always 1; the version label is the isoscope engine version")
                      .Register(*registry)),
+      alert_state(prometheus::BuildGauge()
+                      .Name("anomaly_alert_state")
+                      .Help("The daemon's own evaluation of the detector's alert rule for the "
+                            "group and severity: 0 inactive, 1 pending, 2 firing (smoothed "
+                            "score > threshold, held for for:)")
+                      .Register(*registry)),
+      alert_pending_seconds(prometheus::BuildGauge()
+                                .Name("anomaly_alert_pending_seconds")
+                                .Help("Seconds since the group's current pending or firing "
+                                      "episode of the severity began; 0 when inactive")
+                                .Register(*registry)),
+      alert_for_seconds(prometheus::BuildGauge()
+                            .Name("anomaly_alert_for_seconds")
+                            .Help("The for: duration of the detector's alert rule of the "
+                                  "severity, in seconds")
+                            .Register(*registry)),
+      shard_index(prometheus::BuildGauge()
+                      .Name("isoscope_shard_index")
+                      .Help("This replica's shard I of --shard I/N (0 when not sharded)")
+                      .Register(*registry)),
+      shard_count(prometheus::BuildGauge()
+                      .Name("isoscope_shards")
+                      .Help("N of --shard I/N: replicas that split the groups between them (1 "
+                            "when not sharded)")
+                      .Register(*registry)),
       query_errors(prometheus::BuildCounter()
                        .Name("isoscope_query_errors_total")
                        .Help("Prometheus instant queries that failed")

@@ -27,6 +27,11 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Gauge>& canary_ok;
   prometheus::Family<prometheus::Gauge>& state;
   prometheus::Family<prometheus::Gauge>& build_info;
+  prometheus::Family<prometheus::Gauge>& alert_state;
+  prometheus::Family<prometheus::Gauge>& alert_pending_seconds;
+  prometheus::Family<prometheus::Gauge>& alert_for_seconds;
+  prometheus::Family<prometheus::Gauge>& shard_index;
+  prometheus::Family<prometheus::Gauge>& shard_count;
   prometheus::Family<prometheus::Counter>& query_errors;
   prometheus::Family<prometheus::Counter>& scoring_errors;
   prometheus::Family<prometheus::Counter>& reload_errors;

@@ -140,10 +140,11 @@ json ModelToJson(const Model& m, bool trees) {
   features["inputs"] = m.spec.inputs;
   std::vector<std::string> derived;
   for (const DerivedFeature& d : m.spec.derived) {
-    derived.push_back(d.Name());
+    derived.push_back(d.Name(m.spec.inputs));
   }
   features["derived"] = derived;
   features["columns"] = m.spec.ColumnNames();
+  if (m.spec.step_ms > 0) features["step"] = FormatDurationMs(m.spec.step_ms);
   features["deploy_windows"] = FormatDeployWindows(m.spec.deploy_windows);
   j["features"] = features;
   j["scaler"] = {{"kind", m.scaler.kind == Scaler::Kind::kStandard ? "standard" : "none"},

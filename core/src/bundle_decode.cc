@@ -241,11 +241,7 @@ Status ReadSpec(const Fields& f, FeatureSpec* spec) {
     std::string kind;
     RETURN_IF_ERROR(d.String("kind", &kind));
     DerivedFeature feature;
-    if (kind == "hour_of_week") {
-      feature.kind = DerivedFeature::Kind::kHourOfWeek;
-    } else if (kind == "is_deploy_window") {
-      feature.kind = DerivedFeature::Kind::kIsDeployWindow;
-    } else {
+    if (!ParseDerivedKind(kind, &feature.kind)) {
       return Status(ErrorCode::kUnsupportedVersion,
                     "the bundle uses derived feature '" + kind +
                         "', which this isoscope does not know; upgrade isoscope");
@@ -264,6 +260,10 @@ Status ReadSpec(const Fields& f, FeatureSpec* spec) {
   spec->deploy_windows.clear();
   for (size_t i = 0; i < flat.size(); i += 2) {
     spec->deploy_windows.push_back({flat[i], flat[i + 1]});
+  }
+  spec->step_ms = 0;
+  if (f.Find("step_ms") != nullptr) {
+    RETURN_IF_ERROR(f.Int("step_ms", 0, INT64_MAX, &spec->step_ms));
   }
   Status valid = spec->Validate();
   return valid.ok() ? valid : Corrupt("feature spec: " + valid.message());

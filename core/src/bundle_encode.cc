@@ -101,7 +101,8 @@ void PackParams(Packer& pk, const IForestParams& p) {
 }
 
 void PackSpec(Packer& pk, const FeatureSpec& spec) {
-  pk.pack_map(3);
+  const bool temporal = spec.has_temporal();
+  pk.pack_map(temporal ? 4 : 3);
   Key(pk, "inputs");
   pk.pack_array(static_cast<uint32_t>(spec.inputs.size()));
   for (const std::string& s : spec.inputs) {
@@ -112,7 +113,7 @@ void PackSpec(Packer& pk, const FeatureSpec& spec) {
   for (const DerivedFeature& f : spec.derived) {
     pk.pack_map(3);
     Key(pk, "kind");
-    Str(pk, f.Name());
+    Str(pk, f.KindName());
     Key(pk, "input");
     pk.pack_int32(f.input);
     Key(pk, "window_ms");
@@ -125,6 +126,10 @@ void PackSpec(Packer& pk, const FeatureSpec& spec) {
     flat.push_back(w.end_minute);
   }
   LeArray<int32_t>(pk, flat);
+  if (temporal) {
+    Key(pk, "step_ms");
+    pk.pack_int64(spec.step_ms);
+  }
 }
 
 void PackScaler(Packer& pk, const Scaler& s) {
@@ -303,7 +308,7 @@ std::string EncodeBundle(const Model& model) {
   out[detail::kMajorOffset - 1] = static_cast<char>(0xcd);
   PutBe(out, detail::kMajorOffset, kBundleFormatMajor, 2);
   out[detail::kMinorOffset - 1] = static_cast<char>(0xcd);
-  PutBe(out, detail::kMinorOffset, kBundleFormatMinor, 2);
+  PutBe(out, detail::kMinorOffset, model.spec.has_temporal() ? kBundleFormatMinor : 0, 2);
   out[detail::kCrcOffset - 1] = static_cast<char>(0xce);
   PutBe(out, detail::kCrcOffset, Crc32(body.data(), body.size()), 4);
   out[detail::kLengthOffset - 1] = static_cast<char>(0xc6);

@@ -1,5 +1,6 @@
 #include "isoscope/features.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -164,47 +165,243 @@ std::string FormatDeployWindows(const std::vector<WeeklyWindow>& windows) {
   return out;
 }
 
-std::string DerivedFeature::Name() const {
-  switch (kind) {
-    case Kind::kHourOfWeek:
-      return "hour_of_week";
-    case Kind::kIsDeployWindow:
-      return "is_deploy_window";
+namespace {
+
+struct KindEntry {
+  DerivedFeature::Kind kind;
+  const char* name;
+};
+constexpr KindEntry kKinds[] = {
+    {DerivedFeature::Kind::kHourOfWeek, "hour_of_week"},
+    {DerivedFeature::Kind::kIsDeployWindow, "is_deploy_window"},
+    {DerivedFeature::Kind::kLag, "lag"},
+    {DerivedFeature::Kind::kDelta, "delta"},
+    {DerivedFeature::Kind::kSeasonalDiff, "seasonal_diff"},
+    {DerivedFeature::Kind::kRate, "rate"},
+    {DerivedFeature::Kind::kZScore, "zscore"},
+    {DerivedFeature::Kind::kRange, "range"},
+    {DerivedFeature::Kind::kMean, "mean"},
+};
+constexpr const char* kKnownList =
+    "hour_of_week, is_deploy_window, lag(x,k|1..k|D), delta(x,D), rate(x,D), zscore(x,D), "
+    "seasonal_diff(x,1d|1w), range(x,D), mean(x,D), auto";
+// Windows longer than a year are a configuration slip, and they keep time offsets within
+// the exact range of the rate sums.
+constexpr TimeMs kMaxWindowMs = 366 * kDayMs;
+
+bool TemporalKind(DerivedFeature::Kind k) {
+  return k != DerivedFeature::Kind::kHourOfWeek && k != DerivedFeature::Kind::kIsDeployWindow;
+}
+
+// Splits at commas outside parentheses.
+std::vector<std::string_view> SplitTopLevel(std::string_view text) {
+  std::vector<std::string_view> parts;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || (text[i] == ',' && depth == 0)) {
+      parts.push_back(Trim(text.substr(start, i - start)));
+      start = i + 1;
+    } else if (text[i] == '(') {
+      ++depth;
+    } else if (text[i] == ')') {
+      --depth;
+    }
+  }
+  return parts;
+}
+
+bool AllDigits(std::string_view s) {
+  if (s.empty() || s.size() > 9) return false;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseDerivedKind(std::string_view name, DerivedFeature::Kind* kind) {
+  for (const KindEntry& e : kKinds) {
+    if (name == e.name) {
+      *kind = e.kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string DerivedFeature::KindName() const {
+  for (const KindEntry& e : kKinds) {
+    if (e.kind == kind) return e.name;
   }
   return "unknown";
 }
 
+std::string DerivedFeature::Name(const std::vector<std::string>& inputs) const {
+  if (!temporal()) {
+    return KindName();
+  }
+  const std::string in = input < static_cast<int32_t>(inputs.size())
+                             ? inputs[static_cast<size_t>(input)]
+                             : "input" + std::to_string(input);
+  return KindName() + "(" + in + "," + FormatDurationMs(window_ms) + ")";
+}
+
+Result<TimeMs> ParseDurationMs(std::string_view text) {
+  text = Trim(text);
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    ++i;
+  }
+  const std::string_view unit = text.substr(i);
+  TimeMs scale = 0;
+  if (unit == "ms") scale = 1;
+  if (unit == "s") scale = 1000;
+  if (unit == "m") scale = kMinuteMs;
+  if (unit == "h") scale = kHourMs;
+  if (unit == "d") scale = kDayMs;
+  if (unit == "w") scale = kWeekMs;
+  if (i == 0 || i > 9 || scale == 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "'" + std::string(text) +
+                      "' is not a duration (write a whole number and a unit: 250ms, 30s, 5m, "
+                      "1h, 1d, 1w)");
+  }
+  const TimeMs n = std::stoll(std::string(text.substr(0, i)));
+  if (n <= 0) {
+    return Status(ErrorCode::kInvalidArgument, "duration '" + std::string(text) + "' is zero");
+  }
+  return n * scale;
+}
+
+std::string FormatDurationMs(TimeMs ms) {
+  for (const auto& [unit, suffix] : {std::pair<TimeMs, const char*>{kWeekMs, "w"},
+                                     {kDayMs, "d"},
+                                     {kHourMs, "h"},
+                                     {kMinuteMs, "m"},
+                                     {1000, "s"}}) {
+    if (ms != 0 && ms % unit == 0) return std::to_string(ms / unit) + suffix;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& c) {
+  using K = DerivedFeature::Kind;
+  // The origin pipeline's seasonality features first: they cost no history.
+  std::vector<DerivedFeature> out = {{K::kHourOfWeek, -1, 0}, {K::kIsDeployWindow, -1, 0}};
+  const TimeMs step = c.step_ms > 0 ? c.step_ms : kMinuteMs;
+  // Short context: an hour at one-minute data, never fewer than 12 samples nor more than 120.
+  const TimeMs short_w = std::clamp<TimeMs>(kHourMs, 12 * step, 120 * step);
+  // Windows are worth their warm-up only when the history is much longer than they are.
+  if (c.span_ms < std::max<TimeMs>(kDayMs, 24 * short_w)) {
+    return out;
+  }
+  for (size_t j = 0; j < n_inputs; ++j) {
+    const int32_t in = static_cast<int32_t>(j);
+    out.push_back({K::kZScore, in, short_w});
+    out.push_back({K::kRate, in, short_w});
+    if (c.span_ms >= 3 * kWeekMs) {
+      out.push_back({K::kSeasonalDiff, in, kWeekMs});
+    } else if (c.span_ms >= 3 * kDayMs) {
+      out.push_back({K::kSeasonalDiff, in, kDayMs});
+    }
+  }
+  return out;
+}
+
 Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
-                                                     const std::vector<std::string>& inputs) {
-  (void)inputs;  // temporal features that name an input resolve against these
+                                                     const std::vector<std::string>& inputs,
+                                                     const AutoContext& auto_context) {
   std::vector<DerivedFeature> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t end = text.find(',', pos);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    std::string_view name = Trim(text.substr(pos, end - pos));
-    pos = end + 1;
-    if (name.empty() || name == "none") {
-      continue;
-    }
-    DerivedFeature f;
-    if (name == "hour_of_week") {
-      f.kind = DerivedFeature::Kind::kHourOfWeek;
-    } else if (name == "is_deploy_window") {
-      f.kind = DerivedFeature::Kind::kIsDeployWindow;
-    } else {
-      return Status(ErrorCode::kInvalidArgument, "unknown derived feature '" + std::string(name) +
-                                                     "' (known: hour_of_week, is_deploy_window)");
-    }
+  auto add = [&out](const DerivedFeature& f, const std::string& name) -> Status {
     for (const DerivedFeature& g : out) {
       if (g == f) {
         return Status(ErrorCode::kInvalidArgument,
-                      "derived feature '" + std::string(name) + "' is listed twice");
+                      "derived feature '" + name + "' is listed twice");
       }
     }
     out.push_back(f);
+    return Status::Ok();
+  };
+  for (std::string_view item : SplitTopLevel(text)) {
+    const std::string name(item);
+    if (item.empty() || item == "none") {
+      continue;
+    }
+    if (item == "auto") {
+      for (const DerivedFeature& f : AutoDerived(inputs.size(), auto_context)) {
+        Status s = add(f, f.Name(inputs));
+        if (!s.ok()) return s;
+      }
+      continue;
+    }
+    auto fail = [&name](const std::string& why) {
+      return Status(ErrorCode::kInvalidArgument, "derived feature '" + name + "': " + why);
+    };
+    const size_t open = item.find('(');
+    DerivedFeature f;
+    if (!ParseDerivedKind(Trim(item.substr(0, open)), &f.kind)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "unknown derived feature '" + name + "' (known: " + kKnownList + ")");
+    }
+    if (!TemporalKind(f.kind)) {
+      if (open != std::string_view::npos) return fail("takes no arguments");
+      Status s = add(f, name);
+      if (!s.ok()) return s;
+      continue;
+    }
+    if (open == std::string_view::npos || item.back() != ')') {
+      return fail("needs an input and a duration, e.g. " + f.KindName() + "(latency_p95,1h)");
+    }
+    const std::string_view args = item.substr(open + 1, item.size() - open - 2);
+    const size_t comma = args.find(',');
+    if (comma == std::string_view::npos) {
+      return fail("needs an input and a duration, e.g. " + f.KindName() + "(latency_p95,1h)");
+    }
+    const std::string input(Trim(args.substr(0, comma)));
+    const auto it = std::find(inputs.begin(), inputs.end(), input);
+    if (it == inputs.end()) {
+      std::string known;
+      for (const std::string& s : inputs) known += (known.empty() ? "" : ", ") + s;
+      return fail("no input called '" + input + "' (inputs: " + known + ")");
+    }
+    f.input = static_cast<int32_t>(it - inputs.begin());
+    const std::string_view dur = Trim(args.substr(comma + 1));
+    int64_t first_step = 0;
+    int64_t last_step = 0;
+    const size_t dots = dur.find("..");
+    if (f.kind == DerivedFeature::Kind::kLag &&
+        (AllDigits(dur) || dots != std::string_view::npos)) {
+      if (dots != std::string_view::npos) {
+        if (!AllDigits(dur.substr(0, dots)) || !AllDigits(dur.substr(dots + 2))) {
+          return fail("a shingle is written lag(x,1..k) with whole numbers");
+        }
+        first_step = std::stoll(std::string(dur.substr(0, dots)));
+        last_step = std::stoll(std::string(dur.substr(dots + 2)));
+      } else {
+        first_step = last_step = std::stoll(std::string(dur));
+      }
+      if (first_step < 1 || last_step < first_step || last_step - first_step >= 64) {
+        return fail("lag steps must be 1 <= a <= b with at most 64 of them");
+      }
+      if (auto_context.step_ms <= 0) {
+        return fail("a lag in steps needs the data's step; give a duration instead, e.g. 5m");
+      }
+      for (int64_t k = first_step; k <= last_step; ++k) {
+        DerivedFeature g = f;
+        g.window_ms = k * auto_context.step_ms;
+        Status s = add(g, g.Name(inputs));
+        if (!s.ok()) return s;
+      }
+      continue;
+    }
+    auto window = ParseDurationMs(dur);
+    if (!window.ok()) return fail(window.status().message());
+    f.window_ms = *window;
+    if (f.window_ms > kMaxWindowMs) return fail("windows are limited to 366d");
+    Status s = add(f, name);
+    if (!s.ok()) return s;
   }
   return out;
 }
@@ -212,7 +409,7 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
 std::vector<std::string> FeatureSpec::ColumnNames() const {
   std::vector<std::string> names = inputs;
   for (const DerivedFeature& f : derived) {
-    names.push_back(f.Name());
+    names.push_back(f.Name(inputs));
   }
   return names;
 }
@@ -236,6 +433,19 @@ Status FeatureSpec::Validate() const {
     if (f.input >= static_cast<int32_t>(inputs.size()) || f.input < -1) {
       return Status(ErrorCode::kInvalidArgument, "derived feature names a missing input");
     }
+    if (TemporalKind(f.kind) != f.temporal()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "derived feature " + f.KindName() +
+                        (f.temporal() ? " takes no input" : " needs an input"));
+    }
+    if (f.temporal() && (f.window_ms <= 0 || f.window_ms > kMaxWindowMs)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "derived feature " + f.Name(inputs) + " needs a window in (0, 366d]");
+    }
+  }
+  if (has_temporal() && step_ms <= 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "temporal features need the data's step (FeatureSpec::step_ms)");
   }
   for (const WeeklyWindow& w : deploy_windows) {
     if (w.start_minute < 0 || w.end_minute > kMinutesPerWeek || w.start_minute >= w.end_minute) {
@@ -243,6 +453,45 @@ Status FeatureSpec::Validate() const {
     }
   }
   return Status::Ok();
+}
+
+double TimeFeature(const DerivedFeature& d, TimeMs t, const std::vector<WeeklyWindow>& deploy) {
+  if (d.kind == DerivedFeature::Kind::kHourOfWeek) {
+    return HourOfWeek(t);
+  }
+  const int32_t m = MinuteOfWeek(t);
+  for (const WeeklyWindow& w : deploy) {
+    if (m >= w.start_minute && m < w.end_minute) return 1;
+  }
+  return 0;
+}
+
+bool FeatureSpec::has_temporal() const {
+  for (const DerivedFeature& f : derived) {
+    if (f.temporal()) return true;
+  }
+  return false;
+}
+
+TimeMs FeatureSpec::max_lookback_ms() const {
+  TimeMs m = 0;
+  for (const DerivedFeature& f : derived) {
+    if (f.temporal()) m = std::max(m, f.window_ms);
+  }
+  return m;
+}
+
+TimeMs MedianStep(const TimeMs* times, size_t n) {
+  std::vector<TimeMs> d;
+  TimeMs prev = std::numeric_limits<TimeMs>::min();
+  for (size_t i = 0; i < n; ++i) {
+    if (times[i] == std::numeric_limits<TimeMs>::min()) continue;
+    if (prev != std::numeric_limits<TimeMs>::min() && times[i] > prev) d.push_back(times[i] - prev);
+    prev = times[i];
+  }
+  if (d.empty()) return 0;
+  std::nth_element(d.begin(), d.begin() + static_cast<ptrdiff_t>(d.size() / 2), d.end());
+  return d[d.size() / 2];
 }
 
 const char* RowIssueName(RowIssue issue) {
@@ -257,6 +506,10 @@ const char* RowIssueName(RowIssue issue) {
       return "out_of_range";
     case RowIssue::kNoTimestamp:
       return "no_timestamp";
+    case RowIssue::kWarming:
+      return "warming";
+    case RowIssue::kOutOfOrder:
+      return "out_of_order";
   }
   return "unknown";
 }
@@ -277,6 +530,10 @@ std::string FeatureRows::Describe(const RowProblem& p, const FeatureSpec& spec) 
       return "value beyond float32 range in " + col;
     case RowIssue::kNoTimestamp:
       return "no timestamp for time features";
+    case RowIssue::kWarming:
+      return "warming: not enough history yet for " + col;
+    case RowIssue::kOutOfOrder:
+      return "time not after the previous row's";
   }
   return "unknown";
 }
@@ -306,7 +563,7 @@ Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* time
   }
   if (spec.needs_time() && times == nullptr) {
     return Status(ErrorCode::kInvalidArgument,
-                  "time features (" + spec.derived.front().Name() +
+                  "time features (" + spec.derived.front().Name(spec.inputs) +
                       ") need a time column; name it with --time-column or drop the feature");
   }
   FeatureRows out;
@@ -315,6 +572,31 @@ Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* time
   out.values.resize(n * out.width);
   out.problems.resize(n);
   const size_t k = spec.inputs.size();
+  if (spec.has_temporal()) {
+    auto stream = FeatureStream::Create(spec);
+    if (!stream.ok()) {
+      return stream.status();
+    }
+    std::vector<double> in(k);
+    TimeMs prev = std::numeric_limits<TimeMs>::min();
+    for (size_t i = 0; i < n; ++i) {
+      const TimeMs t = times[i];
+      if (t != std::numeric_limits<TimeMs>::min()) {
+        if (prev != std::numeric_limits<TimeMs>::min() && t <= prev) {
+          return Status(ErrorCode::kInvalidArgument,
+                        "temporal features need rows in increasing time order: row " +
+                            std::to_string(i + 1) +
+                            " is not after the row before it; sort "
+                            "the data by time and drop duplicate timestamps");
+        }
+        prev = t;
+      }
+      for (size_t j = 0; j < k; ++j) in[j] = series[j][i];
+      out.problems[i] = stream->Push(t, in.data(), out.values.data() + i * out.width);
+      if (out.problems[i].issue == RowIssue::kNone) ++out.usable;
+    }
+    return out;
+  }
   for (size_t i = 0; i < n; ++i) {
     double* row = out.values.data() + i * out.width;
     for (size_t j = 0; j < k; ++j) {
@@ -332,23 +614,7 @@ Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* time
     ++out.usable;
     for (size_t f = 0; f < spec.derived.size(); ++f) {
       const DerivedFeature& d = spec.derived[f];
-      double v = 0;
-      switch (d.kind) {
-        case DerivedFeature::Kind::kHourOfWeek:
-          v = HourOfWeek(times[i]);
-          break;
-        case DerivedFeature::Kind::kIsDeployWindow: {
-          const int32_t m = MinuteOfWeek(times[i]);
-          for (const WeeklyWindow& w : spec.deploy_windows) {
-            if (m >= w.start_minute && m < w.end_minute) {
-              v = 1;
-              break;
-            }
-          }
-          break;
-        }
-      }
-      row[k + f] = v;
+      row[k + f] = TimeFeature(d, times[i], spec.deploy_windows);
     }
   }
   return out;

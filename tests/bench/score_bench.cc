@@ -4,6 +4,10 @@
 //     process: one scoring cycle of N groups x 3 features from a synthetic query function (CPU
 //     time), the /metrics page of those series (serialization, and a real HTTP GET against
 //     the daemon's HttpServer), and the process's RSS with them
+//   [--load-seconds S --wrk PATH --wrk-out FILE] then, with the daemon's HttpServer still
+//     serving those series: a scoring cycle every second while idle (10), and while
+//     `wrk --latency` hammers /metrics for S seconds (its report goes to FILE); wall and CPU
+//     time of those cycles in the JSON
 // isoscope_bench score-bundle --bundle B --csv F [--repeat N]  JSON: median time of what the
 //     WebAssembly panel does on the same files (BuildFeatureRows + ScoreRows with the bundle's
 //     spec, derived features included), the native peer of wasm/panel's benchmark
@@ -13,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -171,7 +176,15 @@ double ProcStatusMib(const char* field) {
 
 // One detector, three queries grouped by job, scored every cycle from N synthetic series per
 // query (as Prometheus would return them, minus HTTP and JSON).
-int Daemon(size_t groups, int cycles) {
+struct LoadOptions {
+  int seconds = 0;  ///< 0: no load phase
+  std::string wrk = "wrk";
+  std::string wrk_out;
+  int connections = 16;
+  int threads = 2;
+};
+
+int Daemon(size_t groups, int cycles, const LoadOptions& load) {
   char tmpl[] = "/tmp/isoscope_bench_daemon_XXXXXX";
   const std::string root = mkdtemp(tmpl);
   // The demo's model: 200 trees on 28 days of the built-in history, derived features on.
@@ -276,10 +289,66 @@ int Daemon(size_t groups, int cycles) {
     auto res = client.Get("/metrics");
     http_bytes = res && res->status == 200 ? res->body.size() : 0;
   });
+  // Load: a cycle every second, first idle, then under wrk; only cycles that ran entirely
+  // while wrk was running count as loaded.
+  std::vector<double> idle_wall, idle_cpu, load_wall, load_cpu;
+  int wrk_rc = -1;
+  if (load.seconds > 0) {
+    auto one_cycle = [&](std::vector<double>* w, std::vector<double>* c) {
+      const double c0 = ThreadCpuSeconds();
+      const auto w0 = Clock::now();
+      daemon.RunCycle(0, t0 + (++cycle) * kMinuteMs);
+      c->push_back(ThreadCpuSeconds() - c0);
+      w->push_back(std::chrono::duration<double>(Clock::now() - w0).count());
+    };
+    for (int i = 0; i < 10; ++i) {
+      const auto next = Clock::now() + std::chrono::seconds(1);
+      one_cycle(&idle_wall, &idle_cpu);
+      std::this_thread::sleep_until(next);
+    }
+    const std::string cmd = load.wrk + " --latency -t" + std::to_string(load.threads) + " -c" +
+                            std::to_string(load.connections) + " -d" +
+                            std::to_string(load.seconds) +
+                            "s --timeout 10s http://127.0.0.1:" + std::to_string(*port) +
+                            "/metrics > '" + load.wrk_out + "' 2>&1";
+    std::atomic<bool> running{true};
+    std::thread wrk([&] {
+      wrk_rc = std::system(cmd.c_str());
+      running = false;
+    });
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // wrk connected and at full speed
+    while (running) {
+      const auto next = Clock::now() + std::chrono::seconds(1);
+      std::vector<double> w, c;
+      one_cycle(&w, &c);
+      if (running) {
+        load_wall.push_back(w[0]);
+        load_cpu.push_back(c[0]);
+      }
+      std::this_thread::sleep_until(next);
+    }
+    wrk.join();
+  }
   server.Stop();
   http.join();
   const double rss = ProcStatusMib("VmRSS");
   const double hwm = ProcStatusMib("VmHWM");
+  if (load.seconds > 0) {
+    auto p90 = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v.empty() ? 0.0 : v[v.size() * 9 / 10];
+    };
+    if (load_wall.empty()) load_wall = load_cpu = {0.0};
+    std::printf(
+        "{\"load_seconds\": %d, \"wrk_rc\": %d, \"wrk_connections\": %d, \"wrk_threads\": %d, "
+        "\"idle_cycles\": %zu, \"idle_cycle_wall_s\": %.6f, \"idle_cycle_cpu_s\": %.6f, "
+        "\"load_cycles\": %zu, \"load_cycle_wall_s\": %.6f, \"load_cycle_wall_p90_s\": %.6f, "
+        "\"load_cycle_cpu_s\": %.6f, \"groups_scored\": %zu, \"page_bytes\": %zu}\n",
+        load.seconds, wrk_rc, load.connections, load.threads, idle_wall.size(), Median(idle_wall),
+        Median(idle_cpu), load_wall.size(), Median(load_wall), p90(load_wall), Median(load_cpu),
+        daemon.Views()[0].groups_scored, page.size());
+    std::fflush(stdout);
+  }
   std::printf(
       "{\"groups\": %zu, \"features\": 3, \"groups_scored\": %zu, \"cycles\": %d, "
       "\"cycle_cpu_s\": %.6f, \"cycle_cpu_s_max\": %.6f, \"cycle_wall_s\": %.6f, "
@@ -351,12 +420,27 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "daemon") == 0) {
     size_t groups = 10000;
     int cycles = 10;
+    LoadOptions load;
     for (int i = 2; i + 1 < argc; i += 2) {
       if (std::strcmp(argv[i], "--groups") == 0) groups = std::strtoul(argv[i + 1], nullptr, 10);
       if (std::strcmp(argv[i], "--cycles") == 0) cycles = std::max(1, std::atoi(argv[i + 1]));
+      if (std::strcmp(argv[i], "--load-seconds") == 0) load.seconds = std::atoi(argv[i + 1]);
+      if (std::strcmp(argv[i], "--wrk") == 0) load.wrk = argv[i + 1];
+      if (std::strcmp(argv[i], "--wrk-out") == 0) load.wrk_out = argv[i + 1];
+      if (std::strcmp(argv[i], "--connections") == 0) load.connections = std::atoi(argv[i + 1]);
     }
-    return Daemon(std::max<size_t>(1, groups), cycles);
+    if (load.seconds > 0 && load.wrk_out.empty()) {
+      std::fprintf(stderr, "--load-seconds needs --wrk-out FILE\n");
+      return 2;
+    }
+    return Daemon(std::max<size_t>(1, groups), cycles, load);
   }
+  std::fprintf(
+      stderr,
+      "usage: isoscope_bench write-data --out FILE\n"
+      "       isoscope_bench run --csv FILE [--repeat N]\n"
+      "       isoscope_bench daemon [--groups N] [--cycles N] [--load-seconds S --wrk PATH "
+      "--wrk-out FILE [--connections N]]\n");
   std::fprintf(stderr,
                "usage: isoscope_bench write-data --out FILE\n"
                "       isoscope_bench run --csv FILE [--repeat N]\n"

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "detail/bundle_layout.h"
 #include "support/golden.h"
 #include "support/small_model.h"
@@ -222,6 +224,44 @@ TEST(GoldenBundles, FormatV1FilesStillLoadAndScoreLikeScikitLearn) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace isoscope
+
+namespace isoscope {
+namespace {
+
+// Format 1.1: temporal features and step_ms survive the round trip; a bundle without them
+// stays 1.0 so older readers keep loading it.
+TEST(BundleTemporal, RoundTripsTheSpecAndMarksMinorOne) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  spec.step_ms = kMinuteMs;
+  spec.derived = *ParseDerivedList("hour_of_week,delta(x,5m),rate(x,30m),lag(x,1..2)", spec.inputs,
+                                   {kMinuteMs, 0});
+  std::vector<TimeMs> times;
+  std::vector<double> x;
+  for (int i = 0; i < 3000; ++i) {
+    times.push_back(1'790'000'000'000 + i * kMinuteMs);
+    x.push_back(std::sin(i / 30.0) + (i % 7) * 0.01);
+  }
+  TrainOptions options;
+  options.params.n_estimators = 10;
+  auto model = TrainModel(spec, times.data(), {x.data()}, x.size(), options);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  const std::string bytes = EncodeBundle(*model);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[15]), 1) << "minor version byte";
+  auto back = DecodeBundle(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->spec, spec);
+  EXPECT_EQ(back->spec.ColumnNames()[3], "rate(x,30m)");
+
+  FeatureSpec point;
+  point.inputs = {"x"};
+  auto plain = TrainModel(point, nullptr, {x.data()}, x.size(), options);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(static_cast<uint8_t>(EncodeBundle(*plain)[15]), 0);
 }
 
 }  // namespace

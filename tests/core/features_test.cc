@@ -73,7 +73,7 @@ TEST(DerivedList, ParsesKnownNamesAndRejectsOthers) {
   auto d = ParseDerivedList("hour_of_week, is_deploy_window", {"x"});
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->size(), 2u);
-  EXPECT_EQ((*d)[0].Name(), "hour_of_week");
+  EXPECT_EQ((*d)[0].Name({"x"}), "hour_of_week");
   EXPECT_TRUE(ParseDerivedList("none", {"x"})->empty());
   EXPECT_FALSE(ParseDerivedList("hour_of_weak", {"x"}).ok());
   EXPECT_FALSE(ParseDerivedList("hour_of_week,hour_of_week", {"x"}).ok());

@@ -32,16 +32,17 @@ stop_pid() {
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
 }
-# serve_start CONFIG: `isoscope serve` on 127.0.0.1:0 with its clock at the end of the
-# fixture's history, log in $W/serve.log; sets SERVE_PID, PORT and URL once it listens.
+# serve_start CONFIG [ARG...]: `isoscope serve` on 127.0.0.1:0 with its clock at the end of the
+# fixture's history, more ARGs after, log in $W/serve.log; sets SERVE_PID, PORT and URL
+# ($SERVE_SCHEME://127.0.0.1:PORT, scheme http unless set) once it listens.
 serve_start() {
   "$ISOSCOPE" serve --config "$1" --web.listen-address 127.0.0.1:0 \
-    --start-time "$PROM_END" 2>"$W/serve.log" &
+    --start-time "$PROM_END" "${@:2}" 2>"$W/serve.log" &
   SERVE_PID=$!
   _serve_port() {
     PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
     [ -n "$PORT" ]
   }
   wait_for 10 _serve_port || return 1
-  URL=http://127.0.0.1:$PORT
+  URL=${SERVE_SCHEME:-http}://127.0.0.1:$PORT
 }

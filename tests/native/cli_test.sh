@@ -80,7 +80,7 @@ PYEOF
 
 # --help everywhere, exit 0; unknown command and missing flags are usage errors (2).
 check "help" "$ISOSCOPE" --help
-for cmd in train score inspect import-sklearn demo check-config install serve; do
+for cmd in train score inspect import-sklearn demo check-config install serve rules replay backtest; do
   check "$cmd --help" "$ISOSCOPE" "$cmd" --help
 done
 expect_exit "no command" 2 "subcommand" "$ISOSCOPE"
@@ -108,7 +108,7 @@ printf 'timestamp,latency\n' >"$W/short.csv"
 for i in $(seq 0 2000); do echo "$((1767571200 + i * 60)),$((100 + i % 17))"; done >>"$W/short.csv"
 check "train short history" "$ISOSCOPE" train --csv "$W/short.csv" --out "$W/short.bundle"
 cp "$W/out" "$W/short_report"
-expect_in "warns: days of history" "$W/short_report" "WARNING: only 1.4 days of history"
+expect_in "warns: days of history" "$W/short_report" "WARNING: only 1\.[0-9] days of history"
 expect_in "warns: contamination" "$W/short_report" "WARNING: contamination was not given"
 
 # Missing values: training drops and counts, scoring says why instead of inventing a number.
@@ -147,14 +147,15 @@ expect_exit "import rejects other JSON" 1 "format" "$ISOSCOPE" import-sklearn --
 # The demo, small: it must flag the injected incidents it reports.
 check "demo" "$ISOSCOPE" demo --days 28 --out-dir "$W/demo"
 cp "$W/out" "$W/demo_out"
-expect_in "demo reports incidents" "$W/demo_out" "[0-9] of 3 incidents flagged"
+expect_in "demo reports incidents" "$W/demo_out" "auto features: [0-9] of 4 incidents paged"
+expect_in "demo table has the leak" "$W/demo_out" "^   memory_leak +20[0-9-]+T[0-9:]+Z +(PAGED|missed) "
 expect_in "demo wrote a bundle that loads" "$W/demo_out" "wrote +.*model.bundle"
 
 # replay: the demo's history against its own incidents; a table row per incident, JSON, usage.
 check "replay demo" "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" \
   --incidents "$W/demo/incidents.csv"
 cp "$W/out" "$W/replay_out"
-for inc in slow_drift sharp_spike error_burst; do
+for inc in memory_leak latency_spike level_shift error_burst; do
   expect_in "replay lists $inc" "$W/replay_out" "^$inc +20[0-9-]+T[0-9:]+Z +(yes|no) "
 done
 expect_in "replay counts pages" "$W/replay_out" '^pages \(critical firing starts\): [0-9]+, [0-9.]+ per week$'
@@ -162,11 +163,35 @@ check "replay json" sh -c '"$1" replay --bundle "$2/demo/model.bundle" --csv "$2
   --incidents "$2/demo/incidents.csv" --contamination 0.01 --json | "$3" -c "
 import json, sys
 d = json.load(sys.stdin)
-assert len(d[\"incidents\"]) == 3 and abs(d[\"flagged_share\"] - 0.01) < 0.005, d[\"flagged_share\"]
+assert len(d[\"incidents\"]) == 4 and abs(d[\"flagged_share\"] - 0.01) < 0.005, d[\"flagged_share\"]
 assert d[\"pages\"] == d[\"critical\"][\"firing_count\"] == len(d[\"critical\"][\"firing\"])
 "' _ "$ISOSCOPE" "$W" "$PY"
 expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
   "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --for 3x
+
+# backtest: walk forward with weekly retrains. No look-ahead: the same history cut short
+# three days early gives identical scores and model versions for every row both have.
+check "backtest" "$ISOSCOPE" backtest --csv "$W/demo/history.csv" --out "$W/bt_full.csv" \
+  --initial 14d --retrain-every 7d --train-window 90d --n-estimators 20 --contamination 0.02
+head -n $((1 + 25 * 1440)) "$W/demo/history.csv" >"$W/history_cut.csv"
+check "backtest cut" "$ISOSCOPE" backtest --csv "$W/history_cut.csv" --out "$W/bt_cut.csv" \
+  --initial 14d --retrain-every 7d --train-window 90d --n-estimators 20 --contamination 0.02 -q
+check "backtest has no look-ahead" "$PY" -c '
+import csv, sys
+full = list(csv.DictReader(open(sys.argv[1])))
+cut = list(csv.DictReader(open(sys.argv[2])))
+assert len(cut) == 25 * 1440 and len(full) == 28 * 1440, (len(cut), len(full))
+assert all(r["model_version"] == "" for r in full[:14 * 1440]), "scored before --initial"
+assert full[14 * 1440]["model_version"] != "" and full[14 * 1440]["anomaly_score"] != ""
+for a, b in zip(full, cut):
+    assert (a["anomaly_score"], a["model_version"]) == (b["anomaly_score"], b["model_version"]), (a, b)
+versions = [r["model_version"] for r in full if r["model_version"]]
+assert len(set(versions)) == 2, set(versions)  # days 14 and 21
+print("identical rows:", len(cut))
+' "$W/bt_full.csv" "$W/bt_cut.csv"
+expect_exit "backtest bad span" 2 "give a duration like 7d" \
+  "$ISOSCOPE" backtest --csv "$W/demo/history.csv" --out "$W/x.csv" --initial 2x \
+  --retrain-every 7d --train-window 90d
 
 # The daemon without Prometheus: the demo's bundle installed into a store, and isoscope serve
 # replaying the demo's history (--replay-csv); /metrics shows the score isoscope score gave.
@@ -175,7 +200,7 @@ prometheus: {url: http://127.0.0.1:9}
 models_dir: models
 detectors:
   - name: demo
-    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle}
+    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle, memory_mb: memory_mb}
     model: {contamination: 0.02}
   - name: partial
     queries: {latency_p95: latency_p95}
@@ -184,7 +209,7 @@ EOF
 check "install demo bundle" "$ISOSCOPE" install --config "$W/replay.yml" --detector demo --bundle "$W/demo/model.bundle"
 cp "$W/out" "$W/install_out"
 expect_in "install moves latest" "$W/install_out" "installed +.*/models/demo/[0-9]{8}-[0-9a-f]+\.bundle \(latest\)"
-expect_exit "install refuses missing inputs" 1 "has no query for: error_rate, cpu_throttle" \
+expect_exit "install refuses missing inputs" 1 "has no query for: error_rate, cpu_throttle, memory_mb" \
   "$ISOSCOPE" install --config "$W/replay.yml" --detector partial --bundle "$W/demo/model.bundle"
 expect_exit "install refuses a damaged bundle" 3 "checksum" \
   "$ISOSCOPE" install --config "$W/replay.yml" --detector demo --bundle "$W/flip.bundle"

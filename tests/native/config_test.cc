@@ -162,6 +162,21 @@ TEST(Config, DefaultsApply) {
   EXPECT_EQ(d.scaler, Scaler::Kind::kStandard);
 }
 
+TEST(Config, ShardIsReadAndChecked) {
+  Config c;
+  ASSERT_EQ(Dump(Check(kMinimal, &c)), "");
+  EXPECT_FALSE(c.shard.configured);
+  ASSERT_EQ(Dump(Check(std::string(kMinimal) + "shard: \"1/3\"\n", &c)), "");
+  EXPECT_TRUE(c.shard.configured);
+  EXPECT_EQ(c.shard.index, 1);
+  EXPECT_EQ(c.shard.count, 3);
+  auto p = Check(std::string(kMinimal) + "shard: 3/3\n");
+  EXPECT_TRUE(Has(p, 10, {"shard", "I must be 0 to N-1", "e.g. 0/3"}));
+  p = Check(Replace(kMinimal, "      latency: up\n", "      latency: up\n    group_by: [shard]\n") +
+            "shard: 0/2\n");
+  EXPECT_TRUE(Has(p, 4, {"groups by a label named shard", "label_replace"}));
+}
+
 TEST(Config, EveryOptionalValueIsRead) {
   const std::string yaml = R"(prometheus:
   url: https://prom.example.com/prometheus/
@@ -579,6 +594,98 @@ TEST(Config, FormatDurationReadsBack) {
   EXPECT_EQ(FormatDuration(90 * kDayMs), "90d");
   EXPECT_EQ(FormatDuration(60'000), "1m");
   EXPECT_EQ(FormatDuration(1500), "1500ms");
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+TEST(ConfigAlerts, DefaultsWithoutAnAlertsSection) {
+  Config c;
+  ASSERT_EQ(Dump(Check(kMinimal, &c)), "");
+  const AlertsConfig& a = c.detectors[0].alerts;
+  EXPECT_EQ(a.warning, 0.65);
+  EXPECT_EQ(a.critical, 0.85);
+  EXPECT_EQ(a.for_ms, 3 * kMinuteMs);
+  EXPECT_EQ(a.smooth_ms, 5 * kMinuteMs);
+  EXPECT_EQ(a.keep_firing_for_ms, 0);
+  EXPECT_EQ(a.eval_interval_ms, kMinuteMs);
+  EXPECT_EQ(a.RecordName(), "job:anomaly_score:avg5m");
+  EXPECT_EQ(a.drift.min_rate, 0.005);
+  EXPECT_EQ(a.drift.for_ms, 30 * kMinuteMs);
+  // Mon-Fri 09:00-18:00 UTC: Monday 540..1080 minutes, ..., Friday 4*1440 + 540.
+  ASSERT_EQ(a.drift.peak_hours.size(), 5u);
+  EXPECT_EQ(a.drift.peak_hours[0], (WeeklyWindow{540, 1080}));
+  EXPECT_EQ(a.drift.peak_hours[4], (WeeklyWindow{4 * 1440 + 540, 4 * 1440 + 1080}));
+  EXPECT_EQ(a.stale_after_ms, 15 * kMinuteMs);
+  EXPECT_EQ(a.max_model_age_ms, 15 * kDayMs);
+}
+
+TEST(ConfigAlerts, EveryKeyIsRead) {
+  Config c;
+  const std::string yaml =
+      Replace(kMinimal, "    model:\n",
+              "    interval: 10m\n"
+              "    alerts:\n"
+              "      warning: 0.7\n"
+              "      critical: 0.9\n"
+              "      for: 5m\n"
+              "      smooth: 10m\n"
+              "      keep_firing_for: 2m\n"
+              "      eval_interval: 30s\n"
+              "      drift: {min_rate: 0.01, for: 1h, peak_hours: \"Sat 10:00-12:00\"}\n"
+              "      max_model_age: 8d\n"
+              "    model:\n");
+  ASSERT_EQ(Dump(Check(yaml, &c)), "");
+  const AlertsConfig& a = c.detectors[0].alerts;
+  EXPECT_EQ(a.warning, 0.7);
+  EXPECT_EQ(a.critical, 0.9);
+  EXPECT_EQ(a.for_ms, 5 * kMinuteMs);
+  EXPECT_EQ(a.smooth_ms, 10 * kMinuteMs);
+  EXPECT_EQ(a.keep_firing_for_ms, 2 * kMinuteMs);
+  EXPECT_EQ(a.eval_interval_ms, 30'000);
+  EXPECT_EQ(a.RecordName(), "job:anomaly_score:avg10m");  // follows smooth
+  EXPECT_EQ(a.drift.min_rate, 0.01);
+  EXPECT_EQ(a.drift.for_ms, kHourMs);
+  EXPECT_EQ(a.drift.peak_hours, (std::vector<WeeklyWindow>{{5 * 1440 + 600, 5 * 1440 + 720}}));
+  EXPECT_EQ(a.drift.peak_hours_text, "Sat 10:00-12:00");
+  EXPECT_EQ(a.stale_after_ms, 30 * kMinuteMs);  // not given: 3 intervals (> 15m)
+  EXPECT_EQ(a.max_model_age_ms, 8 * kDayMs);
+  ASSERT_EQ(Dump(Check(Replace(yaml, "      max_model_age: 8d\n",
+                               "      stale_after: 20m\n      record: checkout:smooth\n"),
+                       &c)),
+            "");
+  EXPECT_EQ(c.detectors[0].alerts.stale_after_ms, 20 * kMinuteMs);
+  EXPECT_EQ(c.detectors[0].alerts.RecordName(), "checkout:smooth");
+}
+
+TEST(ConfigAlerts, ProblemsHaveLinesAndSuggestions) {
+  auto with = [](const std::string& lines) {
+    return Check(Replace(kMinimal, "    model:\n", "    alerts:\n" + lines + "    model:\n"));
+  };
+  // Line 8 is "alerts:", so the first key under it is on line 9.
+  EXPECT_TRUE(Has(with("      warning: 0.9\n      critical: 0.8\n"), 10,
+                  {"alerts.critical: critical (0.8) is below warning (0.9)"}));
+  EXPECT_TRUE(Has(with("      warning: 0\n"), 9, {"alerts.warning: 0 is out of range", "(0, 1]"}));
+  EXPECT_TRUE(Has(with("      critical: 1.5\n"), 9, {"1.5 is out of range"}));
+  EXPECT_TRUE(Has(with("      critical: high\n"), 9, {"'high' is not a number", "critical: 0.85"}));
+  EXPECT_TRUE(Has(with("      for: 3\n"), 9, {"alerts.for: '3' has no unit", "for: 3s"}));
+  EXPECT_TRUE(
+      Has(with("      smoth: 5m\n"), 9, {"alerts.smoth: unknown key — did you mean smooth?"}));
+  EXPECT_TRUE(Has(with("      smooth: 30s\n"), 9, {"shorter than the detector's interval (1m)"}));
+  EXPECT_TRUE(Has(with("      record: 'job anomaly'\n"), 9, {"not a Prometheus metric name"}));
+  EXPECT_TRUE(
+      Has(with("      drift: {min_rate: 1}\n"), 9, {"alerts.drift.min_rate", "alert always"}));
+  EXPECT_TRUE(Has(with("      drift:\n        peak_hours: \"Mon-Fri 09:00-25:00\"\n"), 10,
+                  {"alerts.drift.peak_hours", "Mon-Fri 09:00-25:00"}));
+  EXPECT_TRUE(Has(with("      drift:\n        fo: 30m\n"), 10,
+                  {"alerts.drift.fo: unknown key — did you mean for?"}));
+  EXPECT_TRUE(Has(with("      min_rate: 0.01\n"), 9,
+                  {"min_rate belongs under a detector's alerts.drift:"}));
+  EXPECT_TRUE(Has(Check(Replace(kMinimal, "    model:\n", "    alerts: 0.65\n    model:\n")), 8,
+                  {"detectors[0].alerts: is a single value", "mapping"}));
 }
 
 }  // namespace

@@ -74,6 +74,11 @@ class DaemonTest : public ::testing::Test {
     metrics_ = std::make_shared<ExporterMetrics>(registry_);
     answers_["latency_q"] = {Sample("checkout", 120), Sample("payments", 95)};
     answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", 0.012)};
+    MakeDaemon();
+  }
+
+  // (Re)creates daemon_ from config_, with the fake query function and the captured logs.
+  void MakeDaemon() {
     daemon_ = std::make_unique<Daemon>(
         config_,
         [this](const std::string& q, TimeMs t) -> Result<std::vector<PromSample>> {
@@ -89,6 +94,7 @@ class DaemonTest : public ::testing::Test {
           logs_.push_back(line);
         }));
   }
+
   void TearDown() override { std::system(("rm -rf " + root_).c_str()); }
 
   // Trains a small model (inputs latency, errors; hour_of_week, is_deploy_window) with `seed`
@@ -393,6 +399,155 @@ TEST_F(DaemonTest, ModelWhoseInputsHaveNoQueryIsRefused) {
   daemon_->PollReloads(false);
   EXPECT_FALSE(daemon_->Ready(nullptr));
   EXPECT_EQ(CountLogs("no query for: errors"), 1);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// anomaly_alert_state from the same core functions as the rules: with smooth = interval the
+// smoothed score is the latest score, so the walk below follows from score vs threshold alone.
+TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
+  AlertsConfig& a = config_.detectors[0].alerts;
+  const std::string v = InstallModel(1);
+  double high = Expected(v, 120, 0.011);
+  double low = Expected(v, 95, 0.012);
+  ASSERT_NE(high, low);
+  std::vector<PromSample> high_latency = {Sample("checkout", 120)};
+  std::vector<PromSample> high_errors = {Sample("checkout", 0.011)};
+  std::vector<PromSample> low_latency = {Sample("checkout", 95)};
+  std::vector<PromSample> low_errors = {Sample("checkout", 0.012)};
+  if (high < low) {
+    std::swap(high, low);
+    std::swap(high_latency, low_latency);
+    std::swap(high_errors, low_errors);
+  }
+  a.warning = a.critical = (high + low) / 2;
+  a.for_ms = 20'000;
+  a.smooth_ms = 10'000;
+  daemon_.reset();
+  MakeDaemon();
+  daemon_->PollReloads(false);
+  answers_["latency_q"] = high_latency;
+  answers_["errors_q"] = high_errors;
+  const prometheus::Labels w = {
+      {"detector", "checkout"}, {"job", "checkout"}, {"severity", "warning"}};
+  const prometheus::Labels c = {
+      {"detector", "checkout"}, {"job", "checkout"}, {"severity", "critical"}};
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
+                  {{"detector", "checkout"}, {"severity", "critical"}}),
+            20);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));  // nothing scored yet
+
+  // (time offset, expected state 0/1/2, expected seconds pending)
+  const struct {
+    TimeMs offset;
+    double state;
+    double seconds;
+  } walk[] = {{0, 1, 0}, {10'000, 1, 10}, {20'000, 2, 20}, {30'000, 2, 30}};
+  for (const auto& step : walk) {
+    daemon_->RunCycle(0, kNow + step.offset);
+    EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), step.state) << step.offset;
+    EXPECT_EQ(Value(*registry_, "anomaly_alert_state", w), step.state) << step.offset;
+    EXPECT_EQ(Value(*registry_, "anomaly_alert_pending_seconds", c), step.seconds) << step.offset;
+  }
+  // The score drops below the threshold: inactive at the next evaluation.
+  answers_["latency_q"] = low_latency;
+  answers_["errors_q"] = low_errors;
+  daemon_->RunCycle(0, kNow + 40'000);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 0);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_pending_seconds", c), 0);
+  // Back above: a new episode starts pending. Then the queries fail: no score, and with the
+  // 10s window no smoothed value at the next evaluation, so pending ends and, inactive with no
+  // score in the window, the group's alert series go away.
+  answers_["latency_q"] = high_latency;
+  answers_["errors_q"] = high_errors;
+  daemon_->RunCycle(0, kNow + 50'000);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 1);
+  query_error_ = "connection refused";
+  daemon_->RunCycle(0, kNow + 60'000);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_pending_seconds", w));
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
+                  {{"detector", "checkout"}, {"severity", "warning"}}),
+            20);
+}
+
+// Three daemons with --shard 0/3, 1/3, 2/3 over the same answers: each group is scored by
+// exactly one of them, with the score an unsharded daemon gives, labelled with its shard; the
+// shard is exported; a replica whose share is empty is still "scored", not stale.
+TEST_F(DaemonTest, ThreeShardsScoreEveryGroupExactlyOnce) {
+  const std::string v1 = InstallModel(1);
+  answers_["latency_q"].clear();
+  answers_["errors_q"].clear();
+  constexpr int kJobs = 24;
+  for (int j = 0; j < kJobs; ++j) {
+    answers_["latency_q"].push_back(Sample("job-" + std::to_string(j), 100 + j));
+    answers_["errors_q"].push_back(Sample("job-" + std::to_string(j), 0.01));
+  }
+  std::map<std::string, int> owner;  // job -> shard index that scored it
+  for (int i = 0; i < 3; ++i) {
+    Config c = config_;
+    c.shard = *ParseShard(std::to_string(i) + "/3");
+    auto reg = std::make_shared<prometheus::Registry>();
+    Daemon d(
+        c,
+        [this](const std::string& q, TimeMs) -> Result<std::vector<PromSample>> {
+          return answers_[q];
+        },
+        std::make_shared<ExporterMetrics>(reg));
+    d.PollReloads(false);
+    d.RunDue(kNow);
+    EXPECT_EQ(Value(*reg, "isoscope_shard_index", {}), i);
+    EXPECT_EQ(Value(*reg, "isoscope_shards", {}), 3);
+    EXPECT_EQ(Value(*reg, "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}),
+              1);
+    size_t scored_here = 0;
+    for (int j = 0; j < kJobs; ++j) {
+      const std::string job = "job-" + std::to_string(j);
+      const bool mine = c.shard.Owns(GroupHash({{"detector", "checkout"}, {"job", job}}));
+      auto s = Value(*reg, "anomaly_score",
+                     {{"detector", "checkout"}, {"job", job}, {"shard", c.shard.Label()}});
+      EXPECT_EQ(s.has_value(), mine) << job << " on shard " << i;
+      if (!s) continue;
+      ++scored_here;
+      EXPECT_EQ(*s, Expected(v1, 100 + j, 0.01)) << job;
+      EXPECT_TRUE(owner.emplace(job, i).second) << job << " scored twice";
+    }
+    EXPECT_EQ(SeriesCount(*reg, "anomaly_score"), scored_here);
+    EXPECT_EQ(d.Views()[0].groups_scored, scored_here);
+  }
+  EXPECT_EQ(owner.size(), static_cast<size_t>(kJobs));
+
+  // One group only, job=payments, owned by shard 1 of 3 (tools/shard_hash.py --shard 3
+  // detector=checkout job=payments): shard 0 scores nothing and says so by state scored and no
+  // series, not by stale.
+  answers_["latency_q"] = {Sample("payments", 120)};
+  answers_["errors_q"] = {Sample("payments", 0.011)};
+  ASSERT_EQ(GroupHash({{"detector", "checkout"}, {"job", "payments"}}) % 3, 1u);
+  Config c = config_;
+  c.shard = *ParseShard("0/3");
+  auto reg = std::make_shared<prometheus::Registry>();
+  Daemon d(
+      c,
+      [this](const std::string& q, TimeMs) { return Result<std::vector<PromSample>>(answers_[q]); },
+      std::make_shared<ExporterMetrics>(reg));
+  d.PollReloads(false);
+  d.RunDue(kNow);
+  EXPECT_EQ(SeriesCount(*reg, "anomaly_score"), 0u);
+  EXPECT_EQ(Value(*reg, "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}), 1);
+}
+
+TEST_F(DaemonTest, UnshardedDaemonExportsShardZeroOfOneAndNoShardLabel) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  daemon_->RunDue(kNow);
+  EXPECT_EQ(Value(*registry_, "isoscope_shard_index", {}), 0);
+  EXPECT_EQ(Value(*registry_, "isoscope_shards", {}), 1);
+  EXPECT_TRUE(Score("checkout"));
+  EXPECT_TRUE(Score("payments"));
 }
 
 }  // namespace

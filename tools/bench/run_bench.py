@@ -18,7 +18,13 @@ Then the daemon's figures (issue 4), each with its target:
   that;
 - `tools/bench/train_prom_bench.sh`: `isoscope train --config` against a local, real
   Prometheus (tests/e2e/prom_fixture.sh, backfilled 91 days at 60 s), 90 days x 3 series:
-  wall time of pull plus fit plus install.
+  wall time of pull plus fit plus install;
+- load (issue 7): `isoscope_bench daemon --load-seconds 60`: wrk (Debian) hammers /metrics of
+  the daemon's HttpServer publishing those 10,000 groups (2 series each, 20,000+ lines) for 60 s
+  over loopback; errors (socket errors, non-2xx), p50/p99 latency and requests per second from
+  wrk's report; and a scoring cycle every second, idle (10) and under that load: the median
+  cycle time under load must stay within 2x the idle one. Both run on the same machine, so on
+  2 cores wrk, the HTTP threads and the cycle share the CPU.
 """
 import argparse
 import json
@@ -68,9 +74,14 @@ def main():
                     help="only the daemon's figures (no scikit-learn comparison)")
     ap.add_argument("--no-prometheus", action="store_true",
                     help="skip training from a local Prometheus")
+    ap.add_argument("--load-seconds", type=int, default=60,
+                    help="seconds of wrk against /metrics (0: skip the load figures)")
+    ap.add_argument("--load-only", action="store_true", help="only the load figures")
     a = ap.parse_args()
+    if a.load_only:
+        return load_figures(a)
     if a.daemon_only:
-        return daemon_figures(a)
+        return max(daemon_figures(a), load_figures(a))
     bench_bin = os.path.join(a.build, "tests", "bench", "isoscope_bench")
     isoscope = os.path.join(a.build, "native", "isoscope")
     work = tempfile.mkdtemp(prefix="isoscope_bench_")
@@ -133,8 +144,82 @@ def main():
     print("full train incl. offset at contamination 0.02 and canaries: %.0f ms; scoring layout "
           "%d nodes (sklearn arrays %d)" % (ours["train_with_offset_s"] * 1e3,
                                             ours["scoring_nodes"], ours["forest_nodes"]))
-    daemon_rc = daemon_figures(a)
+    daemon_rc = max(daemon_figures(a), load_figures(a))
     return 0 if same and daemon_rc == 0 else 1
+
+
+def wrk_seconds(text):
+    """'635.91us', '1.23ms', '2.00s' -> seconds."""
+    m = re.match(r"([0-9.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(2)]
+
+
+def parse_wrk(report):
+    """The figures of a `wrk --latency` report (wrk 4.1)."""
+    out = {"p50_s": None, "p99_s": None, "requests": 0, "rps": 0.0, "socket_errors": 0,
+           "non_2xx": 0}
+    for line in report.splitlines():
+        line = line.strip()
+        m = re.match(r"(50|99)(?:\.0+)?%\s+(\S+)$", line)
+        if m:
+            out["p%s_s" % m.group(1)] = wrk_seconds(m.group(2))
+        m = re.match(r"(\d+) requests in", line)
+        if m:
+            out["requests"] = int(m.group(1))
+        m = re.match(r"Requests/sec:\s+([0-9.]+)", line)
+        if m:
+            out["rps"] = float(m.group(1))
+        m = re.match(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", line)
+        if m:
+            out["socket_errors"] = sum(int(x) for x in m.groups())
+        m = re.match(r"Non-2xx or 3xx responses: (\d+)", line)
+        if m:
+            out["non_2xx"] = int(m.group(1))
+    return out
+
+
+def load_figures(a):
+    """wrk against /metrics of 10,000 groups; cycle time idle and under load (issue 7)."""
+    if a.load_seconds <= 0:
+        return 0
+    bench_bin = os.path.join(a.build, "tests", "bench", "isoscope_bench")
+    wrk_out = os.path.join(tempfile.mkdtemp(prefix="isoscope_load_"), "wrk.txt")
+    print("== load: wrk -t2 -c16 -d%ds against /metrics, 10,000 groups" % a.load_seconds,
+          file=sys.stderr)
+    out = run([bench_bin, "daemon", "--groups", "10000", "--cycles", "3", "--load-seconds",
+               str(a.load_seconds), "--wrk", "wrk", "--wrk-out", wrk_out])
+    d = [json.loads(l) for l in out.splitlines() if '"load_seconds"' in l][0]
+    report = open(wrk_out).read()
+    w = parse_wrk(report)
+    ratio = d["load_cycle_wall_s"] / d["idle_cycle_wall_s"] if d["idle_cycle_wall_s"] else 0
+    errors = w["socket_errors"] + w["non_2xx"]
+    ok_wrk = d["wrk_rc"] == 0 and w["requests"] > 0 and w["p99_s"] is not None
+    print()
+    print("isoscope serve under load | wrk %d threads, %d connections, %d s, /metrics of %d "
+          "groups (%.2f MB page), loopback, same 2-core machine"
+          % (d["wrk_threads"], d["wrk_connections"], d["load_seconds"], d["groups_scored"],
+             d["page_bytes"] / 1e6))
+    rows = [
+        ("wrk errors (socket + non-2xx)", "%d" % errors, "0", errors == 0 and ok_wrk),
+        ("requests/s", "%.1f" % w["rps"], "-", True),
+        ("latency p50", "%.2f ms" % ((w["p50_s"] or 0) * 1e3), "-", True),
+        ("latency p99", "%.2f ms" % ((w["p99_s"] or 0) * 1e3), "-", True),
+        ("scoring cycle idle (median)", "%.1f ms" % (d["idle_cycle_wall_s"] * 1e3), "-", True),
+        ("scoring cycle under load (median)", "%.1f ms" % (d["load_cycle_wall_s"] * 1e3),
+         "<= 2x idle", ratio <= 2.0),
+        ("  ratio load / idle", "%.2fx" % ratio, "<= 2x", ratio <= 2.0),
+    ]
+    print("%-34s %14s  %-10s %s" % ("", "isoscope", "target", "met"))
+    for name, value, target, met in rows:
+        print("%-34s %14s  %-10s %s" % (name, value, target, "yes" if met else "NO"))
+    print("%d requests in %d s; %d cycles under load (p90 %.1f ms), %d idle; cycle CPU idle "
+          "%.1f ms, under load %.1f ms"
+          % (w["requests"], d["load_seconds"], d["load_cycles"], d["load_cycle_wall_p90_s"] * 1e3,
+             d["idle_cycles"], d["idle_cycle_cpu_s"] * 1e3, d["load_cycle_cpu_s"] * 1e3))
+    if not ok_wrk:
+        print("wrk did not run cleanly (exit %d); its report:\n%s" % (d["wrk_rc"], report))
+    # Errors fail the bench; the 2x target is reported like the other speed targets.
+    return 0 if errors == 0 and ok_wrk else 1
 
 
 def daemon_figures(a):

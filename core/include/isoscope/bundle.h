@@ -13,7 +13,9 @@ namespace isoscope {
 /// Bundle format version, independent of the software version. Readers load any 1.x file
 /// (skipping fields they do not know) and refuse other majors. See core/BUNDLE_FORMAT.md.
 constexpr uint16_t kBundleFormatMajor = 1;
-constexpr uint16_t kBundleFormatMinor = 0;
+/// 1.1 added temporal derived features and features.step_ms. A writer marks a bundle 1.1 only
+/// when it uses them, so bundles a 1.0 reader can score stay 1.0.
+constexpr uint16_t kBundleFormatMinor = 1;
 /// Bundles larger than this are refused before parsing.
 constexpr size_t kMaxBundleBytes = 256u << 20;
 

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,22 +41,66 @@ std::vector<WeeklyWindow> DefaultDeployWindows();
 Result<std::vector<WeeklyWindow>> ParseDeployWindows(std::string_view text);
 std::string FormatDeployWindows(const std::vector<WeeklyWindow>& windows);
 
-/// A feature computed from timestamps and input series. The kind set grows (lags, windows);
-/// `input` and `window_ms` are reserved for those and stored in every bundle already.
+/// A feature computed from timestamps and input series. Temporal kinds read one input (`input`)
+/// over a look-back of `window_ms`; every window looks back only (a row uses itself and
+/// earlier rows), by time, not by row count.
 struct DerivedFeature {
-  enum class Kind { kHourOfWeek, kIsDeployWindow };
+  enum class Kind {
+    kHourOfWeek,      ///< hour of the week, Monday 00:00 UTC = 0
+    kIsDeployWindow,  ///< 1 inside the spec's deploy windows
+    kLag,             ///< x(t - w)
+    kDelta,           ///< x(t) - x(t - w)
+    kSeasonalDiff,    ///< x(t) - x(t - p), p a day or a week: "same time last week"
+    kRate,            ///< least-squares slope over (t - w, t], per second
+    kZScore,          ///< (x(t) - mean) / max(std, floor) over (t - w, t], clipped to +-50
+    kRange,           ///< max - min over (t - w, t]
+    kMean,            ///< mean over (t - w, t]
+  };
   Kind kind = Kind::kHourOfWeek;
   int32_t input = -1;     ///< index into FeatureSpec::inputs, -1 if the feature has none
-  int64_t window_ms = 0;  ///< window length, 0 if the feature has none
-  std::string Name() const;
+  int64_t window_ms = 0;  ///< look-back (lag or window length), 0 if the feature has none
+
+  /// The kind as the bundle and the grammar spell it: "hour_of_week", "delta", ...
+  std::string KindName() const;
+  /// The column name: "hour_of_week", "delta(latency_p95,1h)".
+  std::string Name(const std::vector<std::string>& inputs) const;
+  bool temporal() const { return input >= 0; }
+  /// A value at one earlier instant (lag, delta, seasonal_diff) rather than over a window.
+  bool is_lookup() const {
+    return kind == Kind::kLag || kind == Kind::kDelta || kind == Kind::kSeasonalDiff;
+  }
   bool operator==(const DerivedFeature& o) const {
     return kind == o.kind && input == o.input && window_ms == o.window_ms;
   }
 };
 
-/// Parses a comma separated list such as "hour_of_week,is_deploy_window".
+/// Parses the kind name of a derived feature; false if unknown.
+bool ParseDerivedKind(std::string_view name, DerivedFeature::Kind* kind);
+
+/// Durations: "250ms", "30s", "5m", "1h", "1d", "1w" (a positive integer and a unit).
+Result<TimeMs> ParseDurationMs(std::string_view text);
+/// The largest unit that divides `ms` exactly: 1w, 90d, 1h, 5m, 30s, 250ms.
+std::string FormatDurationMs(TimeMs ms);
+
+/// What `--derived auto` was chosen from: the data's step and the length of its history.
+struct AutoContext {
+  TimeMs step_ms = 0;
+  TimeMs span_ms = 0;
+};
+
+/// Parses a comma separated list such as
+/// "hour_of_week,delta(latency_p95,1h),zscore(latency_p95,1d),lag(cpu,1..3)". Temporal
+/// features name an input and a duration (`lag` also takes a step count k, or a shingle 1..k,
+/// which needs `auto_context.step_ms`). "auto" expands to AutoDerived(); "none" to nothing.
 Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
-                                                     const std::vector<std::string>& inputs);
+                                                     const std::vector<std::string>& inputs,
+                                                     const AutoContext& auto_context = {});
+
+/// The recommended feature set for inputs sampled every `step_ms` over `span_ms` of history
+/// (docs/features.md gives the reasoning): hour_of_week once two weeks of history exist, and
+/// per input the short-window context that separates a spike from a busy hour, a slope that
+/// sees a slow leak, and the same-time-last-week difference once three weeks exist.
+std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& context);
 
 /// What a model's feature vector is made of, stored in the bundle so every target builds the
 /// same vector: the named input series first, then the derived features, in order.
@@ -63,13 +108,21 @@ struct FeatureSpec {
   std::vector<std::string> inputs;
   std::vector<DerivedFeature> derived;
   std::vector<WeeklyWindow> deploy_windows = DefaultDeployWindows();
+  /// The sampling step of the inputs (0 when no feature is temporal). A look-up at t - w
+  /// accepts the latest sample in (t - w - step, t - w]; a window is warm once history
+  /// reaches back to its first step.
+  TimeMs step_ms = 0;
 
   size_t width() const { return inputs.size() + derived.size(); }
   bool needs_time() const { return !derived.empty(); }
+  bool has_temporal() const;
+  /// The longest look-back of any temporal feature (0 without any).
+  TimeMs max_lookback_ms() const;
   std::vector<std::string> ColumnNames() const;
   Status Validate() const;
   bool operator==(const FeatureSpec& o) const {
-    return inputs == o.inputs && derived == o.derived && deploy_windows == o.deploy_windows;
+    return inputs == o.inputs && derived == o.derived && deploy_windows == o.deploy_windows &&
+           step_ms == o.step_ms;
   }
 };
 
@@ -80,6 +133,8 @@ enum class RowIssue : uint8_t {
   kNonFinite,    ///< an input is +/-Inf
   kOutOfRange,   ///< an input overflows float32, which the forest compares in
   kNoTimestamp,  ///< a time feature is needed but the row has no time
+  kWarming,      ///< a temporal feature's history is missing (start of data, or a gap)
+  kOutOfOrder,   ///< the row's time is not after the previous row's
 };
 const char* RowIssueName(RowIssue issue);
 
@@ -102,11 +157,60 @@ struct FeatureRows {
 
 /// Builds feature rows. `series[k]` holds n values of spec.inputs[k]; `times` holds n
 /// timestamps (may be null when the spec has no time features; a time of INT64_MIN means
-/// "no timestamp").
+/// "no timestamp"). With temporal features the rows must be in strictly increasing time
+/// order (kInvalidArgument names the first that is not), and they run through one
+/// FeatureStream, the very code the daemon runs row by row.
 Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* times,
                                      const std::vector<const double*>& series, size_t n);
 
+/// The value of a time feature (hour_of_week, is_deploy_window) at `t`.
+double TimeFeature(const DerivedFeature& d, TimeMs t, const std::vector<WeeklyWindow>& deploy);
+
 /// Checks one assembled row (raw inputs already followed by derived values) for problems.
 RowProblem CheckRow(const double* row, size_t n_inputs);
+
+/// The median difference between consecutive timestamps (INT64_MIN entries skipped); 0 when
+/// fewer than two. Training sets FeatureSpec::step_ms from it for CSV input.
+TimeMs MedianStep(const TimeMs* times, size_t n);
+
+/// Computes feature vectors one row at a time, in time order, keeping only the history the
+/// spec's windows need. Training (through BuildFeatureRows), backtests and the daemon all use
+/// it. Window sums are exact and rounded once, so a row's features depend only on the samples
+/// inside its windows, never on where the stream started: a daemon that filled its history
+/// an hour ago computes the same bits as training did over 90 days (tests check it).
+///
+/// Look-ups (lag, delta, seasonal_diff) read the stream's own history by default. A caller
+/// that cannot keep a week of history per group (the daemon) builds the stream with
+/// `external_lookups` and passes, for each LookupKeys() entry, the input's value at t - lag
+/// (NaN when it has none), e.g. from an instant query at t - lag.
+class FeatureStream {
+ public:
+  struct LookupKey {
+    int32_t input = -1;
+    TimeMs lag_ms = 0;
+  };
+
+  static Result<FeatureStream> Create(const FeatureSpec& spec, bool external_lookups = false);
+  FeatureStream(FeatureStream&&) noexcept;
+  FeatureStream& operator=(FeatureStream&&) noexcept;
+  ~FeatureStream();
+
+  /// Appends the row at time `t` with spec.inputs.size() raw values (NaN = missing) and writes
+  /// spec.width() feature values to `out`. Returns kNone or the row's first problem (its
+  /// values are then unspecified). A row whose time is not after the previous one is refused
+  /// with kOutOfOrder and changes nothing.
+  RowProblem Push(TimeMs t, const double* inputs, double* out, const double* lookups = nullptr);
+
+  const std::vector<LookupKey>& LookupKeys() const;
+  /// The time of the last row pushed (INT64_MIN before the first).
+  TimeMs last_time() const;
+  /// Bytes held now (history and window state), for capacity planning.
+  size_t MemoryBytes() const;
+
+ private:
+  struct Impl;
+  explicit FeatureStream(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace isoscope

@@ -36,7 +36,7 @@ writeFileSync(config, `prometheus:
 models_dir: models
 detectors:
   - name: demo
-    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle}
+    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle, memory_mb: memory_mb}
     interval: 60s
     model: {n_estimators: 200, contamination: 0.02, random_state: 42}
 `);
@@ -103,10 +103,10 @@ try {
     return n;
   };
   await compare('defaults (warning 0.65, critical 0.85)', { warning: 0.65, critical: 0.85 });
-  await page.getByTestId('control-warning').fill('0.6');
-  await page.getByTestId('control-critical').fill('0.63');
-  await page.waitForFunction(() => document.querySelector('[data-testid="value-critical"]')?.textContent === '0.630');
-  const moved = await compare('warning 0.6, critical 0.63', { warning: 0.6, critical: 0.63 });
+  await page.getByTestId('control-warning').fill('0.5');
+  await page.getByTestId('control-critical').fill('0.52');
+  await page.waitForFunction(() => document.querySelector('[data-testid="value-critical"]')?.textContent === '0.520');
+  const moved = await compare('warning 0.5, critical 0.52', { warning: 0.5, critical: 0.52 });
   check(moved.pages > 0, 'the moved thresholds page at least once (a meaningful check)');
   await page.screenshot({ path: join(outDir, 'standalone.png') });
   check(errors.length === 0, 'no page errors', errors.join('\n'));

@@ -1,0 +1,78 @@
+#pragma once
+
+// An exactly maintained sum of doubles (Shewchuk's non-overlapping partials, as in Python's
+// math.fsum), with removal. Sliding-window features need it: a running sum in plain floating
+// point depends on every value that ever passed through the window, so the daemon (whose
+// history starts at its last restart) and training (whose history starts 90 days back) would
+// compute different bits for the same window. An exact sum rounded once depends only on the
+// values currently in the window.
+
+#include <cmath>
+#include <cstddef>
+
+namespace isoscope::detail {
+
+class ExactSum {
+ public:
+  void Add(double x) {
+    size_t kept = 0;
+    for (size_t j = 0; j < n_; ++j) {
+      double y = p_[j];
+      if (std::fabs(x) < std::fabs(y)) {
+        const double t = x;
+        x = y;
+        y = t;
+      }
+      const double hi = x + y;
+      const double lo = y - (hi - x);
+      if (lo != 0.0) {
+        p_[kept++] = lo;
+      }
+      x = hi;
+    }
+    // Non-overlapping partials of finite doubles number at most ~40 (2098 exponent bits / 53);
+    // the guard only protects against overflow to infinity, which callers exclude.
+    if (kept < kCapacity) {
+      p_[kept++] = x;
+    }
+    n_ = kept;
+  }
+  void Subtract(double x) { Add(-x); }
+  void Clear() { n_ = 0; }
+
+  /// The exact sum rounded to the nearest double (ties to even), as math.fsum returns it.
+  double Value() const {
+    size_t n = n_;
+    if (n == 0) {
+      return 0.0;
+    }
+    double hi = p_[--n];
+    double lo = 0.0;
+    while (n > 0) {
+      const double x = hi;
+      const double y = p_[--n];
+      hi = x + y;
+      const double yr = hi - x;
+      lo = y - yr;
+      if (lo != 0.0) {
+        break;
+      }
+    }
+    if (n > 0 && ((lo < 0.0 && p_[n - 1] < 0.0) || (lo > 0.0 && p_[n - 1] > 0.0))) {
+      const double y = lo * 2.0;
+      const double x = hi + y;
+      const double yr = x - hi;
+      if (y == yr) {
+        hi = x;
+      }
+    }
+    return hi;
+  }
+
+ private:
+  static constexpr size_t kCapacity = 48;
+  double p_[kCapacity] = {};
+  size_t n_ = 0;
+};
+
+}  // namespace isoscope::detail

@@ -1,0 +1,103 @@
+#include "alert_tracker.h"
+
+#include <vector>
+
+namespace isoscope::native {
+namespace {
+
+constexpr const char* kSeverityNames[2] = {"warning", "critical"};
+
+double StateValue(AlertPhase phase) {
+  switch (phase) {
+    case AlertPhase::kInactive:
+      return 0;
+    case AlertPhase::kPending:
+      return 1;
+    case AlertPhase::kFiring:
+      return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+AlertTracker::AlertTracker(const DetectorConfig& detector, ExporterMetrics* metrics)
+    : metrics_(metrics), smooth_ms_(detector.alerts.smooth_ms) {
+  const AlertsConfig& a = detector.alerts;
+  severities_[0] = {a.warning, a.for_ms, a.keep_firing_for_ms};
+  severities_[1] = {a.critical, a.for_ms, a.keep_firing_for_ms};
+  for (int s = 0; s < 2; ++s) {
+    for_gauge_[s] = &metrics_->alert_for_seconds.Add(
+        {{"detector", detector.name}, {"severity", kSeverityNames[s]}});
+    for_gauge_[s]->Set(static_cast<double>(a.for_ms) / 1000.0);
+  }
+}
+
+AlertTracker::~AlertTracker() {
+  for (auto& [key, g] : groups_) RemoveSeries(g);
+  for (prometheus::Gauge* gauge : for_gauge_) metrics_->alert_for_seconds.Remove(gauge);
+}
+
+void AlertTracker::RemoveSeries(Group& g) {
+  for (int s = 0; s < 2; ++s) {
+    if (g.state_gauge[s] != nullptr) metrics_->alert_state.Remove(g.state_gauge[s]);
+    if (g.pending_gauge[s] != nullptr) metrics_->alert_pending_seconds.Remove(g.pending_gauge[s]);
+    g.state_gauge[s] = nullptr;
+    g.pending_gauge[s] = nullptr;
+  }
+}
+
+void AlertTracker::Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now,
+                           double score) {
+  Group& g = groups_[key];
+  g.labels = labels;
+  if (!g.times.empty() && g.times.back() >= now) return;  // one score per group and instant
+  g.times.push_back(now);
+  g.scores.push_back(score);
+}
+
+void AlertTracker::Evaluate(TimeMs now) {
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    Group& g = it->second;
+    // AvgOverTime's window is (now - smooth, now]: older samples can never count again.
+    while (!g.times.empty() && g.times.front() <= now - smooth_ms_) {
+      g.times.pop_front();
+      g.scores.pop_front();
+    }
+    const std::vector<TimeMs> times(g.times.begin(), g.times.end());
+    const std::vector<double> scores(g.scores.begin(), g.scores.end());
+    const std::optional<double> smoothed =
+        times.empty() ? std::nullopt : AvgOverTime(times, scores, now, smooth_ms_);
+    bool active = false;
+    for (int s = 0; s < 2; ++s) {
+      g.state[s] = Step(severities_[s], g.state[s], smoothed, now);
+      active = active || g.state[s].phase != AlertPhase::kInactive;
+    }
+    if (times.empty() && !active) {
+      RemoveSeries(g);
+      it = groups_.erase(it);
+      continue;
+    }
+    for (int s = 0; s < 2; ++s) {
+      if (g.state_gauge[s] == nullptr) {
+        prometheus::Labels l = g.labels;
+        l["severity"] = kSeverityNames[s];
+        g.state_gauge[s] = &metrics_->alert_state.Add(l);
+        g.pending_gauge[s] = &metrics_->alert_pending_seconds.Add(l);
+      }
+      const AlertState& st = g.state[s];
+      g.state_gauge[s]->Set(StateValue(st.phase));
+      g.pending_gauge[s]->Set(st.phase == AlertPhase::kInactive
+                                  ? 0.0
+                                  : static_cast<double>(now - st.active_since) / 1000.0);
+    }
+    ++it;
+  }
+}
+
+AlertState AlertTracker::State(const std::string& key, int severity) const {
+  auto it = groups_.find(key);
+  return it == groups_.end() ? AlertState{} : it->second.state[severity];
+}
+
+}  // namespace isoscope::native

@@ -1,0 +1,58 @@
+#pragma once
+
+// The daemon's own view of a detector's alert rules (anomaly_alert_state,
+// anomaly_alert_pending_seconds, anomaly_alert_for_seconds), computed per group with the same
+// core functions as isoscope replay and the generated rules: AvgOverTime over the group's
+// scores of the smoothing window, then Step per severity, once per scoring cycle. So the
+// panel and on-call see "critical pending for 2m of 3m" without querying ALERTS.
+
+#include <deque>
+#include <map>
+#include <string>
+
+#include "config.h"
+#include "isoscope/alert.h"
+#include "metrics.h"
+
+namespace isoscope::native {
+
+class AlertTracker {
+ public:
+  /// Registers anomaly_alert_for_seconds{detector, severity} for `detector`.
+  AlertTracker(const DetectorConfig& detector, ExporterMetrics* metrics);
+  /// Removes every series it added.
+  ~AlertTracker();
+  AlertTracker(const AlertTracker&) = delete;
+  AlertTracker& operator=(const AlertTracker&) = delete;
+
+  /// The score of group `key` (labels: detector + group_by labels) in the cycle at `now`.
+  void Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now, double score);
+
+  /// One rule evaluation at `now` for every group seen within the smoothing window, after the
+  /// cycle's Observe calls. A group without a score in the window has no smoothed value (its
+  /// alerts end, as in Prometheus); once it is inactive too, its series are removed.
+  void Evaluate(TimeMs now);
+
+  /// The state of `key`'s severity (0 warning, 1 critical), for tests; inactive if unknown.
+  AlertState State(const std::string& key, int severity) const;
+
+ private:
+  struct Group {
+    prometheus::Labels labels;
+    std::deque<TimeMs> times;
+    std::deque<double> scores;
+    AlertState state[2];
+    prometheus::Gauge* state_gauge[2] = {nullptr, nullptr};
+    prometheus::Gauge* pending_gauge[2] = {nullptr, nullptr};
+  };
+
+  void RemoveSeries(Group& g);
+
+  ExporterMetrics* metrics_;
+  AlertConfig severities_[2];
+  TimeMs smooth_ms_;
+  prometheus::Gauge* for_gauge_[2] = {nullptr, nullptr};
+  std::map<std::string, Group> groups_;
+};
+
+}  // namespace isoscope::native

@@ -1,0 +1,138 @@
+// `isoscope rules`: writes each detector's Prometheus recording, alerting and model-health
+// rules and its Grafana alert provisioning file (rules_gen.h), with flags overriding the
+// config so that values chosen in the panel's what-if go straight in.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "commands.h"
+#include "config.h"
+#include "file_io.h"
+#include "rules_gen.h"
+#include "time_parse.h"
+
+namespace isoscope::native {
+namespace {
+
+// Applies the flags given to one detector's alert settings.
+Status ApplyOverrides(const RulesArgs& args, AlertsConfig* a) {
+  auto duration = [](const std::string& flag, const std::string& text, TimeMs* out) {
+    auto ms = ParseDuration(text);
+    if (!ms) {
+      return Status(ErrorCode::kInvalidArgument,
+                    flag + " '" + text + "' is not a duration — e.g. " + flag + " 3m");
+    }
+    *out = *ms;
+    return Status::Ok();
+  };
+  auto number = [](const std::string& flag, const std::string& text, double* out) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    flag + " '" + text + "' is not a number — e.g. " + flag + " 0.7");
+    }
+    *out = v;
+    return Status::Ok();
+  };
+  if (!args.warning.empty()) {
+    Status s = number("--warning", args.warning, &a->warning);
+    if (!s.ok()) return s;
+  }
+  if (!args.critical.empty()) {
+    Status s = number("--critical", args.critical, &a->critical);
+    if (!s.ok()) return s;
+  }
+  if (!args.for_duration.empty()) {
+    Status s = duration("--for", args.for_duration, &a->for_ms);
+    if (!s.ok()) return s;
+  }
+  if (!args.smooth.empty()) {
+    Status s = duration("--smooth", args.smooth, &a->smooth_ms);
+    if (!s.ok()) return s;
+  }
+  if (!args.keep_firing_for.empty()) {
+    Status s = duration("--keep-firing-for", args.keep_firing_for, &a->keep_firing_for_ms);
+    if (!s.ok()) return s;
+  }
+  if (!args.eval_interval.empty()) {
+    Status s = duration("--eval-interval", args.eval_interval, &a->eval_interval_ms);
+    if (!s.ok()) return s;
+  }
+  if (!args.record.empty()) a->record = args.record;
+  return ValidateAlerts(*a);
+}
+
+}  // namespace
+
+int RunRules(const RulesArgs& args) {
+  auto config = LoadConfig(args.config);
+  if (!config.ok()) {
+    std::fprintf(stderr, "isoscope rules: %s\n", config.status().message().c_str());
+    return ExitCodeFor(config.status());
+  }
+  std::vector<DetectorConfig> detectors;
+  if (!args.detector.empty()) {
+    const DetectorConfig* d = config->Find(args.detector);
+    if (d == nullptr) {
+      std::string names;
+      for (const DetectorConfig& c : config->detectors)
+        names += (names.empty() ? "" : ", ") + c.name;
+      std::fprintf(stderr, "isoscope rules: no detector '%s' in %s (it has: %s)\n",
+                   args.detector.c_str(), args.config.c_str(), names.c_str());
+      return kExitUsage;
+    }
+    detectors.push_back(*d);
+  } else {
+    detectors = config->detectors;
+  }
+  GrafanaRuleOptions grafana;
+  grafana.datasource_uid = args.grafana_datasource_uid;
+  grafana.folder = args.grafana_folder;
+  if (grafana.datasource_uid.empty() || grafana.folder.empty()) {
+    std::fprintf(stderr,
+                 "isoscope rules: --grafana-datasource-uid and --grafana-folder cannot be "
+                 "empty\n");
+    return kExitUsage;
+  }
+
+  std::vector<RuleFile> files;
+  for (DetectorConfig& d : detectors) {
+    Status s = ApplyOverrides(args, &d.alerts);
+    if (!s.ok()) {
+      std::fprintf(stderr, "isoscope rules: detector %s: %s\n", d.name.c_str(),
+                   s.message().c_str());
+      return kExitUsage;
+    }
+    for (RuleFile& f : GenerateRuleFiles(d, grafana)) files.push_back(std::move(f));
+  }
+
+  if (args.out.empty()) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::printf("%s# file: %s\n%s", i == 0 ? "" : "---\n", files[i].name.c_str(),
+                  files[i].content.c_str());
+    }
+    return kExitOk;
+  }
+  if (::mkdir(args.out.c_str(), 0755) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "isoscope rules: cannot create %s: %s\n", args.out.c_str(),
+                 std::strerror(errno));
+    return kExitFailure;
+  }
+  for (const RuleFile& f : files) {
+    const std::string path = args.out + "/" + f.name;
+    Status s = WriteFileAtomic(path, f.content);
+    if (!s.ok()) {
+      std::fprintf(stderr, "isoscope rules: %s\n", s.message().c_str());
+      return kExitFailure;
+    }
+    std::printf("wrote %s\n", path.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace isoscope::native

@@ -1,0 +1,306 @@
+// Temporal features: values computed by hand from the definitions in features.h, the warming
+// rules, and the property the daemon relies on: a stream that starts late computes the same
+// bits as training's batch over the whole history.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "detail/exact_sum.h"
+#include "isoscope/features.h"
+
+namespace isoscope {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+FeatureSpec OneInput(const std::string& derived, TimeMs step = kMinuteMs) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  spec.step_ms = step;
+  auto list = ParseDerivedList(derived, spec.inputs, {step, 0});
+  EXPECT_TRUE(list.ok()) << list.status().message();
+  spec.derived = *list;
+  return spec;
+}
+
+struct Built {
+  std::vector<RowProblem> problems;
+  std::vector<double> values;
+  size_t width;
+  double at(size_t row, size_t col) const { return values[row * width + col]; }
+};
+
+Built Build(const FeatureSpec& spec, const std::vector<TimeMs>& minutes,
+            const std::vector<double>& x) {
+  std::vector<TimeMs> times;
+  for (TimeMs m : minutes) times.push_back(m * kMinuteMs);
+  const double* px = x.data();
+  auto rows = BuildFeatureRows(spec, times.data(), {px}, x.size());
+  EXPECT_TRUE(rows.ok()) << rows.status().message();
+  return {rows->problems, rows->values, rows->width};
+}
+
+TEST(ExactSum, MatchesFsumExamples) {
+  detail::ExactSum s;
+  for (double v : {1e100, 1.0, -1e100, 1e-100, 1e50, -1.0, -1e50}) s.Add(v);
+  EXPECT_EQ(s.Value(), 1e-100);  // Python: math.fsum of the same list
+  detail::ExactSum tenth;
+  for (int i = 0; i < 10; ++i) tenth.Add(0.1);
+  EXPECT_EQ(tenth.Value(), 1.0);  // plain summation gives 0.9999999999999999
+  detail::ExactSum cancel;
+  cancel.Add(1e16);
+  cancel.Add(1.0);
+  cancel.Subtract(1e16);
+  EXPECT_EQ(cancel.Value(), 1.0);
+}
+
+TEST(ExactSum, ValueDependsOnlyOnTheCurrentValues) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-1e6, 1e6);
+  std::vector<double> keep;
+  for (int i = 0; i < 50; ++i) keep.push_back(u(rng) * std::pow(10.0, i % 7));
+  detail::ExactSum direct;
+  for (double v : keep) direct.Add(v);
+  detail::ExactSum churned;  // many values pass through before the same ones remain
+  for (int i = 0; i < 5000; ++i) {
+    const double v = u(rng) * 1e9;
+    churned.Add(v);
+    churned.Subtract(v * 1.0);
+    churned.Add(v / 3);
+    churned.Subtract(v / 3);
+  }
+  for (auto it = keep.rbegin(); it != keep.rend(); ++it) churned.Add(*it);
+  EXPECT_EQ(direct.Value(), churned.Value());
+}
+
+TEST(FeatureGrammar, ParsesTheIssueExampleAndNamesColumns) {
+  auto d = ParseDerivedList(
+      "hour_of_week,delta(latency_p95,1h),zscore(latency_p95,1d),seasonal_diff(latency_p95,1w)",
+      {"latency_p95"});
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_EQ(d->size(), 4u);
+  EXPECT_EQ((*d)[1].kind, DerivedFeature::Kind::kDelta);
+  EXPECT_EQ((*d)[1].window_ms, kHourMs);
+  EXPECT_EQ((*d)[2].Name({"latency_p95"}), "zscore(latency_p95,1d)");
+  EXPECT_EQ((*d)[3].window_ms, kWeekMs);
+  EXPECT_EQ((*d)[3].Name({"latency_p95"}), "seasonal_diff(latency_p95,1w)");
+}
+
+TEST(FeatureGrammar, LagShingleNeedsTheStep) {
+  auto d = ParseDerivedList("lag(x,1..3)", {"x"}, {30'000, 0});
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->size(), 3u);
+  EXPECT_EQ((*d)[2].window_ms, 90'000);
+  EXPECT_EQ((*d)[0].Name({"x"}), "lag(x,30s)");
+  auto no_step = ParseDerivedList("lag(x,2)", {"x"});
+  ASSERT_FALSE(no_step.ok());
+  EXPECT_NE(no_step.status().message().find("step"), std::string::npos);
+}
+
+TEST(FeatureGrammar, ErrorsNameTheProblem) {
+  auto unknown_input = ParseDerivedList("delta(latency,1h)", {"latency_p95"});
+  ASSERT_FALSE(unknown_input.ok());
+  EXPECT_NE(unknown_input.status().message().find("inputs: latency_p95"), std::string::npos);
+  EXPECT_FALSE(ParseDerivedList("delta(x)", {"x"}).ok());
+  EXPECT_FALSE(ParseDerivedList("delta(x,1 hour)", {"x"}).ok());
+  EXPECT_FALSE(ParseDerivedList("delta(x,0s)", {"x"}).ok());
+  EXPECT_FALSE(ParseDerivedList("delta(x,400d)", {"x"}).ok());
+  EXPECT_FALSE(ParseDerivedList("delta(x,1h),delta(x,60m)", {"x"}).ok()) << "same feature twice";
+  EXPECT_FALSE(ParseDerivedList("hour_of_week(x,1h)", {"x"}).ok());
+}
+
+TEST(FeatureGrammar, AutoDependsOnStepAndSpan) {
+  auto tiny = AutoDerived(1, {kMinuteMs, 3 * kMinuteMs});
+  EXPECT_EQ(tiny.size(), 2u) << "only hour_of_week and is_deploy_window: no room to warm up";
+  auto short_history = AutoDerived(1, {kMinuteMs, 2 * kDayMs});
+  auto long_history = AutoDerived(1, {kMinuteMs, 90 * kDayMs});
+  auto has = [](const std::vector<DerivedFeature>& v, DerivedFeature::Kind k, TimeMs w) {
+    for (const auto& f : v)
+      if (f.kind == k && f.window_ms == w) return true;
+    return false;
+  };
+  EXPECT_TRUE(has(short_history, DerivedFeature::Kind::kRate, kHourMs));
+  EXPECT_FALSE(has(short_history, DerivedFeature::Kind::kSeasonalDiff, kWeekMs));
+  EXPECT_TRUE(has(long_history, DerivedFeature::Kind::kHourOfWeek, 0));
+  EXPECT_TRUE(has(long_history, DerivedFeature::Kind::kSeasonalDiff, kWeekMs));
+  EXPECT_TRUE(has(long_history, DerivedFeature::Kind::kRate, kHourMs));
+  // Coarse data: the short window keeps at least 12 samples.
+  auto coarse = AutoDerived(1, {10 * kMinuteMs, 90 * kDayMs});
+  EXPECT_TRUE(has(coarse, DerivedFeature::Kind::kZScore, 2 * kHourMs));
+}
+
+// x = 1, 2, 4, 7, 11 at minutes 0..4.
+TEST(TemporalFeatures, HandComputedValues) {
+  const FeatureSpec spec =
+      OneInput("lag(x,1),delta(x,2m),rate(x,3m),zscore(x,3m),range(x,3m),mean(x,3m)");
+  const Built b = Build(spec, {0, 1, 2, 3, 4}, {1, 2, 4, 7, 11});
+  ASSERT_EQ(b.problems[4].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(4, 0), 11);
+  EXPECT_EQ(b.at(4, 1), 7);       // lag 1 step
+  EXPECT_EQ(b.at(4, 2), 11 - 4);  // delta 2m
+  // Slope of (0,4), (1,7), (2,11) per minute: sum((u-1)(x-22/3)) / sum((u-1)^2) = 7 / 2.
+  EXPECT_NEAR(b.at(4, 3), 3.5 / 60.0, 1e-15);
+  // Population std of {4, 7, 11}: sqrt(74/9).
+  EXPECT_NEAR(b.at(4, 4), (11 - 22.0 / 3) / std::sqrt(74.0 / 9), 1e-14);
+  EXPECT_EQ(b.at(4, 5), 7);  // range 11 - 4
+  EXPECT_NEAR(b.at(4, 6), 22.0 / 3, 1e-15);
+}
+
+TEST(TemporalFeatures, WarmingAtTheStartNeverZeroFilled) {
+  const FeatureSpec spec = OneInput("delta(x,2m),rate(x,3m)");
+  const Built b = Build(spec, {0, 1, 2, 3}, {1, 2, 4, 7});
+  EXPECT_EQ(b.problems[0].issue, RowIssue::kWarming);
+  EXPECT_EQ(b.problems[1].issue, RowIssue::kWarming);
+  // Minute 2: delta has minute 0; the 3m window (-1, 2] reaches back to the start of data.
+  EXPECT_EQ(b.problems[2].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(2, 1), 3);
+}
+
+TEST(TemporalFeatures, GapsAreHandledByTime) {
+  const FeatureSpec spec = OneInput("delta(x,2m),rate(x,3m)");
+  // Minutes 0, 1, 2, then a gap to 10, 11, 12.
+  const Built b = Build(spec, {0, 1, 2, 10, 11, 12}, {1, 2, 3, 10, 11, 13});
+  EXPECT_EQ(b.problems[3].issue, RowIssue::kWarming) << "nothing at minute 8 for delta";
+  EXPECT_EQ(b.problems[3].column, 1);
+  EXPECT_EQ(b.problems[4].issue, RowIssue::kWarming);
+  ASSERT_EQ(b.problems[5].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(5, 1), 13 - 10);
+  EXPECT_NEAR(b.at(5, 2), 1.5 / 60.0, 1e-15);  // (10, 11, 13) at minutes 10, 11, 12
+}
+
+TEST(TemporalFeatures, MissingValuesLeaveTheWindowNotZero) {
+  const FeatureSpec spec = OneInput("mean(x,3m),range(x,3m)");
+  const Built b = Build(spec, {0, 1, 2, 3, 4}, {1, 2, 4, kNaN, 10});
+  EXPECT_EQ(b.problems[3].issue, RowIssue::kMissing);
+  ASSERT_EQ(b.problems[4].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(4, 1), 7);  // mean of 4 and 10: the missing minute is absent, not 0
+  EXPECT_EQ(b.at(4, 2), 6);
+}
+
+TEST(TemporalFeatures, LookupAcceptsTheSampleOneStepEarly) {
+  const FeatureSpec spec = OneInput("delta(x,2m)");
+  // At minute 4 the sample for minute 2 is late: the one at 1.5 still counts, 0.5 does not.
+  std::vector<TimeMs> times = {0, 90'000, 240'000};
+  std::vector<double> x = {1, 5, 9};
+  const double* px = x.data();
+  auto rows = BuildFeatureRows(spec, times.data(), {px}, 3);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->problems[2].issue, RowIssue::kNone);
+  EXPECT_EQ(rows->values[2 * 2 + 1], 4);
+  std::vector<TimeMs> late = {0, 30'000, 240'000};
+  auto none = BuildFeatureRows(spec, late.data(), {px}, 3);
+  EXPECT_EQ(none->problems[2].issue, RowIssue::kWarming);
+}
+
+TEST(TemporalFeatures, ZScoreFloorAndClip) {
+  const FeatureSpec spec = OneInput("zscore(x,5m)");
+  const Built flat = Build(spec, {0, 1, 2, 3, 4}, {5, 5, 5, 5, 5.001});
+  ASSERT_EQ(flat.problems[4].issue, RowIssue::kNone);
+  // std 0.0004 is under the floor 1e-3 * |mean| = 0.0050001.
+  const double mean = (4 * 5 + 5.001) / 5;
+  EXPECT_NEAR(flat.at(4, 1), (5.001 - mean) / (1e-3 * mean), 1e-9);
+  // A flat zero series: mean 0.2 and std 0.4 over the window, which holds the new value too.
+  const Built zero = Build(spec, {0, 1, 2, 3, 4}, {0, 0, 0, 0, 1});
+  EXPECT_NEAR(zero.at(4, 1), 2, 1e-15);
+}
+
+TEST(TemporalFeatures, RowsMustBeInTimeOrder) {
+  const FeatureSpec spec = OneInput("delta(x,1m)");
+  std::vector<TimeMs> times = {0, 60'000, 60'000};
+  std::vector<double> x = {1, 2, 3};
+  const double* px = x.data();
+  auto rows = BuildFeatureRows(spec, times.data(), {px}, 3);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_NE(rows.status().message().find("row 3"), std::string::npos);
+}
+
+// The daemon's stream starts at its last restart; training's batch starts months earlier.
+// Every row both compute must have identical bits.
+TEST(TemporalFeatures, LateStreamMatchesBatchBitForBit) {
+  FeatureSpec spec;
+  spec.inputs = {"a", "b"};
+  spec.step_ms = kMinuteMs;
+  spec.derived = *ParseDerivedList(
+      "hour_of_week,lag(a,1..2),delta(a,30m),seasonal_diff(b,1d),rate(a,1h),rate(b,20m),"
+      "zscore(a,1h),zscore(b,1d),range(b,45m),mean(a,2h)",
+      spec.inputs, {kMinuteMs, 0});
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<TimeMs> times;
+  std::vector<double> a, b;
+  TimeMs t = 1'790'000'000'000;  // crosses several rate anchors (every 2^26 ms)
+  for (int i = 0; i < 8000; ++i) {
+    t += kMinuteMs * (i % 997 == 0 ? 7 : 1);  // occasional gaps
+    times.push_back(t);
+    a.push_back(i % 613 == 0 ? kNaN : 1e9 + 1e6 * std::sin(i / 50.0) + 1e4 * noise(rng));
+    b.push_back(0.002 + 0.001 * std::fabs(noise(rng)));
+  }
+  auto batch = BuildFeatureRows(spec, times.data(), {a.data(), b.data()}, times.size());
+  ASSERT_TRUE(batch.ok());
+  const size_t w = spec.width();
+  for (const size_t start : {size_t{2500}, size_t{5111}}) {
+    auto stream = FeatureStream::Create(spec);
+    ASSERT_TRUE(stream.ok());
+    auto external = FeatureStream::Create(spec, /*external_lookups=*/true);
+    ASSERT_TRUE(external.ok());
+    size_t compared = 0;
+    std::vector<double> out(w), out_ext(w);
+    for (size_t i = start; i < times.size(); ++i) {
+      const double in[2] = {a[i], b[i]};
+      const RowProblem p = stream->Push(times[i], in, out.data());
+      // The daemon's look-ups: the value at exactly t - lag, as an instant query returns it.
+      std::vector<double> lookups;
+      for (const auto& key : external->LookupKeys()) {
+        double v = kNaN;
+        for (size_t j = i; j-- > 0;) {
+          if (times[j] <= times[i] - key.lag_ms) {
+            if (times[j] > times[i] - key.lag_ms - spec.step_ms) v = key.input == 0 ? a[j] : b[j];
+            break;
+          }
+        }
+        lookups.push_back(v);
+      }
+      const RowProblem pe = external->Push(times[i], in, out_ext.data(), lookups.data());
+      // Early on the own-history stream still warms up its look-ups; the external one does not.
+      if (pe.issue != RowIssue::kNone) {
+        ASSERT_EQ(p.issue, pe.issue) << i;
+      }
+      if (p.issue != RowIssue::kNone) continue;
+      ASSERT_EQ(batch->problems[i].issue, RowIssue::kNone) << i;
+      for (size_t c = 0; c < w; ++c) {
+        ASSERT_EQ(out[c], batch->values[i * w + c]) << "row " << i << " column " << c;
+        ASSERT_EQ(out_ext[c], out[c]) << "row " << i << " column " << c;
+      }
+      ++compared;
+    }
+    // Everything after the stream's own day of warming (seasonal_diff 1d), bar NaN rows.
+    EXPECT_GT(compared, (times.size() - start - 1500) * 9 / 10);
+  }
+}
+
+TEST(TemporalFeatures, StreamRefusesRowsOutOfOrderWithoutChangingState) {
+  auto stream = FeatureStream::Create(OneInput("delta(x,1m)"));
+  ASSERT_TRUE(stream.ok());
+  double out[2];
+  const double x1 = 1, x2 = 5, x0 = 100;
+  stream->Push(0, &x1, out);
+  EXPECT_EQ(stream->Push(0, &x0, out).issue, RowIssue::kOutOfOrder);
+  ASSERT_EQ(stream->Push(kMinuteMs, &x2, out).issue, RowIssue::kNone);
+  EXPECT_EQ(out[1], 4);
+}
+
+TEST(TemporalFeatures, HistoryIsBoundedByTheLongestWindow) {
+  auto stream = FeatureStream::Create(OneInput("zscore(x,1h),delta(x,30m)"));
+  ASSERT_TRUE(stream.ok());
+  double out[3];
+  for (int i = 0; i < 10000; ++i) {
+    const double x = i;
+    stream->Push(i * kMinuteMs, &x, out);
+  }
+  EXPECT_LT(stream->MemoryBytes(), 4000u) << "about 60 samples of 16 bytes plus state";
+}
+
+}  // namespace
+}  // namespace isoscope

@@ -1,0 +1,117 @@
+#include "alert_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+namespace isoscope::native {
+namespace {
+
+std::optional<double> Value(prometheus::Registry& registry, const std::string& name,
+                            const prometheus::Labels& labels) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& m : family.metric) {
+      prometheus::Labels l;
+      for (const auto& p : m.label) l[p.name] = p.value;
+      if (l == labels) return m.gauge.value;
+    }
+  }
+  return std::nullopt;
+}
+
+class AlertTrackerTest : public ::testing::Test {
+ protected:
+  AlertTrackerTest() : registry_(std::make_shared<prometheus::Registry>()), metrics_(registry_) {
+    detector_.name = "checkout";
+    detector_.alerts.warning = 0.6;
+    detector_.alerts.critical = 0.8;
+    detector_.alerts.for_ms = 20'000;
+    detector_.alerts.smooth_ms = 30'000;  // three scores at a 10 s interval
+  }
+  std::optional<double> Get(const std::string& name, const char* severity) {
+    return Value(*registry_, name,
+                 {{"detector", "checkout"}, {"job", "api"}, {"severity", severity}});
+  }
+
+  DetectorConfig detector_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  ExporterMetrics metrics_;
+  const prometheus::Labels labels_ = {{"detector", "checkout"}, {"job", "api"}};
+};
+
+// Scores every 10 s; smoothed = mean of the scores in (t-30s, t]; warning > 0.6, critical >
+// 0.8, for 20s. Expectations worked out by hand:
+//   t   score  window        smoothed  warning            critical
+//   0   0.7    {0}           0.7       pending (0 s)      inactive
+//   10  0.7    {0,10}        0.7       pending (10 s)     inactive
+//   20  0.9    {0,10,20}     0.7667    firing (20 s)      inactive
+//   30  0.9    {10,20,30}    0.8333    firing (30 s)      pending (0 s)
+//   40  0.9    {20,30,40}    0.9       firing             pending (10 s)
+//   50  0.9    {30,40,50}    0.9       firing             firing (20 s)
+//   60  -      {40,50}       0.9       firing             firing (30 s)   (group not scored)
+//   70  -      {50}          0.9       firing             firing
+//   80  -      {}            none      inactive, series removed
+//   90  0.5    {90}          0.5       inactive (0)       inactive (0)
+TEST_F(AlertTrackerTest, SmoothsAndStepsLikeTheRules) {
+  AlertTracker tracker(detector_, &metrics_);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
+                  {{"detector", "checkout"}, {"severity", "warning"}}),
+            20);
+  const struct {
+    int t;
+    double score;  // < 0: no score this cycle
+    std::optional<double> warning, critical, warning_s, critical_s;
+  } rows[] = {
+      {0, 0.7, 1, 0, 0, 0},
+      {10, 0.7, 1, 0, 10, 0},
+      {20, 0.9, 2, 0, 20, 0},
+      {30, 0.9, 2, 1, 30, 0},
+      {40, 0.9, 2, 1, 40, 10},
+      {50, 0.9, 2, 2, 50, 20},
+      {60, -1, 2, 2, 60, 30},
+      {70, -1, 2, 2, 70, 40},
+      {80, -1, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+      {90, 0.5, 0, 0, 0, 0},
+  };
+  for (const auto& r : rows) {
+    const TimeMs now = 1'767'225'600'000 + r.t * 1000;
+    if (r.score >= 0) tracker.Observe("api", labels_, now, r.score);
+    tracker.Evaluate(now);
+    EXPECT_EQ(Get("anomaly_alert_state", "warning"), r.warning) << "t=" << r.t;
+    EXPECT_EQ(Get("anomaly_alert_state", "critical"), r.critical) << "t=" << r.t;
+    EXPECT_EQ(Get("anomaly_alert_pending_seconds", "warning"), r.warning_s) << "t=" << r.t;
+    EXPECT_EQ(Get("anomaly_alert_pending_seconds", "critical"), r.critical_s) << "t=" << r.t;
+  }
+}
+
+TEST_F(AlertTrackerTest, RemovesItsSeriesWhenDestroyed) {
+  {
+    AlertTracker tracker(detector_, &metrics_);
+    tracker.Observe("api", labels_, 1000, 0.9);
+    tracker.Evaluate(1000);
+    EXPECT_EQ(Get("anomaly_alert_state", "critical"), 1);
+  }
+  EXPECT_FALSE(Get("anomaly_alert_state", "critical"));
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_for_seconds",
+                     {{"detector", "checkout"}, {"severity", "warning"}}));
+}
+
+TEST_F(AlertTrackerTest, KeepFiringForHoldsAfterTheScoreDrops) {
+  detector_.alerts.for_ms = 0;
+  detector_.alerts.smooth_ms = 10'000;
+  detector_.alerts.keep_firing_for_ms = 20'000;
+  AlertTracker tracker(detector_, &metrics_);
+  // for 0 fires at once; after the drop at 10 s it keeps firing while now - 10 s < 20 s.
+  const double scores[] = {0.9, 0.1, 0.1, 0.1};
+  const double expected[] = {2, 2, 2, 0};
+  for (int i = 0; i < 4; ++i) {
+    const TimeMs now = i * 10'000;
+    tracker.Observe("api", labels_, now, scores[i]);
+    tracker.Evaluate(now);
+    EXPECT_EQ(Get("anomaly_alert_state", "critical"), expected[i]) << "t=" << i * 10;
+  }
+}
+
+}  // namespace
+}  // namespace isoscope::native

@@ -1,0 +1,212 @@
+#include "rules_gen.h"
+
+#include <gtest/gtest.h>
+
+namespace isoscope::native {
+namespace {
+
+DetectorConfig Checkout() {
+  DetectorConfig d;
+  d.name = "checkout";
+  d.group_by = {"job"};
+  return d;  // alerts: the defaults (0.65, 0.85, 3m, 5m, 1m, drift 0.005 30m Mon-Fri 9-18)
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<WeeklyWindow> Windows(const char* text) {
+  auto w = ParseDeployWindows(text);
+  EXPECT_TRUE(w.ok()) << w.status().ToString();
+  return w.ok() ? *w : std::vector<WeeklyWindow>{};
+}
+
+TEST(RulesGen, RecordingRuleIsAvgOverTimeOfTheDetectorsScore) {
+  const std::string yaml = RecordingRulesYaml(Checkout());
+  const std::string expected =
+      "groups:\n"
+      "  - name: isoscope-checkout-recording\n"
+      "    interval: 1m\n"
+      "    rules:\n"
+      "      - record: job:anomaly_score:avg5m\n"
+      "        expr: 'avg_over_time(anomaly_score{detector=\"checkout\"}[5m])'\n";
+  ASSERT_TRUE(Contains(yaml, expected)) << yaml;
+  EXPECT_EQ(yaml.substr(yaml.size() - expected.size()), expected);  // nothing after it
+}
+
+TEST(RulesGen, RecordNameFollowsSmoothUnlessGiven) {
+  DetectorConfig d = Checkout();
+  d.alerts.smooth_ms = 10 * kMinuteMs;
+  EXPECT_TRUE(
+      Contains(RecordingRulesYaml(d),
+               "      - record: job:anomaly_score:avg10m\n"
+               "        expr: 'avg_over_time(anomaly_score{detector=\"checkout\"}[10m])'\n"));
+  d.alerts.record = "checkout:score:smooth";
+  EXPECT_TRUE(Contains(RecordingRulesYaml(d), "      - record: checkout:score:smooth\n"));
+  EXPECT_TRUE(Contains(AlertingRulesYaml(d),
+                       "expr: 'checkout:score:smooth{detector=\"checkout\"} > 0.65'"));
+}
+
+TEST(RulesGen, AlertingRulesWarningAndCritical) {
+  const std::string yaml = AlertingRulesYaml(Checkout());
+  EXPECT_TRUE(Contains(yaml,
+                       "      - alert: AnomalyScoreWarning\n"
+                       "        expr: 'job:anomaly_score:avg5m{detector=\"checkout\"} > 0.65'\n"
+                       "        for: 3m\n"
+                       "        labels:\n"
+                       "          severity: warning\n"
+                       "        annotations:\n"
+                       "          summary: '{{ $labels.detector }} job={{ $labels.job }}: anomaly "
+                       "score (5m average) {{ $value | printf \"%.3f\" }} > 0.65 for 3m'\n"))
+      << yaml;
+  EXPECT_TRUE(Contains(yaml,
+                       "      - alert: AnomalyScoreCritical\n"
+                       "        expr: 'job:anomaly_score:avg5m{detector=\"checkout\"} > 0.85'\n"
+                       "        for: 3m\n"
+                       "        labels:\n"
+                       "          severity: critical\n"));
+  EXPECT_TRUE(
+      Contains(yaml,
+               "Model version: {{ with query `model_version_timestamp{detector=\"checkout\"}` "
+               "}}{{ . | first | label \"model_version\" }}{{ else }}none{{ end }}.'"));
+  EXPECT_FALSE(Contains(yaml, "keep_firing_for"));
+}
+
+TEST(RulesGen, ForZeroAndKeepFiringFor) {
+  DetectorConfig d = Checkout();
+  d.alerts.for_ms = 0;
+  d.alerts.keep_firing_for_ms = 5 * kMinuteMs;
+  const std::string yaml = AlertingRulesYaml(d);
+  EXPECT_FALSE(Contains(yaml, "        for:"));  // for: 0 fires at once: no for: at all
+  EXPECT_TRUE(Contains(yaml,
+                       "        expr: 'job:anomaly_score:avg5m{detector=\"checkout\"} > 0.85'\n"
+                       "        keep_firing_for: 5m\n"));
+}
+
+TEST(RulesGen, PeakHoursInPromQL) {
+  EXPECT_EQ(PeakHoursPromQL(Windows("Mon-Fri 09:00-18:00")),
+            "(day_of_week() >= 1 <= 5 and on() hour() >= 9 < 18)");
+  EXPECT_EQ(PeakHoursPromQL(Windows("Sat-Sun 10:30-12:00")),
+            "((day_of_week() == 0 or day_of_week() == 6) and on() hour() * 60 + minute() >= "
+            "630 < 720)");
+  EXPECT_EQ(PeakHoursPromQL(Windows("Mon 08:00-10:00; Wed 08:00-10:00; Tue 12:00-13:00")),
+            "(((day_of_week() == 1 or day_of_week() == 3) and on() hour() >= 8 < 10) or "
+            "(day_of_week() == 2 and on() hour() >= 12 < 13))");
+  // Across midnight: split into two days by the parser, each its own time range.
+  EXPECT_EQ(PeakHoursPromQL(Windows("Fri 22:00-02:00")),
+            "((day_of_week() == 5 and on() hour() >= 22 < 24) or (day_of_week() == 6 and on() "
+            "hour() >= 0 < 2))");
+}
+
+TEST(RulesGen, ModelHealthRules) {
+  const std::string yaml = ModelHealthRulesYaml(Checkout());
+  EXPECT_TRUE(Contains(yaml,
+                       "      - alert: AnomalyModelDrift\n"
+                       "        expr: 'anomaly_rate_5m{detector=\"checkout\"} < 0.005 and on() "
+                       "(day_of_week() >= 1 <= 5 and on() hour() >= 9 < 18)'\n"
+                       "        for: 30m\n"))
+      << yaml;
+  EXPECT_TRUE(Contains(yaml, "model may be silently underscoring"));
+  EXPECT_TRUE(
+      Contains(yaml, "        expr: 'anomaly_model_canary_ok{detector=\"checkout\"} == 0'\n"));
+  EXPECT_TRUE(Contains(yaml,
+                       "        expr: 'anomaly_model_state{detector=\"checkout\",state=\"stale\"} "
+                       "== 1'\n"
+                       "        for: 15m\n"));
+  EXPECT_TRUE(Contains(yaml,
+                       "        expr: 'absent(model_version_timestamp{detector=\"checkout\"})'\n"
+                       "        for: 15m\n"
+                       "        labels:\n"
+                       "          severity: critical\n"));
+  // 15 days in seconds.
+  EXPECT_TRUE(Contains(
+      yaml, "        expr: 'time() - model_version_timestamp{detector=\"checkout\"} > 1296000'\n"));
+}
+
+TEST(RulesGen, GrafanaProvisioning) {
+  GrafanaRuleOptions o;
+  o.datasource_uid = "prom-main";
+  DetectorConfig d = Checkout();
+  d.alerts.critical = 0.9;
+  const std::string yaml = GrafanaAlertsYaml(d, o);
+  EXPECT_TRUE(Contains(yaml,
+                       "apiVersion: 1\n"
+                       "groups:\n"
+                       "  - orgId: 1\n"
+                       "    name: isoscope-checkout\n"
+                       "    folder: 'isoscope'\n"
+                       "    interval: 1m\n"
+                       "    rules:\n"
+                       "      - uid: isoscope-checkout-warning\n"
+                       "        title: 'checkout anomaly score warning'\n"
+                       "        condition: C\n"
+                       "        data:\n"
+                       "          - refId: A\n"
+                       "            relativeTimeRange:\n"
+                       "              from: 600\n"
+                       "              to: 0\n"
+                       "            datasourceUid: 'prom-main'\n"))
+      << yaml;
+  EXPECT_TRUE(Contains(yaml,
+                       "                - evaluator:\n"
+                       "                    params: [0.9]\n"
+                       "                    type: gt\n"));
+  EXPECT_TRUE(Contains(yaml,
+                       "        noDataState: OK\n"
+                       "        execErrState: Error\n"
+                       "        for: 3m\n"));
+  EXPECT_TRUE(Contains(yaml,
+                       "{{ $values.A.Value | printf \"%.3f\" }} > 0.9 for 3m (model {{ "
+                       "$labels.model_version }})'\n"));
+  EXPECT_TRUE(Contains(yaml, "      - uid: isoscope-checkout-critical\n"));
+}
+
+TEST(RulesGen, GrafanaUidsStayWithin40Characters) {
+  DetectorConfig d = Checkout();
+  d.name = std::string(64, 'a');
+  const std::string yaml = GrafanaAlertsYaml(d, GrafanaRuleOptions());
+  size_t pos = 0;
+  int uids = 0;
+  while ((pos = yaml.find("- uid: ", pos)) != std::string::npos) {
+    pos += 7;
+    const std::string uid = yaml.substr(pos, yaml.find('\n', pos) - pos);
+    EXPECT_LE(uid.size(), 40u) << uid;
+    ++uids;
+  }
+  EXPECT_EQ(uids, 2);
+}
+
+TEST(RulesGen, ValidateAlerts) {
+  AlertsConfig a;
+  EXPECT_TRUE(ValidateAlerts(a).ok());
+  a.critical = 0.6;
+  EXPECT_NE(ValidateAlerts(a).message().find("critical (0.6) is below warning (0.65)"),
+            std::string::npos);
+  a = AlertsConfig();
+  a.warning = 0;
+  EXPECT_FALSE(ValidateAlerts(a).ok());
+  a = AlertsConfig();
+  a.critical = 1;  // a score of 1 is possible, > 1 never: allowed, it never pages
+  EXPECT_TRUE(ValidateAlerts(a).ok());
+  a.critical = 1.5;
+  EXPECT_FALSE(ValidateAlerts(a).ok());
+  a = AlertsConfig();
+  a.record = "bad name";
+  EXPECT_FALSE(ValidateAlerts(a).ok());
+  a = AlertsConfig();
+  a.smooth_ms = 0;
+  EXPECT_FALSE(ValidateAlerts(a).ok());
+}
+
+TEST(RulesGen, FourFilesPerDetector) {
+  const auto files = GenerateRuleFiles(Checkout(), GrafanaRuleOptions());
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[0].name, "checkout.recording.rules.yml");
+  EXPECT_EQ(files[1].name, "checkout.alerting.rules.yml");
+  EXPECT_EQ(files[2].name, "checkout.model-health.rules.yml");
+  EXPECT_EQ(files[3].name, "checkout.grafana-alerting.yml");
+}
+
+}  // namespace
+}  // namespace isoscope::native
