@@ -9,7 +9,8 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli1
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
               prometheus-cpp-dev libssl-dev libcrypt-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack \
-              clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux
+              clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
+              clang libclang-rt-14-dev
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk
 PKGS_DEMO  := curl
 PKGS_FUZZ  := clang libclang-rt-14-dev
