@@ -112,7 +112,8 @@ timeout 10 "$ISOSCOPE" serve --config "$W/isoscope.yml" --web.config.file "$W/no
 [ $? = 2 ] && grep -q -- "--web.config.file" "$W/bad_none.out" && ok || bad "missing web config file: exit 2"
 
 # --- The locked-down daemon. ---
-SERVE_SCHEME=https
+SERVE_SCHEME=https  # read by serve_start (serve_lib.sh)
+export SERVE_SCHEME
 serve_start "$W/isoscope.yml" --web.config.file "$W/web.yml" && ok ||
   { bad "startup with --web.config.file"; exit 1; }
 grep -q 'tls=true' "$W/serve.log" && grep -q 'basic_auth=true' "$W/serve.log" && ok ||
