@@ -10,7 +10,7 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli1
               prometheus-cpp-dev libssl-dev libcrypt-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
               clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
-              emscripten nodejs chromium fonts-dejavu-core
+              clang libclang-rt-14-dev emscripten nodejs chromium fonts-dejavu-core
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
               fonts-dejavu-core
 PKGS_DEMO  := curl

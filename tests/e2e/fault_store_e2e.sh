@@ -55,7 +55,7 @@ detectors:
       contamination: 0.02
 YAML
 END=$PROM_END
-train() { "$ISOSCOPE" train --config "$W/isoscope.yml" --detector checkout --end "$END" "$@"; }
+train() { "$ISOSCOPE" train --config "$W/isoscope.yml" --detector checkout --end "$END"; }
 train >"$W/train1.out" 2>&1 && ok || { bad "first train"; cat "$W/train1.out"; exit 1; }
 latest() { readlink "$M/latest"; }
 v1=$(latest)
@@ -82,7 +82,8 @@ store_sound() {
   done
   [ -f "$M/$(latest)" ]
 }
-listing() { (cd "$M" && ls -A | grep -v '\.tmp\.' | sort); }
+listing() { find "$M" -mindepth 1 -maxdepth 1 ! -name '*.tmp.*' -printf '%f\n' | sort; }
+temp_files() { find "$M" -mindepth 1 -maxdepth 1 -name '*.tmp.*' -printf '%f\n'; }
 reload_errors() { metric 'isoscope_reload_errors_total{detector="checkout"}'; }
 reloads() { metric 'isoscope_reloads_total{detector="checkout"}'; }
 # gt A B: A > B as numbers.
@@ -128,7 +129,7 @@ echo "  full (ulimit -f ${limit} KiB, bundle ${size_kib} KiB): exit $rc: $(head 
   bad "full: train must fail naming the cause (exit $rc)"
 [ "$(listing)" = "$before" ] && [ "$(latest)" = "$v1.bundle" ] && store_sound && ok ||
   bad "full: store changed, latest moved or a half bundle"
-! ls -A "$M" | grep -q '\.tmp\.' && ok || bad "full: the failed write left a temp file"
+[ -z "$(temp_files)" ] && ok || bad "full: the failed write left a temp file"
 serving "$v1" "$W/$v1.bundle.orig" && ok || bad "full: daemon stopped serving $v1"
 
 # --- 3. SIGKILL mid-write (strace delivers it on entry to the named system call). ---
@@ -149,7 +150,7 @@ kill_at fsync 2 "bundle renamed into place, report not written yet"
 kill_at rename 3 "bundle and report in place, latest about to move"
 sleep 1.5  # the daemon's reload poll (1 s) has seen the store after the kills
 [ "$(reload_errors)" = 0 ] && ok || bad "a killed trainer made the daemon refuse a model: $(reload_errors)"
-ls -A "$M" | grep '\.tmp\.' | sed 's/^/  left by the killed trainer (ignored by the daemon): /'
+temp_files | sed 's/^/  left by the killed trainer (ignored by the daemon): /'
 
 # The fault gone: a normal train, and the daemon takes the new model without a restart.
 next_end

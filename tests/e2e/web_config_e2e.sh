@@ -112,7 +112,8 @@ timeout 10 "$ISOSCOPE" serve --config "$W/isoscope.yml" --web.config.file "$W/no
 [ $? = 2 ] && grep -q -- "--web.config.file" "$W/bad_none.out" && ok || bad "missing web config file: exit 2"
 
 # --- The locked-down daemon. ---
-SERVE_SCHEME=https
+SERVE_SCHEME=https  # read by serve_start (serve_lib.sh)
+export SERVE_SCHEME
 serve_start "$W/isoscope.yml" --web.config.file "$W/web.yml" && ok ||
   { bad "startup with --web.config.file"; exit 1; }
 grep -q 'tls=true' "$W/serve.log" && grep -q 'basic_auth=true' "$W/serve.log" && ok ||
@@ -235,6 +236,29 @@ stored() {
 }
 wait_for 20 stored && ok || bad "anomaly_score stored by the TLS scraper"
 
+stop_pid "$SERVE_PID"
+SERVE_PID=""
+
+# --- Mutual TLS: client_auth_type RequireAndVerifyClientCert with client_ca_file. ---
+{
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=prometheus \
+    -keyout "$T/client.key" -out "$T/client.csr" &&
+    openssl x509 -req -in "$T/client.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
+      -days 2 -out "$T/client.crt"
+} >>"$T/openssl.log" 2>&1 && ok || bad "openssl client certificate"
+cat >"$W/web_mtls.yml" <<YAML
+tls_server_config:
+  cert_file: $T/server.crt
+  key_file: $T/server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: $T/ca.crt
+  min_version: TLS12
+YAML
+serve_start "$W/isoscope.yml" --web.config.file "$W/web_mtls.yml" && ok || bad "startup with mutual TLS"
+code=$("${C[@]}" -m 5 "$URL/healthz")
+[ "$code" != 200 ] && ok || bad "mutual TLS: a client without a certificate got 200"
+code=$("${C[@]}" -m 5 --cert "$T/client.crt" --key "$T/client.key" "$URL/healthz")
+[ "$code" = 200 ] && ok || bad "mutual TLS: the client certificate signed by client_ca_file got $code"
 stop_pid "$SERVE_PID"
 SERVE_PID=""
 echo "web_config_e2e: $passed passed, $failed failed"

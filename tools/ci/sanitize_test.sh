@@ -10,8 +10,13 @@ build=$1
 jobs=$2
 shift 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
-# -O2 -g: ASan at -O0 makes the e2e training runs several times slower (past their timeouts).
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DISOSCOPE_BUILD_TESTS=ON \
+# clang: its runtime writes UBSan reports to log_path as well (GCC 12's libubsan prints them to
+# stderr only, where a background daemon's report would be lost). -O2 -g: ASan at -O0 makes
+# the e2e training runs several times slower (past their timeouts).
+if [ -f "$build/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang' "$build/CMakeCache.txt"; then
+  rm -rf "$build"  # configured with another compiler: CMake cannot switch in place
+fi
+CC=clang CXX=clang++ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DISOSCOPE_BUILD_TESTS=ON \
   -DISOSCOPE_SANITIZE=ON "$@" >/dev/null || exit 1
 cmake --build "$build" -j"$jobs" || exit 1
 reports=$(cd "$build" && pwd)/sanitizer-reports
