@@ -12,7 +12,6 @@
 #include "demo_data.h"
 #include "file_io.h"
 #include "isoscope/alert.h"
-#include "isoscope/bundle.h"
 #include "isoscope/text.h"
 #include "time_parse.h"
 
@@ -109,9 +108,7 @@ int RunDemo(const DemoArgs& args) {
   std::vector<Outcome> outcomes;
   for (const auto& [label, path] :
        {std::pair<std::string, std::string>{"auto", bundle}, {"point", point_bundle}}) {
-    auto bytes = ReadFile(path);
-    if (!bytes.ok()) return fail(bytes.status());
-    auto model = DecodeBundle(bytes->data(), bytes->size());
+    auto model = LoadBundle(path);  // with the canary check, as every other command loads
     if (!model.ok()) return fail(model.status());
     auto scorer = ModelScorer::Create(*model);
     if (!scorer.ok()) return fail(scorer.status());

@@ -78,6 +78,7 @@ struct FeatureStream::Impl {
   std::vector<Lookup> lookups;
   std::vector<LookupKey> keys;
   std::vector<int32_t> slot;  // per derived feature: its window or lookup index, or -1
+  std::vector<char> pushed;   // per input, scratch of Push: did this row add a sample
   TimeMs last = kNoTime;
 
   void AddToWindow(Window& w, const History& h, uint64_t i, double sign) {
@@ -241,7 +242,8 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
   m.last = t;
   const size_t k = m.spec.inputs.size();
   RowProblem problem;
-  std::vector<bool> pushed(k, false);
+  std::vector<char>& pushed = m.pushed;
+  pushed.assign(k, 0);
   for (size_t j = 0; j < k; ++j) {
     const double x = inputs[j];
     out[j] = x;
@@ -265,14 +267,14 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
     if (h.keep_ms > 0) {
       h.s.push_back({t, x});
       if (h.first_t == kNoTime) h.first_t = t;
-      pushed[j] = true;
+      pushed[j] = 1;
     } else if (h.first_t == kNoTime) {
       h.first_t = t;
     }
   }
   for (Impl::Window& w : m.windows) {
     const size_t j = static_cast<size_t>(w.input);
-    m.Advance(w, m.hist[j], t, pushed[j]);
+    m.Advance(w, m.hist[j], t, pushed[j] != 0);
   }
   if (!m.external) {
     for (Impl::Lookup& l : m.lookups) {
