@@ -211,7 +211,7 @@ namespace {
 // The what-if page's data: one group's rows of the detector's history, NaN as null, the
 // window ending at now() on the step grid, and clear errors for bad requests.
 TEST_F(HttpServerTest, HistoryOfOneGroupForTheWhatIfPage) {
-  const TimeMs now = 1767495630000;  // 30 s past a minute
+  constexpr TimeMs now = 1767495630000;  // 30 s past a minute
   TimeMs seen_start = 0, seen_end = 0;
   std::string seen_detector;
   Start("", [&](HttpServer& s) {
@@ -227,7 +227,7 @@ TEST_F(HttpServerTest, HistoryOfOneGroupForTheWhatIfPage) {
           rows.series = {{1.5, 10, std::nan(""), 11}, {0.25, 20, 0.5, 21}};
           return rows;
         },
-        [now] { return now; });
+        [] { return now; });
   });
   auto r = client_->Get("/api/v1/detectors/payments/history?hours=2");
   ASSERT_TRUE(r);
