@@ -94,6 +94,41 @@ Result<Contamination> ParseContamination(const std::string& text) {
                     "(threshold 0.5, which flags far more than you expect on seasonal data)");
 }
 
+Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share) {
+  auto bad = [&text](const std::string& why) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "threshold '" + text + "': " + why +
+                      " (give a score like 0.6, a share of training rows like 1%, or "
+                      "contamination or contamination/N)");
+  };
+  double v = 0;
+  bool integer = false;
+  if (ParseNumber(text, &v, &integer)) {
+    if (v <= 0 || v >= 1) return bad("anomaly scores lie between 0 and 1");
+    return v;
+  }
+  double target = 0;
+  if (!text.empty() && text.back() == '%') {
+    if (!ParseNumber(text.substr(0, text.size() - 1), &v, &integer) || v <= 0 || v > 50) {
+      return bad("a share of training rows is a percentage in (0, 50]");
+    }
+    target = v / 100;
+  } else if (text == "contamination") {
+    target = share;
+  } else if (text.rfind("contamination/", 0) == 0) {
+    if (!ParseNumber(text.substr(14), &v, &integer) || v < 1) {
+      return bad("contamination/N needs N >= 1");
+    }
+    target = share / v;
+  } else {
+    return bad("not understood");
+  }
+  if (target <= 0) return bad("the model has no training share to start from");
+  auto threshold = model.ThresholdFor(target);
+  if (!threshold.ok()) return bad(threshold.status().message());
+  return *threshold;
+}
+
 Result<Model> LoadBundle(const std::string& path) {
   auto bytes = ReadFile(path);
   if (!bytes.ok()) {

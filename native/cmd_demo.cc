@@ -18,9 +18,8 @@
 namespace isoscope::native {
 namespace {
 
-// Shares of training rows above the demo's warning and critical thresholds.
-constexpr double kDemoWarningShare = 0.005;
-constexpr double kDemoCriticalShare = 0.001;
+// The demo's alert thresholds: replay's defaults.
+const ReplayArgs kDefaults;
 
 }  // namespace
 
@@ -85,10 +84,10 @@ int RunDemo(const DemoArgs& args) {
   std::fflush(stderr);
   if (rc != kExitOk) return rc;
 
-  // 4. Would it have paged? The same replay as `isoscope replay`, for the auto feature set
-  // and for the origin team's point features, each with thresholds from its own training
-  // scores: the 0.65 / 0.85 of the origin pipeline sit above anything a forest over many
-  // features scores (printed below), so the demo says which values it used and why.
+  // 4. Would it have paged? The same replay as `isoscope replay` with its default rules, for
+  // the auto feature set and for the origin team's point features, each with thresholds from
+  // its own training scores: the 0.65 / 0.85 of the origin pipeline sit above anything a
+  // forest over several features scores (printed below).
   const std::string point_bundle = dir + "/point.bundle";
   TrainArgs point = train;
   point.out = point_bundle;
@@ -128,8 +127,9 @@ int RunDemo(const DemoArgs& args) {
       scores.push_back(r.ok() ? r.anomaly_score : std::nan(""));
       if (r.ok()) o.max_score = std::max(o.max_score, r.anomaly_score);
     }
-    auto w = model->ThresholdFor(kDemoWarningShare);
-    auto c = model->ThresholdFor(kDemoCriticalShare);
+    const double share = model->params.contamination.value;
+    auto w = ResolveAlertThreshold(kDefaults.warning, *model, share);
+    auto c = ResolveAlertThreshold(kDefaults.critical, *model, share);
     if (!w.ok() || !c.ok()) return fail(w.ok() ? c.status() : w.status());
     o.warning = *w;
     o.critical = *c;
@@ -142,9 +142,10 @@ int RunDemo(const DemoArgs& args) {
     outcomes.push_back(std::move(o));
   }
   std::printf(
-      "\n== 4. would it have paged? avg_over_time 5m, for: 3m, every 1m; warning and critical at\n"
-      "   the scores exceeded by %.1f%% and %.1f%% of each model's training rows\n",
-      100 * kDemoWarningShare, 100 * kDemoCriticalShare);
+      "\n== 4. would it have paged? isoscope replay's defaults: avg_over_time %s, for: %s, every "
+      "%s;\n   warning at %s (the score 2%% of training rows exceed), critical at %s (1%%)\n",
+      kDefaults.smooth.c_str(), kDefaults.for_duration.c_str(), kDefaults.eval_interval.c_str(),
+      kDefaults.warning.c_str(), kDefaults.critical.c_str());
   for (const Outcome& o : outcomes) {
     std::printf("   %-5s features: warning %.3f, critical %.3f (highest score in history %.3f)\n",
                 o.label.c_str(), o.warning, o.critical, o.max_score);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "commands.h"
 #include "csv.h"
@@ -93,8 +94,6 @@ int RunReplay(const ReplayArgs& args) {
     return kExitUsage;
   };
   ReplayConfig config;
-  config.warning.threshold = args.warning;
-  config.critical.threshold = args.critical;
   const auto for_ms = ParseDuration(args.for_duration);
   const auto smooth_ms = ParseDuration(args.smooth);
   const auto eval_ms = ParseDuration(args.eval_interval);
@@ -105,15 +104,15 @@ int RunReplay(const ReplayArgs& args) {
   if (!eval_ms || *eval_ms <= 0)
     return usage("--eval-interval: '" + args.eval_interval +
                  "' is not a positive duration like 1m");
-  if (!std::isfinite(args.warning) || !std::isfinite(args.critical)) {
-    return usage("--warning and --critical must be numbers");
-  }
   config.warning.for_ms = config.critical.for_ms = *for_ms;
   config.smooth_ms = *smooth_ms;
   config.eval_interval_ms = *eval_ms;
 
   auto model = LoadBundle(args.bundle);
   if (!model.ok()) return fail(model.status());
+  // The share behind the model's anomaly threshold, which "contamination" thresholds start from.
+  double share = model->params.contamination.is_auto ? model->info.flagged_fraction
+                                                     : model->params.contamination.value;
   if (!args.contamination.empty()) {
     auto c = ParseContamination(args.contamination);
     if (!c.ok() || c->is_auto) {
@@ -122,6 +121,14 @@ int RunReplay(const ReplayArgs& args) {
     auto threshold = model->ThresholdFor(c->value);
     if (!threshold.ok()) return fail(threshold.status());
     model->offset = -*threshold;
+    share = c->value;
+  }
+  for (const auto& [flag, text, out] :
+       {std::tuple{"--warning", &args.warning, &config.warning.threshold},
+        std::tuple{"--critical", &args.critical, &config.critical.threshold}}) {
+    auto t = ResolveAlertThreshold(*text, *model, share);
+    if (!t.ok()) return usage(std::string(flag) + ": " + t.status().message());
+    *out = *t;
   }
   auto scorer = ModelScorer::Create(*model);
   if (!scorer.ok()) return fail(scorer.status());
@@ -173,8 +180,8 @@ int RunReplay(const ReplayArgs& args) {
     j += ",\"scored_rows\":" + std::to_string(scored);
     j += ",\"flagged_rows\":" + std::to_string(flagged);
     j += ",\"flagged_share\":" + JsonNumber(flagged_share);
-    j += ",\"settings\":{\"warning\":" + JsonNumber(args.warning) +
-         ",\"critical\":" + JsonNumber(args.critical) +
+    j += ",\"settings\":{\"warning\":" + JsonNumber(config.warning.threshold) +
+         ",\"critical\":" + JsonNumber(config.critical.threshold) +
          ",\"for_seconds\":" + std::to_string(*for_ms / 1000) +
          ",\"smooth_seconds\":" + std::to_string(*smooth_ms / 1000) +
          ",\"eval_interval_seconds\":" + std::to_string(*eval_ms / 1000) + "}";
@@ -241,8 +248,8 @@ int RunReplay(const ReplayArgs& args) {
     double threshold;
     const SeverityReplay* sev;
   };
-  for (const Row& row :
-       {Row{"warning", args.warning, &r->warning}, Row{"critical", args.critical, &r->critical}}) {
+  for (const Row& row : {Row{"warning", config.warning.threshold, &r->warning},
+                         Row{"critical", config.critical.threshold, &r->critical}}) {
     std::printf("%-9s %9s %8zu %8zu %14.2f %13s\n", row.name, FormatShortest(row.threshold).c_str(),
                 row.sev->pending.size(), row.sev->firing.size(), row.sev->firings_per_week,
                 Minutes(row.sev->firing_ms).c_str());

@@ -27,11 +27,11 @@ Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
   if (derived == "auto" && data.time_column.empty()) {
     derived.clear();  // every automatic feature needs time
   }
-  auto list = ParseDerivedList(derived, spec.inputs, context);
+  auto list = ParseDerivedList(derived, spec.inputs, context, &spec.raw_inputs);
   if (!list.ok()) {
     return list.status();
   }
-  if (derived == "auto") {
+  if (derived.find("auto") != std::string::npos) {
     // A CSV that already carries a column of that name keeps its own values.
     list->erase(std::remove_if(list->begin(), list->end(),
                                [&spec](const DerivedFeature& f) {

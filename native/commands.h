@@ -75,8 +75,8 @@ struct ReplayArgs {
   std::string bundle;
   std::string csv;
   std::string time_column;
-  double warning = 0.65;
-  double critical = 0.85;
+  std::string warning = "contamination";  ///< see ResolveAlertThreshold
+  std::string critical = "contamination/2";
   std::string for_duration = "3m";
   std::string smooth = "5m";
   std::string eval_interval = "1m";
@@ -116,6 +116,12 @@ int RunCheckConfig(const CheckConfigArgs& args);
 Result<MaxSamples> ParseMaxSamples(const std::string& text);
 Result<MaxFeatures> ParseMaxFeatures(const std::string& text);
 Result<Contamination> ParseContamination(const std::string& text);
+/// An alert threshold on the smoothed score, as `replay` and `demo` take it: a score ("0.6"),
+/// the score exceeded by a share of the training rows ("1%"), the model's anomaly threshold
+/// ("contamination", i.e. `share`), or the score exceeded by 1/N of that share
+/// ("contamination/2"). Forests over many features rarely score above 0.7, so thresholds
+/// relative to the model carry over between models where fixed scores do not.
+Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share);
 
 /// Loads and checks a bundle file (checksum, structure, canaries).
 Result<Model> LoadBundle(const std::string& path);

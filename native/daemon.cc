@@ -469,10 +469,15 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
         looked_up[k][GroupKey(smp.labels, d.config.group_by)] = smp.value;
       }
     }
-    // New groups: fill their windows with one range query per input over the longest window.
+    // New groups: fill their windows with one range query per input over the longest window,
+    // and one per look-up key shifted by its lag (smoothed seasonal baselines average the
+    // look-ups of the window's rows too).
     TimeMs window = 0;
+    for (const DerivedFeature& f : spec.derived) window = std::max(window, f.in_memory_ms());
+    bool fill_lookups = false;
     for (const DerivedFeature& f : spec.derived) {
-      if (f.temporal() && !f.is_lookup()) window = std::max(window, f.window_ms);
+      fill_lookups =
+          fill_lookups || (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff && f.smooth_ms > 0);
     }
     std::vector<std::string> fresh;
     for (auto& [key, v] : vecs) {
@@ -483,13 +488,19 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     }
     if (!fresh.empty() && window > 0) {
       const TimeMs first = t_eval - (window / spec.step_ms) * spec.step_ms;
-      std::map<std::string, std::map<TimeMs, std::vector<double>>> rows;  // group -> t -> inputs
-      for (size_t j = 0; j < n_inputs; ++j) {
-        const std::string* promql = promql_of(static_cast<int32_t>(j));
+      // group -> t -> the inputs, then the look-ups
+      std::map<std::string, std::map<TimeMs, std::vector<double>>> rows;
+      const size_t n_columns = n_inputs + (fill_lookups ? keys.size() : 0);
+      for (size_t j = 0; j < n_columns; ++j) {
+        const bool is_lookup = j >= n_inputs;
+        const int32_t input = is_lookup ? keys[j - n_inputs].input : static_cast<int32_t>(j);
+        const TimeMs lag = is_lookup ? keys[j - n_inputs].lag_ms : 0;
+        const std::string* promql = promql_of(input);
         if (promql == nullptr) continue;
-        auto r = range_query_
-                     ? range_query_(*promql, first, t_eval - spec.step_ms, spec.step_ms)
-                     : RangeByInstants(*promql, first, t_eval - spec.step_ms, spec.step_ms);
+        auto r =
+            range_query_
+                ? range_query_(*promql, first - lag, t_eval - spec.step_ms - lag, spec.step_ms)
+                : RangeByInstants(*promql, first - lag, t_eval - spec.step_ms - lag, spec.step_ms);
         if (!r.ok()) {
           d.query_errors->Increment();
           log_.Warn("history fill failed; the new groups warm up as data arrives",
@@ -499,8 +510,8 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
         for (const PromSeries& series : *r) {
           auto& by_time = rows[GroupKey(series.labels, d.config.group_by)];
           for (size_t i = 0; i < series.times.size(); ++i) {
-            auto [row, added] = by_time.try_emplace(series.times[i]);
-            if (added) row->second.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
+            auto [row, added] = by_time.try_emplace(series.times[i] + lag);
+            if (added) row->second.assign(n_columns, std::numeric_limits<double>::quiet_NaN());
             row->second[j] = series.values[i];
           }
         }
@@ -511,7 +522,10 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
         if (found == rows.end()) continue;
         FeatureStream& fs = d.streams.at(key).features;
         for (const auto& [t, values] : found->second) {
-          if (t < t_eval) fs.Push(t, values.data(), scratch.data(), nullptr);
+          if (t < t_eval) {
+            fs.Push(t, values.data(), scratch.data(),
+                    fill_lookups ? values.data() + n_inputs : nullptr);
+          }
         }
       }
     }

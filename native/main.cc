@@ -144,9 +144,12 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   y->add_option("--time-column", replay.time_column, "Time column (default: auto-detect)");
-  y->add_option("--warning", replay.warning, "Warning threshold on the smoothed score")
+  y->add_option("--warning", replay.warning,
+                "Warning threshold on the smoothed score: a score (0.6), the score exceeded by a "
+                "share of training rows (1%), contamination (the model's anomaly threshold) or "
+                "contamination/N")
       ->capture_default_str();
-  y->add_option("--critical", replay.critical, "Critical (paging) threshold")
+  y->add_option("--critical", replay.critical, "Critical (paging) threshold, as --warning")
       ->capture_default_str();
   y->add_option("--for", replay.for_duration, "How long the condition must hold (for:)")
       ->capture_default_str();

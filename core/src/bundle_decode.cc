@@ -250,6 +250,12 @@ Status ReadSpec(const Fields& f, FeatureSpec* spec) {
     RETURN_IF_ERROR(d.Int("input", -1, INT32_MAX, &v));
     feature.input = static_cast<int32_t>(v);
     RETURN_IF_ERROR(d.Int("window_ms", 0, INT64_MAX, &feature.window_ms));
+    if (feature.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
+      int64_t periods = 0;
+      RETURN_IF_ERROR(d.Int("periods", 1, INT32_MAX, &periods));
+      feature.periods = static_cast<int32_t>(periods);
+      RETURN_IF_ERROR(d.Int("smooth_ms", 0, INT64_MAX, &feature.smooth_ms));
+    }
     spec->derived.push_back(feature);
   }
   std::vector<int32_t> flat;
@@ -264,6 +270,11 @@ Status ReadSpec(const Fields& f, FeatureSpec* spec) {
   spec->step_ms = 0;
   if (f.Find("step_ms") != nullptr) {
     RETURN_IF_ERROR(f.Int("step_ms", 0, INT64_MAX, &spec->step_ms));
+  }
+  spec->raw_inputs = true;
+  if (const msgpack::object* raw = f.Find("raw_inputs"); raw != nullptr) {
+    if (raw->type != msgpack::type::BOOLEAN) return Corrupt("features.raw_inputs is not a bool");
+    spec->raw_inputs = raw->via.boolean;
   }
   Status valid = spec->Validate();
   return valid.ok() ? valid : Corrupt("feature spec: " + valid.message());

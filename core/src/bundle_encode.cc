@@ -102,7 +102,7 @@ void PackParams(Packer& pk, const IForestParams& p) {
 
 void PackSpec(Packer& pk, const FeatureSpec& spec) {
   const bool temporal = spec.has_temporal();
-  pk.pack_map(temporal ? 4 : 3);
+  pk.pack_map((temporal ? 4 : 3) + (spec.raw_inputs ? 0 : 1));
   Key(pk, "inputs");
   pk.pack_array(static_cast<uint32_t>(spec.inputs.size()));
   for (const std::string& s : spec.inputs) {
@@ -111,13 +111,20 @@ void PackSpec(Packer& pk, const FeatureSpec& spec) {
   Key(pk, "derived");
   pk.pack_array(static_cast<uint32_t>(spec.derived.size()));
   for (const DerivedFeature& f : spec.derived) {
-    pk.pack_map(3);
+    const bool median = f.kind == DerivedFeature::Kind::kSeasonalMedianDiff;
+    pk.pack_map(median ? 5 : 3);
     Key(pk, "kind");
     Str(pk, f.KindName());
     Key(pk, "input");
     pk.pack_int32(f.input);
     Key(pk, "window_ms");
     pk.pack_int64(f.window_ms);
+    if (median) {
+      Key(pk, "periods");
+      pk.pack_int32(f.periods);
+      Key(pk, "smooth_ms");
+      pk.pack_int64(f.smooth_ms);
+    }
   }
   Key(pk, "deploy_windows");
   std::vector<int32_t> flat;
@@ -129,6 +136,10 @@ void PackSpec(Packer& pk, const FeatureSpec& spec) {
   if (temporal) {
     Key(pk, "step_ms");
     pk.pack_int64(spec.step_ms);
+  }
+  if (!spec.raw_inputs) {
+    Key(pk, "raw_inputs");
+    pk.pack_false();
   }
 }
 
@@ -308,7 +319,9 @@ std::string EncodeBundle(const Model& model) {
   out[detail::kMajorOffset - 1] = static_cast<char>(0xcd);
   PutBe(out, detail::kMajorOffset, kBundleFormatMajor, 2);
   out[detail::kMinorOffset - 1] = static_cast<char>(0xcd);
-  PutBe(out, detail::kMinorOffset, model.spec.has_temporal() ? kBundleFormatMinor : 0, 2);
+  // The oldest minor that holds the spec, so older readers load what they can compute.
+  const uint16_t minor = model.spec.needs_format_1_2() ? 2 : model.spec.has_temporal() ? 1 : 0;
+  PutBe(out, detail::kMinorOffset, minor, 2);
   out[detail::kCrcOffset - 1] = static_cast<char>(0xce);
   PutBe(out, detail::kCrcOffset, Crc32(body.data(), body.size()), 4);
   out[detail::kLengthOffset - 1] = static_cast<char>(0xc6);

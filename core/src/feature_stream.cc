@@ -70,16 +70,86 @@ struct FeatureStream::Impl {
     LookupKey key;
     uint64_t pos = 0;  // samples with t <= now - lag
   };
+  // seasonal_median_diff: the row's residual against the median of its look-ups, and the
+  // residuals of the smoothing window.
+  struct Residual {
+    int32_t input = -1;
+    std::vector<size_t> lookups;  // indices into `lookups`, one per past period
+    TimeMs smooth = 0;
+    std::deque<Sample> r;
+    detail::ExactSum sum;
+    bool have_now = false;
+    double now = 0;
+  };
 
   FeatureSpec spec;
   bool external = false;
   std::vector<History> hist;
   std::vector<Window> windows;
   std::vector<Lookup> lookups;
+  std::vector<Residual> residuals;
   std::vector<LookupKey> keys;
   std::vector<int32_t> slot;  // per derived feature: its window or lookup index, or -1
   std::vector<char> pushed;   // per input, scratch of Push: did this row add a sample
+  std::vector<char> valid;    // per input, scratch of Push: is this row's value usable
+  std::vector<double> pasts;  // scratch of the medians
   TimeMs last = kNoTime;
+
+  size_t LookupSlot(const LookupKey& key) {
+    for (size_t k = 0; k < lookups.size(); ++k) {
+      if (lookups[k].key.input == key.input && lookups[k].key.lag_ms == key.lag_ms) return k;
+    }
+    lookups.push_back({key, 0});
+    keys.push_back(key);
+    return lookups.size() - 1;
+  }
+
+  // The input's value at t - lag: the caller's, or the latest own sample in
+  // (t - lag - step, t - lag]; NaN when there is none.
+  double LookupValue(size_t li, TimeMs t, const double* external_values) const {
+    constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+    if (external) {
+      if (external_values == nullptr) return kNone;
+      const double v = external_values[li];
+      return std::isfinite(v) && std::fabs(v) <= FLT_MAX ? v : kNone;
+    }
+    const Lookup& l = lookups[li];
+    const History& h = hist[static_cast<size_t>(l.key.input)];
+    if (l.pos > h.base && h.at(l.pos - 1).t > t - l.key.lag_ms - spec.step_ms) {
+      return h.at(l.pos - 1).x;
+    }
+    return kNone;
+  }
+
+  void AdvanceResidual(Residual& res, TimeMs t, const double* inputs, const double* external) {
+    res.have_now = false;
+    if (valid[static_cast<size_t>(res.input)]) {
+      pasts.clear();
+      for (size_t li : res.lookups) {
+        const double v = LookupValue(li, t, external);
+        if (std::isnan(v)) break;
+        pasts.push_back(v);
+      }
+      if (pasts.size() == res.lookups.size()) {
+        std::sort(pasts.begin(), pasts.end());
+        const size_t n = pasts.size();
+        const double median =
+            n % 2 == 1 ? pasts[n / 2] : 0.5 * pasts[n / 2 - 1] + 0.5 * pasts[n / 2];
+        res.have_now = true;
+        res.now = inputs[static_cast<size_t>(res.input)] - median;
+      }
+    }
+    if (res.smooth <= 0) return;
+    if (res.have_now) {
+      res.r.push_back({t, res.now});
+      res.sum.Add(res.now);
+    }
+    while (!res.r.empty() && res.r.front().t <= t - res.smooth) {
+      res.sum.Subtract(res.r.front().x);
+      res.r.pop_front();
+    }
+    if (res.r.empty()) res.sum.Clear();
+  }
 
   void AddToWindow(Window& w, const History& h, uint64_t i, double sign) {
     const Sample& smp = h.at(i);
@@ -168,18 +238,21 @@ Result<FeatureStream> FeatureStream::Create(const FeatureSpec& spec, bool extern
   impl->hist.resize(spec.inputs.size());
   for (const DerivedFeature& d : spec.derived) {
     int32_t slot = -1;
-    if (d.temporal() && d.is_lookup()) {
-      const LookupKey key{d.input, d.window_ms};
-      for (size_t k = 0; k < impl->lookups.size(); ++k) {
-        if (impl->lookups[k].key.input == key.input && impl->lookups[k].key.lag_ms == key.lag_ms) {
-          slot = static_cast<int32_t>(k);
-        }
+    if (d.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
+      Impl::Residual res;
+      res.input = d.input;
+      res.smooth = d.smooth_ms;
+      for (int32_t k = 1; k <= d.periods; ++k) {
+        res.lookups.push_back(impl->LookupSlot({d.input, k * d.window_ms}));
       }
-      if (slot < 0) {
-        slot = static_cast<int32_t>(impl->lookups.size());
-        impl->lookups.push_back({key, 0});
-        impl->keys.push_back(key);
+      if (!external_lookups) {
+        TimeMs& keep = impl->hist[static_cast<size_t>(d.input)].keep_ms;
+        keep = std::max(keep, d.periods * d.window_ms + spec.step_ms);
       }
+      slot = static_cast<int32_t>(impl->residuals.size());
+      impl->residuals.push_back(std::move(res));
+    } else if (d.temporal() && d.is_lookup()) {
+      slot = static_cast<int32_t>(impl->LookupSlot({d.input, d.window_ms}));
       if (!external_lookups) {
         TimeMs& keep = impl->hist[static_cast<size_t>(d.input)].keep_ms;
         keep = std::max(keep, d.window_ms + spec.step_ms);
@@ -228,6 +301,10 @@ size_t FeatureStream::MemoryBytes() const {
   for (const Impl::Window& w : impl_->windows) {
     bytes += (w.maxq.size() + w.minq.size()) * sizeof(uint64_t);
   }
+  for (const Impl::Residual& r : impl_->residuals) {
+    bytes += sizeof(Impl::Residual) + r.r.size() * sizeof(Sample) +
+             r.lookups.capacity() * sizeof(size_t);
+  }
   return bytes;
 }
 
@@ -241,12 +318,14 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
   }
   m.last = t;
   const size_t k = m.spec.inputs.size();
+  const size_t off = m.spec.raw_inputs ? k : 0;  // where the derived columns start
   RowProblem problem;
   std::vector<char>& pushed = m.pushed;
   pushed.assign(k, 0);
+  m.valid.assign(k, 0);
   for (size_t j = 0; j < k; ++j) {
     const double x = inputs[j];
-    out[j] = x;
+    if (m.spec.raw_inputs) out[j] = x;
     if (std::isnan(x)) {
       if (problem.issue == RowIssue::kNone) problem = {RowIssue::kMissing, static_cast<int32_t>(j)};
       continue;
@@ -263,6 +342,7 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
       }
       continue;
     }
+    m.valid[j] = 1;
     Impl::History& h = m.hist[j];
     if (h.keep_ms > 0) {
       h.s.push_back({t, x});
@@ -283,6 +363,7 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
       while (l.pos < h.end() && h.at(l.pos).t <= t - l.key.lag_ms) ++l.pos;
     }
   }
+  for (Impl::Residual& res : m.residuals) m.AdvanceResidual(res, t, inputs, lookups);
   // Drop history no window or look-up can reach any more.
   for (Impl::History& h : m.hist) {
     while (!h.s.empty() && h.s.front().t <= t - h.keep_ms) {
@@ -297,24 +378,27 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
   const TimeMs step = m.spec.step_ms;
   for (size_t f = 0; f < m.spec.derived.size(); ++f) {
     const DerivedFeature& d = m.spec.derived[f];
-    const int32_t column = static_cast<int32_t>(k + f);
+    const int32_t column = static_cast<int32_t>(off + f);
     double v = 0;
     if (!d.temporal()) {
       v = TimeFeature(d, t, m.spec.deploy_windows);
-    } else if (d.is_lookup()) {
-      const size_t li = static_cast<size_t>(m.slot[f]);
-      double past = std::numeric_limits<double>::quiet_NaN();
-      if (m.external) {
-        if (lookups != nullptr && std::isfinite(lookups[li]) && std::fabs(lookups[li]) <= FLT_MAX) {
-          past = lookups[li];
-        }
-      } else {
-        const Impl::Lookup& l = m.lookups[li];
-        const Impl::History& h = m.hist[static_cast<size_t>(d.input)];
-        if (l.pos > h.base && h.at(l.pos - 1).t > t - d.window_ms - step) {
-          past = h.at(l.pos - 1).x;
-        }
+    } else if (d.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
+      const Impl::Residual& res = m.residuals[static_cast<size_t>(m.slot[f])];
+      if (!res.have_now) {
+        return {RowIssue::kWarming, column};
       }
+      if (res.smooth <= 0) {
+        v = res.now;
+      } else {
+        // The window must reach back to its start: after a gap longer than the smoothing the
+        // mean would stand on a few rows, so the row warms up again instead.
+        if (res.r.front().t > t - res.smooth + step) {
+          return {RowIssue::kWarming, column};
+        }
+        v = res.sum.Value() / static_cast<double>(res.r.size());
+      }
+    } else if (d.is_lookup()) {
+      const double past = m.LookupValue(static_cast<size_t>(m.slot[f]), t, lookups);
       if (std::isnan(past)) {
         return {RowIssue::kWarming, column};
       }
@@ -354,7 +438,7 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
           break;
       }
     }
-    out[k + f] = v;
+    out[off + f] = v;
   }
   return {};
 }

@@ -181,10 +181,14 @@ constexpr KindEntry kKinds[] = {
     {DerivedFeature::Kind::kZScore, "zscore"},
     {DerivedFeature::Kind::kRange, "range"},
     {DerivedFeature::Kind::kMean, "mean"},
+    {DerivedFeature::Kind::kSeasonalMedianDiff, "seasonal_median_diff"},
 };
 constexpr const char* kKnownList =
     "hour_of_week, is_deploy_window, lag(x,k|1..k|D), delta(x,D), rate(x,D), zscore(x,D), "
-    "seasonal_diff(x,1d|1w), range(x,D), mean(x,D), auto";
+    "seasonal_diff(x,1d|1w), seasonal_median_diff(x,P,K[,D]), range(x,D), mean(x,D), raw=off, "
+    "auto";
+// A baseline of more past periods than this is a slip (and a long warm-up).
+constexpr int32_t kMaxPeriods = 12;
 // Windows longer than a year are a configuration slip, and they keep time offsets within
 // the exact range of the rate sums.
 constexpr TimeMs kMaxWindowMs = 366 * kDayMs;
@@ -245,7 +249,12 @@ std::string DerivedFeature::Name(const std::vector<std::string>& inputs) const {
   const std::string in = input < static_cast<int32_t>(inputs.size())
                              ? inputs[static_cast<size_t>(input)]
                              : "input" + std::to_string(input);
-  return KindName() + "(" + in + "," + FormatDurationMs(window_ms) + ")";
+  std::string name = KindName() + "(" + in + "," + FormatDurationMs(window_ms);
+  if (kind == Kind::kSeasonalMedianDiff) {
+    name += "," + std::to_string(periods);
+    if (smooth_ms > 0) name += "," + FormatDurationMs(smooth_ms);
+  }
+  return name + ")";
 }
 
 Result<TimeMs> ParseDurationMs(std::string_view text) {
@@ -286,8 +295,41 @@ std::string FormatDurationMs(TimeMs ms) {
   return std::to_string(ms) + "ms";
 }
 
+namespace {
+
+// Four weeks: three past weeks for the median baseline and one more to train on.
+constexpr TimeMs kSeasonalAutoSpanMs = 4 * kWeekMs;
+
+bool AutoSeasonal(const AutoContext& c) {
+  const TimeMs step = c.step_ms > 0 ? c.step_ms : kMinuteMs;
+  return c.span_ms >= kSeasonalAutoSpanMs && step <= 10 * kMinuteMs;
+}
+
+}  // namespace
+
+bool AutoUsesRawInputs(const AutoContext& context) { return !AutoSeasonal(context); }
+
 std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& c) {
   using K = DerivedFeature::Kind;
+  if (AutoSeasonal(c)) {
+    // Per input, the level against the median of the same minute in the last three weeks:
+    // once for the row alone (a spike, an error burst, a level shift show at once) and once
+    // averaged over half an hour (at least 6 samples), where a slow leak stands out of the
+    // noise within an hour or two. Weekly habits are in the baseline, so neither the raw
+    // values nor hour_of_week / is_deploy_window are needed (docs/features.md).
+    const TimeMs step = c.step_ms > 0 ? c.step_ms : kMinuteMs;
+    const TimeMs smooth = std::clamp<TimeMs>(30 * kMinuteMs, 6 * step, 60 * step);
+    std::vector<DerivedFeature> out;
+    for (size_t j = 0; j < n_inputs; ++j) {
+      DerivedFeature f{K::kSeasonalMedianDiff, static_cast<int32_t>(j), kWeekMs, 3, 0};
+      out.push_back(f);
+    }
+    for (size_t j = 0; j < n_inputs; ++j) {
+      DerivedFeature f{K::kSeasonalMedianDiff, static_cast<int32_t>(j), kWeekMs, 3, smooth};
+      out.push_back(f);
+    }
+    return out;
+  }
   // The origin pipeline's seasonality features first: they cost no history.
   std::vector<DerivedFeature> out = {{K::kHourOfWeek, -1, 0}, {K::kIsDeployWindow, -1, 0}};
   const TimeMs step = c.step_ms > 0 ? c.step_ms : kMinuteMs;
@@ -312,8 +354,11 @@ std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& c) {
 
 Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
                                                      const std::vector<std::string>& inputs,
-                                                     const AutoContext& auto_context) {
+                                                     const AutoContext& auto_context,
+                                                     bool* raw_inputs) {
   std::vector<DerivedFeature> out;
+  bool explicit_raw = false;
+  bool raw = true;
   auto add = [&out](const DerivedFeature& f, const std::string& name) -> Status {
     for (const DerivedFeature& g : out) {
       if (g == f) {
@@ -329,7 +374,16 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
     if (item.empty() || item == "none") {
       continue;
     }
+    if (item == "raw=off" || item == "raw=on") {
+      if (explicit_raw) {
+        return Status(ErrorCode::kInvalidArgument, "raw=on/off is given twice");
+      }
+      explicit_raw = true;
+      raw = item == "raw=on";
+      continue;
+    }
     if (item == "auto") {
+      if (!explicit_raw) raw = AutoUsesRawInputs(auto_context);
       for (const DerivedFeature& f : AutoDerived(inputs.size(), auto_context)) {
         Status s = add(f, f.Name(inputs));
         if (!s.ok()) return s;
@@ -367,7 +421,33 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
       return fail("no input called '" + input + "' (inputs: " + known + ")");
     }
     f.input = static_cast<int32_t>(it - inputs.begin());
-    const std::string_view dur = Trim(args.substr(comma + 1));
+    std::string_view dur = Trim(args.substr(comma + 1));
+    if (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
+      const std::vector<std::string_view> parts = SplitTopLevel(dur);
+      if (parts.size() < 2 || parts.size() > 3) {
+        return fail("is written seasonal_median_diff(x, period, periods[, smoothing]), e.g. " +
+                    f.KindName() + "(" + input + ",1w,3,30m)");
+      }
+      auto period = ParseDurationMs(parts[0]);
+      if (!period.ok()) return fail(period.status().message());
+      if (!AllDigits(parts[1]) || std::stoll(std::string(parts[1])) < 1 ||
+          std::stoll(std::string(parts[1])) > kMaxPeriods) {
+        return fail("the number of past periods must be a whole number from 1 to " +
+                    std::to_string(kMaxPeriods));
+      }
+      f.window_ms = *period;
+      f.periods = static_cast<int32_t>(std::stoll(std::string(parts[1])));
+      if (parts.size() == 3) {
+        auto smooth = ParseDurationMs(parts[2]);
+        if (!smooth.ok()) return fail(smooth.status().message());
+        f.smooth_ms = *smooth;
+      }
+      if (f.periods * f.window_ms > kMaxWindowMs) return fail("looks back more than 366d");
+      if (f.smooth_ms > f.window_ms) return fail("the smoothing is longer than the period");
+      Status s = add(f, name);
+      if (!s.ok()) return s;
+      continue;
+    }
     int64_t first_step = 0;
     int64_t last_step = 0;
     const size_t dots = dur.find("..");
@@ -403,11 +483,12 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
     Status s = add(f, name);
     if (!s.ok()) return s;
   }
+  if (raw_inputs != nullptr) *raw_inputs = raw;
   return out;
 }
 
 std::vector<std::string> FeatureSpec::ColumnNames() const {
-  std::vector<std::string> names = inputs;
+  std::vector<std::string> names = raw_inputs ? inputs : std::vector<std::string>{};
   for (const DerivedFeature& f : derived) {
     names.push_back(f.Name(inputs));
   }
@@ -442,6 +523,18 @@ Status FeatureSpec::Validate() const {
       return Status(ErrorCode::kInvalidArgument,
                     "derived feature " + f.Name(inputs) + " needs a window in (0, 366d]");
     }
+    const bool median = f.kind == DerivedFeature::Kind::kSeasonalMedianDiff;
+    if (median ? (f.periods < 1 || f.periods > kMaxPeriods || f.smooth_ms < 0 ||
+                  f.smooth_ms > f.window_ms || f.periods * f.window_ms > kMaxWindowMs)
+               : (f.periods != 1 || f.smooth_ms != 0)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "derived feature " + f.Name(inputs) + " has periods or smoothing out of range");
+    }
+  }
+  if (!raw_inputs && !has_temporal()) {
+    return Status(
+        ErrorCode::kInvalidArgument,
+        "raw=off leaves only time-of-week columns; add temporal features or drop raw=off");
   }
   if (has_temporal() && step_ms <= 0) {
     return Status(ErrorCode::kInvalidArgument,
@@ -475,10 +568,16 @@ bool FeatureSpec::has_temporal() const {
 
 TimeMs FeatureSpec::max_lookback_ms() const {
   TimeMs m = 0;
-  for (const DerivedFeature& f : derived) {
-    if (f.temporal()) m = std::max(m, f.window_ms);
-  }
+  for (const DerivedFeature& f : derived) m = std::max(m, f.lookback_ms());
   return m;
+}
+
+bool FeatureSpec::needs_format_1_2() const {
+  if (!raw_inputs) return true;
+  for (const DerivedFeature& f : derived) {
+    if (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff) return true;
+  }
+  return false;
 }
 
 TimeMs MedianStep(const TimeMs* times, size_t n) {
@@ -515,7 +614,9 @@ const char* RowIssueName(RowIssue issue) {
 }
 
 std::string FeatureRows::Describe(const RowProblem& p, const FeatureSpec& spec) {
-  const std::vector<std::string> names = spec.ColumnNames();
+  // Warming names a vector column; the other issues name the input at fault.
+  const std::vector<std::string> names =
+      p.issue == RowIssue::kWarming ? spec.ColumnNames() : spec.inputs;
   const std::string col = p.column >= 0 && static_cast<size_t>(p.column) < names.size()
                               ? names[static_cast<size_t>(p.column)]
                               : std::string("?");

@@ -264,5 +264,35 @@ TEST(BundleTemporal, RoundTripsTheSpecAndMarksMinorOne) {
   EXPECT_EQ(static_cast<uint8_t>(EncodeBundle(*plain)[15]), 0);
 }
 
+// Format 1.2: seasonal_median_diff's periods and smoothing, and raw inputs left out of the
+// vector, survive the round trip and mark the bundle 1.2.
+TEST(BundleTemporal, SeasonalMedianAndRawOffMarkMinorTwo) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  spec.step_ms = kMinuteMs;
+  spec.derived = *ParseDerivedList("seasonal_median_diff(x,1h,2),seasonal_median_diff(x,1h,3,10m)",
+                                   spec.inputs, {kMinuteMs, 0}, &spec.raw_inputs);
+  spec.raw_inputs = false;
+  std::vector<TimeMs> times;
+  std::vector<double> x;
+  for (int i = 0; i < 3000; ++i) {
+    times.push_back(1'790'000'000'000 + i * kMinuteMs);
+    x.push_back(std::sin(i / 30.0) + (i % 7) * 0.01);
+  }
+  TrainOptions options;
+  options.params.n_estimators = 10;
+  auto model = TrainModel(spec, times.data(), {x.data()}, x.size(), options);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ(model->forest.n_features, 2);
+  const std::string bytes = EncodeBundle(*model);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[15]), 2) << "minor version byte";
+  auto back = DecodeBundle(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->spec, spec);
+  EXPECT_EQ(back->spec.ColumnNames(),
+            (std::vector<std::string>{"seasonal_median_diff(x,1h,2)",
+                                      "seasonal_median_diff(x,1h,3,10m)"}));
+}
+
 }  // namespace
 }  // namespace isoscope

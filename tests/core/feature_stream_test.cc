@@ -115,6 +115,7 @@ TEST(FeatureGrammar, AutoDependsOnStepAndSpan) {
   auto tiny = AutoDerived(1, {kMinuteMs, 3 * kMinuteMs});
   EXPECT_EQ(tiny.size(), 2u) << "only hour_of_week and is_deploy_window: no room to warm up";
   auto short_history = AutoDerived(1, {kMinuteMs, 2 * kDayMs});
+  auto three_weeks = AutoDerived(1, {kMinuteMs, 27 * kDayMs});
   auto long_history = AutoDerived(1, {kMinuteMs, 90 * kDayMs});
   auto has = [](const std::vector<DerivedFeature>& v, DerivedFeature::Kind k, TimeMs w) {
     for (const auto& f : v)
@@ -123,12 +124,82 @@ TEST(FeatureGrammar, AutoDependsOnStepAndSpan) {
   };
   EXPECT_TRUE(has(short_history, DerivedFeature::Kind::kRate, kHourMs));
   EXPECT_FALSE(has(short_history, DerivedFeature::Kind::kSeasonalDiff, kWeekMs));
-  EXPECT_TRUE(has(long_history, DerivedFeature::Kind::kHourOfWeek, 0));
-  EXPECT_TRUE(has(long_history, DerivedFeature::Kind::kSeasonalDiff, kWeekMs));
-  EXPECT_TRUE(has(long_history, DerivedFeature::Kind::kRate, kHourMs));
-  // Coarse data: the short window keeps at least 12 samples.
-  auto coarse = AutoDerived(1, {10 * kMinuteMs, 90 * kDayMs});
+  EXPECT_TRUE(has(three_weeks, DerivedFeature::Kind::kSeasonalDiff, kWeekMs));
+  EXPECT_TRUE(AutoUsesRawInputs({kMinuteMs, 27 * kDayMs}));
+  // Four weeks and more: the point and the 30-minute residual against a 3-week median, per
+  // input, and nothing else (the raw values leave the vector).
+  ASSERT_EQ(long_history.size(), 2u);
+  EXPECT_EQ(long_history[0].Name({"x"}), "seasonal_median_diff(x,1w,3)");
+  EXPECT_EQ(long_history[1].Name({"x"}), "seasonal_median_diff(x,1w,3,30m)");
+  EXPECT_FALSE(AutoUsesRawInputs({kMinuteMs, 90 * kDayMs}));
+  // Coarse data: the short window keeps at least 12 samples; the smoothing at least 6.
+  auto coarse = AutoDerived(1, {10 * kMinuteMs, 20 * kDayMs});
   EXPECT_TRUE(has(coarse, DerivedFeature::Kind::kZScore, 2 * kHourMs));
+  EXPECT_EQ(AutoDerived(1, {10 * kMinuteMs, 90 * kDayMs})[1].smooth_ms, kHourMs);
+  EXPECT_TRUE(AutoUsesRawInputs({kHourMs, 90 * kDayMs})) << "hourly data keeps the old set";
+}
+
+TEST(FeatureGrammar, SeasonalMedianDiffAndRawOff) {
+  bool raw = true;
+  auto d = ParseDerivedList("raw=off,seasonal_median_diff(x,1w,3),seasonal_median_diff(x,1d,2,30m)",
+                            {"x"}, {}, &raw);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_FALSE(raw);
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ((*d)[0].periods, 3);
+  EXPECT_EQ((*d)[0].smooth_ms, 0);
+  EXPECT_EQ((*d)[0].lookback_ms(), 3 * kWeekMs);
+  EXPECT_EQ((*d)[0].in_memory_ms(), 0) << "look-ups come from outside in the daemon";
+  EXPECT_EQ((*d)[1].Name({"x"}), "seasonal_median_diff(x,1d,2,30m)");
+  EXPECT_EQ((*d)[1].lookback_ms(), 2 * kDayMs + 30 * kMinuteMs);
+  EXPECT_EQ((*d)[1].in_memory_ms(), 30 * kMinuteMs);
+  // "auto" decides the raw columns unless the list says so itself.
+  raw = false;
+  ASSERT_TRUE(ParseDerivedList("raw=on,auto", {"x"}, {kMinuteMs, 90 * kDayMs}, &raw).ok());
+  EXPECT_TRUE(raw);
+  ASSERT_TRUE(ParseDerivedList("auto", {"x"}, {kMinuteMs, 90 * kDayMs}, &raw).ok());
+  EXPECT_FALSE(raw);
+  for (const char* bad :
+       {"seasonal_median_diff(x,1w)", "seasonal_median_diff(x,1w,0)",
+        "seasonal_median_diff(x,1w,13)", "seasonal_median_diff(x,1d,3,2d)",
+        "seasonal_median_diff(x,1w,3,30m,1)", "seasonal_median_diff(x,30w,13)", "raw=off,raw=on"}) {
+    EXPECT_FALSE(ParseDerivedList(bad, {"x"}).ok()) << bad;
+  }
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  spec.raw_inputs = false;
+  spec.derived = {{DerivedFeature::Kind::kHourOfWeek, -1, 0}};
+  EXPECT_FALSE(spec.Validate().ok()) << "raw=off with only time columns";
+}
+
+// x = 1, 2, 4, 7, 11, 16, 22, 29 at minutes 0..7; period 2m, so minute 6 sees minutes 4, 2, 0.
+TEST(TemporalFeatures, SeasonalMedianDiffByHand) {
+  FeatureSpec spec = OneInput(
+      "raw=off,seasonal_median_diff(x,2m,3),seasonal_median_diff(x,2m,2),"
+      "seasonal_median_diff(x,2m,3,2m)");
+  spec.raw_inputs = false;
+  ASSERT_EQ(spec.width(), 3u);
+  const Built b = Build(spec, {0, 1, 2, 3, 4, 5, 6, 7}, {1, 2, 4, 7, 11, 16, 22, 29});
+  EXPECT_EQ(b.problems[5].issue, RowIssue::kWarming) << "minute 5 has no minute -1";
+  EXPECT_EQ(b.problems[5].column, 0) << "columns count from the first derived feature";
+  // Minute 6: 22 - median(11, 4, 1) = 18, and the smoothing (4m, 6m] holds only minute 6's
+  // residual, which does not reach back to the window's first step: still warming.
+  EXPECT_EQ(b.problems[6].issue, RowIssue::kWarming);
+  EXPECT_EQ(b.problems[6].column, 2);
+  ASSERT_EQ(b.problems[7].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(7, 0), 29 - 7);               // median(16, 7, 2)
+  EXPECT_EQ(b.at(7, 1), 29 - (16 + 7) / 2.0);  // two periods: the mean of the middle pair
+  EXPECT_EQ(b.at(7, 2), (18 + 22) / 2.0);      // the residuals of minutes 6 and 7
+}
+
+TEST(TemporalFeatures, SeasonalMedianIgnoresOneBadPeriod) {
+  // Three quiet periods, one of them with an incident: the baseline stays at the quiet level,
+  // where a same-time-last-period difference would echo the incident.
+  FeatureSpec spec = OneInput("seasonal_median_diff(x,2m,3),seasonal_diff(x,2m)");
+  const Built b = Build(spec, {0, 1, 2, 3, 4, 5, 6}, {10, 10, 10, 10, 90, 10, 10});
+  ASSERT_EQ(b.problems[6].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(6, 1), 0);    // 10 - median(90, 10, 10)
+  EXPECT_EQ(b.at(6, 2), -80);  // 10 - 90
 }
 
 // x = 1, 2, 4, 7, 11 at minutes 0..4.
@@ -224,7 +295,8 @@ TEST(TemporalFeatures, LateStreamMatchesBatchBitForBit) {
   spec.step_ms = kMinuteMs;
   spec.derived = *ParseDerivedList(
       "hour_of_week,lag(a,1..2),delta(a,30m),seasonal_diff(b,1d),rate(a,1h),rate(b,20m),"
-      "zscore(a,1h),zscore(b,1d),range(b,45m),mean(a,2h)",
+      "zscore(a,1h),zscore(b,1d),range(b,45m),mean(a,2h),seasonal_median_diff(a,6h,3),"
+      "seasonal_median_diff(b,4h,2,30m)",
       spec.inputs, {kMinuteMs, 0});
   std::mt19937_64 rng(11);
   std::normal_distribution<double> noise(0, 1);

@@ -55,10 +55,17 @@ struct DerivedFeature {
     kZScore,          ///< (x(t) - mean) / max(std, floor) over (t - w, t], clipped to +-50
     kRange,           ///< max - min over (t - w, t]
     kMean,            ///< mean over (t - w, t]
+    /// x(t) - median(x(t - p), ..., x(t - periods * p)), averaged over the rows in
+    /// (t - smooth, t] (the row alone when smooth is 0): the level against a baseline of
+    /// several past periods, so one bad week does not echo into the next and weekly habits
+    /// (Monday ramps, deploy windows) cancel out.
+    kSeasonalMedianDiff,
   };
   Kind kind = Kind::kHourOfWeek;
   int32_t input = -1;     ///< index into FeatureSpec::inputs, -1 if the feature has none
-  int64_t window_ms = 0;  ///< look-back (lag or window length), 0 if the feature has none
+  int64_t window_ms = 0;  ///< look-back (lag, window length or period), 0 if none
+  int32_t periods = 1;    ///< seasonal_median_diff: how many past periods form the baseline
+  int64_t smooth_ms = 0;  ///< seasonal_median_diff: averaging window, 0 = the row alone
 
   /// The kind as the bundle and the grammar spell it: "hour_of_week", "delta", ...
   std::string KindName() const;
@@ -69,8 +76,19 @@ struct DerivedFeature {
   bool is_lookup() const {
     return kind == Kind::kLag || kind == Kind::kDelta || kind == Kind::kSeasonalDiff;
   }
+  /// History a stream must hold in memory when look-ups come from outside (the daemon).
+  TimeMs in_memory_ms() const {
+    if (!temporal() || is_lookup()) return 0;
+    return kind == Kind::kSeasonalMedianDiff ? smooth_ms : window_ms;
+  }
+  /// How far back the feature reads, look-ups included.
+  TimeMs lookback_ms() const {
+    if (!temporal()) return 0;
+    return kind == Kind::kSeasonalMedianDiff ? periods * window_ms + smooth_ms : window_ms;
+  }
   bool operator==(const DerivedFeature& o) const {
-    return kind == o.kind && input == o.input && window_ms == o.window_ms;
+    return kind == o.kind && input == o.input && window_ms == o.window_ms && periods == o.periods &&
+           smooth_ms == o.smooth_ms;
   }
 };
 
@@ -92,15 +110,24 @@ struct AutoContext {
 /// "hour_of_week,delta(latency_p95,1h),zscore(latency_p95,1d),lag(cpu,1..3)". Temporal
 /// features name an input and a duration (`lag` also takes a step count k, or a shingle 1..k,
 /// which needs `auto_context.step_ms`). "auto" expands to AutoDerived(); "none" to nothing.
+/// `seasonal_median_diff(x,1w,3,30m)` takes a period, a count of past periods and an optional
+/// smoothing window. "raw=off" / "raw=on" say whether the raw inputs are vector columns;
+/// without either, "auto" decides (AutoUsesRawInputs) and otherwise they are. The choice is
+/// written to `raw_inputs` when given.
 Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
                                                      const std::vector<std::string>& inputs,
-                                                     const AutoContext& auto_context = {});
+                                                     const AutoContext& auto_context = {},
+                                                     bool* raw_inputs = nullptr);
 
 /// The recommended feature set for inputs sampled every `step_ms` over `span_ms` of history
-/// (docs/features.md gives the reasoning): hour_of_week once two weeks of history exist, and
-/// per input the short-window context that separates a spike from a busy hour, a slope that
-/// sees a slow leak, and the same-time-last-week difference once three weeks exist.
+/// (docs/features.md gives the reasoning). With four weeks or more at a step of at most 10m:
+/// per input, the difference from the median of the same instant in the last three weeks,
+/// for the row alone and averaged over 30 minutes, and no raw values. With less history:
+/// hour_of_week and is_deploy_window, and per input an hour's z-score and slope, and the
+/// same-time-yesterday difference once three days exist.
 std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& context);
+/// Whether the `auto` set keeps the raw inputs as columns (not with the seasonal baselines).
+bool AutoUsesRawInputs(const AutoContext& context);
 
 /// What a model's feature vector is made of, stored in the bundle so every target builds the
 /// same vector: the named input series first, then the derived features, in order.
@@ -112,17 +139,23 @@ struct FeatureSpec {
   /// accepts the latest sample in (t - w - step, t - w]; a window is warm once history
   /// reaches back to its first step.
   TimeMs step_ms = 0;
+  /// Whether the raw input values are columns of the vector. Off when the derived features
+  /// carry the inputs' levels (seasonal baselines): raw values then only add columns whose
+  /// busy-hour peaks dilute the forest's splits.
+  bool raw_inputs = true;
 
-  size_t width() const { return inputs.size() + derived.size(); }
+  size_t width() const { return (raw_inputs ? inputs.size() : 0) + derived.size(); }
   bool needs_time() const { return !derived.empty(); }
   bool has_temporal() const;
+  /// Whether the bundle needs format 1.2 (seasonal_median_diff, raw inputs off).
+  bool needs_format_1_2() const;
   /// The longest look-back of any temporal feature (0 without any).
   TimeMs max_lookback_ms() const;
   std::vector<std::string> ColumnNames() const;
   Status Validate() const;
   bool operator==(const FeatureSpec& o) const {
     return inputs == o.inputs && derived == o.derived && deploy_windows == o.deploy_windows &&
-           step_ms == o.step_ms;
+           step_ms == o.step_ms && raw_inputs == o.raw_inputs;
   }
 };
 
