@@ -176,6 +176,32 @@ int RunDemo(const DemoArgs& args) {
   size_t caught = 0;
   for (const IncidentOutcome& io : outcomes[0].replay.incidents) caught += io.caught ? 1 : 0;
   std::printf("   auto features: %zu of %zu incidents paged\n", caught, data.incidents.size());
+  // The busy-but-healthy times the history holds every week must not page: say where each
+  // false page of the auto model fell.
+  const TimeMs grace = 3 * kMinuteMs + 5 * kMinuteMs;  // for: + smoothing, as the replay counts
+  const std::vector<WeeklyWindow> deploys = DefaultDeployWindows();
+  size_t on_habits = 0;
+  for (const AlertInterval& page : outcomes[0].replay.critical.firing) {
+    bool explained = false;
+    for (const Incident& inc : data.incidents) {
+      explained =
+          explained || (page.start_ms >= inc.start_ms && page.start_ms <= inc.end_ms + grace);
+    }
+    if (explained) continue;
+    // Within the habit or the smoothing and for: after it.
+    const int32_t m = MinuteOfWeek(page.start_ms - grace);
+    const int32_t m_end = MinuteOfWeek(page.start_ms);
+    auto within = [&](int32_t a, int32_t b) { return m < b && m_end >= a; };
+    std::string where = "a normal hour";
+    if (within(7 * 60, 10 * 60)) where = "the Monday-morning ramp";
+    for (const WeeklyWindow& w : deploys) {
+      if (within(w.start_minute, w.end_minute)) where = "a deploy window";
+    }
+    on_habits += where == "a normal hour" ? 0 : 1;
+    std::printf("   false page at %s (%s)\n", FormatTime(page.start_ms).c_str(), where.c_str());
+  }
+  std::printf("   auto features: %zu false pages on the Monday ramp or in deploy windows\n",
+              on_habits);
   std::printf(
       "   try other values: isoscope replay --bundle %s --csv %s --incidents %s "
       "--critical %.3f\n",
