@@ -34,6 +34,7 @@
 #include "file_io.h"
 #include "http_server.h"
 #include "isoscope/bundle.h"
+#include "isoscope/features.h"
 #include "isoscope/model.h"
 #include "isoscope/text.h"
 #include "metrics.h"
@@ -404,7 +405,56 @@ int ScoreBundle(const std::string& bundle_path, const std::string& csv_path, int
 
 }  // namespace
 
+// Issue 9's figures: the `auto` set over 90 days x 3 series (the demo's latency, errors and
+// CPU), the bytes a daemon's stream holds per group once warm, and that for 10,000 groups.
+int Features(int repeat) {
+  const native::DemoData data = native::GenerateDemoData(90, 7);
+  FeatureSpec spec;
+  spec.inputs = {data.names[0], data.names[1], data.names[2]};
+  spec.step_ms = MedianStep(data.times.data(), data.times.size());
+  const AutoContext context{spec.step_ms, data.times.back() - data.times.front()};
+  auto derived = ParseDerivedList("auto", spec.inputs, context, &spec.raw_inputs);
+  if (!derived.ok()) {
+    std::fprintf(stderr, "%s\n", derived.status().message().c_str());
+    return 1;
+  }
+  spec.derived = *derived;
+  const std::vector<const double*> series = {data.series[0].data(), data.series[1].data(),
+                                             data.series[2].data()};
+  size_t usable = 0;
+  const std::vector<double> times = Time(repeat, [&] {
+    auto rows = BuildFeatureRows(spec, data.times.data(), series, data.times.size());
+    usable = rows.ok() ? rows->usable : 0;
+  });
+  // The daemon's stream: look-ups from outside, two hours of rows pushed.
+  auto stream = FeatureStream::Create(spec, /*external_lookups=*/true);
+  if (!stream.ok()) return 1;
+  std::vector<double> out(spec.width()), lookups(stream->LookupKeys().size());
+  const size_t start = data.times.size() - 120;
+  for (size_t i = start; i < data.times.size(); ++i) {
+    const double in[3] = {series[0][i], series[1][i], series[2][i]};
+    for (size_t k = 0; k < lookups.size(); ++k) {
+      const auto& key = stream->LookupKeys()[k];
+      lookups[k] = series[static_cast<size_t>(key.input)]
+                         [i - static_cast<size_t>(key.lag_ms / spec.step_ms)];
+    }
+    stream->Push(data.times[i], in, out.data(), lookups.data());
+  }
+  std::string names;
+  for (const std::string& n : spec.ColumnNames()) names += (names.empty() ? "" : ", ") + n;
+  std::printf(
+      "{\"rows\":%zu,\"series\":3,\"columns\":%zu,\"usable_rows\":%zu,\"auto_ms\":%.3f,"
+      "\"bytes_per_group\":%zu,\"lookups_per_group\":%zu,\"features\":\"%s\"}\n",
+      data.times.size(), spec.width(), usable, Median(times) * 1e3, stream->MemoryBytes(),
+      lookups.size(), names.c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "features") == 0) {
+    const int repeat = argc >= 4 && std::strcmp(argv[2], "--repeat") == 0 ? std::atoi(argv[3]) : 9;
+    return Features(std::max(1, repeat));
+  }
   if (argc >= 4 && std::strcmp(argv[1], "write-data") == 0 && std::strcmp(argv[2], "--out") == 0) {
     return WriteData(argv[3]);
   }
@@ -445,6 +495,7 @@ int main(int argc, char** argv) {
                "usage: isoscope_bench write-data --out FILE\n"
                "       isoscope_bench run --csv FILE [--repeat N]\n"
                "       isoscope_bench daemon [--groups N] [--cycles N]\n"
-               "       isoscope_bench score-bundle --bundle B --csv F [--repeat N]\n");
+               "       isoscope_bench score-bundle --bundle B --csv F [--repeat N]\n"
+               "       isoscope_bench features [--repeat N]\n");
   return 2;
 }
