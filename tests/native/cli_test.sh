@@ -25,6 +25,22 @@ check() {  # check NAME COMMAND...: the command must succeed
   fi
 }
 
+wait_for_scores() {  # wait_for_scores LOG: the port the daemon logged, then /metrics with a score in $W/metrics
+  local port=""
+  for _ in $(seq 100); do
+    port=$(grep -o 'msg="listening on 127.0.0.1:[0-9]*"' "$1" | grep -o '[0-9]*"$' | tr -d '"')
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  : >"$W/metrics"
+  for _ in $(seq 100); do
+    [ -n "$port" ] || break
+    curl -s "http://127.0.0.1:$port/metrics" >"$W/metrics" 2>/dev/null
+    grep -q '^anomaly_score{' "$W/metrics" && break
+    sleep 0.1
+  done
+}
+
 expect_exit() {  # expect_exit NAME CODE PATTERN COMMAND...: exit code and stderr pattern
   local name=$1 code=$2 pattern=$3
   shift 3
@@ -223,19 +239,7 @@ REPLAY_AT=2026-08-20T03:00:00Z
 "$ISOSCOPE" serve --config "$W/replay.yml" --replay-csv "$W/demo/history.csv" --start-time "$REPLAY_AT" \
   --web.listen-address 127.0.0.1:0 2>"$W/serve.log" &
 SERVE_PID=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -o 'msg="listening on 127.0.0.1:[0-9]*"' "$W/serve.log" | grep -o '[0-9]*"$' | tr -d '"')
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-: >"$W/metrics"
-for _ in $(seq 100); do
-  [ -n "$port" ] || break
-  curl -s "http://127.0.0.1:$port/metrics" >"$W/metrics" 2>/dev/null
-  grep -q '^anomaly_score{' "$W/metrics" && break
-  sleep 0.1
-done
+wait_for_scores "$W/serve.log"
 expect_in "replay serve scores" "$W/metrics" '^anomaly_score\{detector="demo"\} 0\.[0-9]+'
 expect_in "replay serve state" "$W/metrics" '^anomaly_model_state\{detector="demo",state="scored"\} 1'
 expect_in "replay serve logs the replay" "$W/serve.log" 'msg="replaying history instead of querying Prometheus".* rows=40320 '
@@ -267,19 +271,7 @@ SEASONAL_AT=2026-08-26T03:07:00Z
 "$ISOSCOPE" serve --config "$W/seasonal.yml" --replay-csv "$W/demo/history.csv" --start-time "$SEASONAL_AT" \
   --web.listen-address 127.0.0.1:0 2>"$W/seasonal.log" &
 SERVE_PID=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -o 'msg="listening on 127.0.0.1:[0-9]*"' "$W/seasonal.log" | grep -o '[0-9]*"$' | tr -d '"')
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-: >"$W/metrics"
-for _ in $(seq 100); do
-  [ -n "$port" ] || break
-  curl -s "http://127.0.0.1:$port/metrics" >"$W/metrics" 2>/dev/null
-  grep -q '^anomaly_score{' "$W/metrics" && break
-  sleep 0.1
-done
+wait_for_scores "$W/seasonal.log"
 check "seasonal serve score equals isoscope score at start" "$PY" -c '
 import csv, re, sys
 served = float(re.search(r"^anomaly_score\{detector=\"demo\"\} (\S+)$", open(sys.argv[1]).read(), re.M).group(1))
