@@ -129,6 +129,11 @@ Result<double> ResolveAlertThreshold(const std::string& text, const Model& model
   return *threshold;
 }
 
+double TrainedShare(const Model& model) {
+  return model.params.contamination.is_auto ? model.info.flagged_fraction
+                                            : model.params.contamination.value;
+}
+
 Result<Model> LoadBundle(const std::string& path) {
   auto bytes = ReadFile(path);
   if (!bytes.ok()) {

@@ -127,7 +127,7 @@ int RunDemo(const DemoArgs& args) {
       scores.push_back(r.ok() ? r.anomaly_score : std::nan(""));
       if (r.ok()) o.max_score = std::max(o.max_score, r.anomaly_score);
     }
-    const double share = model->params.contamination.value;
+    const double share = TrainedShare(*model);
     auto w = ResolveAlertThreshold(kDefaults.warning, *model, share);
     auto c = ResolveAlertThreshold(kDefaults.critical, *model, share);
     if (!w.ok() || !c.ok()) return fail(w.ok() ? c.status() : w.status());
@@ -178,7 +178,8 @@ int RunDemo(const DemoArgs& args) {
   std::printf("   auto features: %zu of %zu incidents paged\n", caught, data.incidents.size());
   // The busy-but-healthy times the history holds every week must not page: say where each
   // false page of the auto model fell.
-  const TimeMs grace = 3 * kMinuteMs + 5 * kMinuteMs;  // for: + smoothing, as the replay counts
+  const ReplayConfig rules;  // the defaults the replay above ran with
+  const TimeMs grace = rules.critical.for_ms + rules.smooth_ms;  // as the replay counts
   const std::vector<WeeklyWindow> deploys = DefaultDeployWindows();
   size_t on_habits = 0;
   for (const AlertInterval& page : outcomes[0].replay.critical.firing) {

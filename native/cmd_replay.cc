@@ -111,8 +111,7 @@ int RunReplay(const ReplayArgs& args) {
   auto model = LoadBundle(args.bundle);
   if (!model.ok()) return fail(model.status());
   // The share behind the model's anomaly threshold, which "contamination" thresholds start from.
-  double share = model->params.contamination.is_auto ? model->info.flagged_fraction
-                                                     : model->params.contamination.value;
+  double share = TrainedShare(*model);
   if (!args.contamination.empty()) {
     auto c = ParseContamination(args.contamination);
     if (!c.ok() || c->is_auto) {

@@ -122,6 +122,9 @@ Result<Contamination> ParseContamination(const std::string& text);
 /// ("contamination/2"). Forests over many features rarely score above 0.7, so thresholds
 /// relative to the model carry over between models where fixed scores do not.
 Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share);
+/// The share of training rows behind the model's anomaly threshold: its explicit contamination,
+/// or for "auto" the share it flagged in training.
+double TrainedShare(const Model& model);
 
 /// Loads and checks a bundle file (checksum, structure, canaries).
 Result<Model> LoadBundle(const std::string& path);
