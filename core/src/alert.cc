@@ -157,6 +157,18 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
                   "the evaluation interval is too short for this history (more than 20 "
                   "million evaluations)");
   }
+  for (size_t i = 0; i < config.threshold_changes.size(); ++i) {
+    const ThresholdChange& c = config.threshold_changes[i];
+    if (!std::isfinite(c.warning) || !std::isfinite(c.critical)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "threshold change " + std::to_string(i) + ": thresholds must be finite");
+    }
+    if (i > 0 && c.from_ms <= config.threshold_changes[i - 1].from_ms) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "threshold changes must be strictly ascending in time (change " +
+                        std::to_string(i) + ")");
+    }
+  }
   for (const IncidentWindow& inc : incidents) {
     if (inc.end_ms <= inc.start_ms) {
       return Status(ErrorCode::kInvalidArgument,
@@ -167,11 +179,19 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
   ReplayResult r;
   r.start_ms = times.front();
   AlertState warning, critical;
+  AlertConfig warning_rule = config.warning, critical_rule = config.critical;
+  size_t next_change = 0;
   TimeMs now = r.start_ms;
   for (; now <= times.back(); now += config.eval_interval_ms) {
+    for (; next_change < config.threshold_changes.size() &&
+           config.threshold_changes[next_change].from_ms <= now;
+         ++next_change) {
+      warning_rule.threshold = config.threshold_changes[next_change].warning;
+      critical_rule.threshold = config.threshold_changes[next_change].critical;
+    }
     const std::optional<double> smoothed = AvgOverTime(times, scores, now, config.smooth_ms);
-    const AlertState w = Step(config.warning, warning, smoothed, now);
-    const AlertState c = Step(config.critical, critical, smoothed, now);
+    const AlertState w = Step(warning_rule, warning, smoothed, now);
+    const AlertState c = Step(critical_rule, critical, smoothed, now);
     Track(r.warning, warning.phase, w.phase, now);
     Track(r.critical, critical.phase, c.phase, now);
     warning = w;

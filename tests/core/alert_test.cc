@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace isoscope {
@@ -288,6 +289,79 @@ TEST(Replay, RejectsBadInput) {
   bad.warning.for_ms = -1;
   EXPECT_EQ(Replay({0}, {0.1}, bad).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(Replay({0}, {0.1}, c, {{"x", 5, 5}}).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// ---- model changes (threshold_changes) ---------------------------------------------------
+
+// The hand series smoothed over (t-3m, t]: 5m 0.367, 6m 0.633, 7m..9m 0.9, 10m 0.633,
+// 11m 0.367, 12m..19m 0.1, 20m..22m 0.3. Critical for 2m, warning 0.65 for 2m (which holds
+// at 7m..9m only: pending 7m, firing 9m..10m, one firing) unless a change moves it.
+struct ChangeCase {
+  const char* name;
+  std::vector<ThresholdChange> changes;
+  std::vector<std::pair<TimeMs, TimeMs>> critical_pending;
+  std::vector<std::pair<TimeMs, TimeMs>> critical_firing;
+  size_t warning_firings;
+};
+
+TEST(Replay, ThresholdChangesTable) {
+  const ChangeCase cases[] = {
+      // No change: 0.85 holds at 7m..9m: pending [7m,9m), firing [9m,10m).
+      {"none", {}, {{7 * M, 9 * M}}, {{9 * M, 10 * M}}, 1},
+      // The same thresholds from the first evaluation on: nothing moves.
+      {"same at 0", {{0, 0.65, 0.85}}, {{7 * M, 9 * M}}, {{9 * M, 10 * M}}, 1},
+      // 0.5 from 8m: the pending episode begun at 7m carries over (not restarted at 8m), so it
+      // fires at 9m; 0.633 at 10m still holds against 0.5, 0.367 at 11m does not.
+      {"lower at 8m keeps state", {{8 * M, 0.65, 0.5}}, {{7 * M, 9 * M}}, {{9 * M, 11 * M}}, 1},
+      // 0.95 from 8m: 0.9 no longer holds at 8m: pending [7m,8m) ends, nothing fires.
+      {"higher at 8m ends pending", {{8 * M, 0.65, 0.95}}, {{7 * M, 8 * M}}, {}, 1},
+      // 0.6 from 6m: 0.633 holds at 6m already: pending 6m, firing 8m (for 2m) until 11m.
+      {"lower at 6m", {{6 * M, 0.65, 0.6}}, {{6 * M, 8 * M}}, {{8 * M, 11 * M}}, 1},
+      // A change between evaluations applies from the next one: at 6m 0.85 still rules.
+      {"between evaluations", {{6 * M + 30000, 0.65, 0.6}}, {{7 * M, 9 * M}}, {{9 * M, 11 * M}}, 1},
+      // 0.6 from 6m, back to 0.85 from 10m: firing at 8m, ended at 10m (0.633 <= 0.85).
+      {"two changes",
+       {{6 * M, 0.65, 0.6}, {10 * M, 0.65, 0.85}},
+       {{6 * M, 8 * M}},
+       {{8 * M, 10 * M}},
+       1},
+      // Warning 0.95 from the start: the warning never holds; critical as before.
+      {"warning moves too", {{0, 0.95, 0.85}}, {{7 * M, 9 * M}}, {{9 * M, 10 * M}}, 0},
+  };
+  const Series s = HandSeries();
+  for (const ChangeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    ReplayConfig config = HandConfig();
+    config.threshold_changes = c.changes;
+    auto r = Replay(s.times, s.scores, config);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->critical.pending.size(), c.critical_pending.size());
+    for (size_t i = 0; i < c.critical_pending.size(); ++i) {
+      EXPECT_EQ(r->critical.pending[i].start_ms, c.critical_pending[i].first) << i;
+      EXPECT_EQ(r->critical.pending[i].end_ms, c.critical_pending[i].second) << i;
+    }
+    ASSERT_EQ(r->critical.firing.size(), c.critical_firing.size());
+    TimeMs firing_ms = 0;
+    for (size_t i = 0; i < c.critical_firing.size(); ++i) {
+      EXPECT_EQ(r->critical.firing[i].start_ms, c.critical_firing[i].first) << i;
+      EXPECT_EQ(r->critical.firing[i].end_ms, c.critical_firing[i].second) << i;
+      firing_ms += c.critical_firing[i].second - c.critical_firing[i].first;
+    }
+    EXPECT_EQ(r->critical.firing_ms, firing_ms);
+    EXPECT_EQ(r->pages, c.critical_firing.size());
+    EXPECT_EQ(r->warning.firing.size(), c.warning_firings);
+  }
+}
+
+TEST(Replay, RejectsBadThresholdChanges) {
+  const Series s = HandSeries();
+  ReplayConfig c = HandConfig();
+  c.threshold_changes = {{5 * M, 0.6, 0.8}, {5 * M, 0.6, 0.9}};  // not strictly ascending
+  EXPECT_EQ(Replay(s.times, s.scores, c).status().code(), ErrorCode::kInvalidArgument);
+  c.threshold_changes = {{6 * M, 0.6, 0.8}, {5 * M, 0.6, 0.9}};
+  EXPECT_EQ(Replay(s.times, s.scores, c).status().code(), ErrorCode::kInvalidArgument);
+  c.threshold_changes = {{5 * M, 0.6, kNaN}};
+  EXPECT_EQ(Replay(s.times, s.scores, c).status().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -63,11 +63,24 @@ struct IncidentWindow {
   TimeMs end_ms = 0;
 };
 
+/// A model change during a replay (a backtest's retrain, a daemon's reload): the evaluations at
+/// or after `from_ms` compare the smoothed score with these thresholds (each model's relative
+/// thresholds resolve to its own scores). The alert states carry over unchanged, as a daemon's
+/// do across a reload: a pending alert stays pending and is judged by the new threshold.
+struct ThresholdChange {
+  TimeMs from_ms = 0;
+  double warning = 0;
+  double critical = 0;
+};
+
 struct ReplayConfig {
   AlertConfig warning{0.65, 3 * kMinuteMs, 0};
   AlertConfig critical{0.85, 3 * kMinuteMs, 0};
   TimeMs smooth_ms = 5 * kMinuteMs;         ///< avg_over_time window
   TimeMs eval_interval_ms = 1 * kMinuteMs;  ///< rule evaluation interval
+  /// Strictly ascending by from_ms; before the first change (or with none) the thresholds of
+  /// `warning` and `critical` apply.
+  std::vector<ThresholdChange> threshold_changes;
 };
 
 /// [start_ms, end_ms): from the evaluation that entered the phase to the evaluation that left
@@ -110,8 +123,10 @@ struct ReplayResult {
 
 /// Replays both severities over a history of scores (`times` strictly ascending, NaN = no
 /// score). Rules are evaluated at times[0] + k * eval_interval for every such instant up to
-/// the last sample's time; each evaluation smooths with AvgOverTime and calls Step.
-/// kInvalidArgument for inconsistent inputs or settings (more than 20 million evaluations).
+/// the last sample's time; each evaluation smooths with AvgOverTime and calls Step with the
+/// thresholds in force at that instant (config.threshold_changes).
+/// kInvalidArgument for inconsistent inputs or settings (more than 20 million evaluations,
+/// threshold changes out of order or not finite).
 Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<double>& scores,
                             const ReplayConfig& config,
                             const std::vector<IncidentWindow>& incidents = {});
