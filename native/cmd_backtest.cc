@@ -2,13 +2,18 @@
 // train on the first part, score forward, retrain on schedule on past rows only -- and writes
 // score's columns plus the model version that scored each row.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "csv.h"
 #include "file_io.h"
+#include "isoscope/bundle.h"
 #include "isoscope/text.h"
 #include "time_parse.h"
 
@@ -49,6 +54,84 @@ size_t WindowStart(const std::vector<TimeMs>& times, size_t end, const Span& spa
   const TimeMs from = times[end - 1] - span.value;
   return static_cast<size_t>(std::upper_bound(times.begin(), times.begin() + end, from) -
                              times.begin());
+}
+
+// A label value in the exposition formats: backslash, double quote and line feed escaped.
+std::string LabelValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
+
+// OpenMetrics timestamps are seconds; rows are at whole milliseconds.
+std::string Seconds(TimeMs ms) {
+  const long long s = ms / 1000, frac = ms % 1000;
+  if (frac == 0) return std::to_string(s);
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%lld.%03lld", frac < 0 ? s - 1 : s,
+                frac < 0 ? frac + 1000 : frac);
+  return buf;
+}
+
+struct Trained {
+  std::string version;
+  double threshold = 0;
+  TimeMs created_ms = 0;
+};
+
+// The per-row scores as the daemon would have exported them (same names, HELP and labels, so
+// the generated rules and panel queries work on the backfill; a row without a score has no
+// sample), plus model_version_timestamp naming the model that scored each row. OpenMetrics
+// text, ending in # EOF, for `promtool tsdb create-blocks-from openmetrics`.
+std::string OpenMetrics(const std::string& detector, const std::vector<TimeMs>& times,
+                        const std::vector<RowScore>& scores, const std::vector<int>& model_of,
+                        const std::vector<Trained>& models) {
+  const std::string d = "{detector=\"" + LabelValue(detector) + "\"";
+  std::string out;
+  out +=
+      "# HELP anomaly_score Isolation Forest anomaly score in (0, 1] of the row (sklearn "
+      "-score_samples; higher is more anomalous), as backtest scored it\n"
+      "# TYPE anomaly_score gauge\n";
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (model_of[i] < 0 || !scores[i].ok()) continue;
+    out += "anomaly_score" + d + "} " + FormatShortest(scores[i].anomaly_score) + " " +
+           Seconds(times[i]) + "\n";
+  }
+  out +=
+      "# HELP anomaly_is_anomaly 1 when anomaly_score exceeds anomaly_threshold (sklearn "
+      "predict == -1), else 0\n"
+      "# TYPE anomaly_is_anomaly gauge\n";
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (model_of[i] < 0 || !scores[i].ok()) continue;
+    out += "anomaly_is_anomaly" + d + "} " + (scores[i].is_anomaly ? "1" : "0") + " " +
+           Seconds(times[i]) + "\n";
+  }
+  out +=
+      "# HELP anomaly_threshold Anomaly-score threshold of the model that scored the row "
+      "(-offset_, set by its contamination)\n"
+      "# TYPE anomaly_threshold gauge\n";
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (model_of[i] < 0) continue;
+    out += "anomaly_threshold" + d + "} " +
+           FormatShortest(models[static_cast<size_t>(model_of[i])].threshold) + " " +
+           Seconds(times[i]) + "\n";
+  }
+  out +=
+      "# HELP model_version_timestamp Creation time (Unix seconds) of the model that scored "
+      "the row; its model_version label names it\n"
+      "# TYPE model_version_timestamp gauge\n";
+  // One series per model: each model's rows are contiguous, so each series' samples are too.
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (model_of[i] < 0) continue;
+    const Trained& m = models[static_cast<size_t>(model_of[i])];
+    out += "model_version_timestamp" + d + ",model_version=\"" + LabelValue(m.version) + "\"} " +
+           Seconds(m.created_ms) + " " + Seconds(times[i]) + "\n";
+  }
+  out += "# EOF\n";
+  return out;
 }
 
 }  // namespace
@@ -99,7 +182,14 @@ int RunBacktest(const BacktestArgs& args) {
     return fail(Status(ErrorCode::kInvalidArgument,
                        "--initial covers the whole history: nothing is left to score"));
   }
+  if (!args.save_bundles.empty() && ::mkdir(args.save_bundles.c_str(), 0755) != 0 &&
+      errno != EEXIST) {
+    return fail(Status(ErrorCode::kBadInput, "--save-bundles: cannot create '" + args.save_bundles +
+                                                 "': " + std::strerror(errno)));
+  }
   const TimeMs lookback = spec->max_lookback_ms() + spec->step_ms;
+  std::vector<Trained> models;
+  std::vector<int> model_of(n, -1);
   int trained = 0;
   while (next < n) {
     const size_t until = std::max(next + 1, Advance(data->times, next, *every));
@@ -126,6 +216,15 @@ int RunBacktest(const BacktestArgs& args) {
     std::copy(part.begin(), part.end(), scores.begin() + static_cast<ptrdiff_t>(next));
     std::fill(versions.begin() + static_cast<ptrdiff_t>(next),
               versions.begin() + static_cast<ptrdiff_t>(until), model->model_version);
+    std::fill(model_of.begin() + static_cast<ptrdiff_t>(next),
+              model_of.begin() + static_cast<ptrdiff_t>(until), static_cast<int>(models.size()));
+    models.push_back({model->model_version, model->threshold(), model->info.created_ms});
+    if (!args.save_bundles.empty()) {
+      // Named by version, as in a detector's store, so replay --bundles finds each row's model.
+      Status saved = WriteFileAtomic(args.save_bundles + "/" + model->model_version + ".bundle",
+                                     EncodeBundle(*model));
+      if (!saved.ok()) return fail(saved);
+    }
     ++trained;
     if (!args.train.quiet) {
       std::fprintf(stderr, "model %d %s: trained on %s .. %s, scores %s .. %s\n", trained,
@@ -152,10 +251,23 @@ int RunBacktest(const BacktestArgs& args) {
   }
   Status written = WriteFileAtomic(args.train.out, out);
   if (!written.ok()) return fail(written);
+  if (!args.openmetrics.empty()) {
+    written = WriteFileAtomic(args.openmetrics,
+                              OpenMetrics(args.detector, data->times, scores, model_of, models));
+    if (!written.ok()) return fail(written);
+  }
   if (!args.train.quiet) {
     std::fprintf(stderr, "backtest: %d models, %zu rows in %.2f s; wrote %s\n", trained, n,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                  args.train.out.c_str());
+    if (!args.save_bundles.empty()) {
+      std::fprintf(stderr, "backtest: kept the %d bundles in %s/<model_version>.bundle\n", trained,
+                   args.save_bundles.c_str());
+    }
+    if (!args.openmetrics.empty()) {
+      std::fprintf(stderr, "backtest: wrote %s (OpenMetrics, detector=\"%s\")\n",
+                   args.openmetrics.c_str(), args.detector.c_str());
+    }
   }
   return kExitOk;
 }

@@ -1,7 +1,13 @@
-// isoscope replay: "would it have paged?" — scores a CSV with a bundle and replays the alert
-// rules (core/alert.h) over the whole history, optionally against known incidents.
+// isoscope replay: "would it have paged?" — scores a CSV with a bundle (or takes the scores
+// of score's or backtest's output as given) and replays the alert rules (core/alert.h) over
+// the whole history, optionally against known incidents.
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -10,6 +16,7 @@
 #include "file_io.h"
 #include "isoscope/alert.h"
 #include "isoscope/text.h"
+#include "scored_csv.h"
 #include "time_parse.h"
 
 namespace isoscope::native {
@@ -82,108 +89,71 @@ Result<std::vector<IncidentWindow>> ReadIncidents(const std::string& path) {
   return out;
 }
 
-}  // namespace
+// A model's stretch of a CSV of scores: from its first row on, the rules use its thresholds.
+struct ModelSpan {
+  std::string version;
+  TimeMs from_ms = 0;
+  double warning = 0;
+  double critical = 0;
+  double threshold = std::nan("");  ///< its is_anomaly threshold; NaN without its bundle
+};
 
-int RunReplay(const ReplayArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
-  auto usage = [](const std::string& message) {
-    std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
-    return kExitUsage;
-  };
-  ReplayConfig config;
-  const auto for_ms = ParseDuration(args.for_duration);
-  const auto smooth_ms = ParseDuration(args.smooth);
-  const auto eval_ms = ParseDuration(args.eval_interval);
-  if (!for_ms || *for_ms < 0)
-    return usage("--for: '" + args.for_duration + "' is not a duration like 3m");
-  if (!smooth_ms || *smooth_ms <= 0)
-    return usage("--smooth: '" + args.smooth + "' is not a positive duration like 5m");
-  if (!eval_ms || *eval_ms <= 0)
-    return usage("--eval-interval: '" + args.eval_interval +
-                 "' is not a positive duration like 1m");
-  config.warning.for_ms = config.critical.for_ms = *for_ms;
-  config.smooth_ms = *smooth_ms;
-  config.eval_interval_ms = *eval_ms;
+// What the report says about where the scores came from.
+struct ScoreSummary {
+  bool as_given = false;      ///< a CSV of scores, not scored here
+  std::string model_version;  ///< "" = several or none (null in JSON; as_given only)
+  double threshold = std::nan("");
+  size_t rows = 0, scored = 0;
+  std::optional<size_t> flagged;  ///< unknown without is_anomaly and the models
+  std::string flagged_basis;      ///< as_given: how flagged was counted
+  std::vector<ModelSpan> models;  ///< as_given: one per model change, in time order
+  bool warning_varies = false, critical_varies = false;
+};
 
-  auto model = LoadBundle(args.bundle);
-  if (!model.ok()) return fail(model.status());
-  // The share behind the model's anomaly threshold, which "contamination" thresholds start from.
-  double share = TrainedShare(*model);
-  if (!args.contamination.empty()) {
-    auto c = ParseContamination(args.contamination);
-    if (!c.ok() || c->is_auto) {
-      return usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
-    }
-    auto threshold = model->ThresholdFor(c->value);
-    if (!threshold.ok()) return fail(threshold.status());
-    model->offset = -*threshold;
-    share = c->value;
-  }
-  for (const auto& [flag, text, out] :
-       {std::tuple{"--warning", &args.warning, &config.warning.threshold},
-        std::tuple{"--critical", &args.critical, &config.critical.threshold}}) {
-    auto t = ResolveAlertThreshold(*text, *model, share);
-    if (!t.ok()) return usage(std::string(flag) + ": " + t.status().message());
-    *out = *t;
-  }
-  auto scorer = ModelScorer::Create(*model);
-  if (!scorer.ok()) return fail(scorer.status());
-  std::vector<IncidentWindow> incidents;
-  if (!args.incidents.empty()) {
-    auto read = ReadIncidents(args.incidents);
-    if (!read.ok()) return fail(read.status());
-    incidents = std::move(*read);
-  }
+// A threshold given as a score, as opposed to one relative to a model.
+bool IsScoreThreshold(const std::string& text) {
+  char* end = nullptr;
+  std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size();
+}
 
-  auto content = ReadFile(args.csv);
-  if (!content.ok()) return fail(content.status());
-  CsvOptions csv_options;
-  csv_options.time_column = args.time_column;
-  csv_options.features = model->spec.inputs;
-  auto data = ParseCsv(*content, csv_options, args.csv);
-  if (!data.ok()) return fail(data.status());
-  if (data->time_column.empty()) {
-    return fail(Status(ErrorCode::kBadInput,
-                       args.csv + " has no time column; replay needs one (--time-column)"));
-  }
-  std::vector<const double*> series;
-  for (const auto& s : data->series) series.push_back(s.data());
-  auto rows = BuildFeatureRows(model->spec, data->times.data(), series, data->rows);
-  if (!rows.ok()) return fail(rows.status());
-  const std::vector<RowScore> row_scores = scorer->ScoreRows(*rows);
-  std::vector<double> scores(row_scores.size());
-  size_t scored = 0, flagged = 0;
-  for (size_t i = 0; i < row_scores.size(); ++i) {
-    const RowScore& s = row_scores[i];
-    scores[i] = s.ok() ? s.anomaly_score : std::nan("");
-    scored += s.ok() ? 1 : 0;
-    flagged += s.ok() && s.is_anomaly ? 1 : 0;
-  }
-  const double flagged_share = scored ? static_cast<double>(flagged) / scored : 0.0;
+struct Durations {
+  TimeMs for_ms, smooth_ms, eval_ms;
+};
 
-  auto r = Replay(data->times, scores, config, incidents);
-  if (!r.ok()) {
-    // Settings the core refuses are the command line's fault; data problems are not.
-    return r.status().code() == ErrorCode::kInvalidArgument ? usage(r.status().message())
-                                                            : fail(r.status());
-  }
-
+int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& d,
+           const ReplayResult& result, const std::vector<IncidentWindow>& incidents,
+           const ScoreSummary& s) {
+  const ReplayResult* r = &result;
+  const double flagged_share =
+      s.flagged && s.scored ? static_cast<double>(*s.flagged) / s.scored : 0.0;
   if (args.json) {
     std::string j = "{";
-    j += "\"model_version\":" + JsonString(model->model_version);
-    j += ",\"threshold\":" + JsonNumber(model->threshold());
-    j += ",\"rows\":" + std::to_string(row_scores.size());
-    j += ",\"scored_rows\":" + std::to_string(scored);
-    j += ",\"flagged_rows\":" + std::to_string(flagged);
-    j += ",\"flagged_share\":" + JsonNumber(flagged_share);
-    j += ",\"settings\":{\"warning\":" + JsonNumber(config.warning.threshold) +
-         ",\"critical\":" + JsonNumber(config.critical.threshold) +
-         ",\"for_seconds\":" + std::to_string(*for_ms / 1000) +
-         ",\"smooth_seconds\":" + std::to_string(*smooth_ms / 1000) +
-         ",\"eval_interval_seconds\":" + std::to_string(*eval_ms / 1000) + "}";
+    j +=
+        "\"model_version\":" +
+        (s.as_given && s.model_version.empty() ? std::string("null") : JsonString(s.model_version));
+    j += ",\"threshold\":" + JsonNumber(s.threshold);
+    j += ",\"rows\":" + std::to_string(s.rows);
+    j += ",\"scored_rows\":" + std::to_string(s.scored);
+    j += ",\"flagged_rows\":" + (s.flagged ? std::to_string(*s.flagged) : "null");
+    j += ",\"flagged_share\":" + (s.flagged ? JsonNumber(flagged_share) : "null");
+    j += ",\"settings\":{\"warning\":" +
+         (s.warning_varies ? "null" : JsonNumber(config.warning.threshold)) +
+         ",\"critical\":" + (s.critical_varies ? "null" : JsonNumber(config.critical.threshold)) +
+         ",\"for_seconds\":" + std::to_string(d.for_ms / 1000) +
+         ",\"smooth_seconds\":" + std::to_string(d.smooth_ms / 1000) +
+         ",\"eval_interval_seconds\":" + std::to_string(d.eval_ms / 1000) + "}";
+    if (s.as_given) {
+      j += ",\"scores_as_given\":true,\"models\":[";
+      for (size_t i = 0; i < s.models.size(); ++i) {
+        const ModelSpan& m = s.models[i];
+        j += (i ? "," : "") + std::string("{\"model_version\":") + JsonString(m.version) +
+             ",\"from\":" + JsonString(FormatTime(m.from_ms)) +
+             ",\"warning\":" + JsonNumber(m.warning) + ",\"critical\":" + JsonNumber(m.critical) +
+             ",\"threshold\":" + JsonNumber(m.threshold) + "}";
+      }
+      j += "]";
+    }
     j += ",\"start\":" + JsonString(FormatTime(r->start_ms));
     j += ",\"end\":" + JsonString(FormatTime(r->end_ms));
     j += ",\"evaluations\":" + std::to_string(r->evaluations);
@@ -230,14 +200,31 @@ int RunReplay(const ReplayArgs& args) {
     return kExitOk;
   }
 
-  std::printf("replay of %s with model %s: %zu rows (%zu scored), %s to %s, %zu evaluations\n",
-              args.csv.c_str(), model->model_version.c_str(), row_scores.size(), scored,
-              FormatTime(r->start_ms).c_str(), FormatTime(r->end_ms).c_str(), r->evaluations);
-  std::printf(
-      "is_anomaly threshold %s%s: %zu rows flagged (%.2f%%)\n",
-      FormatShortest(model->threshold()).c_str(),
-      args.contamination.empty() ? "" : (" (contamination " + args.contamination + ")").c_str(),
-      flagged, 100.0 * flagged_share);
+  if (!s.as_given) {
+    std::printf("replay of %s with model %s: %zu rows (%zu scored), %s to %s, %zu evaluations\n",
+                args.csv.c_str(), s.model_version.c_str(), s.rows, s.scored,
+                FormatTime(r->start_ms).c_str(), FormatTime(r->end_ms).c_str(), r->evaluations);
+    std::printf(
+        "is_anomaly threshold %s%s: %zu rows flagged (%.2f%%)\n",
+        FormatShortest(s.threshold).c_str(),
+        args.contamination.empty() ? "" : (" (contamination " + args.contamination + ")").c_str(),
+        *s.flagged, 100.0 * flagged_share);
+  } else {
+    const std::string models = s.models.size() == 1 ? "model " + s.models[0].version
+                               : s.models.empty()   ? std::string("no model_version")
+                                                    : std::to_string(s.models.size()) + " models";
+    std::printf(
+        "replay of %s, scores as given (%s): %zu rows (%zu scored), %s to %s, %zu "
+        "evaluations\n",
+        args.csv.c_str(), models.c_str(), s.rows, s.scored, FormatTime(r->start_ms).c_str(),
+        FormatTime(r->end_ms).c_str(), r->evaluations);
+    if (s.flagged) {
+      std::printf("is_anomaly %s: %zu rows flagged (%.2f%%)\n", s.flagged_basis.c_str(), *s.flagged,
+                  100.0 * flagged_share);
+    } else {
+      std::printf("is_anomaly: unknown (no is_anomaly column; --bundles gives the models)\n");
+    }
+  }
   std::printf("rules: avg_over_time(anomaly_score[%s]) every %s, for %s\n\n", args.smooth.c_str(),
               args.eval_interval.c_str(), args.for_duration.c_str());
   std::printf("%-9s %9s %8s %8s %14s %13s\n", "severity", "threshold", "pending", "firing",
@@ -245,13 +232,25 @@ int RunReplay(const ReplayArgs& args) {
   struct Row {
     const char* name;
     double threshold;
+    bool varies;
     const SeverityReplay* sev;
   };
-  for (const Row& row : {Row{"warning", config.warning.threshold, &r->warning},
-                         Row{"critical", config.critical.threshold, &r->critical}}) {
-    std::printf("%-9s %9s %8zu %8zu %14.2f %13s\n", row.name, FormatShortest(row.threshold).c_str(),
+  for (const Row& row :
+       {Row{"warning", config.warning.threshold, s.warning_varies, &r->warning},
+        Row{"critical", config.critical.threshold, s.critical_varies, &r->critical}}) {
+    std::printf("%-9s %9s %8zu %8zu %14.2f %13s\n", row.name,
+                row.varies ? "per model" : FormatShortest(row.threshold).c_str(),
                 row.sev->pending.size(), row.sev->firing.size(), row.sev->firings_per_week,
                 Minutes(row.sev->firing_ms).c_str());
+  }
+  if (s.as_given && !s.models.empty()) {
+    std::printf("\n%-20s %-21s %-19s %-19s %s\n", "model", "from", "warning", "critical",
+                "is_anomaly threshold");
+    for (const ModelSpan& m : s.models) {
+      std::printf("%-20s %-21s %-19s %-19s %s\n", m.version.c_str(), FormatTime(m.from_ms).c_str(),
+                  FormatShortest(m.warning).c_str(), FormatShortest(m.critical).c_str(),
+                  std::isnan(m.threshold) ? "-" : FormatShortest(m.threshold).c_str());
+    }
   }
   std::printf("\npages (critical firing starts): %zu, %.2f per week\n", r->pages,
               r->pages_per_week);
@@ -271,6 +270,325 @@ int RunReplay(const ReplayArgs& args) {
     std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
   }
   return kExitOk;
+}
+
+}  // namespace
+
+namespace {
+
+// The re-score mode: the bundle scores the CSV's inputs (as `isoscope score` would).
+int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
+                   const Durations& d, const std::vector<IncidentWindow>& incidents) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto usage = [](const std::string& message) {
+    std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
+    return kExitUsage;
+  };
+  auto model = LoadBundle(args.bundle);
+  if (!model.ok()) return fail(model.status());
+  // The share behind the model's anomaly threshold, which "contamination" thresholds start from.
+  double share = TrainedShare(*model);
+  if (!args.contamination.empty()) {
+    auto c = ParseContamination(args.contamination);
+    if (!c.ok() || c->is_auto) {
+      return usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
+    }
+    auto threshold = model->ThresholdFor(c->value);
+    if (!threshold.ok()) return fail(threshold.status());
+    model->offset = -*threshold;
+    share = c->value;
+  }
+  for (const auto& [flag, text, out] :
+       {std::tuple{"--warning", &args.warning, &config.warning.threshold},
+        std::tuple{"--critical", &args.critical, &config.critical.threshold}}) {
+    auto t = ResolveAlertThreshold(*text, *model, share);
+    if (!t.ok()) return usage(std::string(flag) + ": " + t.status().message());
+    *out = *t;
+  }
+  auto scorer = ModelScorer::Create(*model);
+  if (!scorer.ok()) return fail(scorer.status());
+
+  CsvOptions csv_options;
+  csv_options.time_column = args.time_column;
+  csv_options.features = model->spec.inputs;
+  auto data = ParseCsv(content, csv_options, args.csv);
+  if (!data.ok()) return fail(data.status());
+  if (data->time_column.empty()) {
+    return fail(Status(ErrorCode::kBadInput,
+                       args.csv + " has no time column; replay needs one (--time-column)"));
+  }
+  std::vector<const double*> series;
+  for (const auto& s : data->series) series.push_back(s.data());
+  auto rows = BuildFeatureRows(model->spec, data->times.data(), series, data->rows);
+  if (!rows.ok()) return fail(rows.status());
+  const std::vector<RowScore> row_scores = scorer->ScoreRows(*rows);
+  std::vector<double> scores(row_scores.size());
+  ScoreSummary summary;
+  summary.model_version = model->model_version;
+  summary.threshold = model->threshold();
+  summary.rows = row_scores.size();
+  size_t flagged = 0;
+  for (size_t i = 0; i < row_scores.size(); ++i) {
+    const RowScore& s = row_scores[i];
+    scores[i] = s.ok() ? s.anomaly_score : std::nan("");
+    summary.scored += s.ok() ? 1 : 0;
+    flagged += s.ok() && s.is_anomaly ? 1 : 0;
+  }
+  summary.flagged = flagged;
+
+  auto r = Replay(data->times, scores, config, incidents);
+  if (!r.ok()) {
+    // Settings the core refuses are the command line's fault; data problems are not.
+    return r.status().code() == ErrorCode::kInvalidArgument ? usage(r.status().message())
+                                                            : fail(r.status());
+  }
+  return Report(args, config, d, *r, incidents, summary);
+}
+
+// The scores-as-given mode: a CSV of scores (score's or backtest's output) is not scored
+// again. Thresholds relative to a model resolve per model version from --bundles (or
+// --bundle), and at each model change the rules take the new model's thresholds.
+int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConfig config,
+                  const Durations& d, const std::vector<IncidentWindow>& incidents) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto usage = [](const std::string& message) {
+    std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
+    return kExitUsage;
+  };
+  auto data = ParseScoredCsv(content, args.time_column, args.csv);
+  if (!data.ok()) return fail(data.status());
+  const size_t n = data->times.size();
+
+  std::optional<double> contamination;
+  if (!args.contamination.empty()) {
+    auto c = ParseContamination(args.contamination);
+    if (!c.ok() || c->is_auto) {
+      return usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
+    }
+    contamination = c->value;
+  }
+  // Score thresholds are the same for every model; check them before anything is loaded.
+  const Model no_model;
+  double fixed[2] = {0, 0};
+  bool relative[2] = {false, false};
+  const std::pair<const char*, const std::string*> flags[2] = {{"--warning", &args.warning},
+                                                               {"--critical", &args.critical}};
+  for (int k = 0; k < 2; ++k) {
+    relative[k] = !IsScoreThreshold(*flags[k].second);
+    if (!relative[k]) {
+      auto t = ResolveAlertThreshold(*flags[k].second, no_model, 0);
+      if (!t.ok()) return usage(std::string(flags[k].first) + ": " + t.status().message());
+      fixed[k] = *t;
+    }
+  }
+  const bool have_models = !args.bundle.empty() || !args.bundles.empty();
+  if (!have_models) {
+    for (int k = 0; k < 2; ++k) {
+      if (relative[k]) {
+        return usage(std::string(flags[k].first) + " '" + *flags[k].second +
+                     "' is relative to the model that scored each row, and " + args.csv +
+                     " holds scores only: pass --bundles DIR (the bundles backtest "
+                     "--save-bundles DIR kept) or --bundle B, or give a score like " +
+                     (k == 0 ? "0.65" : "0.85"));
+      }
+    }
+    if (contamination) {
+      return usage(
+          "--contamination re-chooses each model's is_anomaly threshold: pass "
+          "--bundles DIR (backtest --save-bundles DIR) or --bundle B");
+    }
+  }
+
+  // The models, by version: --bundle's, and those of --bundles DIR loaded as rows need them.
+  std::map<std::string, Model> models;
+  std::string single;
+  if (!args.bundle.empty()) {
+    auto m = LoadBundle(args.bundle);
+    if (!m.ok()) return fail(m.status());
+    single = m->model_version;
+    models.emplace(single, std::move(*m));
+  }
+  auto model_for = [&](const std::string& version) -> Result<const Model*> {
+    auto it = models.find(version);
+    if (it != models.end()) return &it->second;
+    if (args.bundles.empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "rows scored by model " + version + ", but --bundle is model " + single +
+                        ": pass --bundles DIR to replay several models");
+    }
+    const std::string path = args.bundles + "/" + version + ".bundle";
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "no bundle for model " + version + " in --bundles " + args.bundles +
+                        " (expected " + path + ", as backtest --save-bundles writes it)");
+    }
+    auto m = LoadBundle(path);
+    if (!m.ok()) return m.status();
+    if (m->model_version != version) {
+      return Status(ErrorCode::kInvalidArgument,
+                    path + " holds model " + m->model_version + ", not " + version);
+    }
+    return &models.emplace(version, std::move(*m)).first->second;
+  };
+
+  // Every row's model: its model_version, or without that column --bundle's model.
+  ScoreSummary summary;
+  summary.as_given = true;
+  summary.rows = n;
+  std::vector<int> span_of(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& version = data->has_model_version ? data->model_versions[i] : single;
+    const bool scored = !std::isnan(data->scores[i]);
+    summary.scored += scored ? 1 : 0;
+    if (version.empty()) {
+      if (scored && have_models) {
+        return fail(Status(ErrorCode::kBadInput, args.csv + ": row " + std::to_string(i) +
+                                                     " has a score but no model_version"));
+      }
+      continue;
+    }
+    if (summary.models.empty() || summary.models.back().version != version) {
+      ModelSpan span;
+      span.version = version;
+      span.from_ms = data->times[i];
+      span.warning = fixed[0];
+      span.critical = fixed[1];
+      if (have_models) {
+        auto model = model_for(version);
+        if (!model.ok()) return fail(model.status());
+        const Model& m = **model;
+        const double share = contamination ? *contamination : TrainedShare(m);
+        double* out[2] = {&span.warning, &span.critical};
+        for (int k = 0; k < 2; ++k) {
+          if (!relative[k]) continue;
+          auto t = ResolveAlertThreshold(*flags[k].second, m, share);
+          if (!t.ok()) {
+            return usage(std::string(flags[k].first) + ": model " + version + ": " +
+                         t.status().message());
+          }
+          *out[k] = *t;
+        }
+        span.threshold = m.threshold();
+        if (contamination) {
+          auto t = m.ThresholdFor(*contamination);
+          if (!t.ok()) return fail(t.status());
+          span.threshold = *t;
+        }
+      }
+      summary.models.push_back(span);
+    }
+    span_of[i] = static_cast<int>(summary.models.size()) - 1;
+  }
+
+  // The rules: the first model's thresholds, then each model's from its first row on.
+  config.warning.threshold = fixed[0];
+  config.critical.threshold = fixed[1];
+  if (!summary.models.empty()) {
+    config.warning.threshold = summary.models[0].warning;
+    config.critical.threshold = summary.models[0].critical;
+    for (size_t k = 1; k < summary.models.size(); ++k) {
+      const ModelSpan& m = summary.models[k];
+      config.threshold_changes.push_back({m.from_ms, m.warning, m.critical});
+    }
+  }
+  for (const ModelSpan& m : summary.models) {
+    summary.warning_varies |= m.warning != config.warning.threshold;
+    summary.critical_varies |= m.critical != config.critical.threshold;
+  }
+  if (summary.models.size() == 1) {
+    summary.model_version = summary.models[0].version;
+    summary.threshold = summary.models[0].threshold;
+  } else if (summary.models.empty() && !single.empty()) {
+    summary.model_version = single;
+    summary.threshold = models.at(single).threshold();
+  }
+
+  // is_anomaly: re-chosen per model with --contamination, else as the CSV says, else from
+  // the models' own thresholds when every scored row has one.
+  size_t flagged = 0;
+  bool known = true;
+  for (size_t i = 0; i < n && known; ++i) {
+    if (std::isnan(data->scores[i])) continue;
+    if (!contamination && !data->is_anomaly.empty()) {
+      flagged += data->is_anomaly[i] == 1 ? 1 : 0;
+    } else if (span_of[i] >= 0 && !std::isnan(summary.models[span_of[i]].threshold)) {
+      flagged += data->scores[i] > summary.models[span_of[i]].threshold ? 1 : 0;
+    } else {
+      known = false;
+    }
+  }
+  if (known) {
+    summary.flagged = flagged;
+    summary.flagged_basis = contamination
+                                ? "threshold per model for contamination " + args.contamination
+                            : !data->is_anomaly.empty() ? std::string("as scored")
+                                                        : std::string("by each model's threshold");
+  }
+
+  auto r = Replay(data->times, data->scores, config, incidents);
+  if (!r.ok()) {
+    return r.status().code() == ErrorCode::kInvalidArgument ? usage(r.status().message())
+                                                            : fail(r.status());
+  }
+  return Report(args, config, d, *r, incidents, summary);
+}
+
+}  // namespace
+
+int RunReplay(const ReplayArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto usage = [](const std::string& message) {
+    std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
+    return kExitUsage;
+  };
+  ReplayConfig config;
+  const auto for_ms = ParseDuration(args.for_duration);
+  const auto smooth_ms = ParseDuration(args.smooth);
+  const auto eval_ms = ParseDuration(args.eval_interval);
+  if (!for_ms || *for_ms < 0)
+    return usage("--for: '" + args.for_duration + "' is not a duration like 3m");
+  if (!smooth_ms || *smooth_ms <= 0)
+    return usage("--smooth: '" + args.smooth + "' is not a positive duration like 5m");
+  if (!eval_ms || *eval_ms <= 0)
+    return usage("--eval-interval: '" + args.eval_interval +
+                 "' is not a positive duration like 1m");
+  config.warning.for_ms = config.critical.for_ms = *for_ms;
+  config.smooth_ms = *smooth_ms;
+  config.eval_interval_ms = *eval_ms;
+  const Durations d{*for_ms, *smooth_ms, *eval_ms};
+  if (!args.bundle.empty() && !args.bundles.empty()) {
+    return usage("give --bundle B (one model) or --bundles DIR (a model per version), not both");
+  }
+
+  std::vector<IncidentWindow> incidents;
+  if (!args.incidents.empty()) {
+    auto read = ReadIncidents(args.incidents);
+    if (!read.ok()) return fail(read.status());
+    incidents = std::move(*read);
+  }
+  auto content = ReadFile(args.csv);
+  if (!content.ok()) return fail(content.status());
+  if (HasScoreColumn(*content)) return ReplayAsGiven(args, *content, config, d, incidents);
+  if (args.bundle.empty()) {
+    return usage(args.csv +
+                 " has no anomaly_score column, so its inputs must be scored: give --bundle B "
+                 "(or pass the output of isoscope score or backtest)");
+  }
+  if (!args.bundles.empty()) {
+    return usage("--bundles goes with a CSV of scores (backtest's output); to score " + args.csv +
+                 "'s inputs give --bundle B");
+  }
+  return ReplayRescored(args, *content, config, d, incidents);
 }
 
 }  // namespace isoscope::native

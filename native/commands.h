@@ -51,6 +51,13 @@ struct BacktestArgs {
   std::string initial;        ///< DURATION or ROWS trained on before the first score
   std::string retrain_every;  ///< DURATION or ROWS between retrains
   std::string train_window;   ///< DURATION or ROWS of trailing history per training
+  /// Directory (created if missing) to keep every trained bundle in, as
+  /// DIR/<model_version>.bundle, for `replay --bundles DIR`; empty = keep none.
+  std::string save_bundles;
+  /// OpenMetrics file of the per-row scores, for promtool tsdb create-blocks-from openmetrics;
+  /// empty = none.
+  std::string openmetrics;
+  std::string detector = "backtest";  ///< the detector label of the OpenMetrics series
 };
 int RunBacktest(const BacktestArgs& args);
 int RunTrainFromPrometheus(const TrainArgs& args);
@@ -72,7 +79,11 @@ struct ScoreArgs {
 int RunScore(const ScoreArgs& args);
 
 struct ReplayArgs {
-  std::string bundle;
+  std::string bundle;  ///< scores a CSV of inputs; with a CSV of scores, the model of every row
+  /// With a CSV of scores (backtest's): the bundles by model version, DIR/<version>.bundle
+  /// (backtest --save-bundles DIR, or a detector's store), for thresholds relative to each
+  /// row's model.
+  std::string bundles;
   std::string csv;
   std::string time_column;
   std::string warning = "contamination";  ///< see ResolveAlertThreshold
@@ -84,7 +95,8 @@ struct ReplayArgs {
   std::string incidents;      ///< name,start,end,description CSV (isoscope demo's)
   bool json = false;
 };
-/// `isoscope replay`: scores a CSV and replays the alert rules over it (core/alert.h).
+/// `isoscope replay`: scores a CSV (or takes the scores of score's or backtest's output as
+/// given) and replays the alert rules over it (core/alert.h).
 int RunReplay(const ReplayArgs& args);
 
 struct InspectArgs {

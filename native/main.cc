@@ -99,8 +99,13 @@ int main(int argc, char** argv) {
       "the trailing --train-window of rows before the retrain (past rows only), as a weekly\n"
       "CronJob would. Writes score's columns plus model_version (empty before the first\n"
       "model). Spans are durations (90d, 1w) or row counts (20000).\n"
+      "The output is replay's input: isoscope replay --csv OUT takes its scores as given, and\n"
+      "with --bundles DIR (the bundles --save-bundles DIR kept) resolves relative thresholds\n"
+      "per model version. --openmetrics FILE writes the scores as the daemon exports them, to\n"
+      "backfill with promtool tsdb create-blocks-from openmetrics FILE DATA_DIR.\n"
       "Example: isoscope backtest --csv build/demo/history.csv --out build/demo/backtest.csv \\\n"
-      "    --initial 28d --retrain-every 7d --train-window 90d --contamination 0.02\n" +
+      "    --initial 28d --retrain-every 7d --train-window 90d --contamination 0.02 \\\n"
+      "    --save-bundles build/demo/backtest-models\n" +
       std::string(kFooter));
   bt->add_option("--csv", backtest.train.csv, "History CSV with a time column")
       ->required()
@@ -124,6 +129,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bt->add_option("--contamination", backtest.train.contamination, "As for train");
   bt->add_option("--random-state", backtest.train.random_state, "Seed")->capture_default_str();
+  bt->add_option("--save-bundles", backtest.save_bundles,
+                 "Keep every bundle trained, as DIR/<model_version>.bundle (DIR created if "
+                 "missing; each written atomically), for replay --bundles DIR");
+  bt->add_option("--openmetrics", backtest.openmetrics,
+                 "Also write the scores as OpenMetrics text (anomaly_score, anomaly_is_anomaly, "
+                 "anomaly_threshold, model_version_timestamp{model_version}, timestamped, "
+                 "# EOF) for promtool tsdb create-blocks-from openmetrics");
+  bt->add_option("--detector", backtest.detector, "detector label of the --openmetrics series")
+      ->capture_default_str();
   bt->add_flag("-q,--quiet", backtest.train.quiet, "No progress on standard error");
 
   ReplayArgs replay;
@@ -136,11 +150,27 @@ int main(int argc, char** argv) {
       "at every rule evaluation, and runs the warning and critical rules (> threshold for FOR)\n"
       "with Prometheus semantics. Prints pending and firing counts, pages per week, time in\n"
       "alert and, with --incidents, each incident's delay to the first warning and page.\n"
-      "Example: isoscope replay --bundle build/demo/model.bundle --csv build/demo/history.csv \\\n"
-      "    --incidents build/demo/incidents.csv" +
+      "A CSV with an anomaly_score column (the output of isoscope score or backtest) is not\n"
+      "scored again: its scores are used as given (an empty one is no score). Score thresholds\n"
+      "(0.6) need nothing more; relative ones (1%, contamination, contamination/N) need the\n"
+      "model of each row: --bundles DIR (backtest --save-bundles DIR, or a detector's store)\n"
+      "finds it by the row's model_version, and at each model change the thresholds become\n"
+      "the new model's while the alert states carry on, as in a daemon after a reload.\n"
+      "Examples: isoscope replay --bundle build/demo/model.bundle --csv build/demo/history.csv \\\n"
+      "    --incidents build/demo/incidents.csv\n"
+      "  isoscope replay --csv backtest.csv --bundles backtest-models --incidents incidents.csv" +
       std::string(kFooter));
-  y->add_option("--bundle", replay.bundle, "Model bundle")->required()->check(CLI::ExistingFile);
-  y->add_option("--csv", replay.csv, "History CSV with a time column and the model's inputs")
+  y->add_option("--bundle", replay.bundle,
+                "Model bundle that scores the CSV's inputs; with a CSV of scores, the model "
+                "every row was scored with")
+      ->check(CLI::ExistingFile);
+  y->add_option("--bundles", replay.bundles,
+                "With a CSV of scores: directory of DIR/<model_version>.bundle (backtest "
+                "--save-bundles), for thresholds relative to each row's model")
+      ->check(CLI::ExistingDirectory);
+  y->add_option("--csv", replay.csv,
+                "History CSV with a time column and the model's inputs, or with the scores of "
+                "isoscope score or backtest (anomaly_score, model_version)")
       ->required()
       ->check(CLI::ExistingFile);
   y->add_option("--time-column", replay.time_column, "Time column (default: auto-detect)");
