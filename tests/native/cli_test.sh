@@ -209,6 +209,139 @@ expect_exit "backtest bad span" 2 "give a duration like 7d" \
   "$ISOSCOPE" backtest --csv "$W/demo/history.csv" --out "$W/x.csv" --initial 2x \
   --retrain-every 7d --train-window 90d
 
+# replay on backtest's output: the scores as given, relative thresholds per model version from
+# the bundles backtest kept. Time features only, so a slice of the history scores alone as it
+# did inside the whole (the re-score side below needs no look-back).
+check "backtest --save-bundles --openmetrics" "$ISOSCOPE" backtest --csv "$W/demo/history.csv" \
+  --out "$W/bt.csv" --initial 14d --retrain-every 7d --train-window 90d --n-estimators 20 \
+  --contamination 0.02 --derived hour_of_week,is_deploy_window --save-bundles "$W/bt_models" \
+  --openmetrics "$W/bt.om" --detector demo -q
+check "a bundle per model version" "$PY" -c '
+import csv, os, sys
+versions = {r["model_version"] for r in csv.DictReader(open(sys.argv[1])) if r["model_version"]}
+files = set(os.listdir(sys.argv[2]))
+assert len(versions) == 2 and files == {v + ".bundle" for v in versions}, (versions, files)
+' "$W/bt.csv" "$W/bt_models"
+# The last model alone: its rows of backtest's output, and the same rows of the history.
+check "slice one model" "$PY" -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+last = rows[-1]["model_version"]
+keep = {r["timestamp"] for r in rows if r["model_version"] == last}
+assert len(keep) == 7 * 1440, len(keep)
+for src, dst in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
+    lines = open(src).read().splitlines()
+    col = lines[0].split(",").index("timestamp")
+    out = [lines[0]] + [l for l in lines[1:] if l.split(",")[col] in keep]
+    assert len(out) == len(keep) + 1, (src, len(out))
+    open(dst, "w").write("\n".join(out) + "\n")
+open(sys.argv[5], "w").write(last)
+' "$W/bt.csv" "$W/bt_last.csv" "$W/demo/history.csv" "$W/history_last.csv" "$W/bt_last_version"
+LAST=$(cat "$W/bt_last_version")
+check "score the slice with the kept bundle" "$ISOSCOPE" score --bundle "$W/bt_models/$LAST.bundle" \
+  --csv "$W/history_last.csv" --out "$W/last_scores.csv" -q
+check "kept bundle scores as backtest did" "$PY" -c '
+import csv, sys
+a = list(csv.DictReader(open(sys.argv[1])))
+b = list(csv.DictReader(open(sys.argv[2])))
+assert len(a) == len(b) == 7 * 1440
+assert all((x["anomaly_score"], x["is_anomaly"]) == (y["anomaly_score"], y["is_anomaly"]) for x, y in zip(a, b))
+' "$W/bt_last.csv" "$W/last_scores.csv"
+for thresholds in "--warning contamination --critical contamination/2" "--warning 1% --critical 0.58 --for 5m"; do
+  # shellcheck disable=SC2086
+  "$ISOSCOPE" replay --csv "$W/bt_last.csv" --bundles "$W/bt_models" --incidents "$W/demo/incidents.csv" \
+    $thresholds --json >"$W/as_given.json" 2>"$W/err"
+  # shellcheck disable=SC2086
+  "$ISOSCOPE" replay --bundle "$W/bt_models/$LAST.bundle" --csv "$W/history_last.csv" \
+    --incidents "$W/demo/incidents.csv" $thresholds --json >"$W/rescored.json" 2>>"$W/err"
+  check "replay on output equals re-scoring ($thresholds)" "$PY" -c '
+import json, sys
+given, rescored = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert given.pop("scores_as_given") is True
+models = given.pop("models")
+assert [m["model_version"] for m in models] == [sys.argv[3]], models
+assert (models[0]["warning"], models[0]["critical"]) == (rescored["settings"]["warning"], rescored["settings"]["critical"])
+assert given == rescored, [(k, given.get(k), rescored.get(k)) for k in rescored if given.get(k) != rescored.get(k)]
+print("pages", given["pages"], "warnings", given["warning"]["firing_count"])
+' "$W/as_given.json" "$W/rescored.json" "$LAST"
+done
+# The whole output: two models, each with its own thresholds from its first row on; before
+# the first model no score, so nothing fires there.
+check "replay backtest output, two models" "$ISOSCOPE" replay --csv "$W/bt.csv" --bundles "$W/bt_models" --json
+cp "$W/out" "$W/bt_replay.json"
+for v in $(ls "$W/bt_models"); do
+  "$ISOSCOPE" replay --bundle "$W/bt_models/$v" --csv "$W/history_last.csv" --json >"$W/one_$v.json"
+done
+check "per-model thresholds from each model's first row" "$PY" -c '
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+first = {}
+for r in rows:
+    if r["model_version"]:
+        first.setdefault(r["model_version"], r["timestamp"])
+assert [(m["model_version"], m["from"]) for m in d["models"]] == list(first.items()), d["models"]
+for m in d["models"]:
+    one = json.load(open(sys.argv[3] + "/one_" + m["model_version"] + ".bundle.json"))
+    assert (m["warning"], m["critical"], m["threshold"]) == (one["settings"]["warning"], one["settings"]["critical"], one["threshold"]), (m, one["settings"])
+assert d["settings"]["critical"] is None and d["model_version"] is None
+assert d["scored_rows"] == sum(1 for r in rows if r["anomaly_score"])
+assert d["flagged_rows"] == sum(1 for r in rows if r["is_anomaly"] == "1")
+assert all(f["start"] >= d["models"][0]["from"] for s in ("warning", "critical") for f in d[s]["pending"])
+' "$W/bt_replay.json" "$W/bt.csv" "$W"
+# A hand-made CSV of scores, numeric thresholds, no model: smoothing over (t-1m, t] is the
+# score itself; 0.9 at minutes 5..9 holds from 5m, fires at 7m (for 2m), ends at 10m:
+# pending 1, firing 1, 3.0m firing, 1 page in 15 minutes = 672 per week.
+{ echo "timestamp,anomaly_score"
+  for i in $(seq 0 14); do
+    if [ "$i" -ge 5 ] && [ "$i" -le 9 ]; then s=0.9; else s=0.1; fi
+    echo "$((1767571200 + i * 60)),$s"
+  done; } >"$W/hand_scores.csv"
+check "replay hand-made scores" "$ISOSCOPE" replay --csv "$W/hand_scores.csv" --warning 0.5 --critical 0.8 \
+  --for 2m --smooth 1m --eval-interval 1m
+cp "$W/out" "$W/hand_out"
+expect_in "hand-made: scores as given" "$W/hand_out" '^replay of .*hand_scores\.csv, scores as given \(no model_version\): 15 rows \(15 scored\)'
+expect_in "hand-made: critical row" "$W/hand_out" '^critical +0\.8 +1 +1 +672\.00 +3\.0m$'
+expect_in "hand-made: pages" "$W/hand_out" '^pages \(critical firing starts\): 1, 672\.00 per week$'
+expect_exit "relative threshold without bundles" 2 \
+  "--critical 'contamination/2' is relative to the model .*pass --bundles DIR" \
+  "$ISOSCOPE" replay --csv "$W/hand_scores.csv" --warning 0.5
+expect_exit "contamination without bundles" 2 "--contamination re-chooses .*--bundles DIR" \
+  "$ISOSCOPE" replay --csv "$W/bt.csv" --warning 0.5 --critical 0.8 --contamination 0.01
+mkdir -p "$W/bt_one_model"
+cp "$W/bt_models/$LAST.bundle" "$W/bt_one_model/"
+expect_exit "a model version with no bundle" 2 "no bundle for model [0-9]{8}-[0-9a-f]+ in --bundles" \
+  "$ISOSCOPE" replay --csv "$W/bt.csv" --bundles "$W/bt_one_model"
+expect_exit "inputs without --bundle" 2 "has no anomaly_score column.*give --bundle B" \
+  "$ISOSCOPE" replay --csv "$W/demo/history.csv"
+expect_exit "--bundle and --bundles" 2 "not both" \
+  "$ISOSCOPE" replay --csv "$W/bt.csv" --bundle "$W/bt_models/$LAST.bundle" --bundles "$W/bt_models"
+# The OpenMetrics file backfills with the real promtool; the TSDB holds every sample of the
+# CSV (2 per scored row, anomaly_score and is_anomaly; 2 per row with a model, threshold and
+# model_version_timestamp), and anomaly_score reads back as the CSV's score at its time.
+check "promtool accepts backtest --openmetrics" promtool tsdb create-blocks-from openmetrics -q \
+  --max-block-duration=486h "$W/bt.om" "$W/bt_tsdb"
+mkdir -p "$W/bt_tsdb/wal"  # promtool 2.42 dump opens the WAL of a Prometheus data dir
+promtool tsdb list "$W/bt_tsdb" >"$W/bt_blocks" 2>&1
+promtool tsdb dump --match='anomaly_score{detector="demo"}' "$W/bt_tsdb" >"$W/bt_dump" 2>&1
+check "backfilled samples equal the CSV" "$PY" -c '
+import csv, datetime, re, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+scored = [r for r in rows if r["anomaly_score"]]
+modeled = [r for r in rows if r["model_version"]]
+total = sum(int(l.split()[4]) for l in open(sys.argv[2]).read().splitlines()[1:])
+assert total == 2 * len(scored) + 2 * len(modeled), (total, len(scored), len(modeled))
+ms = lambda t: int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+want = {ms(r["timestamp"]): float(r["anomaly_score"]) for r in scored}
+got = {}
+for l in open(sys.argv[3]):
+    m = re.match(r"^\{.*detector=\"demo\".*\} (\S+) (\d+)$", l.strip())
+    assert m, l
+    got[int(m.group(2))] = float(m.group(1))
+assert got == want, (len(got), len(want))
+print("samples", total, "scores read back", len(got))
+' "$W/bt.csv" "$W/bt_blocks" "$W/bt_dump"
+
 # The daemon without Prometheus: the demo's bundle installed into a store, and isoscope serve
 # replaying the demo's history (--replay-csv); /metrics shows the score isoscope score gave.
 cat >"$W/replay.yml" <<'EOF'
