@@ -48,14 +48,19 @@ export interface Stats {
   spanMs: number;
 }
 
-export function countFlagged(scores: Float64Array, threshold: number): { scored: number; flagged: number } {
+/**
+ * Scored points and those above the threshold: one number, or one per point (the
+ * anomaly_threshold series of precomputed scores, which changes with each retrain).
+ */
+export function countFlagged(scores: Float64Array, threshold: number | ArrayLike<number>): { scored: number; flagged: number } {
   let scored = 0;
   let flagged = 0;
+  const perPoint = typeof threshold !== 'number';
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];
     if (s === s) {
       scored++;
-      if (s > threshold) flagged++;
+      if (s > (perPoint ? threshold[i] : threshold)) flagged++;
     }
   }
   return { scored, flagged };
@@ -82,7 +87,7 @@ export function unionLength(a: { start: ArrayLike<number>; end: ArrayLike<number
   return total;
 }
 
-export function computeStats(scores: Float64Array, threshold: number, replay: ReplayOut): Stats {
+export function computeStats(scores: Float64Array, threshold: number | ArrayLike<number>, replay: ReplayOut): Stats {
   const { scored, flagged } = countFlagged(scores, threshold);
   return {
     points: scores.length,

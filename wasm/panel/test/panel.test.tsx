@@ -190,3 +190,63 @@ test('two series for one input: the first is used and the panel says so', async 
   assert.match(p.q('ambiguous-series')!.textContent!, /Several series match x2: the first is used/);
   await p.unmount();
 });
+
+// A frame of precomputed values (Prometheus-style: the metric name in __name__).
+function metricFrame(name: string, refId: string, value: (i: number) => number): DataFrame {
+  return toDataFrame({
+    refId,
+    fields: [
+      { name: 'Time', type: FieldType.time, values: Array.from({ length: N }, (_, i) => T0 + i * M) },
+      { name: 'Value', type: FieldType.number, labels: { __name__: name, detector: 'demo' }, values: Array.from({ length: N }, (_, i) => value(i)) },
+    ],
+  });
+}
+
+test('no bundle, but the query has anomaly_score: its scores are replayed as given', async () => {
+  // Scores 0.4, and 0.9 at minutes 300..314; anomaly_threshold 0.6 throughout. Smoothed over
+  // (t-5m, t]: 300 0.5, 301 0.6, 302 0.7, 303 0.8, 304..314 0.9, 315 0.8, 316 0.7, 317 0.6,
+  // 318 0.5. Warning 0.55 for 3m: holds 301..317, fires 304..318 (one warning). Critical 0.75:
+  // holds 303..315, fires 306..316 (one page at 306m). Alert time: [304m, 318m) = 14m.
+  // Flagged: the 15 points above their 0.6 threshold.
+  const scoresBefore = calls.scoreRows;
+  const p = await render({ warning: 0.55, critical: 0.75, forMinutes: 3, smoothMinutes: 5 }, [
+    metricFrame('anomaly_score', 'A', (i) => (i >= 300 && i < 315 ? 0.9 : 0.4)),
+    metricFrame('anomaly_threshold', 'B', () => 0.6),
+  ]);
+  assert.ok(p.q('isoscope-whatif'), p.host.innerHTML);
+  const num = (id: string) => Number(p.q(id)!.textContent);
+  assert.equal(num('stat-pages'), 1);
+  assert.equal(num('stat-warnings'), 1);
+  assert.equal(num('stat-flagged'), 15);
+  assert.equal(Number(p.q('stat-time-in-alert')!.getAttribute('data-value')), 14 * M);
+  const markers = p.host.querySelectorAll('.page-marker');
+  assert.equal(markers.length, 1);
+  assert.equal(Number(markers[0].getAttribute('data-time')), T0 + 306 * M);
+  assert.equal(p.q('stat-threshold')!.textContent, '0.6000');
+  assert.equal(p.q('control-contamination'), null, 'no model to re-choose a contamination from');
+  assert.equal(p.host.querySelectorAll('.feature-series').length, 0);
+  await p.redraw({ critical: 0.95 });
+  assert.equal(num('stat-pages'), 0);
+  assert.equal(calls.scoreRows, scoresBefore, 'scores given are never scored');
+  await p.unmount();
+
+  // Without anomaly_threshold: no is_anomaly line or count, the replay as before.
+  const q = await render({ warning: 0.55, critical: 0.75 }, [metricFrame('anomaly_score', 'A', (i) => (i >= 300 && i < 315 ? 0.9 : 0.4))]);
+  assert.equal(Number(q.q('stat-pages')!.textContent), 1);
+  assert.equal(q.q('stat-threshold')!.textContent, 'n/a');
+  assert.equal(q.q('line-contamination'), null);
+  await q.unmount();
+});
+
+test('a bundle configured: anomaly_score in the query does not replace scoring the inputs', async () => {
+  fakeFetch(goldenBundle());
+  const before = calls.scoreRows;
+  const p = await render({ detector: 'checkout', warning: 0.6, critical: 0.7 }, [
+    ...frames(INPUTS),
+    metricFrame('anomaly_score', 'Z', () => 0.99),
+  ]);
+  assert.ok(p.q('isoscope-whatif'), p.host.innerHTML);
+  assert.ok(calls.scoreRows > before, 'the bundle scored the inputs');
+  assert.equal(Number(p.q('stat-pages')!.textContent), 1, 'the 6-sigma excursion, not the 0.99 series');
+  await p.unmount();
+});

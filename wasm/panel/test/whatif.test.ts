@@ -19,6 +19,13 @@ test('flagged counts scores strictly above the threshold, NaN is unscored', () =
   assert.deepEqual(r, { scored: 4, flagged: 2 });
 });
 
+test('flagged against a threshold per point (the models of a backtest)', () => {
+  // 0.6 > 0.55 yes; 0.6 > 0.65 no; NaN unscored; 0.7 > 0.7 no (strict); 0.8 > NaN no.
+  const scores = Float64Array.from([0.6, 0.6, NaN, 0.7, 0.8]);
+  const r = countFlagged(scores, Float64Array.from([0.55, 0.65, 0.5, 0.7, NaN]));
+  assert.deepEqual(r, { scored: 4, flagged: 1 });
+});
+
 test('downsampling keeps each column min and max (spikes survive) and breaks at NaN', () => {
   const n = 10_000;
   const times = Float64Array.from({ length: n }, (_, i) => i);

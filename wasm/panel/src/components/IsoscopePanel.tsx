@@ -1,9 +1,9 @@
 // The Grafana panel: query frames + the daemon's (or an uploaded) bundle -> WhatIf.
 import React, { useEffect, useMemo, useState } from 'react';
-import type { PanelProps } from '@grafana/data';
+import type { DataFrame, PanelProps } from '@grafana/data';
 
 import { fetchBundle, bundleUrl } from '../bundleSource';
-import { describeMissing, mapFrames } from '../frames';
+import { describeMissing, mapFrames, type MappedSeries } from '../frames';
 import { BundleError, IsoscopeModel } from '../model';
 import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from '../wasm';
 import { DEFAULT_SETTINGS, type WhatIfSettings } from '../whatif';
@@ -80,6 +80,10 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
 
   const model = bundle.kind === 'ready' ? bundle.model : null;
   const mapping = useMemo(() => (model ? mapFrames(data.series, model.info.inputs) : null), [model, data.series]);
+  // Without a bundle, a query for anomaly_score (a daemon's, or a backtest backfilled from
+  // isoscope backtest --openmetrics) is replayed as given; anomaly_threshold, when queried
+  // too, gives each point's is_anomaly threshold.
+  const given = useMemo(() => (bundle.kind === 'none' ? scoresFromQuery(data.series) : null), [bundle.kind, data.series]);
 
   const picker = (
     <label style={{ fontSize: 11 }}>
@@ -99,9 +103,30 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
   if (wasmState.kind === 'blocked') return <StateMessage kind="wasm-blocked" detail={`${CSP_HELP}\n(${wasmState.message})`} />;
   if (wasmState.kind === 'error') return <StateMessage kind="wasm-error" detail={wasmState.message} />;
   if (wasmState.kind === 'loading') return <StateMessage kind="loading" detail="loading the WebAssembly core" />;
+  if (bundle.kind === 'none' && given) {
+    return (
+      <ErrorBoundary resetKey={JSON.stringify(panelSettings(options))}>
+        <WhatIf
+          wasm={(wasmState as { wasm: IsoscopeModule }).wasm}
+          model={null}
+          data={given.data}
+          scores={given.scores}
+          thresholds={given.thresholds}
+          settings={panelSettings(options)}
+          onSettingsChange={(s) => onOptionsChange({ ...options, ...s })}
+          width={width}
+          height={height}
+          detector={options.detector || 'anomaly_score'}
+        />
+      </ErrorBoundary>
+    );
+  }
   if (bundle.kind === 'none') {
     return (
-      <StateMessage kind="no-bundle" detail="Set the daemon URL and detector in the panel options to use the model isoscope serve runs.">
+      <StateMessage
+        kind="no-bundle"
+        detail="Set the daemon URL and detector in the panel options to use the model isoscope serve runs, or query anomaly_score (for example a backtest backfilled from isoscope backtest --openmetrics) to replay those scores as they are."
+      >
         {picker}
       </StateMessage>
     );
@@ -143,6 +168,20 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
       />
     </ErrorBoundary>
   );
+}
+
+/**
+ * The query's anomaly_score series (and anomaly_threshold, if present, on the same time grid),
+ * or null when it has none. Matched by name as bundle inputs are (legend, field name, __name__).
+ */
+export function scoresFromQuery(frames: DataFrame[]): { data: MappedSeries; scores: Float64Array; thresholds?: Float64Array } | null {
+  const both = mapFrames(frames, ['anomaly_score', 'anomaly_threshold']);
+  if (both.mapped) {
+    const { series } = both.mapped;
+    return { data: both.mapped, scores: series.anomaly_score, thresholds: series.anomaly_threshold };
+  }
+  const only = mapFrames(frames, ['anomaly_score']);
+  return only.mapped ? { data: only.mapped, scores: only.mapped.series.anomaly_score } : null;
 }
 
 /** Saved options may predate a setting or hold junk: fall back to the defaults per field. */

@@ -44,8 +44,16 @@ export const DARK: Palette = {
 
 export interface WhatIfProps {
   wasm: IsoscopeModule;
-  model: IsoscopeModel;
+  /** The bundle that scores `data`'s inputs; null with `scores` given. */
+  model: IsoscopeModel | null;
   data: MappedSeries;
+  /**
+   * Scores computed elsewhere (the query's anomaly_score, e.g. a backtest backfilled with
+   * isoscope backtest --openmetrics), aligned with data.times: replayed as given, never scored.
+   */
+  scores?: Float64Array;
+  /** With `scores`: the is_anomaly threshold per point (anomaly_threshold), if the query has it. */
+  thresholds?: Float64Array;
   settings: WhatIfSettings;
   onSettingsChange: (s: WhatIfSettings) => void;
   width: number;
@@ -61,20 +69,26 @@ export function WhatIf(props: WhatIfProps) {
   const { wasm, model, data, settings, width, height } = props;
   const p = props.palette ?? DARK;
 
-  // Scoring: once per model and data, never on a control change.
-  const scored = useMemo(() => model.score(data.times, data.series), [model, data]);
-
-  const threshold = useMemo(
-    () => (settings.contamination === null ? model.info.threshold : model.thresholdFor(settings.contamination)),
-    [model, settings.contamination]
+  const given = props.scores;
+  // Scoring: once per model and data, never on a control change; scores given are used as is.
+  const scored = useMemo(
+    () => (given ? { scores: given } : model!.score(data.times, data.series)),
+    [model, data, given]
   );
+
+  // The is_anomaly line: the model's (or re-chosen for a contamination); for scores given,
+  // the latest of their per-point thresholds (NaN: no line) while the count uses each point's.
+  const threshold = useMemo(() => {
+    if (!model) return lastFinite(props.thresholds);
+    return settings.contamination === null ? model.info.threshold : model.thresholdFor(settings.contamination);
+  }, [model, settings.contamination, props.thresholds]);
 
   const { replay, stats, recomputeMs } = useMemo(() => {
     const t0 = performance.now();
     const replay = replayScores(wasm, data.times, scored.scores, replaySettings(settings));
-    const stats = computeStats(scored.scores, threshold, replay);
+    const stats = computeStats(scored.scores, !model && props.thresholds ? props.thresholds : threshold, replay);
     return { replay, stats, recomputeMs: performance.now() - t0 };
-  }, [wasm, data.times, scored, threshold, settings]);
+  }, [wasm, data.times, scored, threshold, settings, model, props.thresholds]);
 
   const chartH = Math.max(80, height - CONTROLS_H - STATS_H);
   return (
@@ -93,11 +107,16 @@ export function WhatIf(props: WhatIfProps) {
         settings={settings}
         replay={replay}
         palette={p}
-        inputs={model.info.inputs}
+        inputs={model ? model.info.inputs : []}
       />
       <Controls {...props} threshold={threshold} />
     </div>
   );
+}
+
+function lastFinite(values: Float64Array | undefined): number {
+  if (values) for (let i = values.length - 1; i >= 0; i--) if (Number.isFinite(values[i])) return values[i];
+  return NaN;
 }
 
 function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: number; palette: Palette }) {
@@ -118,7 +137,7 @@ function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: nu
       {item('time-in-alert', 'time in alert', formatDuration(stats.timeInAlertMs), undefined, stats.timeInAlertMs)}
       <span style={{ color: palette.weak }}>
         of {stats.scored} scored points over {formatDuration(stats.spanMs)}; is_anomaly above{' '}
-        <span data-testid="stat-threshold">{threshold.toFixed(4)}</span>
+        <span data-testid="stat-threshold">{Number.isFinite(threshold) ? threshold.toFixed(4) : 'n/a'}</span>
       </span>
     </div>
   );
@@ -159,7 +178,7 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
   // The score axis spans the scores and the three lines (scores crowd near 0.4-0.7).
   const [sLo, sHi] = useMemo(() => {
     const [lo, hi] = extent(scores);
-    const marks = [threshold, settings.warning, settings.critical];
+    const marks = [threshold, settings.warning, settings.critical].filter(Number.isFinite);
     return [Math.max(0, Math.min(lo, ...marks) - 0.03), Math.min(1, Math.max(hi, ...marks) + 0.03)];
   }, [scores, threshold, settings.warning, settings.critical]);
   const ys = (v: number) => scoreTop + (1 - (v - sLo) / (sHi - sLo || 1)) * scoreH;
@@ -270,7 +289,9 @@ function Controls(props: WhatIfProps & { threshold: number }) {
   const { settings, onSettingsChange, model, detector } = props;
   const [copied, setCopied] = useState<string | null>(null);
   const set = (patch: Partial<WhatIfSettings>) => onSettingsChange({ ...settings, ...patch });
-  const contamination = settings.contamination ?? model.info.contamination ?? model.info.trainedFlaggedFraction;
+  const contamination = model
+    ? settings.contamination ?? model.info.contamination ?? model.info.trainedFlaggedFraction
+    : NaN;
   const slider = (
     id: string,
     label: string,
@@ -300,7 +321,7 @@ function Controls(props: WhatIfProps & { threshold: number }) {
     </label>
   );
   const copy = async () => {
-    const yaml = rulesYaml(settings, { detector, modelVersion: model.info.modelVersion });
+    const yaml = rulesYaml(settings, { detector, modelVersion: model?.info.modelVersion });
     try {
       await navigator.clipboard.writeText(yaml);
       setCopied('rules copied');
@@ -313,7 +334,8 @@ function Controls(props: WhatIfProps & { threshold: number }) {
   const [yaml, setYaml] = useState<string | null>(null);
   return (
     <div data-testid="controls" style={{ minHeight: CONTROLS_H, display: 'flex', flexWrap: 'wrap', alignItems: 'center' }}>
-      {slider('contamination', 'contamination', contamination, 0.0005, 0.2, 0.0005,
+      {/* Scores given come with their models' thresholds: no quantile table to re-choose from. */}
+      {model && slider('contamination', 'contamination', contamination, 0.0005, 0.2, 0.0005,
         (v) => set({ contamination: v }), settings.contamination === null ? `model (${contamination.toFixed(4)})` : contamination.toFixed(4))}
       {slider('warning', 'warning', settings.warning, 0.3, 1, 0.005, (v) => set({ warning: v }), settings.warning.toFixed(3))}
       {slider('critical', 'critical', settings.critical, 0.3, 1, 0.005, (v) => set({ critical: v }), settings.critical.toFixed(3))}
