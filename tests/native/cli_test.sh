@@ -265,6 +265,18 @@ assert given == rescored, [(k, given.get(k), rescored.get(k)) for k in rescored 
 print("pages", given["pages"], "warnings", given["warning"]["firing_count"])
 ' "$W/as_given.json" "$W/rescored.json" "$LAST"
 done
+# score's output with --bundle (no model_version column): the demo model's look-back features
+# included, replaying its scores equals re-scoring the history.
+"$ISOSCOPE" replay --csv "$W/demo/scores.csv" --bundle "$W/demo/model.bundle" --incidents "$W/demo/incidents.csv" \
+  --json >"$W/score_given.json" 2>"$W/err"
+"$ISOSCOPE" replay --csv "$W/demo/history.csv" --bundle "$W/demo/model.bundle" --incidents "$W/demo/incidents.csv" \
+  --json >"$W/score_rescored.json" 2>>"$W/err"
+check "replay on score output equals re-scoring" "$PY" -c '
+import json, sys
+given, rescored = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert given.pop("scores_as_given") is True and len(given.pop("models")) == 1
+assert given == rescored and rescored["scored_rows"] > 0
+' "$W/score_given.json" "$W/score_rescored.json"
 # The whole output: two models, each with its own thresholds from its first row on; before
 # the first model no score, so nothing fires there.
 check "replay backtest output, two models" "$ISOSCOPE" replay --csv "$W/bt.csv" --bundles "$W/bt_models" --json
