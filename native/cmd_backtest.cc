@@ -82,10 +82,11 @@ struct Trained {
   TimeMs created_ms = 0;
 };
 
-// The per-row scores as the daemon would have exported them (same names, HELP and labels, so
-// the generated rules and panel queries work on the backfill; a row without a score has no
-// sample), plus model_version_timestamp naming the model that scored each row. OpenMetrics
-// text, ending in # EOF, for `promtool tsdb create-blocks-from openmetrics`.
+// The per-row scores as the daemon would have exported them (same names and labels, so PromQL
+// written for the daemon's series and the panel's anomaly_score query work on the backfill; a
+// row without a score has no sample), plus model_version_timestamp naming the model that
+// scored each row. OpenMetrics text, ending in # EOF, for `promtool tsdb create-blocks-from
+// openmetrics`.
 std::string OpenMetrics(const std::string& detector, const std::vector<TimeMs>& times,
                         const std::vector<RowScore>& scores, const std::vector<int>& model_of,
                         const std::vector<Trained>& models) {
