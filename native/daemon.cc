@@ -482,7 +482,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     std::vector<std::string> fresh;
     for (auto& [key, v] : vecs) {
       if (v.reason.empty() && d.streams.count(key) == 0 && proto.ok()) {
-        d.streams.emplace(key, Detector::Stream{FeatureStream::Create(spec, true).value(), {}, {}});
+        d.streams.emplace(key, Detector::Stream{proto->Fresh(), {}, {}});
         fresh.push_back(key);
       }
     }

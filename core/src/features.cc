@@ -187,8 +187,6 @@ constexpr const char* kKnownList =
     "hour_of_week, is_deploy_window, lag(x,k|1..k|D), delta(x,D), rate(x,D), zscore(x,D), "
     "seasonal_diff(x,1d|1w), seasonal_median_diff(x,P,K[,D]), range(x,D), mean(x,D), raw=off, "
     "auto";
-// A baseline of more past periods than this is a slip (and a long warm-up).
-constexpr int32_t kMaxPeriods = 12;
 // Windows longer than a year are a configuration slip, and they keep time offsets within
 // the exact range of the rate sums.
 constexpr TimeMs kMaxWindowMs = 366 * kDayMs;
@@ -431,9 +429,9 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
       auto period = ParseDurationMs(parts[0]);
       if (!period.ok()) return fail(period.status().message());
       if (!AllDigits(parts[1]) || std::stoll(std::string(parts[1])) < 1 ||
-          std::stoll(std::string(parts[1])) > kMaxPeriods) {
+          std::stoll(std::string(parts[1])) > kMaxSeasonalPeriods) {
         return fail("the number of past periods must be a whole number from 1 to " +
-                    std::to_string(kMaxPeriods));
+                    std::to_string(kMaxSeasonalPeriods));
       }
       f.window_ms = *period;
       f.periods = static_cast<int32_t>(std::stoll(std::string(parts[1])));
@@ -524,7 +522,7 @@ Status FeatureSpec::Validate() const {
                     "derived feature " + f.Name(inputs) + " needs a window in (0, 366d]");
     }
     const bool median = f.kind == DerivedFeature::Kind::kSeasonalMedianDiff;
-    if (median ? (f.periods < 1 || f.periods > kMaxPeriods || f.smooth_ms < 0 ||
+    if (median ? (f.periods < 1 || f.periods > kMaxSeasonalPeriods || f.smooth_ms < 0 ||
                   f.smooth_ms > f.window_ms || f.periods * f.window_ms > kMaxWindowMs)
                : (f.periods != 1 || f.smooth_ms != 0)) {
       return Status(ErrorCode::kInvalidArgument,

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
 namespace isoscope::detail {
 
@@ -16,7 +17,8 @@ class ExactSum {
  public:
   void Add(double x) {
     size_t kept = 0;
-    for (size_t j = 0; j < n_; ++j) {
+    const size_t n = p_.size();
+    for (size_t j = 0; j < n; ++j) {
       double y = p_[j];
       if (std::fabs(x) < std::fabs(y)) {
         const double t = x;
@@ -30,19 +32,19 @@ class ExactSum {
       }
       x = hi;
     }
-    // Non-overlapping partials of finite doubles number at most ~40 (2098 exponent bits / 53);
-    // the guard only protects against overflow to infinity, which callers exclude.
-    if (kept < kCapacity) {
-      p_[kept++] = x;
-    }
-    n_ = kept;
+    // Real windows need one to four partials; a vector keeps an idle sum at 24 bytes where
+    // a fixed array for the worst case (dozens) would cost hundreds in every daemon group.
+    p_.resize(kept);
+    p_.push_back(x);
   }
   void Subtract(double x) { Add(-x); }
-  void Clear() { n_ = 0; }
+  void Clear() { p_.clear(); }
+  /// Heap bytes held, for MemoryBytes().
+  size_t heap_bytes() const { return p_.capacity() * sizeof(double); }
 
   /// The exact sum rounded to the nearest double (ties to even), as math.fsum returns it.
   double Value() const {
-    size_t n = n_;
+    size_t n = p_.size();
     if (n == 0) {
       return 0.0;
     }
@@ -70,9 +72,7 @@ class ExactSum {
   }
 
  private:
-  static constexpr size_t kCapacity = 48;
-  double p_[kCapacity] = {};
-  size_t n_ = 0;
+  std::vector<double> p_;
 };
 
 }  // namespace isoscope::detail
