@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <string>
+#include <tuple>
 
 #include "commands.h"
 #include "file_io.h"
@@ -1010,27 +1012,37 @@ class Checker {
 
   void CheckAlerts(const Entry& section, const std::string& path, DetectorConfig* d) {
     if (section.value.IsNull()) return;  // "alerts:" alone keeps the defaults
-    if (!IsMapping(section, path, "alerts: {warning: 0.65, critical: 0.85, for: 3m}")) return;
+    if (!IsMapping(section, path,
+                   "alerts: {warning: contamination, critical: contamination/2, for: 3m}"))
+      return;
     const std::vector<Entry> f = Fields(section.value, path, kAlertsSection);
     AlertsConfig& a = d->alerts;
     const Entry* warning = Get(f, "warning");
     const Entry* critical = Get(f, "critical");
     bool thresholds_ok = true;
-    if (warning) {
-      thresholds_ok &=
-          GetNumber(*warning, Join(path, "warning"), 0, 1, false, "warning: 0.65", &a.warning);
+    for (const auto& [e, name, out] : {std::tuple{warning, "warning", &a.warning},
+                                       std::tuple{critical, "critical", &a.critical}}) {
+      if (e == nullptr) continue;
+      const std::string key = std::string(name);
+      std::string text;
+      if (!GetString(*e, Join(path, key), key + ": contamination", &text)) {
+        thresholds_ok = false;
+        continue;
+      }
+      auto t = ParseAlertThreshold(text);
+      if (!t.ok()) {
+        Add(e->line, Join(path, key), t.status().message());
+        thresholds_ok = false;
+        continue;
+      }
+      *out = *t;
     }
-    if (critical) {
-      thresholds_ok &=
-          GetNumber(*critical, Join(path, "critical"), 0, 1, false, "critical: 0.85", &a.critical);
-    }
-    if (thresholds_ok && a.critical < a.warning) {
+    if (thresholds_ok && !a.critical.AtLeastAsStrictAs(a.warning)) {
       const Entry* at = critical ? critical : warning;
       Add(at->line, Join(path, critical ? "critical" : "warning"),
-          "critical (" + FormatShortest(a.critical) + ") is below warning (" +
-              FormatShortest(a.warning) +
-              ") — the page must need at least the score that warns; e.g. warning: 0.65, "
-              "critical: 0.85");
+          "critical (" + a.critical.text + ") is less strict than warning (" + a.warning.text +
+              ") — the page must need at least the score that warns; e.g. warning: "
+              "contamination, critical: contamination/2, or warning: 0.55, critical: 0.6");
     }
     if (const Entry* e = Get(f, "for")) GetDuration(*e, Join(path, "for"), 0, &a.for_ms);
     if (const Entry* e = Get(f, "smooth")) {
@@ -1222,6 +1234,13 @@ std::string FormatDuration(TimeMs ms) {
     if (ms != 0 && ms % unit == 0) return std::to_string(ms / unit) + suffix;
   }
   return std::to_string(ms) + "ms";
+}
+
+AlertThreshold AlertsConfig::DefaultWarning() {
+  return std::move(ParseAlertThreshold("contamination")).value();
+}
+AlertThreshold AlertsConfig::DefaultCritical() {
+  return std::move(ParseAlertThreshold("contamination/2")).value();
 }
 
 std::string AlertsConfig::DefaultRecord(TimeMs smooth_ms) {

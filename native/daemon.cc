@@ -11,6 +11,7 @@
 #include "alert_tracker.h"
 #include "commands.h"
 #include "file_io.h"
+#include "isoscope/text.h"
 #include "prom_join.h"
 
 namespace isoscope::native {
@@ -274,6 +275,9 @@ void Daemon::PollReload(Detector& d, bool force) {
   }
   auto scorer = ModelScorer::Create(*model);
   if (!scorer.ok()) return Refuse(d, version, scorer.status());
+  // Thresholds relative to the model (contamination/2, 1%) are fixed here, once per model.
+  auto thresholds = ResolveThresholds(d.config.alerts, *model);
+  if (!thresholds.ok()) return Refuse(d, version, thresholds.status());
 
   auto active = std::make_shared<ActiveModel>(
       ActiveModel{version, path, std::make_shared<const std::string>(std::move(*bytes)),
@@ -287,6 +291,7 @@ void Daemon::PollReload(Detector& d, bool force) {
   d.reloads->Increment();
   if (d.threshold == nullptr) d.threshold = &metrics_->threshold.Add(d.labels);
   d.threshold->Set(active->scorer.threshold());
+  d.alerts->SetThresholds(thresholds->first, thresholds->second);
   if (d.version_ts != nullptr) metrics_->version_timestamp.Remove(d.version_ts);
   prometheus::Labels vl = d.labels;
   vl["model_version"] = version;
@@ -295,7 +300,11 @@ void Daemon::PollReload(Detector& d, bool force) {
   if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
   d.canary->Set(1);
   d.next_due = 0;  // score with the new model right away
-  LogFields f = {{"detector", d.config.name}, {"version", version}, {"path", path}};
+  LogFields f = {{"detector", d.config.name},
+                 {"version", version},
+                 {"path", path},
+                 {"warning_threshold", FormatShortest(thresholds->first)},
+                 {"critical_threshold", FormatShortest(thresholds->second)}};
   if (!previous.empty()) f.emplace_back("previous", previous);
   log_.Info("model loaded", f);
   if (d.state == DetectorState::kWarming) {

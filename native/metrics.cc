@@ -72,6 +72,13 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                             .Help("The for: duration of the detector's alert rule of the "
                                   "severity, in seconds")
                             .Register(*registry)),
+      alert_threshold(prometheus::BuildGauge()
+                          .Name("anomaly_alert_threshold")
+                          .Help("The smoothed-score threshold of the detector's alert rule of "
+                                "the severity, resolved for the active model (a share of its "
+                                "training rows, or a fixed score); the generated rules compare "
+                                "with it")
+                          .Register(*registry)),
       shard_index(prometheus::BuildGauge()
                       .Name("isoscope_shard_index")
                       .Help("This replica's shard I of --shard I/N (0 when not sharded)")

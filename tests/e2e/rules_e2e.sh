@@ -87,6 +87,26 @@ promtool test rules "$G/rules_promtool_test.yml" >"$W/test.out" 2>&1 && ok ||
 "$PY" "$HERE/check_grafana_alerts.py" "$G/checkout.grafana-alerting.yml" checkout 0.65 0.85 3m \
   prometheus >"$W/grafana.out" 2>&1 && ok ||
   { bad "Grafana provisioning file"; sed 's/^/  | /' "$W/grafana.out"; }
+# The same detector with the defaults, thresholds relative to the model: the rules compare with
+# the daemon's anomaly_alert_threshold (hand-computed in rules_promtool_relative_test.yml).
+R=$W/relative
+sed -e '/^      warning: 0.65$/d' -e '/^      critical: 0.85$/d' "$W/isoscope.yml" >"$W/relative.yml"
+"$ISOSCOPE" rules --config "$W/relative.yml" --out "$R" >"$W/rel.out" 2>&1 && ok ||
+  { bad "isoscope rules with relative thresholds"; sed 's/^/  | /' "$W/rel.out"; }
+for f in "$R"/*.rules.yml; do
+  promtool check rules "$f" >"$W/check.out" 2>&1 && ok ||
+    { bad "promtool check rules $(basename "$f") (relative)"; sed 's/^/  | /' "$W/check.out"; }
+done
+cp "$HERE/rules_promtool_relative_test.yml" "$R/"
+promtool test rules "$R/rules_promtool_relative_test.yml" >"$W/rtest.out" 2>&1 && ok ||
+  { bad "promtool test rules (relative thresholds)"; sed 's/^/  | /' "$W/rtest.out" | head -40; }
+"$PY" "$HERE/check_grafana_alerts.py" "$R/checkout.grafana-alerting.yml" checkout \
+  contamination contamination/2 3m prometheus >"$W/grafana3.out" 2>&1 && ok ||
+  { bad "Grafana provisioning file (relative)"; sed 's/^/  | /' "$W/grafana3.out"; }
+"$ISOSCOPE" rules --config "$W/relative.yml" --critical contamination/3 >"$W/bad.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "resolves thresholds relative to the model from the config" "$W/bad.out" && ok ||
+  { bad "a relative --critical other than the config's refused (exit $rc)"; sed 's/^/  | /' "$W/bad.out"; }
 
 # 4. Flags override the config; the panel's values go straight in.
 O=$W/override
@@ -105,7 +125,7 @@ for f in "$O"/*.rules.yml; do
 done
 "$ISOSCOPE" rules --config "$W/isoscope.yml" --warning 0.9 --critical 0.8 >"$W/bad.out" 2>&1
 rc=$?
-[ $rc = 2 ] && grep -q "critical (0.8) is below warning (0.9)" "$W/bad.out" && ok ||
+[ $rc = 2 ] && grep -q "critical (0.8) is less strict than warning (0.9)" "$W/bad.out" && ok ||
   { bad "critical below warning refused with exit 2 (exit $rc)"; sed 's/^/  | /' "$W/bad.out"; }
 "$ISOSCOPE" rules --config "$W/isoscope.yml" --detector nope >"$W/bad.out" 2>&1
 rc=$?

@@ -24,8 +24,8 @@ class AlertTrackerTest : public ::testing::Test {
  protected:
   AlertTrackerTest() : registry_(std::make_shared<prometheus::Registry>()), metrics_(registry_) {
     detector_.name = "checkout";
-    detector_.alerts.warning = 0.6;
-    detector_.alerts.critical = 0.8;
+    detector_.alerts.warning = AlertThreshold::Score(0.6);
+    detector_.alerts.critical = AlertThreshold::Score(0.8);
     detector_.alerts.for_ms = 20'000;
     detector_.alerts.smooth_ms = 30'000;  // three scores at a 10 s interval
   }

@@ -606,8 +606,11 @@ TEST(ConfigAlerts, DefaultsWithoutAnAlertsSection) {
   Config c;
   ASSERT_EQ(Dump(Check(kMinimal, &c)), "");
   const AlertsConfig& a = c.detectors[0].alerts;
-  EXPECT_EQ(a.warning, 0.65);
-  EXPECT_EQ(a.critical, 0.85);
+  // Relative to the model: the share it was trained to flag, and half of it.
+  EXPECT_EQ(a.warning.kind, AlertThreshold::Kind::kContamination);
+  EXPECT_EQ(a.warning.value, 1);
+  EXPECT_EQ(a.critical.kind, AlertThreshold::Kind::kContamination);
+  EXPECT_EQ(a.critical.value, 2);
   EXPECT_EQ(a.for_ms, 3 * kMinuteMs);
   EXPECT_EQ(a.smooth_ms, 5 * kMinuteMs);
   EXPECT_EQ(a.keep_firing_for_ms, 0);
@@ -640,8 +643,9 @@ TEST(ConfigAlerts, EveryKeyIsRead) {
               "    model:\n");
   ASSERT_EQ(Dump(Check(yaml, &c)), "");
   const AlertsConfig& a = c.detectors[0].alerts;
-  EXPECT_EQ(a.warning, 0.7);
-  EXPECT_EQ(a.critical, 0.9);
+  EXPECT_EQ(a.warning.kind, AlertThreshold::Kind::kScore);
+  EXPECT_EQ(a.warning.value, 0.7);
+  EXPECT_EQ(a.critical.value, 0.9);
   EXPECT_EQ(a.for_ms, 5 * kMinuteMs);
   EXPECT_EQ(a.smooth_ms, 10 * kMinuteMs);
   EXPECT_EQ(a.keep_firing_for_ms, 2 * kMinuteMs);
@@ -661,16 +665,39 @@ TEST(ConfigAlerts, EveryKeyIsRead) {
   EXPECT_EQ(c.detectors[0].alerts.RecordName(), "checkout:smooth");
 }
 
+TEST(ConfigAlerts, ThresholdsRelativeToTheModel) {
+  Config c;
+  ASSERT_EQ(Dump(Check(Replace(kMinimal, "    model:\n",
+                               "    alerts: {warning: 1.5%, critical: contamination/3}\n"
+                               "    model:\n"),
+                       &c)),
+            "");
+  const AlertsConfig& a = c.detectors[0].alerts;
+  EXPECT_EQ(a.warning.kind, AlertThreshold::Kind::kShare);
+  EXPECT_EQ(a.warning.value, 0.015);
+  EXPECT_EQ(a.warning.text, "1.5%");
+  EXPECT_EQ(a.critical.kind, AlertThreshold::Kind::kContamination);
+  EXPECT_EQ(a.critical.value, 3);
+}
+
 TEST(ConfigAlerts, ProblemsHaveLinesAndSuggestions) {
   auto with = [](const std::string& lines) {
     return Check(Replace(kMinimal, "    model:\n", "    alerts:\n" + lines + "    model:\n"));
   };
   // Line 8 is "alerts:", so the first key under it is on line 9.
   EXPECT_TRUE(Has(with("      warning: 0.9\n      critical: 0.8\n"), 10,
-                  {"alerts.critical: critical (0.8) is below warning (0.9)"}));
-  EXPECT_TRUE(Has(with("      warning: 0\n"), 9, {"alerts.warning: 0 is out of range", "(0, 1]"}));
-  EXPECT_TRUE(Has(with("      critical: 1.5\n"), 9, {"1.5 is out of range"}));
-  EXPECT_TRUE(Has(with("      critical: high\n"), 9, {"'high' is not a number", "critical: 0.85"}));
+                  {"alerts.critical: critical (0.8) is less strict than warning (0.9)"}));
+  EXPECT_TRUE(Has(with("      warning: contamination/2\n      critical: contamination\n"), 10,
+                  {"critical (contamination) is less strict than warning (contamination/2)"}));
+  EXPECT_TRUE(Has(with("      warning: 0.5%\n      critical: 1%\n"), 10,
+                  {"critical (1%) is less strict than warning (0.5%)"}));
+  EXPECT_TRUE(
+      Has(with("      warning: 0\n"), 9, {"alerts.warning: threshold '0'", "lie in (0, 1]"}));
+  EXPECT_TRUE(Has(with("      critical: 1.5\n"), 9, {"threshold '1.5'", "lie in (0, 1]"}));
+  EXPECT_TRUE(Has(with("      critical: 60%\n"), 9, {"percentage in (0, 50]"}));
+  EXPECT_TRUE(Has(with("      critical: contamination/0.5\n"), 9, {"needs N >= 1"}));
+  EXPECT_TRUE(Has(with("      critical: high\n"), 9,
+                  {"threshold 'high': not understood", "contamination/N"}));
   EXPECT_TRUE(Has(with("      for: 3\n"), 9, {"alerts.for: '3' has no unit", "for: 3s"}));
   EXPECT_TRUE(
       Has(with("      smoth: 5m\n"), 9, {"alerts.smoth: unknown key — did you mean smooth?"}));
