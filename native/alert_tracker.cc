@@ -118,17 +118,25 @@ void AlertTracker::Evaluate(TimeMs now) {
       continue;
     }
     for (int s = 0; s < 2; ++s) {
+      const AlertState& st = g.state[s];
+      // Inactive has no series, as Prometheus's ALERTS: at 10,000 quiet groups the four
+      // series per group would outweigh everything else on the page.
+      if (st.phase == AlertPhase::kInactive) {
+        if (g.state_gauge[s] != nullptr) {
+          metrics_->alert_state.Remove(g.state_gauge[s]);
+          metrics_->alert_pending_seconds.Remove(g.pending_gauge[s]);
+          g.state_gauge[s] = g.pending_gauge[s] = nullptr;
+        }
+        continue;
+      }
       if (g.state_gauge[s] == nullptr) {
         prometheus::Labels l = g.labels;
         l["severity"] = kSeverityNames[s];
         g.state_gauge[s] = &metrics_->alert_state.Add(l);
         g.pending_gauge[s] = &metrics_->alert_pending_seconds.Add(l);
       }
-      const AlertState& st = g.state[s];
       g.state_gauge[s]->Set(StateValue(st.phase));
-      g.pending_gauge[s]->Set(st.phase == AlertPhase::kInactive
-                                  ? 0.0
-                                  : static_cast<double>(now - st.active_since) / 1000.0);
+      g.pending_gauge[s]->Set(static_cast<double>(now - st.active_since) / 1000.0);
     }
     ++it;
   }

@@ -2,6 +2,10 @@
 
 #include <sys/stat.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -496,10 +500,13 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
       }
     }
     if (!fresh.empty() && window > 0) {
-      const TimeMs first = t_eval - (window / spec.step_ms) * spec.step_ms;
-      // group -> t -> the inputs, then the look-ups
-      std::map<std::string, std::map<TimeMs, std::vector<double>>> rows;
+      const size_t n_rows = static_cast<size_t>(window / spec.step_ms);
+      const TimeMs first = t_eval - static_cast<TimeMs>(n_rows) * spec.step_ms;
+      // Per new group, a grid of rows first, first + step, ... t_eval - step, each the inputs
+      // then the look-ups: flat, so 10,000 new groups cost one block each, not a map of rows.
       const size_t n_columns = n_inputs + (fill_lookups ? keys.size() : 0);
+      std::map<std::string, std::vector<double>> grid;
+      for (const std::string& key : fresh) grid[key];
       for (size_t j = 0; j < n_columns; ++j) {
         const bool is_lookup = j >= n_inputs;
         const int32_t input = is_lookup ? keys[j - n_inputs].input : static_cast<int32_t>(j);
@@ -517,26 +524,39 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
           break;
         }
         for (const PromSeries& series : *r) {
-          auto& by_time = rows[GroupKey(series.labels, d.config.group_by)];
+          auto g = grid.find(GroupKey(series.labels, d.config.group_by));
+          if (g == grid.end()) continue;  // not a new group of this replica
+          if (g->second.empty()) {
+            g->second.assign(n_rows * n_columns, std::numeric_limits<double>::quiet_NaN());
+          }
           for (size_t i = 0; i < series.times.size(); ++i) {
-            auto [row, added] = by_time.try_emplace(series.times[i] + lag);
-            if (added) row->second.assign(n_columns, std::numeric_limits<double>::quiet_NaN());
-            row->second[j] = series.values[i];
+            const TimeMs t = series.times[i] + lag;
+            if (t < first || t >= t_eval || (t - first) % spec.step_ms != 0) continue;
+            g->second[static_cast<size_t>((t - first) / spec.step_ms) * n_columns + j] =
+                series.values[i];
           }
         }
       }
       std::vector<double> scratch(spec.width());
-      for (const std::string& key : fresh) {
-        auto found = rows.find(key);
-        if (found == rows.end()) continue;
+      for (auto& [key, cells] : grid) {
+        if (cells.empty()) continue;
         FeatureStream& fs = d.streams.at(key).features;
-        for (const auto& [t, values] : found->second) {
-          if (t < t_eval) {
-            fs.Push(t, values.data(), scratch.data(),
-                    fill_lookups ? values.data() + n_inputs : nullptr);
-          }
+        for (size_t row = 0; row < n_rows; ++row) {
+          const double* values = cells.data() + row * n_columns;
+          bool any = false;  // a row no query had stays out, as before: not a missing row
+          for (size_t j = 0; j < n_columns; ++j) any = any || !std::isnan(values[j]);
+          if (!any) continue;
+          fs.Push(first + static_cast<TimeMs>(row) * spec.step_ms, values, scratch.data(),
+                  fill_lookups ? values + n_inputs : nullptr);
         }
+        std::vector<double>().swap(cells);
       }
+      grid.clear();
+#ifdef __GLIBC__
+      // The fill's blocks are freed by now; hand them back rather than keep the start-up peak
+      // as the daemon's size for good.
+      malloc_trim(0);
+#endif
     }
     std::vector<double> out(spec.width());
     std::vector<double> lookups(keys.size());

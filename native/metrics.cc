@@ -59,13 +59,13 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
       alert_state(prometheus::BuildGauge()
                       .Name("anomaly_alert_state")
                       .Help("The daemon's own evaluation of the detector's alert rule for the "
-                            "group and severity: 0 inactive, 1 pending, 2 firing (smoothed "
-                            "score > threshold, held for for:)")
+                            "group and severity: 1 pending, 2 firing (smoothed score > "
+                            "threshold, held for for:); no series while inactive")
                       .Register(*registry)),
       alert_pending_seconds(prometheus::BuildGauge()
                                 .Name("anomaly_alert_pending_seconds")
                                 .Help("Seconds since the group's current pending or firing "
-                                      "episode of the severity began; 0 when inactive")
+                                      "episode of the severity began; no series while inactive")
                                 .Register(*registry)),
       alert_for_seconds(prometheus::BuildGauge()
                             .Name("anomaly_alert_for_seconds")

@@ -205,11 +205,13 @@ echo "recorded series present after $((SECONDS - t0)) s"
 SCORE=$(metric 'anomaly_score{detector="checkout",job="checkout"}')
 awk -v a="${REC:-x}" -v b="${SCORE:-y}" 'BEGIN { d = a - b; exit !(a != "" && b != "" && d < 1e-9 && d > -1e-9 && a > 0 && a <= 1) }' &&
   ok || bad "recorded average ($REC) equals the daemon's constant score ($SCORE)"
-# The daemon's own view, from its config (warning 0.65 > this score): inactive, for: 180 s; and
-# the page with these families still passes promtool check metrics.
-[ "$(metric 'anomaly_alert_state{detector="checkout",job="checkout",severity="warning"}')" = 0 ] &&
+# The daemon's own view, from its config (warning 0.65 > this score): inactive, so no
+# anomaly_alert_state series; for: 180 s; its thresholds as configured; and the page with these
+# families still passes promtool check metrics.
+[ -z "$(metric 'anomaly_alert_state{detector="checkout",job="checkout",severity="warning"}')" ] &&
+  [ "$(metric 'anomaly_alert_threshold{detector="checkout",severity="critical"}')" = 0.85 ] &&
   [ "$(metric 'anomaly_alert_for_seconds{detector="checkout",severity="critical"}')" = 180 ] && ok ||
-  bad "daemon exports anomaly_alert_state 0 and anomaly_alert_for_seconds 180"
+  bad "daemon: no anomaly_alert_state while inactive, anomaly_alert_for_seconds 180, threshold 0.85"
 promtool check metrics < <(metrics) >"$W/promtool.out" 2>&1 && ok ||
   { bad "promtool check metrics with the alert families"; sed 's/^/  | /' "$W/promtool.out"; }
 # firing_warning: the AnomalyScoreWarning alert for job checkout is firing and its description

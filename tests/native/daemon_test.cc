@@ -457,8 +457,8 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
   answers_["latency_q"] = low_latency;
   answers_["errors_q"] = low_errors;
   daemon_->RunCycle(0, kNow + 40'000);
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 0);
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_pending_seconds", c), 0);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));  // inactive: no series
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_pending_seconds", c));
   // Back above: a new episode starts pending. Then the queries fail: no score, and with the
   // 10s window no smoothed value at the next evaluation, so pending ends and, inactive with no
   // score in the window, the group's alert series go away.
