@@ -149,6 +149,12 @@ struct FeatureStream::Impl {
     if (!plan->external) lookup_pos.resize(plan->keys.size());
     residuals.resize(plan->baselines.size());
     smoothers.resize(plan->smoothers.size());
+    // A smoothing window holds one row per step: sized once, so thousands of streams do not
+    // leave a trail of outgrown blocks behind while they fill.
+    const TimeMs step = plan->spec.step_ms;
+    for (size_t k = 0; k < smoothers.size() && step > 0; ++k) {
+      smoothers[k].r.reserve(static_cast<size_t>(plan->smoothers[k].smooth / step) + 1);
+    }
   }
 
   // The input's value at t - lag: the caller's, or the latest own sample in

@@ -21,6 +21,11 @@ class Ring {
   /// The i-th element from the front.
   const T& operator[](size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
 
+  /// Room for at least n elements (rounded up to a power of two) without growing later.
+  void reserve(size_t n) {
+    while (buf_.size() < n) Grow();
+  }
+
   void push_back(const T& v) {
     if (size_ == buf_.size()) Grow();
     buf_[(head_ + size_) & (buf_.size() - 1)] = v;
