@@ -138,8 +138,14 @@ struct FeatureStream::Impl {
   std::shared_ptr<const Plan> plan;
   std::vector<History> hist;
   std::vector<Window> windows;
-  std::vector<uint64_t> lookup_pos;  // per key, own look-ups only: samples with t <= now - lag
-  std::vector<Residual> residuals;   // per baseline
+  // Own look-ups only, per key: the samples with t <= now - lag, and the latest of them
+  // (read once as the position passes it, not again from the ring for every row).
+  struct LookupPos {
+    uint64_t pos = 0;
+    Sample last{kNoTime, 0};
+  };
+  std::vector<LookupPos> lookup_pos;
+  std::vector<Residual> residuals;  // per baseline
   std::vector<Smoother> smoothers;
   TimeMs last = kNoTime;
 
@@ -166,12 +172,11 @@ struct FeatureStream::Impl {
       const double v = external_values[li];
       return Usable(v) ? v : kNone;
     }
+    // A sample dropped from history is older than t - lag - step for every key, so `last`
+    // never stands in for one.
     const LookupKey& key = plan->keys[li];
-    const History& h = hist[static_cast<size_t>(key.input)];
-    const uint64_t pos = lookup_pos[li];
-    if (pos > h.base && h.at(pos - 1).t > t - key.lag_ms - plan->spec.step_ms) {
-      return h.at(pos - 1).x;
-    }
+    const Sample& last = lookup_pos[li].last;
+    if (last.t != kNoTime && last.t > t - key.lag_ms - plan->spec.step_ms) return last.x;
     return kNone;
   }
 
@@ -374,7 +379,7 @@ size_t FeatureStream::MemoryBytes() const {
   const Impl& m = *impl_;
   size_t bytes = sizeof(FeatureStream) + sizeof(Impl) + m.hist.capacity() * sizeof(Impl::History) +
                  m.windows.capacity() * sizeof(Impl::Window) +
-                 m.lookup_pos.capacity() * sizeof(uint64_t) +
+                 m.lookup_pos.capacity() * sizeof(Impl::LookupPos) +
                  m.residuals.capacity() * sizeof(Impl::Residual) +
                  m.smoothers.capacity() * sizeof(Impl::Smoother);
   for (const Impl::History& h : m.hist) bytes += h.s.capacity() * sizeof(Sample);
@@ -426,9 +431,15 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
     for (size_t l = 0; l < plan.keys.size(); ++l) {
       const LookupKey& key = plan.keys[l];
       const Impl::History& h = m.hist[static_cast<size_t>(key.input)];
-      uint64_t& pos = m.lookup_pos[l];
-      if (pos < h.base) pos = h.base;
-      while (pos < h.end() && h.at(pos).t <= t - key.lag_ms) ++pos;
+      Impl::LookupPos& lp = m.lookup_pos[l];
+      if (lp.pos < h.base) lp.pos = h.base;
+      const TimeMs until = t - key.lag_ms;
+      while (lp.pos < h.end()) {
+        const Sample& smp = h.at(lp.pos);
+        if (smp.t > until) break;
+        lp.last = smp;
+        ++lp.pos;
+      }
     }
   }
   for (size_t b = 0; b < plan.baselines.size(); ++b) m.AdvanceResidual(b, t, inputs, lookups);

@@ -16,10 +16,10 @@ namespace isoscope::detail {
 class ExactSum {
  public:
   void Add(double x) {
+    double* p = p_.data();
     size_t kept = 0;
-    const size_t n = p_.size();
-    for (size_t j = 0; j < n; ++j) {
-      double y = p_[j];
+    for (size_t j = 0; j < n_; ++j) {
+      double y = p[j];
       if (std::fabs(x) < std::fabs(y)) {
         const double t = x;
         x = y;
@@ -28,23 +28,28 @@ class ExactSum {
       const double hi = x + y;
       const double lo = y - (hi - x);
       if (lo != 0.0) {
-        p_[kept++] = lo;
+        p[kept++] = lo;
       }
       x = hi;
     }
-    // Real windows need one to four partials; a vector keeps an idle sum at 24 bytes where
-    // a fixed array for the worst case (dozens) would cost hundreds in every daemon group.
-    p_.resize(kept);
-    p_.push_back(x);
+    // Real windows need one to four partials; a vector keeps an idle sum small where a fixed
+    // array for the worst case (dozens) would cost hundreds of bytes in every daemon group.
+    // Its size only grows (n_ counts the partials in use), so the hot path never reallocates.
+    if (kept < p_.size()) {
+      p[kept] = x;
+    } else {
+      p_.push_back(x);
+    }
+    n_ = kept + 1;
   }
   void Subtract(double x) { Add(-x); }
-  void Clear() { p_.clear(); }
+  void Clear() { n_ = 0; }
   /// Heap bytes held, for MemoryBytes().
   size_t heap_bytes() const { return p_.capacity() * sizeof(double); }
 
   /// The exact sum rounded to the nearest double (ties to even), as math.fsum returns it.
   double Value() const {
-    size_t n = p_.size();
+    size_t n = n_;
     if (n == 0) {
       return 0.0;
     }
@@ -73,6 +78,7 @@ class ExactSum {
 
  private:
   std::vector<double> p_;
+  size_t n_ = 0;
 };
 
 }  // namespace isoscope::detail
