@@ -119,7 +119,9 @@ struct DetectorConfig {
   /// queries must each return one series.
   std::vector<std::string> group_by;
   /// The feature vector, ready to train and score: inputs = the query names in order; derived
-  /// from `derived:` (default [hour_of_week, is_deploy_window], [] for none); deploy windows
+  /// from `derived:` (default [hour_of_week, is_deploy_window], [] for none; `auto` for the
+  /// recommended set of step and lookback; any feature of `isoscope train --derived`, the
+  /// temporal ones on the step's grid, spec.step_ms = step); deploy windows
   /// from `deploy_windows:` (default "Mon-Fri 10:00-12:00", weekly UTC windows separated by ';').
   FeatureSpec spec;
   /// `step:` (default 60s, at least 1s) the resolution of the training history (query_range

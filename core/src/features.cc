@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 
 namespace isoscope {
 namespace {
@@ -650,7 +651,8 @@ RowProblem CheckRow(const double* row, size_t n_inputs) {
 }
 
 Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* times,
-                                     const std::vector<const double*>& series, size_t n) {
+                                     const std::vector<const double*>& series, size_t n,
+                                     const int32_t* group_of_row) {
   Status valid = spec.Validate();
   if (!valid.ok()) {
     return valid;
@@ -672,26 +674,37 @@ Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* time
   out.problems.resize(n);
   const size_t k = spec.inputs.size();
   if (spec.has_temporal()) {
-    auto stream = FeatureStream::Create(spec);
-    if (!stream.ok()) {
-      return stream.status();
+    auto proto = FeatureStream::Create(spec);
+    if (!proto.ok()) {
+      return proto.status();
     }
+    // One stream (and one time order) per group: a group's windows never see another's rows.
+    struct Group {
+      FeatureStream stream;
+      TimeMs prev;
+    };
+    std::map<int32_t, Group> groups;
     std::vector<double> in(k);
-    TimeMs prev = std::numeric_limits<TimeMs>::min();
     for (size_t i = 0; i < n; ++i) {
+      const int32_t g = group_of_row == nullptr ? 0 : group_of_row[i];
+      auto it = groups.find(g);
+      if (it == groups.end()) {
+        it = groups.emplace(g, Group{proto->Fresh(), std::numeric_limits<TimeMs>::min()}).first;
+      }
+      TimeMs& prev = it->second.prev;
       const TimeMs t = times[i];
       if (t != std::numeric_limits<TimeMs>::min()) {
         if (prev != std::numeric_limits<TimeMs>::min() && t <= prev) {
           return Status(ErrorCode::kInvalidArgument,
                         "temporal features need rows in increasing time order: row " +
-                            std::to_string(i + 1) +
-                            " is not after the row before it; sort "
-                            "the data by time and drop duplicate timestamps");
+                            std::to_string(i + 1) + " is not after the row before it" +
+                            (group_of_row == nullptr ? "" : " of its group") +
+                            "; sort the data by time and drop duplicate timestamps");
         }
         prev = t;
       }
       for (size_t j = 0; j < k; ++j) in[j] = series[j][i];
-      out.problems[i] = stream->Push(t, in.data(), out.values.data() + i * out.width);
+      out.problems[i] = it->second.stream.Push(t, in.data(), out.values.data() + i * out.width);
       if (out.problems[i].issue == RowIssue::kNone) ++out.usable;
     }
     return out;

@@ -195,9 +195,12 @@ struct FeatureRows {
 /// timestamps (may be null when the spec has no time features; a time of INT64_MIN means
 /// "no timestamp"). With temporal features the rows must be in strictly increasing time
 /// order (kInvalidArgument names the first that is not), and they run through one
-/// FeatureStream, the very code the daemon runs row by row.
+/// FeatureStream, the very code the daemon runs row by row. `group_of_row` (optional, n
+/// entries) says which group (e.g. job) each row belongs to: each group then has its own
+/// stream and time order, as the daemon keeps one stream per group.
 Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* times,
-                                     const std::vector<const double*>& series, size_t n);
+                                     const std::vector<const double*>& series, size_t n,
+                                     const int32_t* group_of_row = nullptr);
 
 /// The value of a time feature (hour_of_week, is_deploy_window) at `t`.
 double TimeFeature(const DerivedFeature& d, TimeMs t, const std::vector<WeeklyWindow>& deploy);
