@@ -1,5 +1,7 @@
 #include "alert_tracker.h"
 
+#include <cmath>
+#include <limits>
 #include <vector>
 
 namespace isoscope::native {
@@ -22,20 +24,55 @@ double StateValue(AlertPhase phase) {
 }  // namespace
 
 AlertTracker::AlertTracker(const DetectorConfig& detector, ExporterMetrics* metrics)
-    : metrics_(metrics), smooth_ms_(detector.alerts.smooth_ms) {
+    : metrics_(metrics),
+      smooth_ms_(detector.alerts.smooth_ms),
+      detector_labels_{{"detector", detector.name}} {
   const AlertsConfig& a = detector.alerts;
-  severities_[0] = {a.warning, a.for_ms, a.keep_firing_for_ms};
-  severities_[1] = {a.critical, a.for_ms, a.keep_firing_for_ms};
+  const double unknown = std::numeric_limits<double>::quiet_NaN();
+  const AlertThreshold* given[2] = {&a.warning, &a.critical};
   for (int s = 0; s < 2; ++s) {
-    for_gauge_[s] = &metrics_->alert_for_seconds.Add(
-        {{"detector", detector.name}, {"severity", kSeverityNames[s]}});
+    const double threshold = given[s]->relative() ? unknown : given[s]->value;
+    severities_[s] = {threshold, a.for_ms, a.keep_firing_for_ms};
+    prometheus::Labels l = detector_labels_;
+    l["severity"] = kSeverityNames[s];
+    for_gauge_[s] = &metrics_->alert_for_seconds.Add(l);
     for_gauge_[s]->Set(static_cast<double>(a.for_ms) / 1000.0);
   }
+  if (!a.warning.relative() && !a.critical.relative())
+    SetThresholds(a.warning.value, a.critical.value);
 }
 
 AlertTracker::~AlertTracker() {
   for (auto& [key, g] : groups_) RemoveSeries(g);
   for (prometheus::Gauge* gauge : for_gauge_) metrics_->alert_for_seconds.Remove(gauge);
+  for (prometheus::Gauge* gauge : threshold_gauge_) {
+    if (gauge != nullptr) metrics_->alert_threshold.Remove(gauge);
+  }
+}
+
+void AlertTracker::SetThresholds(double warning, double critical) {
+  const double t[2] = {warning, critical};
+  for (int s = 0; s < 2; ++s) {
+    severities_[s].threshold = t[s];
+    if (threshold_gauge_[s] == nullptr) {
+      prometheus::Labels l = detector_labels_;
+      l["severity"] = kSeverityNames[s];
+      threshold_gauge_[s] = &metrics_->alert_threshold.Add(l);
+    }
+    threshold_gauge_[s]->Set(t[s]);
+  }
+}
+
+Result<std::pair<double, double>> ResolveThresholds(const AlertsConfig& alerts,
+                                                    const Model& model) {
+  auto w = alerts.warning.Resolve(model);
+  if (!w.ok())
+    return Status(ErrorCode::kInvalidArgument, "alerts.warning: " + w.status().message());
+  auto c = alerts.critical.Resolve(model);
+  if (!c.ok()) {
+    return Status(ErrorCode::kInvalidArgument, "alerts.critical: " + c.status().message());
+  }
+  return std::pair<double, double>{*w, *c};
 }
 
 void AlertTracker::RemoveSeries(Group& g) {
@@ -70,7 +107,9 @@ void AlertTracker::Evaluate(TimeMs now) {
         times.empty() ? std::nullopt : AvgOverTime(times, scores, now, smooth_ms_);
     bool active = false;
     for (int s = 0; s < 2; ++s) {
-      g.state[s] = Step(severities_[s], g.state[s], smoothed, now);
+      // No threshold yet (relative, and no model loaded): nothing can be above it.
+      const bool known = !std::isnan(severities_[s].threshold);
+      g.state[s] = Step(severities_[s], g.state[s], known ? smoothed : std::nullopt, now);
       active = active || g.state[s].phase != AlertPhase::kInactive;
     }
     if (times.empty() && !active) {
@@ -79,17 +118,25 @@ void AlertTracker::Evaluate(TimeMs now) {
       continue;
     }
     for (int s = 0; s < 2; ++s) {
+      const AlertState& st = g.state[s];
+      // Inactive has no series, as Prometheus's ALERTS: at 10,000 quiet groups the four
+      // series per group would outweigh everything else on the page.
+      if (st.phase == AlertPhase::kInactive) {
+        if (g.state_gauge[s] != nullptr) {
+          metrics_->alert_state.Remove(g.state_gauge[s]);
+          metrics_->alert_pending_seconds.Remove(g.pending_gauge[s]);
+          g.state_gauge[s] = g.pending_gauge[s] = nullptr;
+        }
+        continue;
+      }
       if (g.state_gauge[s] == nullptr) {
         prometheus::Labels l = g.labels;
         l["severity"] = kSeverityNames[s];
         g.state_gauge[s] = &metrics_->alert_state.Add(l);
         g.pending_gauge[s] = &metrics_->alert_pending_seconds.Add(l);
       }
-      const AlertState& st = g.state[s];
       g.state_gauge[s]->Set(StateValue(st.phase));
-      g.pending_gauge[s]->Set(st.phase == AlertPhase::kInactive
-                                  ? 0.0
-                                  : static_cast<double>(now - st.active_since) / 1000.0);
+      g.pending_gauge[s]->Set(static_cast<double>(now - st.active_since) / 1000.0);
     }
     ++it;
   }

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "config.h"
 #include "isoscope/alert.h"
@@ -18,7 +19,9 @@ namespace isoscope::native {
 
 class AlertTracker {
  public:
-  /// Registers anomaly_alert_for_seconds{detector, severity} for `detector`.
+  /// Registers anomaly_alert_for_seconds{detector, severity} for `detector`, and
+  /// anomaly_alert_threshold{detector, severity} for the thresholds given as scores (relative
+  /// ones are known once a model is: SetThresholds).
   AlertTracker(const DetectorConfig& detector, ExporterMetrics* metrics);
   /// Removes every series it added.
   ~AlertTracker();
@@ -32,6 +35,12 @@ class AlertTracker {
   /// cycle's Observe calls. A group without a score in the window has no smoothed value (its
   /// alerts end, as in Prometheus); once it is inactive too, its series are removed.
   void Evaluate(TimeMs now);
+
+  /// The detector's thresholds, as resolved for a newly loaded model (ResolveThresholds).
+  /// Pending and firing states carry on: a retrain moves the line, not the history.
+  void SetThresholds(double warning, double critical);
+  /// The threshold of a severity (0 warning, 1 critical); NaN before any is known.
+  double Threshold(int severity) const { return severities_[severity].threshold; }
 
   /// The state of `key`'s severity (0 warning, 1 critical), for tests; inactive if unknown.
   AlertState State(const std::string& key, int severity) const;
@@ -52,7 +61,13 @@ class AlertTracker {
   AlertConfig severities_[2];
   TimeMs smooth_ms_;
   prometheus::Gauge* for_gauge_[2] = {nullptr, nullptr};
+  prometheus::Gauge* threshold_gauge_[2] = {nullptr, nullptr};
+  prometheus::Labels detector_labels_;
   std::map<std::string, Group> groups_;
 };
+
+/// The detector's warning and critical thresholds for `model`; an error names the threshold
+/// that cannot be resolved (the daemon then refuses the model).
+Result<std::pair<double, double>> ResolveThresholds(const AlertsConfig& alerts, const Model& model);
 
 }  // namespace isoscope::native

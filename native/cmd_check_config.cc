@@ -26,10 +26,9 @@ std::string Summary(const DetectorConfig& d) {
 
 std::string AlertSummary(const AlertsConfig& a) {
   std::string s = "alerts: " + a.RecordName() + " = avg_over_time(anomaly_score[" +
-                  FormatDuration(a.smooth_ms) + "]), warning > " + FormatShortest(a.warning) +
-                  ", critical > " + FormatShortest(a.critical) + " for " +
-                  FormatDuration(a.for_ms) + ", evaluated every " +
-                  FormatDuration(a.eval_interval_ms);
+                  FormatDuration(a.smooth_ms) + "]), warning > " + a.warning.text +
+                  ", critical > " + a.critical.text + " for " + FormatDuration(a.for_ms) +
+                  ", evaluated every " + FormatDuration(a.eval_interval_ms);
   if (a.keep_firing_for_ms > 0) s += ", keep firing " + FormatDuration(a.keep_firing_for_ms);
   return s + "; drift canary: anomaly_rate_5m < " + FormatShortest(a.drift.min_rate) + " for " +
          FormatDuration(a.drift.for_ms) + " in " + a.drift.peak_hours_text + " UTC; stale after " +

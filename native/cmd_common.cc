@@ -95,43 +95,13 @@ Result<Contamination> ParseContamination(const std::string& text) {
 }
 
 Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share) {
-  auto bad = [&text](const std::string& why) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "threshold '" + text + "': " + why +
-                      " (give a score like 0.6, a share of training rows like 1%, or "
-                      "contamination or contamination/N)");
-  };
-  double v = 0;
-  bool integer = false;
-  if (ParseNumber(text, &v, &integer)) {
-    if (v <= 0 || v >= 1) return bad("anomaly scores lie between 0 and 1");
-    return v;
-  }
-  double target = 0;
-  if (!text.empty() && text.back() == '%') {
-    if (!ParseNumber(text.substr(0, text.size() - 1), &v, &integer) || v <= 0 || v > 50) {
-      return bad("a share of training rows is a percentage in (0, 50]");
-    }
-    target = v / 100;
-  } else if (text == "contamination") {
-    target = share;
-  } else if (text.rfind("contamination/", 0) == 0) {
-    if (!ParseNumber(text.substr(14), &v, &integer) || v < 1) {
-      return bad("contamination/N needs N >= 1");
-    }
-    target = share / v;
-  } else {
-    return bad("not understood");
-  }
-  if (target <= 0) return bad("the model has no training share to start from");
-  auto threshold = model.ThresholdFor(target);
-  if (!threshold.ok()) return bad(threshold.status().message());
-  return *threshold;
-}
-
-double TrainedShare(const Model& model) {
-  return model.params.contamination.is_auto ? model.info.flagged_fraction
-                                            : model.params.contamination.value;
+  auto t = ParseAlertThreshold(text);
+  if (!t.ok()) return t.status();
+  if (t->kind != AlertThreshold::Kind::kContamination) return t->Resolve(model);
+  AlertThreshold of_share = *t;  // the caller's share, e.g. replay's --contamination
+  of_share.kind = AlertThreshold::Kind::kShare;
+  of_share.value = share / t->value;
+  return of_share.Resolve(model);
 }
 
 Result<Model> LoadBundle(const std::string& path) {

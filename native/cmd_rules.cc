@@ -29,22 +29,30 @@ Status ApplyOverrides(const RulesArgs& args, AlertsConfig* a) {
     *out = *ms;
     return Status::Ok();
   };
-  auto number = [](const std::string& flag, const std::string& text, double* out) {
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) {
+  // A relative threshold is resolved by isoscope serve from the config, and the rules compare
+  // with what it exports: a different one given here would compare with the wrong line.
+  auto threshold = [](const std::string& flag, const std::string& text, AlertThreshold* out) {
+    auto t = ParseAlertThreshold(text);
+    if (!t.ok()) return Status(ErrorCode::kInvalidArgument, flag + ": " + t.status().message());
+    if (t->relative() && !(t->kind == out->kind && t->value == out->value)) {
       return Status(ErrorCode::kInvalidArgument,
-                    flag + " '" + text + "' is not a number — e.g. " + flag + " 0.7");
+                    flag + " " + text +
+                        ": isoscope serve resolves thresholds relative to the model from the "
+                        "config's alerts: (now " +
+                        out->text +
+                        "), and the rules compare with what it exports; write it there and "
+                        "reload serve, or give a score such as " +
+                        flag + " 0.55");
     }
-    *out = v;
+    *out = *t;
     return Status::Ok();
   };
   if (!args.warning.empty()) {
-    Status s = number("--warning", args.warning, &a->warning);
+    Status s = threshold("--warning", args.warning, &a->warning);
     if (!s.ok()) return s;
   }
   if (!args.critical.empty()) {
-    Status s = number("--critical", args.critical, &a->critical);
+    Status s = threshold("--critical", args.critical, &a->critical);
     if (!s.ok()) return s;
   }
   if (!args.for_duration.empty()) {

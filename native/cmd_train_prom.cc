@@ -97,6 +97,7 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
   options.contamination_explicit = true;  // the config requires it
   options.created_ms = NowMs();
   options.source = "prometheus:" + config->prometheus.url + " detector " + det->name;
+  options.group_of_row = joined->group_of_row;  // temporal features per group, as served
   std::vector<const double*> series;
   for (const auto& s : joined->series) {
     series.push_back(s.data());

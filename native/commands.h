@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "alert_threshold.h"
 #include "isoscope/iforest.h"
 #include "isoscope/model.h"
 
@@ -128,15 +129,9 @@ int RunCheckConfig(const CheckConfigArgs& args);
 Result<MaxSamples> ParseMaxSamples(const std::string& text);
 Result<MaxFeatures> ParseMaxFeatures(const std::string& text);
 Result<Contamination> ParseContamination(const std::string& text);
-/// An alert threshold on the smoothed score, as `replay` and `demo` take it: a score ("0.6"),
-/// the score exceeded by a share of the training rows ("1%"), the model's anomaly threshold
-/// ("contamination", i.e. `share`), or the score exceeded by 1/N of that share
-/// ("contamination/2"). Forests over many features rarely score above 0.7, so thresholds
-/// relative to the model carry over between models where fixed scores do not.
+/// An alert threshold (alert_threshold.h) resolved for `model`, with "contamination" meaning
+/// `share` (replay's --contamination may differ from the trained one).
 Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share);
-/// The share of training rows behind the model's anomaly threshold: its explicit contamination,
-/// or for "auto" the share it flagged in training.
-double TrainedShare(const Model& model);
 
 /// Loads and checks a bundle file (checksum, structure, canaries).
 Result<Model> LoadBundle(const std::string& path);

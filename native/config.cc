@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <string>
+#include <tuple>
 
 #include "commands.h"
 #include "file_io.h"
@@ -873,42 +875,6 @@ class Checker {
       }
     }
 
-    std::vector<std::string> derived_names(std::begin(kDerivedNames), std::end(kDerivedNames));
-    if (const Entry* e = Get(f, "derived")) {
-      derived_names.clear();
-      std::vector<std::pair<std::string, int>> items;
-      if (GetList(*e, Join(path, "derived"), "derived: [hour_of_week, is_deploy_window]", &items)) {
-        for (size_t i = 0; i < items.size(); ++i) {
-          const auto& [name, line] = items[i];
-          const std::string p = Join(path, "derived") + "[" + std::to_string(i) + "]";
-          auto parsed = ParseDerivedList(name, d->spec.inputs);
-          if (!parsed.ok() || parsed->size() != 1) {
-            Add(line, p,
-                "'" + name + "' is not a derived feature — use hour_of_week or is_deploy_window");
-          } else if (std::find(derived_names.begin(), derived_names.end(), name) !=
-                     derived_names.end()) {
-            Add(line, p, "'" + name + "' is listed twice — keep one");
-          } else {
-            derived_names.push_back(name);
-          }
-        }
-      }
-    }
-    std::string derived_text;
-    for (const std::string& n : derived_names)
-      derived_text += (derived_text.empty() ? "" : ",") + n;
-    if (auto derived = ParseDerivedList(derived_text, d->spec.inputs); derived.ok()) {
-      d->spec.derived = std::move(derived).value();
-    }
-    for (size_t i = 0; i < d->queries.size(); ++i) {
-      const std::string& name = d->queries[i].first;
-      if (std::find(derived_names.begin(), derived_names.end(), name) != derived_names.end()) {
-        Add(query_lines[i], Join(Join(path, "queries"), name),
-            "the name is also a derived feature — rename the query, or drop " + name +
-                " from derived:");
-      }
-    }
-
     if (const Entry* e = Get(f, "deploy_windows")) {
       std::string text;
       if (GetString(*e, Join(path, "deploy_windows"), "deploy_windows: \"Mon-Fri 10:00-12:00\"",
@@ -931,6 +897,64 @@ class Checker {
       if (GetDuration(*e, Join(path, "lookback"), kDayMs, &d->lookback_ms) &&
           d->lookback_ms <= d->step_ms) {
         Add(e->line, Join(path, "lookback"), "must be longer than step — e.g. lookback: 90d");
+      }
+    }
+
+    // derived: after step and lookback, which `auto` is chosen from and temporal features
+    // are computed on.
+    std::vector<std::string> derived_items(std::begin(kDerivedNames), std::end(kDerivedNames));
+    int derived_line = 0;
+    const AutoContext context{d->step_ms, d->lookback_ms};
+    const std::string kDerivedExample = "derived: auto, or derived: [hour_of_week, delta(x,1h)]";
+    if (const Entry* e = Get(f, "derived")) {
+      derived_items.clear();
+      derived_line = e->line;
+      std::vector<std::pair<std::string, int>> items;
+      if (e->value.IsScalar() && e->value.as<std::string>() == "auto") {
+        derived_items.push_back("auto");
+      } else if (GetList(*e, Join(path, "derived"), kDerivedExample, &items)) {
+        for (size_t i = 0; i < items.size(); ++i) {
+          const auto& [name, line] = items[i];
+          const std::string p = Join(path, "derived") + "[" + std::to_string(i) + "]";
+          auto parsed = ParseDerivedList(name, d->spec.inputs, context);
+          if (!parsed.ok()) {
+            Add(line, p,
+                "'" + name + "' is not a derived feature: " + parsed.status().message() +
+                    " — e.g. hour_of_week, delta(" +
+                    (d->spec.inputs.empty() ? std::string("x") : d->spec.inputs.front()) +
+                    ",1h), or auto for the recommended set");
+          } else if (std::find(derived_items.begin(), derived_items.end(), name) !=
+                     derived_items.end()) {
+            Add(line, p, "'" + name + "' is listed twice — keep one");
+          } else {
+            derived_items.push_back(name);
+          }
+        }
+      }
+    }
+    std::string derived_text;
+    for (const std::string& n : derived_items) {
+      derived_text += (derived_text.empty() ? "" : ",") + n;
+    }
+    if (auto derived = ParseDerivedList(derived_text, d->spec.inputs, context, &d->spec.raw_inputs);
+        derived.ok()) {
+      d->spec.derived = std::move(derived).value();
+      // Temporal features run on the training step's grid, as the daemon scores.
+      d->spec.step_ms = d->spec.has_temporal() ? d->step_ms : 0;
+      if (Status v = d->spec.Validate(); !v.ok()) {
+        Add(derived_line, Join(path, "derived"), v.message());
+      }
+    } else if (derived_line > 0) {
+      Add(derived_line, Join(path, "derived"), derived.status().message());
+    }
+    for (size_t i = 0; i < d->queries.size(); ++i) {
+      const std::string& name = d->queries[i].first;
+      for (const DerivedFeature& f : d->spec.derived) {
+        if (f.Name(d->spec.inputs) == name) {
+          Add(query_lines[i], Join(Join(path, "queries"), name),
+              "the name is also a derived feature — rename the query, or drop " + name +
+                  " from derived:");
+        }
       }
     }
     if (const Entry* e = Get(f, "interval")) {
@@ -1010,27 +1034,37 @@ class Checker {
 
   void CheckAlerts(const Entry& section, const std::string& path, DetectorConfig* d) {
     if (section.value.IsNull()) return;  // "alerts:" alone keeps the defaults
-    if (!IsMapping(section, path, "alerts: {warning: 0.65, critical: 0.85, for: 3m}")) return;
+    if (!IsMapping(section, path,
+                   "alerts: {warning: contamination, critical: contamination/2, for: 3m}"))
+      return;
     const std::vector<Entry> f = Fields(section.value, path, kAlertsSection);
     AlertsConfig& a = d->alerts;
     const Entry* warning = Get(f, "warning");
     const Entry* critical = Get(f, "critical");
     bool thresholds_ok = true;
-    if (warning) {
-      thresholds_ok &=
-          GetNumber(*warning, Join(path, "warning"), 0, 1, false, "warning: 0.65", &a.warning);
+    for (const auto& [e, name, out] : {std::tuple{warning, "warning", &a.warning},
+                                       std::tuple{critical, "critical", &a.critical}}) {
+      if (e == nullptr) continue;
+      const std::string key = std::string(name);
+      std::string text;
+      if (!GetString(*e, Join(path, key), key + ": contamination", &text)) {
+        thresholds_ok = false;
+        continue;
+      }
+      auto t = ParseAlertThreshold(text);
+      if (!t.ok()) {
+        Add(e->line, Join(path, key), t.status().message());
+        thresholds_ok = false;
+        continue;
+      }
+      *out = *t;
     }
-    if (critical) {
-      thresholds_ok &=
-          GetNumber(*critical, Join(path, "critical"), 0, 1, false, "critical: 0.85", &a.critical);
-    }
-    if (thresholds_ok && a.critical < a.warning) {
+    if (thresholds_ok && !a.critical.AtLeastAsStrictAs(a.warning)) {
       const Entry* at = critical ? critical : warning;
       Add(at->line, Join(path, critical ? "critical" : "warning"),
-          "critical (" + FormatShortest(a.critical) + ") is below warning (" +
-              FormatShortest(a.warning) +
-              ") — the page must need at least the score that warns; e.g. warning: 0.65, "
-              "critical: 0.85");
+          "critical (" + a.critical.text + ") is less strict than warning (" + a.warning.text +
+              ") — the page must need at least the score that warns; e.g. warning: "
+              "contamination, critical: contamination/2, or warning: 0.55, critical: 0.6");
     }
     if (const Entry* e = Get(f, "for")) GetDuration(*e, Join(path, "for"), 0, &a.for_ms);
     if (const Entry* e = Get(f, "smooth")) {
@@ -1222,6 +1256,13 @@ std::string FormatDuration(TimeMs ms) {
     if (ms != 0 && ms % unit == 0) return std::to_string(ms / unit) + suffix;
   }
   return std::to_string(ms) + "ms";
+}
+
+AlertThreshold AlertsConfig::DefaultWarning() {
+  return std::move(ParseAlertThreshold("contamination")).value();
+}
+AlertThreshold AlertsConfig::DefaultCritical() {
+  return std::move(ParseAlertThreshold("contamination/2")).value();
 }
 
 std::string AlertsConfig::DefaultRecord(TimeMs smooth_ms) {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "alert_threshold.h"
 #include "isoscope/features.h"
 #include "isoscope/iforest.h"
 #include "isoscope/scaler.h"
@@ -69,12 +70,15 @@ struct DriftConfig {
 
 /// `alerts:` of a detector: the settings `isoscope rules` writes into the Prometheus and
 /// Grafana rules and with which `isoscope serve` computes anomaly_alert_state. Every key is
-/// optional; the defaults are the origin team's fixed rules (DESIGN.md).
+/// optional; the defaults are the origin team's rules (DESIGN.md) except the thresholds.
 struct AlertsConfig {
-  /// `warning:` (default 0.65) and `critical:` (default 0.85) thresholds on the smoothed score,
-  /// in (0, 1], critical >= warning. `>` is strict, as in the generated rules.
-  double warning = 0.65;
-  double critical = 0.85;
+  /// `warning:` (default contamination) and `critical:` (default contamination/2) thresholds
+  /// on the smoothed score: a score like 0.65, or relative to the model (alert_threshold.h),
+  /// which the daemon resolves at every model load and exports as anomaly_alert_threshold.
+  /// DESIGN.md's fixed 0.65 and 0.85 are never reached by these forests on seasonal data
+  /// (docs/tuning.md), so they are no longer the defaults. `>` is strict, as in the rules.
+  AlertThreshold warning = DefaultWarning();
+  AlertThreshold critical = DefaultCritical();
   /// `for:` (default 3m) how long the smoothed score must stay above a threshold to fire.
   TimeMs for_ms = 3 * kMinuteMs;
   /// `smooth:` (default 5m) the avg_over_time window of the recording rule.
@@ -96,6 +100,8 @@ struct AlertsConfig {
 
   /// job:anomaly_score:avg<smooth> (FormatDuration of smooth_ms).
   static std::string DefaultRecord(TimeMs smooth_ms);
+  static AlertThreshold DefaultWarning();
+  static AlertThreshold DefaultCritical();
   /// `record`, or the default for `smooth_ms` when it was not given.
   std::string RecordName() const;
 };
@@ -113,7 +119,9 @@ struct DetectorConfig {
   /// queries must each return one series.
   std::vector<std::string> group_by;
   /// The feature vector, ready to train and score: inputs = the query names in order; derived
-  /// from `derived:` (default [hour_of_week, is_deploy_window], [] for none); deploy windows
+  /// from `derived:` (default [hour_of_week, is_deploy_window], [] for none; `auto` for the
+  /// recommended set of step and lookback; any feature of `isoscope train --derived`, the
+  /// temporal ones on the step's grid, spec.step_ms = step); deploy windows
   /// from `deploy_windows:` (default "Mon-Fri 10:00-12:00", weekly UTC windows separated by ';').
   FeatureSpec spec;
   /// `step:` (default 60s, at least 1s) the resolution of the training history (query_range

@@ -2,6 +2,10 @@
 
 #include <sys/stat.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,6 +15,7 @@
 #include "alert_tracker.h"
 #include "commands.h"
 #include "file_io.h"
+#include "isoscope/text.h"
 #include "prom_join.h"
 
 namespace isoscope::native {
@@ -274,6 +279,9 @@ void Daemon::PollReload(Detector& d, bool force) {
   }
   auto scorer = ModelScorer::Create(*model);
   if (!scorer.ok()) return Refuse(d, version, scorer.status());
+  // Thresholds relative to the model (contamination/2, 1%) are fixed here, once per model.
+  auto thresholds = ResolveThresholds(d.config.alerts, *model);
+  if (!thresholds.ok()) return Refuse(d, version, thresholds.status());
 
   auto active = std::make_shared<ActiveModel>(
       ActiveModel{version, path, std::make_shared<const std::string>(std::move(*bytes)),
@@ -287,6 +295,7 @@ void Daemon::PollReload(Detector& d, bool force) {
   d.reloads->Increment();
   if (d.threshold == nullptr) d.threshold = &metrics_->threshold.Add(d.labels);
   d.threshold->Set(active->scorer.threshold());
+  d.alerts->SetThresholds(thresholds->first, thresholds->second);
   if (d.version_ts != nullptr) metrics_->version_timestamp.Remove(d.version_ts);
   prometheus::Labels vl = d.labels;
   vl["model_version"] = version;
@@ -295,7 +304,11 @@ void Daemon::PollReload(Detector& d, bool force) {
   if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
   d.canary->Set(1);
   d.next_due = 0;  // score with the new model right away
-  LogFields f = {{"detector", d.config.name}, {"version", version}, {"path", path}};
+  LogFields f = {{"detector", d.config.name},
+                 {"version", version},
+                 {"path", path},
+                 {"warning_threshold", FormatShortest(thresholds->first)},
+                 {"critical_threshold", FormatShortest(thresholds->second)}};
   if (!previous.empty()) f.emplace_back("previous", previous);
   log_.Info("model loaded", f);
   if (d.state == DetectorState::kWarming) {
@@ -335,6 +348,15 @@ void Daemon::PublishWindow(Detector& d, TimeMs now) {
 }
 
 void Daemon::RunCycle(size_t index, TimeMs now) {
+  ScoreCycle(index, now);
+#ifdef __GLIBC__
+  // A cycle's query answers and rows (tens of MB at 10,000 groups) are freed by now; glibc
+  // keeps such memory for reuse, which would make the transient the daemon's size for good.
+  malloc_trim(0);
+#endif
+}
+
+void Daemon::ScoreCycle(size_t index, TimeMs now) {
   Detector& d = *dets_.at(index);
   std::shared_ptr<const ActiveModel> active = d.active;  // written by this thread only
   auto finish = [&](size_t scored, size_t stale) {
@@ -394,6 +416,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
   struct Vec {
     prometheus::Labels labels;
     std::vector<double> values;
+    std::vector<double> lookups;  // temporal models: the look-up keys' values at t - lag
     std::vector<int> seen;
     std::string reason;
   };
@@ -456,7 +479,9 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     };
     // Look-ups (delta, seasonal_diff, lag) come from Prometheus at t - lag, so a group needs
     // no week of history in memory: a failed look-up only leaves its groups warming.
-    std::vector<std::map<std::string, double>> looked_up(keys.size());
+    // Straight into each group's row: no map per key (10,000 groups x 9 keys a cycle).
+    for (auto& [key, v] : vecs)
+      v.lookups.assign(keys.size(), std::numeric_limits<double>::quiet_NaN());
     for (size_t k = 0; k < keys.size(); ++k) {
       const std::string* promql = promql_of(keys[k].input);
       if (promql == nullptr) continue;
@@ -466,7 +491,8 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
         continue;
       }
       for (const PromSample& smp : *r) {
-        looked_up[k][GroupKey(smp.labels, d.config.group_by)] = smp.value;
+        auto v = vecs.find(GroupKey(smp.labels, d.config.group_by));
+        if (v != vecs.end()) v->second.lookups[k] = smp.value;
       }
     }
     // New groups: fill their windows with one range query per input over the longest window,
@@ -482,15 +508,18 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
     std::vector<std::string> fresh;
     for (auto& [key, v] : vecs) {
       if (v.reason.empty() && d.streams.count(key) == 0 && proto.ok()) {
-        d.streams.emplace(key, Detector::Stream{FeatureStream::Create(spec, true).value(), {}, {}});
+        d.streams.emplace(key, Detector::Stream{proto->Fresh(), {}, {}});
         fresh.push_back(key);
       }
     }
     if (!fresh.empty() && window > 0) {
-      const TimeMs first = t_eval - (window / spec.step_ms) * spec.step_ms;
-      // group -> t -> the inputs, then the look-ups
-      std::map<std::string, std::map<TimeMs, std::vector<double>>> rows;
+      const size_t n_rows = static_cast<size_t>(window / spec.step_ms);
+      const TimeMs first = t_eval - static_cast<TimeMs>(n_rows) * spec.step_ms;
+      // Per new group, a grid of rows first, first + step, ... t_eval - step, each the inputs
+      // then the look-ups: flat, so 10,000 new groups cost one block each, not a map of rows.
       const size_t n_columns = n_inputs + (fill_lookups ? keys.size() : 0);
+      std::map<std::string, std::vector<double>> grid;
+      for (const std::string& key : fresh) grid[key];
       for (size_t j = 0; j < n_columns; ++j) {
         const bool is_lookup = j >= n_inputs;
         const int32_t input = is_lookup ? keys[j - n_inputs].input : static_cast<int32_t>(j);
@@ -508,29 +537,36 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
           break;
         }
         for (const PromSeries& series : *r) {
-          auto& by_time = rows[GroupKey(series.labels, d.config.group_by)];
+          auto g = grid.find(GroupKey(series.labels, d.config.group_by));
+          if (g == grid.end()) continue;  // not a new group of this replica
+          if (g->second.empty()) {
+            g->second.assign(n_rows * n_columns, std::numeric_limits<double>::quiet_NaN());
+          }
           for (size_t i = 0; i < series.times.size(); ++i) {
-            auto [row, added] = by_time.try_emplace(series.times[i] + lag);
-            if (added) row->second.assign(n_columns, std::numeric_limits<double>::quiet_NaN());
-            row->second[j] = series.values[i];
+            const TimeMs t = series.times[i] + lag;
+            if (t < first || t >= t_eval || (t - first) % spec.step_ms != 0) continue;
+            g->second[static_cast<size_t>((t - first) / spec.step_ms) * n_columns + j] =
+                series.values[i];
           }
         }
       }
       std::vector<double> scratch(spec.width());
-      for (const std::string& key : fresh) {
-        auto found = rows.find(key);
-        if (found == rows.end()) continue;
+      for (auto& [key, cells] : grid) {
+        if (cells.empty()) continue;
         FeatureStream& fs = d.streams.at(key).features;
-        for (const auto& [t, values] : found->second) {
-          if (t < t_eval) {
-            fs.Push(t, values.data(), scratch.data(),
-                    fill_lookups ? values.data() + n_inputs : nullptr);
-          }
+        for (size_t row = 0; row < n_rows; ++row) {
+          const double* values = cells.data() + row * n_columns;
+          bool any = false;  // a row no query had stays out, as before: not a missing row
+          for (size_t j = 0; j < n_columns; ++j) any = any || !std::isnan(values[j]);
+          if (!any) continue;
+          fs.Push(first + static_cast<TimeMs>(row) * spec.step_ms, values, scratch.data(),
+                  fill_lookups ? values + n_inputs : nullptr);
         }
+        std::vector<double>().swap(cells);
       }
+      grid.clear();
     }
     std::vector<double> out(spec.width());
-    std::vector<double> lookups(keys.size());
     for (auto& [key, v] : vecs) {
       if (!v.reason.empty()) continue;
       Detector::Stream& st = d.streams.at(key);
@@ -542,11 +578,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
         }
         continue;
       }
-      for (size_t k = 0; k < keys.size(); ++k) {
-        auto f = looked_up[k].find(key);
-        lookups[k] = f == looked_up[k].end() ? std::numeric_limits<double>::quiet_NaN() : f->second;
-      }
-      st.last_problem = st.features.Push(t_eval, v.values.data(), out.data(), lookups.data());
+      st.last_problem = st.features.Push(t_eval, v.values.data(), out.data(), v.lookups.data());
       if (st.last_problem.issue != RowIssue::kNone) {
         v.reason = FeatureRows::Describe(st.last_problem, spec);
         continue;

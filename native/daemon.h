@@ -107,6 +107,7 @@ class Daemon {
   struct Detector;
 
   void PollReload(Detector& d, bool force);
+  void ScoreCycle(size_t index, TimeMs now);  // RunCycle, before it hands memory back
   void Refuse(Detector& d, const std::string& version, const Status& why);
   void SetState(Detector& d, DetectorState state, const std::string& reason);
   void DropGroups(Detector& d);

@@ -303,6 +303,9 @@ int main(int argc, char** argv) {
       "hours, canary mismatch, stale, missing or old model) and DETECTOR.grafana-alerting.yml\n"
       "(Grafana 10.2+ provisioning). Values come from each detector's alerts: settings; the\n"
       "flags override them (for every detector written). Files are written atomically.\n"
+      "A threshold relative to the model (contamination, contamination/N, 1%) compares with\n"
+      "the anomaly_alert_threshold{severity} that isoscope serve resolves at every model load,\n"
+      "so the rules follow each retrain; a score (0.6) is written into the rules as is.\n"
       "Example: isoscope rules --config isoscope.yml --out /etc/prometheus/rules \\\n"
       "    --detector checkout --critical 0.9 --for 5m" +
       std::string(kFooter));
@@ -310,8 +313,13 @@ int main(int argc, char** argv) {
   u->add_option("--out", rules.out,
                 "Directory to write the files into (created if missing); default: print them");
   u->add_option("--detector", rules.detector, "Only this detector (default: all)");
-  u->add_option("--warning", rules.warning, "Warning threshold on the smoothed score, (0, 1]");
-  u->add_option("--critical", rules.critical, "Critical (paging) threshold, >= warning");
+  u->add_option("--warning", rules.warning,
+                "Warning threshold on the smoothed score: a score (0.6), a share of training "
+                "rows (1%), contamination or contamination/N (default: the config's, else "
+                "contamination)");
+  u->add_option("--critical", rules.critical,
+                "Critical (paging) threshold, as --warning and at least as strict (default: the "
+                "config's, else contamination/2)");
   u->add_option("--for", rules.for_duration, "How long a threshold must be exceeded, e.g. 3m");
   u->add_option("--smooth", rules.smooth, "avg_over_time window of the recording rule, e.g. 5m");
   u->add_option("--keep-firing-for", rules.keep_firing_for, "keep_firing_for, e.g. 5m");

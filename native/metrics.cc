@@ -59,19 +59,26 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
       alert_state(prometheus::BuildGauge()
                       .Name("anomaly_alert_state")
                       .Help("The daemon's own evaluation of the detector's alert rule for the "
-                            "group and severity: 0 inactive, 1 pending, 2 firing (smoothed "
-                            "score > threshold, held for for:)")
+                            "group and severity: 1 pending, 2 firing (smoothed score > "
+                            "threshold, held for for:); no series while inactive")
                       .Register(*registry)),
       alert_pending_seconds(prometheus::BuildGauge()
                                 .Name("anomaly_alert_pending_seconds")
                                 .Help("Seconds since the group's current pending or firing "
-                                      "episode of the severity began; 0 when inactive")
+                                      "episode of the severity began; no series while inactive")
                                 .Register(*registry)),
       alert_for_seconds(prometheus::BuildGauge()
                             .Name("anomaly_alert_for_seconds")
                             .Help("The for: duration of the detector's alert rule of the "
                                   "severity, in seconds")
                             .Register(*registry)),
+      alert_threshold(prometheus::BuildGauge()
+                          .Name("anomaly_alert_threshold")
+                          .Help("The smoothed-score threshold of the detector's alert rule of "
+                                "the severity, resolved for the active model (a share of its "
+                                "training rows, or a fixed score); the generated rules compare "
+                                "with it")
+                          .Register(*registry)),
       shard_index(prometheus::BuildGauge()
                       .Name("isoscope_shard_index")
                       .Help("This replica's shard I of --shard I/N (0 when not sharded)")

@@ -30,6 +30,7 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Gauge>& alert_state;
   prometheus::Family<prometheus::Gauge>& alert_pending_seconds;
   prometheus::Family<prometheus::Gauge>& alert_for_seconds;
+  prometheus::Family<prometheus::Gauge>& alert_threshold;
   prometheus::Family<prometheus::Gauge>& shard_index;
   prometheus::Family<prometheus::Gauge>& shard_count;
   prometheus::Family<prometheus::Counter>& query_errors;

@@ -53,12 +53,35 @@ void Line(std::string* out, int indent, const std::string& text) {
 struct Severity {
   const char* name;  // label value
   const char* alert;
-  double threshold;
+  const AlertThreshold* threshold;
 };
 
 std::vector<Severity> Severities(const AlertsConfig& a) {
-  return {{"warning", "AnomalyScoreWarning", a.warning},
-          {"critical", "AnomalyScoreCritical", a.critical}};
+  return {{"warning", "AnomalyScoreWarning", &a.warning},
+          {"critical", "AnomalyScoreCritical", &a.critical}};
+}
+
+// The daemon's resolved threshold of a relative severity, one series per detector (max: two
+// replicas or a reload may both report it for a moment).
+std::string ThresholdSeries(const DetectorConfig& d, const Severity& s) {
+  return "max by (detector) (anomaly_alert_threshold{detector=\"" + d.name + "\",severity=\"" +
+         s.name + "\"})";
+}
+
+// The right-hand side of `smoothed > ...`: the score as written, or the daemon's resolution of
+// a threshold relative to the model, so the rules follow every retrain.
+std::string ThresholdPromQL(const DetectorConfig& d, const Severity& s) {
+  if (!s.threshold->relative()) return Number(s.threshold->value);
+  return "on(detector) group_left() " + ThresholdSeries(d, s);
+}
+
+// How an annotation names the threshold: "0.65", or "contamination/2 (0.537 for the model
+// now)" through the template's query function.
+std::string ThresholdText(const DetectorConfig& d, const Severity& s) {
+  if (!s.threshold->relative()) return Number(s.threshold->value);
+  return s.threshold->text + " ({{ with query `" + ThresholdSeries(d, s) +
+         "` }}{{ . | first | value | printf \"%.3f\" }}{{ else }}unknown{{ end }} for the "
+         "model now)";
 }
 
 // A Grafana rule uid: at most 40 of [a-zA-Z0-9_-]; long detector names are cut and made
@@ -80,15 +103,8 @@ std::string DurationOrZero(TimeMs ms) { return ms == 0 ? "0s" : FormatDuration(m
 
 Status ValidateAlerts(const AlertsConfig& a) {
   auto bad = [](const std::string& what) { return Status(ErrorCode::kInvalidArgument, what); };
-  for (const auto& [name, v] :
-       {std::pair<const char*, double>{"warning", a.warning}, {"critical", a.critical}}) {
-    if (!(v > 0 && v <= 1)) {
-      return bad(std::string(name) + " threshold " + Number(v) +
-                 " is outside (0, 1] — anomaly scores are in (0, 1]; e.g. 0.65 and 0.85");
-    }
-  }
-  if (a.critical < a.warning) {
-    return bad("critical (" + Number(a.critical) + ") is below warning (" + Number(a.warning) +
+  if (!a.critical.AtLeastAsStrictAs(a.warning)) {
+    return bad("critical (" + a.critical.text + ") is less strict than warning (" + a.warning.text +
                ") — the page must need at least the score that warns");
   }
   if (a.for_ms < 0 || a.keep_firing_for_ms < 0 || a.drift.for_ms < 0) {
@@ -181,13 +197,18 @@ std::string AlertingRulesYaml(const DetectorConfig& d) {
   std::string out = Header(d, "Prometheus alerting rules");
   out += "# Needs the recording rule " + a.RecordName() + " (" + d.name +
          ".recording.rules.yml) loaded in the same Prometheus.\n";
+  if (a.warning.relative() || a.critical.relative()) {
+    out +=
+        "# Thresholds relative to the model compare with anomaly_alert_threshold, which "
+        "isoscope serve\n# sets at every model load: scrape it in the same Prometheus.\n";
+  }
   Line(&out, 0, "groups:");
   Line(&out, 2, "- name: isoscope-" + d.name + "-alerts");
   Line(&out, 4, "interval: " + FormatDuration(a.eval_interval_ms));
   Line(&out, 4, "rules:");
   for (const Severity& s : Severities(a)) {
     Line(&out, 6, std::string("- alert: ") + s.alert);
-    Line(&out, 8, "expr: " + Quote(a.RecordName() + Selector(d) + " > " + Number(s.threshold)));
+    Line(&out, 8, "expr: " + Quote(a.RecordName() + Selector(d) + " > " + ThresholdPromQL(d, s)));
     if (a.for_ms > 0) Line(&out, 8, "for: " + FormatDuration(a.for_ms));
     if (a.keep_firing_for_ms > 0) {
       Line(&out, 8, "keep_firing_for: " + FormatDuration(a.keep_firing_for_ms));
@@ -199,12 +220,12 @@ std::string AlertingRulesYaml(const DetectorConfig& d) {
          "summary: " +
              Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": anomaly score (" +
                    FormatDuration(a.smooth_ms) + " average) {{ $value | printf \"%.3f\" }} > " +
-                   Number(s.threshold) + " for " + DurationOrZero(a.for_ms)));
+                   ThresholdText(d, s) + " for " + DurationOrZero(a.for_ms)));
     Line(&out, 10,
          "description: " +
              Quote("The Isolation Forest score of " + d.name + ", averaged over " +
                    FormatDuration(a.smooth_ms) + ", has stayed above the " + s.name +
-                   " threshold " + Number(s.threshold) + " for " + DurationOrZero(a.for_ms) +
+                   " threshold " + ThresholdText(d, s) + " for " + DurationOrZero(a.for_ms) +
                    ". Model version: " + ModelVersionTemplate(d) + "."));
   }
   return out;
@@ -294,10 +315,16 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
   const std::string sel = Selector(d);
   // The model_version label joined onto the smoothed score (topk: one series per detector even
   // while a reload replaces it), so the annotation can name the version.
-  const std::string query = a.RecordName() + sel +
-                            " * on(detector) group_left(model_version) (0 * topk by (detector) "
-                            "(1, model_version_timestamp" +
-                            sel + ") + 1)";
+  auto query = [&](const Severity& s) {
+    const std::string version_join =
+        " * on(detector) group_left(model_version) (0 * topk by (detector) "
+        "(1, model_version_timestamp" +
+        sel + ") + 1)";
+    // Relative thresholds are compared in PromQL (a comparison keeps the left side's value,
+    // the smoothed score), and the Grafana threshold then only asks for a score at all.
+    if (!s.threshold->relative()) return a.RecordName() + sel + version_join;
+    return "(" + a.RecordName() + sel + " > " + ThresholdPromQL(d, s) + ")" + version_join;
+  };
   std::string out = Header(d, "Grafana alert provisioning (Grafana 10.2+)");
   out += "# Put it in Grafana's provisioning/alerting/ directory. Needs the recording rule " +
          a.RecordName() + " in the Prometheus of data source uid " + o.datasource_uid + ".\n";
@@ -320,7 +347,7 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
     Line(&out, 12, "datasourceUid: " + Quote(o.datasource_uid));
     Line(&out, 12, "model:");
     Line(&out, 14, "refId: A");
-    Line(&out, 14, "expr: " + Quote(query));
+    Line(&out, 14, "expr: " + Quote(query(s)));
     Line(&out, 14, "instant: true");
     Line(&out, 14, "range: false");
     Line(&out, 14, "intervalMs: 1000");
@@ -346,7 +373,8 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
     Line(&out, 16, "uid: __expr__");
     Line(&out, 14, "conditions:");
     Line(&out, 16, "- evaluator:");
-    Line(&out, 20, "params: [" + Number(s.threshold) + "]");
+    Line(&out, 20,
+         "params: [" + (s.threshold->relative() ? "0" : Number(s.threshold->value)) + "]");
     Line(&out, 20, "type: gt");
     Line(&out, 18, "operator:");
     Line(&out, 20, "type: and");
@@ -369,7 +397,8 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
          "summary: " +
              Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": anomaly score (" +
                    FormatDuration(a.smooth_ms) +
-                   " average) {{ $values.A.Value | printf \"%.3f\" }} > " + Number(s.threshold) +
+                   " average) {{ $values.A.Value | printf \"%.3f\" }} > " +
+                   (s.threshold->relative() ? s.threshold->text : Number(s.threshold->value)) +
                    " for " + DurationOrZero(a.for_ms) + " (model {{ $labels.model_version }})"));
   }
   return out;

@@ -1,10 +1,11 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
-#include <deque>
 #include <limits>
+#include <memory>
 
 #include "detail/exact_sum.h"
+#include "detail/ring.h"
 #include "isoscope/features.h"
 
 namespace isoscope {
@@ -44,120 +45,180 @@ void AddSquare(detail::ExactSum& s, int64_t u, double sign) {
 
 }  // namespace
 
-struct FeatureStream::Impl {
-  struct History {
-    std::deque<Sample> s;
-    uint64_t base = 0;  // absolute index of s.front()
-    TimeMs first_t = kNoTime;
-    TimeMs keep_ms = 0;
-    uint64_t end() const { return base + s.size(); }
-    const Sample& at(uint64_t i) const { return s[static_cast<size_t>(i - base)]; }
-  };
-  struct Window {
+// What a spec asks of a stream, worked out once and shared by every stream built from it
+// (the daemon keeps one stream per group, thousands per model).
+struct FeatureStream::Plan {
+  struct WindowDef {
     int32_t input = -1;
     TimeMs w = 0;
     bool squares = false;
     bool slope = false;
     bool extremes = false;
+  };
+  // seasonal_median_diff's residual x - median(x(t - p), ..., x(t - K p)), shared by the
+  // features that differ only in their smoothing.
+  struct BaselineDef {
+    int32_t input = -1;
+    TimeMs period = 0;
+    std::vector<uint32_t> lookups;  // indices into keys, one per past period
+  };
+  struct SmootherDef {
+    uint32_t baseline = 0;
+    TimeMs smooth = 0;
+  };
+
+  FeatureSpec spec;
+  bool external = false;
+  std::vector<TimeMs> keep_ms;  // per input: how much own history the stream holds
+  std::vector<WindowDef> windows;
+  std::vector<LookupKey> keys;
+  std::vector<BaselineDef> baselines;
+  std::vector<SmootherDef> smoothers;
+  // Per derived feature: its window, look-up, baseline (unsmoothed) or smoother, or -1.
+  std::vector<int32_t> slot;
+
+  uint32_t LookupSlot(const LookupKey& key) {
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k].input == key.input && keys[k].lag_ms == key.lag_ms) {
+        return static_cast<uint32_t>(k);
+      }
+    }
+    keys.push_back(key);
+    return static_cast<uint32_t>(keys.size() - 1);
+  }
+};
+
+namespace {
+
+// The input values a stream accepts: finite and within float32, which the forest compares in
+// (and which keeps window sums finite).
+bool Usable(double x) { return std::isfinite(x) && std::fabs(x) <= FLT_MAX; }
+
+// The median of n <= kMaxSeasonalPeriods values, each kept as given (no arithmetic) for odd n.
+double Median(double* v, size_t n) {
+  if (n == 3) {
+    return std::max(std::min(v[0], v[1]), std::min(std::max(v[0], v[1]), v[2]));
+  }
+  for (size_t i = 1; i < n; ++i) {  // insertion sort: n is a handful of past periods
+    const double x = v[i];
+    size_t j = i;
+    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
+    v[j] = x;
+  }
+  return n % 2 == 1 ? v[n / 2] : 0.5 * v[n / 2 - 1] + 0.5 * v[n / 2];
+}
+
+}  // namespace
+
+struct FeatureStream::Impl {
+  struct History {
+    detail::Ring<Sample> s;
+    uint64_t base = 0;  // absolute index of s.front()
+    TimeMs first_t = kNoTime;
+    uint64_t end() const { return base + s.size(); }
+    const Sample& at(uint64_t i) const { return s[static_cast<size_t>(i - base)]; }
+  };
+  struct Window {
     uint64_t left = 0;
     int64_t n = 0;
     detail::ExactSum sx, sxx, sux, suu;
     int64_t su = 0;
     TimeMs anchor = kNoTime;
-    std::deque<uint64_t> maxq, minq;  // absolute indices, values decreasing / increasing
+    detail::Ring<uint64_t> maxq, minq;  // absolute indices, values decreasing / increasing
   };
-  struct Lookup {
-    LookupKey key;
-    uint64_t pos = 0;  // samples with t <= now - lag
-  };
-  // seasonal_median_diff: the row's residual against the median of its look-ups, and the
-  // residuals of the smoothing window.
   struct Residual {
-    int32_t input = -1;
-    std::vector<size_t> lookups;  // indices into `lookups`, one per past period
-    TimeMs smooth = 0;
-    std::deque<Sample> r;
-    detail::ExactSum sum;
-    bool have_now = false;
+    bool have = false;
     double now = 0;
   };
+  struct Smoother {
+    detail::Ring<Sample> r;
+    detail::ExactSum sum;
+  };
 
-  FeatureSpec spec;
-  bool external = false;
+  std::shared_ptr<const Plan> plan;
   std::vector<History> hist;
   std::vector<Window> windows;
-  std::vector<Lookup> lookups;
-  std::vector<Residual> residuals;
-  std::vector<LookupKey> keys;
-  std::vector<int32_t> slot;  // per derived feature: its window or lookup index, or -1
-  std::vector<char> pushed;   // per input, scratch of Push: did this row add a sample
-  std::vector<char> valid;    // per input, scratch of Push: is this row's value usable
-  std::vector<double> pasts;  // scratch of the medians
+  // Own look-ups only, per key: the samples with t <= now - lag, and the latest of them
+  // (read once as the position passes it, not again from the ring for every row).
+  struct LookupPos {
+    uint64_t pos = 0;
+    Sample last{kNoTime, 0};
+  };
+  std::vector<LookupPos> lookup_pos;
+  std::vector<Residual> residuals;  // per baseline
+  std::vector<Smoother> smoothers;
   TimeMs last = kNoTime;
 
-  size_t LookupSlot(const LookupKey& key) {
-    for (size_t k = 0; k < lookups.size(); ++k) {
-      if (lookups[k].key.input == key.input && lookups[k].key.lag_ms == key.lag_ms) return k;
+  explicit Impl(std::shared_ptr<const Plan> p) : plan(std::move(p)) {
+    hist.resize(plan->spec.inputs.size());
+    windows.resize(plan->windows.size());
+    if (!plan->external) lookup_pos.resize(plan->keys.size());
+    residuals.resize(plan->baselines.size());
+    smoothers.resize(plan->smoothers.size());
+    // A smoothing window holds one row per step: sized once, so thousands of streams do not
+    // leave a trail of outgrown blocks behind while they fill.
+    const TimeMs step = plan->spec.step_ms;
+    for (size_t k = 0; k < smoothers.size() && step > 0; ++k) {
+      smoothers[k].r.reserve(static_cast<size_t>(plan->smoothers[k].smooth / step) + 1);
     }
-    lookups.push_back({key, 0});
-    keys.push_back(key);
-    return lookups.size() - 1;
   }
 
   // The input's value at t - lag: the caller's, or the latest own sample in
   // (t - lag - step, t - lag]; NaN when there is none.
   double LookupValue(size_t li, TimeMs t, const double* external_values) const {
     constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
-    if (external) {
+    if (plan->external) {
       if (external_values == nullptr) return kNone;
       const double v = external_values[li];
-      return std::isfinite(v) && std::fabs(v) <= FLT_MAX ? v : kNone;
+      return Usable(v) ? v : kNone;
     }
-    const Lookup& l = lookups[li];
-    const History& h = hist[static_cast<size_t>(l.key.input)];
-    if (l.pos > h.base && h.at(l.pos - 1).t > t - l.key.lag_ms - spec.step_ms) {
-      return h.at(l.pos - 1).x;
-    }
+    // A sample dropped from history is older than t - lag - step for every key, so `last`
+    // never stands in for one.
+    const LookupKey& key = plan->keys[li];
+    const Sample& last = lookup_pos[li].last;
+    if (last.t != kNoTime && last.t > t - key.lag_ms - plan->spec.step_ms) return last.x;
     return kNone;
   }
 
-  void AdvanceResidual(Residual& res, TimeMs t, const double* inputs, const double* external) {
-    res.have_now = false;
-    if (valid[static_cast<size_t>(res.input)]) {
-      pasts.clear();
-      for (size_t li : res.lookups) {
-        const double v = LookupValue(li, t, external);
-        if (std::isnan(v)) break;
-        pasts.push_back(v);
-      }
-      if (pasts.size() == res.lookups.size()) {
-        std::sort(pasts.begin(), pasts.end());
-        const size_t n = pasts.size();
-        const double median =
-            n % 2 == 1 ? pasts[n / 2] : 0.5 * pasts[n / 2 - 1] + 0.5 * pasts[n / 2];
-        res.have_now = true;
-        res.now = inputs[static_cast<size_t>(res.input)] - median;
-      }
+  void AdvanceResidual(size_t b, TimeMs t, const double* inputs, const double* external) {
+    const Plan::BaselineDef& def = plan->baselines[b];
+    Residual& res = residuals[b];
+    res.have = false;
+    const double x = inputs[static_cast<size_t>(def.input)];
+    if (!Usable(x)) return;
+    double pasts[kMaxSeasonalPeriods];
+    const size_t n = def.lookups.size();
+    for (size_t k = 0; k < n; ++k) {
+      pasts[k] = LookupValue(def.lookups[k], t, external);
+      if (std::isnan(pasts[k])) return;
     }
-    if (res.smooth <= 0) return;
-    if (res.have_now) {
-      res.r.push_back({t, res.now});
-      res.sum.Add(res.now);
-    }
-    while (!res.r.empty() && res.r.front().t <= t - res.smooth) {
-      res.sum.Subtract(res.r.front().x);
-      res.r.pop_front();
-    }
-    if (res.r.empty()) res.sum.Clear();
+    res.have = true;
+    res.now = x - Median(pasts, n);
   }
 
-  void AddToWindow(Window& w, const History& h, uint64_t i, double sign) {
+  void AdvanceSmoother(size_t k, TimeMs t) {
+    const Plan::SmootherDef& def = plan->smoothers[k];
+    const Residual& res = residuals[def.baseline];
+    Smoother& sm = smoothers[k];
+    if (res.have) {
+      sm.r.push_back({t, res.now});
+      sm.sum.Add(res.now);
+    }
+    while (!sm.r.empty() && sm.r.front().t <= t - def.smooth) {
+      sm.sum.Subtract(sm.r.front().x);
+      sm.r.pop_front();
+    }
+    if (sm.r.empty()) sm.sum.Clear();
+  }
+
+  static void AddToWindow(const Plan::WindowDef& def, Window& w, const History& h, uint64_t i,
+                          double sign) {
     const Sample& smp = h.at(i);
     w.sx.Add(sign * smp.x);
-    if (w.squares) {
+    if (def.squares) {
       w.sxx.Add(sign * (smp.x * smp.x));
     }
-    if (w.slope) {
+    if (def.slope) {
       const int64_t u = smp.t - w.anchor;
       w.su += sign > 0 ? u : -u;
       w.sux.Add(sign * (static_cast<double>(u) * smp.x));
@@ -165,7 +226,7 @@ struct FeatureStream::Impl {
     }
   }
 
-  void Rebase(Window& w, const History& h, TimeMs anchor) {
+  static void Rebase(Window& w, const History& h, TimeMs anchor) {
     w.anchor = anchor;
     w.su = 0;
     w.sux.Clear();
@@ -178,29 +239,30 @@ struct FeatureStream::Impl {
     }
   }
 
-  void Advance(Window& w, const History& h, TimeMs t, bool pushed) {
-    if (w.slope) {
+  static void Advance(const Plan::WindowDef& def, Window& w, const History& h, TimeMs t,
+                      bool pushed) {
+    if (def.slope) {
       const TimeMs anchor = FloorDivision(t, kAnchorPeriodMs) * kAnchorPeriodMs;
       if (anchor != w.anchor) {
         Rebase(w, h, anchor);  // covers the new sample too when one was pushed
         if (pushed) {
           const uint64_t i = h.end() - 1;
           w.sx.Add(h.at(i).x);
-          if (w.squares) w.sxx.Add(h.at(i).x * h.at(i).x);
+          if (def.squares) w.sxx.Add(h.at(i).x * h.at(i).x);
           ++w.n;
-          PushExtremes(w, h, i);
+          PushExtremes(def, w, h, i);
           pushed = false;
         }
       }
     }
     if (pushed) {
       const uint64_t i = h.end() - 1;
-      AddToWindow(w, h, i, 1.0);
+      AddToWindow(def, w, h, i, 1.0);
       ++w.n;
-      PushExtremes(w, h, i);
+      PushExtremes(def, w, h, i);
     }
-    while (w.left < h.end() && h.at(w.left).t <= t - w.w) {
-      AddToWindow(w, h, w.left, -1.0);
+    while (w.left < h.end() && h.at(w.left).t <= t - def.w) {
+      AddToWindow(def, w, h, w.left, -1.0);
       --w.n;
       ++w.left;
     }
@@ -211,14 +273,14 @@ struct FeatureStream::Impl {
       w.suu.Clear();
       w.su = 0;
     }
-    if (w.extremes) {
+    if (def.extremes) {
       while (!w.maxq.empty() && w.maxq.front() < w.left) w.maxq.pop_front();
       while (!w.minq.empty() && w.minq.front() < w.left) w.minq.pop_front();
     }
   }
 
-  void PushExtremes(Window& w, const History& h, uint64_t i) {
-    if (!w.extremes) return;
+  static void PushExtremes(const Plan::WindowDef& def, Window& w, const History& h, uint64_t i) {
+    if (!def.extremes) return;
     const double x = h.at(i).x;
     while (!w.maxq.empty() && h.at(w.maxq.back()).x <= x) w.maxq.pop_back();
     w.maxq.push_back(i);
@@ -232,54 +294,70 @@ Result<FeatureStream> FeatureStream::Create(const FeatureSpec& spec, bool extern
   if (!valid.ok()) {
     return valid;
   }
-  auto impl = std::make_unique<Impl>();
-  impl->spec = spec;
-  impl->external = external_lookups;
-  impl->hist.resize(spec.inputs.size());
+  auto plan = std::make_shared<Plan>();
+  plan->spec = spec;
+  plan->external = external_lookups;
+  plan->keep_ms.assign(spec.inputs.size(), 0);
   for (const DerivedFeature& d : spec.derived) {
     int32_t slot = -1;
     if (d.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
-      Impl::Residual res;
-      res.input = d.input;
-      res.smooth = d.smooth_ms;
-      for (int32_t k = 1; k <= d.periods; ++k) {
-        res.lookups.push_back(impl->LookupSlot({d.input, k * d.window_ms}));
+      int32_t b = -1;
+      for (size_t k = 0; k < plan->baselines.size(); ++k) {
+        const Plan::BaselineDef& def = plan->baselines[k];
+        if (def.input == d.input && def.period == d.window_ms &&
+            def.lookups.size() == static_cast<size_t>(d.periods)) {
+          b = static_cast<int32_t>(k);
+        }
+      }
+      if (b < 0) {
+        Plan::BaselineDef def;
+        def.input = d.input;
+        def.period = d.window_ms;
+        for (int32_t k = 1; k <= d.periods; ++k) {
+          def.lookups.push_back(plan->LookupSlot({d.input, k * d.window_ms}));
+        }
+        b = static_cast<int32_t>(plan->baselines.size());
+        plan->baselines.push_back(std::move(def));
       }
       if (!external_lookups) {
-        TimeMs& keep = impl->hist[static_cast<size_t>(d.input)].keep_ms;
+        TimeMs& keep = plan->keep_ms[static_cast<size_t>(d.input)];
         keep = std::max(keep, d.periods * d.window_ms + spec.step_ms);
       }
-      slot = static_cast<int32_t>(impl->residuals.size());
-      impl->residuals.push_back(std::move(res));
+      if (d.smooth_ms > 0) {
+        slot = static_cast<int32_t>(plan->smoothers.size());
+        plan->smoothers.push_back({static_cast<uint32_t>(b), d.smooth_ms});
+      } else {
+        slot = b;
+      }
     } else if (d.temporal() && d.is_lookup()) {
-      slot = static_cast<int32_t>(impl->LookupSlot({d.input, d.window_ms}));
+      slot = static_cast<int32_t>(plan->LookupSlot({d.input, d.window_ms}));
       if (!external_lookups) {
-        TimeMs& keep = impl->hist[static_cast<size_t>(d.input)].keep_ms;
+        TimeMs& keep = plan->keep_ms[static_cast<size_t>(d.input)];
         keep = std::max(keep, d.window_ms + spec.step_ms);
       }
     } else if (d.temporal()) {
-      for (size_t k = 0; k < impl->windows.size(); ++k) {
-        if (impl->windows[k].input == d.input && impl->windows[k].w == d.window_ms) {
+      for (size_t k = 0; k < plan->windows.size(); ++k) {
+        if (plan->windows[k].input == d.input && plan->windows[k].w == d.window_ms) {
           slot = static_cast<int32_t>(k);
         }
       }
       if (slot < 0) {
-        slot = static_cast<int32_t>(impl->windows.size());
-        Impl::Window w;
+        slot = static_cast<int32_t>(plan->windows.size());
+        Plan::WindowDef w;
         w.input = d.input;
         w.w = d.window_ms;
-        impl->windows.push_back(std::move(w));
+        plan->windows.push_back(w);
       }
-      Impl::Window& w = impl->windows[static_cast<size_t>(slot)];
+      Plan::WindowDef& w = plan->windows[static_cast<size_t>(slot)];
       w.squares = w.squares || d.kind == DerivedFeature::Kind::kZScore;
       w.slope = w.slope || d.kind == DerivedFeature::Kind::kRate;
       w.extremes = w.extremes || d.kind == DerivedFeature::Kind::kRange;
-      TimeMs& keep = impl->hist[static_cast<size_t>(d.input)].keep_ms;
+      TimeMs& keep = plan->keep_ms[static_cast<size_t>(d.input)];
       keep = std::max(keep, d.window_ms);
     }
-    impl->slot.push_back(slot);
+    plan->slot.push_back(slot);
   }
-  return FeatureStream(std::move(impl));
+  return FeatureStream(std::make_unique<Impl>(std::move(plan)));
 }
 
 FeatureStream::FeatureStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -287,29 +365,37 @@ FeatureStream::FeatureStream(FeatureStream&&) noexcept = default;
 FeatureStream& FeatureStream::operator=(FeatureStream&&) noexcept = default;
 FeatureStream::~FeatureStream() = default;
 
+FeatureStream FeatureStream::Fresh() const {
+  return FeatureStream(std::make_unique<Impl>(impl_->plan));
+}
+
 const std::vector<FeatureStream::LookupKey>& FeatureStream::LookupKeys() const {
-  return impl_->keys;
+  return impl_->plan->keys;
 }
 
 TimeMs FeatureStream::last_time() const { return impl_->last; }
 
 size_t FeatureStream::MemoryBytes() const {
-  size_t bytes = sizeof(Impl) + impl_->hist.capacity() * sizeof(Impl::History) +
-                 impl_->windows.capacity() * sizeof(Impl::Window) +
-                 impl_->lookups.capacity() * sizeof(Impl::Lookup);
-  for (const Impl::History& h : impl_->hist) bytes += h.s.size() * sizeof(Sample);
-  for (const Impl::Window& w : impl_->windows) {
-    bytes += (w.maxq.size() + w.minq.size()) * sizeof(uint64_t);
+  const Impl& m = *impl_;
+  size_t bytes = sizeof(FeatureStream) + sizeof(Impl) + m.hist.capacity() * sizeof(Impl::History) +
+                 m.windows.capacity() * sizeof(Impl::Window) +
+                 m.lookup_pos.capacity() * sizeof(Impl::LookupPos) +
+                 m.residuals.capacity() * sizeof(Impl::Residual) +
+                 m.smoothers.capacity() * sizeof(Impl::Smoother);
+  for (const Impl::History& h : m.hist) bytes += h.s.capacity() * sizeof(Sample);
+  for (const Impl::Window& w : m.windows) {
+    bytes += (w.maxq.capacity() + w.minq.capacity()) * sizeof(uint64_t) + w.sx.heap_bytes() +
+             w.sxx.heap_bytes() + w.sux.heap_bytes() + w.suu.heap_bytes();
   }
-  for (const Impl::Residual& r : impl_->residuals) {
-    bytes += sizeof(Impl::Residual) + r.r.size() * sizeof(Sample) +
-             r.lookups.capacity() * sizeof(size_t);
+  for (const Impl::Smoother& s : m.smoothers) {
+    bytes += s.r.capacity() * sizeof(Sample) + s.sum.heap_bytes();
   }
   return bytes;
 }
 
 RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, const double* lookups) {
   Impl& m = *impl_;
+  const Plan& plan = *m.plan;
   if (t == kNoTime) {
     return {RowIssue::kNoTimestamp, -1};
   }
@@ -317,56 +403,51 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
     return {RowIssue::kOutOfOrder, -1};
   }
   m.last = t;
-  const size_t k = m.spec.inputs.size();
-  const size_t off = m.spec.raw_inputs ? k : 0;  // where the derived columns start
+  const size_t k = plan.spec.inputs.size();
+  const size_t off = plan.spec.raw_inputs ? k : 0;  // where the derived columns start
   RowProblem problem;
-  std::vector<char>& pushed = m.pushed;
-  pushed.assign(k, 0);
-  m.valid.assign(k, 0);
   for (size_t j = 0; j < k; ++j) {
     const double x = inputs[j];
-    if (m.spec.raw_inputs) out[j] = x;
-    if (std::isnan(x)) {
-      if (problem.issue == RowIssue::kNone) problem = {RowIssue::kMissing, static_cast<int32_t>(j)};
-      continue;
-    }
-    if (std::isinf(x)) {
+    if (plan.spec.raw_inputs) out[j] = x;
+    if (!Usable(x)) {
       if (problem.issue == RowIssue::kNone) {
-        problem = {RowIssue::kNonFinite, static_cast<int32_t>(j)};
+        problem = {std::isnan(x)   ? RowIssue::kMissing
+                   : std::isinf(x) ? RowIssue::kNonFinite
+                                   : RowIssue::kOutOfRange,
+                   static_cast<int32_t>(j)};
       }
       continue;
     }
-    if (std::fabs(x) > FLT_MAX) {  // the forest compares in float32; keeps window sums finite
-      if (problem.issue == RowIssue::kNone) {
-        problem = {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
-      }
-      continue;
-    }
-    m.valid[j] = 1;
     Impl::History& h = m.hist[j];
-    if (h.keep_ms > 0) {
-      h.s.push_back({t, x});
-      if (h.first_t == kNoTime) h.first_t = t;
-      pushed[j] = 1;
-    } else if (h.first_t == kNoTime) {
-      h.first_t = t;
+    if (h.first_t == kNoTime) h.first_t = t;
+    if (plan.keep_ms[j] > 0) h.s.push_back({t, x});
+  }
+  for (size_t w = 0; w < plan.windows.size(); ++w) {
+    const Plan::WindowDef& def = plan.windows[w];
+    const size_t j = static_cast<size_t>(def.input);
+    Impl::Advance(def, m.windows[w], m.hist[j], t, Usable(inputs[j]));
+  }
+  if (!plan.external) {
+    for (size_t l = 0; l < plan.keys.size(); ++l) {
+      const LookupKey& key = plan.keys[l];
+      const Impl::History& h = m.hist[static_cast<size_t>(key.input)];
+      Impl::LookupPos& lp = m.lookup_pos[l];
+      if (lp.pos < h.base) lp.pos = h.base;
+      const TimeMs until = t - key.lag_ms;
+      while (lp.pos < h.end()) {
+        const Sample& smp = h.at(lp.pos);
+        if (smp.t > until) break;
+        lp.last = smp;
+        ++lp.pos;
+      }
     }
   }
-  for (Impl::Window& w : m.windows) {
-    const size_t j = static_cast<size_t>(w.input);
-    m.Advance(w, m.hist[j], t, pushed[j] != 0);
-  }
-  if (!m.external) {
-    for (Impl::Lookup& l : m.lookups) {
-      const Impl::History& h = m.hist[static_cast<size_t>(l.key.input)];
-      if (l.pos < h.base) l.pos = h.base;
-      while (l.pos < h.end() && h.at(l.pos).t <= t - l.key.lag_ms) ++l.pos;
-    }
-  }
-  for (Impl::Residual& res : m.residuals) m.AdvanceResidual(res, t, inputs, lookups);
+  for (size_t b = 0; b < plan.baselines.size(); ++b) m.AdvanceResidual(b, t, inputs, lookups);
+  for (size_t s = 0; s < plan.smoothers.size(); ++s) m.AdvanceSmoother(s, t);
   // Drop history no window or look-up can reach any more.
-  for (Impl::History& h : m.hist) {
-    while (!h.s.empty() && h.s.front().t <= t - h.keep_ms) {
+  for (size_t j = 0; j < k; ++j) {
+    Impl::History& h = m.hist[j];
+    while (!h.s.empty() && h.s.front().t <= t - plan.keep_ms[j]) {
       h.s.pop_front();
       ++h.base;
     }
@@ -375,37 +456,39 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
     return problem;
   }
 
-  const TimeMs step = m.spec.step_ms;
-  for (size_t f = 0; f < m.spec.derived.size(); ++f) {
-    const DerivedFeature& d = m.spec.derived[f];
+  const TimeMs step = plan.spec.step_ms;
+  for (size_t f = 0; f < plan.spec.derived.size(); ++f) {
+    const DerivedFeature& d = plan.spec.derived[f];
     const int32_t column = static_cast<int32_t>(off + f);
+    const size_t slot = static_cast<size_t>(plan.slot[f]);
     double v = 0;
     if (!d.temporal()) {
-      v = TimeFeature(d, t, m.spec.deploy_windows);
-    } else if (d.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
-      const Impl::Residual& res = m.residuals[static_cast<size_t>(m.slot[f])];
-      if (!res.have_now) {
+      v = TimeFeature(d, t, plan.spec.deploy_windows);
+    } else if (d.kind == DerivedFeature::Kind::kSeasonalMedianDiff && d.smooth_ms <= 0) {
+      const Impl::Residual& res = m.residuals[slot];
+      if (!res.have) {
         return {RowIssue::kWarming, column};
       }
-      if (res.smooth <= 0) {
-        v = res.now;
-      } else {
-        // The window must reach back to its start: after a gap longer than the smoothing the
-        // mean would stand on a few rows, so the row warms up again instead.
-        if (res.r.front().t > t - res.smooth + step) {
-          return {RowIssue::kWarming, column};
-        }
-        v = res.sum.Value() / static_cast<double>(res.r.size());
+      v = res.now;
+    } else if (d.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
+      const Plan::SmootherDef& def = plan.smoothers[slot];
+      const Impl::Smoother& sm = m.smoothers[slot];
+      // The row's own residual must exist, and the window must reach back to its start:
+      // after a gap longer than the smoothing the mean would stand on a few rows, so the row
+      // warms up again instead.
+      if (!m.residuals[def.baseline].have || sm.r.front().t > t - def.smooth + step) {
+        return {RowIssue::kWarming, column};
       }
+      v = sm.sum.Value() / static_cast<double>(sm.r.size());
     } else if (d.is_lookup()) {
-      const double past = m.LookupValue(static_cast<size_t>(m.slot[f]), t, lookups);
+      const double past = m.LookupValue(slot, t, lookups);
       if (std::isnan(past)) {
         return {RowIssue::kWarming, column};
       }
       const double x = inputs[static_cast<size_t>(d.input)];
       v = d.kind == DerivedFeature::Kind::kLag ? past : x - past;
     } else {
-      const Impl::Window& w = m.windows[static_cast<size_t>(m.slot[f])];
+      const Impl::Window& w = m.windows[slot];
       const Impl::History& h = m.hist[static_cast<size_t>(d.input)];
       if (h.first_t == kNoTime || h.first_t > t - d.window_ms + step || w.n < 2) {
         return {RowIssue::kWarming, column};

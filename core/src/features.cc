@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 
 namespace isoscope {
 namespace {
@@ -187,8 +188,6 @@ constexpr const char* kKnownList =
     "hour_of_week, is_deploy_window, lag(x,k|1..k|D), delta(x,D), rate(x,D), zscore(x,D), "
     "seasonal_diff(x,1d|1w), seasonal_median_diff(x,P,K[,D]), range(x,D), mean(x,D), raw=off, "
     "auto";
-// A baseline of more past periods than this is a slip (and a long warm-up).
-constexpr int32_t kMaxPeriods = 12;
 // Windows longer than a year are a configuration slip, and they keep time offsets within
 // the exact range of the rate sums.
 constexpr TimeMs kMaxWindowMs = 366 * kDayMs;
@@ -431,9 +430,9 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
       auto period = ParseDurationMs(parts[0]);
       if (!period.ok()) return fail(period.status().message());
       if (!AllDigits(parts[1]) || std::stoll(std::string(parts[1])) < 1 ||
-          std::stoll(std::string(parts[1])) > kMaxPeriods) {
+          std::stoll(std::string(parts[1])) > kMaxSeasonalPeriods) {
         return fail("the number of past periods must be a whole number from 1 to " +
-                    std::to_string(kMaxPeriods));
+                    std::to_string(kMaxSeasonalPeriods));
       }
       f.window_ms = *period;
       f.periods = static_cast<int32_t>(std::stoll(std::string(parts[1])));
@@ -524,7 +523,7 @@ Status FeatureSpec::Validate() const {
                     "derived feature " + f.Name(inputs) + " needs a window in (0, 366d]");
     }
     const bool median = f.kind == DerivedFeature::Kind::kSeasonalMedianDiff;
-    if (median ? (f.periods < 1 || f.periods > kMaxPeriods || f.smooth_ms < 0 ||
+    if (median ? (f.periods < 1 || f.periods > kMaxSeasonalPeriods || f.smooth_ms < 0 ||
                   f.smooth_ms > f.window_ms || f.periods * f.window_ms > kMaxWindowMs)
                : (f.periods != 1 || f.smooth_ms != 0)) {
       return Status(ErrorCode::kInvalidArgument,
@@ -652,7 +651,8 @@ RowProblem CheckRow(const double* row, size_t n_inputs) {
 }
 
 Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* times,
-                                     const std::vector<const double*>& series, size_t n) {
+                                     const std::vector<const double*>& series, size_t n,
+                                     const int32_t* group_of_row) {
   Status valid = spec.Validate();
   if (!valid.ok()) {
     return valid;
@@ -674,26 +674,37 @@ Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* time
   out.problems.resize(n);
   const size_t k = spec.inputs.size();
   if (spec.has_temporal()) {
-    auto stream = FeatureStream::Create(spec);
-    if (!stream.ok()) {
-      return stream.status();
+    auto proto = FeatureStream::Create(spec);
+    if (!proto.ok()) {
+      return proto.status();
     }
+    // One stream (and one time order) per group: a group's windows never see another's rows.
+    struct Group {
+      FeatureStream stream;
+      TimeMs prev;
+    };
+    std::map<int32_t, Group> groups;
     std::vector<double> in(k);
-    TimeMs prev = std::numeric_limits<TimeMs>::min();
     for (size_t i = 0; i < n; ++i) {
+      const int32_t g = group_of_row == nullptr ? 0 : group_of_row[i];
+      auto it = groups.find(g);
+      if (it == groups.end()) {
+        it = groups.emplace(g, Group{proto->Fresh(), std::numeric_limits<TimeMs>::min()}).first;
+      }
+      TimeMs& prev = it->second.prev;
       const TimeMs t = times[i];
       if (t != std::numeric_limits<TimeMs>::min()) {
         if (prev != std::numeric_limits<TimeMs>::min() && t <= prev) {
           return Status(ErrorCode::kInvalidArgument,
                         "temporal features need rows in increasing time order: row " +
-                            std::to_string(i + 1) +
-                            " is not after the row before it; sort "
-                            "the data by time and drop duplicate timestamps");
+                            std::to_string(i + 1) + " is not after the row before it" +
+                            (group_of_row == nullptr ? "" : " of its group") +
+                            "; sort the data by time and drop duplicate timestamps");
         }
         prev = t;
       }
       for (size_t j = 0; j < k; ++j) in[j] = series[j][i];
-      out.problems[i] = stream->Push(t, in.data(), out.values.data() + i * out.width);
+      out.problems[i] = it->second.stream.Push(t, in.data(), out.values.data() + i * out.width);
       if (out.problems[i].issue == RowIssue::kNone) ++out.usable;
     }
     return out;

@@ -159,7 +159,11 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
 Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
                          const std::vector<const double*>& series, size_t n,
                          const TrainOptions& options) {
-  auto rows_or = BuildFeatureRows(spec, times, series, n);
+  if (!options.group_of_row.empty() && options.group_of_row.size() != n) {
+    return Status(ErrorCode::kInvalidArgument, "group_of_row must have one entry per row");
+  }
+  auto rows_or = BuildFeatureRows(
+      spec, times, series, n, options.group_of_row.empty() ? nullptr : options.group_of_row.data());
   if (!rows_or.ok()) {
     return rows_or.status();
   }

@@ -185,23 +185,33 @@ struct LoadOptions {
   int threads = 2;
 };
 
-int Daemon(size_t groups, int cycles, const LoadOptions& load) {
+int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
   char tmpl[] = "/tmp/isoscope_bench_daemon_XXXXXX";
   const std::string root = mkdtemp(tmpl);
-  // The demo's model: 200 trees on 28 days of the built-in history, derived features on.
+  // The demo's model: 200 trees on 28 days of the built-in history, derived features on; or
+  // with `seasonal`, 35 days and `auto` (seasonal baselines: each group holds a stream and
+  // the daemon makes look-up queries every cycle).
   {
-    const native::DemoData data = native::GenerateDemoData(28, 7);
+    const native::DemoData data = native::GenerateDemoData(seasonal ? 35 : 28, 7);
     FeatureSpec spec;
     spec.inputs = data.names;
-    spec.derived =
-        std::move(ParseDerivedList("hour_of_week,is_deploy_window", spec.inputs)).value();
+    spec.inputs.resize(3);  // the detector's three queries (not the leak scenario's memory)
+    if (seasonal) {
+      spec.step_ms = MedianStep(data.times.data(), data.times.size());
+      const AutoContext context{spec.step_ms, data.times.back() - data.times.front()};
+      spec.derived =
+          std::move(ParseDerivedList("auto", spec.inputs, context, &spec.raw_inputs)).value();
+    } else {
+      spec.derived =
+          std::move(ParseDerivedList("hour_of_week,is_deploy_window", spec.inputs)).value();
+    }
     TrainOptions options;
     options.params.n_estimators = 200;
     options.params.random_state = 42;
     options.params.contamination = Contamination::Fraction(0.02);
     options.contamination_explicit = true;
     std::vector<const double*> series;
-    for (const auto& s : data.series) series.push_back(s.data());
+    for (size_t k = 0; k < spec.inputs.size(); ++k) series.push_back(data.series[k].data());
     auto model = TrainModel(spec, data.times.data(), series, data.times.size(), options);
     if (!model.ok()) {
       std::fprintf(stderr, "%s\n", model.status().message().c_str());
@@ -351,13 +361,14 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load) {
     std::fflush(stdout);
   }
   std::printf(
-      "{\"groups\": %zu, \"features\": 3, \"groups_scored\": %zu, \"cycles\": %d, "
+      "{\"groups\": %zu, \"seasonal\": %s, \"groups_scored\": %zu, \"cycles\": %d, "
       "\"cycle_cpu_s\": %.6f, \"cycle_cpu_s_max\": %.6f, \"cycle_wall_s\": %.6f, "
       "\"serialize_s\": %.6f, \"scrape_http_s\": %.6f, \"page_bytes\": %zu, "
       "\"http_bytes\": %zu, \"rss_mib\": %.1f, \"rss_before_cycles_mib\": %.1f, "
       "\"peak_rss_mib\": %.1f, \"peak_rss_before_cycles_mib\": %.1f}\n",
-      groups, scored, cycles, Median(cpu), *std::max_element(cpu.begin(), cpu.end()), Median(wall),
-      Median(serialize), Median(scrape), page.size(), http_bytes, rss, rss_before, hwm, hwm_before);
+      groups, seasonal ? "true" : "false", scored, cycles, Median(cpu),
+      *std::max_element(cpu.begin(), cpu.end()), Median(wall), Median(serialize), Median(scrape),
+      page.size(), http_bytes, rss, rss_before, hwm, hwm_before);
   std::system(("rm -rf '" + root + "'").c_str());
   return http_bytes > 0 && scored == groups ? 0 : 1;
 }
@@ -471,30 +482,33 @@ int main(int argc, char** argv) {
     size_t groups = 10000;
     int cycles = 10;
     LoadOptions load;
-    for (int i = 2; i + 1 < argc; i += 2) {
-      if (std::strcmp(argv[i], "--groups") == 0) groups = std::strtoul(argv[i + 1], nullptr, 10);
-      if (std::strcmp(argv[i], "--cycles") == 0) cycles = std::max(1, std::atoi(argv[i + 1]));
-      if (std::strcmp(argv[i], "--load-seconds") == 0) load.seconds = std::atoi(argv[i + 1]);
-      if (std::strcmp(argv[i], "--wrk") == 0) load.wrk = argv[i + 1];
-      if (std::strcmp(argv[i], "--wrk-out") == 0) load.wrk_out = argv[i + 1];
-      if (std::strcmp(argv[i], "--connections") == 0) load.connections = std::atoi(argv[i + 1]);
+    bool seasonal = false;
+    for (int i = 2; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--seasonal") == 0) {
+        seasonal = true;
+        continue;
+      }
+      if (i + 1 >= argc) break;
+      const char* value = argv[i + 1];
+      if (std::strcmp(argv[i], "--groups") == 0) groups = std::strtoul(value, nullptr, 10);
+      if (std::strcmp(argv[i], "--cycles") == 0) cycles = std::max(1, std::atoi(value));
+      if (std::strcmp(argv[i], "--load-seconds") == 0) load.seconds = std::atoi(value);
+      if (std::strcmp(argv[i], "--wrk") == 0) load.wrk = value;
+      if (std::strcmp(argv[i], "--wrk-out") == 0) load.wrk_out = value;
+      if (std::strcmp(argv[i], "--connections") == 0) load.connections = std::atoi(value);
+      ++i;
     }
     if (load.seconds > 0 && load.wrk_out.empty()) {
       std::fprintf(stderr, "--load-seconds needs --wrk-out FILE\n");
       return 2;
     }
-    return Daemon(std::max<size_t>(1, groups), cycles, load);
+    return Daemon(std::max<size_t>(1, groups), cycles, load, seasonal);
   }
-  std::fprintf(
-      stderr,
-      "usage: isoscope_bench write-data --out FILE\n"
-      "       isoscope_bench run --csv FILE [--repeat N]\n"
-      "       isoscope_bench daemon [--groups N] [--cycles N] [--load-seconds S --wrk PATH "
-      "--wrk-out FILE [--connections N]]\n");
   std::fprintf(stderr,
                "usage: isoscope_bench write-data --out FILE\n"
                "       isoscope_bench run --csv FILE [--repeat N]\n"
-               "       isoscope_bench daemon [--groups N] [--cycles N]\n"
+               "       isoscope_bench daemon [--groups N] [--cycles N] [--seasonal] "
+               "[--load-seconds S --wrk PATH --wrk-out FILE [--connections N]]\n"
                "       isoscope_bench score-bundle --bundle B --csv F [--repeat N]\n"
                "       isoscope_bench features [--repeat N]\n");
   return 2;

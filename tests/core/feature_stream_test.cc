@@ -376,3 +376,61 @@ TEST(TemporalFeatures, HistoryIsBoundedByTheLongestWindow) {
 
 }  // namespace
 }  // namespace isoscope
+
+namespace isoscope {
+namespace {
+
+// Rows of two groups (Prometheus's jobs), contiguous as training joins them or interleaved as
+// a daemon sees them: each group's features are those it has alone, never a window that
+// spans the other group, and a time going back at a group boundary is no error.
+TEST(TemporalFeatures, GroupsHaveTheirOwnStreams) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  spec.step_ms = kMinuteMs;
+  spec.derived = std::move(ParseDerivedList("delta(x,2m),mean(x,3m)", spec.inputs)).value();
+  const std::vector<TimeMs> t = {0, kMinuteMs, 2 * kMinuteMs, 3 * kMinuteMs};
+  const std::vector<double> a = {1, 2, 4, 8}, b = {100, 90, 70, 40};
+  auto alone = [&](const std::vector<double>& x) {
+    return std::move(BuildFeatureRows(spec, t.data(), {x.data()}, x.size())).value();
+  };
+  const FeatureRows ra = alone(a), rb = alone(b);
+  // By hand: delta at 2m is 4 - 1 = 3 (a) and 70 - 100 = -30 (b); mean(3m) at 3m is
+  // (2 + 4 + 8) / 3 and (90 + 70 + 40) / 3.
+  EXPECT_EQ(ra.values[2 * 3 + 1], 3);
+  EXPECT_EQ(rb.values[2 * 3 + 1], -30);
+  EXPECT_EQ(ra.values[3 * 3 + 2], 14.0 / 3);
+  EXPECT_EQ(rb.values[3 * 3 + 2], 200.0 / 3);
+
+  for (const bool interleave : {false, true}) {
+    std::vector<TimeMs> times;
+    std::vector<double> x;
+    std::vector<int32_t> group;
+    std::vector<std::pair<int, size_t>> order;  // (group, row)
+    if (interleave) {
+      for (size_t i = 0; i < 4; ++i) order.insert(order.end(), {{0, i}, {1, i}});
+    } else {
+      for (int g : {0, 1}) {
+        for (size_t i = 0; i < 4; ++i) order.push_back({g, i});
+      }
+    }
+    for (const auto& [g, i] : order) {
+      times.push_back(t[i]);
+      x.push_back(g == 0 ? a[i] : b[i]);
+      group.push_back(g);
+    }
+    auto rows = BuildFeatureRows(spec, times.data(), {x.data()}, x.size(), group.data());
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_FALSE(BuildFeatureRows(spec, times.data(), {x.data()}, x.size()).ok())
+        << "without groups, time goes back at the second group";
+    for (size_t r = 0; r < order.size(); ++r) {
+      const auto& [g, i] = order[r];
+      const FeatureRows& own = g == 0 ? ra : rb;
+      EXPECT_EQ(rows->problems[r].issue, own.problems[i].issue) << r;
+      if (own.problems[i].issue != RowIssue::kNone) continue;
+      for (size_t c = 0; c < 3; ++c) EXPECT_EQ(rows->values[r * 3 + c], own.values[i * 3 + c]);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace isoscope

@@ -235,9 +235,11 @@ for (const c of jobPod.containers) {
 eq(trained.sort(), detectors.slice().sort(), "CronJob trains every detector of the ConfigMap");
 const rules = rule.spec.groups.flatMap((g) => g.rules);
 eq(rules.find((r) => r.record === "job:anomaly_score:avg5m")?.expr, "avg_over_time(anomaly_score[5m])", "recording rule");
-for (const [name, thr] of [["AnomalyScoreWarning", "0.65"], ["AnomalyScoreCritical", "0.85"]]) {
+for (const [name, sev] of [["AnomalyScoreWarning", "warning"], ["AnomalyScoreCritical", "critical"]]) {
   const a = rules.find((r) => r.alert === name);
-  eq(a?.expr, `job:anomaly_score:avg5m > ${thr}`, `${name} expr`);
+  eq(a?.expr,
+    `job:anomaly_score:avg5m > on(detector) group_left() max by (detector) (anomaly_alert_threshold{severity="${sev}"})`,
+    `${name} expr: above the daemon's resolved ${sev} threshold`);
   eq(a?.for, "3m", `${name} for`);
 }
 for (const o of all) {

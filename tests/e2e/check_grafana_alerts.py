@@ -129,7 +129,14 @@ def check_content(groups, detector, warning, critical, for_, ds_uid):
         need(a.get("model", {}).get("instant") is True, f"{sev}: A must be instant ($values.A)")
         c = data.get("C", {}).get("model", {})
         params = c.get("conditions", [{}])[0].get("evaluator", {}).get("params")
-        need(params == [want[sev]], f"{sev}: threshold {params}, expected [{want[sev]}]")
+        if isinstance(want[sev], float):
+            need(params == [want[sev]], f"{sev}: threshold {params}, expected [{want[sev]}]")
+        else:
+            # Relative to the model: A keeps only the scores above the daemon's resolved
+            # threshold for this severity, and C asks for any score at all.
+            need(f'anomaly_alert_threshold{{detector="{detector}",severity="{sev}"}}' in expr,
+                 f"{sev}: A.expr does not compare with the daemon's {sev} threshold")
+            need(params == [0], f"{sev}: threshold {params}, expected [0]")
         summary = r.get("annotations", {}).get("summary", "")
         need('{{ $values.A.Value | printf "%.3f" }}' in summary, f"{sev}: summary lacks the value")
         need("{{ $labels.model_version }}" in summary, f"{sev}: summary lacks the model version")
@@ -141,7 +148,12 @@ def main():
     with open(path) as f:
         doc = yaml.safe_load(f)
     groups = check_schema(doc)
-    check_content(groups, detector, float(warning), float(critical), for_, ds_uid)
+    def threshold(text):  # a score, or a threshold relative to the model (kept as text)
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    check_content(groups, detector, threshold(warning), threshold(critical), for_, ds_uid)
     for p in problems:
         print(f"{path}: {p}")
     sys.exit(1 if problems else 0)

@@ -87,6 +87,26 @@ promtool test rules "$G/rules_promtool_test.yml" >"$W/test.out" 2>&1 && ok ||
 "$PY" "$HERE/check_grafana_alerts.py" "$G/checkout.grafana-alerting.yml" checkout 0.65 0.85 3m \
   prometheus >"$W/grafana.out" 2>&1 && ok ||
   { bad "Grafana provisioning file"; sed 's/^/  | /' "$W/grafana.out"; }
+# The same detector with the defaults, thresholds relative to the model: the rules compare with
+# the daemon's anomaly_alert_threshold (hand-computed in rules_promtool_relative_test.yml).
+R=$W/relative
+sed -e '/^      warning: 0.65$/d' -e '/^      critical: 0.85$/d' "$W/isoscope.yml" >"$W/relative.yml"
+"$ISOSCOPE" rules --config "$W/relative.yml" --out "$R" >"$W/rel.out" 2>&1 && ok ||
+  { bad "isoscope rules with relative thresholds"; sed 's/^/  | /' "$W/rel.out"; }
+for f in "$R"/*.rules.yml; do
+  promtool check rules "$f" >"$W/check.out" 2>&1 && ok ||
+    { bad "promtool check rules $(basename "$f") (relative)"; sed 's/^/  | /' "$W/check.out"; }
+done
+cp "$HERE/rules_promtool_relative_test.yml" "$R/"
+promtool test rules "$R/rules_promtool_relative_test.yml" >"$W/rtest.out" 2>&1 && ok ||
+  { bad "promtool test rules (relative thresholds)"; sed 's/^/  | /' "$W/rtest.out" | head -40; }
+"$PY" "$HERE/check_grafana_alerts.py" "$R/checkout.grafana-alerting.yml" checkout \
+  contamination contamination/2 3m prometheus >"$W/grafana3.out" 2>&1 && ok ||
+  { bad "Grafana provisioning file (relative)"; sed 's/^/  | /' "$W/grafana3.out"; }
+"$ISOSCOPE" rules --config "$W/relative.yml" --critical contamination/3 >"$W/bad.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "resolves thresholds relative to the model from the config" "$W/bad.out" && ok ||
+  { bad "a relative --critical other than the config's refused (exit $rc)"; sed 's/^/  | /' "$W/bad.out"; }
 
 # 4. Flags override the config; the panel's values go straight in.
 O=$W/override
@@ -105,7 +125,7 @@ for f in "$O"/*.rules.yml; do
 done
 "$ISOSCOPE" rules --config "$W/isoscope.yml" --warning 0.9 --critical 0.8 >"$W/bad.out" 2>&1
 rc=$?
-[ $rc = 2 ] && grep -q "critical (0.8) is below warning (0.9)" "$W/bad.out" && ok ||
+[ $rc = 2 ] && grep -q "critical (0.8) is less strict than warning (0.9)" "$W/bad.out" && ok ||
   { bad "critical below warning refused with exit 2 (exit $rc)"; sed 's/^/  | /' "$W/bad.out"; }
 "$ISOSCOPE" rules --config "$W/isoscope.yml" --detector nope >"$W/bad.out" 2>&1
 rc=$?
@@ -185,11 +205,13 @@ echo "recorded series present after $((SECONDS - t0)) s"
 SCORE=$(metric 'anomaly_score{detector="checkout",job="checkout"}')
 awk -v a="${REC:-x}" -v b="${SCORE:-y}" 'BEGIN { d = a - b; exit !(a != "" && b != "" && d < 1e-9 && d > -1e-9 && a > 0 && a <= 1) }' &&
   ok || bad "recorded average ($REC) equals the daemon's constant score ($SCORE)"
-# The daemon's own view, from its config (warning 0.65 > this score): inactive, for: 180 s; and
-# the page with these families still passes promtool check metrics.
-[ "$(metric 'anomaly_alert_state{detector="checkout",job="checkout",severity="warning"}')" = 0 ] &&
+# The daemon's own view, from its config (warning 0.65 > this score): inactive, so no
+# anomaly_alert_state series; for: 180 s; its thresholds as configured; and the page with these
+# families still passes promtool check metrics.
+[ -z "$(metric 'anomaly_alert_state{detector="checkout",job="checkout",severity="warning"}')" ] &&
+  [ "$(metric 'anomaly_alert_threshold{detector="checkout",severity="critical"}')" = 0.85 ] &&
   [ "$(metric 'anomaly_alert_for_seconds{detector="checkout",severity="critical"}')" = 180 ] && ok ||
-  bad "daemon exports anomaly_alert_state 0 and anomaly_alert_for_seconds 180"
+  bad "daemon: no anomaly_alert_state while inactive, anomaly_alert_for_seconds 180, threshold 0.85"
 promtool check metrics < <(metrics) >"$W/promtool.out" 2>&1 && ok ||
   { bad "promtool check metrics with the alert families"; sed 's/^/  | /' "$W/promtool.out"; }
 # firing_warning: the AnomalyScoreWarning alert for job checkout is firing and its description

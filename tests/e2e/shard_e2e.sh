@@ -104,8 +104,10 @@ replica_start() {
   "$ISOSCOPE" serve --config "$W/isoscope.yml" --shard "$i/3" --web.listen-address "127.0.0.1:$port" \
     --start-time "$PROM_END" 2>"$log" &
   PIDS[i]=$!
-  _listening() { grep -q 'listening on 127.0.0.1:[0-9]*' "$log"; }
-  wait_for 10 _listening || return 1
+  # The shell creates the log in the background: absent for a moment, hence 2>/dev/null. ASan
+  # builds on a busy 2-core machine have taken more than 10 s to start.
+  _listening() { grep -q 'listening on 127.0.0.1:[0-9]*' "$log" 2>/dev/null; }
+  wait_for 30 _listening || return 1
   PORTS[i]=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$')
 }
 for i in 0 1 2; do

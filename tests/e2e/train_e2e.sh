@@ -92,6 +92,49 @@ config "$W/multi.yml" "'{__name__=~\"latency_p95|error_rate\"}'"
 expect_fail "several series per group" "sum by \\(job\\)" train --config "$W/multi.yml" --detector checkout --end "$PROM_END"
 expect_fail "too little data" "too little data" train --config "$W/good.yml" --detector checkout \
   --end $((PROM_END - 91 * 86400 + 3 * 3600))
+
+# derived: auto from the config, end to end: 90 days at 60 s give the seasonal baselines; the
+# daemon fills each new group's windows with range queries and fetches the past weeks' values
+# from the same Prometheus every cycle, and scores both jobs.
+cat >"$W/auto.yml" <<YAML
+prometheus:
+  url: $PROM_URL
+  timeout: 10s
+models_dir: $W/models_auto
+detectors:
+  - name: checkout
+    queries:
+      latency_p95: latency_p95
+      error_rate: error_rate
+      cpu_throttle: cpu_throttle
+    group_by: [job]
+    derived: auto
+    model:
+      n_estimators: 50
+      contamination: 0.02
+YAML
+run "$ISOSCOPE" check-config --config "$W/auto.yml" &&
+  grep -q "seasonal_median_diff(cpu_throttle,1w,3,30m)" "$W/out" && ok || bad "check-config shows the auto set"
+run "$ISOSCOPE" train --config "$W/auto.yml" --detector checkout --end "$PROM_END" && ok || bad "train with derived: auto"
+run "$ISOSCOPE" inspect --bundle "$W/models_auto/checkout/latest" &&
+  grep -q "seasonal_median_diff(latency_p95,1w,3,30m)" "$W/out" && ok || bad "the bundle holds the seasonal features"
+# shellcheck source=serve_lib.sh
+source "$HERE/serve_lib.sh"  # serve_start, metric, wait_for, stop_pid (and its ok/bad)
+SERVE_PID=""
+trap '[ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"; prom_fixture_cleanup' EXIT
+serve_start "$W/auto.yml" && ok || bad "serve with the auto model starts"
+both_scored() {
+  [ "$(metric 'anomaly_model_state{detector="checkout",state="scored"}')" = 1 ] &&
+    [ "$(metrics | grep -c '^anomaly_score{')" = 2 ]
+}
+wait_for 30 both_scored && ok || bad "the daemon scores both jobs with the seasonal model (filled from Prometheus)"
+for job in checkout payments; do
+  s=$(metric "anomaly_score{detector=\"checkout\",job=\"$job\"}")
+  awk -v s="${s:-x}" 'BEGIN { exit !(s > 0 && s <= 1) }' && ok || bad "score of $job in (0, 1] (got '$s')"
+done
+stop_pid "$SERVE_PID"
+SERVE_PID=""
+
 prom_fixture_server_stop
 expect_fail "Prometheus down" "connection refused" train --config "$W/good.yml" --detector checkout --end "$PROM_END"
 

@@ -24,8 +24,8 @@ class AlertTrackerTest : public ::testing::Test {
  protected:
   AlertTrackerTest() : registry_(std::make_shared<prometheus::Registry>()), metrics_(registry_) {
     detector_.name = "checkout";
-    detector_.alerts.warning = 0.6;
-    detector_.alerts.critical = 0.8;
+    detector_.alerts.warning = AlertThreshold::Score(0.6);
+    detector_.alerts.critical = AlertThreshold::Score(0.8);
     detector_.alerts.for_ms = 20'000;
     detector_.alerts.smooth_ms = 30'000;  // three scores at a 10 s interval
   }
@@ -51,8 +51,10 @@ class AlertTrackerTest : public ::testing::Test {
 //   50  0.9    {30,40,50}    0.9       firing             firing (20 s)
 //   60  -      {40,50}       0.9       firing             firing (30 s)   (group not scored)
 //   70  -      {50}          0.9       firing             firing
-//   80  -      {}            none      inactive, series removed
-//   90  0.5    {90}          0.5       inactive (0)       inactive (0)
+//   80  -      {}            none      inactive           inactive
+//   90  0.5    {90}          0.5       inactive           inactive
+// An inactive severity has no series (as Prometheus's ALERTS): 10,000 quiet groups would
+// otherwise add 40,000 series to every scrape.
 TEST_F(AlertTrackerTest, SmoothsAndStepsLikeTheRules) {
   AlertTracker tracker(detector_, &metrics_);
   EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
@@ -63,16 +65,16 @@ TEST_F(AlertTrackerTest, SmoothsAndStepsLikeTheRules) {
     double score;  // < 0: no score this cycle
     std::optional<double> warning, critical, warning_s, critical_s;
   } rows[] = {
-      {0, 0.7, 1, 0, 0, 0},
-      {10, 0.7, 1, 0, 10, 0},
-      {20, 0.9, 2, 0, 20, 0},
+      {0, 0.7, 1, std::nullopt, 0, std::nullopt},
+      {10, 0.7, 1, std::nullopt, 10, std::nullopt},
+      {20, 0.9, 2, std::nullopt, 20, std::nullopt},
       {30, 0.9, 2, 1, 30, 0},
       {40, 0.9, 2, 1, 40, 10},
       {50, 0.9, 2, 2, 50, 20},
       {60, -1, 2, 2, 60, 30},
       {70, -1, 2, 2, 70, 40},
       {80, -1, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
-      {90, 0.5, 0, 0, 0, 0},
+      {90, 0.5, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
   };
   for (const auto& r : rows) {
     const TimeMs now = 1'767'225'600'000 + r.t * 1000;
@@ -104,7 +106,7 @@ TEST_F(AlertTrackerTest, KeepFiringForHoldsAfterTheScoreDrops) {
   AlertTracker tracker(detector_, &metrics_);
   // for 0 fires at once; after the drop at 10 s it keeps firing while now - 10 s < 20 s.
   const double scores[] = {0.9, 0.1, 0.1, 0.1};
-  const double expected[] = {2, 2, 2, 0};
+  const std::optional<double> expected[] = {2, 2, 2, std::nullopt};
   for (int i = 0; i < 4; ++i) {
     const TimeMs now = i * 10'000;
     tracker.Observe("api", labels_, now, scores[i]);

@@ -93,9 +93,11 @@ TEST(Config, FullExampleReproducesTheOriginPipeline) {
   EXPECT_EQ(d.queries[2].first, "cpu_throttle");
   EXPECT_EQ(d.group_by, std::vector<std::string>{"job"});
   EXPECT_EQ(d.spec.inputs, (std::vector<std::string>{"latency_p95", "error_rate", "cpu_throttle"}));
-  ASSERT_EQ(d.spec.derived.size(), 2u);
-  EXPECT_EQ(d.spec.derived[0].kind, DerivedFeature::Kind::kHourOfWeek);
-  EXPECT_EQ(d.spec.derived[1].kind, DerivedFeature::Kind::kIsDeployWindow);
+  // derived: auto over 90 days at 60 s: per input, the seasonal baseline and its 30m mean.
+  ASSERT_EQ(d.spec.derived.size(), 6u);
+  EXPECT_EQ(d.spec.derived[0].kind, DerivedFeature::Kind::kSeasonalMedianDiff);
+  EXPECT_EQ(d.spec.derived[5].smooth_ms, 30 * kMinuteMs);
+  EXPECT_FALSE(d.spec.raw_inputs);
   EXPECT_EQ(d.spec.deploy_windows, DefaultDeployWindows());
   EXPECT_TRUE(d.spec.Validate().ok());
   EXPECT_EQ(d.step_ms, kMinuteMs);
@@ -606,8 +608,11 @@ TEST(ConfigAlerts, DefaultsWithoutAnAlertsSection) {
   Config c;
   ASSERT_EQ(Dump(Check(kMinimal, &c)), "");
   const AlertsConfig& a = c.detectors[0].alerts;
-  EXPECT_EQ(a.warning, 0.65);
-  EXPECT_EQ(a.critical, 0.85);
+  // Relative to the model: the share it was trained to flag, and half of it.
+  EXPECT_EQ(a.warning.kind, AlertThreshold::Kind::kContamination);
+  EXPECT_EQ(a.warning.value, 1);
+  EXPECT_EQ(a.critical.kind, AlertThreshold::Kind::kContamination);
+  EXPECT_EQ(a.critical.value, 2);
   EXPECT_EQ(a.for_ms, 3 * kMinuteMs);
   EXPECT_EQ(a.smooth_ms, 5 * kMinuteMs);
   EXPECT_EQ(a.keep_firing_for_ms, 0);
@@ -640,8 +645,9 @@ TEST(ConfigAlerts, EveryKeyIsRead) {
               "    model:\n");
   ASSERT_EQ(Dump(Check(yaml, &c)), "");
   const AlertsConfig& a = c.detectors[0].alerts;
-  EXPECT_EQ(a.warning, 0.7);
-  EXPECT_EQ(a.critical, 0.9);
+  EXPECT_EQ(a.warning.kind, AlertThreshold::Kind::kScore);
+  EXPECT_EQ(a.warning.value, 0.7);
+  EXPECT_EQ(a.critical.value, 0.9);
   EXPECT_EQ(a.for_ms, 5 * kMinuteMs);
   EXPECT_EQ(a.smooth_ms, 10 * kMinuteMs);
   EXPECT_EQ(a.keep_firing_for_ms, 2 * kMinuteMs);
@@ -661,16 +667,39 @@ TEST(ConfigAlerts, EveryKeyIsRead) {
   EXPECT_EQ(c.detectors[0].alerts.RecordName(), "checkout:smooth");
 }
 
+TEST(ConfigAlerts, ThresholdsRelativeToTheModel) {
+  Config c;
+  ASSERT_EQ(Dump(Check(Replace(kMinimal, "    model:\n",
+                               "    alerts: {warning: 1.5%, critical: contamination/3}\n"
+                               "    model:\n"),
+                       &c)),
+            "");
+  const AlertsConfig& a = c.detectors[0].alerts;
+  EXPECT_EQ(a.warning.kind, AlertThreshold::Kind::kShare);
+  EXPECT_EQ(a.warning.value, 0.015);
+  EXPECT_EQ(a.warning.text, "1.5%");
+  EXPECT_EQ(a.critical.kind, AlertThreshold::Kind::kContamination);
+  EXPECT_EQ(a.critical.value, 3);
+}
+
 TEST(ConfigAlerts, ProblemsHaveLinesAndSuggestions) {
   auto with = [](const std::string& lines) {
     return Check(Replace(kMinimal, "    model:\n", "    alerts:\n" + lines + "    model:\n"));
   };
   // Line 8 is "alerts:", so the first key under it is on line 9.
   EXPECT_TRUE(Has(with("      warning: 0.9\n      critical: 0.8\n"), 10,
-                  {"alerts.critical: critical (0.8) is below warning (0.9)"}));
-  EXPECT_TRUE(Has(with("      warning: 0\n"), 9, {"alerts.warning: 0 is out of range", "(0, 1]"}));
-  EXPECT_TRUE(Has(with("      critical: 1.5\n"), 9, {"1.5 is out of range"}));
-  EXPECT_TRUE(Has(with("      critical: high\n"), 9, {"'high' is not a number", "critical: 0.85"}));
+                  {"alerts.critical: critical (0.8) is less strict than warning (0.9)"}));
+  EXPECT_TRUE(Has(with("      warning: contamination/2\n      critical: contamination\n"), 10,
+                  {"critical (contamination) is less strict than warning (contamination/2)"}));
+  EXPECT_TRUE(Has(with("      warning: 0.5%\n      critical: 1%\n"), 10,
+                  {"critical (1%) is less strict than warning (0.5%)"}));
+  EXPECT_TRUE(
+      Has(with("      warning: 0\n"), 9, {"alerts.warning: threshold '0'", "lie in (0, 1]"}));
+  EXPECT_TRUE(Has(with("      critical: 1.5\n"), 9, {"threshold '1.5'", "lie in (0, 1]"}));
+  EXPECT_TRUE(Has(with("      critical: 60%\n"), 9, {"percentage in (0, 50]"}));
+  EXPECT_TRUE(Has(with("      critical: contamination/0.5\n"), 9, {"needs N >= 1"}));
+  EXPECT_TRUE(Has(with("      critical: high\n"), 9,
+                  {"threshold 'high': not understood", "contamination/N"}));
   EXPECT_TRUE(Has(with("      for: 3\n"), 9, {"alerts.for: '3' has no unit", "for: 3s"}));
   EXPECT_TRUE(
       Has(with("      smoth: 5m\n"), 9, {"alerts.smoth: unknown key — did you mean smooth?"}));
@@ -686,6 +715,56 @@ TEST(ConfigAlerts, ProblemsHaveLinesAndSuggestions) {
                   {"min_rate belongs under a detector's alerts.drift:"}));
   EXPECT_TRUE(Has(Check(Replace(kMinimal, "    model:\n", "    alerts: 0.65\n    model:\n")), 8,
                   {"detectors[0].alerts: is a single value", "mapping"}));
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// derived: auto is chosen from the detector's step and lookback, as `isoscope train --derived
+// auto` from a CSV of that step and span; temporal features run on the step's grid.
+TEST(ConfigDerived, AutoFollowsStepAndLookback) {
+  auto with = [](const std::string& lines, Config* c) {
+    return Dump(Check(Replace(kMinimal, "    model:\n", lines + "    model:\n"), c));
+  };
+  Config c;
+  ASSERT_EQ(with("    derived: auto\n", &c), "");
+  const FeatureSpec& spec = c.detectors[0].spec;
+  // 90 days at 60 s: the seasonal baselines, raw values off (docs/features.md).
+  EXPECT_EQ(spec.ColumnNames(),
+            (std::vector<std::string>{"seasonal_median_diff(latency,1w,3)",
+                                      "seasonal_median_diff(latency,1w,3,30m)"}));
+  EXPECT_FALSE(spec.raw_inputs);
+  EXPECT_EQ(spec.step_ms, kMinuteMs);
+  ASSERT_EQ(with("    derived: [auto]\n    lookback: 14d\n    step: 30s\n", &c), "");
+  // Two weeks: the short-history set, raw values on, on a 30 s grid.
+  EXPECT_TRUE(c.detectors[0].spec.raw_inputs);
+  EXPECT_EQ(c.detectors[0].spec.step_ms, 30'000);
+  EXPECT_EQ(c.detectors[0].spec.ColumnNames().front(), "latency");
+  EXPECT_NE(c.detectors[0].spec.ColumnNames().size(), 1u);
+}
+
+TEST(ConfigDerived, TemporalFeaturesAndTheirProblems) {
+  auto with = [](const std::string& lines, Config* c = nullptr) {
+    return Check(Replace(kMinimal, "    model:\n", lines + "    model:\n"), c);
+  };
+  Config c;
+  ASSERT_EQ(
+      Dump(with("    derived: [hour_of_week, 'delta(latency,1h)', 'zscore(latency,1d)']\n", &c)),
+      "");
+  EXPECT_EQ(c.detectors[0].spec.ColumnNames(),
+            (std::vector<std::string>{"latency", "hour_of_week", "delta(latency,1h)",
+                                      "zscore(latency,1d)"}));
+  EXPECT_EQ(c.detectors[0].spec.step_ms, kMinuteMs);
+  ASSERT_EQ(Dump(with("    derived: [hour_of_week]\n", &c)), "");
+  EXPECT_EQ(c.detectors[0].spec.step_ms, 0) << "no temporal feature: no grid";
+  EXPECT_TRUE(Has(with("    derived: ['delta(cpu,1h)']\n"), 8,
+                  {"derived[0]: 'delta(cpu,1h)' is not a derived feature", "cpu"}));
+  EXPECT_TRUE(
+      Has(with("    derived: ['delta(latency,1h)', 'delta(latency,1h)']\n"), 8, {"listed twice"}));
+  EXPECT_TRUE(Has(with("    derived: sometimes\n"), 8, {"derived: auto"}));
 }
 
 }  // namespace

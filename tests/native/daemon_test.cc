@@ -424,7 +424,7 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
     std::swap(high_latency, low_latency);
     std::swap(high_errors, low_errors);
   }
-  a.warning = a.critical = (high + low) / 2;
+  a.warning = a.critical = AlertThreshold::Score((high + low) / 2);
   a.for_ms = 20'000;
   a.smooth_ms = 10'000;
   daemon_.reset();
@@ -457,8 +457,8 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
   answers_["latency_q"] = low_latency;
   answers_["errors_q"] = low_errors;
   daemon_->RunCycle(0, kNow + 40'000);
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 0);
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_pending_seconds", c), 0);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));  // inactive: no series
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_pending_seconds", c));
   // Back above: a new episode starts pending. Then the queries fail: no score, and with the
   // 10s window no smoothed value at the next evaluation, so pending ends and, inactive with no
   // score in the window, the group's alert series go away.
@@ -548,6 +548,43 @@ TEST_F(DaemonTest, UnshardedDaemonExportsShardZeroOfOneAndNoShardLabel) {
   EXPECT_EQ(Value(*registry_, "isoscope_shards", {}), 1);
   EXPECT_TRUE(Score("checkout"));
   EXPECT_TRUE(Score("payments"));
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// The default thresholds are relative to the model: resolved at every load (the contamination
+// boundary, which is the model's own anomaly threshold, and the boundary at half that share),
+// exported for the generated rules, and a model they cannot be resolved for is refused.
+TEST_F(DaemonTest, RelativeThresholdsFollowEveryModel) {
+  auto threshold = [this](const char* severity) {
+    return Value(*registry_, "anomaly_alert_threshold",
+                 {{"detector", "checkout"}, {"severity", severity}});
+  };
+  EXPECT_FALSE(threshold("warning")) << "unknown before a model";
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  ASSERT_EQ(daemon_->Views()[0].model_version, v1);
+  EXPECT_EQ(threshold("warning"), models_.at(v1).threshold());
+  EXPECT_EQ(threshold("warning"), Det("anomaly_threshold"));
+  EXPECT_EQ(threshold("critical"), models_.at(v1).ThresholdFor(0.05).value());
+  EXPECT_GT(*threshold("critical"), *threshold("warning"));
+  const std::string v2 = InstallModel(2, 1000);
+  daemon_->PollReloads(false);
+  ASSERT_EQ(daemon_->Views()[0].model_version, v2);
+  EXPECT_EQ(threshold("warning"), models_.at(v2).threshold());
+  EXPECT_EQ(threshold("critical"), models_.at(v2).ThresholdFor(0.05).value());
+  EXPECT_NE(models_.at(v1).threshold(), models_.at(v2).threshold());
+
+  // 0.01% of training rows is below the quantile table's 0.05 %: refused, v2 keeps serving.
+  config_.detectors[0].alerts.critical = std::move(ParseAlertThreshold("0.01%")).value();
+  MakeDaemon();
+  daemon_->PollReloads(false);
+  EXPECT_FALSE(daemon_->Ready(nullptr));
+  EXPECT_EQ(CountLogs("alerts.critical: threshold '0.01%'"), 1);
 }
 
 }  // namespace

@@ -9,7 +9,18 @@ DetectorConfig Checkout() {
   DetectorConfig d;
   d.name = "checkout";
   d.group_by = {"job"};
-  return d;  // alerts: the defaults (0.65, 0.85, 3m, 5m, 1m, drift 0.005 30m Mon-Fri 9-18)
+  // Scores 0.65 and 0.85 (the origin team's), then the defaults: 3m, 5m, 1m, drift 0.005 30m
+  // Mon-Fri 9-18.
+  d.alerts.warning = AlertThreshold::Score(0.65);
+  d.alerts.critical = AlertThreshold::Score(0.85);
+  return d;
+}
+
+// The defaults: contamination and contamination/2, resolved by the daemon.
+DetectorConfig RelativeCheckout() {
+  DetectorConfig d = Checkout();
+  d.alerts = AlertsConfig();
+  return d;
 }
 
 bool Contains(const std::string& text, const std::string& part) {
@@ -128,7 +139,7 @@ TEST(RulesGen, GrafanaProvisioning) {
   GrafanaRuleOptions o;
   o.datasource_uid = "prom-main";
   DetectorConfig d = Checkout();
-  d.alerts.critical = 0.9;
+  d.alerts.critical = AlertThreshold::Score(0.9);
   const std::string yaml = GrafanaAlertsYaml(d, o);
   EXPECT_TRUE(Contains(yaml,
                        "apiVersion: 1\n"
@@ -162,6 +173,35 @@ TEST(RulesGen, GrafanaProvisioning) {
   EXPECT_TRUE(Contains(yaml, "      - uid: isoscope-checkout-critical\n"));
 }
 
+// Relative thresholds compare with the daemon's anomaly_alert_threshold (one series per
+// detector, whatever the replicas), so the rules follow every retrain.
+TEST(RulesGen, RelativeThresholdsCompareWithTheDaemonsResolution) {
+  const std::string yaml = AlertingRulesYaml(RelativeCheckout());
+  EXPECT_TRUE(
+      Contains(yaml,
+               "        expr: 'job:anomaly_score:avg5m{detector=\"checkout\"} > on(detector) "
+               "group_left() max by (detector) "
+               "(anomaly_alert_threshold{detector=\"checkout\",severity=\"critical\"})'\n"))
+      << yaml;
+  EXPECT_TRUE(Contains(yaml, "scrape it in the same Prometheus"));
+  EXPECT_TRUE(Contains(yaml,
+                       "> contamination/2 ({{ with query `max by (detector) "
+                       "(anomaly_alert_threshold{detector=\"checkout\",severity="
+                       "\"critical\"})` }}{{ . | first | value | printf \"%.3f\" }}"));
+  const std::string grafana = GrafanaAlertsYaml(RelativeCheckout(), GrafanaRuleOptions());
+  EXPECT_TRUE(Contains(grafana,
+                       "              expr: '(job:anomaly_score:avg5m{detector=\"checkout\"} > "
+                       "on(detector) group_left() max by (detector) "
+                       "(anomaly_alert_threshold{detector=\"checkout\",severity=\"warning\"})) "
+                       "* on(detector) group_left(model_version)"))
+      << grafana;
+  EXPECT_TRUE(Contains(grafana,
+                       "                - evaluator:\n"
+                       "                    params: [0]\n"
+                       "                    type: gt\n"));
+  EXPECT_TRUE(Contains(grafana, "> contamination/2 for 3m (model"));
+}
+
 TEST(RulesGen, GrafanaUidsStayWithin40Characters) {
   DetectorConfig d = Checkout();
   d.name = std::string(64, 'a');
@@ -180,17 +220,19 @@ TEST(RulesGen, GrafanaUidsStayWithin40Characters) {
 TEST(RulesGen, ValidateAlerts) {
   AlertsConfig a;
   EXPECT_TRUE(ValidateAlerts(a).ok());
-  a.critical = 0.6;
-  EXPECT_NE(ValidateAlerts(a).message().find("critical (0.6) is below warning (0.65)"),
+  a.warning = AlertThreshold::Score(0.65);
+  a.critical = AlertThreshold::Score(0.6);
+  EXPECT_NE(ValidateAlerts(a).message().find("critical (0.6) is less strict than warning (0.65)"),
             std::string::npos);
-  a = AlertsConfig();
-  a.warning = 0;
-  EXPECT_FALSE(ValidateAlerts(a).ok());
-  a = AlertsConfig();
-  a.critical = 1;  // a score of 1 is possible, > 1 never: allowed, it never pages
+  a.critical = AlertThreshold::Score(1);  // > 1 never happens: allowed, it never pages
   EXPECT_TRUE(ValidateAlerts(a).ok());
-  a.critical = 1.5;
+  a = AlertsConfig();
+  a.critical = std::move(ParseAlertThreshold("contamination")).value();
+  EXPECT_TRUE(ValidateAlerts(a).ok()) << "equal is allowed: one alert pages at the warning";
+  a.warning = std::move(ParseAlertThreshold("contamination/4")).value();
   EXPECT_FALSE(ValidateAlerts(a).ok());
+  a.warning = AlertThreshold::Score(0.9);  // a score against a share: known only per model
+  EXPECT_TRUE(ValidateAlerts(a).ok());
   a = AlertsConfig();
   a.record = "bad name";
   EXPECT_FALSE(ValidateAlerts(a).ok());

@@ -100,6 +100,9 @@ Result<TimeMs> ParseDurationMs(std::string_view text);
 /// The largest unit that divides `ms` exactly: 1w, 90d, 1h, 5m, 30s, 250ms.
 std::string FormatDurationMs(TimeMs ms);
 
+/// seasonal_median_diff's most past periods: more is a slip (and a long warm-up).
+constexpr int32_t kMaxSeasonalPeriods = 12;
+
 /// What `--derived auto` was chosen from: the data's step and the length of its history.
 struct AutoContext {
   TimeMs step_ms = 0;
@@ -192,9 +195,12 @@ struct FeatureRows {
 /// timestamps (may be null when the spec has no time features; a time of INT64_MIN means
 /// "no timestamp"). With temporal features the rows must be in strictly increasing time
 /// order (kInvalidArgument names the first that is not), and they run through one
-/// FeatureStream, the very code the daemon runs row by row.
+/// FeatureStream, the very code the daemon runs row by row. `group_of_row` (optional, n
+/// entries) says which group (e.g. job) each row belongs to: each group then has its own
+/// stream and time order, as the daemon keeps one stream per group.
 Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* times,
-                                     const std::vector<const double*>& series, size_t n);
+                                     const std::vector<const double*>& series, size_t n,
+                                     const int32_t* group_of_row = nullptr);
 
 /// The value of a time feature (hour_of_week, is_deploy_window) at `t`.
 double TimeFeature(const DerivedFeature& d, TimeMs t, const std::vector<WeeklyWindow>& deploy);
@@ -224,6 +230,9 @@ class FeatureStream {
   };
 
   static Result<FeatureStream> Create(const FeatureSpec& spec, bool external_lookups = false);
+  /// A new, empty stream for the same spec. It shares the immutable plan worked out by
+  /// Create, so a daemon's thousands of groups hold only their own history.
+  FeatureStream Fresh() const;
   FeatureStream(FeatureStream&&) noexcept;
   FeatureStream& operator=(FeatureStream&&) noexcept;
   ~FeatureStream();
@@ -237,10 +246,12 @@ class FeatureStream {
   const std::vector<LookupKey>& LookupKeys() const;
   /// The time of the last row pushed (INT64_MIN before the first).
   TimeMs last_time() const;
-  /// Bytes held now (history and window state), for capacity planning.
+  /// Bytes this stream holds now (history and window state; the plan Fresh() shares is not
+  /// counted), for capacity planning.
   size_t MemoryBytes() const;
 
  private:
+  struct Plan;
   struct Impl;
   explicit FeatureStream(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

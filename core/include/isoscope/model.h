@@ -65,6 +65,9 @@ struct TrainOptions {
   bool contamination_explicit = false;
   TimeMs created_ms = 0;  ///< the caller's clock: the core has none
   std::string source;
+  /// Rows of several groups (Prometheus's jobs): each row's group, so temporal features
+  /// are computed per group (BuildFeatureRows). Empty: one series.
+  std::vector<int32_t> group_of_row;
 };
 
 /// Builds features, drops (and counts) unusable rows, fits scaler and forest, sets offset,

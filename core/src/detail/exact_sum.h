@@ -9,15 +9,17 @@
 
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
 namespace isoscope::detail {
 
 class ExactSum {
  public:
   void Add(double x) {
+    double* p = p_.data();
     size_t kept = 0;
     for (size_t j = 0; j < n_; ++j) {
-      double y = p_[j];
+      double y = p[j];
       if (std::fabs(x) < std::fabs(y)) {
         const double t = x;
         x = y;
@@ -26,19 +28,24 @@ class ExactSum {
       const double hi = x + y;
       const double lo = y - (hi - x);
       if (lo != 0.0) {
-        p_[kept++] = lo;
+        p[kept++] = lo;
       }
       x = hi;
     }
-    // Non-overlapping partials of finite doubles number at most ~40 (2098 exponent bits / 53);
-    // the guard only protects against overflow to infinity, which callers exclude.
-    if (kept < kCapacity) {
-      p_[kept++] = x;
+    // Real windows need one to four partials; a vector keeps an idle sum small where a fixed
+    // array for the worst case (dozens) would cost hundreds of bytes in every daemon group.
+    // Its size only grows (n_ counts the partials in use), so the hot path never reallocates.
+    if (kept < p_.size()) {
+      p[kept] = x;
+    } else {
+      p_.push_back(x);
     }
-    n_ = kept;
+    n_ = kept + 1;
   }
   void Subtract(double x) { Add(-x); }
   void Clear() { n_ = 0; }
+  /// Heap bytes held, for MemoryBytes().
+  size_t heap_bytes() const { return p_.capacity() * sizeof(double); }
 
   /// The exact sum rounded to the nearest double (ties to even), as math.fsum returns it.
   double Value() const {
@@ -70,8 +77,7 @@ class ExactSum {
   }
 
  private:
-  static constexpr size_t kCapacity = 48;
-  double p_[kCapacity] = {};
+  std::vector<double> p_;
   size_t n_ = 0;
 };
 
