@@ -111,12 +111,6 @@ struct ScoreSummary {
 };
 
 // A threshold given as a score, as opposed to one relative to a model.
-bool IsScoreThreshold(const std::string& text) {
-  char* end = nullptr;
-  std::strtod(text.c_str(), &end);
-  return !text.empty() && end == text.c_str() + text.size();
-}
-
 struct Durations {
   TimeMs for_ms, smooth_ms, eval_ms;
 };
@@ -374,18 +368,15 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     contamination = c->value;
   }
   // Score thresholds are the same for every model; check them before anything is loaded.
-  const Model no_model;
   double fixed[2] = {0, 0};
   bool relative[2] = {false, false};
   const std::pair<const char*, const std::string*> flags[2] = {{"--warning", &args.warning},
                                                                {"--critical", &args.critical}};
   for (int k = 0; k < 2; ++k) {
-    relative[k] = !IsScoreThreshold(*flags[k].second);
-    if (!relative[k]) {
-      auto t = ResolveAlertThreshold(*flags[k].second, no_model, 0);
-      if (!t.ok()) return usage(std::string(flags[k].first) + ": " + t.status().message());
-      fixed[k] = *t;
-    }
+    auto t = ParseAlertThreshold(*flags[k].second);
+    if (!t.ok()) return usage(std::string(flags[k].first) + ": " + t.status().message());
+    relative[k] = t->relative();
+    if (!relative[k]) fixed[k] = t->value;
   }
   const bool have_models = !args.bundle.empty() || !args.bundles.empty();
   if (!have_models) {
