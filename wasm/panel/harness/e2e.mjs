@@ -87,7 +87,8 @@ try {
   await page.getByTestId('bundle-file').setInputFiles(bundle);
   await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
   const uploadedPages = Number(await text('stat-pages'));
-  const defaults = nativeReplay({ contamination: 0.02, warning: 0.65, critical: 0.85, forMinutes: 3, smoothMinutes: 5 });
+  // The defaults follow the model, as isoscope replay's: contamination and contamination/2.
+  const defaults = nativeReplay({ contamination: 0.02, warning: 'contamination', critical: 'contamination/2', forMinutes: 3, smoothMinutes: 5 });
   check(uploadedPages === defaults.pages && Number(await text('stat-flagged')) === defaults.flagged_rows,
     `an uploaded bundle: the what-if with the default settings (${defaults.pages} pages, ${defaults.flagged_rows} flagged)`);
 

@@ -102,7 +102,8 @@ try {
       JSON.stringify(got));
     return n;
   };
-  await compare('defaults (warning 0.65, critical 0.85)', { warning: 0.65, critical: 0.85 });
+  // The defaults follow the model, as isoscope replay's.
+  await compare('defaults (contamination, contamination/2)', { warning: 'contamination', critical: 'contamination/2' });
   await page.getByTestId('control-warning').fill('0.5');
   await page.getByTestId('control-critical').fill('0.52');
   await page.waitForFunction(() => document.querySelector('[data-testid="value-critical"]')?.textContent === '0.520');

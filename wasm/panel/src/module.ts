@@ -18,8 +18,16 @@ export const plugin = new PanelPlugin<PanelOptions>(IsoscopePanel).setPanelOptio
       description: 'The bundle comes from /api/v1/detectors/{detector}/bundle',
       defaultValue: DEFAULT_OPTIONS.detector,
     })
-    .addNumberInput({ path: 'warning', name: 'Warning threshold', defaultValue: DEFAULT_OPTIONS.warning })
-    .addNumberInput({ path: 'critical', name: 'Critical threshold', defaultValue: DEFAULT_OPTIONS.critical })
+    .addNumberInput({
+      path: 'warning',
+      name: 'Warning threshold',
+      description: "A score; empty follows the model: its contamination threshold (isoscope's default)",
+    })
+    .addNumberInput({
+      path: 'critical',
+      name: 'Critical threshold',
+      description: 'A score; empty follows the model: the threshold at half its contamination share',
+    })
     .addNumberInput({ path: 'forMinutes', name: 'for: (minutes)', defaultValue: DEFAULT_OPTIONS.forMinutes })
     .addNumberInput({ path: 'smoothMinutes', name: 'Smoothing window (minutes)', defaultValue: DEFAULT_OPTIONS.smoothMinutes })
     .addNumberInput({

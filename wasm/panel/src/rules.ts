@@ -1,7 +1,7 @@
 // The chosen what-if values as Prometheus rules: a recording rule for the smoothed score and
 // one alerting rule per severity (`>` threshold, `for:`, severity label), the same shape as
 // DESIGN.md's job:anomaly_score:avg5m and the warning/critical alerts.
-import type { WhatIfSettings } from './whatif';
+import type { ResolvedSettings } from './whatif';
 
 /** Prometheus duration text for minutes: 5 -> "5m", 0.5 -> "30s", 90 -> "90m". */
 export function promDuration(minutes: number): string {
@@ -21,7 +21,7 @@ export interface RuleOptions {
 }
 
 /** The YAML for a Prometheus rule file (promtool check rules accepts it). */
-export function rulesYaml(s: WhatIfSettings, o: RuleOptions): string {
+export function rulesYaml(s: ResolvedSettings, o: RuleOptions): string {
   const window = promDuration(s.smoothMinutes);
   const record = `job:anomaly_score:avg${window}`;
   const selector = `{detector="${o.detector.replace(/["\\]/g, '\\$&')}"}`;

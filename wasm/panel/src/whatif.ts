@@ -4,8 +4,10 @@ import type { ReplayOut } from '../../isoscope';
 export interface WhatIfSettings {
   /** Share of points to flag; null keeps the model's own threshold. */
   contamination: number | null;
-  warning: number;
-  critical: number;
+  /** A score; null follows the model, as isoscope's defaults: its contamination threshold. */
+  warning: number | null;
+  /** A score; null follows the model: the threshold at half the contamination share. */
+  critical: number | null;
   forMinutes: number;
   smoothMinutes: number;
   evalIntervalSeconds: number;
@@ -13,8 +15,8 @@ export interface WhatIfSettings {
 
 export const DEFAULT_SETTINGS: WhatIfSettings = {
   contamination: null,
-  warning: 0.65,
-  critical: 0.85,
+  warning: null,
+  critical: null,
   forMinutes: 3,
   smoothMinutes: 5,
   evalIntervalSeconds: 60,
@@ -23,7 +25,31 @@ export const DEFAULT_SETTINGS: WhatIfSettings = {
 export const MINUTE_MS = 60_000;
 const WEEK_MS = 7 * 24 * 60 * MINUTE_MS;
 
-export function replaySettings(s: WhatIfSettings) {
+/** Settings with the thresholds resolved to scores. */
+export type ResolvedSettings = Omit<WhatIfSettings, 'warning' | 'critical'> & { warning: number; critical: number };
+
+/** What a model offers for thresholds that follow it: its share of flagged training rows (the
+ * contamination slider's, when moved) and its quantile table. */
+export interface ThresholdSource {
+  share: number;
+  thresholdFor(contamination: number): number;
+}
+
+/** Scores a replay can only take as given (no model): the origin team's fixed thresholds. */
+export const FIXED_FALLBACK = { warning: 0.65, critical: 0.85 };
+
+/** `isoscope replay`'s `contamination` and `contamination/2` for thresholds left to the model. */
+export function resolveThresholds(s: WhatIfSettings, model: ThresholdSource | null): ResolvedSettings {
+  const follow = (v: number | null, divisor: number, fallback: number) =>
+    v !== null ? v : model ? model.thresholdFor(model.share / divisor) : fallback;
+  return {
+    ...s,
+    warning: follow(s.warning, 1, FIXED_FALLBACK.warning),
+    critical: follow(s.critical, 2, FIXED_FALLBACK.critical),
+  };
+}
+
+export function replaySettings(s: ResolvedSettings) {
   return {
     warning: s.warning,
     critical: s.critical,

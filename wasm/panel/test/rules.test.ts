@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { promDuration, rulesYaml } from '../src/rules';
-import { DEFAULT_SETTINGS } from '../src/whatif';
+import { DEFAULT_SETTINGS, resolveThresholds } from '../src/whatif';
 
-const settings = { ...DEFAULT_SETTINGS, warning: 0.7, critical: 0.9, forMinutes: 4, smoothMinutes: 10, contamination: 0.01 };
+const settings = resolveThresholds(
+  { ...DEFAULT_SETTINGS, warning: 0.7, critical: 0.9, forMinutes: 4, smoothMinutes: 10, contamination: 0.01 },
+  null
+);
 
 test('durations in Prometheus form', () => {
   assert.equal(promDuration(5), '5m');
@@ -27,7 +30,8 @@ test('rules: the recording rule and one alert per severity with >, for: and seve
 test('promtool check rules accepts the generated file (Debian prometheus)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'isoscope-rules-'));
   try {
-    for (const s of [settings, DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, smoothMinutes: 0.5, forMinutes: 0 }]) {
+    const defaults = resolveThresholds(DEFAULT_SETTINGS, null);
+    for (const s of [settings, defaults, { ...defaults, smoothMinutes: 0.5, forMinutes: 0 }]) {
       const file = join(dir, 'rules.yml');
       writeFileSync(file, rulesYaml(s, { detector: 'a"b' }));
       const out = execFileSync('promtool', ['check', 'rules', file]).toString();

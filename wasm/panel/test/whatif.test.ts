@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { computeStats, countFlagged, downsample, formatDuration, replaySettings, unionLength, DEFAULT_SETTINGS } from '../src/whatif';
+import {
+  computeStats,
+  countFlagged,
+  downsample,
+  formatDuration,
+  replaySettings,
+  resolveThresholds,
+  unionLength,
+  DEFAULT_SETTINGS,
+} from '../src/whatif';
 import { replayScores } from '../src/model';
 import { testWasm } from './wasm';
 
@@ -37,8 +46,23 @@ test('downsampling keeps each column min and max (spikes survive) and breaks at 
   assert.ok(points.some(([t, v]) => t === 4321 && v === 9));
 });
 
+// Left to the model (null, the default), warning and critical are isoscope's `contamination` and
+// `contamination/2`: the model's thresholds at its share and at half of it; a score stays as set.
+test('thresholds left to the model resolve as contamination and contamination/2', () => {
+  const model = { share: 0.02, thresholdFor: (c: number) => 0.6 - c };  // a stand-in quantile table
+  const r = resolveThresholds(DEFAULT_SETTINGS, model);
+  assert.equal(r.warning, 0.6 - 0.02);
+  assert.equal(r.critical, 0.6 - 0.01);
+  assert.deepEqual(
+    [resolveThresholds({ ...DEFAULT_SETTINGS, warning: 0.7 }, model).warning, resolveThresholds({ ...DEFAULT_SETTINGS, critical: 0.9 }, model).critical],
+    [0.7, 0.9]
+  );
+  // Scores given without a model: the fixed origin thresholds.
+  assert.deepEqual([resolveThresholds(DEFAULT_SETTINGS, null).warning, resolveThresholds(DEFAULT_SETTINGS, null).critical], [0.65, 0.85]);
+});
+
 test('settings convert to the core replay units', () => {
-  assert.deepEqual(replaySettings({ ...DEFAULT_SETTINGS, forMinutes: 3, smoothMinutes: 5 }), {
+  assert.deepEqual(replaySettings(resolveThresholds({ ...DEFAULT_SETTINGS, forMinutes: 3, smoothMinutes: 5 }, null)), {
     warning: 0.65,
     critical: 0.85,
     forMs: 180_000,
@@ -56,7 +80,7 @@ test('stats from the WASM replay: a 20-minute excursion pages once, and for: 30m
   const n = 300;
   const times = Float64Array.from({ length: n }, (_, i) => i * M);
   const scores = Float64Array.from({ length: n }, (_, i) => (i >= 100 && i < 120 ? 0.95 : 0.4));
-  const replay = replayScores(wasm, times, scores, replaySettings(DEFAULT_SETTINGS));
+  const replay = replayScores(wasm, times, scores, replaySettings(resolveThresholds(DEFAULT_SETTINGS, null)));
   const stats = computeStats(scores, 0.5, replay);
   assert.equal(stats.flagged, 20);
   assert.equal(stats.pages, 1);
@@ -67,7 +91,7 @@ test('stats from the WASM replay: a 20-minute excursion pages once, and for: 30m
   assert.equal(replay.critical.pending.start[0], 104 * M);
   assert.equal(replay.critical.firing.start[0], 107 * M);
   assert.equal(replay.critical.firing.end[0], 120 * M);
-  const never = replayScores(wasm, times, scores, replaySettings({ ...DEFAULT_SETTINGS, forMinutes: 30 }));
+  const never = replayScores(wasm, times, scores, replaySettings(resolveThresholds({ ...DEFAULT_SETTINGS, forMinutes: 30 }, null)));
   assert.equal(never.pages, 0);
   assert.equal(never.critical.pending.start.length, 1);
 });

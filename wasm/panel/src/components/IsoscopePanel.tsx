@@ -192,8 +192,9 @@ export function panelSettings(options: Partial<PanelOptions>): WhatIfSettings {
   const c = options.contamination;
   return {
     contamination: typeof c === 'number' && c >= 0.0005 && c <= 0.5 ? c : null,
-    warning: num(options.warning, d.warning, () => true),
-    critical: num(options.critical, d.critical, () => true),
+    // Unset (or junk): follow the model, as isoscope's own defaults do.
+    warning: typeof options.warning === 'number' && Number.isFinite(options.warning) ? options.warning : null,
+    critical: typeof options.critical === 'number' && Number.isFinite(options.critical) ? options.critical : null,
     forMinutes: num(options.forMinutes, d.forMinutes, (x) => x >= 0),
     smoothMinutes: num(options.smoothMinutes, d.smoothMinutes, (x) => x > 0),
     evalIntervalSeconds: num(options.evalIntervalSeconds, d.evalIntervalSeconds, (x) => x > 0),

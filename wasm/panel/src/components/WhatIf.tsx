@@ -13,6 +13,8 @@ import {
   extent,
   formatDuration,
   replaySettings,
+  resolveThresholds,
+  type ResolvedSettings,
   type Stats,
   type WhatIfSettings,
 } from '../whatif';
@@ -83,12 +85,20 @@ export function WhatIf(props: WhatIfProps) {
     return settings.contamination === null ? model.info.threshold : model.thresholdFor(settings.contamination);
   }, [model, settings.contamination, props.thresholds]);
 
+  // Thresholds left to the model resolve as isoscope's defaults do: contamination and
+  // contamination/2 of its training rows (the slider's share when moved).
+  const resolved = useMemo(() => {
+    if (!model) return resolveThresholds(settings, null);
+    const share = settings.contamination ?? model.info.contamination ?? model.info.trainedFlaggedFraction;
+    return resolveThresholds(settings, { share, thresholdFor: (c) => model.thresholdFor(c) });
+  }, [model, settings]);
+
   const { replay, stats, recomputeMs } = useMemo(() => {
     const t0 = performance.now();
-    const replay = replayScores(wasm, data.times, scored.scores, replaySettings(settings));
+    const replay = replayScores(wasm, data.times, scored.scores, replaySettings(resolved));
     const stats = computeStats(scored.scores, !model && props.thresholds ? props.thresholds : threshold, replay);
     return { replay, stats, recomputeMs: performance.now() - t0 };
-  }, [wasm, data.times, scored, threshold, settings, model, props.thresholds]);
+  }, [wasm, data.times, scored, threshold, resolved, model, props.thresholds]);
 
   const chartH = Math.max(80, height - CONTROLS_H - STATS_H);
   return (
@@ -104,12 +114,12 @@ export function WhatIf(props: WhatIfProps) {
         data={data}
         scores={scored.scores}
         threshold={threshold}
-        settings={settings}
+        settings={resolved}
         replay={replay}
         palette={p}
         inputs={model ? model.info.inputs : []}
       />
-      <Controls {...props} threshold={threshold} />
+      <Controls {...props} threshold={threshold} resolved={resolved} />
     </div>
   );
 }
@@ -149,7 +159,7 @@ interface ChartProps {
   data: MappedSeries;
   scores: Float64Array;
   threshold: number;
-  settings: WhatIfSettings;
+  settings: ResolvedSettings;
   replay: ReturnType<typeof replayScores>;
   palette: Palette;
   inputs: string[];
@@ -285,8 +295,8 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
   );
 }
 
-function Controls(props: WhatIfProps & { threshold: number }) {
-  const { settings, onSettingsChange, model, detector } = props;
+function Controls(props: WhatIfProps & { threshold: number; resolved: ResolvedSettings }) {
+  const { settings, onSettingsChange, model, detector, resolved } = props;
   const [copied, setCopied] = useState<string | null>(null);
   const set = (patch: Partial<WhatIfSettings>) => onSettingsChange({ ...settings, ...patch });
   const contamination = model
@@ -321,7 +331,7 @@ function Controls(props: WhatIfProps & { threshold: number }) {
     </label>
   );
   const copy = async () => {
-    const yaml = rulesYaml(settings, { detector, modelVersion: model?.info.modelVersion });
+    const yaml = rulesYaml(resolved, { detector, modelVersion: model?.info.modelVersion });
     try {
       await navigator.clipboard.writeText(yaml);
       setCopied('rules copied');
@@ -337,8 +347,11 @@ function Controls(props: WhatIfProps & { threshold: number }) {
       {/* Scores given come with their models' thresholds: no quantile table to re-choose from. */}
       {model && slider('contamination', 'contamination', contamination, 0.0005, 0.2, 0.0005,
         (v) => set({ contamination: v }), settings.contamination === null ? `model (${contamination.toFixed(4)})` : contamination.toFixed(4))}
-      {slider('warning', 'warning', settings.warning, 0.3, 1, 0.005, (v) => set({ warning: v }), settings.warning.toFixed(3))}
-      {slider('critical', 'critical', settings.critical, 0.3, 1, 0.005, (v) => set({ critical: v }), settings.critical.toFixed(3))}
+      {/* Left to the model (null), a threshold shows "model (0.519)", as contamination does. */}
+      {slider('warning', 'warning', resolved.warning, 0.3, 1, 0.005, (v) => set({ warning: v }),
+        settings.warning === null && model ? `model (${resolved.warning.toFixed(3)})` : resolved.warning.toFixed(3))}
+      {slider('critical', 'critical', resolved.critical, 0.3, 1, 0.005, (v) => set({ critical: v }),
+        settings.critical === null && model ? `model (${resolved.critical.toFixed(3)})` : resolved.critical.toFixed(3))}
       {slider('for', 'for:', settings.forMinutes, 0, 30, 1, (v) => set({ forMinutes: v }), `${settings.forMinutes}m`)}
       {slider('smooth', 'smoothing', settings.smoothMinutes, 1, 30, 1, (v) => set({ smoothMinutes: v }), `${settings.smoothMinutes}m`)}
       <button type="button" data-testid="copy-rules" onClick={copy} title="Prometheus rule YAML for these values">
