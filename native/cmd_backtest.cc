@@ -92,45 +92,51 @@ std::string OpenMetrics(const std::string& detector, const std::vector<TimeMs>& 
                         const std::vector<Trained>& models) {
   const std::string d = "{detector=\"" + LabelValue(detector) + "\"";
   std::string out;
-  out +=
-      "# HELP anomaly_score Isolation Forest anomaly score in (0, 1] of the row (sklearn "
-      "-score_samples; higher is more anomalous), as backtest scored it\n"
-      "# TYPE anomaly_score gauge\n";
-  for (size_t i = 0; i < times.size(); ++i) {
-    if (model_of[i] < 0 || !scores[i].ok()) continue;
-    out += "anomaly_score" + d + "} " + FormatShortest(scores[i].anomaly_score) + " " +
-           Seconds(times[i]) + "\n";
-  }
-  out +=
-      "# HELP anomaly_is_anomaly 1 when anomaly_score exceeds anomaly_threshold (sklearn "
-      "predict == -1), else 0\n"
-      "# TYPE anomaly_is_anomaly gauge\n";
-  for (size_t i = 0; i < times.size(); ++i) {
-    if (model_of[i] < 0 || !scores[i].ok()) continue;
-    out += "anomaly_is_anomaly" + d + "} " + (scores[i].is_anomaly ? "1" : "0") + " " +
-           Seconds(times[i]) + "\n";
-  }
-  out +=
-      "# HELP anomaly_threshold Anomaly-score threshold of the model that scored the row "
-      "(-offset_, set by its contamination)\n"
-      "# TYPE anomaly_threshold gauge\n";
-  for (size_t i = 0; i < times.size(); ++i) {
-    if (model_of[i] < 0) continue;
-    out += "anomaly_threshold" + d + "} " +
-           FormatShortest(models[static_cast<size_t>(model_of[i])].threshold) + " " +
-           Seconds(times[i]) + "\n";
-  }
-  out +=
-      "# HELP model_version_timestamp Creation time (Unix seconds) of the model that scored "
-      "the row; its model_version label names it\n"
-      "# TYPE model_version_timestamp gauge\n";
+  // One family: HELP, TYPE and a sample per row that `sample` gives (labels after the
+  // detector's, and the value), none for rows it declines.
+  auto family = [&](const char* name, const char* help, auto sample) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+    for (size_t i = 0; i < times.size(); ++i) {
+      if (model_of[i] < 0) continue;
+      std::string labels, value;
+      if (!sample(i, &labels, &value)) continue;
+      out += name + d + labels + "} " + value + " " + Seconds(times[i]) + "\n";
+    }
+  };
+  const auto& model = [&](size_t i) -> const Trained& {
+    return models[static_cast<size_t>(model_of[i])];
+  };
+  family("anomaly_score",
+         "Isolation Forest anomaly score in (0, 1] of the row (sklearn -score_samples; higher is "
+         "more anomalous), as backtest scored it",
+         [&](size_t i, std::string*, std::string* value) {
+           if (!scores[i].ok()) return false;
+           *value = FormatShortest(scores[i].anomaly_score);
+           return true;
+         });
+  family("anomaly_is_anomaly",
+         "1 when anomaly_score exceeds anomaly_threshold (sklearn predict == -1), else 0",
+         [&](size_t i, std::string*, std::string* value) {
+           if (!scores[i].ok()) return false;
+           *value = scores[i].is_anomaly ? "1" : "0";
+           return true;
+         });
+  family("anomaly_threshold",
+         "Anomaly-score threshold of the model that scored the row (-offset_, set by its "
+         "contamination)",
+         [&](size_t i, std::string*, std::string* value) {
+           *value = FormatShortest(model(i).threshold);
+           return true;
+         });
   // One series per model: each model's rows are contiguous, so each series' samples are too.
-  for (size_t i = 0; i < times.size(); ++i) {
-    if (model_of[i] < 0) continue;
-    const Trained& m = models[static_cast<size_t>(model_of[i])];
-    out += "model_version_timestamp" + d + ",model_version=\"" + LabelValue(m.version) + "\"} " +
-           Seconds(m.created_ms) + " " + Seconds(times[i]) + "\n";
-  }
+  family("model_version_timestamp",
+         "Creation time (Unix seconds) of the model that scored the row; its model_version "
+         "label names it",
+         [&](size_t i, std::string* labels, std::string* value) {
+           *labels = ",model_version=\"" + LabelValue(model(i).version) + "\"";
+           *value = Seconds(model(i).created_ms);
+           return true;
+         });
   out += "# EOF\n";
   return out;
 }

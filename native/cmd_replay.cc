@@ -23,6 +23,16 @@ namespace isoscope::native {
 
 namespace {
 
+int Fail(const Status& s) {
+  std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
+  return ExitCodeFor(s);
+}
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
+  return kExitUsage;
+}
+
 std::string Minutes(TimeMs ms) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1fm", static_cast<double>(ms) / kMinuteMs);
@@ -273,25 +283,17 @@ namespace {
 // The re-score mode: the bundle scores the CSV's inputs (as `isoscope score` would).
 int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
                    const Durations& d, const std::vector<IncidentWindow>& incidents) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
-  auto usage = [](const std::string& message) {
-    std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
-    return kExitUsage;
-  };
   auto model = LoadBundle(args.bundle);
-  if (!model.ok()) return fail(model.status());
+  if (!model.ok()) return Fail(model.status());
   // The share behind the model's anomaly threshold, which "contamination" thresholds start from.
   double share = TrainedShare(*model);
   if (!args.contamination.empty()) {
     auto c = ParseContamination(args.contamination);
     if (!c.ok() || c->is_auto) {
-      return usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
+      return Usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
     }
     auto threshold = model->ThresholdFor(c->value);
-    if (!threshold.ok()) return fail(threshold.status());
+    if (!threshold.ok()) return Fail(threshold.status());
     model->offset = -*threshold;
     share = c->value;
   }
@@ -299,25 +301,25 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
        {std::tuple{"--warning", &args.warning, &config.warning.threshold},
         std::tuple{"--critical", &args.critical, &config.critical.threshold}}) {
     auto t = ResolveAlertThreshold(*text, *model, share);
-    if (!t.ok()) return usage(std::string(flag) + ": " + t.status().message());
+    if (!t.ok()) return Usage(std::string(flag) + ": " + t.status().message());
     *out = *t;
   }
   auto scorer = ModelScorer::Create(*model);
-  if (!scorer.ok()) return fail(scorer.status());
+  if (!scorer.ok()) return Fail(scorer.status());
 
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;
   csv_options.features = model->spec.inputs;
   auto data = ParseCsv(content, csv_options, args.csv);
-  if (!data.ok()) return fail(data.status());
+  if (!data.ok()) return Fail(data.status());
   if (data->time_column.empty()) {
-    return fail(Status(ErrorCode::kBadInput,
+    return Fail(Status(ErrorCode::kBadInput,
                        args.csv + " has no time column; replay needs one (--time-column)"));
   }
   std::vector<const double*> series;
   for (const auto& s : data->series) series.push_back(s.data());
   auto rows = BuildFeatureRows(model->spec, data->times.data(), series, data->rows);
-  if (!rows.ok()) return fail(rows.status());
+  if (!rows.ok()) return Fail(rows.status());
   const std::vector<RowScore> row_scores = scorer->ScoreRows(*rows);
   std::vector<double> scores(row_scores.size());
   ScoreSummary summary;
@@ -336,8 +338,8 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   auto r = Replay(data->times, scores, config, incidents);
   if (!r.ok()) {
     // Settings the core refuses are the command line's fault; data problems are not.
-    return r.status().code() == ErrorCode::kInvalidArgument ? usage(r.status().message())
-                                                            : fail(r.status());
+    return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
+                                                            : Fail(r.status());
   }
   return Report(args, config, d, *r, incidents, summary);
 }
@@ -347,23 +349,15 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
 // --bundle), and at each model change the rules take the new model's thresholds.
 int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConfig config,
                   const Durations& d, const std::vector<IncidentWindow>& incidents) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
-  auto usage = [](const std::string& message) {
-    std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
-    return kExitUsage;
-  };
   auto data = ParseScoredCsv(content, args.time_column, args.csv);
-  if (!data.ok()) return fail(data.status());
+  if (!data.ok()) return Fail(data.status());
   const size_t n = data->times.size();
 
   std::optional<double> contamination;
   if (!args.contamination.empty()) {
     auto c = ParseContamination(args.contamination);
     if (!c.ok() || c->is_auto) {
-      return usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
+      return Usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
     }
     contamination = c->value;
   }
@@ -374,7 +368,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
                                                                {"--critical", &args.critical}};
   for (int k = 0; k < 2; ++k) {
     auto t = ParseAlertThreshold(*flags[k].second);
-    if (!t.ok()) return usage(std::string(flags[k].first) + ": " + t.status().message());
+    if (!t.ok()) return Usage(std::string(flags[k].first) + ": " + t.status().message());
     relative[k] = t->relative();
     if (!relative[k]) fixed[k] = t->value;
   }
@@ -382,7 +376,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
   if (!have_models) {
     for (int k = 0; k < 2; ++k) {
       if (relative[k]) {
-        return usage(std::string(flags[k].first) + " '" + *flags[k].second +
+        return Usage(std::string(flags[k].first) + " '" + *flags[k].second +
                      "' is relative to the model that scored each row, and " + args.csv +
                      " holds scores only: pass --bundles DIR (the bundles backtest "
                      "--save-bundles DIR kept) or --bundle B, or give a score like " +
@@ -390,7 +384,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
       }
     }
     if (contamination) {
-      return usage(
+      return Usage(
           "--contamination re-chooses each model's is_anomaly threshold: pass "
           "--bundles DIR (backtest --save-bundles DIR) or --bundle B");
     }
@@ -401,7 +395,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
   std::string single;
   if (!args.bundle.empty()) {
     auto m = LoadBundle(args.bundle);
-    if (!m.ok()) return fail(m.status());
+    if (!m.ok()) return Fail(m.status());
     single = m->model_version;
     models.emplace(single, std::move(*m));
   }
@@ -440,7 +434,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     summary.scored += scored ? 1 : 0;
     if (version.empty()) {
       if (scored && have_models) {
-        return fail(Status(ErrorCode::kBadInput, args.csv + ": row " + std::to_string(i) +
+        return Fail(Status(ErrorCode::kBadInput, args.csv + ": row " + std::to_string(i) +
                                                      " has a score but no model_version"));
       }
       continue;
@@ -453,7 +447,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
       span.critical = fixed[1];
       if (have_models) {
         auto model = model_for(version);
-        if (!model.ok()) return fail(model.status());
+        if (!model.ok()) return Fail(model.status());
         const Model& m = **model;
         const double share = contamination ? *contamination : TrainedShare(m);
         double* out[2] = {&span.warning, &span.critical};
@@ -461,7 +455,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
           if (!relative[k]) continue;
           auto t = ResolveAlertThreshold(*flags[k].second, m, share);
           if (!t.ok()) {
-            return usage(std::string(flags[k].first) + ": model " + version + ": " +
+            return Usage(std::string(flags[k].first) + ": model " + version + ": " +
                          t.status().message());
           }
           *out[k] = *t;
@@ -469,7 +463,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
         span.threshold = m.threshold();
         if (contamination) {
           auto t = m.ThresholdFor(*contamination);
-          if (!t.ok()) return fail(t.status());
+          if (!t.ok()) return Fail(t.status());
           span.threshold = *t;
         }
       }
@@ -525,8 +519,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
 
   auto r = Replay(data->times, data->scores, config, incidents);
   if (!r.ok()) {
-    return r.status().code() == ErrorCode::kInvalidArgument ? usage(r.status().message())
-                                                            : fail(r.status());
+    return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
+                                                            : Fail(r.status());
   }
   return Report(args, config, d, *r, incidents, summary);
 }
@@ -534,49 +528,41 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
 }  // namespace
 
 int RunReplay(const ReplayArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
-  auto usage = [](const std::string& message) {
-    std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
-    return kExitUsage;
-  };
   ReplayConfig config;
   const auto for_ms = ParseDuration(args.for_duration);
   const auto smooth_ms = ParseDuration(args.smooth);
   const auto eval_ms = ParseDuration(args.eval_interval);
   if (!for_ms || *for_ms < 0)
-    return usage("--for: '" + args.for_duration + "' is not a duration like 3m");
+    return Usage("--for: '" + args.for_duration + "' is not a duration like 3m");
   if (!smooth_ms || *smooth_ms <= 0)
-    return usage("--smooth: '" + args.smooth + "' is not a positive duration like 5m");
+    return Usage("--smooth: '" + args.smooth + "' is not a positive duration like 5m");
   if (!eval_ms || *eval_ms <= 0)
-    return usage("--eval-interval: '" + args.eval_interval +
+    return Usage("--eval-interval: '" + args.eval_interval +
                  "' is not a positive duration like 1m");
   config.warning.for_ms = config.critical.for_ms = *for_ms;
   config.smooth_ms = *smooth_ms;
   config.eval_interval_ms = *eval_ms;
   const Durations d{*for_ms, *smooth_ms, *eval_ms};
   if (!args.bundle.empty() && !args.bundles.empty()) {
-    return usage("give --bundle B (one model) or --bundles DIR (a model per version), not both");
+    return Usage("give --bundle B (one model) or --bundles DIR (a model per version), not both");
   }
 
   std::vector<IncidentWindow> incidents;
   if (!args.incidents.empty()) {
     auto read = ReadIncidents(args.incidents);
-    if (!read.ok()) return fail(read.status());
+    if (!read.ok()) return Fail(read.status());
     incidents = std::move(*read);
   }
   auto content = ReadFile(args.csv);
-  if (!content.ok()) return fail(content.status());
+  if (!content.ok()) return Fail(content.status());
   if (HasScoreColumn(*content)) return ReplayAsGiven(args, *content, config, d, incidents);
   if (args.bundle.empty()) {
-    return usage(args.csv +
+    return Usage(args.csv +
                  " has no anomaly_score column, so its inputs must be scored: give --bundle B "
                  "(or pass the output of isoscope score or backtest)");
   }
   if (!args.bundles.empty()) {
-    return usage("--bundles goes with a CSV of scores (backtest's output); to score " + args.csv +
+    return Usage("--bundles goes with a CSV of scores (backtest's output); to score " + args.csv +
                  "'s inputs give --bundle B");
   }
   return ReplayRescored(args, *content, config, d, incidents);

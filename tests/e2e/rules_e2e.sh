@@ -77,13 +77,19 @@ G=$W/generated
 for f in recording.rules.yml alerting.rules.yml model-health.rules.yml grafana-alerting.yml; do
   [ -s "$G/checkout.$f" ] && ok || bad "checkout.$f written"
 done
-for f in "$G"/*.rules.yml; do
-  promtool check rules "$f" >"$W/check.out" 2>&1 && ok ||
-    { bad "promtool check rules $(basename "$f")"; sed 's/^/  | /' "$W/check.out"; }
-done
-cp "$HERE/rules_promtool_test.yml" "$G/"
-promtool test rules "$G/rules_promtool_test.yml" >"$W/test.out" 2>&1 && ok ||
-  { bad "promtool test rules (hand-computed expectations)"; sed 's/^/  | /' "$W/test.out" | head -40; }
+# promtool_dir DIR TEST LABEL: `promtool check rules` on every rules file in DIR, then
+# `promtool test rules` with the hand-computed TEST (copied next to them).
+promtool_dir() {
+  local f
+  for f in "$1"/*.rules.yml; do
+    promtool check rules "$f" >"$W/check.out" 2>&1 && ok ||
+      { bad "promtool check rules $(basename "$f") ($3)"; sed 's/^/  | /' "$W/check.out"; }
+  done
+  cp "$HERE/$2" "$1/"
+  promtool test rules "$1/$2" >"$W/test.out" 2>&1 && ok ||
+    { bad "promtool test rules $2 ($3)"; sed 's/^/  | /' "$W/test.out" | head -40; }
+}
+promtool_dir "$G" rules_promtool_test.yml "hand-computed expectations"
 "$PY" "$HERE/check_grafana_alerts.py" "$G/checkout.grafana-alerting.yml" checkout 0.65 0.85 3m \
   prometheus >"$W/grafana.out" 2>&1 && ok ||
   { bad "Grafana provisioning file"; sed 's/^/  | /' "$W/grafana.out"; }
@@ -93,13 +99,7 @@ R=$W/relative
 sed -e '/^      warning: 0.65$/d' -e '/^      critical: 0.85$/d' "$W/isoscope.yml" >"$W/relative.yml"
 "$ISOSCOPE" rules --config "$W/relative.yml" --out "$R" >"$W/rel.out" 2>&1 && ok ||
   { bad "isoscope rules with relative thresholds"; sed 's/^/  | /' "$W/rel.out"; }
-for f in "$R"/*.rules.yml; do
-  promtool check rules "$f" >"$W/check.out" 2>&1 && ok ||
-    { bad "promtool check rules $(basename "$f") (relative)"; sed 's/^/  | /' "$W/check.out"; }
-done
-cp "$HERE/rules_promtool_relative_test.yml" "$R/"
-promtool test rules "$R/rules_promtool_relative_test.yml" >"$W/rtest.out" 2>&1 && ok ||
-  { bad "promtool test rules (relative thresholds)"; sed 's/^/  | /' "$W/rtest.out" | head -40; }
+promtool_dir "$R" rules_promtool_relative_test.yml "relative thresholds"
 "$PY" "$HERE/check_grafana_alerts.py" "$R/checkout.grafana-alerting.yml" checkout \
   contamination contamination/2 3m prometheus >"$W/grafana3.out" 2>&1 && ok ||
   { bad "Grafana provisioning file (relative)"; sed 's/^/  | /' "$W/grafana3.out"; }
