@@ -3,6 +3,7 @@
 # rows and groups as generated, versions installed and pruned, rollback, and every failure
 # (bad query, no data, too little data, Prometheus down) leaving `latest` untouched.
 #   train_e2e.sh ISOSCOPE
+# shellcheck disable=SC2015  # `A && ok || bad`: ok always succeeds
 set -u
 ISOSCOPE=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
