@@ -453,6 +453,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       v.values[input] = s.value;
     }
   }
+  std::vector<std::pair<size_t, std::vector<PromSample>>>().swap(results);  // all in vecs now
 
   // 3. Score.
   const auto t0 = std::chrono::steady_clock::now();
