@@ -12,28 +12,14 @@ ISOSCOPE=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=prom_fixture.sh
 source "$HERE/prom_fixture.sh"
-prom_fixture_start 15 60 || exit 1
-W=$PROM_FIXTURE_DIR/fault
-mkdir -p "$W"
-passed=0
-failed=0
-SERVE_PID=""
-PROXY_PID=""
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  [ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"
-  SERVE_PID=""
-  [ -n "$PROXY_PID" ] && stop_pid "$PROXY_PID"
-  PROXY_PID=""
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+e2e_begin fault PROXY_PID
 
 echo pass >"$W/mode"
 /usr/bin/python3 "$HERE/fault_proxy.py" "$PROM_URL" "$W/mode" "$W/proxy.port" "$W/proxy.log" \
   2>"$W/proxy.err" &
+# shellcheck disable=SC2034  # stopped by e2e_cleanup, which reads it by name
 PROXY_PID=$!
 proxy_port() { [ -s "$W/proxy.port" ]; }
 wait_for 10 proxy_port && ok || { bad "fault proxy started"; cat "$W/proxy.err"; exit 1; }

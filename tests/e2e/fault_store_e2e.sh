@@ -19,23 +19,12 @@ ISOSCOPE=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=prom_fixture.sh
 source "$HERE/prom_fixture.sh"
-prom_fixture_start 15 60 || exit 1
-W=$PROM_FIXTURE_DIR/store
-M=$W/models/checkout
-mkdir -p "$W"
-passed=0
-failed=0
-SERVE_PID=""
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  [ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"
-  SERVE_PID=""
-  chmod -R u+w "$W" 2>/dev/null
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+# Tests make parts of the store read-only: writable again before the fixture removes it.
+e2e_on_cleanup() { chmod -R u+w "$W" 2>/dev/null; }
+e2e_begin store
+M=$W/models/checkout
 
 cat >"$W/isoscope.yml" <<YAML
 prometheus:

@@ -19,25 +19,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/prom_fixture.sh"
 "$PY" -c 'import yaml' 2>/dev/null ||
   { echo "FAIL: $PY cannot import yaml; install Debian's python3-yaml"; exit 1; }
-prom_fixture_start 15 60 || exit 1
-W=$PROM_FIXTURE_DIR/rules
-mkdir -p "$W"
-passed=0
-failed=0
-SERVE_PID=""
-SCRAPER_PID=""
-
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  [ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"
-  SERVE_PID=""
-  [ -n "$SCRAPER_PID" ] && stop_pid "$SCRAPER_PID"
-  SCRAPER_PID=""
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+e2e_begin rules SCRAPER_PID
 
 # The detector of rules_promtool_test.yml, every alerts: key spelled out.
 cat >"$W/isoscope.yml" <<YAML

@@ -46,3 +46,29 @@ serve_start() {
   wait_for 10 _serve_port || return 1
   URL=${SERVE_SCHEME:-http}://127.0.0.1:$PORT
 }
+# e2e_begin NAME [PID_VAR...]: from the script's top level, after sourcing prom_fixture.sh: the
+# Prometheus fixture (15 days at 60 s), W=$PROM_FIXTURE_DIR/NAME, zeroed counters, and an
+# EXIT/INT/TERM cleanup that stops SERVE_PID and the processes in the named variables (only
+# ever processes the script started), runs e2e_on_cleanup if the script defines it, then stops
+# the fixture.
+e2e_begin() {
+  prom_fixture_start 15 60 || exit 1
+  W=$PROM_FIXTURE_DIR/$1
+  mkdir -p "$W"
+  passed=0
+  failed=0
+  _E2E_PID_VARS="SERVE_PID ${*:2}"
+  local v
+  for v in $_E2E_PID_VARS; do printf -v "$v" '%s' ""; done
+  trap e2e_cleanup EXIT
+  trap 'e2e_cleanup; exit 130' INT TERM
+}
+e2e_cleanup() {
+  local v
+  for v in $_E2E_PID_VARS; do
+    [ -n "${!v:-}" ] && stop_pid "${!v}"
+    printf -v "$v" '%s' ""
+  done
+  if declare -F e2e_on_cleanup >/dev/null; then e2e_on_cleanup; fi
+  prom_fixture_cleanup
+}

@@ -15,26 +15,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/prom_fixture.sh"
 "$PY" -c 'import msgpack' 2>/dev/null ||
   { echo "FAIL: $PY cannot import msgpack; install Debian's python3-msgpack"; exit 1; }
-prom_fixture_start 15 60 || exit 1
-W=$PROM_FIXTURE_DIR/scrape
-M=$W/models/checkout
-mkdir -p "$W"
-passed=0
-failed=0
-SERVE_PID=""
-SCRAPER_PID=""
-
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  [ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"
-  SERVE_PID=""
-  [ -n "$SCRAPER_PID" ] && stop_pid "$SCRAPER_PID"
-  SCRAPER_PID=""
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+e2e_begin scrape SCRAPER_PID
+M=$W/models/checkout
 latest() { readlink "$M/latest"; }
 # swap_latest TARGET: atomically (rename over it), so the daemon never sees `latest` missing.
 swap_latest() { ln -s "$1" "$M/.latest.tmp" && mv -T "$M/.latest.tmp" "$M/latest"; }

@@ -15,24 +15,9 @@ for tool in openssl htpasswd; do
 done
 # shellcheck source=prom_fixture.sh
 source "$HERE/prom_fixture.sh"
-prom_fixture_start 15 60 || exit 1
-W=$PROM_FIXTURE_DIR/web
-mkdir -p "$W"
-passed=0
-failed=0
-SERVE_PID=""
-SCRAPER_PID=""
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  [ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"
-  SERVE_PID=""
-  [ -n "$SCRAPER_PID" ] && stop_pid "$SCRAPER_PID"
-  SCRAPER_PID=""
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+e2e_begin web SCRAPER_PID
 
 # Certificates: a CA, and a server certificate for 127.0.0.1 signed by it (as in production,
 # where Prometheus trusts the CA, not the leaf); a second key that matches nothing.
