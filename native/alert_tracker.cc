@@ -97,12 +97,13 @@ void AlertTracker::Evaluate(TimeMs now) {
   for (auto it = groups_.begin(); it != groups_.end();) {
     Group& g = it->second;
     // AvgOverTime's window is (now - smooth, now]: older samples can never count again.
-    while (!g.times.empty() && g.times.front() <= now - smooth_ms_) {
-      g.times.pop_front();
-      g.scores.pop_front();
-    }
-    const std::vector<TimeMs> times(g.times.begin(), g.times.end());
-    const std::vector<double> scores(g.scores.begin(), g.scores.end());
+    // A window holds a handful of scores (smooth / interval): erasing the front is cheap.
+    size_t old = 0;
+    while (old < g.times.size() && g.times[old] <= now - smooth_ms_) ++old;
+    g.times.erase(g.times.begin(), g.times.begin() + static_cast<ptrdiff_t>(old));
+    g.scores.erase(g.scores.begin(), g.scores.begin() + static_cast<ptrdiff_t>(old));
+    const std::vector<TimeMs>& times = g.times;
+    const std::vector<double>& scores = g.scores;
     const std::optional<double> smoothed =
         times.empty() ? std::nullopt : AvgOverTime(times, scores, now, smooth_ms_);
     bool active = false;

@@ -6,10 +6,10 @@
 // scores of the smoothing window, then Step per severity, once per scoring cycle. So the
 // panel and on-call see "critical pending for 2m of 3m" without querying ALERTS.
 
-#include <deque>
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "config.h"
 #include "isoscope/alert.h"
@@ -48,8 +48,10 @@ class AlertTracker {
  private:
   struct Group {
     prometheus::Labels labels;
-    std::deque<TimeMs> times;
-    std::deque<double> scores;
+    // The scores of the smoothing window: vectors, as AvgOverTime takes them (a std::deque
+    // would allocate over half a kilobyte per group even for five scores).
+    std::vector<TimeMs> times;
+    std::vector<double> scores;
     AlertState state[2];
     prometheus::Gauge* state_gauge[2] = {nullptr, nullptr};
     prometheus::Gauge* pending_gauge[2] = {nullptr, nullptr};
