@@ -12,6 +12,7 @@
 #include "demo_data.h"
 #include "file_io.h"
 #include "isoscope/alert.h"
+#include "isoscope/features.h"
 #include "isoscope/text.h"
 #include "time_parse.h"
 
@@ -20,6 +21,31 @@ namespace {
 
 // The demo's alert thresholds: replay's defaults.
 const ReplayArgs kDefaults;
+
+// The daemon's config for `make demo` (tools/demo_serve.sh), one query per input of the model
+// just trained: the model is the one source of truth, so a new demo series cannot leave the
+// daemon without a query for it.
+Status WriteDaemonConfig(const std::string& dir, const std::string& bundle) {
+  auto model = LoadBundle(bundle);
+  if (!model.ok()) return model.status();
+  const TimeMs step = model->spec.step_ms > 0 ? model->spec.step_ms : 60 * 1000;
+  std::string yml = "# Written by isoscope demo from the inputs of " + bundle +
+                    ".\n# Check it: isoscope check-config --config " + dir +
+                    "/isoscope.yml\n"
+                    "prometheus:\n"
+                    "  url: http://127.0.0.1:9090   # not queried with --replay-csv\n"
+                    "models_dir: models               # relative to this file\n"
+                    "web:\n"
+                    "  listen_address: 127.0.0.1:8080\n"
+                    "detectors:\n"
+                    "  - name: demo\n"
+                    "    queries:                     # with --replay-csv: the history's columns\n";
+  for (const std::string& input : model->spec.inputs) yml += "      " + input + ": " + input + "\n";
+  yml += "    interval: " + FormatDurationMs(step) +
+         "                   # the history's step\n"
+         "    model: {n_estimators: 200, contamination: 0.02, random_state: 42}\n";
+  return WriteFileAtomic(dir + "/isoscope.yml", yml);
+}
 
 }  // namespace
 
@@ -207,8 +233,10 @@ int RunDemo(const DemoArgs& args) {
       "   try other values: isoscope replay --bundle %s --csv %s --incidents %s "
       "--critical %.3f\n",
       bundle.c_str(), history.c_str(), incidents_path.c_str(), outcomes[0].critical);
-  std::printf("\nnext: isoscope inspect --bundle %s   |   scores in %s\n", bundle.c_str(),
-              scores.c_str());
+  Status config = WriteDaemonConfig(dir, bundle);
+  if (!config.ok()) return fail(config);
+  std::printf("\nnext: isoscope inspect --bundle %s   |   scores in %s   |   daemon config %s\n",
+              bundle.c_str(), scores.c_str(), (dir + "/isoscope.yml").c_str());
   return kExitOk;
 }
 

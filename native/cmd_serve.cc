@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "file_io.h"
 #include "http_server.h"
+#include "incidents.h"
 #include "isoscope/text.h"
 #include "isoscope/version.h"
 #include "logfmt.h"
@@ -262,8 +263,17 @@ int RunServe(const ServeArgs& args) {
         "text",
         {{"web_config", args.web_config_file}});
   }
+  std::vector<IncidentWindow> incidents;
+  if (!args.incidents.empty()) {
+    auto read = ReadIncidents(args.incidents);
+    if (!read.ok()) {
+      std::fprintf(stderr, "isoscope serve: --incidents: %s\n", read.status().message().c_str());
+      return ExitCodeFor(read.status());
+    }
+    incidents = std::move(*read);
+  }
   HttpServer server(daemon, registry, cors, log, web);
-  server.SetHistory(std::move(history), now);
+  server.SetHistory(std::move(history), now, std::move(incidents));
   const std::string ui_dir = args.ui_dir.empty() ? DefaultUiDir() : args.ui_dir;
   if (!ui_dir.empty()) {
     Status ui = server.ServeUi(ui_dir);

@@ -186,6 +186,8 @@ struct ServeArgs {
   /// The standalone what-if page's files (wasm/panel's dist), served at /; empty = the built
   /// or installed one next to the binary if there is one.
   std::string ui_dir;
+  /// Known incident windows (name,start,end,description CSV) marked on the what-if page.
+  std::string incidents;
 };
 /// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
 int RunServe(const ServeArgs& args);

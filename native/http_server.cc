@@ -264,7 +264,8 @@ class HttpServer::Impl {
     TimeMs end = now_();
     end -= ((end % det.step_ms) + det.step_ms) % det.step_ms;
     const TimeMs start = end - static_cast<TimeMs>(std::llround(hours * kHourMs));
-    auto rows = history_(det, start, end);
+    const TimeMs warmup = WarmupMs(static_cast<size_t>(index));
+    auto rows = history_(det, start - warmup, end);
     if (!rows.ok()) return error(502, "cannot read the history: " + rows.status().message());
     size_t group = 0;
     if (req.has_param("group")) {
@@ -286,6 +287,9 @@ class HttpServer::Impl {
     nlohmann::json out;
     out["detector"] = name;
     out["step_ms"] = det.step_ms;
+    out["warmup_ms"] = warmup;
+    out["shown_from"] = start;
+    out["incidents"] = IncidentsJson(start - warmup, end);
     out["start"] = FormatTime(start);
     out["end"] = FormatTime(end);
     out["groups"] = rows->groups;
@@ -300,8 +304,25 @@ class HttpServer::Impl {
     res.set_content(out.dump(), "application/json");
   }
 
+  // History the active model's features read before a point (0 while warming: the page then
+  // shows the inputs only).
+  TimeMs WarmupMs(size_t index) const {
+    auto active = daemon_.Active(index);
+    return active ? active->model.spec.warmup_ms() : 0;
+  }
+
+  nlohmann::json IncidentsJson(TimeMs from, TimeMs to) const {
+    nlohmann::json list = nlohmann::json::array();
+    for (const IncidentWindow& w : incidents_) {
+      if (w.end_ms <= from || w.start_ms > to) continue;
+      list.push_back({{"name", w.name}, {"start", w.start_ms}, {"end", w.end_ms}});
+    }
+    return list;
+  }
+
   const Daemon& daemon_;
   HistoryFunction history_;
+  std::vector<IncidentWindow> incidents_;
   std::function<TimeMs()> now_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::string cors_;
@@ -323,8 +344,10 @@ HttpServer::HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registr
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::SetHistory(HistoryFunction history, std::function<TimeMs()> now) {
+void HttpServer::SetHistory(HistoryFunction history, std::function<TimeMs()> now,
+                            std::vector<IncidentWindow> incidents) {
   impl_->history_ = std::move(history);
+  impl_->incidents_ = std::move(incidents);
   impl_->now_ = std::move(now);
   impl_->server_.Get(R"(/api/v1/detectors/([^/]*)/history)",
                      [this](const httplib::Request& req, httplib::Response& res) {

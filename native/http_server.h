@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "daemon.h"
+#include "isoscope/alert.h"
 #include "isoscope/status.h"
 #include "logfmt.h"
 #include "prom_join.h"
@@ -43,8 +44,12 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   /// Enables GET /api/v1/detectors/{name}/history?hours=H[&group=G] (default 24 h, at most
-  /// kMaxHistoryMs, ending at `now()` on the detector's step grid). Call before Run().
-  void SetHistory(HistoryFunction history, std::function<TimeMs()> now);
+  /// kMaxHistoryMs, ending at `now()` on the detector's step grid). Call before Run(). The
+  /// answer starts earlier by the active model's warm-up (its features' longest look-back and a
+  /// step), so that the page can score the first shown point; `shown_from` marks where the
+  /// requested range starts. `incidents` that overlap the answer are listed with it.
+  void SetHistory(HistoryFunction history, std::function<TimeMs()> now,
+                  std::vector<IncidentWindow> incidents = {});
   /// Serves the files of `dir` at / (the standalone what-if page, wasm/panel's dist). Call
   /// before Run(). kBadInput if `dir` is not a directory.
   Status ServeUi(const std::string& dir);

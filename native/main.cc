@@ -287,6 +287,10 @@ int main(int argc, char** argv) {
                 "With --start-time or --replay-csv: the clock, and so every interval, runs N "
                 "times as fast as real time (e.g. 12: a 60s interval every 5 s)")
       ->capture_default_str();
+  v->add_option("--incidents", serve.incidents,
+                "Incident windows to mark on the what-if page: a CSV of name,start,end,"
+                "description (isoscope demo's incidents.csv; ISO 8601 or epoch times)")
+      ->check(CLI::ExistingFile);
   v->add_option("--shard", serve.shard,
                 "I/N: this replica scores only the groups whose label set hashes to I mod N, "
                 "so N replicas with 0/N .. N-1/N score every group once (default: the "

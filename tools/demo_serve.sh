@@ -3,16 +3,18 @@
 #
 #   tools/demo_serve.sh ISOSCOPE DEMO_DIR
 #
-# Needs DEMO_DIR/history.csv, incidents.csv and model.bundle from `isoscope demo`. Writes
-# DEMO_DIR/isoscope.yml (models_dir DEMO_DIR/models, detector `demo`), installs model.bundle as
-# the detector's latest, and runs `isoscope serve --replay-csv history.csv` in the foreground
-# until Ctrl-C, printing the scores of each cycle. Environment:
+# Needs DEMO_DIR/history.csv, incidents.csv, model.bundle and isoscope.yml from `isoscope demo`
+# (the config has one query per input of the model, so it always matches the model). Installs
+# model.bundle as detector `demo`'s latest and runs `isoscope serve --replay-csv history.csv`
+# in the foreground until Ctrl-C, printing the scores of each cycle. Environment:
 #   DEMO_SERVE_SECONDS   stop after that many seconds (default: run until interrupted)
 #   DEMO_LISTEN          listen address (default 127.0.0.1:8080; port 0 picks a free one)
 #   DEMO_REPLAY_SPEED    replay speed (default 12: one 60 s interval of history every 5 s)
-#   DEMO_START           where the replay starts (default 10 minutes before sharp_spike)
-#   DEMO_PROMETHEUS_URL  a real Prometheus serving latency_p95, error_rate and cpu_throttle:
-#                        query it at now instead of replaying (no --replay-csv)
+#   DEMO_INCIDENT        the incident the replay starts 10 minutes before (default
+#                        latency_spike; the first one of incidents.csv if there is none)
+#   DEMO_START           where the replay starts (default: 10 minutes before DEMO_INCIDENT)
+#   DEMO_PROMETHEUS_URL  a real Prometheus serving the model's inputs (the queries of
+#                        isoscope.yml): query it at now instead of replaying (no --replay-csv)
 set -euo pipefail
 ISOSCOPE=$1
 DIR=$2
@@ -21,7 +23,7 @@ LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
 SPEED=${DEMO_REPLAY_SPEED:-12}
 PROM_URL=${DEMO_PROMETHEUS_URL:-}
 
-for f in history.csv incidents.csv model.bundle; do
+for f in history.csv incidents.csv model.bundle isoscope.yml; do
   [ -f "$DIR/$f" ] || { echo "demo_serve: $DIR/$f missing; run isoscope demo first" >&2; exit 1; }
 done
 if [ -n "$SECONDS_LIMIT" ] && ! [[ "$SECONDS_LIMIT" =~ ^[0-9]+$ ]]; then
@@ -31,22 +33,10 @@ fi
 
 echo
 echo "== 5. the exporter daemon on this history: isoscope serve"
-cat >"$DIR/isoscope.yml" <<EOF
-# Written by make demo (tools/demo_serve.sh). Check it: isoscope check-config --config $DIR/isoscope.yml
-prometheus:
-  url: ${PROM_URL:-http://127.0.0.1:9090}   # not queried with --replay-csv
-models_dir: models                          # relative to this file: $DIR/models
-web:
-  listen_address: 127.0.0.1:8080
-detectors:
-  - name: demo
-    queries:                                # with --replay-csv: the history's columns
-      latency_p95: latency_p95
-      error_rate: error_rate
-      cpu_throttle: cpu_throttle
-    interval: 60s                           # the history's step
-    model: {n_estimators: 200, contamination: 0.02, random_state: 42}
-EOF
+if [ -n "$PROM_URL" ]; then
+  sed -i "s|^  url: .*|  url: $PROM_URL|" "$DIR/isoscope.yml"
+fi
+echo "   config $DIR/isoscope.yml (written by isoscope demo: one query per input of the model)"
 "$ISOSCOPE" check-config --config "$DIR/isoscope.yml" | sed 's/^/   /'
 "$ISOSCOPE" install --config "$DIR/isoscope.yml" --detector demo --bundle "$DIR/model.bundle" |
   sed 's/^/   /'
@@ -55,11 +45,23 @@ args=(serve --config "$DIR/isoscope.yml" --web.listen-address "$LISTEN")
 if [ -z "$PROM_URL" ]; then
   start=${DEMO_START:-}
   if [ -z "$start" ]; then
-    spike=$(awk -F, '$1 == "sharp_spike" { print $2 }' "$DIR/incidents.csv")
-    start=$(date -u -d "@$(($(date -u -d "$spike" +%s) - 600))" +%Y-%m-%dT%H:%M:%SZ)
+    incident=${DEMO_INCIDENT:-latency_spike}
+    at=$(awk -F, -v n="$incident" 'NR > 1 && $1 == n { print $2; exit }' "$DIR/incidents.csv")
+    if [ -z "$at" ]; then
+      incident=$(awk -F, 'NR == 2 { print $1 }' "$DIR/incidents.csv")
+      at=$(awk -F, 'NR == 2 { print $2 }' "$DIR/incidents.csv")
+    fi
+    if [ -z "$at" ]; then
+      echo "demo_serve: $DIR/incidents.csv lists no incident; set DEMO_START" >&2
+      exit 1
+    fi
+    start=$(date -u -d "@$(($(date -u -d "$at" +%s) - 600))" +%Y-%m-%dT%H:%M:%SZ)
+    echo "   replaying $DIR/history.csv from $start (10 minutes before the $incident incident)"
+  else
+    echo "   replaying $DIR/history.csv from $start"
   fi
-  args+=(--replay-csv "$DIR/history.csv" --start-time "$start" --replay-speed "$SPEED")
-  echo "   replaying $DIR/history.csv from $start (10 minutes before the sharp_spike incident)"
+  args+=(--replay-csv "$DIR/history.csv" --start-time "$start" --replay-speed "$SPEED"
+    --incidents "$DIR/incidents.csv")
   echo "   at ${SPEED}x: the 60 s interval, and one new minute of history, every $(awk -v s="$SPEED" 'BEGIN { printf "%g", 60 / s }') s"
 else
   echo "   querying $PROM_URL at now"

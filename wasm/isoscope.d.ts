@@ -25,6 +25,10 @@ export interface ModelInfo {
   /** The input series the model needs, by name (a query result must provide each). */
   inputs: string[];
   needsTime: boolean;
+  /** The inputs' sampling step (0 when no feature is temporal). */
+  stepMs: number;
+  /** History needed before the first row that is to be scored (FeatureSpec::warmup_ms). */
+  warmupMs: number;
   /** is_anomaly threshold on the anomaly score (the model's trained contamination). */
   threshold: number;
   /** The trained contamination, or null for sklearn's "auto". */

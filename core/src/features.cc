@@ -571,6 +571,12 @@ TimeMs FeatureSpec::max_lookback_ms() const {
   return m;
 }
 
+TimeMs FeatureSpec::warmup_ms() const {
+  const TimeMs lookback = max_lookback_ms();
+  if (lookback == 0 || step_ms <= 0) return lookback;
+  return (lookback + step_ms - 1) / step_ms * step_ms + step_ms;
+}
+
 bool FeatureSpec::needs_format_1_2() const {
   if (!raw_inputs) return true;
   for (const DerivedFeature& f : derived) {

@@ -118,5 +118,22 @@ TEST(FeatureSpec, DuplicateNamesAreRejected) {
   EXPECT_FALSE(spec.Validate().ok());
 }
 
+// The what-if page's warm-up: the longest look-back on the step grid, and one step more.
+TEST(FeatureSpec, WarmupIsTheLongestLookbackOnTheStepGridPlusAStep) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  spec.step_ms = 60'000;
+  EXPECT_EQ(spec.warmup_ms(), 0);  // no temporal feature: nothing to warm
+  spec.derived = {{DerivedFeature::Kind::kHourOfWeek}};
+  EXPECT_EQ(spec.warmup_ms(), 0);
+  DerivedFeature seasonal{DerivedFeature::Kind::kSeasonalMedianDiff, 0, kWeekMs, 3, 30 * 60'000};
+  DerivedFeature delta{DerivedFeature::Kind::kDelta, 0, 3600'000};
+  spec.derived = {delta, seasonal};
+  // 3 weeks and 30 minutes, already on the minute grid, then one minute more.
+  EXPECT_EQ(spec.warmup_ms(), 3 * kWeekMs + 30 * 60'000 + 60'000);
+  spec.step_ms = 7 * 60'000;  // 3w 30m = 4324.28... steps of 7 minutes: 4325 steps, then one
+  EXPECT_EQ(spec.warmup_ms(), 4326LL * 7 * 60'000);
+}
+
 }  // namespace
 }  // namespace isoscope

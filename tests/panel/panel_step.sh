@@ -1,6 +1,6 @@
 #!/bin/sh
 # One step of the Grafana panel's checks (wasm/panel), run by ctest:
-#   panel_step.sh deps|build|typecheck|unit|e2e|standalone|bench BUILD_DIR ISOSCOPE
+#   panel_step.sh deps|build|typecheck|unit|e2e|standalone|demo|bench BUILD_DIR ISOSCOPE
 # deps runs `npm ci` from the committed lockfile (again only when the lockfile changed);
 # build makes BUILD_DIR/panel/dist (module.js, plugin.json, .wasm, the standalone page) and
 # the harness; e2e drives headless Debian Chromium; screenshots land in BUILD_DIR/panel-e2e.
@@ -35,6 +35,8 @@ case $STEP in
   standalone)
     ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST OUT_DIR=$BUILD/panel-e2e \
       node harness/standalone_e2e.mjs ;;
+  demo)
+    ISOSCOPE=$ISOSCOPE ROOT=$ROOT OUT_DIR=$BUILD/demo-e2e node harness/demo_e2e.mjs ;;
   bench)
     ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST HARNESS_JS=$BUILD/panel/harness/harness.js \
       OUT_DIR=$BUILD/panel-bench BENCH_NATIVE=$NATIVE_BENCH node harness/bench.mjs ;;

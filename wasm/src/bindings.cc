@@ -103,6 +103,8 @@ val Info(const LoadedModel& m) {
   out.set("featureNames", Strings(model.spec.ColumnNames()));
   out.set("inputs", Strings(model.spec.inputs));
   out.set("needsTime", model.spec.needs_time());
+  out.set("stepMs", static_cast<double>(model.spec.step_ms));
+  out.set("warmupMs", static_cast<double>(model.spec.warmup_ms()));
   out.set("threshold", model.threshold());
   const Contamination& c = model.params.contamination;
   out.set("contamination", c.is_auto ? val::null() : val(c.value));

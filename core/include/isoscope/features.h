@@ -154,6 +154,10 @@ struct FeatureSpec {
   bool needs_format_1_2() const;
   /// The longest look-back of any temporal feature (0 without any).
   TimeMs max_lookback_ms() const;
+  /// History to give before the first row that is to be scored (the what-if page's and the
+  /// panel's warm-up): the longest look-back on the step grid and one step more, 0 without
+  /// temporal features.
+  TimeMs warmup_ms() const;
   std::vector<std::string> ColumnNames() const;
   Status Validate() const;
   bool operator==(const FeatureSpec& o) const {

@@ -43,6 +43,17 @@ const csv = join(demo, 'history.csv');
 const bundle = join(demo, 'model.bundle');
 const broken = join(work, 'broken.bundle');
 writeFileSync(broken, readFileSync(bundle).subarray(0, 1000));
+// A seasonal model (3 days of look-back): Grafana's query range holds no history before its
+// first point, so the panel must say from when scores start and why.
+const seasonal = join(work, 'seasonal.bundle');
+execFileSync(isoscope, ['train', '--csv', csv, '--out', seasonal, '--random-state', '42', '--quiet',
+  '--derived', 'raw=off,seasonal_median_diff(latency_p95,1d,3),seasonal_median_diff(error_rate,1d,3)'], { stdio: 'ignore' });
+// The first row native `isoscope score` scores: where the panel's scores must start.
+const firstScored = (() => {
+  const lines = execFileSync(isoscope, ['score', '--bundle', seasonal, '--csv', csv], { maxBuffer: 1 << 28 }).toString().split('\n');
+  const row = lines.slice(1).find((l) => l.split(',')[2] !== '');
+  return Date.parse(row.split(',')[1]);
+})();
 
 function nativeReplay(s) {
   const args = ['replay', '--bundle', bundle, '--csv', csv, '--warning', String(s.warning),
@@ -63,7 +74,7 @@ function nativeTimeInAlertMs(r) {
   return minutes.size * 60_000;
 }
 
-const { server, base } = await startServer({ dist, harnessJs, csv, bundles: { demo: bundle, broken } });
+const { server, base } = await startServer({ dist, harnessJs, csv, bundles: { demo: bundle, broken, seasonal } });
 const profile = mkdtempSync(join(tmpdir(), 'isoscope-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -100,6 +111,14 @@ try {
   await open('/', { detector: 'nosuch' });
   await page.getByTestId('state-bad-bundle').waitFor({ timeout: 20_000 });
   check(/404: no detector 'nosuch'/.test(await text('state-bad-bundle')), 'an unknown detector: the daemon error shown');
+
+  await open('/', { detector: 'seasonal' });
+  await page.getByTestId('warmup-note').waitFor({ timeout: 60_000 });
+  const note = page.getByTestId('warmup-note');
+  const noteAt = Number(await note.getAttribute('data-first-scored'));
+  check(noteAt === firstScored && /scores start at .* read 3\.0d of history/.test(await note.textContent()),
+    `a seasonal model on a range without its history: the panel says scores start at ${new Date(firstScored).toISOString()} and why`,
+    `${noteAt} ${await note.textContent()}`);
 
   await open('/csp/', { detector: 'demo' });
   await page.getByTestId('state-wasm-blocked').waitFor({ timeout: 20_000 });

@@ -5,10 +5,12 @@
 // thresholds move.
 //   ISOSCOPE=... PANEL_DIST=... OUT_DIR=... node harness/standalone_e2e.mjs
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+
+import { nativeShownReplay } from './native.mjs';
 
 const env = (k) => {
   if (!process.env[k]) throw new Error(`set ${k}`);
@@ -30,16 +32,8 @@ function check(ok, what, detail = '') {
 const work = mkdtempSync(join(tmpdir(), 'isoscope-standalone-e2e-'));
 const demo = join(work, 'demo');
 execFileSync(isoscope, ['demo', '--days', '21', '--out-dir', demo], { stdio: 'ignore' });
-const config = join(work, 'isoscope.yml');
-writeFileSync(config, `prometheus:
-  url: http://127.0.0.1:9   # never queried: --replay-csv
-models_dir: models
-detectors:
-  - name: demo
-    queries: {latency_p95: latency_p95, error_rate: error_rate, cpu_throttle: cpu_throttle, memory_mb: memory_mb}
-    interval: 60s
-    model: {n_estimators: 200, contamination: 0.02, random_state: 42}
-`);
+// The daemon's config as isoscope demo writes it: one query per input of the model.
+const config = join(demo, 'isoscope.yml');
 execFileSync(isoscope, ['install', '--config', config, '--detector', 'demo', '--bundle', join(demo, 'model.bundle')],
   { stdio: 'ignore' });
 
@@ -62,15 +56,8 @@ const base = await new Promise((resolvePort, reject) => {
 
 const HOURS = 72;
 function nativeReplay(history, s) {
-  const names = Object.keys(history.series);
-  const lines = [['timestamp', ...names].join(',')];
-  history.times.forEach((t, i) => {
-    lines.push([new Date(t).toISOString(), ...names.map((n) => history.series[n][i] ?? '')].join(','));
-  });
-  const csv = join(work, 'history-window.csv');
-  writeFileSync(csv, `${lines.join('\n')}\n`);
-  return JSON.parse(execFileSync(isoscope, ['replay', '--bundle', join(demo, 'model.bundle'), '--csv', csv,
-    '--warning', String(s.warning), '--critical', String(s.critical), '--for', '3m', '--smooth', '5m', '--json']).toString());
+  const args = ['--warning', String(s.warning), '--critical', String(s.critical), '--for', '3m', '--smooth', '5m'];
+  return nativeShownReplay(isoscope, join(demo, 'model.bundle'), history, work, args).replay;
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'isoscope-chromium-'));
@@ -83,7 +70,9 @@ const browser = await chromium.launchPersistentContext(profile, {
 });
 try {
   const history = await (await fetch(`${base}/api/v1/detectors/demo/history?hours=${HOURS}`)).json();
-  check(history.times.length === HOURS * 60 + 1, `history: ${HOURS} h at 60 s from the daemon (${history.times.length} rows)`);
+  const shownRows = history.times.filter((t) => t >= history.shown_from).length;
+  check(shownRows === HOURS * 60 + 1 && history.times.length === shownRows + history.warmup_ms / 60_000,
+    `history: ${HOURS} h at 60 s from the daemon after the model's warm-up (${shownRows} + ${history.warmup_ms / 60_000} rows)`);
   const page = browser.pages()[0] ?? (await browser.newPage());
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));

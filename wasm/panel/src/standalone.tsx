@@ -11,7 +11,7 @@ import { fetchBundle } from './bundleSource';
 import type { MappedSeries } from './frames';
 import { BundleError, IsoscopeModel } from './model';
 import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from './wasm';
-import { DEFAULT_SETTINGS, type WhatIfSettings } from './whatif';
+import { DEFAULT_SETTINGS, type IncidentMark, type WhatIfSettings } from './whatif';
 
 interface DetectorInfo {
   name: string;
@@ -27,6 +27,10 @@ interface History {
   groups: string[];
   times: number[];
   series: Record<string, Array<number | null>>;
+  /** The answer starts this much before `shown_from`: the model's warm-up, scored, not shown. */
+  warmup_ms?: number;
+  shown_from?: number;
+  incidents?: IncidentMark[];
 }
 
 type Loaded =
@@ -50,6 +54,13 @@ export function historySeries(h: History): MappedSeries {
     sources[name] = name;
   }
   return { times: Float64Array.from(h.times), series, sources };
+}
+
+/** The group shown, as the daemon labels it; a detector without group_by has the one group {}. */
+function groupText(h: History): string {
+  if (h.group === null) return 'no data';
+  if (h.group === '{}' && h.groups.length <= 1) return 'one group (no group_by)';
+  return `group ${h.group}${h.groups.length > 1 ? ` (1 of ${h.groups.length})` : ''}`;
 }
 
 function App() {
@@ -165,8 +176,10 @@ function App() {
         </label>
       )}
       {loaded.kind === 'ready' && (
-        <span style={{ color: '#8e8e8e' }}>
-          model {loaded.model.info.modelVersion}, {loaded.history.start} to {loaded.history.end}
+        <span data-testid="header-model" style={{ color: '#8e8e8e' }}>
+          model {loaded.model.info.modelVersion}
+          , {groupText(loaded.history)}, {loaded.history.start} to{' '}
+          {loaded.history.end}
         </span>
       )}
     </div>
@@ -188,6 +201,8 @@ function App() {
         width={Math.max(600, width - 32)}
         height={Math.max(420, Math.min(640, window.innerHeight - 80))}
         detector={detector}
+        shownFrom={loaded.history.shown_from}
+        incidents={loaded.history.incidents}
       />
     );
   }

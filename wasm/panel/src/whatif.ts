@@ -211,3 +211,49 @@ export function extent(values: Float64Array): [number, number] {
   if (lo === hi) return [lo - 0.5, hi + 0.5];
   return [lo, hi];
 }
+
+/** A known incident window [start, end) in ms, marked on the chart. */
+export interface IncidentMark {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** Index of the first time at or after `t` (times ascending); times.length if none. */
+export function firstAtOrAfter(times: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The shown part of scored data: rows from `first` on. The rows before it are the warm-up the
+ * model's features read (scored with the rest, so that the first shown row has its history),
+ * never drawn and never replayed.
+ */
+export function shownRows(
+  data: { times: Float64Array; series: Record<string, Float64Array>; sources: Record<string, string> },
+  scores: Float64Array,
+  first: number,
+  thresholds?: Float64Array
+) {
+  if (first <= 0) return { data, scores, thresholds };
+  const series: Record<string, Float64Array> = {};
+  for (const [name, values] of Object.entries(data.series)) series[name] = values.subarray(first);
+  return {
+    data: { times: data.times.subarray(first), series, sources: data.sources },
+    scores: scores.subarray(first),
+    thresholds: thresholds?.subarray(first),
+  };
+}
+
+/** The first time with a score, or null if none has one. */
+export function firstScoredTime(times: Float64Array, scores: Float64Array): number | null {
+  for (let i = 0; i < scores.length; i++) if (scores[i] === scores[i]) return times[i];
+  return null;
+}

@@ -5,9 +5,12 @@ import {
   computeStats,
   countFlagged,
   downsample,
+  firstAtOrAfter,
+  firstScoredTime,
   formatDuration,
   replaySettings,
   resolveThresholds,
+  shownRows,
   unionLength,
   DEFAULT_SETTINGS,
 } from '../src/whatif';
@@ -104,4 +107,22 @@ test('saved panel options with missing or bad fields fall back to the defaults',
     { ...DEFAULT_SETTINGS, warning: 0.7 }
   );
   assert.equal(panelSettings({ contamination: 0.01 }).contamination, 0.01);
+});
+
+test('the warm-up rows are cut off after scoring: the shown rows start at shownFrom', () => {
+  const times = Float64Array.from([0, 60, 120, 180, 240]);
+  assert.equal(firstAtOrAfter(times, -5), 0);
+  assert.equal(firstAtOrAfter(times, 120), 2);
+  assert.equal(firstAtOrAfter(times, 121), 3);
+  assert.equal(firstAtOrAfter(times, 999), 5);
+  const data = { times, series: { x: Float64Array.from([1, 2, 3, 4, 5]) }, sources: { x: 'x' } };
+  const scores = Float64Array.from([NaN, NaN, 0.5, 0.6, 0.7]);
+  const shown = shownRows(data, scores, 2, Float64Array.from([9, 9, 0.55, 0.55, 0.65]));
+  assert.deepEqual(Array.from(shown.data.times), [120, 180, 240]);
+  assert.deepEqual(Array.from(shown.data.series.x), [3, 4, 5]);
+  assert.deepEqual(Array.from(shown.scores), [0.5, 0.6, 0.7]);
+  assert.deepEqual(Array.from(shown.thresholds!), [0.55, 0.55, 0.65]);
+  assert.equal(shownRows(data, scores, 0).scores, scores); // nothing to cut: the same arrays
+  assert.equal(firstScoredTime(times, scores), 120);
+  assert.equal(firstScoredTime(times, Float64Array.from([NaN, NaN, NaN, NaN, NaN])), null);
 });

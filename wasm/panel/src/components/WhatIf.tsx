@@ -11,9 +11,13 @@ import {
   computeStats,
   downsample,
   extent,
+  firstAtOrAfter,
+  firstScoredTime,
   formatDuration,
+  type IncidentMark,
   replaySettings,
   resolveThresholds,
+  shownRows,
   type ResolvedSettings,
   type Stats,
   type WhatIfSettings,
@@ -62,28 +66,40 @@ export interface WhatIfProps {
   height: number;
   detector: string;
   palette?: Palette;
+  /**
+   * Rows before this time (ms) are warm-up: scored, so that the first shown row has the
+   * history its features read, but neither drawn nor replayed. Undefined: every row is shown.
+   */
+  shownFrom?: number;
+  /** Known incidents, marked on the chart where they overlap the shown rows. */
+  incidents?: IncidentMark[];
 }
 
 const CONTROLS_H = 64;
 const STATS_H = 26;
 
 export function WhatIf(props: WhatIfProps) {
-  const { wasm, model, data, settings, width, height } = props;
+  const { wasm, model, settings, width, height } = props;
   const p = props.palette ?? DARK;
 
   const given = props.scores;
   // Scoring: once per model and data, never on a control change; scores given are used as is.
-  const scored = useMemo(
-    () => (given ? { scores: given } : model!.score(data.times, data.series)),
-    [model, data, given]
-  );
+  // The warm-up rows are scored too (their history makes the first shown row's features),
+  // then cut off: what is shown and replayed starts at shownFrom.
+  const view = useMemo(() => {
+    const all = given ?? model!.score(props.data.times, props.data.series).scores;
+    const first = props.shownFrom === undefined ? 0 : firstAtOrAfter(props.data.times, props.shownFrom);
+    return shownRows(props.data, all, first, props.thresholds);
+  }, [model, props.data, given, props.shownFrom, props.thresholds]);
+  const data = view.data;
+  const scored = { scores: view.scores };
 
   // The is_anomaly line: the model's (or re-chosen for a contamination); for scores given,
   // the latest of their per-point thresholds (NaN: no line) while the count uses each point's.
   const threshold = useMemo(() => {
-    if (!model) return lastFinite(props.thresholds);
+    if (!model) return lastFinite(view.thresholds);
     return settings.contamination === null ? model.info.threshold : model.thresholdFor(settings.contamination);
-  }, [model, settings.contamination, props.thresholds]);
+  }, [model, settings.contamination, view.thresholds]);
 
   // Thresholds left to the model resolve as isoscope's defaults do: contamination and
   // contamination/2 of its training rows (the slider's share when moved).
@@ -96,9 +112,9 @@ export function WhatIf(props: WhatIfProps) {
   const { replay, stats, recomputeMs } = useMemo(() => {
     const t0 = performance.now();
     const replay = replayScores(wasm, data.times, scored.scores, replaySettings(resolved));
-    const stats = computeStats(scored.scores, !model && props.thresholds ? props.thresholds : threshold, replay);
+    const stats = computeStats(scored.scores, !model && view.thresholds ? view.thresholds : threshold, replay);
     return { replay, stats, recomputeMs: performance.now() - t0 };
-  }, [wasm, data.times, scored, threshold, resolved, model, props.thresholds]);
+  }, [wasm, data.times, view, threshold, resolved, model]);
 
   const chartH = Math.max(80, height - CONTROLS_H - STATS_H);
   return (
@@ -108,6 +124,7 @@ export function WhatIf(props: WhatIfProps) {
       style={{ width, height, color: p.text, background: p.background, fontSize: 12, fontFamily: 'sans-serif' }}
     >
       <StatsStrip stats={stats} threshold={threshold} palette={p} />
+      <WarmupNote model={model} times={data.times} scores={scored.scores} palette={p} />
       <Chart
         width={width}
         height={chartH}
@@ -118,8 +135,27 @@ export function WhatIf(props: WhatIfProps) {
         replay={replay}
         palette={p}
         inputs={model ? model.info.inputs : []}
+        incidents={props.incidents ?? []}
       />
       <Controls {...props} threshold={threshold} resolved={resolved} />
+    </div>
+  );
+}
+
+/**
+ * Where a model's features need more history than the data holds before the first row, say
+ * from when scores start and why, instead of an unexplained empty stretch.
+ */
+function WarmupNote({ model, times, scores, palette }: { model: IsoscopeModel | null; times: Float64Array; scores: Float64Array; palette: Palette }) {
+  if (!model || model.info.warmupMs <= 0 || times.length === 0) return null;
+  const first = firstScoredTime(times, scores);
+  const step = model.info.stepMs || 60_000;
+  if (first !== null && first <= times[0] + step) return null;
+  const from = first === null ? 'no point is scored' : `scores start at ${new Date(first).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return (
+    <div data-testid="warmup-note" data-first-scored={first ?? ''} style={{ fontSize: 11, color: palette.warning }}>
+      {from}: this model&apos;s features read {formatDuration(model.info.warmupMs)} of history before a point. Widen the
+      time range (or the query&apos;s relative time) by that much to score every shown point.
     </div>
   );
 }
@@ -163,6 +199,7 @@ interface ChartProps {
   replay: ReturnType<typeof replayScores>;
   palette: Palette;
   inputs: string[];
+  incidents: IncidentMark[];
 }
 
 function path(segments: Array<Array<[number, number]>>, x: (t: number) => number, y: (v: number) => number) {
@@ -175,7 +212,7 @@ function path(segments: Array<Array<[number, number]>>, x: (t: number) => number
   return d;
 }
 
-function Chart({ width, height, data, scores, threshold, settings, replay, palette: p, inputs }: ChartProps) {
+function Chart({ width, height, data, scores, threshold, settings, replay, palette: p, inputs, incidents }: ChartProps) {
   const left = 36;
   const right = 8;
   const plotW = Math.max(10, width - left - right);
@@ -193,18 +230,23 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
   }, [scores, threshold, settings.warning, settings.critical]);
   const ys = (v: number) => scoreTop + (1 - (v - sLo) / (sHi - sLo || 1)) * scoreH;
 
-  const seriesPaths = useMemo(
+  // Each input in a lane of its own, scaled to its own range: on one shared band the widest
+  // swing (a sawtooth) flattens every other input.
+  const laneH = seriesH / Math.max(1, inputs.length);
+  const lanes = useMemo(
     () =>
-      inputs.map((name) => {
+      inputs.map((name, i) => {
         const values = data.series[name];
         const [lo, hi] = extent(values);
-        const y = (v: number) => 2 + (1 - (v - lo) / (hi - lo)) * (seriesH - 4);
-        return path(downsample(data.times, values, t0, t1, plotW), x, y);
+        const top = i * laneH;
+        const y = (v: number) => top + 12 + (1 - (v - lo) / (hi - lo)) * Math.max(1, laneH - 15);
+        return { top, lo, hi, d: path(downsample(data.times, values, t0, t1, plotW), x, y) };
       }),
     // x depends only on t0, t1, plotW, left
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [data, inputs, seriesH, plotW, t0, t1]
+    [data, inputs, laneH, plotW, t0, t1]
   );
+  const shownIncidents = incidents.filter((w) => w.end > t0 && w.start <= t1);
   const scorePath = useMemo(
     () => path(downsample(data.times, scores, t0, t1, plotW), x, ys),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -251,13 +293,29 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
   const firing = replay.critical.firing.start;
   return (
     <svg width={width} height={height} data-testid="chart" role="img" aria-label="anomaly score what-if">
+      {shownIncidents.map((w) => {
+        const xa = x(Math.max(w.start, t0));
+        const xb = x(Math.min(w.end, t1));
+        return (
+          <g key={`incident-${w.name}-${w.start}`} className="incident-marker" data-name={w.name} data-start={w.start}>
+            <rect x={xa} y={0} width={Math.max(2, xb - xa)} height={height - 14} fill={p.contamination} opacity={0.12} />
+            <text x={xa + 2} y={scoreTop + scoreH - 2} fill={p.contamination} fontSize={10}>
+              {w.name}
+            </text>
+            <title>
+              incident {w.name}: {new Date(w.start).toISOString()} to {new Date(w.end).toISOString()}
+            </title>
+          </g>
+        );
+      })}
       {inputs.map((name, i) => (
-        <path key={name} className="feature-series" data-input={name} d={seriesPaths[i]} fill="none" stroke={p.series[i % p.series.length]} strokeWidth={1} />
-      ))}
-      {inputs.map((name, i) => (
-        <text key={`l-${name}`} x={left + 4 + i * 110} y={11} fill={p.series[i % p.series.length]} fontSize={10}>
-          {name}
-        </text>
+        <g key={name} className="input-lane" data-input={name}>
+          {i > 0 && <line x1={left} x2={left + plotW} y1={lanes[i].top} y2={lanes[i].top} stroke={p.grid} />}
+          <path className="feature-series" data-input={name} d={lanes[i].d} fill="none" stroke={p.series[i % p.series.length]} strokeWidth={1} />
+          <text x={left + 4} y={lanes[i].top + 10} fill={p.series[i % p.series.length]} fontSize={10}>
+            {name} ({formatValue(lanes[i].lo)} to {formatValue(lanes[i].hi)})
+          </text>
+        </g>
       ))}
       <line x1={left} x2={left + plotW} y1={scoreTop - 3} y2={scoreTop - 3} stroke={p.grid} />
       {bands(replay.warning.pending, 'pending', 'warning')}
@@ -293,6 +351,11 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
       </text>
     </svg>
   );
+}
+
+function formatValue(v: number): string {
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 }
 
 function Controls(props: WhatIfProps & { threshold: number; resolved: ResolvedSettings }) {
