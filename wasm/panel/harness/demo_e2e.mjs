@@ -96,7 +96,7 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   // The history the page itself received (the daemon's clock moves between two requests).
-  const historyResponse = page.waitForResponse((r) => r.url().includes('/history?'), { timeout: 60_000 });
+  const historyResponse = page.waitForResponse((r) => r.url().includes('/history?'), { timeout: 180_000 });
   await page.goto(`${base}/?hours=${HOURS}`);
   const history = await (await historyResponse).json();
   await page.getByTestId('isoscope-whatif').waitFor({ timeout: 120_000 });
@@ -138,7 +138,9 @@ try {
   await page.screenshot({ path: join(outDir, 'demo-page.png') });
   check(errors.length === 0, 'no page errors', errors.join('\n'));
 } catch (e) {
-  check(false, 'demo e2e ran to the end', String(e?.stack ?? e));
+  check(false, 'demo e2e ran to the end', `${e?.stack ?? e}\n${out.slice(-1500)}`);
+  const page = browser.pages()[0];
+  if (page) await page.screenshot({ path: join(outDir, 'demo-page-failure.png') }).catch(() => {});
 } finally {
   await browser.close();
   rmSync(profile, { recursive: true, force: true });
