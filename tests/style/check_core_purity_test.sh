@@ -25,7 +25,7 @@ expect() {
   else
     failed=$((failed + 1))
     echo "FAIL: $1: exit $rc (want $4), output should name '$5':"
-    echo "$out" | sed 's/^/  | /'
+    while IFS= read -r l; do echo "  | $l"; done <<<"$out"
   fi
 }
 expect pure '' '' 0 ''
