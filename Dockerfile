@@ -8,7 +8,7 @@ FROM debian:12-slim AS build
 # Keep in step with PKGS_BUILD in the Makefile (a test compares them).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
+      cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
       nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev prometheus-cpp-dev libssl-dev \
       libcrypt-dev \
  && rm -rf /var/lib/apt/lists/*

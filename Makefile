@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 ISOSCOPE := $(BUILD)/native/isoscope
 
 # Debian packages: to build, to test (references and real tools), to benchmark.
-PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libeigen3-dev libcli11-dev \
+PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
               prometheus-cpp-dev libssl-dev libcrypt-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \

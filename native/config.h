@@ -70,12 +70,12 @@ struct DriftConfig {
 
 /// `alerts:` of a detector: the settings `isoscope rules` writes into the Prometheus and
 /// Grafana rules and with which `isoscope serve` computes anomaly_alert_state. Every key is
-/// optional; the defaults are the origin team's rules (DESIGN.md) except the thresholds.
+/// optional; the defaults are the origin team's rules (docs/design.md) except the thresholds.
 struct AlertsConfig {
   /// `warning:` (default contamination) and `critical:` (default contamination/2) thresholds
   /// on the smoothed score: a score like 0.65, or relative to the model (alert_threshold.h),
   /// which the daemon resolves at every model load and exports as anomaly_alert_threshold.
-  /// DESIGN.md's fixed 0.65 and 0.85 are never reached by these forests on seasonal data
+  /// The fixed 0.65 and 0.85 (docs/design.md) are never reached by these forests on seasonal data
   /// (docs/tuning.md), so they are no longer the defaults. `>` is strict, as in the rules.
   AlertThreshold warning = DefaultWarning();
   AlertThreshold critical = DefaultCritical();

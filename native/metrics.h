@@ -1,6 +1,6 @@
 #pragma once
 
-// The exporter's metric families (names are part of the product: DESIGN.md, README "Metrics"),
+// The exporter's metric families (names are part of the product: docs/design.md, README "Metrics"),
 // registered in one prometheus-cpp Registry, and its text exposition for /metrics.
 
 #include <prometheus/counter.h>

@@ -1,8 +1,10 @@
 // Training and scoring against scikit-learn 1.2.1 golden cases: identical trees (every array,
-// bit for bit), identical offset_, scores within 1e-12, identical predictions.
+// bit for bit), offset_ and scores within 4 units in the last place, identical predictions.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "isoscope/model.h"
 #include "support/golden.h"
@@ -11,6 +13,26 @@ namespace isoscope {
 namespace {
 
 using testing::GoldenCase;
+
+// Trees are compared array for array, exactly. Scores are not bit for bit: the path-length sum
+// and 2^(-E[h]/c) round differently from numpy's vectorised order in the last bits. On the
+// golden corpus (33,258 rows) the largest difference is 3 units in the last place; 4 is the
+// claim (README, docs/design.md), about 4.4e-16 at a score of 0.5, where 1e-12 allowed ~9,000.
+constexpr uint64_t kMaxScoreUlps = 4;
+// decision_function = score_samples - offset_: both within kMaxScoreUlps of sklearn's.
+constexpr double kDecisionTolerance = 1e-15;
+
+// Distance of two finite doubles in representable steps (0 = the same bits).
+uint64_t UlpDistance(double a, double b) {
+  auto ordered = [](double x) {
+    int64_t i = 0;
+    std::memcpy(&i, &x, sizeof i);
+    return i < 0 ? INT64_MIN - i : i;  // negative doubles count down from -0
+  };
+  const int64_t ia = ordered(a), ib = ordered(b);
+  return ia > ib ? static_cast<uint64_t>(ia) - static_cast<uint64_t>(ib)
+                 : static_cast<uint64_t>(ib) - static_cast<uint64_t>(ia);
+}
 
 Model TrainGolden(const GoldenCase& c) {
   FeatureSpec spec;
@@ -56,7 +78,7 @@ TEST_P(GoldenTest, TreesAreIdenticalToScikitLearn) {
 TEST_P(GoldenTest, OffsetAndScoresMatchScikitLearn) {
   const GoldenCase c = testing::LoadGoldenCase(GetParam());
   const Model m = TrainGolden(c);
-  EXPECT_NEAR(m.offset, c.model["offset_"].get<double>(), 1e-12);
+  EXPECT_LE(UlpDistance(m.offset, c.model["offset_"].get<double>()), kMaxScoreUlps);
   auto scorer = ModelScorer::Create(m);
   ASSERT_TRUE(scorer.ok()) << scorer.status().ToString();
   const std::vector<double> rows = testing::RowMajor(c.score);
@@ -64,19 +86,27 @@ TEST_P(GoldenTest, OffsetAndScoresMatchScikitLearn) {
   const std::vector<RowScore> batch = scorer->ScoreDense(rows.data(), nullptr, c.score.rows);
   ASSERT_EQ(batch.size(), c.score_samples.size());
   size_t exact = 0;
+  uint64_t worst = 0;
   for (size_t i = 0; i < c.score.rows; ++i) {
     const RowScore one = scorer->ScoreFeatures(rows.data() + i * width);
     ASSERT_TRUE(one.ok());
     // The single-row and batch layouts add leaves in the same order: bit-identical.
     ASSERT_EQ(one.anomaly_score, batch[i].anomaly_score) << "row " << i;
-    ASSERT_NEAR(-one.anomaly_score, c.score_samples[i], 1e-12) << "row " << i;
-    ASSERT_NEAR(one.decision, c.decision[i], 1e-12) << "row " << i;
-    if (std::fabs(c.decision[i]) >= 1e-12) {
+    const uint64_t ulps = UlpDistance(-one.anomaly_score, c.score_samples[i]);
+    ASSERT_LE(ulps, kMaxScoreUlps)
+        << "row " << i << ": " << -one.anomaly_score << " vs " << c.score_samples[i];
+    ASSERT_NEAR(one.decision, c.decision[i], kDecisionTolerance) << "row " << i;
+    if (std::fabs(c.decision[i]) >= kDecisionTolerance) {
       ASSERT_EQ(one.is_anomaly, c.predict[i] == -1) << "row " << i;
     }
-    exact += -one.anomaly_score == c.score_samples[i] ? 1 : 0;
+    exact += ulps == 0 ? 1 : 0;
+    worst = std::max(worst, ulps);
   }
+  // Not asserted (a faster layout may move rows between 0 and kMaxScoreUlps), but kept in the
+  // test report: on this corpus 23,776 of 33,258 rows (71 %) are equal to the bit, none is 4 apart.
   RecordProperty("bit_exact_rows", static_cast<int>(exact));
+  RecordProperty("rows", static_cast<int>(c.score.rows));
+  RecordProperty("max_ulps", static_cast<int>(worst));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sklearn, GoldenTest, ::testing::ValuesIn(testing::GoldenCaseNames()),

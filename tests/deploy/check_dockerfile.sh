@@ -55,8 +55,10 @@ while read -r src; do
 done < <(awk '/^COPY / && !/--from/ { for (i = 2; i < NF; i++) print $i }' "$DF")
 mkdir -p "$W/ctx"
 cp -r "$ROOT/CMakeLists.txt" "$ROOT/core" "$ROOT/native" "$W/ctx/"
+# The generated build must have the isoscope target itself: grepping its Makefiles for the word
+# "isoscope" matched this script's own temp-dir name and could not fail.
 cmake -S "$W/ctx" -B "$W/ctx/build" -DCMAKE_BUILD_TYPE=Release >"$W/cmake.out" 2>&1 &&
-  grep -q 'isoscope' "$W/ctx/build/native/Makefile" && ok ||
+  cmake --build "$W/ctx/build" --target help 2>>"$W/cmake.out" | grep -qx '\.\.\. isoscope' && ok ||
   { bad "CMakeLists.txt + core/ + native/ configure the isoscope target"; tail -5 "$W/cmake.out"; }
 
 [ "$(grep '^USER ' "$DF" | tail -1)" = "USER 10001:10001" ] && ok || bad "runs as USER 10001:10001"

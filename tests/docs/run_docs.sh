@@ -1,5 +1,6 @@
 #!/bin/bash
-# Every command shown in docs/*.md runs here, so the docs cannot rot.
+# Every command shown in docs/*.md runs here, and the figures the prose quotes are compared
+# with the output that produces them (figures.tsv), so the docs cannot rot.
 #  - A ```sh block runs. All the sh blocks of one page run in order in one bash (set -euo
 #    pipefail), in a fresh temp dir holding links to the repo's tools/ and native/, with the
 #    tested `isoscope` first on PATH. Any failing command fails the page.
@@ -90,5 +91,15 @@ for page in "$ROOT"/docs/*.md; do
   rm -rf "$W"
 done
 [ "$pages" -ge 7 ] && ok || bad "expected the 7+ guides in docs/ (found $pages)"
+
+# The figures the prose quotes (thresholds, false pages a week, delays), against the output of
+# the commands that produce them: tests/docs/figures.tsv says which field goes where.
+FW=$(mktemp -d "${TMPDIR:-/tmp}/isoscope-figures.XXXXXX")
+if (cd "$FW" && PATH="$BIN:$PATH" "$PY" "$HERE/check_figures.py" "$HERE/figures.tsv" "$ROOT"); then
+  ok
+else
+  bad "figures quoted in README.md or docs/ differ from the commands' output (lines above)"
+fi
+rm -rf "$FW"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

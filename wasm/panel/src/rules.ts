@@ -1,6 +1,6 @@
 // The chosen what-if values as Prometheus rules: a recording rule for the smoothed score and
 // one alerting rule per severity (`>` threshold, `for:`, severity label), the same shape as
-// DESIGN.md's job:anomaly_score:avg5m and the warning/critical alerts.
+// docs/design.md's job:anomaly_score:avg5m and the warning/critical alerts.
 import type { ResolvedSettings } from './whatif';
 
 /** Prometheus duration text for minutes: 5 -> "5m", 0.5 -> "30s", 90 -> "90m". */
