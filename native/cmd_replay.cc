@@ -16,6 +16,7 @@
 #include "file_io.h"
 #include "isoscope/alert.h"
 #include "isoscope/text.h"
+#include "replay_rates.h"
 #include "scored_csv.h"
 #include "time_parse.h"
 #include "time_rules.h"
@@ -315,18 +316,6 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
 
 namespace {
 
-// The time the rules had a score to judge: the evaluations (at Replay's instants) whose
-// smoothing window holds a score, times the interval. A seasonal model's warming weeks and the
-// gaps in the data are left out, so they do not water the rates down.
-TimeMs ScoredTime(const std::vector<TimeMs>& times, const std::vector<double>& scores,
-                  const ReplayConfig& config, const ReplayResult& r) {
-  TimeMs scored = 0;
-  for (TimeMs now = r.start_ms; now < r.end_ms; now += config.eval_interval_ms) {
-    if (AvgOverTime(times, scores, now, config.smooth_ms)) scored += config.eval_interval_ms;
-  }
-  return scored;
-}
-
 // Replay (core/alert.h), with every rate per week of scored time instead of per week of the
 // whole replay; NaN when nothing was scored.
 Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
@@ -337,14 +326,7 @@ Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
   auto r = Replay(times, scores, config, incidents);
   if (!r.ok()) return r;
   summary.scored_ms = ScoredTime(times, scores, config, *r);
-  const double weeks = static_cast<double>(summary.scored_ms) / kWeekMs;
-  auto per_week = [&](size_t count) {
-    return summary.scored_ms > 0 ? static_cast<double>(count) / weeks : std::nan("");
-  };
-  r->warning.firings_per_week = per_week(r->warning.firing.size());
-  r->critical.firings_per_week = per_week(r->critical.firing.size());
-  r->pages_per_week = per_week(r->pages);
-  r->false_pages_per_week = per_week(r->false_pages);
+  RatesPerScoredWeek(*r, summary.scored_ms);
   return r;
 }
 

@@ -42,7 +42,9 @@ Result<TimeRules> CheckTimes(const std::vector<TimeMs>& times, const std::vector
 template <typename T>
 void KeepRows(std::vector<T>& v, const std::vector<size_t>& kept) {
   if (v.empty() || kept.size() == v.size()) return;
-  for (size_t i = 0; i < kept.size(); ++i) v[i] = std::move(v[kept[i]]);
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (kept[i] != i) v[i] = std::move(v[kept[i]]);  // a self-move would empty a string
+  }
   v.resize(kept.size());
 }
 

@@ -97,7 +97,9 @@ TEST(ApplyTimeRules, WithoutATimeColumnKeepsEveryRow) {
   auto rules = ApplyTimeRules(*data, "f.csv");
   ASSERT_TRUE(rules.ok());
   EXPECT_EQ(rules->kept, (std::vector<size_t>{0, 1, 2}));
-  EXPECT_EQ(data->series[0], (std::vector<double>{1, 2, 3}));
+  ASSERT_EQ(data->series.size(), 2u);  // the time column is a feature like the others
+  EXPECT_EQ(data->series[0], (std::vector<double>{5, 5, 1}));
+  EXPECT_EQ(data->series[1], (std::vector<double>{1, 2, 3}));
 }
 
 TEST(ApplyTimeRules, ScoredCsvKeepsTheLaterRowsScoreFlagAndModel) {
