@@ -562,6 +562,14 @@ expect_exit "time: replay of scores refuses a step back" 1 \
   "$ISOSCOPE" replay --csv "$W/tc_back_scores.csv" --warning 0.5 --critical 0.8
 [ ! -e "$W/tc_back.bundle" ] && [ ! -e "$W/tc_back_bt.csv" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a refused file left output"; }
 
+# The other repeated hour: a local clock set back (01:00-01:55 twice) goes back in time, which
+# no order can be guessed for; the README says to convert such an export to UTC first.
+{ echo "timestamp,x"
+  for h in 00 01 01 02; do for m in 00 05 10 15 20 25 30 35 40 45 50 55; do echo "2014-11-02 $h:$m:00,1"; done; done; } >"$W/tc_fallback.csv"
+expect_exit "time: a local clock set back is refused" 1 \
+  "tc_fallback\.csv: the time goes back at row 24: '2014-11-02 01:00:00' is earlier than '2014-11-02 01:55:00' at row 23 " \
+  "$ISOSCOPE" score --bundle "$W/tc_x.bundle" --csv "$W/tc_fallback.csv"
+
 # replay: a repeated time in a CSV of scores (the later row wins) replays as the file without it.
 { echo "timestamp,anomaly_score"
   for i in $(seq 0 14); do
