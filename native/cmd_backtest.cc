@@ -16,6 +16,7 @@
 #include "isoscope/bundle.h"
 #include "isoscope/text.h"
 #include "time_parse.h"
+#include "time_rules.h"
 
 namespace isoscope::native {
 namespace {
@@ -169,9 +170,8 @@ int RunBacktest(const BacktestArgs& args) {
     return fail(Status(ErrorCode::kInvalidArgument,
                        "a backtest walks through time: the CSV needs a time column"));
   }
-  if (!std::is_sorted(data->times.begin(), data->times.end())) {
-    return fail(Status(ErrorCode::kInvalidArgument, "sort the CSV by time first"));
-  }
+  auto time_rules = ApplyTimeRules(*data, args.train.csv);
+  if (!time_rules.ok()) return fail(time_rules.status());
   auto spec = SpecFromArgs(args.train, *data);
   if (!spec.ok()) return fail(spec.status());
   std::vector<const double*> series;
@@ -242,18 +242,26 @@ int RunBacktest(const BacktestArgs& args) {
     next = until;
   }
 
+  // A row per row of the file, numbered as there; a row dropped for its repeated time has no
+  // score and no model, and the time of the row kept for it (the next kept one).
   std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version\n";
-  for (size_t i = 0; i < n; ++i) {
-    out += std::to_string(i) + "," + FormatTime(data->times[i]) + ",";
+  const std::vector<size_t> kept_row = time_rules->KeptRowOf();
+  for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
+    out += std::to_string(row) + "," + FormatTime(data->times[i]) + ",";
+    if (kept_row[row] != row) {
+      out += ",,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",\n";
+      continue;
+    }
     const RowScore& s = scores[i];
-    if (versions[i].empty()) {
+    const std::string& version = versions[i++];
+    if (version.empty()) {
       out += ",,,before the first model,\n";
     } else if (!s.ok()) {
       out += ",,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, *spec)) +
-             "," + versions[i] + "\n";
+             "," + version + "\n";
     } else {
       out += FormatShortest(s.anomaly_score) + "," + FormatShortest(s.decision) + "," +
-             (s.is_anomaly ? "1" : "0") + ",," + versions[i] + "\n";
+             (s.is_anomaly ? "1" : "0") + ",," + version + "\n";
     }
   }
   Status written = WriteFileAtomic(args.train.out, out);
@@ -264,9 +272,13 @@ int RunBacktest(const BacktestArgs& args) {
     if (!written.ok()) return fail(written);
   }
   if (!args.train.quiet) {
-    std::fprintf(stderr, "backtest: %d models, %zu rows in %.2f s; wrote %s\n", trained, n,
+    std::fprintf(stderr, "backtest: %d models, %zu rows in %.2f s; wrote %s\n", trained,
+                 time_rules->rows,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                  args.train.out.c_str());
+    for (const std::string& note : time_rules->Notes()) {
+      std::fprintf(stderr, "backtest: %s: %s\n", args.train.csv.c_str(), note.c_str());
+    }
     if (!args.save_bundles.empty()) {
       std::fprintf(stderr, "backtest: kept the %d bundles in %s/<model_version>.bundle\n", trained,
                    args.save_bundles.c_str());

@@ -17,8 +17,10 @@
 #include "incidents.h"
 #include "isoscope/alert.h"
 #include "isoscope/text.h"
+#include "replay_rates.h"
 #include "scored_csv.h"
 #include "time_parse.h"
+#include "time_rules.h"
 
 namespace isoscope::native {
 
@@ -37,6 +39,26 @@ int Usage(const std::string& message) {
 std::string Minutes(TimeMs ms) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1fm", static_cast<double>(ms) / kMinuteMs);
+  return buf;
+}
+
+// A length of time in the unit that reads best: 15.0m, 36.5h, 62.0d.
+std::string Span(TimeMs ms) {
+  if (ms < kHourMs) return Minutes(ms);
+  char buf[32];
+  if (ms < 2 * kDayMs) {
+    std::snprintf(buf, sizeof(buf), "%.1fh", static_cast<double>(ms) / kHourMs);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1fd", static_cast<double>(ms) / kDayMs);
+  }
+  return buf;
+}
+
+// A rate per week for the text report; "-" when no time was scored.
+std::string Rate(double per_week) {
+  if (std::isnan(per_week)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", per_week);
   return buf;
 }
 
@@ -82,6 +104,8 @@ struct ScoreSummary {
   std::string flagged_basis;      ///< as_given: how flagged was counted
   std::vector<ModelSpan> models;  ///< as_given: one per model change, in time order
   bool warning_varies = false, critical_varies = false;
+  TimeRules time;        ///< what the time rules found (repeated times, zone-less times)
+  TimeMs scored_ms = 0;  ///< the time the rules had a score to judge (ScoredTime)
 };
 
 // A threshold given as a score, as opposed to one relative to a model.
@@ -102,6 +126,10 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
         (s.as_given && s.model_version.empty() ? std::string("null") : JsonString(s.model_version));
     j += ",\"threshold\":" + JsonNumber(s.threshold);
     j += ",\"rows\":" + std::to_string(s.rows);
+    j += ",\"repeated_time_rows\":" + std::to_string(s.time.repeated());
+    j += ",\"time_without_zone\":" + (s.time.zoneless_example.empty()
+                                          ? std::string("null")
+                                          : JsonString(s.time.zoneless_example));
     j += ",\"scored_rows\":" + std::to_string(s.scored);
     j += ",\"flagged_rows\":" + (s.flagged ? std::to_string(*s.flagged) : "null");
     j += ",\"flagged_share\":" + (s.flagged ? JsonNumber(flagged_share) : "null");
@@ -125,6 +153,8 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
     j += ",\"start\":" + JsonString(FormatTime(r->start_ms));
     j += ",\"end\":" + JsonString(FormatTime(r->end_ms));
     j += ",\"evaluations\":" + std::to_string(r->evaluations);
+    j += ",\"replayed_seconds\":" + std::to_string((r->end_ms - r->start_ms) / 1000);
+    j += ",\"scored_seconds\":" + std::to_string(s.scored_ms / 1000);
     for (const auto& [name, sev] :
          {std::pair<const char*, const SeverityReplay*>{"warning", &r->warning},
           {"critical", &r->critical}}) {
@@ -193,8 +223,14 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
       std::printf("is_anomaly: unknown (no is_anomaly column; --bundles gives the models)\n");
     }
   }
-  std::printf("rules: avg_over_time(anomaly_score[%s]) every %s, for %s\n\n", args.smooth.c_str(),
+  for (const std::string& note : s.time.Notes())
+    std::printf("%s: %s\n", args.csv.c_str(), note.c_str());
+  std::printf("rules: avg_over_time(anomaly_score[%s]) every %s, for %s\n", args.smooth.c_str(),
               args.eval_interval.c_str(), args.for_duration.c_str());
+  std::printf(
+      "scored time: %s of %s (evaluations with a score to smooth; warming and gaps left out); "
+      "rates are per week of scored time\n\n",
+      Span(s.scored_ms).c_str(), Span(r->end_ms - r->start_ms).c_str());
   std::printf("%-9s %9s %8s %8s %14s %13s\n", "severity", "threshold", "pending", "firing",
               "firings/week", "time firing");
   struct Row {
@@ -206,10 +242,10 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
   for (const Row& row :
        {Row{"warning", config.warning.threshold, s.warning_varies, &r->warning},
         Row{"critical", config.critical.threshold, s.critical_varies, &r->critical}}) {
-    std::printf("%-9s %9s %8zu %8zu %14.2f %13s\n", row.name,
+    std::printf("%-9s %9s %8zu %8zu %14s %13s\n", row.name,
                 row.varies ? "per model" : FormatShortest(row.threshold).c_str(),
-                row.sev->pending.size(), row.sev->firing.size(), row.sev->firings_per_week,
-                Minutes(row.sev->firing_ms).c_str());
+                row.sev->pending.size(), row.sev->firing.size(),
+                Rate(row.sev->firings_per_week).c_str(), Minutes(row.sev->firing_ms).c_str());
   }
   if (s.as_given && !s.models.empty()) {
     std::printf("\n%-20s %-21s %-19s %-19s %s\n", "model", "from", "warning", "critical",
@@ -220,8 +256,8 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
                   std::isnan(m.threshold) ? "-" : FormatShortest(m.threshold).c_str());
     }
   }
-  std::printf("\npages (critical firing starts): %zu, %.2f per week\n", r->pages,
-              r->pages_per_week);
+  std::printf("\npages (critical firing starts): %zu, %s per week\n", r->pages,
+              Rate(r->pages_per_week).c_str());
   if (!incidents.empty()) {
     std::printf("\n%-16s %-21s %-7s %14s %12s\n", "incident", "start", "caught", "first warning",
                 "first page");
@@ -233,8 +269,8 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
                   o.warning_delay_ms ? ("+" + Minutes(*o.warning_delay_ms)).c_str() : "-",
                   o.page_delay_ms ? ("+" + Minutes(*o.page_delay_ms)).c_str() : "-");
     }
-    std::printf("\n%zu of %zu incidents caught; false pages: %zu (%.2f per week)\n", caught,
-                r->incidents.size(), r->false_pages, r->false_pages_per_week);
+    std::printf("\n%zu of %zu incidents caught; false pages: %zu (%s per week)\n", caught,
+                r->incidents.size(), r->false_pages, Rate(r->false_pages_per_week).c_str());
     std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
   }
   return kExitOk;
@@ -243,6 +279,20 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
 }  // namespace
 
 namespace {
+
+// Replay (core/alert.h), with every rate per week of scored time instead of per week of the
+// whole replay; NaN when nothing was scored.
+Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
+                                          const std::vector<double>& scores,
+                                          const ReplayConfig& config,
+                                          const std::vector<IncidentWindow>& incidents,
+                                          ScoreSummary& summary) {
+  auto r = Replay(times, scores, config, incidents);
+  if (!r.ok()) return r;
+  summary.scored_ms = ScoredTime(times, scores, config, *r);
+  RatesPerScoredWeek(*r, summary.scored_ms);
+  return r;
+}
 
 // The re-score mode: the bundle scores the CSV's inputs (as `isoscope score` would).
 int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
@@ -280,16 +330,19 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
     return Fail(Status(ErrorCode::kBadInput,
                        args.csv + " has no time column; replay needs one (--time-column)"));
   }
+  ScoreSummary summary;
+  auto time_rules = ApplyTimeRules(*data, args.csv);
+  if (!time_rules.ok()) return Fail(time_rules.status());
+  summary.time = std::move(*time_rules);
   std::vector<const double*> series;
   for (const auto& s : data->series) series.push_back(s.data());
   auto rows = BuildFeatureRows(model->spec, data->times.data(), series, data->rows);
   if (!rows.ok()) return Fail(rows.status());
   const std::vector<RowScore> row_scores = scorer->ScoreRows(*rows);
   std::vector<double> scores(row_scores.size());
-  ScoreSummary summary;
   summary.model_version = model->model_version;
   summary.threshold = model->threshold();
-  summary.rows = row_scores.size();
+  summary.rows = summary.time.rows;
   size_t flagged = 0;
   for (size_t i = 0; i < row_scores.size(); ++i) {
     const RowScore& s = row_scores[i];
@@ -299,7 +352,7 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   }
   summary.flagged = flagged;
 
-  auto r = Replay(data->times, scores, config, incidents);
+  auto r = ReplayOverScoredTime(data->times, scores, config, incidents, summary);
   if (!r.ok()) {
     // Settings the core refuses are the command line's fault; data problems are not.
     return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
@@ -315,6 +368,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
                   const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto data = ParseScoredCsv(content, args.time_column, args.csv);
   if (!data.ok()) return Fail(data.status());
+  auto time_rules = ApplyTimeRules(*data, args.csv);
+  if (!time_rules.ok()) return Fail(time_rules.status());
   const size_t n = data->times.size();
 
   std::optional<double> contamination;
@@ -390,7 +445,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
   // Every row's model: its model_version, or without that column --bundle's model.
   ScoreSummary summary;
   summary.as_given = true;
-  summary.rows = n;
+  summary.rows = time_rules->rows;
+  summary.time = std::move(*time_rules);
   std::vector<int> span_of(n, -1);
   for (size_t i = 0; i < n; ++i) {
     const std::string& version = data->has_model_version ? data->model_versions[i] : single;
@@ -398,7 +454,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     summary.scored += scored ? 1 : 0;
     if (version.empty()) {
       if (scored && have_models) {
-        return Fail(Status(ErrorCode::kBadInput, args.csv + ": row " + std::to_string(i) +
+        return Fail(Status(ErrorCode::kBadInput, args.csv + ": row " +
+                                                     std::to_string(summary.time.kept[i]) +
                                                      " has a score but no model_version"));
       }
       continue;
@@ -481,7 +538,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
                                                         : std::string("by each model's threshold");
   }
 
-  auto r = Replay(data->times, data->scores, config, incidents);
+  auto r = ReplayOverScoredTime(data->times, data->scores, config, incidents, summary);
   if (!r.ok()) {
     return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
                                                             : Fail(r.status());

@@ -4,6 +4,7 @@
 #include "csv.h"
 #include "file_io.h"
 #include "isoscope/text.h"
+#include "time_rules.h"
 
 namespace isoscope::native {
 
@@ -29,6 +30,11 @@ int RunScore(const ScoreArgs& args) {
                        args.csv + " has no time column, but the model uses time features; "
                                   "name it with --time-column"));
   }
+  // Every row of the file gets an output row; the dropped ones keep their time as written.
+  const std::vector<std::string> time_text = data->time_text;
+  auto time_rules = ApplyTimeRules(*data, args.csv);
+  if (!time_rules.ok()) return fail(time_rules.status());
+  const std::vector<size_t> kept_row = time_rules->KeptRowOf();
   std::vector<const double*> series;
   for (const auto& s : data->series) {
     series.push_back(s.data());
@@ -40,13 +46,18 @@ int RunScore(const ScoreArgs& args) {
 
   std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason\n";
   size_t flagged = 0, unscored = 0;
-  for (size_t i = 0; i < scores.size(); ++i) {
-    const RowScore& s = scores[i];
-    out += std::to_string(i);
+  for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
+    out += std::to_string(row);
     out += ',';
-    if (!data->time_text.empty()) {
-      out += data->time_text[i];
+    if (!time_text.empty()) {
+      out += time_text[row];
     }
+    if (kept_row[row] != row) {
+      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + "\n";
+      ++unscored;
+      continue;
+    }
+    const RowScore& s = scores[i++];
     if (s.ok()) {
       out += ',' + FormatShortest(s.anomaly_score) + ',' + FormatShortest(s.decision) + ',' +
              (s.is_anomaly ? "1" : "0") + ",\n";
@@ -67,8 +78,11 @@ int RunScore(const ScoreArgs& args) {
     std::fprintf(stderr,
                  "scored %zu rows with model %s: %zu anomalies (threshold %s), %zu rows without "
                  "a score\n",
-                 scores.size() - unscored, model->model_version.c_str(), flagged,
+                 time_rules->rows - unscored, model->model_version.c_str(), flagged,
                  FormatShortest(model->threshold()).c_str(), unscored);
+    for (const std::string& note : time_rules->Notes()) {
+      std::fprintf(stderr, "%s: %s\n", args.csv.c_str(), note.c_str());
+    }
   }
   return kExitOk;
 }

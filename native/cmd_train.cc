@@ -5,12 +5,29 @@
 #include "csv.h"
 #include "file_io.h"
 #include "isoscope/bundle.h"
+#include "time_rules.h"
 
 namespace isoscope::native {
 namespace {
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// The rows the time rules dropped are reported with the other dropped rows, and the zone
+// assumption as a warning, in the bundle's report (the model version does not depend on it).
+void AddTimeNotes(const TimeRules& rules, TrainingInfo& info) {
+  const auto repeated = static_cast<int64_t>(rules.repeated());
+  if (repeated > 0) {
+    info.rows_total += repeated;
+    info.rows_dropped += repeated;
+    info.dropped_by_reason.emplace_back("time repeated by the next row (the later row kept)",
+                                        repeated);
+  }
+  if (!rules.zoneless_example.empty()) {
+    info.warnings.push_back("times without a zone (such as '" + rules.zoneless_example +
+                            "') were read as UTC");
+  }
 }
 
 }  // namespace
@@ -123,8 +140,10 @@ int RunTrain(const TrainArgs& args) {
   auto data = ParseCsv(*content, csv_options, args.csv);
   if (!data.ok()) return fail(data.status());
   content = std::string();  // release the text before training
+  auto time_rules = ApplyTimeRules(*data, args.csv);
+  if (!time_rules.ok()) return fail(time_rules.status());
   if (!args.quiet) {
-    std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", data->rows,
+    std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", time_rules->rows,
                  data->feature_names.size(), args.csv.c_str(),
                  data->time_column.empty() ? " (no time column)"
                                            : (" (time column '" + data->time_column + "')").c_str(),
@@ -143,6 +162,7 @@ int RunTrain(const TrainArgs& args) {
   auto model = TrainModel(*spec, data->times.empty() ? nullptr : data->times.data(), series,
                           data->rows, options);
   if (!model.ok()) return fail(model.status());
+  AddTimeNotes(*time_rules, model->info);
   if (!args.quiet) {
     std::fprintf(stderr, "trained %d trees and scored %lld training rows in %.3f s\n",
                  args.n_estimators, static_cast<long long>(model->info.rows_used), Seconds(t1));

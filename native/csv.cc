@@ -180,7 +180,11 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
     }
     if (time_index >= 0) {
       std::string_view cell = cells[static_cast<size_t>(time_index)];
-      auto t = ParseTime(cell);
+      bool zoneless = false;
+      auto t = ParseTime(cell, &zoneless);
+      if (zoneless && data.zoneless_time.empty()) {
+        data.zoneless_time = cell;
+      }
       if (!t) {
         return error(line_no, "time column '" + data.time_column + "': cannot read '" +
                                   std::string(cell) +

@@ -23,6 +23,7 @@ struct CsvData {
   std::string time_column;                  ///< "" when there is none
   std::vector<TimeMs> times;                ///< rows long when time_column is set
   std::vector<std::string> time_text;       ///< the time cells as written
+  std::string zoneless_time;  ///< the first time cell without a zone (read as UTC); "" if none
   size_t rows = 0;
 };
 

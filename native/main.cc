@@ -14,6 +14,44 @@ constexpr const char* kFooter =
     "\nExit codes: 0 ok, 1 the work failed (bad data, I/O), 2 wrong usage, 3 a model file is\n"
     "damaged, foreign, too new or fails its canary check.";
 
+constexpr const char* kDerivedHelp =
+    "Derived features, a comma list of: hour_of_week (Monday 00:00 UTC = 0), "
+    "is_deploy_window, lag(x,D), lag(x,k), lag(x,1..k), delta(x,D), rate(x,D), zscore(x,D), "
+    "range(x,D), mean(x,D), seasonal_diff(x,P), seasonal_median_diff(x,P,K[,S]), and raw=off "
+    "(leave the raw values out of the vector) or raw=on; or 'auto' (a set picked from the "
+    "data's step and length, docs/features.md) or 'none'. x is an input column; D, P and S are "
+    "durations like 30s, 5m, 1h, 1d, 1w; k and K are counts. Example: "
+    "'raw=off,seasonal_median_diff(latency_p95,1w,3),zscore(cpu,1h)'";
+
+// The model flags train and backtest share (backtest trains with the same choices).
+void AddModelFlags(CLI::App* cmd, TrainArgs& train) {
+  cmd->add_option("--features", train.features, "Comma list of columns to use (default: all)");
+  cmd->add_option("--derived", train.derived, kDerivedHelp)->capture_default_str();
+  cmd->add_option("--deploy-windows", train.deploy_windows,
+                  "Weekly deploy windows in UTC, e.g. 'Mon-Fri 10:00-12:00; Sat 09:00-10:00' "
+                  "(default Mon-Fri 10:00-12:00)");
+  cmd->add_option("--scaler", train.scaler, "standard (sklearn StandardScaler) or none")
+      ->capture_default_str();
+  cmd->add_option("--n-estimators", train.n_estimators, "Number of trees")->capture_default_str();
+  cmd->add_option("--max-samples", train.max_samples,
+                  "Rows per tree: auto (min(256, rows)), a count, or a fraction like 0.5")
+      ->capture_default_str();
+  cmd->add_option("--contamination", train.contamination,
+                  "Expected share of anomalies in (0, 0.5], e.g. 0.02, or auto (threshold 0.5). "
+                  "Say it explicitly: the default 'auto' flags far too much on seasonal data");
+  cmd->add_option("--max-features", train.max_features,
+                  "Columns per tree: a count, or a fraction like 0.6")
+      ->capture_default_str();
+  cmd->add_flag("--bootstrap", train.bootstrap, "Draw rows with replacement");
+  cmd->add_option("--random-state", train.random_state, "Seed (same seed, same model)")
+      ->capture_default_str();
+}
+
+constexpr const char* kTimeColumnHelp =
+    "Time column (epoch s, epoch ms or ISO 8601; a time without a zone is read as UTC); "
+    "default: a column named timestamp, time, ts, datetime or date. Rows must not go back in "
+    "time; of rows with the same time the later one is used";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,33 +84,9 @@ int main(int argc, char** argv) {
   t->add_option("--detector", train.detector, "Detector of --config to train");
   t->add_option("--end", train.end,
                 "With --config: end of the training window (epoch s or ISO 8601; default now)");
-  t->add_option("--time-column", train.time_column,
-                "Time column (epoch s, epoch ms or ISO 8601 UTC); default: a column named "
-                "timestamp, time, ts, datetime or date");
+  t->add_option("--time-column", train.time_column, kTimeColumnHelp);
   t->add_flag("--no-time", train.no_time, "Ignore any time column");
-  t->add_option("--features", train.features, "Comma list of columns to use (default: all)");
-  t->add_option("--derived", train.derived,
-                "Derived features: comma list of hour_of_week, is_deploy_window; 'none'; or "
-                "'auto' (both when there is a time column)")
-      ->capture_default_str();
-  t->add_option("--deploy-windows", train.deploy_windows,
-                "Weekly deploy windows in UTC, e.g. 'Mon-Fri 10:00-12:00; Sat 09:00-10:00' "
-                "(default Mon-Fri 10:00-12:00)");
-  t->add_option("--scaler", train.scaler, "standard (sklearn StandardScaler) or none")
-      ->capture_default_str();
-  t->add_option("--n-estimators", train.n_estimators, "Number of trees")->capture_default_str();
-  t->add_option("--max-samples", train.max_samples,
-                "Rows per tree: auto (min(256, rows)), a count, or a fraction like 0.5")
-      ->capture_default_str();
-  t->add_option("--contamination", train.contamination,
-                "Expected share of anomalies in (0, 0.5], e.g. 0.02, or auto (threshold 0.5). "
-                "Say it explicitly: the default 'auto' flags far too much on seasonal data");
-  t->add_option("--max-features", train.max_features,
-                "Columns per tree: a count, or a fraction like 0.6")
-      ->capture_default_str();
-  t->add_flag("--bootstrap", train.bootstrap, "Draw rows with replacement");
-  t->add_option("--random-state", train.random_state, "Seed (same seed, same model)")
-      ->capture_default_str();
+  AddModelFlags(t, train);
   t->add_flag("-q,--quiet", train.quiet, "Print nothing but errors");
 
   ScoreArgs score;
@@ -88,7 +102,7 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   s->add_option("--out", score.out, "Output CSV (default: standard output)");
-  s->add_option("--time-column", score.time_column, "Time column (default: auto-detect)");
+  s->add_option("--time-column", score.time_column, kTimeColumnHelp);
   s->add_flag("-q,--quiet", score.quiet, "No summary on standard error");
 
   BacktestArgs backtest;
@@ -118,17 +132,8 @@ int main(int argc, char** argv) {
   bt->add_option("--train-window", backtest.train_window,
                  "Trailing history each training uses (e.g. 90d)")
       ->required();
-  bt->add_option("--time-column", backtest.train.time_column, "Time column (default: auto)");
-  bt->add_option("--features", backtest.train.features, "Comma list of columns (default: all)");
-  bt->add_option("--derived", backtest.train.derived, "Derived features, as for train")
-      ->capture_default_str();
-  bt->add_option("--deploy-windows", backtest.train.deploy_windows, "As for train");
-  bt->add_option("--n-estimators", backtest.train.n_estimators, "Number of trees")
-      ->capture_default_str();
-  bt->add_option("--max-samples", backtest.train.max_samples, "As for train")
-      ->capture_default_str();
-  bt->add_option("--contamination", backtest.train.contamination, "As for train");
-  bt->add_option("--random-state", backtest.train.random_state, "Seed")->capture_default_str();
+  bt->add_option("--time-column", backtest.train.time_column, kTimeColumnHelp);
+  AddModelFlags(bt, backtest.train);
   bt->add_option("--save-bundles", backtest.save_bundles,
                  "Keep every bundle trained, as DIR/<model_version>.bundle (DIR created if "
                  "missing; each written atomically), for replay --bundles DIR");
@@ -173,7 +178,7 @@ int main(int argc, char** argv) {
                 "isoscope score or backtest (anomaly_score, model_version)")
       ->required()
       ->check(CLI::ExistingFile);
-  y->add_option("--time-column", replay.time_column, "Time column (default: auto-detect)");
+  y->add_option("--time-column", replay.time_column, kTimeColumnHelp);
   y->add_option("--warning", replay.warning,
                 "Warning threshold on the smoothed score: a score (0.6), the score exceeded by a "
                 "share of training rows (1%), contamination (the model's anomaly threshold) or "

@@ -126,12 +126,15 @@ Result<ScoredCsv> ParseScoredCsv(std::string_view content, const std::string& ti
                                 std::to_string(header.size()));
     }
     const std::string& t = cells[static_cast<size_t>(time_index)];
-    auto ms = ParseTime(t);
+    bool zoneless = false;
+    auto ms = ParseTime(t, &zoneless);
     if (!ms) {
       return error(line_no, "time column '" + out.time_column + "': cannot read '" + t +
                                 "' (use epoch seconds, epoch milliseconds or ISO 8601 UTC)");
     }
+    if (zoneless && out.zoneless_time.empty()) out.zoneless_time = t;
     out.times.push_back(*ms);
+    out.time_text.push_back(t);
     const std::string& s = cells[static_cast<size_t>(score_index)];
     double v = std::numeric_limits<double>::quiet_NaN();
     if (!s.empty()) {

@@ -18,8 +18,10 @@ namespace isoscope::native {
 /// doubled quotes inside, as CsvCell writes them.
 struct ScoredCsv {
   std::vector<TimeMs> times;
-  std::vector<double> scores;               ///< NaN where the row has no score
-  std::vector<int> is_anomaly;              ///< 1, 0, or -1 where empty; empty without the column
+  std::vector<std::string> time_text;  ///< the time cells as written
+  std::string zoneless_time;    ///< the first time cell without a zone (read as UTC); "" if none
+  std::vector<double> scores;   ///< NaN where the row has no score
+  std::vector<int> is_anomaly;  ///< 1, 0, or -1 where empty; empty without the column
   std::vector<std::string> model_versions;  ///< empty without the column
   bool has_model_version = false;
   std::string time_column;

@@ -35,7 +35,7 @@ bool Digits(std::string_view s, size_t pos, size_t n, int64_t* out) {
   return true;
 }
 
-std::optional<TimeMs> ParseIso(std::string_view s) {
+std::optional<TimeMs> ParseIso(std::string_view s, bool* zoneless) {
   int64_t y, mo, d, h = 0, mi = 0, sec = 0;
   if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
       s[7] != '-' || !Digits(s, 8, 2, &d)) {
@@ -72,6 +72,7 @@ std::optional<TimeMs> ParseIso(std::string_view s) {
     }
   }
   int64_t offset_min = 0;
+  *zoneless = pos == s.size();
   if (pos < s.size()) {
     if (s[pos] == 'Z' || s[pos] == 'z') {
       ++pos;
@@ -104,13 +105,16 @@ std::optional<TimeMs> ParseIso(std::string_view s) {
 
 }  // namespace
 
-std::optional<TimeMs> ParseTime(std::string_view text) {
+std::optional<TimeMs> ParseTime(std::string_view text, bool* zoneless) {
+  bool ignored = false;
+  zoneless = zoneless ? zoneless : &ignored;
+  *zoneless = false;
   text = TrimCell(text);
   if (text.empty()) {
     return std::nullopt;
   }
   if (text.size() >= 10 && text[4] == '-') {
-    return ParseIso(text);
+    return ParseIso(text, zoneless);
   }
   double v = 0;
   auto res = std::from_chars(text.data(), text.data() + text.size(), v);

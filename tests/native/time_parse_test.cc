@@ -21,6 +21,24 @@ TEST(ParseTime, EpochSecondsMillisecondsAndIso) {
   EXPECT_EQ(*ParseTime("1969-12-31T23:59:59Z"), -1000);
 }
 
+TEST(ParseTime, SaysWhetherATimeHadNoZone) {
+  bool zoneless = true;
+  for (const char* with_zone : {"2026-01-05T00:00:00Z", "2026-01-05T01:00:00+01:00",
+                                "2026-01-05T00:00:00-0000", "1767571200", "1767571200000"}) {
+    ASSERT_TRUE(ParseTime(with_zone, &zoneless).has_value()) << with_zone;
+    EXPECT_FALSE(zoneless) << with_zone;
+  }
+  const std::pair<const char*, TimeMs> without_zone[] = {{"2026-01-05 00:00:00", kMonday},
+                                                         {"2026-01-05T00:00", kMonday},
+                                                         {"2026-01-05", kMonday},
+                                                         {"2026-01-05T00:00:00.5", kMonday + 500}};
+  for (const auto& [text, ms] : without_zone) {
+    zoneless = false;
+    ASSERT_EQ(ParseTime(text, &zoneless), ms) << text;  // read as UTC
+    EXPECT_TRUE(zoneless) << text;
+  }
+}
+
 TEST(ParseTime, RejectsWhatItCannotRead) {
   for (const char* bad : {"", "yesterday", "2026-13-01T00:00:00Z", "2026-01-05T00:00:00Q", "12:00",
                           "nan", "2026-01-05T25:00:00Z"}) {
