@@ -14,7 +14,6 @@
 #include "isoscope/alert.h"
 #include "isoscope/features.h"
 #include "isoscope/text.h"
-#include "replay_rates.h"
 #include "time_parse.h"
 
 namespace isoscope::native {
@@ -165,8 +164,7 @@ int RunDemo(const DemoArgs& args) {
     config.critical.threshold = o.critical;
     auto replay = Replay(data.times, scores, config, windows);
     if (!replay.ok()) return fail(replay.status());
-    // Per week of scored time, as isoscope replay counts: the auto model warms up 3 weeks.
-    RatesPerScoredWeek(*replay, ScoredTime(data.times, scores, config, *replay));
+    // Rates are per week of scored time (the auto model warms up 3 weeks), as replay's.
     o.replay = *replay;
     outcomes.push_back(std::move(o));
   }

@@ -17,7 +17,6 @@
 #include "incidents.h"
 #include "isoscope/alert.h"
 #include "isoscope/text.h"
-#include "replay_rates.h"
 #include "scored_csv.h"
 #include "time_parse.h"
 #include "time_rules.h"
@@ -105,7 +104,7 @@ struct ScoreSummary {
   std::vector<ModelSpan> models;  ///< as_given: one per model change, in time order
   bool warning_varies = false, critical_varies = false;
   TimeRules time;        ///< what the time rules found (repeated times, zone-less times)
-  TimeMs scored_ms = 0;  ///< the time the rules had a score to judge (ScoredTime)
+  TimeMs scored_ms = 0;  ///< the time the rules had a score to judge (ReplayResult::scored_ms)
 };
 
 // A threshold given as a score, as opposed to one relative to a model.
@@ -280,17 +279,14 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
 
 namespace {
 
-// Replay (core/alert.h), with every rate per week of scored time instead of per week of the
-// whole replay; NaN when nothing was scored.
+// Replay (core/alert.h); its rates are per week of scored time (ReplayResult::scored_ms).
 Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
                                           const std::vector<double>& scores,
                                           const ReplayConfig& config,
                                           const std::vector<IncidentWindow>& incidents,
                                           ScoreSummary& summary) {
   auto r = Replay(times, scores, config, incidents);
-  if (!r.ok()) return r;
-  summary.scored_ms = ScoredTime(times, scores, config, *r);
-  RatesPerScoredWeek(*r, summary.scored_ms);
+  if (r.ok()) summary.scored_ms = r->scored_ms;
   return r;
 }
 

@@ -116,6 +116,8 @@ export interface ReplayOut {
   startMs: number;
   endMs: number;
   evaluations: number;
+  /** The time the rules had a score to judge; the rates are per week of it (NaN: none). */
+  scoredMs: number;
   warning: SeverityReplay;
   critical: SeverityReplay;
   pages: number;

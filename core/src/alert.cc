@@ -190,6 +190,7 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
       critical_rule.threshold = config.threshold_changes[next_change].critical;
     }
     const std::optional<double> smoothed = AvgOverTime(times, scores, now, config.smooth_ms);
+    if (smoothed) r.scored_ms += config.eval_interval_ms;
     const AlertState w = Step(warning_rule, warning, smoothed, now);
     const AlertState c = Step(critical_rule, critical, smoothed, now);
     Track(r.warning, warning.phase, w.phase, now);
@@ -199,7 +200,10 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
     ++r.evaluations;
   }
   r.end_ms = now;  // the last evaluation + one interval
-  const double weeks = static_cast<double>(r.end_ms - r.start_ms) / static_cast<double>(kWeekMs);
+  // Rates per week of scored time; NaN (no rate, not zero) when nothing was scored.
+  const double weeks = r.scored_ms > 0
+                           ? static_cast<double>(r.scored_ms) / static_cast<double>(kWeekMs)
+                           : std::nan("");
   Close(r.warning, warning.phase, r.end_ms, weeks);
   Close(r.critical, critical.phase, r.end_ms, weeks);
   r.pages = r.critical.firing.size();

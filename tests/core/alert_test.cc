@@ -364,5 +364,58 @@ TEST(Replay, RejectsBadThresholdChanges) {
   EXPECT_EQ(Replay(s.times, s.scores, c).status().code(), ErrorCode::kInvalidArgument);
 }
 
+// Rows at minutes 0-4 and 10-14 (a gap between), the first two without a score (warming).
+struct GappyHistory {
+  std::vector<TimeMs> times;
+  std::vector<double> scores;
+  explicit GappyHistory(double score) {
+    for (int m : {0, 1, 2, 3, 4, 10, 11, 12, 13, 14}) {
+      times.push_back(m * M);
+      scores.push_back(m < 2 ? kNaN : score);
+    }
+  }
+};
+
+ReplayConfig Smoothing(TimeMs smooth) {
+  ReplayConfig c;
+  c.smooth_ms = smooth;
+  c.eval_interval_ms = M;
+  c.warning = {0.5, 0};
+  c.critical = {0.5, 0};
+  return c;
+}
+
+TEST(Replay, ScoredTimeLeavesOutWarmingAndGaps) {
+  const GappyHistory h(0.1);
+  // Evaluations at minutes 0..14. A 1m window (t-1m, t] holds only the row at t: minutes 2-4
+  // and 10-14 have a score, 8 minutes.
+  auto r = Replay(h.times, h.scores, Smoothing(M));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->end_ms - r->start_ms, 15 * M);
+  EXPECT_EQ(r->scored_ms, 8 * M);
+  // A 3m window also reaches back over the gap's first two minutes: 2-6 and 10-14, 10 minutes.
+  auto r3 = Replay(h.times, h.scores, Smoothing(3 * M));
+  ASSERT_TRUE(r3.ok());
+  EXPECT_EQ(r3->scored_ms, 10 * M);
+}
+
+TEST(Replay, RatesArePerWeekOfScoredTime) {
+  const GappyHistory h(0.9);  // above both thresholds whenever scored: pages
+  auto r = Replay(h.times, h.scores, Smoothing(M), {{"first", 2 * M, 3 * M}});
+  ASSERT_TRUE(r.ok());
+  ASSERT_GE(r->pages, 1u);
+  const double scored_weeks = 8.0 / (7 * 24 * 60);  // 8 scored minutes
+  EXPECT_DOUBLE_EQ(r->pages_per_week, static_cast<double>(r->pages) / scored_weeks);
+  EXPECT_DOUBLE_EQ(r->warning.firings_per_week,
+                   static_cast<double>(r->warning.firing.size()) / scored_weeks);
+  EXPECT_DOUBLE_EQ(r->false_pages_per_week, static_cast<double>(r->false_pages) / scored_weeks);
+  // Nothing scored: no rate (NaN), not zero pages a week.
+  const std::vector<double> none(h.times.size(), kNaN);
+  auto empty = Replay(h.times, none, Smoothing(M));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->scored_ms, 0);
+  EXPECT_TRUE(std::isnan(empty->pages_per_week));
+}
+
 }  // namespace
 }  // namespace isoscope

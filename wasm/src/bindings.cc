@@ -324,6 +324,7 @@ val ReplayScores(const val& times, const val& scores, const val& settings, const
   out.set("startMs", static_cast<double>(r->start_ms));
   out.set("endMs", static_cast<double>(r->end_ms));
   out.set("evaluations", static_cast<double>(r->evaluations));
+  out.set("scoredMs", static_cast<double>(r->scored_ms));
   out.set("warning", Severity(r->warning));
   out.set("critical", Severity(r->critical));
   out.set("pages", static_cast<double>(r->pages));

@@ -95,7 +95,7 @@ struct SeverityReplay {
   std::vector<AlertInterval> pending;  ///< every pending episode (also those that went firing)
   std::vector<AlertInterval> firing;
   TimeMs firing_ms = 0;         ///< time in alert: total length of the firing intervals
-  double firings_per_week = 0;  ///< firing.size() per 7 days of replay
+  double firings_per_week = 0;  ///< firing.size() per 7 days of scored time (NaN: none)
 };
 
 struct IncidentOutcome {
@@ -112,10 +112,15 @@ struct ReplayResult {
   TimeMs start_ms = 0;  ///< first evaluation instant (the first sample's time)
   TimeMs end_ms = 0;    ///< last evaluation instant + the evaluation interval
   size_t evaluations = 0;
+  /// The time the rules had a score to judge: the evaluations whose smoothing window holds a
+  /// score, times the interval. Rates are per week of it, not of the whole replay: a week in
+  /// which a model warms up or the data has a gap cannot page, and counting it would make a
+  /// noisy model look quiet.
+  TimeMs scored_ms = 0;
   SeverityReplay warning;
   SeverityReplay critical;
-  size_t pages = 0;  ///< critical firing starts
-  double pages_per_week = 0;
+  size_t pages = 0;           ///< critical firing starts
+  double pages_per_week = 0;  ///< per week of scored time (NaN when nothing was scored)
   std::vector<IncidentOutcome> incidents;
   size_t false_pages = 0;  ///< pages starting in no incident's window (with incidents only)
   double false_pages_per_week = 0;

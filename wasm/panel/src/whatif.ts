@@ -68,10 +68,13 @@ export interface Stats {
   warnings: number;
   /** Critical firing starts: the pages that would have gone out. */
   pages: number;
+  /** Pages per week of scored time (NaN when nothing was scored), as isoscope replay's. */
   pagesPerWeek: number;
   /** Time during which warning or critical was firing (union of the intervals). */
   timeInAlertMs: number;
   spanMs: number;
+  /** The time the rules had a score to judge (warm-up and gaps left out). */
+  scoredMs: number;
 }
 
 /**
@@ -124,6 +127,7 @@ export function computeStats(scores: Float64Array, threshold: number | ArrayLike
     pagesPerWeek: replay.pagesPerWeek,
     timeInAlertMs: unionLength([replay.warning.firing, replay.critical.firing]),
     spanMs: replay.endMs - replay.startMs,
+    scoredMs: replay.scoredMs,
   };
 }
 

@@ -179,10 +179,11 @@ function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: nu
       {item('flagged', 'points flagged', `${stats.flagged}`, palette.contamination)}
       {item('warnings', 'warnings', `${stats.warnings}`, palette.warning)}
       {item('pages', 'pages', `${stats.pages}`, palette.critical)}
-      {item('pages-per-week', 'pages/week', stats.pagesPerWeek.toFixed(2), undefined, stats.pagesPerWeek)}
+      {item('pages-per-week', 'pages/week', Number.isFinite(stats.pagesPerWeek) ? stats.pagesPerWeek.toFixed(2) : '-', undefined, stats.pagesPerWeek)}
       {item('time-in-alert', 'time in alert', formatDuration(stats.timeInAlertMs), undefined, stats.timeInAlertMs)}
       <span style={{ color: palette.weak }}>
-        of {stats.scored} scored points over {formatDuration(stats.spanMs)}; is_anomaly above{' '}
+        of {stats.scored} scored points ({formatDuration(stats.scoredMs)} scored of {formatDuration(stats.spanMs)}); is_anomaly
+        above{' '}
         <span data-testid="stat-threshold">{Number.isFinite(threshold) ? threshold.toFixed(4) : 'n/a'}</span>
       </span>
     </div>
