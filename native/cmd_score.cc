@@ -32,7 +32,7 @@ int RunScore(const ScoreArgs& args) {
   }
   // Every row of the file gets an output row; the dropped ones keep their time as written.
   const std::vector<std::string> time_text = data->time_text;
-  auto time_rules = ApplyTimeRules(*data, args.csv);
+  auto time_rules = ApplyTimeRules(*data, args.csv, model->spec.has_temporal());
   if (!time_rules.ok()) return fail(time_rules.status());
   const std::vector<size_t> kept_row = time_rules->KeptRowOf();
   std::vector<const double*> series;

@@ -140,16 +140,20 @@ int RunTrain(const TrainArgs& args) {
   auto data = ParseCsv(*content, csv_options, args.csv);
   if (!data.ok()) return fail(data.status());
   content = std::string();  // release the text before training
-  auto time_rules = ApplyTimeRules(*data, args.csv);
-  if (!time_rules.ok()) return fail(time_rules.status());
   if (!args.quiet) {
-    std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", time_rules->rows,
+    std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", data->rows,
                  data->feature_names.size(), args.csv.c_str(),
                  data->time_column.empty() ? " (no time column)"
                                            : (" (time column '" + data->time_column + "')").c_str(),
                  Seconds(t0));
   }
-  auto spec = SpecFromArgs(args, *data);
+  // Temporal features need the rows in time order (repeats dropped); point features score
+  // each row alone, so rows of several hosts may share a time and stay as they are.
+  auto ordered = SpecFromArgs(args, *data);
+  if (!ordered.ok()) return fail(ordered.status());
+  auto time_rules = ApplyTimeRules(*data, args.csv, ordered->has_temporal());
+  if (!time_rules.ok()) return fail(time_rules.status());
+  auto spec = time_rules->repeated() > 0 ? SpecFromArgs(args, *data) : ordered;
   if (!spec.ok()) return fail(spec.status());
 
   std::vector<const double*> series;

@@ -54,12 +54,13 @@ Result<TimeRules> CheckTimes(const std::vector<TimeMs>& times, const std::vector
   return rules;
 }
 
-Result<TimeRules> ApplyTimeRules(CsvData& data, const std::string& name) {
-  if (data.time_column.empty()) {
-    TimeRules all;  // no time, no rules: every row is kept
+Result<TimeRules> ApplyTimeRules(CsvData& data, const std::string& name, bool ordered) {
+  if (data.time_column.empty() || !ordered) {
+    TimeRules all;  // no order needed: every row is kept, as written
     all.rows = data.rows;
     all.kept.resize(data.rows);
     std::iota(all.kept.begin(), all.kept.end(), size_t{0});
+    all.zoneless_example = data.zoneless_time;
     return all;
   }
   auto rules = CheckTimes(data.times, data.time_text, name);

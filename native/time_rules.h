@@ -49,8 +49,10 @@ void KeepRows(std::vector<T>& v, const std::vector<size_t>& kept) {
 }
 
 /// CheckTimes on the CSV's time column, then the repeated rows dropped from every column.
-/// Without a time column nothing changes.
-Result<TimeRules> ApplyTimeRules(CsvData& data, const std::string& name);
+/// Without a time column, or when the rows are not `ordered` in time (a model without
+/// temporal features scores each row alone: several hosts' rows may share a time, in any
+/// order), every row is kept.
+Result<TimeRules> ApplyTimeRules(CsvData& data, const std::string& name, bool ordered = true);
 Result<TimeRules> ApplyTimeRules(ScoredCsv& data, const std::string& name);
 
 /// The reason score and backtest write for a row dropped for its repeated time.

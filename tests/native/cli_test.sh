@@ -437,13 +437,24 @@ printf 'timestamp,x\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,3\n2026-01-05T
 sed '1s/latency/x/' "$W/short.csv" >"$W/tc_x_train.csv"
 check "time: train a point model on x" "$ISOSCOPE" train --csv "$W/tc_x_train.csv" --out "$W/tc_x.bundle" \
   --derived none --n-estimators 20 --contamination 0.1 -q
-check "time: score a repeated timestamp" "$ISOSCOPE" score --bundle "$W/tc_x.bundle" --csv "$W/tc_dup.csv" --out "$W/tc_dup_scores.csv"
+# The order rules hold where order matters: for a model with temporal features. A point model
+# scores each row alone and keeps every row as written (rows of several hosts may share a time).
+check "time: train a temporal model on x" "$ISOSCOPE" train --csv "$W/tc_x_train.csv" --out "$W/tc_xt.bundle" \
+  --derived 'delta(x,1m)' --n-estimators 20 --contamination 0.1 -q
+check "time: a point model scores every row of a repeated timestamp" "$ISOSCOPE" score --bundle "$W/tc_x.bundle" \
+  --csv "$W/tc_dup.csv" --out "$W/tc_dup_point.csv"
+check "time: ... each row scored, none dropped" "$PY" -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [r["row"] for r in rows] == ["0", "1", "2", "3"] and all(r["anomaly_score"] for r in rows), rows
+' "$W/tc_dup_point.csv"
+check "time: score a repeated timestamp" "$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_dup.csv" --out "$W/tc_dup_scores.csv"
 cp "$W/err" "$W/tc_dup_err"
 expect_in "time: the earlier row says why it has no score" "$W/tc_dup_scores.csv" \
   '^1,2026-01-05T00:01:00Z,,,,no score: time repeated by row 2 \(the later row is scored\)$'
 expect_in "time: score says how many rows repeated a time" "$W/tc_dup_err" \
   'tc_dup\.csv: 1 row repeated the time of the row after it; the later row was kept \(first at row 1\)$'
-"$ISOSCOPE" score --bundle "$W/tc_x.bundle" --csv "$W/tc_dup_clean.csv" --out "$W/tc_clean_scores.csv" -q
+"$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_dup_clean.csv" --out "$W/tc_clean_scores.csv" -q
 check "time: the later row's value is scored" "$PY" -c '
 import csv, sys
 dup = list(csv.DictReader(open(sys.argv[1])))
@@ -551,7 +562,8 @@ expect_in "time: replay notes the zone" "$W/tc_hour_replay" "tc_hour\.csv: times
 # A step back in time: exit 1 (bad data), both rows (0-based, as score's row column) and times.
 printf 'timestamp,x\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,2\n2026-01-05T00:02:00Z,3\n2026-01-05T00:01:30Z,4\n2026-01-05T00:03:00Z,5\n' >"$W/tc_back.csv"
 BACK="tc_back\.csv: the time goes back at row 3: '2026-01-05T00:01:30Z' is earlier than '2026-01-05T00:02:00Z' at row 2 \(rows numbered from 0"
-expect_exit "time: score refuses a step back" 1 "$BACK" "$ISOSCOPE" score --bundle "$W/tc_x.bundle" --csv "$W/tc_back.csv"
+expect_exit "time: score refuses a step back" 1 "$BACK" "$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_back.csv"
+check "time: a point model scores rows in any order" "$ISOSCOPE" score --bundle "$W/tc_x.bundle" --csv "$W/tc_back.csv" -q
 expect_exit "time: train refuses a step back" 1 "$BACK" "$ISOSCOPE" train --csv "$W/tc_back.csv" --out "$W/tc_back.bundle" --derived 'delta(x,1m)'
 expect_exit "time: backtest refuses a step back" 1 "$BACK" "$ISOSCOPE" backtest --csv "$W/tc_back.csv" --out "$W/tc_back_bt.csv" \
   --initial 2 --retrain-every 1 --train-window 2
@@ -568,7 +580,7 @@ expect_exit "time: replay of scores refuses a step back" 1 \
   for h in 00 01 01 02; do for m in 00 05 10 15 20 25 30 35 40 45 50 55; do echo "2014-11-02 $h:$m:00,1"; done; done; } >"$W/tc_fallback.csv"
 expect_exit "time: a local clock set back is refused" 1 \
   "tc_fallback\.csv: the time goes back at row 24: '2014-11-02 01:00:00' is earlier than '2014-11-02 01:55:00' at row 23 " \
-  "$ISOSCOPE" score --bundle "$W/tc_x.bundle" --csv "$W/tc_fallback.csv"
+  "$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_fallback.csv"
 
 # replay: a repeated time in a CSV of scores (the later row wins) replays as the file without it.
 { echo "timestamp,anomaly_score"
