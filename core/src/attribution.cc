@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace isoscope {
@@ -86,7 +87,6 @@ struct ForestExplainer::PathState {
     double z;
   };
   std::vector<Entry> entries;
-  std::vector<std::vector<QuadNode>> rules;  // rules[q]: the q-node Gauss-Legendre rule
 };
 
 void ForestExplainer::AddLeaf(const PathState& path, double value) {
@@ -94,24 +94,10 @@ void ForestExplainer::AddLeaf(const PathState& path, double value) {
   if (n_steps == 0) {
     return;  // a tree that is one leaf: v(S) is the same for every S, nothing to attribute
   }
-  const auto q = static_cast<uint16_t>((n_steps + 1) / 2);
-  Leaf leaf;
-  leaf.first_step = static_cast<uint32_t>(steps_.size());
-  leaf.first_quad = static_cast<uint32_t>(quad_.size());
-  leaf.n_steps = n_steps;
-  leaf.n_quad = q;
-  leaves_.push_back(leaf);
-  max_quad_ = std::max(max_quad_, q);
-  const std::vector<QuadNode>& rule = path.rules[q];
-  for (const QuadNode& node : rule) {
-    // value * weight * (1-s)^(L-1): the factor every product at this node shares.
-    quad_.push_back(value * node.weight * std::pow(1.0 - node.s, n_steps - 1));
-  }
+  leaves_.push_back({value, static_cast<uint32_t>(steps_.size()), n_steps,
+                     static_cast<uint16_t>((n_steps + 1) / 2)});
   for (const PathState::Entry& e : path.entries) {
-    steps_.push_back({e.lo, e.hi, e.column, e.z, 1.0 - e.z});
-    for (const QuadNode& node : rule) {
-      quad_.push_back(node.s / (1.0 - node.s) + e.z);
-    }
+    steps_.push_back({e.lo, e.hi, e.column, e.z});
   }
 }
 
@@ -124,11 +110,19 @@ Result<ForestExplainer> ForestExplainer::Compile(const Forest& forest) {
   ex.n_features_ = static_cast<size_t>(forest.n_features);
   ex.n_trees_ = forest.trees.size();
   ex.c_max_samples_ = forest.c_max_samples;
-  PathState path;
-  path.rules.resize(kMaxQuad + 1);
+  ex.leaf_weight_.assign((kMaxDepth + 1) * kMaxQuad, 0.0);
+  ex.odds_.assign((kMaxQuad + 1) * kMaxQuad, 0.0);
   for (int q = 1; q <= kMaxQuad; ++q) {
-    path.rules[static_cast<size_t>(q)] = GaussLegendre(q);
+    const std::vector<QuadNode> rule = GaussLegendre(q);
+    for (size_t r = 0; r < rule.size(); ++r) {
+      ex.odds_[static_cast<size_t>(q) * kMaxQuad + r] = rule[r].s / (1.0 - rule[r].s);
+      for (int l : {2 * q - 1, 2 * q}) {
+        ex.leaf_weight_[static_cast<size_t>(l) * kMaxQuad + r] =
+            rule[r].weight * std::pow(1.0 - rule[r].s, l - 1);
+      }
+    }
   }
+  PathState path;
   double baseline_sum = 0.0;
   for (const Tree& tree : forest.trees) {
     if (MaxDepth(tree) > kMaxDepth) {
@@ -138,6 +132,9 @@ Result<ForestExplainer> ForestExplainer::Compile(const Forest& forest) {
     }
     baseline_sum += ex.CompileTree(forest, tree, path);
   }
+  // Leaves grouped by path length: the per-leaf dispatch on L then always predicts right.
+  std::stable_sort(ex.leaves_.begin(), ex.leaves_.end(),
+                   [](const Leaf& a, const Leaf& b) { return a.n_steps < b.n_steps; });
   if (ex.n_trees_ > 0) {
     ex.baseline_ = baseline_sum / static_cast<double>(ex.n_trees_);
   }
@@ -199,49 +196,97 @@ double ForestExplainer::CompileTree(const Forest& forest, const Tree& tree, Path
   return baseline;
 }
 
+namespace {
+
+// a if `pick`, else b, without a branch: whether x follows a step is data, and a mispredicted
+// branch per step costs more than all of a leaf's arithmetic.
+double Select(bool pick, double a, double b) {
+  uint64_t ua, ub;
+  std::memcpy(&ua, &a, sizeof ua);
+  std::memcpy(&ub, &b, sizeof ub);
+  const uint64_t mask = uint64_t{0} - static_cast<uint64_t>(pick);
+  const uint64_t bits = (ua & mask) | (ub & ~mask);
+  double out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+}  // namespace
+
+// One leaf's share (see the class comment). Per quadrature node r, with f_j = u_j(s_r) for
+// steps x follows and 1 for the others, the product over all steps but j comes from prefix
+// and suffix products (no division). kSteps is the leaf's L, so the loops unroll; 0: L is read
+// at run time (paths with more than 8 distinct features).
+template <int kSteps>
+void ForestExplainer::LeafShapley(const Leaf& leaf, const float* row, double* phi) const {
+  const size_t n_steps = kSteps > 0 ? static_cast<size_t>(kSteps) : leaf.n_steps;
+  const size_t q = (n_steps + 1) / 2;
+  const Step* st = steps_.data() + leaf.first_step;
+  const double* weight = leaf_weight_.data() + n_steps * kMaxQuad;
+  const double* odds = odds_.data() + q * kMaxQuad;
+  constexpr size_t kCap = kSteps > 0 ? static_cast<size_t>(kSteps) : kMaxDepth;
+  bool hot[kCap];
+  double others[kCap];
+  double cold_z = 1.0;
+  for (size_t j = 0; j < n_steps; ++j) {
+    const float x = row[st[j].column];
+    hot[j] = (x > st[j].lo) & (x <= st[j].hi);  // the scorer's routing, every split on j
+    cold_z *= Select(hot[j], 1.0, st[j].z);
+    others[j] = 0.0;
+  }
+  double all_hot = 0.0;
+  for (size_t r = 0; r < q; ++r) {
+    double f[kCap];
+    double suffix[kCap + 1];
+    suffix[n_steps] = 1.0;
+    for (size_t j = n_steps; j-- > 0;) {
+      f[j] = Select(hot[j], odds[r] + st[j].z, 1.0);
+      suffix[j] = suffix[j + 1] * f[j];
+    }
+    double prefix = weight[r];
+    for (size_t j = 0; j < n_steps; ++j) {
+      others[j] += prefix * suffix[j + 1];
+      prefix *= f[j];
+    }
+    all_hot += prefix;
+  }
+  const double v = leaf.value * cold_z;
+  for (size_t j = 0; j < n_steps; ++j) {
+    phi[st[j].column] += Select(hot[j], v * (1.0 - st[j].z) * others[j], -v * all_hot);
+  }
+}
+
 void ForestExplainer::PathShapley(const float* row, double* phi) const {
   std::fill(phi, phi + n_features_, 0.0);
-  double prod[kMaxQuad];
-  const Step* steps = steps_.data();
-  const double* quad = quad_.data();
   for (const Leaf& leaf : leaves_) {
-    const Step* st = steps + leaf.first_step;
-    const double* k = quad + leaf.first_quad;
-    const double* u = k + leaf.n_quad;
-    const size_t q = leaf.n_quad;
-    const size_t n_steps = leaf.n_steps;
-    // Hot steps: x follows every split on the feature (o = 1); the others are cold (o = 0).
-    uint64_t hot = 0;
-    double cold_z = 1.0;
-    for (size_t j = 0; j < n_steps; ++j) {
-      const float x = row[st[j].column];
-      const bool h = x > st[j].lo && x <= st[j].hi;
-      hot |= static_cast<uint64_t>(h) << j;
-      cold_z *= h ? 1.0 : st[j].z;
-    }
-    std::copy_n(k, q, prod);
-    for (size_t j = 0; j < n_steps; ++j) {
-      if ((hot >> j) & 1) {
-        for (size_t r = 0; r < q; ++r) {
-          prod[r] *= u[j * q + r];
-        }
-      }
-    }
-    double all_hot = 0.0;
-    for (size_t r = 0; r < q; ++r) {
-      all_hot += prod[r];
-    }
-    const double cold_share = -cold_z * all_hot;
-    for (size_t j = 0; j < n_steps; ++j) {
-      if ((hot >> j) & 1) {
-        double others = 0.0;
-        for (size_t r = 0; r < q; ++r) {
-          others += prod[r] / u[j * q + r];
-        }
-        phi[st[j].column] += st[j].one_minus_z * cold_z * others;
-      } else {
-        phi[st[j].column] += cold_share;
-      }
+    switch (leaf.n_steps) {
+      case 1:
+        LeafShapley<1>(leaf, row, phi);
+        break;
+      case 2:
+        LeafShapley<2>(leaf, row, phi);
+        break;
+      case 3:
+        LeafShapley<3>(leaf, row, phi);
+        break;
+      case 4:
+        LeafShapley<4>(leaf, row, phi);
+        break;
+      case 5:
+        LeafShapley<5>(leaf, row, phi);
+        break;
+      case 6:
+        LeafShapley<6>(leaf, row, phi);
+        break;
+      case 7:
+        LeafShapley<7>(leaf, row, phi);
+        break;
+      case 8:
+        LeafShapley<8>(leaf, row, phi);
+        break;
+      default:
+        LeafShapley<0>(leaf, row, phi);
+        break;
     }
   }
   if (n_trees_ > 0) {

@@ -48,19 +48,21 @@ class ForestExplainer {
 
  private:
   struct Leaf {
+    double value = 0;         // the leaf's path length, depth + c(n)
     uint32_t first_step = 0;  // into steps_
-    uint32_t first_quad = 0;  // into quad_: q weights, then q values of u per step
     uint16_t n_steps = 0;     // L, the distinct features on the path
-    uint16_t n_quad = 0;      // q = ceil(L / 2)
+    uint16_t n_quad = 0;      // q = ceil(L / 2) quadrature nodes
   };
-  // One feature on a leaf's path: x follows every split on it iff lo < x <= hi.
+  // One feature on a leaf's path: x follows every split on it iff lo < x <= hi. 24 bytes: a
+  // row reads every leaf's steps, so the layout is kept small (the rest comes from tables).
   struct Step {
     float lo;
     float hi;
     uint32_t column;
-    double z;            // product of the cover ratios of the splits on this feature
-    double one_minus_z;  // 1 - z, once
+    double z;  // product of the cover ratios of the splits on this feature
   };
+  template <int kSteps>
+  void LeafShapley(const Leaf& leaf, const float* row, double* phi) const;
   struct PathState;
   void AddLeaf(const PathState& path, double value);
   // Adds one tree's leaves; returns its baseline v_t(empty set).
@@ -68,10 +70,11 @@ class ForestExplainer {
 
   std::vector<Leaf> leaves_;
   std::vector<Step> steps_;
-  std::vector<double> quad_;
+  // Per L: weight_r * (1 - s_r)^(L-1) of the ceil(L/2)-node rule; per q: s_r / (1 - s_r).
+  std::vector<double> leaf_weight_;
+  std::vector<double> odds_;
   size_t n_features_ = 0;
   size_t n_trees_ = 0;
-  uint16_t max_quad_ = 0;
   double baseline_ = 0;
   double c_max_samples_ = 0;
 };
