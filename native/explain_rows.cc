@@ -80,6 +80,21 @@ std::string ExplanationCells(const RowExplanation& e, const FeatureSpec& spec) {
   return out;
 }
 
+std::string TopInputOver(const Explainer& explainer, const FeatureRows& rows,
+                         const FeatureSpec& spec, size_t first, size_t last) {
+  std::vector<double> sum(spec.inputs.size(), 0.0);
+  bool any = false;
+  for (size_t i = first; i < std::min(last, rows.rows); ++i) {
+    if (rows.problems[i].issue != RowIssue::kNone) continue;
+    const RowExplanation e = explainer.Explain(rows.values.data() + i * rows.width);
+    if (!e.ok()) continue;
+    any = true;
+    for (size_t k = 0; k < sum.size(); ++k) sum[k] += e.per_input[k];
+  }
+  if (!any || sum.empty()) return "";
+  return spec.inputs[static_cast<size_t>(std::max_element(sum.begin(), sum.end()) - sum.begin())];
+}
+
 std::vector<double> MeanAbsContribution(const std::vector<RowExplanation>& explanations,
                                         size_t width) {
   std::vector<double> sum(width, 0.0);

@@ -28,6 +28,11 @@ std::string ExplanationHeader(const FeatureSpec& spec);
 /// The matching cells of one row (all empty for a row without a score).
 std::string ExplanationCells(const RowExplanation& e, const FeatureSpec& spec);
 
+/// The input series with the largest contribution summed over rows [first, last) of `rows`
+/// (those with a score); "" when none has one or the model has no inputs.
+std::string TopInputOver(const Explainer& explainer, const FeatureRows& rows,
+                         const FeatureSpec& spec, size_t first, size_t last);
+
 /// Mean |contribution| per vector column over the rows that have one (global importance).
 std::vector<double> MeanAbsContribution(const std::vector<RowExplanation>& explanations,
                                         size_t width);
