@@ -116,9 +116,14 @@ Result<ForestExplainer> ForestExplainer::Compile(const Forest& forest) {
     const std::vector<QuadNode> rule = GaussLegendre(q);
     for (size_t r = 0; r < rule.size(); ++r) {
       ex.odds_[static_cast<size_t>(q) * kMaxQuad + r] = rule[r].s / (1.0 - rule[r].s);
-      for (int l : {2 * q - 1, 2 * q}) {
-        ex.leaf_weight_[static_cast<size_t>(l) * kMaxQuad + r] =
-            rule[r].weight * std::pow(1.0 - rule[r].s, l - 1);
+      // weight * (1-s)^(L-1) by repeated products, not pow(): the same bits under glibc and
+      // WebAssembly's libc.
+      double w = rule[r].weight;
+      for (int l = 1; l <= 2 * q; ++l) {
+        if (l >= 2 * q - 1) {
+          ex.leaf_weight_[static_cast<size_t>(l) * kMaxQuad + r] = w;
+        }
+        w *= 1.0 - rule[r].s;
       }
     }
   }
