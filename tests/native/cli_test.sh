@@ -138,6 +138,26 @@ for r in rows:
     assert r["top_input"] == top[len("contribution:"):], (r["top_input"], top)
 print(len(rows), "rows; log2 s0 =", base[0])
 PYEOF
+# ... and equal to an independent Python TreeSHAP (Algorithm 2, tools/treeshap_ref.py) on
+# scikit-learn's own forests: bootstrap, feature subsets, ties, a constant column.
+compare_explain() {  # compare_explain CASE: first 8 rows, |d| <= 1e-12
+  local dir=$GOLDEN/$1
+  "$ISOSCOPE" import-sklearn --model "$dir/model.json" --out "$W/$1.bundle" >/dev/null &&
+    "$ISOSCOPE" score --bundle "$W/$1.bundle" --csv "$dir/score.csv" --explain -q \
+      --out "$W/$1.explain.csv" &&
+    "$PY" "$ROOT/tools/treeshap_ref.py" "$dir/model.json" "$dir/score.csv" 8 >"$W/$1.ref.csv" &&
+    "$PY" - "$W/$1.explain.csv" "$W/$1.ref.csv" <<'PYEOF'
+import csv, sys
+ours = list(csv.DictReader(open(sys.argv[1])))
+ref = list(csv.DictReader(open(sys.argv[2])))
+assert len(ref) == 8
+worst = max(abs(float(o["contribution:" + k]) - float(v)) for o, r in zip(ours, ref) for k, v in r.items())
+assert worst <= 1e-12, worst
+PYEOF
+}
+for case in bootstrap max_features_frac max_features_int_bootstrap discrete_ties constant_duplicate_columns; do
+  check "score --explain equals Python TreeSHAP: $case" compare_explain "$case"
+done
 
 # The origin-story warnings: short history, contamination not given.
 printf 'timestamp,latency\n' >"$W/short.csv"
