@@ -357,7 +357,7 @@ RowExplanation Explainer::Explain(const double* features) const {
   const double scale = c_max_samples_ != 0.0 ? -1.0 / c_max_samples_ : 0.0;
   out.per_input.assign(n_inputs_, 0.0);
   for (size_t i = 0; i < width; ++i) {
-    out.contribution[i] *= scale;
+    out.contribution[i] = out.contribution[i] * scale + 0.0;  // + 0.0: no -0 from 0 * -1/c
     if (column_inputs_[i] >= 0) {
       out.per_input[static_cast<size_t>(column_inputs_[i])] += out.contribution[i];
     }
@@ -366,6 +366,11 @@ RowExplanation Explainer::Explain(const double* features) const {
     if (out.top_input < 0 || out.per_input[k] > out.per_input[static_cast<size_t>(out.top_input)]) {
       out.top_input = static_cast<int32_t>(k);
     }
+  }
+  // No input stands out when all sums are equal (a forest of psi <= 2 attributes nothing).
+  if (!out.per_input.empty() && *std::min_element(out.per_input.begin(), out.per_input.end()) ==
+                                    out.per_input[static_cast<size_t>(out.top_input)]) {
+    out.top_input = -1;
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -255,6 +256,7 @@ TEST(Explainer, ContributionsRebuildTheScorersScore) {
       top = e.per_input[i] > e.per_input[top] ? i : top;
     }
     EXPECT_EQ(e.top_input, static_cast<int32_t>(top));
+    EXPECT_GT(e.per_input[top], *std::min_element(e.per_input.begin(), e.per_input.end()));
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<double> missing = {0, 7, nan, 0, 0};

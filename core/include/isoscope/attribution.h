@@ -92,7 +92,7 @@ struct RowExplanation {
   double anomaly_score = 0;          ///< s(x), from the scorer
   std::vector<double> contribution;  ///< per vector column, log2 units
   std::vector<double> per_input;     ///< per input series: sum over its columns
-  int32_t top_input = -1;            ///< input with the largest per_input value (-1: none)
+  int32_t top_input = -1;  ///< input with the largest per_input value (-1: none, or all equal)
   bool ok() const { return issue == RowIssue::kNone; }
 };
 
