@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "csv.h"
 #include "demo_data.h"
+#include "explain_rows.h"
 #include "file_io.h"
 #include "isoscope/alert.h"
 #include "isoscope/features.h"
@@ -45,6 +46,31 @@ Status WriteDaemonConfig(const std::string& dir, const std::string& bundle) {
          "                   # the history's step\n"
          "    model: {n_estimators: 200, contamination: 0.02, random_state: 42}\n";
   return WriteFileAtomic(dir + "/isoscope.yml", yml);
+}
+
+// Which input made each incident page: the input with the largest summed contribution to the
+// score over the rows the page's smoothed score averages ((page - smooth, page]); "-" when
+// the incident did not page.
+Result<std::vector<std::string>> TopInputsAtPages(const Model& model, const FeatureRows& rows,
+                                                  const std::vector<TimeMs>& times,
+                                                  const ReplayResult& replay, TimeMs smooth_ms) {
+  auto explainer = Explainer::Create(model);
+  if (!explainer.ok()) return explainer.status();
+  std::vector<std::string> out;
+  for (const IncidentOutcome& io : replay.incidents) {
+    if (!io.page_delay_ms) {
+      out.push_back("-");
+      continue;
+    }
+    const TimeMs page = io.start_ms + *io.page_delay_ms;
+    const auto first = std::upper_bound(times.begin(), times.end(), page - smooth_ms);
+    const auto last = std::upper_bound(times.begin(), times.end(), page);
+    const std::string top =
+        TopInputOver(*explainer, rows, model.spec, static_cast<size_t>(first - times.begin()),
+                     static_cast<size_t>(last - times.begin()));
+    out.push_back(top.empty() ? "-" : top);
+  }
+  return out;
 }
 
 }  // namespace
@@ -129,6 +155,7 @@ int RunDemo(const DemoArgs& args) {
     std::string label;
     double warning = 0, critical = 0, max_score = 0;
     ReplayResult replay;
+    std::vector<std::string> top_input;  // per incident, at its first page
   };
   std::vector<Outcome> outcomes;
   for (const auto& [label, path] :
@@ -166,6 +193,9 @@ int RunDemo(const DemoArgs& args) {
     if (!replay.ok()) return fail(replay.status());
     // Rates are per week of scored time (the auto model warms up 3 weeks), as replay's.
     o.replay = *replay;
+    auto top = TopInputsAtPages(*model, *rows, data.times, o.replay, config.smooth_ms);
+    if (!top.ok()) return fail(top.status());
+    o.top_input = *top;
     outcomes.push_back(std::move(o));
   }
   std::printf(
@@ -177,8 +207,9 @@ int RunDemo(const DemoArgs& args) {
     std::printf("   %-5s features: warning %.3f, critical %.3f (highest score in history %.3f)\n",
                 o.label.c_str(), o.warning, o.critical, o.max_score);
   }
-  std::printf("\n   %-14s %-20s %-28s %-28s\n", "incident", "start", "auto: first warning / page",
-              "point: first warning / page");
+  std::printf("\n   %-14s %-20s %-28s %-28s %s\n", "incident", "start",
+              "auto: first warning / page", "point: first warning / page",
+              "auto: top input at page");
   auto delay = [](const std::optional<TimeMs>& d) {
     return d ? "+" + std::to_string(*d / kMinuteMs) + "m" : std::string("-");
   };
@@ -189,8 +220,9 @@ int RunDemo(const DemoArgs& args) {
       cells[m] = std::string(io.caught ? "PAGED " : "missed ") + delay(io.warning_delay_ms) +
                  " / " + delay(io.page_delay_ms);
     }
-    std::printf("   %-14s %-20s %-28s %-28s\n", data.incidents[i].name.c_str(),
-                FormatTime(data.incidents[i].start_ms).c_str(), cells[0].c_str(), cells[1].c_str());
+    std::printf("   %-14s %-20s %-28s %-28s %s\n", data.incidents[i].name.c_str(),
+                FormatTime(data.incidents[i].start_ms).c_str(), cells[0].c_str(), cells[1].c_str(),
+                outcomes[0].top_input[i].c_str());
   }
   std::printf(
       "   %-14s %-20s %-28s %-28s\n", "false pages", "per week",

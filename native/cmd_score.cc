@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "csv.h"
+#include "explain_rows.h"
 #include "file_io.h"
 #include "isoscope/text.h"
 #include "time_rules.h"
@@ -43,8 +44,19 @@ int RunScore(const ScoreArgs& args) {
                                series, data->rows);
   if (!rows.ok()) return fail(rows.status());
   const std::vector<RowScore> scores = scorer->ScoreRows(*rows);
+  // --explain: exact per-feature contributions to log2 of the score, on both cores.
+  std::vector<RowExplanation> explained;
+  if (args.explain) {
+    auto explainer = Explainer::Create(*model);
+    if (!explainer.ok()) return fail(explainer.status());
+    explained = ExplainRows(*explainer, *rows, scores);
+  }
+  auto explain_cells = [&](size_t i) {
+    return explained.empty() ? std::string() : ExplanationCells(explained[i], model->spec);
+  };
 
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason\n";
+  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason" +
+                    (args.explain ? ExplanationHeader(model->spec) : std::string()) + "\n";
   size_t flagged = 0, unscored = 0;
   for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
     out += std::to_string(row);
@@ -60,11 +72,12 @@ int RunScore(const ScoreArgs& args) {
     const RowScore& s = scores[i++];
     if (s.ok()) {
       out += ',' + FormatShortest(s.anomaly_score) + ',' + FormatShortest(s.decision) + ',' +
-             (s.is_anomaly ? "1" : "0") + ",\n";
+             (s.is_anomaly ? "1" : "0") + "," + explain_cells(i) + "\n";
       flagged += s.is_anomaly ? 1 : 0;
     } else {
       out += ",,,," +
-             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) + "\n";
+             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) +
+             explain_cells(i) + "\n";
       ++unscored;
     }
   }

@@ -76,6 +76,7 @@ struct ScoreArgs {
   std::string out;  ///< empty = stdout
   std::string time_column;
   bool quiet = false;
+  bool explain = false;  ///< contribution:<feature> columns and top_input
 };
 int RunScore(const ScoreArgs& args);
 

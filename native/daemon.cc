@@ -63,7 +63,8 @@ struct Daemon::Group {
   prometheus::Labels labels;  // detector + group_by labels
   prometheus::Gauge* score = nullptr;
   prometheus::Gauge* is_anomaly = nullptr;
-  std::string stale_reason;  // last logged reason, empty when scored
+  std::vector<prometheus::Gauge*> contribution;  // per input; only while alerting
+  std::string stale_reason;                      // last logged reason, empty when scored
 };
 
 struct Daemon::Detector {
@@ -283,9 +284,11 @@ void Daemon::PollReload(Detector& d, bool force) {
   auto thresholds = ResolveThresholds(d.config.alerts, *model);
   if (!thresholds.ok()) return Refuse(d, version, thresholds.status());
 
-  auto active = std::make_shared<ActiveModel>(
-      ActiveModel{version, path, std::make_shared<const std::string>(std::move(*bytes)),
-                  std::move(*model), std::move(*scorer)});
+  auto explainer = Explainer::Create(*model);
+  if (!explainer.ok()) return Refuse(d, version, explainer.status());
+  auto active = std::make_shared<ActiveModel>(ActiveModel{
+      version, path, std::make_shared<const std::string>(std::move(*bytes)), std::move(*model),
+      std::move(*scorer), std::make_shared<const Explainer>(std::move(*explainer))});
   std::string previous;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -316,8 +319,49 @@ void Daemon::PollReload(Detector& d, bool force) {
   }
 }
 
+void Daemon::RemoveContributions(Group& g) {
+  for (prometheus::Gauge* gauge : g.contribution) metrics_->input_contribution.Remove(gauge);
+  g.contribution.clear();
+}
+
+void Daemon::PublishContributions(Detector& d, const ActiveModel* active,
+                                  const std::map<std::string, std::vector<double>>& vectors) {
+  auto alerting = [&](const std::string& key) {
+    for (int severity : {0, 1}) {
+      if (d.alerts->State(key, severity).phase != AlertPhase::kInactive) return true;
+    }
+    return false;
+  };
+  for (auto& [key, g] : d.groups) {
+    const auto v = vectors.find(key);
+    // A temporal group whose grid instant was scored in an earlier cycle keeps its values.
+    if (v == vectors.end() && g.score != nullptr && alerting(key)) continue;
+    // Only pending or firing groups are explained: quiet groups cost nothing.
+    if (active == nullptr || v == vectors.end() || !alerting(key)) {
+      RemoveContributions(g);
+      continue;
+    }
+    const RowExplanation e = active->explainer->Explain(v->second.data());
+    const std::vector<std::string>& inputs = active->model.spec.inputs;
+    if (!e.ok() || e.per_input.size() != inputs.size()) {
+      RemoveContributions(g);
+      continue;
+    }
+    if (g.contribution.size() != inputs.size()) {
+      RemoveContributions(g);
+      for (const std::string& input : inputs) {
+        prometheus::Labels labels = g.labels;
+        labels["input"] = input;
+        g.contribution.push_back(&metrics_->input_contribution.Add(labels));
+      }
+    }
+    for (size_t k = 0; k < inputs.size(); ++k) g.contribution[k]->Set(e.per_input[k]);
+  }
+}
+
 void Daemon::DropGroups(Detector& d) {
   for (auto& [key, g] : d.groups) {
+    RemoveContributions(g);
     if (g.score != nullptr) metrics_->score.Remove(g.score);
     if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
     g.score = nullptr;
@@ -359,8 +403,10 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
 void Daemon::ScoreCycle(size_t index, TimeMs now) {
   Detector& d = *dets_.at(index);
   std::shared_ptr<const ActiveModel> active = d.active;  // written by this thread only
+  std::map<std::string, std::vector<double>> vectors;    // this cycle's scored feature vectors
   auto finish = [&](size_t scored, size_t stale) {
     d.alerts->Evaluate(now);  // every path of a cycle ends here: one rule evaluation
+    PublishContributions(d, active.get(), vectors);
     std::lock_guard<std::mutex> lock(mu_);
     d.groups_scored = scored;
     d.groups_stale = stale;
@@ -591,6 +637,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
         continue;
       }
       scores.emplace(key, st.last);
+      vectors[key] = out;
     }
   }
   for (auto& [key, v] : vecs) {
@@ -613,12 +660,14 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       continue;
     }
     scores.emplace(key, s[0]);
+    vectors[key] = rows->values;
   }
   d.scoring_duration->Observe(SecondsSince(t0));
 
   // 4. Publish: scores for scored groups, nothing for stale ones.
   for (auto it = d.groups.begin(); it != d.groups.end();) {
     if (vecs.count(it->first) == 0) {  // no query returns the group any more
+      RemoveContributions(it->second);
       if (it->second.score != nullptr) metrics_->score.Remove(it->second.score);
       if (it->second.is_anomaly != nullptr) metrics_->is_anomaly.Remove(it->second.is_anomaly);
       log_.Info("group gone", {{"detector", d.config.name}, {"group", it->first}});

@@ -18,6 +18,7 @@
 
 #include "bundle_store.h"
 #include "config.h"
+#include "isoscope/attribution.h"
 #include "isoscope/model.h"
 #include "logfmt.h"
 #include "metrics.h"
@@ -52,6 +53,8 @@ struct ActiveModel {
   std::shared_ptr<const std::string> bytes;
   Model model;
   ModelScorer scorer;
+  /// Explains the groups whose alert is pending or firing (anomaly_input_contribution).
+  std::shared_ptr<const Explainer> explainer;
 };
 
 /// What the HTTP API shows of one detector.
@@ -111,6 +114,11 @@ class Daemon {
   void Refuse(Detector& d, const std::string& version, const Status& why);
   void SetState(Detector& d, DetectorState state, const std::string& reason);
   void DropGroups(Detector& d);
+  // anomaly_input_contribution of the groups whose alert is pending or firing, from this
+  // cycle's feature vectors; the other groups' series are removed.
+  void PublishContributions(Detector& d, const ActiveModel* active,
+                            const std::map<std::string, std::vector<double>>& vectors);
+  void RemoveContributions(Group& g);
   void PublishWindow(Detector& d, TimeMs now);
   Result<std::vector<PromSeries>> RangeByInstants(const std::string& promql, TimeMs start,
                                                   TimeMs end, TimeMs step) const;

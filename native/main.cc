@@ -104,6 +104,9 @@ int main(int argc, char** argv) {
   s->add_option("--out", score.out, "Output CSV (default: standard output)");
   s->add_option("--time-column", score.time_column, kTimeColumnHelp);
   s->add_flag("-q,--quiet", score.quiet, "No summary on standard error");
+  s->add_flag("--explain", score.explain,
+              "Add contribution:<feature> columns (each feature's exact share of log2 of the "
+              "anomaly score; positive pushes towards anomalous) and top_input");
 
   BacktestArgs backtest;
   auto* bt = app.add_subcommand(

@@ -79,6 +79,13 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                                 "training rows, or a fixed score); the generated rules compare "
                                 "with it")
                           .Register(*registry)),
+      input_contribution(
+          prometheus::BuildGauge()
+              .Name("anomaly_input_contribution")
+              .Help("Per input series: its features' summed contribution to log2 of the "
+                    "group's anomaly score in the last cycle (exact TreeSHAP; positive pushes "
+                    "towards anomalous). Only for groups whose alert is pending or firing")
+              .Register(*registry)),
       shard_index(prometheus::BuildGauge()
                       .Name("isoscope_shard_index")
                       .Help("This replica's shard I of --shard I/N (0 when not sharded)")

@@ -31,6 +31,7 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Gauge>& alert_pending_seconds;
   prometheus::Family<prometheus::Gauge>& alert_for_seconds;
   prometheus::Family<prometheus::Gauge>& alert_threshold;
+  prometheus::Family<prometheus::Gauge>& input_contribution;
   prometheus::Family<prometheus::Gauge>& shard_index;
   prometheus::Family<prometheus::Gauge>& shard_count;
   prometheus::Family<prometheus::Counter>& query_errors;

@@ -70,6 +70,25 @@ export interface ScoresOut extends RowIssues {
   threshold: number;
 }
 
+/** Exact per-feature attribution of the asked rows (TreeSHAP, core/include/isoscope/attribution.h). */
+export interface ExplainOut extends RowIssues {
+  ok: true;
+  width: number;
+  /** Vector column names (contributions' columns). */
+  features: string[];
+  /** Input series names (topInput's indices). */
+  inputs: string[];
+  /** Input index of each vector column; -1 for time features. */
+  columnInputs: Int32Array;
+  /** s0: the score of a row about which nothing is known; s(x) = s0 * prod 2^contribution. */
+  baselineScore: number;
+  /** rows x width, row-major: each feature's share of log2 of the anomaly score (positive pushes
+   * towards anomalous); NaN where the row has no score or was not asked for. */
+  contributions: Float64Array;
+  /** Per row: index into inputs of the largest summed contribution; -1 if none. */
+  topInput: Int32Array;
+}
+
 export interface ReplaySettings {
   warning: number;
   critical: number;
@@ -138,6 +157,13 @@ export interface IsoscopeModule {
     series: SeriesByName
   ): FeatureRowsOut | WasmError;
   scoreRows(bundle: Uint8Array, times: Float64Array | number[], series: SeriesByName): ScoresOut | WasmError;
+  /** Explains the rows at indices `rows` (null: every row) of the series, as scoreRows builds them. */
+  explainRows(
+    bundle: Uint8Array,
+    times: Float64Array | number[],
+    series: SeriesByName,
+    rows: Float64Array | number[] | null
+  ): ExplainOut | WasmError;
   /** The core's Replay over scores (NaN = no score); pass null when there are no incidents. */
   replay(
     times: Float64Array | number[],

@@ -118,6 +118,47 @@ check "scores equal sklearn" compare_scores "$W/s.csv" "$C/expected.csv"
 "$ISOSCOPE" inspect --bundle "$W/m.bundle" --json >"$W/inspect.json"
 check "inspect --json trees equal sklearn" compare_trees "$W/inspect.json" "$C/model.json"
 check "inspect text" "$ISOSCOPE" inspect --bundle "$W/m.bundle"
+cp "$W/out" "$W/inspect.txt"
+# score --explain: the contributions add up to log2 of the score (whose values sklearn fixed
+# above) with one constant, log2 of the baseline score inspect prints; top_input is the input
+# with the largest contribution (raw inputs only here: one column per input).
+check "score --explain" "$ISOSCOPE" score --bundle "$W/m.bundle" --csv "$C/score.csv" \
+  --out "$W/explain.csv" --explain
+check "contributions add up to log2 of the score" "$PY" - "$W/explain.csv" "$W/inspect.txt" <<'PYEOF'
+import csv, math, re, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+cols = [c for c in rows[0] if c.startswith("contribution:")]
+assert cols and "top_input" in rows[0], rows[0].keys()
+base = [math.log2(float(r["anomaly_score"])) - sum(float(r[c]) for c in cols) for r in rows]
+assert max(base) - min(base) <= 1e-12, (min(base), max(base))
+s0 = float(re.search(r"baseline score ([0-9.]+)", open(sys.argv[2]).read()).group(1))
+assert abs(2 ** base[0] - s0) <= 5e-5, (2 ** base[0], s0)
+for r in rows:
+    top = max(cols, key=lambda c: float(r[c]))
+    flat = len({float(r[c]) for c in cols}) == 1  # all equal: no input stands out
+    assert r["top_input"] == ("" if flat else top[len("contribution:"):]), (r["top_input"], top)
+print(len(rows), "rows; log2 s0 =", base[0])
+PYEOF
+# ... and equal to an independent Python TreeSHAP (Algorithm 2, tools/treeshap_ref.py) on
+# scikit-learn's own forests: bootstrap, feature subsets, ties, a constant column.
+compare_explain() {  # compare_explain CASE: first 8 rows, |d| <= 1e-12
+  local dir=$GOLDEN/$1
+  "$ISOSCOPE" import-sklearn --model "$dir/model.json" --out "$W/$1.bundle" >/dev/null &&
+    "$ISOSCOPE" score --bundle "$W/$1.bundle" --csv "$dir/score.csv" --explain -q \
+      --out "$W/$1.explain.csv" &&
+    "$PY" "$ROOT/tools/treeshap_ref.py" "$dir/model.json" "$dir/score.csv" 8 >"$W/$1.ref.csv" &&
+    "$PY" - "$W/$1.explain.csv" "$W/$1.ref.csv" <<'PYEOF'
+import csv, sys
+ours = list(csv.DictReader(open(sys.argv[1])))
+ref = list(csv.DictReader(open(sys.argv[2])))
+assert len(ref) == 8
+worst = max(abs(float(o["contribution:" + k]) - float(v)) for o, r in zip(ours, ref) for k, v in r.items())
+assert worst <= 1e-12, worst
+PYEOF
+}
+for case in bootstrap max_features_frac max_features_int_bootstrap discrete_ties constant_duplicate_columns; do
+  check "score --explain equals Python TreeSHAP: $case" compare_explain "$case"
+done
 
 # The origin-story warnings: short history, contamination not given.
 printf 'timestamp,latency\n' >"$W/short.csv"

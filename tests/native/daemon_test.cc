@@ -475,6 +475,48 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
             20);
 }
 
+// anomaly_input_contribution: only for a group whose alert is pending or firing, one series
+// per input with its summed contribution to log2 of the score (the core's Explainer on the
+// vector the daemon scored), gone when the alert ends. The quiet group exports nothing.
+TEST_F(DaemonTest, InputContributionsOnlyForAlertingGroups) {
+  AlertsConfig& a = config_.detectors[0].alerts;
+  const std::string v = InstallModel(1);
+  const double checkout = Expected(v, 120, 0.011);
+  const double payments = Expected(v, 95, 0.012);
+  ASSERT_NE(checkout, payments);
+  const std::string loud = checkout > payments ? "checkout" : "payments";
+  const std::string quiet = checkout > payments ? "payments" : "checkout";
+  a.warning = a.critical = AlertThreshold::Score((checkout + payments) / 2);
+  a.for_ms = 20'000;
+  a.smooth_ms = 10'000;
+  daemon_.reset();
+  MakeDaemon();
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, kNow);
+  auto contribution = [&](const std::string& job, const std::string& input) {
+    return Value(*registry_, "anomaly_input_contribution",
+                 {{"detector", "checkout"}, {"job", job}, {"input", input}});
+  };
+  // The loud group is pending: its inputs' contributions, as the Explainer gives them.
+  auto explainer = Explainer::Create(models_.at(v));
+  ASSERT_TRUE(explainer.ok());
+  const double x[4] = {loud == "checkout" ? 120.0 : 95.0, loud == "checkout" ? 0.011 : 0.012,
+                       static_cast<double>(HourOfWeek(kNow)), 0};
+  const RowExplanation e = explainer->Explain(x);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(contribution(loud, "latency"), e.per_input[0]);
+  EXPECT_EQ(contribution(loud, "errors"), e.per_input[1]);
+  EXPECT_FALSE(contribution(quiet, "latency"));
+  EXPECT_FALSE(contribution(quiet, "errors"));
+  // The loud group gets the quiet group's values: its alert ends and the series go away.
+  const double lat = quiet == "checkout" ? 120 : 95, err = quiet == "checkout" ? 0.011 : 0.012;
+  answers_["latency_q"] = {Sample("checkout", lat), Sample("payments", lat)};
+  answers_["errors_q"] = {Sample("checkout", err), Sample("payments", err)};
+  daemon_->RunCycle(0, kNow + 10'000);
+  EXPECT_FALSE(contribution(loud, "latency"));
+  EXPECT_FALSE(contribution(loud, "errors"));
+}
+
 // Three daemons with --shard 0/3, 1/3, 2/3 over the same answers: each group is scored by
 // exactly one of them, with the score an unsharded daemon gives, labelled with its shard; the
 // shard is exported; a replica whose share is empty is still "scored", not stale.

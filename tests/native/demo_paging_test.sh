@@ -56,6 +56,17 @@ table = open(sys.argv[3]).read()
 for name in truth:
     if not re.search(rf"^   {name} +\S+ +PAGED ", table, re.M):
         problems.append(f"demo table does not show {name} as paged")
+# At each first page the top input (largest summed contribution over the smoothing window)
+# is an input the generator changed (native/demo_data.cc): the leak only memory, the error
+# burst only errors; the spike multiplies latency by 4 and raises errors to 6 %; the level
+# shift adds latency and CPU throttling.
+changed = {"memory_leak": {"memory_mb"}, "latency_spike": {"latency_p95", "error_rate"},
+           "level_shift": {"latency_p95", "cpu_throttle"}, "error_burst": {"error_rate"}}
+for name, inputs in changed.items():
+    m = re.search(rf"^   {name} +.*PAGED .* (\S+)$", table, re.M)
+    if not m or m.group(1) not in inputs:
+        problems.append(f"{name}: top input at the first page is "
+                        f"{m.group(1) if m else 'not shown'}, not one of {sorted(inputs)}")
 if "auto features: 0 false pages on the Monday ramp or in deploy windows" not in table:
     problems.append("demo table reports false pages on weekly habits")
 print(f"{len(replay['incidents'])} incidents, {len(false_pages)} false pages in {weeks:.1f} weeks")

@@ -80,7 +80,10 @@ TEST(RulesGen, AlertingRulesWarningAndCritical) {
   EXPECT_TRUE(
       Contains(yaml,
                "Model version: {{ with query `model_version_timestamp{detector=\"checkout\"}` "
-               "}}{{ . | first | label \"model_version\" }}{{ else }}none{{ end }}.'"));
+               "}}{{ . | first | label \"model_version\" }}{{ else }}none{{ end }}. Top input: "
+               "{{ with printf `topk(1, anomaly_input_contribution{detector=\"checkout\","
+               "job=\"%s\"})` $labels.job | query }}{{ . | first | label \"input\" }}{{ else "
+               "}}unknown{{ end }}.'"));
   EXPECT_FALSE(Contains(yaml, "keep_firing_for"));
 }
 

@@ -23,7 +23,7 @@ const TOLERANCE = 1e-15;
 
 let wasm;
 let work;
-const maxDiff = { native: 0, sklearn: 0, rows: 0, ties: 0 };
+const maxDiff = { native: 0, sklearn: 0, rows: 0, ties: 0, explain: 0 };
 
 before(async () => {
   const { default: create } = await import(join(wasmDir, 'isoscope_core.mjs'));
@@ -37,6 +37,7 @@ after(() => {
   console.log(
     `# parity: ${maxDiff.rows} rows; max |wasm - native| = ${maxDiff.native}, ` +
       `max |wasm - sklearn| = ${maxDiff.sklearn}; ` +
+      `max |wasm - native| of contributions = ${maxDiff.explain}; ` +
       `${maxDiff.ties} rows at the threshold not compared with sklearn's predict`
   );
 });
@@ -99,6 +100,36 @@ function checkCase(name, bundlePath) {
     assert.equal(w.issues[i], 0, `${name} row ${i} has a score`);
   }
   maxDiff.rows += input.rows;
+  checkExplain(name, bytes, bundlePath, join(caseDir, 'score.csv'), times, series, w.scores);
+}
+
+// Attribution: the WebAssembly explainRows against the native score --explain on the same
+// rows, and s0 * prod 2^contribution against the score (local accuracy).
+function checkExplain(name, bytes, bundlePath, csv, times, series, scores) {
+  const e = wasm.explainRows(bytes, times, series, null);
+  assert.equal(e.ok, true, `${name}: explainRows: ${e.message}`);
+  const out = join(work, 'native-explain.csv');
+  execFileSync(isoscope, ['score', '--quiet', '--explain', '--bundle', bundlePath, '--csv', csv,
+    '--out', out]);
+  const c = readCsv(out).columns;
+  assert.deepEqual(e.features.length, e.width);
+  for (let j = 0; j < e.width; j++) {
+    const native = numbers(c[`contribution:${e.features[j]}`]);
+    for (let i = 0; i < scores.length; i++) {
+      const d = Math.abs(e.contributions[i * e.width + j] - native[i]);
+      maxDiff.explain = Math.max(maxDiff.explain, d);
+      if (!(d <= TOLERANCE)) {
+        assert.fail(`${name} row ${i} ${e.features[j]}: wasm ${e.contributions[i * e.width + j]} native ${native[i]}`);
+      }
+    }
+  }
+  for (let i = 0; i < scores.length; i++) {
+    let product = e.baselineScore;
+    for (let j = 0; j < e.width; j++) product *= 2 ** e.contributions[i * e.width + j];
+    assert.ok(Math.abs(product - scores[i]) <= 1e-12, `${name} row ${i}: s0 * prod ${product} vs ${scores[i]}`);
+    const top = e.topInput[i] >= 0 ? e.inputs[e.topInput[i]] : '';
+    assert.equal(top, c.top_input[i], `${name} row ${i}: top input`);
+  }
 }
 
 describe('golden bundles of format v1 (tests/golden/v1)', () => {

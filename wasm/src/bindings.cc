@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "isoscope/alert.h"
+#include "isoscope/attribution.h"
 #include "isoscope/bundle.h"
 #include "isoscope/features.h"
 #include "isoscope/model.h"
@@ -61,6 +62,7 @@ struct LoadedModel {
   std::string bytes;
   Model model;
   ModelScorer scorer;
+  std::unique_ptr<Explainer> explainer;  // compiled on the first explainRows call
 };
 
 // The one-slot cache described at the top. Module state of the wasm instance, not of the core.
@@ -90,7 +92,8 @@ const LoadedModel* Load(const std::string& bytes, Status* status) {
     *status = canaries;
     return nullptr;
   }
-  slot = std::make_unique<LoadedModel>(LoadedModel{bytes, std::move(*model), std::move(*scorer)});
+  slot = std::make_unique<LoadedModel>(
+      LoadedModel{bytes, std::move(*model), std::move(*scorer), nullptr});
   return slot.get();
 }
 
@@ -228,6 +231,55 @@ val ScoreRows(const std::string& bytes, const val& times, const val& series) {
   out.set("scores", CopyOut(scores));
   out.set("isAnomaly", CopyOut(is_anomaly));
   out.set("threshold", m->model.threshold());
+  return IssuesOut(*rows, out);
+}
+
+// Exact per-feature attribution (attribution.h) of the rows `which` (indices; null or
+// undefined: every row), for the point under the cursor or a page's rows. contributions is
+// rows x width, row-major, each feature's share of log2 of the score (NaN where a row has no
+// score or was not asked for); topInput is the index of the input with the largest summed
+// contribution (-1 if none).
+val ExplainRows(const std::string& bytes, const val& times, const val& series, const val& which) {
+  Status status;
+  LoadedModel* m = const_cast<LoadedModel*>(Load(bytes, &status));
+  if (!m) return ErrorObject(status);
+  if (!m->explainer) {
+    auto explainer = Explainer::Create(m->model);
+    if (!explainer.ok()) return ErrorObject(explainer.status());
+    m->explainer = std::make_unique<Explainer>(std::move(*explainer));
+  }
+  std::vector<TimeMs> t;
+  auto rows = Rows(m->model, times, series, &t);
+  if (!rows.ok()) return ErrorObject(rows.status());
+  std::vector<double> picked;
+  if (which.isNull() || which.isUndefined()) {
+    for (size_t i = 0; i < rows->rows; ++i) picked.push_back(static_cast<double>(i));
+  } else {
+    picked = Doubles(which);
+  }
+  const size_t width = rows->width;
+  std::vector<double> contributions(rows->rows * width, std::nan(""));
+  std::vector<int32_t> top(rows->rows, -1);
+  for (double d : picked) {
+    if (!(d >= 0 && d < static_cast<double>(rows->rows))) {
+      return ErrorObject(ErrorCode::kInvalidArgument, "row index out of range");
+    }
+    const auto i = static_cast<size_t>(d);
+    if (rows->problems[i].issue != RowIssue::kNone) continue;
+    const RowExplanation e = m->explainer->Explain(rows->values.data() + i * width);
+    if (!e.ok()) continue;
+    std::copy(e.contribution.begin(), e.contribution.end(), contributions.begin() + i * width);
+    top[i] = e.top_input;
+  }
+  val out = val::object();
+  out.set("ok", true);
+  out.set("width", static_cast<double>(width));
+  out.set("features", Strings(m->model.spec.ColumnNames()));
+  out.set("inputs", Strings(m->model.spec.inputs));
+  out.set("columnInputs", CopyOut(m->explainer->column_inputs()));
+  out.set("baselineScore", m->explainer->baseline_score());
+  out.set("contributions", CopyOut(contributions));
+  out.set("topInput", CopyOut(top));
   return IssuesOut(*rows, out);
 }
 
@@ -378,6 +430,10 @@ EMSCRIPTEN_BINDINGS(isoscope) {
   emscripten::function(
       "scoreRows", +[](const std::string& b, val t, val s) {
         return Guard([&] { return ScoreRows(b, t, s); });
+      });
+  emscripten::function(
+      "explainRows", +[](const std::string& b, val t, val s, val which) {
+        return Guard([&] { return ExplainRows(b, t, s, which); });
       });
   emscripten::function(
       "replay", +[](val t, val s, val settings, val incidents) {

@@ -109,10 +109,11 @@ class ModelScorer {
 
   double threshold() const { return -offset_; }
   const ForestScorer& forest() const { return forest_; }
+  /// Scales one row and casts it to float32 (the forest's input); false (with the column) if
+  /// it leaves float range. The explainer routes the very values the forest scores.
+  bool Prepare(const double* features, float* out, int32_t* bad_column) const;
 
  private:
-  // Scales one row and casts it to float32; false (with the column) if it leaves float range.
-  bool Prepare(const double* features, float* out, int32_t* bad_column) const;
   RowScore FromPathSum(double path_sum) const;
 
   Scaler scaler_;
