@@ -159,7 +159,6 @@ Json DatasourceVariable() {
           {"name", "datasource"},
           {"label", "Prometheus"},
           {"query", "prometheus"},
-          {"current", Json::object()},
           {"hide", 0},
           {"refresh", 1},
           {"regex", ""},
