@@ -134,7 +134,7 @@ until grep -q 'serving the what-if page' "$W/serve.log"; do
 done
 grep 'serving the what-if page' "$W/serve.log" | grep -qF "$R/usr/bin/../share/isoscope/ui" \
   || { cat "$W/serve.log"; fail "serve did not find the installed page"; }
-until PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$'); do sleep 0.1; done
+until PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*"' "$W/serve.log" | grep -o '[0-9]*"$' | tr -d '"'); do sleep 0.1; done
 curl -fs "127.0.0.1:$PORT/" | cmp - "$R/usr/share/isoscope/ui/index.html" || fail "GET / is not the installed page"
 echo "installed serve finds and serves $R/usr/share/isoscope/ui"
 echo "deb_test: OK"
