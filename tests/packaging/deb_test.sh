@@ -63,6 +63,7 @@ mkdir "$W/unit"
 sed "s|ExecStart=/usr/bin/isoscope|ExecStart=$W/x/usr/bin/isoscope|" \
   "$W/x/lib/systemd/system/isoscope.service" > "$W/unit/isoscope.service"
 grep -q "^ExecStart=$W/x/usr/bin/isoscope \$ARGS\$" "$W/unit/isoscope.service" || fail "ExecStart"
+# shellcheck disable=SC2016  # $MAINPID and $* are literal text here
 for k in 'User=isoscope' 'ProtectSystem=strict' 'ReadWritePaths=/var/lib/isoscope' \
          'NoNewPrivileges=yes' 'ExecReload=/bin/kill -HUP $MAINPID' 'EnvironmentFile=-/etc/default/isoscope'; do
   grep -qxF "$k" "$W/unit/isoscope.service" || fail "unit lacks $k"
@@ -106,6 +107,7 @@ echo "$out" | grep -q 'OK (1 detector' || fail "installed check-config"
 # the system user, the config's group and mode, the unit enabled; nothing started without systemd.
 mkdir "$W/shim"
 for c in adduser chgrp chmod deb-systemd-helper deb-systemd-invoke systemctl; do
+  # shellcheck disable=SC2016
   printf '#!/bin/sh\necho "%s $*" >> "%s"\n[ "$1 $2" != "--quiet was-enabled" ]\n' "$c" "$W/calls" > "$W/shim/$c"
   chmod +x "$W/shim/$c"
 done

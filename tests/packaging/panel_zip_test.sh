@@ -35,7 +35,7 @@ unzip -q "$ZIP" -d "$W/x"
 P=$W/x/$ID
 grep -q "$(basename "$wasm")" "$P/module.js" || fail "module.js does not name $(basename "$wasm")"
 grep -q "public/plugins/$ID/" "$P/module.js" || fail "module.js public path"
-grep -q 'Apache License' "$P/LICENSE" && grep -q 'Version 2.0' "$P/LICENSE" || fail "LICENSE is not Apache 2.0"
+{ grep -q 'Apache License' "$P/LICENSE" && grep -q 'Version 2.0' "$P/LICENSE"; } || fail "LICENSE is not Apache 2.0"
 grep -q 'allow_loading_unsigned_plugins' "$P/README.md" || fail "README lacks the unsigned install"
 
 UPDATED=$(git -C "$SRC" log -1 --format=%cd --date=format-local:%F)

@@ -21,6 +21,7 @@ cat > "$W/tsconfig.json" <<JSON
 JSON
 typed() {  # typed JSON_FILE > dashboard.ts
   echo "import type { Dashboard } from '@grafana/schema';"
+  # shellcheck disable=SC2016  # TypeScript, not shell
   echo 'type Loose<T> = T extends string ? `${T}` : T extends object ? { [K in keyof T]: Loose<T[K]> } : T;'
   printf 'export const dashboard: Loose<Dashboard> = '
   cat "$1"
