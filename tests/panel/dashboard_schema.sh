@@ -43,4 +43,19 @@ for f in bad1 bad2; do
   if check > "$W/$f.out" 2>&1; then echo "FAIL: tsc accepted $f.json"; exit 1; fi
   echo "$f.json refused: $(head -1 "$W/$f.out")"
 done
+# The isoscope panels fit the plugin: type = plugin.json's id, every option one the plugin
+# registers in src/module.ts (setPanelOptions paths), and the detector one of the config's.
+python3 - "$W/all.json" "$ROOT/wasm/panel/src/plugin.json" "$ROOT/wasm/panel/src/module.ts" <<'PY'
+import json, re, sys
+dash, plugin, module = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), open(sys.argv[3]).read()
+paths = set(re.findall(r"path: '([A-Za-z]+)'", module))
+panels = [p for p in dash["panels"] if p["type"] == plugin["id"]]
+if len(panels) != 2:
+    sys.exit("FAIL: %d panels of type %s, want one per detector (2)" % (len(panels), plugin["id"]))
+for p in panels:
+    unknown = set(p["options"]) - paths
+    if unknown:
+        sys.exit("FAIL: %s: options %s are not the plugin's (%s)" % (p["title"], sorted(unknown), sorted(paths)))
+print("isoscope panels: type %s, options %s all registered by the plugin" % (plugin["id"], sorted(panels[0]["options"])))
+PY
 echo "dashboard_schema: OK"
