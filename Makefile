@@ -11,12 +11,12 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
               clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
               clang libclang-rt-14-dev emscripten nodejs chromium fonts-dejavu-core \
-              lintian systemd dpkg-dev victoria-metrics
+              lintian systemd dpkg-dev victoria-metrics iproute2 zip unzip
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
               fonts-dejavu-core
 PKGS_DEMO  := curl
 # The WebAssembly core and the panel / what-if page (npm packages come from the lockfile).
-PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev
+PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev zip
 PKGS_FUZZ  := clang libclang-rt-14-dev
 # make deb: CPack's DEB generator (dpkg-shlibdeps) and the checks of the package.
 PKGS_DEB   := dpkg-dev lintian systemd
