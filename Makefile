@@ -10,15 +10,18 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
               prometheus-cpp-dev libssl-dev libcrypt-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
               clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
-              clang libclang-rt-14-dev emscripten nodejs chromium fonts-dejavu-core
+              clang libclang-rt-14-dev emscripten nodejs chromium fonts-dejavu-core \
+              lintian systemd dpkg-dev victoria-metrics iproute2 zip unzip
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
               fonts-dejavu-core
 PKGS_DEMO  := curl
 # The WebAssembly core and the panel / what-if page (npm packages come from the lockfile).
-PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev
+PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev zip
 PKGS_FUZZ  := clang libclang-rt-14-dev
+# make deb: CPack's DEB generator (dpkg-shlibdeps) and the checks of the package.
+PKGS_DEB   := dpkg-dev lintian systemd
 
-.PHONY: all build demo test test-asan bench image panel deps-build deps-test deps-bench deps-demo deps-panel deps-fuzz fuzz format format-check clean
+.PHONY: all build deb deps-deb panel-zip demo test test-asan bench image panel deps-build deps-test deps-bench deps-demo deps-panel deps-fuzz fuzz format format-check clean
 
 all: build
 
@@ -36,6 +39,9 @@ deps-panel: deps-build
 
 deps-bench: deps-build
 	@tools/ci/install_deps.sh $(PKGS_BENCH)
+
+deps-deb: deps-build
+	@tools/ci/install_deps.sh $(PKGS_DEB)
 
 deps-fuzz: deps-build
 	@tools/ci/install_deps.sh $(PKGS_FUZZ)
@@ -63,6 +69,11 @@ panel: deps-panel build
 	JOBS=$(JOBS) wasm/build.sh $(BUILD)/wasm
 	tests/panel/panel_step.sh deps $(BUILD) $(ISOSCOPE)
 	tests/panel/panel_step.sh build $(BUILD) $(ISOSCOPE)
+
+# make panel-zip: the Grafana plugin archive $(BUILD)/isoscope-whatif-panel-<version>.zip
+# (packaging/panel_zip.sh; version from CMakeLists.txt, date from the last commit).
+panel-zip: panel
+	packaging/panel_zip.sh $(BUILD)/panel/dist $(BUILD) $(VERSION)
 
 test: deps-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DISOSCOPE_BUILD_TESTS=ON $(CMAKE_FLAGS)
@@ -99,6 +110,18 @@ COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 image:
 	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) \
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):$(VERSION)-$(COMMIT) .
+
+# make deb: isoscope_<version>_amd64.deb in $(DEB_BUILD)/deb (packaging/): a build with Debian's
+# hardening flags (dpkg-buildflags; CMake ignores CPPFLAGS, so they go into CXXFLAGS), the
+# what-if page from make panel, a systemd unit, /etc/isoscope/isoscope.yml and /etc/default/isoscope.
+DEB_BUILD ?= build-deb
+deb: deps-deb panel
+	export DEB_BUILD_MAINT_OPTIONS=hardening=+all; eval "$$(dpkg-buildflags --export=sh)"; \
+	  CXXFLAGS="$$CPPFLAGS $$CXXFLAGS" cmake -S . -B $(DEB_BUILD) -DCMAKE_BUILD_TYPE=Release \
+	    -DISOSCOPE_UI_DIR=$(abspath $(BUILD))/panel/dist $(CMAKE_FLAGS) && \
+	  cmake --build $(DEB_BUILD) -j$(JOBS) --target isoscope package_docs
+	cd $(DEB_BUILD) && cpack -G DEB
+	@ls -l $(DEB_BUILD)/deb/isoscope_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -159,6 +159,18 @@ struct RulesArgs {
 /// provisioning YAML per detector (rules_gen.h).
 int RunRules(const RulesArgs& args);
 
+struct DashboardArgs {
+  std::string config;
+  std::string detector;  ///< empty = every detector
+  std::string out;       ///< empty = stdout
+  std::string title = "isoscope";
+  std::string uid = "isoscope";
+  std::string daemon_url;  ///< empty = http://<web.listen_address>
+};
+/// `isoscope dashboard`: a provisionable Grafana dashboard JSON for the detectors
+/// (dashboard_gen.h).
+int RunDashboard(const DashboardArgs& args);
+
 struct InstallArgs {
   std::string config;
   std::string detector;

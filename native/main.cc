@@ -343,6 +343,28 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   u->add_option("--grafana-folder", rules.grafana_folder, "Grafana folder of the rule group")
       ->capture_default_str();
+
+  DashboardArgs dashboard;
+  auto* dash = app.add_subcommand(
+      "dashboard", "Write a provisionable Grafana dashboard (JSON) for the detectors");
+  dash->footer(
+      "\nOne row per detector: the isoscope panel (its queries, overlay and what-if), the raw and\n"
+      "smoothed score with the warning and critical lines, the alert state per group, and the\n"
+      "model version, canary, anomaly rate and stale groups. The Prometheus data source is the\n"
+      "dashboard variable $datasource. Put the file in a directory a Grafana dashboard provider\n"
+      "reads, or import it. Example: isoscope dashboard --config isoscope.yml \\\n"
+      "    --out /var/lib/grafana/dashboards/isoscope.json" +
+      std::string(kFooter));
+  dash->add_option("--config", dashboard.config, "isoscope.yml")
+      ->required()
+      ->check(CLI::ExistingFile);
+  dash->add_option("--detector", dashboard.detector, "Only this detector (default: all)");
+  dash->add_option("--out", dashboard.out, "File to write (atomically); default: print it");
+  dash->add_option("--title", dashboard.title, "Dashboard title")->capture_default_str();
+  dash->add_option("--uid", dashboard.uid, "Dashboard uid")->capture_default_str();
+  dash->add_option("--daemon-url", dashboard.daemon_url,
+                   "URL of isoscope serve as the viewer's browser reaches it, for the panel "
+                   "(default: http://<web.listen_address>)");
   v->add_option("--web.ui-dir", serve.ui_dir,
                 "Directory of the what-if page served at / (default: ../panel/dist or "
                 "../share/isoscope/ui next to the binary, when built or installed)");
@@ -397,5 +419,6 @@ int main(int argc, char** argv) {
   if (d->parsed()) return RunDemo(demo);
   if (c->parsed()) return RunCheckConfig(check_config);
   if (u->parsed()) return RunRules(rules);
+  if (dash->parsed()) return RunDashboard(dashboard);
   return kExitUsage;
 }

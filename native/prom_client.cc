@@ -420,6 +420,12 @@ Status InContext(const Status& s, const std::string& where) {
   return Status(s.code(), where + s.message());
 }
 
+// VictoriaMetrics, unless asked not to cache, moves a range's start to a multiple of the step
+// (other timestamps than asked for) and evaluates queries near now 30 s earlier
+// (-search.latencyOffset), so "now" misses the newest samples. nocache=1 turns both off;
+// Prometheus, Thanos and Mimir ignore parameters they do not know.
+constexpr const char* kNoCache = "1";
+
 }  // namespace
 
 PromClient::PromClient(PromClientOptions options)
@@ -470,7 +476,8 @@ Result<std::vector<PromSeries>> PromClient::QueryRange(
                            {{"query", query},
                             {"start", PromSeconds(c.start)},
                             {"end", PromSeconds(c.end)},
-                            {"step", PromSeconds(step)}},
+                            {"step", PromSeconds(step)},
+                            {"nocache", kNoCache}},
                            context);
     if (!body.ok()) {
       return body.status();
@@ -503,7 +510,9 @@ Result<std::vector<PromSeries>> PromClient::QueryRange(
 
 Result<std::vector<PromSample>> PromClient::Query(const std::string& query, TimeMs t) {
   const std::string context = QuoteQuery(query) + " at " + FormatTime(t);
-  auto body = impl_->Get("/api/v1/query", {{"query", query}, {"time", PromSeconds(t)}}, context);
+  auto body =
+      impl_->Get("/api/v1/query",
+                 {{"query", query}, {"time", PromSeconds(t)}, {"nocache", kNoCache}}, context);
   if (!body.ok()) {
     return body.status();
   }

@@ -40,7 +40,9 @@ serve_start() {
     --start-time "$PROM_END" "${@:2}" 2>"$W/serve.log" &
   SERVE_PID=$!
   _serve_port() {
-    PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
+    # Up to the closing quote: stderr is unbuffered, and a line read while it is being written
+    # could end inside the port number.
+    PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*"' "$W/serve.log" | grep -o '[0-9]*"$' | tr -d '"')
     [ -n "$PORT" ]
   }
   wait_for 10 _serve_port || return 1

@@ -272,6 +272,8 @@ TEST(PromClient, NinetyDaysInThirteenRequestsWithoutDuplicates) {
     EXPECT_EQ(seen[i].params.at("start"), PromSeconds(plan[i].start));
     EXPECT_EQ(seen[i].params.at("end"), PromSeconds(plan[i].end));
     EXPECT_EQ(seen[i].params.at("step"), "60.000");
+    // VictoriaMetrics: the requested grid, not one aligned for its cache (tests/e2e/vm_e2e.sh).
+    EXPECT_EQ(seen[i].params.at("nocache"), "1");
   }
   EXPECT_EQ(seen[0].params.at("start"), "1759449600.000");
   EXPECT_EQ(seen[0].params.at("end"), "1760049600.000");
@@ -558,6 +560,10 @@ TEST(PromClient, InstantQuery) {
   EXPECT_EQ(seen[0].path, "/api/v1/query");
   EXPECT_EQ(seen[0].params.at("query"), "sum by (job) (x)");
   EXPECT_EQ(seen[0].params.at("time"), "1767225600.123");
+  // VictoriaMetrics: evaluated at `time`, not 30 s earlier (-search.latencyOffset).
+  EXPECT_EQ(seen[0].params.at("nocache"), "1");
+  // No step: VictoriaMetrics would take it as the lookback window of an instant query.
+  EXPECT_EQ(seen[0].params.count("step"), 0u);
   EXPECT_EQ(seen[0].authorization, "");
 }
 
