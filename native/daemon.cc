@@ -101,6 +101,7 @@ struct Daemon::Detector {
   prometheus::Counter* query_errors = nullptr;
   prometheus::Counter* scoring_errors = nullptr;
   prometheus::Counter* reload_errors = nullptr;
+  prometheus::Counter* nonfinite = nullptr;
   prometheus::Counter* reloads = nullptr;
   prometheus::Histogram* query_duration = nullptr;
   prometheus::Histogram* scoring_duration = nullptr;
@@ -139,6 +140,7 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
     d->query_errors = &m.query_errors.Add(d->labels);
     d->scoring_errors = &m.scoring_errors.Add(d->labels);
     d->reload_errors = &m.reload_errors.Add(d->labels);
+    d->nonfinite = &m.nonfinite_samples.Add(d->labels);
     d->reloads = &m.reloads.Add(d->labels);
     d->query_duration = &m.query_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
     d->scoring_duration = &m.scoring_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
@@ -235,8 +237,12 @@ void Daemon::PollReload(Detector& d, bool force) {
   auto latest = d.store.Latest();
   if (!latest.ok()) {
     const std::string why = latest.status().message();
+    struct stat lst {};
     if (why != d.latest_error) {
       d.latest_error = why;
+      // `latest` exists but cannot be followed (a target outside the directory, not a
+      // symlink): a refused model like any other, counted once per change.
+      if (::lstat(d.store.LatestPath().c_str(), &lst) == 0) d.reload_errors->Increment();
       if (d.active) {
         log_.Warn("cannot read latest, keeping the loaded model",
                   {{"detector", d.config.name}, {"reason", why}});
@@ -252,7 +258,7 @@ void Daemon::PollReload(Detector& d, bool force) {
   const std::string path = d.store.BundlePath(version);
   struct stat st {};
   std::string key = version;
-  if (::stat(path.c_str(), &st) == 0) {
+  if (::lstat(path.c_str(), &st) == 0) {
     key += "|" + std::to_string(static_cast<int64_t>(st.st_mtim.tv_sec)) + "." +
            std::to_string(static_cast<int64_t>(st.st_mtim.tv_nsec)) + "|" +
            std::to_string(static_cast<int64_t>(st.st_size));
@@ -260,7 +266,9 @@ void Daemon::PollReload(Detector& d, bool force) {
   if (key == d.latest_key && !force) return;
   d.latest_key = key;
 
-  auto bytes = ReadFile(path);
+  // Never blocks and reads at most what the header announces: a FIFO, a device, a symlink
+  // out of the directory or a 2 GB file refuse at once instead of stalling every detector.
+  auto bytes = d.store.ReadVersion(version);
   if (!bytes.ok()) return Refuse(d, version, bytes.status());
   auto model = LoadBundleBytes(*bytes, path);
   if (!model.ok()) return Refuse(d, version, model.status());
@@ -303,7 +311,9 @@ void Daemon::PollReload(Detector& d, bool force) {
   d.version_ts->Set(static_cast<double>(active->model.info.created_ms) / 1000.0);
   if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
   d.canary->Set(1);
-  d.next_due = 0;  // score with the new model right away
+  // Score with a new model right away; the same model reloaded (SIGHUP) keeps the schedule,
+  // so a burst of SIGHUPs does not run extra cycles.
+  if (previous != version) d.next_due = 0;
   LogFields f = {{"detector", d.config.name},
                  {"version", version},
                  {"path", path},
@@ -405,6 +415,9 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       finish(0, stale);
       return;
     }
+    size_t nonfinite = 0;
+    for (const PromSample& smp : *r) nonfinite += std::isfinite(smp.value) ? 0 : 1;
+    if (nonfinite > 0) d.nonfinite->Increment(static_cast<double>(nonfinite));
     results.emplace_back(static_cast<size_t>(it - spec.inputs.begin()), std::move(*r));
   }
   if (!d.cycle_error.empty()) {
