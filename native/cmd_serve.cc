@@ -38,6 +38,7 @@ namespace {
 
 constexpr TimeMs kReloadPollMs = 1000;
 constexpr auto kShutdownBudget = std::chrono::milliseconds(4500);
+constexpr auto kMinForcedReloadGap = std::chrono::seconds(1);
 
 PromClientOptions ServeClientOptions(const PrometheusConfig& p) {
   PromClientOptions o = ClientOptionsFor(p);
@@ -253,6 +254,14 @@ int RunServe(const ServeArgs& args) {
       return JoinByGroup(per_query, det.group_by);
     };
   }
+  // Temp files of an install killed mid-write (kill -9, power loss): nothing else removes them.
+  for (const DetectorConfig& d : config->detectors) {
+    const int removed = BundleStore(config->models_dir, d.name).RemoveOrphans();
+    if (removed > 0) {
+      log.Info("removed temp files of an interrupted install",
+               {{"detector", d.name}, {"files", std::to_string(removed)}});
+    }
+  }
   Daemon daemon(std::move(*config), std::move(query), metrics, log);
   daemon.SetRangeQuery(std::move(range_query));
 
@@ -264,6 +273,7 @@ int RunServe(const ServeArgs& args) {
   }
   HttpServer server(daemon, registry, cors, log, web);
   server.SetHistory(std::move(history), now);
+  if (!args.web_config_file.empty()) server.WatchWebConfig(args.web_config_file);
   const std::string ui_dir = args.ui_dir.empty() ? DefaultUiDir() : args.ui_dir;
   if (!ui_dir.empty()) {
     Status ui = server.ServeUi(ui_dir);
@@ -318,6 +328,7 @@ int RunServe(const ServeArgs& args) {
     // Waits and the reload poll are in wall time; the daemon's clock may run faster.
     const TimeMs poll_every = std::max<TimeMs>(1, std::llround(kReloadPollMs * speed));
     TimeMs next_poll = now() + poll_every;
+    std::chrono::steady_clock::time_point last_forced{};
     for (;;) {
       const TimeMs next_cycle = daemon.RunDue(now());
       bool force = false;
@@ -326,10 +337,18 @@ int RunServe(const ServeArgs& args) {
         const TimeMs wake = std::min(next_cycle, next_poll);
         const TimeMs wait = std::max<TimeMs>(
             0, static_cast<TimeMs>(std::ceil(static_cast<double>(wake - now()) / speed)));
-        cv.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stop || reload; });
+        // SIGHUPs coalesce: those that arrive while one is pending, or within
+        // kMinForcedReloadGap of the last forced reload, make one reload together.
+        const auto hup_due = [&] {
+          return reload && std::chrono::steady_clock::now() - last_forced >= kMinForcedReloadGap;
+        };
+        cv.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stop || hup_due(); });
         if (stop) break;
-        force = reload;
-        reload = false;
+        force = hup_due();
+        if (force) {
+          reload = false;
+          last_forced = std::chrono::steady_clock::now();
+        }
       }
       if (force || now() >= next_poll) {
         daemon.PollReloads(force);

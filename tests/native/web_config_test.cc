@@ -103,6 +103,10 @@ TEST(BasicAuthTest, ChecksBcryptHashesFromIndependentTools) {
   EXPECT_FALSE(auth.Check(kAliceWrong));
   EXPECT_TRUE(auth.Check(kBobRight));  // the password contains ':' (split at the first)
   EXPECT_FALSE(auth.Check(kMallory));  // unknown user, alice's password
+  // RFC 7617 section 2: the scheme name is case-insensitive.
+  EXPECT_EQ(std::string(kAliceRight).substr(0, 6), "Basic ");
+  EXPECT_TRUE(auth.Check("basic " + std::string(kAliceRight).substr(6)));
+  EXPECT_TRUE(auth.Check("BASIC  " + std::string(kAliceRight).substr(6)));
 }
 
 TEST(BasicAuthTest, RefusesMalformedHeaders) {
@@ -111,9 +115,8 @@ TEST(BasicAuthTest, RefusesMalformedHeaders) {
   EXPECT_FALSE(auth.Check("Basic"));
   EXPECT_FALSE(auth.Check("Basic "));
   EXPECT_FALSE(auth.Check("Bearer YWxpY2U6czNjcmV0IHBhc3M="));
-  EXPECT_FALSE(auth.Check("basic YWxpY2U6czNjcmV0IHBhc3M="));  // scheme is case-sensitive here
-  EXPECT_FALSE(auth.Check("Basic YWxpY2U6czNjcmV0IHBhc3M"));   // missing padding
-  EXPECT_FALSE(auth.Check("Basic YWxpY2U="));                  // "alice": no colon
+  EXPECT_FALSE(auth.Check("Basic YWxpY2U6czNjcmV0IHBhc3M"));  // missing padding
+  EXPECT_FALSE(auth.Check("Basic YWxpY2U="));                 // "alice": no colon
   EXPECT_FALSE(auth.Check("Basic !!!!"));
   EXPECT_FALSE(auth.Check("Basic " + std::string(8000, 'A')));
 }
