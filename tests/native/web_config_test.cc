@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <string>
 
 namespace isoscope::native {
@@ -119,6 +122,39 @@ TEST(BasicAuthTest, RefusesMalformedHeaders) {
   EXPECT_FALSE(auth.Check("Basic YWxpY2U="));                 // "alice": no colon
   EXPECT_FALSE(auth.Check("Basic !!!!"));
   EXPECT_FALSE(auth.Check("Basic " + std::string(8000, 'A')));
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// Wrong passwords cannot occupy the workers: one bcrypt at a time (others get kBusy at once),
+// and a client that failed gets kDenied without a bcrypt for a second. Verified credentials
+// pass through both.
+TEST(BasicAuthTest, BoundsBcryptWorkUnderAWrongPasswordFlood) {
+  BasicAuth auth(std::map<std::string, std::string>{{"alice", kAliceHash}});
+  EXPECT_EQ(auth.Verify(kAliceRight, "10.0.0.1"), BasicAuth::Result::kOk);  // remembered now
+  EXPECT_EQ(auth.Verify(kAliceWrong, "10.0.0.2"), BasicAuth::Result::kDenied);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(auth.Verify(kAliceWrong, "10.0.0.2"), BasicAuth::Result::kDenied);
+  }
+  // 50 bcrypt checks at cost 10 take seconds; penalised ones take none.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200));
+  EXPECT_EQ(auth.Verify(kAliceRight, "10.0.0.2"), BasicAuth::Result::kOk);
+  // While one bcrypt runs, another client's unknown credentials get kBusy.
+  std::thread slow([&] { auth.Check(kMallory); });  // waits for the bcrypt slot, then holds it
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  bool busy_seen = false;
+  for (int i = 0; i < 20 && !busy_seen; ++i) {
+    busy_seen =
+        auth.Verify(kAliceWrong, "10.0.0." + std::to_string(10 + i)) == BasicAuth::Result::kBusy;
+  }
+  slow.join();
+  EXPECT_TRUE(busy_seen);
+  EXPECT_EQ(auth.Verify(kAliceRight, "10.0.0.3"), BasicAuth::Result::kOk);
 }
 
 }  // namespace
