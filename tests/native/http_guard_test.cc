@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,20 @@ TEST_F(HttpGuardTest, NosniffOnEveryAnswerAndNoBadPaths) {
   EXPECT_EQ(Statuses(server_->ServeBytes(Get("/index.html%00.js"))), std::vector<int>{400});
   EXPECT_EQ(Statuses(server_->ServeBytes(Get("/x%ff%fe"))), std::vector<int>{400});
   EXPECT_EQ(Statuses(server_->ServeBytes(Get("/%C3%A9"))), std::vector<int>{404});  // é: valid
+}
+
+// An exception in a handler is a 500 with a fixed body: its text is logged, never sent (httplib's
+// default puts it in an EXCEPTION_WHAT header).
+TEST_F(HttpGuardTest, ExceptionTextNeverReachesTheClient) {
+  server_->SetHistory(
+      [](const DetectorConfig&, TimeMs, TimeMs) -> Result<JoinedRows> {
+        throw std::runtime_error("secret detail \xff");
+      },
+      [] { return TimeMs{1767495600000}; });
+  const std::string out = server_->ServeBytes(Get("/api/v1/detectors/demo/history"));
+  EXPECT_EQ(Statuses(out), std::vector<int>{500}) << out;
+  EXPECT_EQ(out.find("secret"), std::string::npos) << out;
+  EXPECT_EQ(out.find("EXCEPTION_WHAT"), std::string::npos) << out;
 }
 
 TEST_F(HttpGuardTest, TruncatedRequestGetsNoAnswer) {
