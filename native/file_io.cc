@@ -130,13 +130,17 @@ Result<std::string> ReadBundleFile(const std::string& path, bool no_follow) {
     body = (body << 8) | static_cast<uint8_t>(bytes[kBundleLengthOffset + i]);
   }
   const size_t expected = kBundleHeaderBytes + body;
-  if (size != expected) {
-    // The decoder words a wrong length; the bytes in between are never read.
-    return Status(size < expected ? ErrorCode::kTruncated : ErrorCode::kCorrupt,
-                  path + ": bundle is " + std::to_string(size) + " bytes, but its header says " +
-                      std::to_string(expected) +
-                      (size < expected ? " (was the copy or the write interrupted?)"
-                                       : " (unexpected bytes after the end of the bundle)"));
+  // Worded as DecodeBundle words it; the bytes in between are never read.
+  if (size < expected) {
+    return Status(ErrorCode::kTruncated, path + ": bundle is truncated: " + std::to_string(size) +
+                                             " bytes, but its header says " +
+                                             std::to_string(expected) +
+                                             " (was the copy or the write interrupted?)");
+  }
+  if (size > expected) {
+    return Status(ErrorCode::kCorrupt,
+                  path + ": bundle is corrupt: " + std::to_string(size - expected) +
+                      " unexpected bytes after the end of the bundle");
   }
   bytes.reserve(expected);
   if (Status s = ReadUpTo(fd.fd, path, expected + 1, &bytes); !s.ok()) return s;
