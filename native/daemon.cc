@@ -66,6 +66,11 @@ struct Daemon::Group {
   std::string stale_reason;  // last logged reason, empty when scored
 };
 
+struct Daemon::Prepared {
+  std::shared_ptr<const ActiveModel> active;
+  std::pair<double, double> thresholds;  // warning, critical, resolved for this model
+};
+
 struct Daemon::Detector {
   DetectorConfig config;
   BundleStore store;
@@ -79,10 +84,15 @@ struct Daemon::Detector {
   size_t groups_stale = 0;
   TimeMs last_cycle_ms = 0;
 
-  // Cycle thread only.
+  // A loaded, checked model waiting for the cycle thread to switch to it (under mu_).
+  std::unique_ptr<Prepared> prepared;
+
+  // The thread that prepares reloads only.
   std::string latest_key;    // version|mtime|size of the last target looked at
   std::string latest_error;  // last logged problem reading latest
-  std::string cycle_error;   // last logged query/scoring error of the whole detector
+
+  // Cycle thread only.
+  std::string cycle_error;  // last logged query/scoring error of the whole detector
   std::map<std::string, Group> groups;
   struct Entry {
     TimeMs t;
@@ -215,18 +225,49 @@ void Daemon::SetState(Detector& d, DetectorState state, const std::string& reaso
 }
 
 void Daemon::PollReloads(bool force) {
+  PrepareReloads(force);
+  ApplyReloads();
+}
+
+void Daemon::PrepareReloads(bool force) {
   for (auto& d : dets_) PollReload(*d, force);
+}
+
+bool Daemon::ApplyReloads() {
+  bool any = false;
+  for (auto& d : dets_) {
+    std::unique_ptr<Prepared> p;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      p = std::move(d->prepared);
+    }
+    if (p) {
+      Activate(*d, *p);
+      any = true;
+    }
+  }
+  return any;
+}
+
+bool Daemon::HasActive(const Detector& d) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return d.active != nullptr;
 }
 
 void Daemon::Refuse(Detector& d, const std::string& version, const Status& why) {
   d.reload_errors->Increment();
-  if (why.code() == ErrorCode::kCanaryMismatch) {
-    if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
-    d.canary->Set(0);
+  std::string serving;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (why.code() == ErrorCode::kCanaryMismatch) {
+      if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
+      d.canary->Set(0);
+    }
+    if (d.active) serving = d.active->version;
   }
   LogFields f = {{"detector", d.config.name}, {"version", version}, {"reason", why.ToString()}};
-  if (d.active) {
-    f.emplace_back("serving", d.active->version);
+  if (!serving.empty()) {
+    f.emplace_back("serving", serving);
     log_.Error("model refused, keeping the previous one", f);
   } else {
     log_.Error("model refused", f);
@@ -243,7 +284,7 @@ void Daemon::PollReload(Detector& d, bool force) {
       // `latest` exists but cannot be followed (a target outside the directory, not a
       // symlink): a refused model like any other, counted once per change.
       if (::lstat(d.store.LatestPath().c_str(), &lst) == 0) d.reload_errors->Increment();
-      if (d.active) {
+      if (HasActive(d)) {
         log_.Warn("cannot read latest, keeping the loaded model",
                   {{"detector", d.config.name}, {"reason", why}});
       } else {
@@ -291,9 +332,19 @@ void Daemon::PollReload(Detector& d, bool force) {
   auto thresholds = ResolveThresholds(d.config.alerts, *model);
   if (!thresholds.ok()) return Refuse(d, version, thresholds.status());
 
-  auto active = std::make_shared<ActiveModel>(
+  auto prepared = std::make_unique<Prepared>();
+  prepared->active = std::make_shared<ActiveModel>(
       ActiveModel{version, path, std::make_shared<const std::string>(std::move(*bytes)),
                   std::move(*model), std::move(*scorer)});
+  prepared->thresholds = *thresholds;
+  std::lock_guard<std::mutex> lock(mu_);
+  d.prepared = std::move(prepared);  // a newer one replaces one not switched to yet
+}
+
+void Daemon::Activate(Detector& d, const Prepared& p) {
+  const std::shared_ptr<const ActiveModel>& active = p.active;
+  const std::string& version = active->version;
+  const auto* thresholds = &p.thresholds;
   std::string previous;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -309,14 +360,17 @@ void Daemon::PollReload(Detector& d, bool force) {
   vl["model_version"] = version;
   d.version_ts = &metrics_->version_timestamp.Add(vl);
   d.version_ts->Set(static_cast<double>(active->model.info.created_ms) / 1000.0);
-  if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
-  d.canary->Set(1);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
+    d.canary->Set(1);
+  }
   // Score with a new model right away; the same model reloaded (SIGHUP) keeps the schedule,
   // so a burst of SIGHUPs does not run extra cycles.
   if (previous != version) d.next_due = 0;
   LogFields f = {{"detector", d.config.name},
                  {"version", version},
-                 {"path", path},
+                 {"path", active->path},
                  {"warning_threshold", FormatShortest(thresholds->first)},
                  {"critical_threshold", FormatShortest(thresholds->second)}};
   if (!previous.empty()) f.emplace_back("previous", previous);

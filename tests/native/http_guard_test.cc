@@ -125,7 +125,7 @@ TEST_F(HttpGuardTest, HeadLargerThanTheBudgetIsCutWithoutBeingBuffered) {
 }
 
 TEST_F(HttpGuardTest, NosniffOnEveryAnswerAndNoBadPaths) {
-  for (const std::string& path : {"/healthz", "/nope", "/index.html%00.js", "/%ff"}) {
+  for (const char* path : {"/healthz", "/nope", "/index.html%00.js", "/%ff"}) {
     const std::string out = server_->ServeBytes(Get(path));
     EXPECT_NE(out.find("X-Content-Type-Options: nosniff"), std::string::npos) << path;
   }
