@@ -402,9 +402,14 @@ std::shared_ptr<SSL_CTX> GuardedServer::Tls() {
 
 bool GuardedServer::TakeSlot(const std::string& ip) {
   std::lock_guard<std::mutex> lock(mu_);
-  int& n = per_client_[ip];
-  if (n >= limits_.max_connections_per_client) return false;
-  ++n;
+  auto it = per_client_.find(ip);
+  const int mine = it == per_client_.end() ? 0 : it->second;
+  // The last workers are kept for clients that hold none yet (a scraper), so that many
+  // clients at their cap together cannot take every worker.
+  const bool reserve = connections_ >= limits_.workers - limits_.reserved_workers;
+  if (mine >= limits_.max_connections_per_client || (reserve && mine > 0)) return false;
+  ++per_client_[ip];
+  ++connections_;
   return true;
 }
 
@@ -412,6 +417,7 @@ void GuardedServer::ReleaseSlot(const std::string& ip) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = per_client_.find(ip);
   if (it != per_client_.end() && --it->second <= 0) per_client_.erase(it);
+  --connections_;
 }
 
 void GuardedServer::Loop(ConnStream& strm, SSL* ssl, const std::function<bool()>& stop) {

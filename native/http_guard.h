@@ -13,7 +13,7 @@
 // - TCP_NODELAY on every connection (httplib writes head and body separately: with Nagle the
 //   body waited ~40 ms for the client's delayed ACK);
 // - TLS done here with a context that can be swapped while serving (certificate rotation);
-// - a cap on connections per client address;
+// - a cap on connections per client address, and the last workers kept for new clients;
 // - a guard refusing what no endpoint takes: bodies, methods other than GET/HEAD/OPTIONS,
 //   HTTP/1.1 without exactly one Host, paths with NUL or invalid UTF-8; Range is ignored.
 // It depends on process_request, protected fields and a private virtual of 0.11.4: re-check on
@@ -36,6 +36,7 @@ struct GuardLimits {
   int response_deadline_ms = 60000;    ///< writing one response, whatever the client reads
   int max_connections_per_client = 8;  ///< open connections per client IP address
   int workers = 64;                    ///< threads; most sleep in poll
+  int reserved_workers = 8;            ///< kept for clients without a connection yet
 };
 
 /// The stream the connection loop reads and writes through: a socket (plain or TLS) or
@@ -111,6 +112,7 @@ class GuardedServer : public httplib::Server {
   std::mutex mu_;
   std::shared_ptr<SSL_CTX> tls_;
   std::map<std::string, int> per_client_;
+  int connections_ = 0;
   std::function<void()> on_connection_;
   std::chrono::steady_clock::time_point last_check_;
 };

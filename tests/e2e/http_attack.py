@@ -285,9 +285,26 @@ def per_client_cap():
     code, _ = scrape()
     if code != 200:
         fail(f"another client while one is capped: {code}")
+    # Seven more clients at their cap: 64 connections asked for, as many as there are
+    # workers. The last ones are kept for new clients, so a scrape still answers.
+    for src in range(2, 9):
+        for _ in range(8):
+            s = connect(f"127.0.0.{src}", timeout=5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\n")
+            held.append(s)
+    time.sleep(0.3)
+    code, dt = scrape()
+    if code != 200 or dt > 1.0:
+        fail(f"scrape with 64 connections held by 8 clients: {code} after {dt:.3f} s")
+    refused = 0
     for h in held:
+        h.settimeout(0.05)
+        try:
+            refused += b" 503 " in h.recv(100)
+        except OSError:
+            pass
         h.close()
-    figures("per_client_cap", cap=8)
+    figures("per_client_cap", [dt], cap=8, held=len(held), refused_503=refused)
 
 
 def keepalive_latency():
