@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
 #include <optional>
+#include <thread>
 
 #include "file_io.h"
 #include "isoscope/bundle.h"
@@ -668,6 +670,38 @@ TEST_F(DaemonTest, ForcedReloadOfTheSameModelKeepsTheSchedule) {
   daemon_->PollReloads(false);
   daemon_->RunDue(kNow + 2000);
   EXPECT_GT(queries_, before);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// Reloads prepared on another thread while cycles run (as serve does): the cycle thread
+// switches models only in ApplyReloads, and every score is the one of the model active then.
+// Run under ASan/TSan (make test-asan) this also checks the two halves share nothing unlocked.
+TEST_F(DaemonTest, ReloadsPreparedOnAnotherThreadWhileCyclesRun) {
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  const std::string v2 = InstallModel(2, kHourMs);
+  std::atomic<bool> done{false};
+  std::thread reloader([&] {
+    for (int i = 0; i < 20 && !done; ++i) daemon_->PrepareReloads(i % 2 == 0);
+  });
+  bool switched = false;
+  for (int i = 0; i < 200; ++i) {
+    switched = daemon_->ApplyReloads() || switched;
+    const std::string active = daemon_->Active(0)->version;
+    const TimeMs now = kNow + i * 10'000;
+    daemon_->RunCycle(0, now);
+    ASSERT_EQ(*Score("checkout"), Expected(active, 120, 0.011, now)) << i;
+  }
+  done = true;
+  reloader.join();
+  daemon_->ApplyReloads();
+  EXPECT_EQ(daemon_->Active(0)->version, v2);
+  EXPECT_NE(v1, v2);
 }
 
 }  // namespace
