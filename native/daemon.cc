@@ -512,6 +512,13 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
         }
         v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
         v.seen.assign(n_inputs, 0);
+        // Label values become exposition text, which must be UTF-8: such a group is stale.
+        for (const auto& [name, value] : v.labels) {
+          if (v.reason.empty() && !IsValidUtf8(value)) {
+            v.reason = "label " + name + " has a value that is not valid UTF-8: '" +
+                       EscapeBytes(value) + "'";
+          }
+        }
       }
       if (++v.seen[input] > 1 && v.reason.empty()) {
         v.reason = "query " + spec.inputs[input] + " returned several series for group " + key +
@@ -705,7 +712,9 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
     auto s = scores.find(key);
     if (s == scores.end()) {
       ++n_stale;
-      if (first_reason.empty()) first_reason = "group " + key + ": " + v.reason;
+      // Bytes that are not UTF-8 reach logs and the JSON API escaped.
+      const std::string shown = IsValidUtf8(key) ? key : EscapeBytes(key);
+      if (first_reason.empty()) first_reason = "group " + shown + ": " + v.reason;
       if (v.reason.rfind("warming", 0) == 0) ++n_warming;
       if (g.score != nullptr) metrics_->score.Remove(g.score);
       if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
@@ -713,7 +722,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       g.is_anomaly = nullptr;
       if (v.reason != g.stale_reason) {
         log_.Warn("group stale",
-                  {{"detector", d.config.name}, {"group", key}, {"reason", v.reason}});
+                  {{"detector", d.config.name}, {"group", shown}, {"reason", v.reason}});
       }
       g.stale_reason = v.reason;
       continue;

@@ -706,3 +706,25 @@ TEST_F(DaemonTest, ReloadsPreparedOnAnotherThreadWhileCyclesRun) {
 
 }  // namespace
 }  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// A group label value that is not UTF-8 (a replay CSV's label column, a broken relabelling)
+// would make the exposition invalid: that group is stale with the bytes escaped in the reason.
+TEST_F(DaemonTest, GroupWithNonUtf8LabelValueIsStale) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  answers_["latency_q"] = {Sample("checkout", 120), Sample("pay\xff", 95)};
+  answers_["errors_q"] = {Sample("checkout", 0.011), Sample("pay\xff", 0.012)};
+  daemon_->RunCycle(0, kNow);
+  EXPECT_TRUE(Score("checkout"));
+  EXPECT_FALSE(Score("pay\xff"));
+  EXPECT_EQ(State("stale"), 1);
+  EXPECT_EQ(CountLogs("label job has a value that is not valid UTF-8: 'pay\\xff'"), 1);
+  EXPECT_NE(daemon_->Views()[0].reason.find("group {job=\"pay\\xff\"}"), std::string::npos)
+      << daemon_->Views()[0].reason;
+}
+
+}  // namespace
+}  // namespace isoscope::native
