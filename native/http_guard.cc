@@ -26,13 +26,14 @@ thread_local bool t_close_after = false;
 
 constexpr char k431[] =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
-    "Content-Length: 0\r\n\r\n";
+    "X-Content-Type-Options: nosniff\r\nContent-Length: 0\r\n\r\n";
 constexpr char k503Busy[] =
     "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"
-    "Content-Length: 0\r\n\r\n";
+    "X-Content-Type-Options: nosniff\r\nContent-Length: 0\r\n\r\n";
 constexpr char kPlainOnTls[] =
     "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n"
-    "Content-Length: 38\r\n\r\nThis port expects TLS (use https://).\n";
+    "X-Content-Type-Options: nosniff\r\nContent-Length: 38\r\n\r\n"
+    "This port expects TLS (use https://).\n";
 // Idle waits are cut in slices so that Stop() is noticed quickly.
 constexpr int kStopCheckMs = 100;
 
