@@ -83,9 +83,17 @@ BUNDLE_SIZE=$(stat -c %s "$M/$V")
 start "$W/serve.log" SERVE_PID || { bad "serve did not start"; cat "$W/serve.log"; exit 1; }
 URL=http://127.0.0.1:$PORT
 wait_for 10 test -n "$(metric 'anomaly_score{detector="demo"}')" || bad "no score before the attacks"
+# Under ASan (tools/ci/sanitize_test.sh sets ASAN_OPTIONS) freed memory stays in quarantine and
+# timings stretch: the RSS bounds are checked on the release build only, times get slack.
+RSS_ARGS=()
+SLOW=1
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  RSS_ARGS=(--no-rss-limits)
+  SLOW=3
+fi
 for scenario in protocol per_client_cap keepalive_latency header_flood range slowloris slowloris_fast; do
   check "http: $scenario" timeout 90 "$PY" "$ATTACK" "$scenario" --port "$PORT" --pid "$SERVE_PID" \
-    --bundle-size "$BUNDLE_SIZE"
+    --bundle-size "$BUNDLE_SIZE" "${RSS_ARGS[@]}"
 done
 
 # --- Odd files as latest while serving: refused at once, counted, scoring goes on. ---
@@ -106,7 +114,8 @@ odd_latest() {
   curl -fs -m 1 -o /dev/null "$URL/readyz" && ok || bad "$1: /readyz"
   curl -fs -m 1 -o /dev/null "$URL/api/v1/detectors" && ok || bad "$1: /api/v1/detectors"
   echo "  $1: refused, errors $e0 -> $(errors), cycles go on, peak RSS $hwm0 -> $(hwm_mb) MB"
-  [ $(($(hwm_mb) - hwm0)) -lt 32 ] && ok || bad "$1: peak RSS grew from $hwm0 to $(hwm_mb) MB"
+  [ $(($(hwm_mb) - hwm0)) -lt 32 ] || [ -n "${RSS_ARGS[*]}" ] && ok ||
+    bad "$1: peak RSS grew from $hwm0 to $(hwm_mb) MB"
 }
 mkfifo "$M/fifo.bundle"
 odd_latest "FIFO latest" fifo.bundle
@@ -203,7 +212,7 @@ rc=$?
 cc_seconds() {
   local t0
   t0=$(date +%s.%N)
-  timeout 60 "$ISOSCOPE" check-config --config "$1" >/dev/null 2>&1
+  timeout 200 "$ISOSCOPE" check-config --config "$1" >/dev/null 2>&1
   echo "$(date +%s.%N) - $t0" | bc
 }
 for n in 10000 100000; do
@@ -216,7 +225,7 @@ done
 s20=$(cc_seconds "$W/k10000.yml")
 s200=$(cc_seconds "$W/k100000.yml")
 echo "  check-config: 10k unknown keys $s20 s, 100k $s200 s"
-awk -v a="$s20" -v b="$s200" 'BEGIN { exit !(b < 30 && b < 25 * (a + 0.05)) }' && ok ||
+awk -v a="$s20" -v b="$s200" -v k="$SLOW" 'BEGIN { exit !(b < 30 * k && b < 25 * (a + 0.05)) }' && ok ||
   bad "check-config is not linear: 10k keys $s20 s, 100k keys $s200 s"
 
 # --- TLS + basic auth: wrong-password flood, latency, rotation without restart. ---

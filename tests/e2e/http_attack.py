@@ -200,7 +200,7 @@ def range_amplification():
                 pass
     lat = scrapes_during(attack, 5, 3)
     grown = (rss_kb("VmHWM") - before) / 1024
-    if grown > 64:
+    if grown > 64 and not ARGS.no_rss_limits:
         fail(f"peak RSS grew by {grown:.0f} MB under Range requests")
     figures("range_2700", lat, hwm_growth_mb=f"{grown:.1f}")
 
@@ -222,7 +222,7 @@ def header_flood():
     if 200 in codes:
         fail(f"{sent} bytes of headers were answered {codes}")
     grown = (rss_kb("VmHWM") - before) / 1024
-    if grown > 32:
+    if grown > 32 and not ARGS.no_rss_limits:
         fail(f"peak RSS grew by {grown:.0f} MB for one header flood")
     if sent >= 20000 * len(line):
         fail("the server read all 160 MB of headers")
@@ -338,6 +338,8 @@ def main():
     p.add_argument("--tls")
     p.add_argument("--auth")
     p.add_argument("--bundle-size", type=int, default=0)
+    # ASan keeps freed memory in quarantine (256 MB): peak RSS says nothing there.
+    p.add_argument("--no-rss-limits", action="store_true")
     ARGS = p.parse_args()
     {
         "slowloris": lambda: slowloris(2.0),
