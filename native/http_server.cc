@@ -121,8 +121,7 @@ class HttpServer::Impl {
         log_(std::move(logger)),
         web_(std::move(web)),
         auth_(std::make_shared<const BasicAuth>(web_.basic_auth_users)) {
-    const int workers = GuardLimits().workers;
-    server_.new_task_queue = [workers] { return new LowPriorityPool(workers); };
+    server_.new_task_queue = [] { return new LowPriorityPool(GuardLimits().workers); };
     server_.set_payload_max_length(0);  // no endpoint takes a body (GuardRequest refuses any)
     auto tls = MakeTlsContext(web_);
     if (tls.ok()) {
