@@ -94,7 +94,7 @@ bench: deps-bench build panel
 # each run FUZZ_SECONDS on a scratch copy of its corpus; executions and findings per target.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= bundle_decode prom_json config csv
+FUZZ_TARGETS ?= bundle_decode prom_json config csv http_request
 fuzz: deps-fuzz
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DISOSCOPE_FUZZ=ON $(CMAKE_FLAGS)

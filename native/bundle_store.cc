@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "file_io.h"
 #include "isoscope/bundle.h"
@@ -25,6 +28,44 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 Status Errno(const std::string& what, const std::string& path) {
   return Status(ErrorCode::kBadInput, what + " '" + path + "': " + std::strerror(errno));
+}
+
+// Version names as isoscope writes them (YYYYMMDD-hash, or names given to import): a file
+// named otherwise (non-UTF-8 bytes, spaces) is not a version and is not listed.
+bool IsVersionName(const std::string& v) {
+  return !v.empty() && v.size() <= 128 && v[0] != '.' &&
+         std::all_of(v.begin(), v.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.';
+         });
+}
+
+// Creation times of listed bundles by file identity: listing (GET /api/v1/detectors, every
+// install) reads a bundle once, not at every request. A rewritten file changes identity.
+class CreatedCache {
+ public:
+  using Key = std::tuple<dev_t, ino_t, int64_t, int64_t, off_t>;  // dev, ino, mtime, size
+  bool Find(const Key& key, TimeMs* created) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return false;
+    *created = it->second;
+    return true;
+  }
+  void Put(const Key& key, TimeMs created) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.size() >= 4096) map_.clear();  // bounded; a miss only costs one read
+    map_[key] = created;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<Key, TimeMs> map_;
+};
+
+CreatedCache& Cache() {
+  static CreatedCache cache;
+  return cache;
 }
 
 }  // namespace
@@ -91,10 +132,17 @@ Status BundleStore::Install(const std::string& version, TimeMs created_ms,
   (void)created_ms;  // stored inside the bundle; List() reads it from there
   Status s = EnsureDir();
   if (!s.ok()) return s;
+  RemoveOrphans();
+  // The report first: a crash or ENOSPC in between leaves a report without a bundle (never
+  // listed), not a bundle that looks complete without its report.
+  const std::string report = dir_ + "/" + version + kReportSuffix;
+  s = WriteFileAtomic(report, report_json);
+  if (!s.ok()) return s;
   s = WriteFileAtomic(BundlePath(version), bundle_bytes);
-  if (!s.ok()) return s;
-  s = WriteFileAtomic(dir_ + "/" + version + kReportSuffix, report_json);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    ::unlink(report.c_str());
+    return s;
+  }
   s = PointLatest(version);
   if (!s.ok()) return s;
   auto versions = List();
@@ -126,8 +174,9 @@ Result<std::vector<StoredVersion>> BundleStore::List() const {
   std::vector<std::string> names;
   while (dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
-    if (name[0] != '.' && EndsWith(name, kBundleSuffix)) {
-      names.push_back(name.substr(0, name.size() - std::strlen(kBundleSuffix)));
+    if (EndsWith(name, kBundleSuffix)) {
+      std::string version = name.substr(0, name.size() - std::strlen(kBundleSuffix));
+      if (IsVersionName(version)) names.push_back(std::move(version));
     }
   }
   ::closedir(d);
@@ -137,13 +186,21 @@ Result<std::vector<StoredVersion>> BundleStore::List() const {
     StoredVersion sv;
     sv.version = v;
     sv.is_latest = latest.ok() && *latest == v;
-    auto bytes = ReadFile(BundlePath(v));
-    if (bytes.ok()) {
-      // Only the creation time is needed: skip the canary re-scoring here.
-      auto model = DecodeBundle(bytes->data(), bytes->size(), DecodeOptions{false});
-      if (model.ok()) {
-        sv.created_ms = model->info.created_ms;
+    struct stat st {};
+    sv.has_report = ::stat((dir_ + "/" + v + kReportSuffix).c_str(), &st) == 0;
+    if (::lstat(BundlePath(v).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      continue;  // a symlink, FIFO or directory named *.bundle is not a stored version
+    }
+    const CreatedCache::Key key{st.st_dev, st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                                st.st_size};
+    if (!Cache().Find(key, &sv.created_ms)) {
+      auto bytes = ReadVersion(v);
+      if (bytes.ok()) {
+        // Only the creation time is needed: skip the canary re-scoring here.
+        auto model = DecodeBundle(bytes->data(), bytes->size(), DecodeOptions{false});
+        if (model.ok()) sv.created_ms = model->info.created_ms;
       }
+      Cache().Put(key, sv.created_ms);
     }
     out.push_back(sv);
   }
@@ -165,12 +222,23 @@ Result<std::string> BundleStore::Latest() const {
     return Errno("cannot read", LatestPath());
   }
   std::string name(target, static_cast<size_t>(n));
-  if (!EndsWith(name, kBundleSuffix) || name.find('/') != std::string::npos) {
-    return Status(ErrorCode::kCorrupt,
-                  LatestPath() + " points at '" + name + "', not at a bundle in its own directory");
+  const std::string version =
+      EndsWith(name, kBundleSuffix) ? name.substr(0, name.size() - std::strlen(kBundleSuffix)) : "";
+  if (!IsVersionName(version)) {
+    return Status(ErrorCode::kCorrupt, LatestPath() + " points at '" + EscapeBytes(name) +
+                                           "', not at a bundle in its own directory");
   }
-  return name.substr(0, name.size() - std::strlen(kBundleSuffix));
+  return version;
 }
+
+Result<std::string> BundleStore::ReadVersion(const std::string& version) const {
+  if (!IsVersionName(version)) {
+    return Status(ErrorCode::kCorrupt, "'" + version + "' is not a version name");
+  }
+  return ReadBundleFile(BundlePath(version), /*no_follow=*/true);
+}
+
+int BundleStore::RemoveOrphans() const { return RemoveOrphanTemps(dir_); }
 
 Result<std::string> BundleStore::Rollback(const std::string& version) {
   auto versions = List();
@@ -199,7 +267,7 @@ Result<std::string> BundleStore::Rollback(const std::string& version) {
                   "no version '" + target + "' for detector '" + detector_ + "'; stored: " + known);
   }
   // The target must still be a good model before anything points at it.
-  auto bytes = ReadFile(BundlePath(target));
+  auto bytes = ReadVersion(target);
   if (!bytes.ok()) return bytes.status();
   auto model = DecodeBundle(bytes->data(), bytes->size());
   if (!model.ok()) {

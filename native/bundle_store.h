@@ -14,6 +14,9 @@ struct StoredVersion {
   std::string version;  ///< YYYYMMDD-hash, also the file name stem
   TimeMs created_ms = 0;
   bool is_latest = false;
+  /// The training report is there too. Install writes the report before the bundle, so a
+  /// bundle without one was not installed by isoscope (or predates this order).
+  bool has_report = false;
 };
 
 /// The versioned bundles of one detector: models/<detector>/<version>.bundle, the training
@@ -34,8 +37,14 @@ class BundleStore {
                  std::string_view report_json, int keep, std::vector<std::string>* pruned);
   /// Stored versions, newest first (by creation time recorded in each bundle).
   Result<std::vector<StoredVersion>> List() const;
-  /// The version `latest` points at.
+  /// The version `latest` points at: a name `<version>.bundle` in this directory (a target with
+  /// a '/' is refused, kCorrupt).
   Result<std::string> Latest() const;
+  /// The bytes of a stored version, read as ReadBundleFile does and without following a
+  /// symlink out of the directory (`latest` -> x.bundle -> /etc/shadow is refused).
+  Result<std::string> ReadVersion(const std::string& version) const;
+  /// Removes temp files of writers that crashed (kill -9 during an install). Install calls it.
+  int RemoveOrphans() const;
   /// Points `latest` at `version` (previous one if empty). Returns the new latest version.
   Result<std::string> Rollback(const std::string& version);
 

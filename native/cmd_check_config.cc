@@ -39,7 +39,7 @@ std::string AlertSummary(const AlertsConfig& a) {
 }  // namespace
 
 int RunCheckConfig(const CheckConfigArgs& args) {
-  auto text = ReadFile(args.config);
+  auto text = ReadSmallFile(args.config, kMaxConfigFileBytes);
   if (!text.ok()) {
     std::fprintf(stderr, "isoscope check-config: %s\n", text.status().message().c_str());
     return ExitCodeFor(text.status());

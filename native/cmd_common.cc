@@ -105,7 +105,9 @@ Result<double> ResolveAlertThreshold(const std::string& text, const Model& model
 }
 
 Result<Model> LoadBundle(const std::string& path) {
-  auto bytes = ReadFile(path);
+  // Header first: a FIFO, /dev/zero or a file whose size disagrees with its header is refused
+  // before its body is read.
+  auto bytes = ReadBundleFile(path);
   if (!bytes.ok()) {
     return bytes.status();
   }

@@ -39,7 +39,8 @@ int RunInspect(const InspectArgs& args) {
     return ExitCodeFor(model.status());
   }
   if (args.json) {
-    const std::string text = ModelToJson(*model, true).dump(1);
+    const std::string text =
+        ModelToJson(*model, true).dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::printf("%s\n", text.c_str());
     return kExitOk;
   }

@@ -1,8 +1,9 @@
 // `isoscope serve --config C`: the exporter daemon. The clock, the threads and the signals live
 // here; the scoring cycle is Daemon (daemon.h), the port is HttpServer (http_server.h).
 //
-// Threads: main waits for signals (SIGTERM/SIGINT stop, SIGHUP reloads); a cycle thread polls
-// the bundle store every second and runs the detectors' cycles when due; httplib serves.
+// Threads: main waits for signals (SIGTERM/SIGINT stop, SIGHUP reloads); a reload thread polls
+// the bundle store every second (and on SIGHUP) and prepares new models; a cycle thread
+// switches to them and runs the detectors' cycles when due; httplib serves.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -39,6 +40,7 @@ namespace {
 
 constexpr TimeMs kReloadPollMs = 1000;
 constexpr auto kShutdownBudget = std::chrono::milliseconds(4500);
+constexpr auto kMinForcedReloadGap = std::chrono::seconds(1);
 
 PromClientOptions ServeClientOptions(const PrometheusConfig& p) {
   PromClientOptions o = ClientOptionsFor(p);
@@ -254,6 +256,14 @@ int RunServe(const ServeArgs& args) {
       return JoinByGroup(per_query, det.group_by);
     };
   }
+  // Temp files of an install killed mid-write (kill -9, power loss): nothing else removes them.
+  for (const DetectorConfig& d : config->detectors) {
+    const int removed = BundleStore(config->models_dir, d.name).RemoveOrphans();
+    if (removed > 0) {
+      log.Info("removed temp files of an interrupted install",
+               {{"detector", d.name}, {"files", std::to_string(removed)}});
+    }
+  }
   Daemon daemon(std::move(*config), std::move(query), metrics, log);
   daemon.SetRangeQuery(std::move(range_query));
 
@@ -274,6 +284,7 @@ int RunServe(const ServeArgs& args) {
   }
   HttpServer server(daemon, registry, cors, log, web);
   server.SetHistory(std::move(history), now, std::move(incidents));
+  if (!args.web_config_file.empty()) server.WatchWebConfig(args.web_config_file);
   const std::string ui_dir = args.ui_dir.empty() ? DefaultUiDir() : args.ui_dir;
   if (!ui_dir.empty()) {
     Status ui = server.ServeUi(ui_dir);
@@ -321,30 +332,53 @@ int RunServe(const ServeArgs& args) {
   std::condition_variable cv;
   bool stop = false;
   bool reload = false;
-  std::promise<void> cycles_done;
-  auto cycles_done_future = cycles_done.get_future();
-  std::thread cycles([&] {
-    daemon.PollReloads(true);
-    // Waits and the reload poll are in wall time; the daemon's clock may run faster.
-    const TimeMs poll_every = std::max<TimeMs>(1, std::llround(kReloadPollMs * speed));
-    TimeMs next_poll = now() + poll_every;
+  bool prepared = false;  // the reload thread has prepared models; the cycle thread switches
+  // The first models load before the first cycle, so that a replay scores its first interval.
+  daemon.PollReloads(true);
+  // Reloads (reading, decoding, canary checks) run on their own thread: a large or odd bundle
+  // never delays the cycles of the other detectors; the cycle thread only switches models.
+  std::promise<void> reloads_done;
+  auto reloads_done_future = reloads_done.get_future();
+  std::thread reloads([&] {
+    auto last_forced = std::chrono::steady_clock::now() - kMinForcedReloadGap;
     for (;;) {
-      const TimeMs next_cycle = daemon.RunDue(now());
       bool force = false;
       {
         std::unique_lock<std::mutex> lock(mu);
-        const TimeMs wake = std::min(next_cycle, next_poll);
-        const TimeMs wait = std::max<TimeMs>(
-            0, static_cast<TimeMs>(std::ceil(static_cast<double>(wake - now()) / speed)));
-        cv.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stop || reload; });
+        // SIGHUPs coalesce: those that arrive while one is pending, or within
+        // kMinForcedReloadGap of the last forced reload, make one reload together.
+        const auto hup_due = [&] {
+          return reload && std::chrono::steady_clock::now() - last_forced >= kMinForcedReloadGap;
+        };
+        cv.wait_for(lock, std::chrono::milliseconds(kReloadPollMs),
+                    [&] { return stop || hup_due(); });
         if (stop) break;
-        force = reload;
-        reload = false;
+        force = hup_due();
+        if (force) {
+          reload = false;
+          last_forced = std::chrono::steady_clock::now();
+        }
       }
-      if (force || now() >= next_poll) {
-        daemon.PollReloads(force);
-        next_poll = now() + poll_every;
-      }
+      daemon.PrepareReloads(force);
+      std::lock_guard<std::mutex> lock(mu);
+      prepared = true;
+      cv.notify_all();
+    }
+    reloads_done.set_value();
+  });
+  std::promise<void> cycles_done;
+  auto cycles_done_future = cycles_done.get_future();
+  std::thread cycles([&] {
+    for (;;) {
+      daemon.ApplyReloads();
+      const TimeMs next_cycle = daemon.RunDue(now());
+      std::unique_lock<std::mutex> lock(mu);
+      // Waits are in wall time; the daemon's clock may run faster.
+      const TimeMs wait = std::max<TimeMs>(
+          0, static_cast<TimeMs>(std::ceil(static_cast<double>(next_cycle - now()) / speed)));
+      cv.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stop || prepared; });
+      if (stop) break;
+      prepared = false;
     }
     cycles_done.set_value();
   });
@@ -370,12 +404,14 @@ int RunServe(const ServeArgs& args) {
   }
   server.Stop();
   // A cycle may be waiting on Prometheus (up to its timeout): do not wait past the budget.
-  if (cycles_done_future.wait_until(deadline) != std::future_status::ready) {
-    log.Warn("a scoring cycle is still running; exiting without waiting for it");
+  if (cycles_done_future.wait_until(deadline) != std::future_status::ready ||
+      reloads_done_future.wait_until(deadline) != std::future_status::ready) {
+    log.Warn("a scoring cycle or a reload is still running; exiting without waiting for it");
     std::fflush(stderr);
     std::_Exit(kExitOk);
   }
   cycles.join();
+  reloads.join();
   // Stop() may have raced with the server's start: repeat until it has returned.
   auto http_done = std::async(std::launch::async, [&http] { http.join(); });
   while (http_done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {

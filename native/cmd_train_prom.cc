@@ -115,8 +115,10 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
   const std::string bytes = EncodeBundle(*model);
   BundleStore store(config->models_dir, det->name);
   std::vector<std::string> pruned;
-  Status installed = store.Install(model->model_version, model->info.created_ms, bytes,
-                                   ModelToJson(*model, false).dump(1), det->keep_versions, &pruned);
+  Status installed = store.Install(
+      model->model_version, model->info.created_ms, bytes,
+      ModelToJson(*model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
+      det->keep_versions, &pruned);
   if (!installed.ok()) return fail(installed);
   if (!args.quiet) {
     PrintReport(stdout, *model);
@@ -161,7 +163,7 @@ int RunInstall(const InstallArgs& args) {
     return fail(Status(ErrorCode::kInvalidArgument,
                        "no detector '" + args.detector + "' in " + args.config));
   }
-  auto bytes = ReadFile(args.bundle);
+  auto bytes = ReadBundleFile(args.bundle);
   if (!bytes.ok()) return fail(bytes.status());
   auto model = LoadBundleBytes(*bytes, args.bundle);  // checksum, structure, canaries
   if (!model.ok()) return fail(model.status());
@@ -178,8 +180,10 @@ int RunInstall(const InstallArgs& args) {
   }
   BundleStore store(config->models_dir, det->name);
   std::vector<std::string> pruned;
-  Status installed = store.Install(model->model_version, model->info.created_ms, *bytes,
-                                   ModelToJson(*model, false).dump(1), det->keep_versions, &pruned);
+  Status installed = store.Install(
+      model->model_version, model->info.created_ms, *bytes,
+      ModelToJson(*model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
+      det->keep_versions, &pruned);
   if (!installed.ok()) return fail(installed);
   std::printf("installed         %s (latest)\n", store.BundlePath(model->model_version).c_str());
   for (const std::string& v : pruned) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 
 #include "commands.h"
 #include "file_io.h"
@@ -370,10 +371,19 @@ class Checker {
     std::stable_sort(
         problems_.begin(), problems_.end(),
         [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
+    if (dropped_ > 0) {
+      problems_.push_back({problems_.back().line,
+                           "... and " + std::to_string(dropped_) + " more problems not listed"});
+    }
     return std::move(problems_);
   }
 
+  // The first kMaxProblems are kept; a file of a million bad keys gets a bounded report.
   void Add(int line, const std::string& path, const std::string& what) {
+    if (problems_.size() >= kMaxProblems) {
+      ++dropped_;
+      return;
+    }
     problems_.push_back({std::max(line, 1), path.empty() ? what : path + ": " + what});
   }
 
@@ -455,6 +465,8 @@ class Checker {
   // Every key of a mapping, in order; duplicates and non-scalar keys are problems.
   std::vector<Entry> Entries(const YAML::Node& map, const std::string& path) {
     std::vector<Entry> out;
+    // Key -> first line: a scan of `out` per key made a file of n keys cost n^2.
+    std::unordered_map<std::string, int> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
       const int line = LineOf(it->first, LineOf(map, 1));
       if (!it->first.IsScalar()) {
@@ -462,16 +474,13 @@ class Checker {
         continue;
       }
       const std::string key = it->first.Scalar();
-      bool duplicate = false;
-      for (const Entry& e : out) {
-        if (e.key == key) {
-          Add(line, Join(path, key),
-              "given twice (first at line " + std::to_string(e.line) + ") — keep one");
-          duplicate = true;
-          break;
-        }
+      const auto [first, inserted] = seen.emplace(key, line);
+      if (!inserted) {
+        Add(line, Join(path, key),
+            "given twice (first at line " + std::to_string(first->second) + ") — keep one");
+        continue;
       }
-      if (!duplicate) out.push_back({key, line, it->second});
+      out.push_back({key, line, it->second});
     }
     return out;
   }
@@ -822,7 +831,7 @@ class Checker {
   }
 
   void CheckDetector(const YAML::Node& node, const std::string& path, DetectorConfig* d) {
-    const size_t problems_before = problems_.size();
+    const size_t problems_before = problems_.size() + dropped_;
     std::vector<int> query_lines;  // the line of each of d->queries
     const std::vector<Entry> f = Fields(node, path, kDetectorSection);
     if (const Entry* e = Get(f, "name")) {
@@ -978,7 +987,7 @@ class Checker {
     d->alerts.stale_after_ms = std::max<TimeMs>(15 * kMinuteMs, 3 * d->interval_ms);
     if (const Entry* e = Get(f, "alerts")) CheckAlerts(*e, Join(path, "alerts"), d);
 
-    if (problems_.size() == problems_before) {
+    if (problems_.size() + dropped_ == problems_before) {
       Status valid = d->spec.Validate();
       if (!valid.ok()) Add(d->line, path, valid.message());
     }
@@ -1226,7 +1235,9 @@ class Checker {
 
   std::string_view text_;
   std::optional<std::string> base_dir_;
+  static constexpr size_t kMaxProblems = 1000;
   std::vector<ConfigProblem> problems_;
+  size_t dropped_ = 0;
 };
 
 std::string SyntaxHint(std::string_view text, int line) {
@@ -1314,7 +1325,7 @@ std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = ReadSmallFile(path, kMaxConfigFileBytes);
   if (!text.ok()) return text.status();
   Config config;
   const std::vector<ConfigProblem> problems = CheckConfigText(*text, path, &config);

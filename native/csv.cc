@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "file_io.h"
 #include "text_cell.h"
 #include "time_parse.h"
 
@@ -106,6 +107,14 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
   std::vector<std::string_view> cells;
   SplitLine(line, cells);
   std::vector<std::string> header(cells.begin(), cells.end());
+  // Column names end up in bundles, JSON and metric labels: bytes that are not UTF-8 are
+  // refused here, where the file can still be fixed.
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (!IsValidUtf8(header[i])) {
+      return error(1, "column " + std::to_string(i + 1) + " name '" + EscapeBytes(header[i]) +
+                          "' is not valid UTF-8; save the file as UTF-8");
+    }
+  }
 
   CsvData data;
   int time_index = -1;

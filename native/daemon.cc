@@ -67,6 +67,11 @@ struct Daemon::Group {
   std::string stale_reason;                      // last logged reason, empty when scored
 };
 
+struct Daemon::Prepared {
+  std::shared_ptr<const ActiveModel> active;
+  std::pair<double, double> thresholds;  // warning, critical, resolved for this model
+};
+
 struct Daemon::Detector {
   DetectorConfig config;
   BundleStore store;
@@ -80,10 +85,15 @@ struct Daemon::Detector {
   size_t groups_stale = 0;
   TimeMs last_cycle_ms = 0;
 
-  // Cycle thread only.
+  // A loaded, checked model waiting for the cycle thread to switch to it (under mu_).
+  std::unique_ptr<Prepared> prepared;
+
+  // The thread that prepares reloads only.
   std::string latest_key;    // version|mtime|size of the last target looked at
   std::string latest_error;  // last logged problem reading latest
-  std::string cycle_error;   // last logged query/scoring error of the whole detector
+
+  // Cycle thread only.
+  std::string cycle_error;  // last logged query/scoring error of the whole detector
   std::map<std::string, Group> groups;
   struct Entry {
     TimeMs t;
@@ -102,6 +112,7 @@ struct Daemon::Detector {
   prometheus::Counter* query_errors = nullptr;
   prometheus::Counter* scoring_errors = nullptr;
   prometheus::Counter* reload_errors = nullptr;
+  prometheus::Counter* nonfinite = nullptr;
   prometheus::Counter* reloads = nullptr;
   prometheus::Histogram* query_duration = nullptr;
   prometheus::Histogram* scoring_duration = nullptr;
@@ -140,6 +151,7 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
     d->query_errors = &m.query_errors.Add(d->labels);
     d->scoring_errors = &m.scoring_errors.Add(d->labels);
     d->reload_errors = &m.reload_errors.Add(d->labels);
+    d->nonfinite = &m.nonfinite_samples.Add(d->labels);
     d->reloads = &m.reloads.Add(d->labels);
     d->query_duration = &m.query_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
     d->scoring_duration = &m.scoring_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
@@ -214,18 +226,49 @@ void Daemon::SetState(Detector& d, DetectorState state, const std::string& reaso
 }
 
 void Daemon::PollReloads(bool force) {
+  PrepareReloads(force);
+  ApplyReloads();
+}
+
+void Daemon::PrepareReloads(bool force) {
   for (auto& d : dets_) PollReload(*d, force);
+}
+
+bool Daemon::ApplyReloads() {
+  bool any = false;
+  for (auto& d : dets_) {
+    std::unique_ptr<Prepared> p;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      p = std::move(d->prepared);
+    }
+    if (p) {
+      Activate(*d, *p);
+      any = true;
+    }
+  }
+  return any;
+}
+
+bool Daemon::HasActive(const Detector& d) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return d.active != nullptr;
 }
 
 void Daemon::Refuse(Detector& d, const std::string& version, const Status& why) {
   d.reload_errors->Increment();
-  if (why.code() == ErrorCode::kCanaryMismatch) {
-    if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
-    d.canary->Set(0);
+  std::string serving;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (why.code() == ErrorCode::kCanaryMismatch) {
+      if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
+      d.canary->Set(0);
+    }
+    if (d.active) serving = d.active->version;
   }
   LogFields f = {{"detector", d.config.name}, {"version", version}, {"reason", why.ToString()}};
-  if (d.active) {
-    f.emplace_back("serving", d.active->version);
+  if (!serving.empty()) {
+    f.emplace_back("serving", serving);
     log_.Error("model refused, keeping the previous one", f);
   } else {
     log_.Error("model refused", f);
@@ -236,9 +279,13 @@ void Daemon::PollReload(Detector& d, bool force) {
   auto latest = d.store.Latest();
   if (!latest.ok()) {
     const std::string why = latest.status().message();
+    struct stat lst {};
     if (why != d.latest_error) {
       d.latest_error = why;
-      if (d.active) {
+      // `latest` exists but cannot be followed (a target outside the directory, not a
+      // symlink): a refused model like any other, counted once per change.
+      if (::lstat(d.store.LatestPath().c_str(), &lst) == 0) d.reload_errors->Increment();
+      if (HasActive(d)) {
         log_.Warn("cannot read latest, keeping the loaded model",
                   {{"detector", d.config.name}, {"reason", why}});
       } else {
@@ -253,7 +300,7 @@ void Daemon::PollReload(Detector& d, bool force) {
   const std::string path = d.store.BundlePath(version);
   struct stat st {};
   std::string key = version;
-  if (::stat(path.c_str(), &st) == 0) {
+  if (::lstat(path.c_str(), &st) == 0) {
     key += "|" + std::to_string(static_cast<int64_t>(st.st_mtim.tv_sec)) + "." +
            std::to_string(static_cast<int64_t>(st.st_mtim.tv_nsec)) + "|" +
            std::to_string(static_cast<int64_t>(st.st_size));
@@ -261,7 +308,9 @@ void Daemon::PollReload(Detector& d, bool force) {
   if (key == d.latest_key && !force) return;
   d.latest_key = key;
 
-  auto bytes = ReadFile(path);
+  // Never blocks and reads at most what the header announces: a FIFO, a device, a symlink
+  // out of the directory or a 2 GB file refuse at once instead of stalling every detector.
+  auto bytes = d.store.ReadVersion(version);
   if (!bytes.ok()) return Refuse(d, version, bytes.status());
   auto model = LoadBundleBytes(*bytes, path);
   if (!model.ok()) return Refuse(d, version, model.status());
@@ -286,9 +335,19 @@ void Daemon::PollReload(Detector& d, bool force) {
 
   auto explainer = Explainer::Create(*model);
   if (!explainer.ok()) return Refuse(d, version, explainer.status());
-  auto active = std::make_shared<ActiveModel>(ActiveModel{
+  auto prepared = std::make_unique<Prepared>();
+  prepared->active = std::make_shared<ActiveModel>(ActiveModel{
       version, path, std::make_shared<const std::string>(std::move(*bytes)), std::move(*model),
       std::move(*scorer), std::make_shared<const Explainer>(std::move(*explainer))});
+  prepared->thresholds = *thresholds;
+  std::lock_guard<std::mutex> lock(mu_);
+  d.prepared = std::move(prepared);  // a newer one replaces one not switched to yet
+}
+
+void Daemon::Activate(Detector& d, const Prepared& p) {
+  const std::shared_ptr<const ActiveModel>& active = p.active;
+  const std::string& version = active->version;
+  const auto* thresholds = &p.thresholds;
   std::string previous;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -304,12 +363,17 @@ void Daemon::PollReload(Detector& d, bool force) {
   vl["model_version"] = version;
   d.version_ts = &metrics_->version_timestamp.Add(vl);
   d.version_ts->Set(static_cast<double>(active->model.info.created_ms) / 1000.0);
-  if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
-  d.canary->Set(1);
-  d.next_due = 0;  // score with the new model right away
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (d.canary == nullptr) d.canary = &metrics_->canary_ok.Add(d.labels);
+    d.canary->Set(1);
+  }
+  // Score with a new model right away; the same model reloaded (SIGHUP) keeps the schedule,
+  // so a burst of SIGHUPs does not run extra cycles.
+  if (previous != version) d.next_due = 0;
   LogFields f = {{"detector", d.config.name},
                  {"version", version},
-                 {"path", path},
+                 {"path", active->path},
                  {"warning_threshold", FormatShortest(thresholds->first)},
                  {"critical_threshold", FormatShortest(thresholds->second)}};
   if (!previous.empty()) f.emplace_back("previous", previous);
@@ -451,6 +515,9 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       finish(0, stale);
       return;
     }
+    size_t nonfinite = 0;
+    for (const PromSample& smp : *r) nonfinite += std::isfinite(smp.value) ? 0 : 1;
+    if (nonfinite > 0) d.nonfinite->Increment(static_cast<double>(nonfinite));
     results.emplace_back(static_cast<size_t>(it - spec.inputs.begin()), std::move(*r));
   }
   if (!d.cycle_error.empty()) {
@@ -491,6 +558,13 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
         }
         v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
         v.seen.assign(n_inputs, 0);
+        // Label values become exposition text, which must be UTF-8: such a group is stale.
+        for (const auto& [name, value] : v.labels) {
+          if (v.reason.empty() && !IsValidUtf8(value)) {
+            v.reason = "label " + name + " has a value that is not valid UTF-8: '" +
+                       EscapeBytes(value) + "'";
+          }
+        }
       }
       if (++v.seen[input] > 1 && v.reason.empty()) {
         v.reason = "query " + spec.inputs[input] + " returned several series for group " + key +
@@ -687,7 +761,9 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
     auto s = scores.find(key);
     if (s == scores.end()) {
       ++n_stale;
-      if (first_reason.empty()) first_reason = "group " + key + ": " + v.reason;
+      // Bytes that are not UTF-8 reach logs and the JSON API escaped.
+      const std::string shown = IsValidUtf8(key) ? key : EscapeBytes(key);
+      if (first_reason.empty()) first_reason = "group " + shown + ": " + v.reason;
       if (v.reason.rfind("warming", 0) == 0) ++n_warming;
       if (g.score != nullptr) metrics_->score.Remove(g.score);
       if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
@@ -695,7 +771,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       g.is_anomaly = nullptr;
       if (v.reason != g.stale_reason) {
         log_.Warn("group stale",
-                  {{"detector", d.config.name}, {"group", key}, {"reason", v.reason}});
+                  {{"detector", d.config.name}, {"group", shown}, {"reason", v.reason}});
       }
       g.stale_reason = v.reason;
       continue;

@@ -87,6 +87,12 @@ class Daemon {
   /// queries do not provide) is refused: reload error counted, reason logged, and the previous
   /// model keeps serving. The same refused target is not retried until it changes or `force`.
   void PollReloads(bool force);
+  /// PollReloads in two halves, for a daemon whose reloads must not delay scoring: the reading,
+  /// decoding and checking of new bundles (one thread at a time, concurrently with RunDue and
+  /// RunCycle), and the switch to the models it prepared (on the thread that runs the cycles).
+  /// ApplyReloads returns true if a model was switched.
+  void PrepareReloads(bool force);
+  bool ApplyReloads();
 
   /// One scoring cycle of detector `index` at time `now` (ms): instant queries at `now`, one
   /// feature vector per group (derived features from `now`), scores and metrics.
@@ -109,7 +115,10 @@ class Daemon {
   struct Group;
   struct Detector;
 
-  void PollReload(Detector& d, bool force);
+  struct Prepared;
+  void PollReload(Detector& d, bool force);  // prepares; the cycle thread activates
+  void Activate(Detector& d, const Prepared& p);
+  bool HasActive(const Detector& d) const;
   void ScoreCycle(size_t index, TimeMs now);  // RunCycle, before it hands memory back
   void Refuse(Detector& d, const std::string& version, const Status& why);
   void SetState(Detector& d, DetectorState state, const std::string& reason);
@@ -128,7 +137,9 @@ class Daemon {
   RangeQueryFunction range_query_;
   std::shared_ptr<ExporterMetrics> metrics_;
   Logger log_;
-  mutable std::mutex mu_;  // guards what Views/Ready/Active read: active, state, reason, counts
+  // Guards what Views/Ready/Active read (active, state, reason, counts), the models prepared
+  // for activation, and the canary gauge (set by both halves of a reload).
+  mutable std::mutex mu_;
   std::vector<std::unique_ptr<Detector>> dets_;
 };
 

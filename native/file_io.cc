@@ -1,14 +1,23 @@
 #include "file_io.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "isoscope/bundle.h"
+
 namespace isoscope::native {
 namespace {
+
+// The fixed bundle header (core/BUNDLE_FORMAT.md): 26 bytes, the body length a big-endian
+// uint32 at offset 22.
+constexpr size_t kBundleHeaderBytes = 26;
+constexpr size_t kBundleLengthOffset = 22;
 
 Status IoError(const std::string& what, const std::string& path) {
   return Status(ErrorCode::kBadInput, what + " '" + path + "': " + std::strerror(errno));
@@ -22,57 +31,123 @@ std::string DirName(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-}  // namespace
+// Closes the descriptor on every path out.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
-Result<std::string> ReadFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+// Opens `path` for reading without ever blocking (O_NONBLOCK: a FIFO without a writer would
+// wait forever) and refuses anything but a regular file; `size` receives its length.
+Status OpenRegular(const std::string& path, bool no_follow, Fd* fd, size_t* size) {
+  const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0);
+  fd->fd = ::open(path.c_str(), flags);
+  if (fd->fd < 0) {
+    if (errno == ELOOP && no_follow) {
+      return Status(
+          ErrorCode::kBadInput,
+          "'" + path + "' is a symbolic link; refusing to follow it out of its directory");
+    }
     return IoError("cannot open", path);
   }
-  std::string out;
-  char buf[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      Status s = IoError("cannot read", path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) {
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
+  struct stat st {};
+  if (::fstat(fd->fd, &st) != 0) return IoError("cannot stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return Status(ErrorCode::kBadInput,
+                  "'" + path + "' is not a regular file (a device, FIFO, socket or directory)");
   }
-  ::close(fd);
+  *size = static_cast<size_t>(st.st_size);
+  return Status::Ok();
+}
+
+Status TooLarge(const std::string& path, size_t size, size_t max_bytes) {
+  return Status(ErrorCode::kBadInput, "'" + path + "' is " + std::to_string(size) +
+                                          " bytes, more than the " + std::to_string(max_bytes) +
+                                          " allowed");
+}
+
+// Reads up to `limit` bytes from the current offset; stops early at end of file.
+Status ReadUpTo(int fd, const std::string& path, size_t limit, std::string* out) {
+  char buf[1 << 16];
+  while (out->size() < limit) {
+    const size_t want = std::min(sizeof buf, limit - out->size());
+    const ssize_t n = ::read(fd, buf, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError("cannot read", path);
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+bool PidRuns(long pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path, const ReadOptions& options) {
+  Fd fd;
+  size_t size = 0;
+  if (Status s = OpenRegular(path, options.no_follow, &fd, &size); !s.ok()) return s;
+  if (size > options.max_bytes) return TooLarge(path, size, options.max_bytes);
+  std::string out;
+  out.reserve(size);
+  // One byte more than allowed tells a file that grew while read.
+  if (Status s = ReadUpTo(fd.fd, path, options.max_bytes + 1, &out); !s.ok()) return s;
+  if (out.size() > options.max_bytes) {
+    return Status(
+        ErrorCode::kBadInput,
+        "'" + path + "' grew beyond " + std::to_string(options.max_bytes) + " bytes while read");
+  }
   return out;
 }
 
 Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check refuses it next.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    return IoError("cannot open", path);
+  return ReadFile(path, ReadOptions{max_bytes, false});
+}
+
+Result<std::string> ReadBundleFile(const std::string& path, bool no_follow) {
+  Fd fd;
+  size_t size = 0;
+  if (Status s = OpenRegular(path, no_follow, &fd, &size); !s.ok()) return s;
+  std::string bytes;
+  if (Status s = ReadUpTo(fd.fd, path, kBundleHeaderBytes, &bytes); !s.ok()) return s;
+  // The header alone: the decoder checks magic, markers, version and the length limit, and
+  // says "truncated" for a good header (the body is not there yet).
+  auto header = DecodeBundle(bytes.data(), bytes.size(), DecodeOptions{false});
+  if (header.ok() || header.status().code() != ErrorCode::kTruncated ||
+      bytes.size() < kBundleHeaderBytes) {
+    if (header.ok()) return Status(ErrorCode::kCorrupt, path + ": bundle without a body");
+    return Status(header.status().code(), path + ": " + header.status().message());
   }
-  struct stat st;
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  ::close(fd);
-  if (!regular) {
-    return Status(ErrorCode::kBadInput, "'" + path + "' is not a regular file");
+  size_t body = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    body = (body << 8) | static_cast<uint8_t>(bytes[kBundleLengthOffset + i]);
   }
-  if (static_cast<size_t>(st.st_size) > max_bytes) {
-    return Status(ErrorCode::kBadInput, "'" + path + "' is " + std::to_string(st.st_size) +
-                                            " bytes, more than the " + std::to_string(max_bytes) +
-                                            " allowed");
+  const size_t expected = kBundleHeaderBytes + body;
+  // Worded as DecodeBundle words it; the bytes in between are never read.
+  if (size < expected) {
+    return Status(ErrorCode::kTruncated, path + ": bundle is truncated: " + std::to_string(size) +
+                                             " bytes, but its header says " +
+                                             std::to_string(expected) +
+                                             " (was the copy or the write interrupted?)");
   }
-  auto content = ReadFile(path);
-  if (content.ok() && content->size() > max_bytes) {
-    return Status(ErrorCode::kBadInput,
-                  "'" + path + "' grew beyond " + std::to_string(max_bytes) + " bytes while read");
+  if (size > expected) {
+    return Status(ErrorCode::kCorrupt,
+                  path + ": bundle is corrupt: " + std::to_string(size - expected) +
+                      " unexpected bytes after the end of the bundle");
   }
-  return content;
+  bytes.reserve(expected);
+  if (Status s = ReadUpTo(fd.fd, path, expected + 1, &bytes); !s.ok()) return s;
+  if (bytes.size() != expected) {
+    return Status(ErrorCode::kTruncated, path + " changed size while read");
+  }
+  return bytes;
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
@@ -117,6 +192,74 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
     ::close(dir);
   }
   return Status::Ok();
+}
+
+std::string EscapeBytes(const std::string& text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool IsValidUtf8(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    size_t len = 0;
+    unsigned min = 0;
+    unsigned cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      len = 2, min = 0x80, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3, min = 0x800, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
+int RemoveOrphanTemps(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  int removed = 0;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    const size_t tag = name.rfind(".tmp.");
+    if (tag == std::string::npos || tag + 5 >= name.size()) continue;
+    const std::string pid_text = name.substr(tag + 5);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) {
+      continue;
+    }
+    // A writer that still runs (this process included) may be about to rename its file.
+    const long pid = std::stol(pid_text);
+    if (pid == ::getpid() || PidRuns(pid)) continue;
+    if (::unlinkat(::dirfd(d), name.c_str(), 0) == 0) ++removed;
+  }
+  ::closedir(d);
+  return removed;
 }
 
 }  // namespace isoscope::native

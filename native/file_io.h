@@ -7,15 +7,47 @@
 
 namespace isoscope::native {
 
-/// Reads a whole file; the error says which file and why (errno text).
-Result<std::string> ReadFile(const std::string& path);
+/// The largest input file (CSV, recorded history) any command reads: the whole file is held
+/// in memory, so a bigger one, or /dev/zero, is refused up front with a clear error.
+constexpr size_t kMaxInputFileBytes = size_t{2} << 30;
+/// The largest configuration file (serve --config, check-config).
+constexpr size_t kMaxConfigFileBytes = size_t{16} << 20;
+
+struct ReadOptions {
+  size_t max_bytes = kMaxInputFileBytes;
+  /// Refuse a symlink as the last path component (files inside a store directory, whose
+  /// names must not lead out of it).
+  bool no_follow = false;
+};
+
+/// Reads a regular file of at most `options.max_bytes`. The open never blocks (a FIFO without
+/// a writer, a device) and anything but a regular file is refused: the error says which file
+/// and why (errno text), with kBadInput.
+Result<std::string> ReadFile(const std::string& path, const ReadOptions& options = {});
 
 /// Reads a regular file of at most `max_bytes` (secrets, small configs): a device, a FIFO or
 /// a larger file is refused instead of hanging or exhausting memory.
 Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
 
+/// Reads a bundle file without trusting its size: the fixed 26-byte header must carry the
+/// bundle magic and give a body length that matches the file's size, all before the body is
+/// read. kForeign / kTruncated / kCorrupt as DecodeBundle would, kBadInput for I/O.
+Result<std::string> ReadBundleFile(const std::string& path, bool no_follow = false);
+
 /// Writes `bytes` so that `path` is either the old file or the complete new one, never a
-/// half file: temp file in the same directory, fsync, rename, fsync of the directory.
+/// half file: temp file (`<path>.tmp.<pid>`) in the same directory, fsync, rename, fsync of
+/// the directory.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes);
+
+/// `text` with every byte outside printable ASCII written as \xNN: file names and other
+/// untrusted text fit in a log line, a JSON string or an error message whatever they hold.
+std::string EscapeBytes(const std::string& text);
+
+/// True if `text` is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool IsValidUtf8(const std::string& text);
+
+/// Removes `<name>.tmp.<pid>` files in `dir` that a crashed writer (a pid that no longer
+/// runs) left behind. Returns how many were removed; best effort.
+int RemoveOrphanTemps(const std::string& dir);
 
 }  // namespace isoscope::native

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "file_io.h"
+#include "http_guard.h"
 #include "metrics.h"
 #include "time_parse.h"
 
@@ -51,11 +52,11 @@ Result<std::pair<std::string, int>> ParseListenAddress(const std::string& addres
 
 namespace {
 
-// Every request is a GET without a body: anything larger is refused before it is read.
-constexpr size_t kMaxPayloadBytes = 64 * 1024;
 // /metrics serializes at most this often; scrapes in between get the same page. A flood of
 // scrapes then costs little more than copying a string, and the scoring cycle keeps its CPU
 // (make bench: wrk against 10,000 series). No scraper polls faster than this.
+// A training report is a few KB; a bigger file is not one.
+constexpr size_t kMaxReportBytes = 4 << 20;
 constexpr auto kMetricsPageMaxAge = std::chrono::milliseconds(250);
 
 // The HTTP workers run at a lower CPU priority (nice +10) than the scoring cycle: when scrapes
@@ -83,17 +84,29 @@ class LowPriorityPool : public httplib::TaskQueue {
   httplib::ThreadPool pool_;
 };
 
-std::unique_ptr<httplib::Server> MakeServer(const ExporterWebConfig& web) {
-  if (!web.tls()) return std::make_unique<httplib::Server>();
-  auto ssl = std::make_unique<httplib::SSLServer>(
-      web.cert_file.c_str(), web.key_file.c_str(),
-      web.require_client_cert ? web.client_ca_file.c_str() : nullptr);
-  if (ssl->is_valid()) {
-    SSL_CTX* ctx = ssl->ssl_context();
-    if (web.min_tls_version) SSL_CTX_set_min_proto_version(ctx, web.min_tls_version);
-    if (web.max_tls_version) SSL_CTX_set_max_proto_version(ctx, web.max_tls_version);
+// JSON text that never throws: invalid UTF-8 (a file or column name) becomes U+FFFD.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// What identifies the content of the web config and the files it names: inode, size and
+// modification time of each. A rotation (rename or rewrite) changes it.
+std::string FilesSignature(const std::vector<std::string>& paths) {
+  std::string sig;
+  for (const std::string& p : paths) {
+    struct stat st {};
+    if (p.empty() || ::stat(p.c_str(), &st) != 0) {
+      sig += "-|";
+      continue;
+    }
+    sig += std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "|";
   }
-  return ssl;
+  return sig;
+}
+
+std::vector<std::string> WebFiles(const std::string& path, const ExporterWebConfig& web) {
+  return {path, web.cert_file, web.key_file, web.client_ca_file};
 }
 
 }  // namespace
@@ -107,30 +120,45 @@ class HttpServer::Impl {
         cors_(std::move(cors_origin)),
         log_(std::move(logger)),
         web_(std::move(web)),
-        auth_(web_.basic_auth_users),
-        server_ptr_(MakeServer(web_)),
-        server_(*server_ptr_) {
-    server_.new_task_queue = [] { return new LowPriorityPool(4); };
-    server_.set_payload_max_length(kMaxPayloadBytes);
+        auth_(std::make_shared<const BasicAuth>(web_.basic_auth_users)) {
+    server_.new_task_queue = [] { return new LowPriorityPool(GuardLimits().workers); };
+    server_.set_payload_max_length(0);  // no endpoint takes a body (GuardRequest refuses any)
+    auto tls = MakeTlsContext(web_);
+    if (tls.ok()) {
+      server_.SetTls(*tls);
+    } else {
+      tls_error_ = tls.status().message();
+    }
     httplib::Headers headers(web_.headers.begin(), web_.headers.end());
     if (!cors_.empty()) {
       headers.emplace("Access-Control-Allow-Origin", cors_);
       headers.emplace("Vary", "Origin");
     }
+    // Browsers must not guess another type than the one sent (a path ending in .js that
+    // serves HTML, e.g. /index.html%00.js).
+    headers.emplace("X-Content-Type-Options", "nosniff");
     server_.set_default_headers(headers);
-    if (web_.auth()) {
-      // Every path, known or not, is behind the same check. OPTIONS is the exception: a browser
-      // sends its CORS preflight without credentials, and the answer (204, no body) tells nothing.
-      server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (req.method == "OPTIONS" || auth_.Check(req.get_header_value("Authorization"))) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        res.status = 401;
-        res.set_header("WWW-Authenticate", "Basic realm=\"isoscope\"");
-        res.set_content("Unauthorized\n", "text/plain; charset=utf-8");
+    server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (GuardRequest(req, res) == httplib::Server::HandlerResponse::Handled) {
         return httplib::Server::HandlerResponse::Handled;
-      });
-    }
+      }
+      return Authorize(req, res);
+    });
+    // Never the exception's text in a header (httplib's default is EXCEPTION_WHAT).
+    server_.set_exception_handler(
+        [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            if (ep) std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          log_.Error("request failed",
+                     {{"path", EscapeBytes(req.path)}, {"reason", EscapeBytes(what)}});
+          res.status = 500;
+          res.set_content("internal error\n", "text/plain; charset=utf-8");
+        });
     server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(*MetricsPage(), "text/plain; version=0.0.4; charset=utf-8");
     });
@@ -150,7 +178,7 @@ class HttpServer::Impl {
                       "text/plain; charset=utf-8");
     });
     server_.Get("/api/v1/detectors", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(DetectorsJson().dump(), "application/json");
+      res.set_content(Dump(DetectorsJson()), "application/json");
     });
     server_.Get(R"(/api/v1/detectors/([^/]*)/bundle)",
                 [this](const httplib::Request& req, httplib::Response& res) {
@@ -163,6 +191,72 @@ class HttpServer::Impl {
       }
       res.status = 204;
     });
+  }
+
+  // Every path, known or not, is behind the same check. OPTIONS is the exception: a browser
+  // sends its CORS preflight without credentials, and the answer (204, no body) tells nothing.
+  httplib::Server::HandlerResponse Authorize(const httplib::Request& req, httplib::Response& res) {
+    std::shared_ptr<const BasicAuth> auth = Auth();
+    if (!auth_enabled_ || req.method == "OPTIONS")
+      return httplib::Server::HandlerResponse::Unhandled;
+    const BasicAuth::Result r =
+        auth->Verify(req.get_header_value("Authorization"), req.remote_addr);
+    if (r == BasicAuth::Result::kOk) return httplib::Server::HandlerResponse::Unhandled;
+    // A refused client reconnects to try again: a connection cannot loop over guesses.
+    res.set_header("Connection", "close");
+    CloseAfterResponse();
+    if (r == BasicAuth::Result::kBusy) {
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+      res.set_content("busy checking other credentials, retry\n", "text/plain; charset=utf-8");
+    } else {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic realm=\"isoscope\"");
+      res.set_content("Unauthorized\n", "text/plain; charset=utf-8");
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  std::shared_ptr<const BasicAuth> Auth() {
+    std::lock_guard<std::mutex> lock(web_mu_);
+    return auth_;
+  }
+
+  // Reloads the web config when it or a file it names changed (as exporter-toolkit does, so a
+  // certificate rotation needs no restart). A broken new config is logged and the old one
+  // keeps serving. Runs on an HTTP worker, at most once a second.
+  void CheckWebConfig() {
+    const std::string sig = FilesSignature(WebFiles(web_path_, web_));
+    if (sig == web_sig_) return;
+    web_sig_ = sig;
+    auto loaded = LoadWebConfig(web_path_);
+    if (!loaded.ok()) {
+      log_.Error("web config changed but cannot be used; keeping the previous one",
+                 {{"web_config", web_path_}, {"reason", loaded.status().message()}});
+      return;
+    }
+    auto tls = MakeTlsContext(*loaded);
+    if (!tls.ok()) {
+      log_.Error("web config changed but cannot be used; keeping the previous one",
+                 {{"web_config", web_path_}, {"reason", tls.status().message()}});
+      return;
+    }
+    if (loaded->tls() != web_.tls() || loaded->auth() != web_.auth()) {
+      log_.Warn(
+          "web config: turning TLS or basic auth on or off needs a restart; reloading "
+          "certificates and users only",
+          {{"web_config", web_path_}});
+    }
+    if (web_.tls() && loaded->tls()) server_.SetTls(*tls);
+    if (web_.auth() && loaded->auth()) {
+      std::lock_guard<std::mutex> lock(web_mu_);
+      auth_ = std::make_shared<const BasicAuth>(loaded->basic_auth_users);
+    }
+    web_.cert_file = loaded->cert_file;
+    web_.key_file = loaded->key_file;
+    web_.client_ca_file = loaded->client_ca_file;
+    web_sig_ = FilesSignature(WebFiles(web_path_, web_));
+    log_.Info("web config reloaded", {{"web_config", web_path_}});
   }
 
   // The current page, serialized again once it is older than kMetricsPageMaxAge; one
@@ -200,6 +294,7 @@ class HttpServer::Impl {
       if (list.ok()) {
         for (const StoredVersion& sv : *list) {
           versions.push_back({{"version", sv.version},
+                              {"complete", sv.has_report},
                               {"created", FormatTime(sv.created_ms)},
                               {"latest", sv.is_latest},
                               {"active", sv.version == v.model_version}});
@@ -208,7 +303,8 @@ class HttpServer::Impl {
       d["versions"] = versions;
       d["report"] = nullptr;
       if (!v.model_version.empty()) {
-        auto text = ReadFile(store.dir() + "/" + v.model_version + ".report.json");
+        auto text = ReadFile(store.dir() + "/" + v.model_version + ".report.json",
+                             ReadOptions{kMaxReportBytes, /*no_follow=*/true});
         if (text.ok()) {
           auto parsed = nlohmann::json::parse(*text, nullptr, false);
           if (!parsed.is_discarded()) d["report"] = parsed;
@@ -222,7 +318,7 @@ class HttpServer::Impl {
   void Bundle(const std::string& name, httplib::Response& res) const {
     auto error = [&res](int status, const std::string& message) {
       res.status = status;
-      res.set_content(nlohmann::json({{"error", message}}).dump(), "application/json");
+      res.set_content(Dump(nlohmann::json({{"error", message}})), "application/json");
     };
     if (!BundleStore::ValidateName(name).ok()) {
       return error(400, "invalid detector name: use 1 to 64 of [a-z0-9_-]");
@@ -242,7 +338,7 @@ class HttpServer::Impl {
   void History(const std::string& name, const httplib::Request& req, httplib::Response& res) const {
     auto error = [&res](int status, const std::string& message) {
       res.status = status;
-      res.set_content(nlohmann::json({{"error", message}}).dump(), "application/json");
+      res.set_content(Dump(nlohmann::json({{"error", message}})), "application/json");
     };
     if (!BundleStore::ValidateName(name).ok()) {
       return error(400, "invalid detector name: use 1 to 64 of [a-z0-9_-]");
@@ -301,7 +397,7 @@ class HttpServer::Impl {
       by_name[det.queries[q].first] = std::move(series[q]);
     }
     out["series"] = std::move(by_name);
-    res.set_content(out.dump(), "application/json");
+    res.set_content(Dump(out), "application/json");
   }
 
   // History the active model's features read before a point (0 while warming: the page then
@@ -328,9 +424,13 @@ class HttpServer::Impl {
   std::string cors_;
   Logger log_;
   ExporterWebConfig web_;
-  BasicAuth auth_;
-  std::unique_ptr<httplib::Server> server_ptr_;  // an SSLServer with TLS
-  httplib::Server& server_;
+  const bool auth_enabled_ = web_.auth();
+  std::mutex web_mu_;
+  std::shared_ptr<const BasicAuth> auth_;  // replaced when the web config's users change
+  std::string web_path_;                   // empty: not watched
+  std::string web_sig_;                    // HTTP workers, one at a time (GuardedServer)
+  std::string tls_error_;
+  GuardedServer server_;
   bool bound_ = false;
   std::mutex page_mu_;
   std::shared_ptr<const std::string> page_;
@@ -372,10 +472,11 @@ Status HttpServer::ServeUi(const std::string& dir) {
 Result<int> HttpServer::Bind(const std::string& listen_address) {
   auto addr = ParseListenAddress(listen_address);
   if (!addr.ok()) return addr.status();
-  if (!impl_->server_.is_valid()) {
+  if (!impl_->tls_error_.empty()) {
     return Status(ErrorCode::kInvalidArgument,
                   "the TLS context could not be set up from tls_server_config (cert_file " +
-                      impl_->web_.cert_file + ", key_file " + impl_->web_.key_file + ")");
+                      impl_->web_.cert_file + ", key_file " + impl_->web_.key_file +
+                      "): " + impl_->tls_error_);
   }
   int port = addr->second;
   if (port == 0) {
@@ -388,8 +489,19 @@ Result<int> HttpServer::Bind(const std::string& listen_address) {
     return Status(ErrorCode::kBadInput, "cannot listen on " + listen_address +
                                             " (address in use, or not an address of this host)");
   }
+  impl_->server_.RaiseBacklog();
   impl_->bound_ = true;
   return port;
+}
+
+void HttpServer::WatchWebConfig(const std::string& path) {
+  impl_->web_path_ = path;
+  impl_->web_sig_ = FilesSignature(WebFiles(path, impl_->web_));
+  impl_->server_.SetOnConnection([impl = impl_.get()] { impl->CheckWebConfig(); });
+}
+
+std::string HttpServer::ServeBytes(const std::string& input, const std::string& client_ip) {
+  return impl_->server_.ServeBytes(input, client_ip);
 }
 
 bool HttpServer::Run() { return impl_->bound_ && impl_->server_.listen_after_bind(); }

@@ -3,7 +3,8 @@
 // The daemon's one HTTP port (cpp-httplib): /metrics (prometheus-cpp registry, text format),
 // /healthz, /readyz, GET /api/v1/detectors, GET /api/v1/detectors/{name}/bundle,
 // GET /api/v1/detectors/{name}/history (recent inputs, for the what-if page) and the what-if
-// page's static files at /. httplib.h stays inside http_server.cc.
+// page's static files at /. httplib.h stays inside http_server.cc and http_guard.*, whose
+// connection loop (GuardedServer) bounds what each client can hold.
 
 #include <functional>
 #include <memory>
@@ -53,6 +54,14 @@ class HttpServer {
   /// Serves the files of `dir` at / (the standalone what-if page, wasm/panel's dist). Call
   /// before Run(). kBadInput if `dir` is not a directory.
   Status ServeUi(const std::string& dir);
+
+  /// Re-reads the web config at `path` (and the certificate, key and CA files it names) when
+  /// one of them changes, noticed at the next connection, at most once a second: certificate
+  /// rotation and user changes need no restart. Call before Run().
+  void WatchWebConfig(const std::string& path);
+  /// Runs `input`, one client's bytes, through the connection loop, the request guards and
+  /// the routes, without a socket; returns the bytes written back (tests, the fuzz target).
+  std::string ServeBytes(const std::string& input, const std::string& client_ip = "127.0.0.1");
 
   /// Binds the listening socket; returns the bound port (the real one for port 0). Fails if the
   /// TLS context could not be set up from the web config.

@@ -109,6 +109,11 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                         .Help("Bundles at latest that were refused (unreadable, corrupt, "
                               "canary mismatch); the previous model kept serving")
                         .Register(*registry)),
+      nonfinite_samples(prometheus::BuildCounter()
+                            .Name("isoscope_nonfinite_samples_total")
+                            .Help("Samples Prometheus answered as NaN or +-Inf (the group goes "
+                                  "stale for that cycle)")
+                            .Register(*registry)),
       reloads(prometheus::BuildCounter()
                   .Name("isoscope_reloads_total")
                   .Help("Models loaded and activated, the first one included")

@@ -37,6 +37,7 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Counter>& query_errors;
   prometheus::Family<prometheus::Counter>& scoring_errors;
   prometheus::Family<prometheus::Counter>& reload_errors;
+  prometheus::Family<prometheus::Counter>& nonfinite_samples;
   prometheus::Family<prometheus::Counter>& reloads;
   prometheus::Family<prometheus::Histogram>& query_duration;
   prometheus::Family<prometheus::Histogram>& scoring_duration;

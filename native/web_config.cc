@@ -1,12 +1,14 @@
 #include "web_config.h"
 
 #include <crypt.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cstring>
 #include <vector>
 
@@ -17,6 +19,8 @@ namespace {
 
 constexpr size_t kMaxWebConfigBytes = 1 << 20;
 constexpr size_t kMaxVerifiedCache = 1024;
+// After a wrong password, the client's next guesses are refused without a bcrypt this long.
+constexpr auto kPenalty = std::chrono::seconds(1);
 
 class Parser {
  public:
@@ -324,38 +328,147 @@ Result<ExporterWebConfig> LoadWebConfig(const std::string& path) {
 BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {}
 
 bool BasicAuth::Check(const std::string& authorization) const {
-  static const std::string kScheme = "Basic ";
-  if (authorization.size() <= kScheme.size() || authorization.size() > 4096 ||
-      authorization.compare(0, kScheme.size(), kScheme) != 0) {
-    return false;
+  return Verify(authorization, "", /*wait=*/true) == Result::kOk;
+}
+
+BasicAuth::Result BasicAuth::Verify(const std::string& authorization,
+                                    const std::string& client) const {
+  return Verify(authorization, client, /*wait=*/false);
+}
+
+BasicAuth::Result BasicAuth::Verify(const std::string& authorization, const std::string& client,
+                                    bool wait) const {
+  // RFC 7617: the scheme is case-insensitive, then one or more spaces.
+  static const std::string kScheme = "basic";
+  if (authorization.size() <= kScheme.size() || authorization.size() > 4096) {
+    return Result::kDenied;
   }
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
+      return Result::kDenied;
+    }
+  }
+  const size_t token = authorization.find_first_not_of(' ', kScheme.size());
+  if (token == kScheme.size() || token == std::string::npos) return Result::kDenied;
   std::string decoded;
-  if (!DecodeBase64(authorization.substr(kScheme.size()), &decoded)) return false;
+  if (!DecodeBase64(authorization.substr(token), &decoded)) return Result::kDenied;
   const size_t colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
+  if (colon == std::string::npos) return Result::kDenied;
   const std::string user = decoded.substr(0, colon);
   const std::string password = decoded.substr(colon + 1);
   // An unknown user costs a bcrypt check too, so timing does not tell which users exist.
   static const std::string kDummy = "$2y$10$MFCKDC6x3ce1pC9CWodLReX57U0LHyepW5kssAMqaM7m4rbnEQPGm";
   const auto it = users_.find(user);
   const std::string& hash = it == users_.end() ? kDummy : it->second;
-  if (password.find('\0') != std::string::npos) return false;
+  if (password.find('\0') != std::string::npos) return Result::kDenied;
   const std::string key = Sha256(user + '\0' + password + '\0' + hash);
+  const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (it != users_.end() && verified_.count(key)) return true;
+    if (it != users_.end() && verified_.count(key)) return Result::kOk;
+    auto p = penalty_.find(client);
+    if (!client.empty() && p != penalty_.end() && p->second > now) return Result::kDenied;
+  }
+  // One bcrypt at a time: a flood of guesses gets kBusy at once instead of queueing every
+  // worker behind 50 ms checks.
+  std::unique_lock<std::mutex> bcrypt(bcrypt_mu_, std::defer_lock);
+  if (wait) {
+    bcrypt.lock();
+  } else if (!bcrypt.try_lock()) {
+    return Result::kBusy;
   }
   auto data = std::make_unique<crypt_data>();
   std::memset(data.get(), 0, sizeof(crypt_data));
   const char* result = crypt_r(password.c_str(), hash.c_str(), data.get());
+  bcrypt.unlock();
   // crypt_r returns a "*0"-style failure token (never a valid hash) on errors.
   const bool ok = it != users_.end() && result != nullptr && ConstantTimeEqual(result, hash);
+  std::lock_guard<std::mutex> lock(mu_);
   if (ok) {
-    std::lock_guard<std::mutex> lock(mu_);
     if (verified_.size() >= kMaxVerifiedCache) verified_.clear();
     verified_.insert(key);
+    return Result::kOk;
   }
-  return ok;
+  if (!client.empty()) {
+    if (penalty_.size() >= kMaxVerifiedCache) {
+      for (auto e = penalty_.begin(); e != penalty_.end();) {
+        e = e->second <= now ? penalty_.erase(e) : std::next(e);
+      }
+      if (penalty_.size() >= kMaxVerifiedCache) penalty_.clear();
+    }
+    penalty_[client] = std::chrono::steady_clock::now() + kPenalty;
+  }
+  return Result::kDenied;
+}
+
+namespace {
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+
+// Every certificate of a PEM text, in order.
+std::vector<std::unique_ptr<X509, X509Free>> ReadCerts(const std::string& pem) {
+  std::vector<std::unique_ptr<X509, X509Free>> out;
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
+  ERR_clear_error();  // the read past the last certificate leaves an error queued
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ssl_ctx_st>> MakeTlsContext(const ExporterWebConfig& web) {
+  if (!web.tls()) return std::shared_ptr<ssl_ctx_st>();
+  auto fail = [&](const std::string& why) {
+    ERR_clear_error();
+    return Status(ErrorCode::kInvalidArgument, "TLS context: " + why);
+  };
+  auto cert_text = ReadSmallFile(web.cert_file, kMaxWebConfigBytes);
+  if (!cert_text.ok()) return fail(cert_text.status().message());
+  auto key_text = ReadSmallFile(web.key_file, kMaxWebConfigBytes);
+  if (!key_text.ok()) return fail(key_text.status().message());
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!ctx) return fail("SSL_CTX_new failed");
+  // As cpp-httplib's SSLServer: no compression, no renegotiation, TLS 1.1 at least.
+  SSL_CTX_set_options(ctx.get(),
+                      SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+  SSL_CTX_set_min_proto_version(ctx.get(),
+                                web.min_tls_version ? web.min_tls_version : TLS1_1_VERSION);
+  if (web.max_tls_version) SSL_CTX_set_max_proto_version(ctx.get(), web.max_tls_version);
+  auto certs = ReadCerts(*cert_text);
+  if (certs.empty() || SSL_CTX_use_certificate(ctx.get(), certs[0].get()) != 1) {
+    return fail(web.cert_file + " is not a PEM certificate");
+  }
+  for (size_t i = 1; i < certs.size(); ++i) {
+    if (SSL_CTX_add1_chain_cert(ctx.get(), certs[i].get()) != 1) {
+      return fail(web.cert_file + ": cannot add chain certificate " + std::to_string(i));
+    }
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_text->data(), static_cast<int>(key_text->size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1 ||
+      SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return fail(web.key_file + " is not the unencrypted PEM key of " + web.cert_file);
+  }
+  if (web.require_client_cert) {
+    auto ca_text = ReadSmallFile(web.client_ca_file, kMaxWebConfigBytes);
+    if (!ca_text.ok()) return fail(ca_text.status().message());
+    auto cas = ReadCerts(*ca_text);
+    if (cas.empty()) return fail(web.client_ca_file + " is not a PEM certificate");
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
+    for (const auto& ca : cas) {
+      if (X509_STORE_add_cert(store, ca.get()) != 1 ||
+          SSL_CTX_add_client_CA(ctx.get(), ca.get()) != 1) {
+        return fail(web.client_ca_file + ": cannot use its certificates");
+      }
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return std::shared_ptr<ssl_ctx_st>(ctx);
 }
 
 }  // namespace isoscope::native

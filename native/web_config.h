@@ -18,6 +18,7 @@
 // Unknown fields are errors (as in exporter-toolkit, which parses strictly): a typo must not
 // silently leave the endpoints open.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,8 @@
 #include <string>
 
 #include "isoscope/status.h"
+
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace isoscope::native {
 
@@ -54,16 +57,35 @@ Result<ExporterWebConfig> LoadWebConfig(const std::string& path);
 /// Checks `Authorization: Basic ...` headers against bcrypt hashes (libxcrypt's crypt_r: $2a$,
 /// $2b$, $2y$). A bcrypt check costs tens of milliseconds by design, so verified credentials are
 /// remembered by their SHA-256 (as exporter-toolkit does): a scrape every 15 s pays it once.
+///
+/// Wrong passwords cannot monopolise the HTTP workers: at most one bcrypt runs at a time (a
+/// request that finds it busy is refused at once, kBusy), and after a failure its client
+/// address gets kDenied without a bcrypt for one second. Remembered credentials skip both.
 class BasicAuth {
  public:
+  enum class Result { kOk, kDenied, kBusy };
+
   explicit BasicAuth(std::map<std::string, std::string> users);
-  /// True if `authorization` (the header's value) names a user with the right password.
+  /// Checks `authorization` (the header's value; the scheme "Basic" in any case, RFC 7617)
+  /// from client address `client`.
+  Result Verify(const std::string& authorization, const std::string& client) const;
+  /// True if `authorization` names a user with the right password (Verify from no address,
+  /// waiting for a busy bcrypt instead of refusing).
   bool Check(const std::string& authorization) const;
 
  private:
+  Result Verify(const std::string& authorization, const std::string& client, bool wait) const;
+
   std::map<std::string, std::string> users_;
   mutable std::mutex mu_;
   mutable std::set<std::string> verified_;  // SHA-256 of user, password and hash
+  mutable std::mutex bcrypt_mu_;            // one bcrypt at a time
+  mutable std::map<std::string, std::chrono::steady_clock::time_point> penalty_;  // client ->
 };
+
+/// A TLS server context from the config's certificate, key and client CA (read as regular
+/// files of bounded size, never by OpenSSL from a path), with its TLS versions. Null when the
+/// config has no TLS.
+Result<std::shared_ptr<ssl_ctx_st>> MakeTlsContext(const ExporterWebConfig& web);
 
 }  // namespace isoscope::native

@@ -134,8 +134,8 @@ kill_at() {  # strace reports the kill on stderr; the exit code is checked below
     bad "SIGKILL at $1 #$2 ($3): latest moved or a half bundle"
   serving "$v1" "$W/$v1.bundle.orig" && ok || bad "SIGKILL at $1 #$2: daemon stopped serving $v1"
 }
-kill_at fsync 1 "bundle bytes written to the temp file, not renamed"
-kill_at fsync 2 "bundle renamed into place, report not written yet"
+kill_at fsync 1 "report written to its temp file, not renamed"
+kill_at fsync 3 "report in place, bundle bytes written to the temp file, not renamed"
 kill_at rename 3 "bundle and report in place, latest about to move"
 sleep 1.5  # the daemon's reload poll (1 s) has seen the store after the kills
 [ "$(reload_errors)" = 0 ] && ok || bad "a killed trainer made the daemon refuse a model: $(reload_errors)"

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 
 #include "file_io.h"
 #include "isoscope/bundle.h"
@@ -116,6 +118,61 @@ TEST(BundleStoreName, NamesCannotEscapeTheModelsDirectory) {
   }
   BundleStore store("/tmp", "../escape");
   EXPECT_EQ(store.Install("v", 0, "x", "{}", 5, nullptr).code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// Listing with odd entries in the directory: a FIFO, a symlink out, a non-UTF-8 name and a
+// 2 GB sparse file named *.bundle. It returns at once, lists only version names of regular
+// files, and says which versions have their report.
+TEST_F(BundleStoreTest, ListSkipsOddEntriesAndMarksReports) {
+  BundleStore store(root_ + "/models", "checkout");
+  auto [version, bytes] = NewModel(1);
+  ASSERT_TRUE(store.Install(version, 0, bytes, "{}", 5, nullptr).ok());
+  const std::string dir = store.dir();
+  ASSERT_EQ(::mkfifo((dir + "/fifo.bundle").c_str(), 0600), 0);
+  ASSERT_EQ(::symlink("/etc/passwd", (dir + "/evil.bundle").c_str()), 0);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/x\xff.bundle", bytes).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/noreport.bundle", bytes).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/sparse.bundle", "").ok());
+  ASSERT_EQ(::truncate((dir + "/sparse.bundle").c_str(), off_t{2} << 30), 0);
+  auto list = store.List();
+  ASSERT_TRUE(list.ok());
+  std::map<std::string, bool> listed;  // version -> has_report
+  for (const StoredVersion& v : *list) listed[v.version] = v.has_report;
+  EXPECT_EQ(listed,
+            (std::map<std::string, bool>{{version, true}, {"noreport", false}, {"sparse", false}}));
+  auto evil = store.ReadVersion("evil");
+  ASSERT_FALSE(evil.ok());
+  EXPECT_NE(evil.status().message().find("symbolic link"), std::string::npos);
+  EXPECT_FALSE(store.ReadVersion("fifo").ok());
+  EXPECT_FALSE(store.ReadVersion("../checkout/" + version).ok());
+  EXPECT_EQ(*store.ReadVersion(version), bytes);
+}
+
+// Install writes the report before the bundle, so a failure in between leaves no bundle that
+// looks complete; and it removes temp files that a killed install left behind.
+TEST_F(BundleStoreTest, InstallWritesTheReportFirstAndCleansOrphans) {
+  BundleStore store(root_ + "/models", "checkout");
+  auto [v1, b1] = NewModel(1);
+  ASSERT_TRUE(store.Install(v1, 0, b1, "{}", 5, nullptr).ok());
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  const std::string orphan = store.dir() + "/x.bundle.tmp." + std::to_string(child);
+  ASSERT_TRUE(WriteFileAtomic(orphan, "half").ok());
+  // The bundle's place is taken by a directory: its write fails after the report's.
+  auto [v2, b2] = NewModel(2);
+  ASSERT_EQ(::mkdir(store.BundlePath(v2).c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((store.BundlePath(v2) + "/x").c_str(), 0755), 0);
+  EXPECT_FALSE(store.Install(v2, 0, b2, "{}", 5, nullptr).ok());
+  EXPECT_NE(::access((store.dir() + "/" + v2 + ".report.json").c_str(), F_OK), 0);
+  EXPECT_NE(::access(orphan.c_str(), F_OK), 0);
+  EXPECT_EQ(*store.Latest(), v1);
 }
 
 }  // namespace

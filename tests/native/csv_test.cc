@@ -54,6 +54,14 @@ TEST(ParseCsv, ErrorsNameTheLineAndTheColumn) {
   EXPECT_FALSE(ParseCsv("", {}).ok());
 }
 
+TEST(ParseCsv, RefusesColumnNamesThatAreNotUtf8) {
+  auto r = ParseCsv("time,lat\xff\n1,2\n", {}, "in.csv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "in.csv:1: column 2 name 'lat\\xff' is not valid UTF-8; save the file as UTF-8");
+  EXPECT_TRUE(ParseCsv("time,lat\xc3\xa9\n1,2\n", {}, "in.csv").ok());  // "laté"
+}
+
 TEST(SplitList, TrimsAndSkipsEmpty) {
   EXPECT_EQ(SplitList(" a, b ,,c"), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_TRUE(SplitList("  ").empty());

@@ -1,12 +1,16 @@
 #include "daemon.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
 #include <optional>
+#include <thread>
 
 #include "file_io.h"
 #include "isoscope/bundle.h"
@@ -627,6 +631,141 @@ TEST_F(DaemonTest, RelativeThresholdsFollowEveryModel) {
   daemon_->PollReloads(false);
   EXPECT_FALSE(daemon_->Ready(nullptr));
   EXPECT_EQ(CountLogs("alerts.critical: threshold '0.01%'"), 1);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// Odd targets of `latest` (issue 23): each is refused at once (no blocking open, no read of a
+// 2 GB file, no symlink followed out of the directory), counted once, and the loaded model
+// keeps scoring.
+TEST_F(DaemonTest, OddLatestTargetsAreRefusedCountedAndScoringGoesOn) {
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  BundleStore store(config_.models_dir, "checkout");
+  const std::string dir = store.dir();
+  auto point = [&](const std::string& target) {
+    ::unlink(store.LatestPath().c_str());
+    ASSERT_EQ(::symlink(target.c_str(), store.LatestPath().c_str()), 0);
+  };
+  const std::string secret = root_ + "/secret";
+  ASSERT_TRUE(WriteFileAtomic(secret, "SECRET-BYTES").ok());
+  ASSERT_EQ(::mkfifo((dir + "/fifo.bundle").c_str(), 0600), 0);
+  ASSERT_EQ(::symlink(secret.c_str(), (dir + "/evil.bundle").c_str()), 0);
+  {  // 2 GB, sparse: the header of v1, then holes
+    auto head = ReadFile(store.BundlePath(v1));
+    ASSERT_TRUE(head.ok());
+    ASSERT_TRUE(WriteFileAtomic(dir + "/big.bundle", head->substr(0, 26)).ok());
+    ASSERT_EQ(::truncate((dir + "/big.bundle").c_str(), off_t{2} << 30), 0);
+  }
+  double errors = 0;
+  TimeMs now = kNow;
+  for (const std::string& target : std::vector<std::string>{
+           "fifo.bundle", "big.bundle", "evil.bundle", "../x.bundle", "x\xff.bundle", secret}) {
+    point(target);
+    const auto t0 = std::chrono::steady_clock::now();
+    daemon_->PollReloads(false);
+    daemon_->PollReloads(false);  // counted once per target
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1)) << target;
+    EXPECT_EQ(Det("isoscope_reload_errors_total"), ++errors) << target;
+    EXPECT_EQ(daemon_->Views()[0].model_version, v1) << target;
+    now += 10'000;
+    daemon_->RunCycle(0, now);
+    EXPECT_EQ(*Score("checkout"), Expected(v1, 120, 0.011, now)) << target;
+  }
+  for (const std::string& l : logs_) EXPECT_EQ(l.find("SECRET"), std::string::npos) << l;
+  EXPECT_EQ(CountLogs("is a symbolic link"), 1);
+  EXPECT_EQ(CountLogs("is not a regular file"), 1);
+  EXPECT_EQ(CountLogs("x\\xff.bundle"), 1);  // escaped in the log
+}
+
+TEST_F(DaemonTest, NonFiniteSamplesAreCounted) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  answers_["errors_q"] = {Sample("checkout", NAN), Sample("payments", -INFINITY)};
+  answers_["latency_q"] = {Sample("checkout", INFINITY), Sample("payments", 95)};
+  daemon_->RunCycle(0, kNow);
+  EXPECT_EQ(Value(*registry_, "isoscope_nonfinite_samples_total", {{"detector", "checkout"}}), 3);
+  answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", 0.012)};
+  answers_["latency_q"] = {Sample("checkout", 120), Sample("payments", 95)};
+  daemon_->RunCycle(0, kNow + 10'000);
+  EXPECT_EQ(Value(*registry_, "isoscope_nonfinite_samples_total", {{"detector", "checkout"}}), 3);
+}
+
+// A forced reload (SIGHUP) of the model already serving keeps the cycle schedule: a burst of
+// SIGHUPs runs no extra cycles. A new version is still scored at once.
+TEST_F(DaemonTest, ForcedReloadOfTheSameModelKeepsTheSchedule) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  EXPECT_EQ(daemon_->RunDue(kNow), kNow + 10'000);
+  const int before = queries_;
+  for (int i = 0; i < 5; ++i) {
+    daemon_->PollReloads(true);
+    EXPECT_EQ(daemon_->RunDue(kNow + 1000 + i), kNow + 10'000);
+  }
+  EXPECT_EQ(queries_, before);
+  EXPECT_EQ(Det("isoscope_reloads_total"), 6);
+  InstallModel(2, kHourMs);
+  daemon_->PollReloads(false);
+  daemon_->RunDue(kNow + 2000);
+  EXPECT_GT(queries_, before);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// Reloads prepared on another thread while cycles run (as serve does): the cycle thread
+// switches models only in ApplyReloads, and every score is the one of the model active then.
+// Run under ASan/TSan (make test-asan) this also checks the two halves share nothing unlocked.
+TEST_F(DaemonTest, ReloadsPreparedOnAnotherThreadWhileCyclesRun) {
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  const std::string v2 = InstallModel(2, kHourMs);
+  std::atomic<bool> done{false};
+  std::thread reloader([&] {
+    for (int i = 0; i < 20 && !done; ++i) daemon_->PrepareReloads(i % 2 == 0);
+  });
+  bool switched = false;
+  for (int i = 0; i < 200; ++i) {
+    switched = daemon_->ApplyReloads() || switched;
+    const std::string active = daemon_->Active(0)->version;
+    const TimeMs now = kNow + i * 10'000;
+    daemon_->RunCycle(0, now);
+    ASSERT_EQ(*Score("checkout"), Expected(active, 120, 0.011, now)) << i;
+  }
+  done = true;
+  reloader.join();
+  daemon_->ApplyReloads();
+  EXPECT_EQ(daemon_->Active(0)->version, v2);
+  EXPECT_NE(v1, v2);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// A group label value that is not UTF-8 (a replay CSV's label column, a broken relabelling)
+// would make the exposition invalid: that group is stale with the bytes escaped in the reason.
+TEST_F(DaemonTest, GroupWithNonUtf8LabelValueIsStale) {
+  InstallModel(1);
+  daemon_->PollReloads(false);
+  answers_["latency_q"] = {Sample("checkout", 120), Sample("pay\xff", 95)};
+  answers_["errors_q"] = {Sample("checkout", 0.011), Sample("pay\xff", 0.012)};
+  daemon_->RunCycle(0, kNow);
+  EXPECT_TRUE(Score("checkout"));
+  EXPECT_FALSE(Score("pay\xff"));
+  EXPECT_EQ(State("stale"), 1);
+  EXPECT_EQ(CountLogs("label job has a value that is not valid UTF-8: 'pay\\xff'"), 1);
+  EXPECT_NE(daemon_->Views()[0].reason.find("group {job=\"pay\\xff\"}"), std::string::npos)
+      << daemon_->Views()[0].reason;
 }
 
 }  // namespace

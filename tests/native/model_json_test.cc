@@ -1,6 +1,14 @@
 #include "model_json.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+
+#include "commands.h"
+#include "file_io.h"
+#include "isoscope/bundle.h"
+#include "support/small_model.h"
 
 namespace isoscope::native {
 namespace {
@@ -50,6 +58,37 @@ TEST(ParamsFromJson, SklearnTypesMapToKinds) {
   EXPECT_EQ(q->max_samples.kind, MaxSamples::Kind::kAuto);
   EXPECT_EQ(q->max_features.kind, MaxFeatures::Kind::kFraction);
   EXPECT_TRUE(q->contamination.is_auto);
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// A bundle whose input name is not UTF-8 (written by an older train, or crafted): inspect
+// --json prints it with U+FFFD instead of aborting on nlohmann's type_error.316.
+TEST(InspectJson, NonUtf8NamesAreReplacedNotFatal) {
+  auto h = testing::MakeSmallHistory();
+  FeatureSpec spec;
+  spec.inputs = {"lat\xff", "errors"};
+  spec.derived.clear();
+  TrainOptions options;
+  options.params.n_estimators = 3;
+  options.params.contamination = Contamination::Fraction(0.05);
+  options.contamination_explicit = true;
+  options.created_ms = h.times.back();
+  auto m = TrainModel(spec, nullptr, {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  char tmpl[] = "/tmp/isoscope_inspect_XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/m.bundle", EncodeBundle(*m)).ok());
+  ::testing::internal::CaptureStdout();
+  const int rc = RunInspect(InspectArgs{dir + "/m.bundle", true});
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, kExitOk);
+  EXPECT_NE(out.find("\"lat\xef\xbf\xbd\""), std::string::npos);
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

@@ -230,3 +230,20 @@ TEST(PromJson, ParsePromValue) {
 
 }  // namespace
 }  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// A label value that is not UTF-8 (RFC 8259 requires UTF-8 JSON) is a parse error, never an
+// exception or a label that would make the exposition invalid.
+TEST(ParseVector, RefusesLabelValuesThatAreNotUtf8) {
+  const std::string body =
+      "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":"
+      "{\"job\":\"a\xff\"},\"value\":[1767495600,\"1\"]}]}}";
+  auto r = ParseVector(body);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kBadInput);
+}
+
+}  // namespace
+}  // namespace isoscope::native

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <string>
 
 namespace isoscope::native {
@@ -103,6 +106,10 @@ TEST(BasicAuthTest, ChecksBcryptHashesFromIndependentTools) {
   EXPECT_FALSE(auth.Check(kAliceWrong));
   EXPECT_TRUE(auth.Check(kBobRight));  // the password contains ':' (split at the first)
   EXPECT_FALSE(auth.Check(kMallory));  // unknown user, alice's password
+  // RFC 7617 section 2: the scheme name is case-insensitive.
+  EXPECT_EQ(std::string(kAliceRight).substr(0, 6), "Basic ");
+  EXPECT_TRUE(auth.Check("basic " + std::string(kAliceRight).substr(6)));
+  EXPECT_TRUE(auth.Check("BASIC  " + std::string(kAliceRight).substr(6)));
 }
 
 TEST(BasicAuthTest, RefusesMalformedHeaders) {
@@ -111,11 +118,43 @@ TEST(BasicAuthTest, RefusesMalformedHeaders) {
   EXPECT_FALSE(auth.Check("Basic"));
   EXPECT_FALSE(auth.Check("Basic "));
   EXPECT_FALSE(auth.Check("Bearer YWxpY2U6czNjcmV0IHBhc3M="));
-  EXPECT_FALSE(auth.Check("basic YWxpY2U6czNjcmV0IHBhc3M="));  // scheme is case-sensitive here
-  EXPECT_FALSE(auth.Check("Basic YWxpY2U6czNjcmV0IHBhc3M"));   // missing padding
-  EXPECT_FALSE(auth.Check("Basic YWxpY2U="));                  // "alice": no colon
+  EXPECT_FALSE(auth.Check("Basic YWxpY2U6czNjcmV0IHBhc3M"));  // missing padding
+  EXPECT_FALSE(auth.Check("Basic YWxpY2U="));                 // "alice": no colon
   EXPECT_FALSE(auth.Check("Basic !!!!"));
   EXPECT_FALSE(auth.Check("Basic " + std::string(8000, 'A')));
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// Wrong passwords cannot occupy the workers: one bcrypt at a time (others get kBusy at once),
+// and a client that failed gets kDenied without a bcrypt for a second. Verified credentials
+// pass through both.
+TEST(BasicAuthTest, BoundsBcryptWorkUnderAWrongPasswordFlood) {
+  BasicAuth auth(std::map<std::string, std::string>{{"alice", kAliceHash}});
+  EXPECT_EQ(auth.Verify(kAliceRight, "10.0.0.1"), BasicAuth::Result::kOk);  // remembered now
+  EXPECT_EQ(auth.Verify(kAliceWrong, "10.0.0.2"), BasicAuth::Result::kDenied);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(auth.Verify(kAliceWrong, "10.0.0.2"), BasicAuth::Result::kDenied);
+  }
+  // 50 bcrypt checks at cost 10 take seconds; penalised ones take none.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200));
+  EXPECT_EQ(auth.Verify(kAliceRight, "10.0.0.2"), BasicAuth::Result::kOk);
+  // While one bcrypt runs, another client's unknown credentials get kBusy.
+  std::thread slow([&] { auth.Check(kMallory); });  // waits for the bcrypt slot, then holds it
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  bool busy_seen = false;
+  for (int i = 0; i < 20 && !busy_seen; ++i) {
+    busy_seen =
+        auth.Verify(kAliceWrong, "10.0.0." + std::to_string(10 + i)) == BasicAuth::Result::kBusy;
+  }
+  slow.join();
+  EXPECT_TRUE(busy_seen);
+  EXPECT_EQ(auth.Verify(kAliceRight, "10.0.0.3"), BasicAuth::Result::kOk);
 }
 
 }  // namespace
