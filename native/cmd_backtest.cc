@@ -183,6 +183,7 @@ int RunBacktest(const BacktestArgs& args) {
   if (!rows.ok()) return fail(rows.status());
 
   std::vector<RowScore> scores(n);
+  std::vector<double> surprises(n, std::nan(""));
   std::vector<std::string> versions(n);
   size_t next = Advance(data->times, 0, *initial);
   if (next >= n) {
@@ -221,6 +222,12 @@ int RunBacktest(const BacktestArgs& args) {
     const std::vector<RowScore> part = scorer->ScoreDense(
         rows->values.data() + next * rows->width, rows->problems.data() + next, until - next);
     std::copy(part.begin(), part.end(), scores.begin() + static_cast<ptrdiff_t>(next));
+    // Each model's surprise starts from its own training scores, as a freshly deployed
+    // model's would, and learns from the rows it scores.
+    SurpriseStream surprise(model->calibration);
+    for (size_t i = next; i < until; ++i) {
+      if (scores[i].ok()) surprises[i] = surprise.Push(scores[i].anomaly_score);
+    }
     std::fill(versions.begin() + static_cast<ptrdiff_t>(next),
               versions.begin() + static_cast<ptrdiff_t>(until), model->model_version);
     std::fill(model_of.begin() + static_cast<ptrdiff_t>(next),
@@ -242,18 +249,20 @@ int RunBacktest(const BacktestArgs& args) {
     next = until;
   }
 
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version\n";
+  std::string out =
+      "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version,surprise\n";
   for (size_t i = 0; i < n; ++i) {
     out += std::to_string(i) + "," + FormatTime(data->times[i]) + ",";
     const RowScore& s = scores[i];
     if (versions[i].empty()) {
-      out += ",,,before the first model,\n";
+      out += ",,,before the first model,,\n";
     } else if (!s.ok()) {
       out += ",,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, *spec)) +
-             "," + versions[i] + "\n";
+             "," + versions[i] + ",\n";
     } else {
       out += FormatShortest(s.anomaly_score) + "," + FormatShortest(s.decision) + "," +
-             (s.is_anomaly ? "1" : "0") + ",," + versions[i] + "\n";
+             (s.is_anomaly ? "1" : "0") + ",," + versions[i] + "," +
+             (std::isnan(surprises[i]) ? "" : FormatShortest(surprises[i])) + "\n";
     }
   }
   Status written = WriteFileAtomic(args.train.out, out);

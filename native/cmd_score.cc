@@ -38,7 +38,10 @@ int RunScore(const ScoreArgs& args) {
   if (!rows.ok()) return fail(rows.status());
   const std::vector<RowScore> scores = scorer->ScoreRows(*rows);
 
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason\n";
+  // The calibrated surprise follows the rows in order, as the daemon's stream would.
+  SurpriseStream surprise(model->calibration);
+  const bool calibrated = model->calibration.count > 0;
+  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise\n";
   size_t flagged = 0, unscored = 0;
   for (size_t i = 0; i < scores.size(); ++i) {
     const RowScore& s = scores[i];
@@ -48,12 +51,14 @@ int RunScore(const ScoreArgs& args) {
       out += data->time_text[i];
     }
     if (s.ok()) {
+      const double sup = surprise.Push(s.anomaly_score);
       out += ',' + FormatShortest(s.anomaly_score) + ',' + FormatShortest(s.decision) + ',' +
-             (s.is_anomaly ? "1" : "0") + ",\n";
+             (s.is_anomaly ? "1" : "0") + ",," + (calibrated ? FormatShortest(sup) : "") + "\n";
       flagged += s.is_anomaly ? 1 : 0;
     } else {
       out += ",,,," +
-             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) + "\n";
+             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) +
+             ",\n";
       ++unscored;
     }
   }
