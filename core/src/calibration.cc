@@ -37,8 +37,10 @@ double GaussianSurprise(double z) {
   return (0.5 * z * z + std::log(z) + kLnSqrt2Pi + std::log1p(1.0 / (z * z))) / kLn10;
 }
 
-SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t short_rows)
+SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t short_rows,
+                               double min_stddev)
     : short_rows_(std::max<int32_t>(1, short_rows)),
+      min_stddev_(min_stddev),
       count_(calibration.count),
       mean_(calibration.mean),
       m2_(calibration.stddev * calibration.stddev * static_cast<double>(calibration.count)) {
@@ -47,7 +49,7 @@ SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t shor
 
 double SurpriseStream::stddev() const {
   const double sd = count_ > 0 ? std::sqrt(m2_ / static_cast<double>(count_)) : 0.0;
-  return std::max(sd, kMinScoreStddev);
+  return std::max(sd, min_stddev_);
 }
 
 double SurpriseStream::Push(double anomaly_score) {

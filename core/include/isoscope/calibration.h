@@ -45,7 +45,8 @@ class SurpriseStream {
   static constexpr int32_t kDefaultShortRows = 1;
 
   explicit SurpriseStream(const ScoreCalibration& calibration,
-                          int32_t short_rows = kDefaultShortRows);
+                          int32_t short_rows = kDefaultShortRows,
+                          double min_stddev = kMinScoreStddev);
 
   /// The next row's anomaly_score; NaN (a row without a score) gives NaN and changes nothing.
   double Push(double anomaly_score);
@@ -57,6 +58,7 @@ class SurpriseStream {
 
  private:
   int32_t short_rows_;
+  double min_stddev_;
   int64_t count_;
   double mean_;
   double m2_;  ///< sum of squared deviations (Welford)
