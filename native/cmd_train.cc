@@ -15,15 +15,15 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data) {
+Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data, size_t end) {
   FeatureSpec spec;
   spec.inputs = data.feature_names;
   std::string derived = args.derived;
-  AutoContext context;
-  if (!data.times.empty()) {
-    context.step_ms = MedianStep(data.times.data(), data.times.size());
-    context.span_ms = data.times.back() - data.times.front();
-  }
+  end = std::min(end, data.rows);
+  std::vector<const double*> series;
+  for (const auto& s : data.series) series.push_back(s.data());
+  const AutoContext context = MeasureAutoContext(data.times.empty() ? nullptr : data.times.data(),
+                                                 series, end, !args.deploy_windows.empty());
   if (derived == "auto" && data.time_column.empty()) {
     derived.clear();  // every automatic feature needs time
   }
@@ -104,6 +104,28 @@ Result<TrainOptions> OptionsFromArgs(const TrainArgs& args) {
   return options;
 }
 
+std::string DescribeAuto(const CsvData& data, size_t end) {
+  end = std::min(end, data.rows);
+  if (data.times.empty() || end < 2) return "no time column: no automatic features";
+  const TimeMs step = MedianStep(data.times.data(), end);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "step %s over %.1f days", FormatDurationMs(step).c_str(),
+                static_cast<double>(data.times[end - 1] - data.times[0]) / kDayMs);
+  std::string out = buf;
+  for (size_t k = 0; k < data.series.size(); ++k) {
+    for (const auto& [name, period] : {std::pair<const char*, TimeMs>{"daily", kDayMs},
+                                       std::pair<const char*, TimeMs>{"weekly", kWeekMs}}) {
+      const CycleEvidence e =
+          MeasureCycle(data.times.data(), data.series[k].data(), end, step, period);
+      std::snprintf(buf, sizeof buf, "; %s %s: r %.2f (half period %.2f) over %.1f cycles: %s",
+                    data.feature_names[k].c_str(), name, e.autocorrelation, e.half_period, e.cycles,
+                    e.shown ? "shown" : "not shown");
+      out += buf;
+    }
+  }
+  return out;
+}
+
 int RunTrain(const TrainArgs& args) {
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
@@ -132,6 +154,9 @@ int RunTrain(const TrainArgs& args) {
   }
   auto spec = SpecFromArgs(args, *data);
   if (!spec.ok()) return fail(spec.status());
+  if (!args.quiet && args.derived.find("auto") != std::string::npos) {
+    std::fprintf(stderr, "auto read %s\n", DescribeAuto(*data, data->rows).c_str());
+  }
 
   std::vector<const double*> series;
   for (const auto& s : data->series) {
