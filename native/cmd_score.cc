@@ -68,6 +68,19 @@ int RunScore(const ScoreArgs& args) {
     Status written = WriteFileAtomic(args.out, out);
     if (!written.ok()) return fail(written);
   }
+  // The drift canary's other side: a model that flags far more than it was trained to
+  // expect pages on everything, and says so here rather than in the pager.
+  const double expected = model->params.contamination.is_auto ? model->info.flagged_fraction
+                                                              : model->params.contamination.value;
+  const size_t scored = scores.size() - unscored;
+  const double share = scored ? static_cast<double>(flagged) / static_cast<double>(scored) : 0.0;
+  if (flagged >= 10 && share > kOverscoringRatio * expected) {
+    std::fprintf(stderr,
+                 "WARNING: flagged %.1f%% of the scored rows, %.1fx the %.1f%% the model expects: "
+                 "the data has moved away from the training window (retrain on recent data) or "
+                 "the contamination is too low\n",
+                 100.0 * share, expected > 0 ? share / expected : 0.0, 100.0 * expected);
+  }
   if (!args.quiet) {
     std::fprintf(stderr,
                  "scored %zu rows with model %s: %zu anomalies (threshold %s), %zu rows without "
