@@ -112,6 +112,7 @@ class Daemon {
   void SetState(Detector& d, DetectorState state, const std::string& reason);
   void DropGroups(Detector& d);
   void PublishWindow(Detector& d, TimeMs now);
+  void PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
   Result<std::vector<PromSeries>> RangeByInstants(const std::string& promql, TimeMs start,
                                                   TimeMs end, TimeMs step) const;
 
