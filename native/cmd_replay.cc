@@ -15,6 +15,7 @@
 #include "csv.h"
 #include "file_io.h"
 #include "isoscope/alert.h"
+#include "isoscope/baseline.h"
 #include "isoscope/text.h"
 #include "scored_csv.h"
 #include "time_parse.h"
@@ -118,7 +119,46 @@ struct ScoreSummary {
   std::string flagged_basis;      ///< as_given: how flagged was counted
   std::vector<ModelSpan> models;  ///< as_given: one per model change, in time order
   bool warning_varies = false, critical_varies = false;
+  /// The plain rolling z-score rule on the same inputs and rules (re-score mode only).
+  std::optional<ReplayResult> baseline;
 };
+
+// The baseline's verdict, in the same terms as the forest's.
+std::string BaselineJson(const ReplayResult& b, bool with_incidents) {
+  std::string j = ",\"baseline\":{\"rule\":\"max |z| over the last 24h per input\"";
+  j += ",\"warning\":" + JsonNumber(kBaselineWarningZ) +
+       ",\"critical\":" + JsonNumber(kBaselineCriticalZ);
+  j += ",\"pages\":" + std::to_string(b.pages) +
+       ",\"pages_per_week\":" + JsonNumber(b.pages_per_week);
+  if (with_incidents) {
+    j += ",\"false_pages\":" + std::to_string(b.false_pages) +
+         ",\"false_pages_per_week\":" + JsonNumber(b.false_pages_per_week);
+  }
+  j += ",\"incidents\":[";
+  for (size_t i = 0; i < b.incidents.size(); ++i) {
+    const IncidentOutcome& o = b.incidents[i];
+    j += (i ? "," : "") + std::string("{\"name\":") + JsonString(o.name) +
+         ",\"caught\":" + (o.caught ? "true" : "false") +
+         ",\"page_delay_seconds\":" + JsonDelay(o.page_delay_ms) + "}";
+  }
+  return j + "]}";
+}
+
+void PrintBaseline(const ReplayResult& b, bool with_incidents) {
+  std::printf(
+      "\nbaseline (max |z| of the inputs over the last 24h, warning > %g, critical > %g, same "
+      "rules): %zu pages, %.2f per week\n",
+      kBaselineWarningZ, kBaselineCriticalZ, b.pages, b.pages_per_week);
+  if (!with_incidents) return;
+  size_t caught = 0;
+  for (const IncidentOutcome& o : b.incidents) {
+    caught += o.caught ? 1 : 0;
+    std::printf("  %-16s %-7s %12s\n", o.name.c_str(), o.caught ? "yes" : "no",
+                o.page_delay_ms ? ("+" + Minutes(*o.page_delay_ms)).c_str() : "-");
+  }
+  std::printf("baseline: %zu of %zu incidents caught; false pages: %zu (%.2f per week)\n", caught,
+              b.incidents.size(), b.false_pages, b.false_pages_per_week);
+}
 
 // A threshold given as a score, as opposed to one relative to a model.
 struct Durations {
@@ -199,7 +239,9 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
            ",\"warning_delay_seconds\":" + JsonDelay(o.warning_delay_ms) +
            ",\"page_delay_seconds\":" + JsonDelay(o.page_delay_ms) + "}";
     }
-    j += "]}\n";
+    j += "]";
+    if (s.baseline) j += BaselineJson(*s.baseline, !incidents.empty());
+    j += "}\n";
     std::fwrite(j.data(), 1, j.size(), stdout);
     return kExitOk;
   }
@@ -273,6 +315,7 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
                 r->incidents.size(), r->false_pages, r->false_pages_per_week);
     std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
   }
+  if (s.baseline) PrintBaseline(*s.baseline, !incidents.empty());
   return kExitOk;
 }
 
@@ -334,6 +377,15 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
     flagged += s.ok() && s.is_anomaly ? 1 : 0;
   }
   summary.flagged = flagged;
+
+  // The same rules over the plain z-score of the raw inputs: does the forest earn its place?
+  ReplayConfig plain = config;
+  plain.threshold_changes.clear();
+  plain.warning.threshold = kBaselineWarningZ;
+  plain.critical.threshold = kBaselineCriticalZ;
+  auto baseline = Replay(data->times, RollingZScoreBaseline(data->times, series, kBaselineWindowMs),
+                         plain, incidents);
+  if (baseline.ok()) summary.baseline = std::move(*baseline);
 
   auto r = Replay(data->times, scores, config, incidents);
   if (!r.ok()) {

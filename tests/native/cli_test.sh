@@ -184,7 +184,11 @@ import json, sys
 d = json.load(sys.stdin)
 assert len(d[\"incidents\"]) == 4 and abs(d[\"flagged_share\"] - 0.01) < 0.005, d[\"flagged_share\"]
 assert d[\"pages\"] == d[\"critical\"][\"firing_count\"] == len(d[\"critical\"][\"firing\"])
+b = d[\"baseline\"]
+assert [i[\"name\"] for i in b[\"incidents\"]] == [i[\"name\"] for i in d[\"incidents\"]]
+assert b[\"critical\"] == 4 and b[\"false_pages\"] <= b[\"pages\"]
 "' _ "$ISOSCOPE" "$W" "$PY"
+expect_in "replay reports the z-score baseline" "$W/replay_out" '^baseline: [0-4] of 4 incidents caught; false pages: [0-9]+ '
 expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
   "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --for 3x
 
@@ -276,6 +280,7 @@ for thresholds in "--warning contamination --critical contamination/2" "--warnin
 import json, sys
 given, rescored = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert given.pop("scores_as_given") is True
+rescored.pop("baseline")  # the z-score baseline needs the raw inputs: re-scoring only
 models = given.pop("models")
 assert [m["model_version"] for m in models] == [sys.argv[3]], models
 assert (models[0]["warning"], models[0]["critical"]) == (rescored["settings"]["warning"], rescored["settings"]["critical"])
@@ -293,6 +298,7 @@ check "replay on score output equals re-scoring" "$PY" -c '
 import json, sys
 given, rescored = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert given.pop("scores_as_given") is True and len(given.pop("models")) == 1
+rescored.pop("baseline")
 assert given == rescored and rescored["scored_rows"] > 0
 ' "$W/score_given.json" "$W/score_rescored.json"
 # The whole output: two models, each with its own thresholds from its first row on; before
