@@ -324,6 +324,22 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
 namespace {
 
 // The re-score mode: the bundle scores the CSV's inputs (as `isoscope score` would).
+// Rules that hold fewer than three samples page on one outlier: `avg_over_time(...[5m])` over
+// 5-minute data averages a single row.
+void WarnFewSamples(const Durations& d, TimeMs step_ms) {
+  if (step_ms <= 0) return;
+  for (const auto& [flag, ms] : {std::pair<const char*, TimeMs>{"--smooth", d.smooth_ms},
+                                 std::pair<const char*, TimeMs>{"--for", d.for_ms}}) {
+    if (ms < 3 * step_ms) {
+      std::fprintf(stderr,
+                   "WARNING: %s %s holds fewer than 3 samples at the model's step of %s: one "
+                   "outlier pages; use at least %s\n",
+                   flag, FormatDurationMs(ms).c_str(), FormatDurationMs(step_ms).c_str(),
+                   FormatDurationMs(3 * step_ms).c_str());
+    }
+  }
+}
+
 int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
                    const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto model = LoadBundle(args.bundle);
@@ -349,6 +365,7 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   }
   auto scorer = ModelScorer::Create(*model);
   if (!scorer.ok()) return Fail(scorer.status());
+  WarnFewSamples(d, model->spec.step_ms);
 
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;

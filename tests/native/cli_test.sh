@@ -189,6 +189,9 @@ assert [i[\"name\"] for i in b[\"incidents\"]] == [i[\"name\"] for i in d[\"inci
 assert b[\"critical\"] == 4 and b[\"false_pages\"] <= b[\"pages\"]
 "' _ "$ISOSCOPE" "$W" "$PY"
 expect_in "replay reports the z-score baseline" "$W/replay_out" '^baseline: [0-4] of 4 incidents caught; false pages: [0-9]+ '
+expect_exit "replay warns about a 2-sample smoothing window" 0 \
+  "WARNING: --smooth 2m holds fewer than 3 samples at the model's step of 1m" \
+  "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --smooth 2m
 expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
   "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --for 3x
 
