@@ -1285,6 +1285,21 @@ const DetectorConfig* Config::Find(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<std::string> AlertSampleWarnings(const DetectorConfig& d) {
+  std::vector<std::string> out;
+  const TimeMs every = std::max(d.step_ms, d.interval_ms);
+  if (every <= 0) return out;
+  for (const auto& [key, ms] : {std::pair<const char*, TimeMs>{"smooth", d.alerts.smooth_ms},
+                                std::pair<const char*, TimeMs>{"for", d.alerts.for_ms}}) {
+    if (ms < 3 * every) {
+      out.push_back(d.name + ": alerts." + key + " " + FormatDuration(ms) +
+                    " holds fewer than 3 scores at one per " + FormatDuration(every) +
+                    ": a single outlier pages; use at least " + FormatDuration(3 * every));
+    }
+  }
+  return out;
+}
+
 std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std::string& file_name,
                                            Config* out) {
   const size_t slash = file_name.rfind('/');
