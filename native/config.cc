@@ -904,7 +904,10 @@ class Checker {
     // are computed on.
     std::vector<std::string> derived_items(std::begin(kDerivedNames), std::end(kDerivedNames));
     int derived_line = 0;
-    const AutoContext context{d->step_ms, d->lookback_ms};
+    // Nothing to measure in a config: `auto` goes by step and lookback, and adds
+    // is_deploy_window only when this detector names its deploy windows.
+    AutoContext context{d->step_ms, d->lookback_ms};
+    context.deploy_windows = Get(f, "deploy_windows") != nullptr;
     const std::string kDerivedExample = "derived: auto, or derived: [hour_of_week, delta(x,1h)]";
     if (const Entry* e = Get(f, "derived")) {
       derived_items.clear();
