@@ -72,4 +72,13 @@ double SurpriseStream::Push(double anomaly_score) {
   return surprise;
 }
 
+std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
+                                   const std::vector<double>& anomaly_scores, int32_t short_rows) {
+  SurpriseStream stream(calibration, short_rows);
+  std::vector<double> out;
+  out.reserve(anomaly_scores.size());
+  for (double s : anomaly_scores) out.push_back(stream.Push(s));
+  return out;
+}
+
 }  // namespace isoscope

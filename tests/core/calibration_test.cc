@@ -61,6 +61,16 @@ TEST(SurpriseStream, NoCalibrationGivesZeroUntilItHasAHistory) {
   EXPECT_GT(s.Push(0.95), 0.0);
 }
 
+TEST(SurpriseSeries, IsTheStreamOverAWholeHistory) {
+  // The values of ComparesEachRowWithEveryEarlierScore, NaN kept in place.
+  const auto s =
+      SurpriseSeries(CalibrateScores({0.4, 0.45, 0.5, 0.55, 0.6}), {0.8, std::nan(""), 0.5});
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_NEAR(s[0], 4.956824508795938, 1e-12);
+  EXPECT_TRUE(std::isnan(s[1]));
+  EXPECT_NEAR(s[2], 0.18659762200829497, 1e-12);
+}
+
 TEST(SurpriseStream, SameRowsSameBits) {
   const ScoreCalibration c = CalibrateScores({0.41, 0.43, 0.47, 0.52});
   SurpriseStream a(c, 3), b(c, 3);

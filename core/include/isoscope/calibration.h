@@ -66,4 +66,11 @@ class SurpriseStream {
   size_t next_ = 0;
 };
 
+/// The surprise of a whole series of anomaly scores in order (NaN in, NaN out), as score and
+/// the daemon compute it row by row: for callers that hold a history at once (the panel's
+/// what-if, replay).
+std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
+                                   const std::vector<double>& anomaly_scores,
+                                   int32_t short_rows = SurpriseStream::kDefaultShortRows);
+
 }  // namespace isoscope
