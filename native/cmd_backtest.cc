@@ -172,17 +172,11 @@ int RunBacktest(const BacktestArgs& args) {
   }
   auto time_rules = ApplyTimeRules(*data, args.train.csv);
   if (!time_rules.ok()) return fail(time_rules.status());
-  auto spec = SpecFromArgs(args.train, *data);
-  if (!spec.ok()) return fail(spec.status());
   std::vector<const double*> series;
   for (const auto& s : data->series) series.push_back(s.data());
   const size_t n = data->rows;
-  // Features look back only, so one pass over the whole history gives every row the values
-  // it had when it arrived.
-  auto rows = BuildFeatureRows(*spec, data->times.data(), series, n);
-  if (!rows.ok()) return fail(rows.status());
-
   std::vector<RowScore> scores(n);
+  std::vector<double> surprises(n, std::nan(""));
   std::vector<std::string> versions(n);
   size_t next = Advance(data->times, 0, *initial);
   if (next >= n) {
@@ -194,12 +188,38 @@ int RunBacktest(const BacktestArgs& args) {
     return fail(Status(ErrorCode::kBadInput, "--save-bundles: cannot create '" + args.save_bundles +
                                                  "': " + std::strerror(errno)));
   }
-  const TimeMs lookback = spec->max_lookback_ms() + spec->step_ms;
+  // `auto` chooses from what each model's training window holds, as it would have when that
+  // model was trained; explicit features are the same for every model.
+  const bool per_window = args.train.derived.find("auto") != std::string::npos;
+  std::vector<FeatureSpec> specs;  // one per distinct spec, in order of first use
+  FeatureRows rows;
   std::vector<Trained> models;
-  std::vector<int> model_of(n, -1);
+  std::vector<int> model_of(n, -1), spec_of_model;
+  Status waiting = Status::Ok();
   int trained = 0;
   while (next < n) {
     const size_t until = std::max(next + 1, Advance(data->times, next, *every));
+    if (specs.empty() || per_window) {
+      auto spec = SpecFromArgs(args.train, *data, next);
+      if (!spec.ok()) return fail(spec.status());
+      if (specs.empty() || !(*spec == specs.back())) {
+        // Features look back only, so one pass over the whole history gives every row the
+        // values it had when it arrived.
+        auto built = BuildFeatureRows(*spec, data->times.data(), series, n);
+        if (!built.ok()) return fail(built.status());
+        rows = std::move(*built);
+        specs.push_back(*spec);
+        if (!args.train.quiet && per_window) {
+          std::string cols;
+          for (const std::string& c : spec->ColumnNames()) cols += (cols.empty() ? "" : ", ") + c;
+          std::fprintf(stderr, "auto for models from %s: read %s; chose %s\n",
+                       FormatTime(data->times[next]).c_str(), DescribeAuto(*data, next).c_str(),
+                       cols.c_str());
+        }
+      }
+    }
+    const FeatureSpec& spec = specs.back();
+    const TimeMs lookback = spec.max_lookback_ms() + spec.step_ms;
     // Train on rows before `next` only, plus the look-back their features need.
     const size_t from = WindowStart(data->times, next, *window);
     const size_t raw_from =
@@ -211,7 +231,18 @@ int RunBacktest(const BacktestArgs& args) {
     TrainOptions o = *options;
     o.created_ms = data->times[next - 1];  // the model's date is the day it would have run
     o.source = "backtest:" + args.train.csv;
-    auto model = TrainModel(*spec, data->times.data() + raw_from, slice, next - raw_from, o);
+    auto model = TrainModel(spec, data->times.data() + raw_from, slice, next - raw_from, o);
+    if (!model.ok() && models.empty()) {
+      // The first model waits until its features have warmed on enough rows, as a deployed
+      // detector would; its rows stay unscored ("before the first model").
+      waiting = Status(model.status().code(), "training for " + FormatTime(data->times[next]) +
+                                                  ": " + model.status().message());
+      if (!args.train.quiet) {
+        std::fprintf(stderr, "no model yet (%s); waiting\n", waiting.message().c_str());
+      }
+      next = until;
+      continue;
+    }
     if (!model.ok()) {
       return fail(Status(model.status().code(), "training for " + FormatTime(data->times[next]) +
                                                     ": " + model.status().message()));
@@ -219,13 +250,20 @@ int RunBacktest(const BacktestArgs& args) {
     auto scorer = ModelScorer::Create(*model);
     if (!scorer.ok()) return fail(scorer.status());
     const std::vector<RowScore> part = scorer->ScoreDense(
-        rows->values.data() + next * rows->width, rows->problems.data() + next, until - next);
+        rows.values.data() + next * rows.width, rows.problems.data() + next, until - next);
     std::copy(part.begin(), part.end(), scores.begin() + static_cast<ptrdiff_t>(next));
+    // Each model's surprise starts from its own training scores, as a freshly deployed
+    // model's would, and learns from the rows it scores.
+    SurpriseStream surprise(model->calibration);
+    for (size_t i = next; i < until; ++i) {
+      if (scores[i].ok()) surprises[i] = surprise.Push(scores[i].anomaly_score);
+    }
     std::fill(versions.begin() + static_cast<ptrdiff_t>(next),
               versions.begin() + static_cast<ptrdiff_t>(until), model->model_version);
     std::fill(model_of.begin() + static_cast<ptrdiff_t>(next),
               model_of.begin() + static_cast<ptrdiff_t>(until), static_cast<int>(models.size()));
     models.push_back({model->model_version, model->threshold(), model->info.created_ms});
+    spec_of_model.push_back(static_cast<int>(specs.size()) - 1);
     if (!args.save_bundles.empty()) {
       // Named by version, as in a detector's store, so replay --bundles finds each row's model.
       Status saved = WriteFileAtomic(args.save_bundles + "/" + model->model_version + ".bundle",
@@ -242,26 +280,30 @@ int RunBacktest(const BacktestArgs& args) {
     next = until;
   }
 
+  if (models.empty()) return fail(waiting);
   // A row per row of the file, numbered as there; a row dropped for its repeated time has no
   // score and no model, and the time of the row kept for it (the next kept one).
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version\n";
+  std::string out =
+      "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version,surprise\n";
   const std::vector<size_t> kept_row = time_rules->KeptRowOf();
   for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
     out += std::to_string(row) + "," + FormatTime(data->times[i]) + ",";
     if (kept_row[row] != row) {
-      out += ",,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",\n";
+      out += ",,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",,\n";
       continue;
     }
-    const RowScore& s = scores[i];
-    const std::string& version = versions[i++];
-    if (version.empty()) {
-      out += ",,,before the first model,\n";
+    const size_t k = i++;  // the kept row's index in scores, versions and surprises
+    const RowScore& s = scores[k];
+    if (versions[k].empty()) {
+      out += ",,,before the first model,,\n";
     } else if (!s.ok()) {
-      out += ",,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, *spec)) +
-             "," + version + "\n";
+      const FeatureSpec& spec = specs[static_cast<size_t>(spec_of_model[model_of[k]])];
+      out += ",,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
+             "," + versions[k] + ",\n";
     } else {
       out += FormatShortest(s.anomaly_score) + "," + FormatShortest(s.decision) + "," +
-             (s.is_anomaly ? "1" : "0") + ",," + version + "\n";
+             (s.is_anomaly ? "1" : "0") + ",," + versions[k] + "," +
+             (std::isnan(surprises[k]) ? "" : FormatShortest(surprises[k])) + "\n";
     }
   }
   Status written = WriteFileAtomic(args.train.out, out);

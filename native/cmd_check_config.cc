@@ -68,6 +68,9 @@ int RunCheckConfig(const CheckConfigArgs& args) {
   for (const DetectorConfig& d : config.detectors) {
     std::printf("  %s\n", Summary(d).c_str());
     std::printf("    %s\n", AlertSummary(d.alerts).c_str());
+    for (const std::string& w : AlertSampleWarnings(d)) {
+      std::fprintf(stderr, "WARNING: %s\n", w.c_str());
+    }
   }
   return kExitOk;
 }

@@ -187,6 +187,13 @@ void PrintReport(std::FILE* out, const Model& m) {
                FormatShortest(m.threshold()).c_str(), FormatShortest(m.offset).c_str());
   std::fprintf(out, "flagged           %.2f%% of training rows at this threshold\n",
                100.0 * i.flagged_fraction);
+  if (m.calibration.count > 0) {
+    std::fprintf(out,
+                 "calibration       surprise = -log10 P(a normal row scores this high), from %lld "
+                 "training scores (mean %.4f, sd %.4f)\n",
+                 static_cast<long long>(m.calibration.count), m.calibration.mean,
+                 m.calibration.stddev);
+  }
   std::fprintf(out, "canaries          %zu vectors, re-checked at every load\n", m.canaries.size());
   for (const std::string& w : i.warnings) {
     std::fprintf(out, "WARNING: %s\n", w.c_str());

@@ -16,6 +16,7 @@
 #include "file_io.h"
 #include "incidents.h"
 #include "isoscope/alert.h"
+#include "isoscope/baseline.h"
 #include "isoscope/text.h"
 #include "scored_csv.h"
 #include "time_parse.h"
@@ -105,7 +106,46 @@ struct ScoreSummary {
   bool warning_varies = false, critical_varies = false;
   TimeRules time;        ///< what the time rules found (repeated times, zone-less times)
   TimeMs scored_ms = 0;  ///< the time the rules had a score to judge (ReplayResult::scored_ms)
+  /// The plain rolling z-score rule on the same inputs and rules (re-score mode only).
+  std::optional<ReplayResult> baseline;
 };
+
+// The baseline's verdict, in the same terms as the forest's.
+std::string BaselineJson(const ReplayResult& b, bool with_incidents) {
+  std::string j = ",\"baseline\":{\"rule\":\"max |z| over the last 24h per input\"";
+  j += ",\"warning\":" + JsonNumber(kBaselineWarningZ) +
+       ",\"critical\":" + JsonNumber(kBaselineCriticalZ);
+  j += ",\"pages\":" + std::to_string(b.pages) +
+       ",\"pages_per_week\":" + JsonNumber(b.pages_per_week);
+  if (with_incidents) {
+    j += ",\"false_pages\":" + std::to_string(b.false_pages) +
+         ",\"false_pages_per_week\":" + JsonNumber(b.false_pages_per_week);
+  }
+  j += ",\"incidents\":[";
+  for (size_t i = 0; i < b.incidents.size(); ++i) {
+    const IncidentOutcome& o = b.incidents[i];
+    j += (i ? "," : "") + std::string("{\"name\":") + JsonString(o.name) +
+         ",\"caught\":" + (o.caught ? "true" : "false") +
+         ",\"page_delay_seconds\":" + JsonDelay(o.page_delay_ms) + "}";
+  }
+  return j + "]}";
+}
+
+void PrintBaseline(const ReplayResult& b, bool with_incidents) {
+  std::printf(
+      "\nbaseline (max |z| of the inputs over the last 24h, warning > %g, critical > %g, same "
+      "rules): %zu pages, %s per week\n",
+      kBaselineWarningZ, kBaselineCriticalZ, b.pages, Rate(b.pages_per_week).c_str());
+  if (!with_incidents) return;
+  size_t caught = 0;
+  for (const IncidentOutcome& o : b.incidents) {
+    caught += o.caught ? 1 : 0;
+    std::printf("  %-16s %-7s %12s\n", o.name.c_str(), o.caught ? "yes" : "no",
+                o.page_delay_ms ? ("+" + Minutes(*o.page_delay_ms)).c_str() : "-");
+  }
+  std::printf("baseline: %zu of %zu incidents caught; false pages: %zu (%s per week)\n", caught,
+              b.incidents.size(), b.false_pages, Rate(b.false_pages_per_week).c_str());
+}
 
 // A threshold given as a score, as opposed to one relative to a model.
 struct Durations {
@@ -192,7 +232,9 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
            ",\"warning_delay_seconds\":" + JsonDelay(o.warning_delay_ms) +
            ",\"page_delay_seconds\":" + JsonDelay(o.page_delay_ms) + "}";
     }
-    j += "]}\n";
+    j += "]";
+    if (s.baseline) j += BaselineJson(*s.baseline, !incidents.empty());
+    j += "}\n";
     std::fwrite(j.data(), 1, j.size(), stdout);
     return kExitOk;
   }
@@ -272,6 +314,7 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
                 r->incidents.size(), r->false_pages, Rate(r->false_pages_per_week).c_str());
     std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
   }
+  if (s.baseline) PrintBaseline(*s.baseline, !incidents.empty());
   return kExitOk;
 }
 
@@ -291,6 +334,22 @@ Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
 }
 
 // The re-score mode: the bundle scores the CSV's inputs (as `isoscope score` would).
+// Rules that hold fewer than three samples page on one outlier: `avg_over_time(...[5m])` over
+// 5-minute data averages a single row.
+void WarnFewSamples(const Durations& d, TimeMs step_ms) {
+  if (step_ms <= 0) return;
+  for (const auto& [flag, ms] : {std::pair<const char*, TimeMs>{"--smooth", d.smooth_ms},
+                                 std::pair<const char*, TimeMs>{"--for", d.for_ms}}) {
+    if (ms < 3 * step_ms) {
+      std::fprintf(stderr,
+                   "WARNING: %s %s holds fewer than 3 samples at the model's step of %s: one "
+                   "outlier pages; use at least %s\n",
+                   flag, FormatDurationMs(ms).c_str(), FormatDurationMs(step_ms).c_str(),
+                   FormatDurationMs(3 * step_ms).c_str());
+    }
+  }
+}
+
 int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
                    const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto model = LoadBundle(args.bundle);
@@ -316,6 +375,7 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   }
   auto scorer = ModelScorer::Create(*model);
   if (!scorer.ok()) return Fail(scorer.status());
+  WarnFewSamples(d, model->spec.step_ms);
 
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;
@@ -349,6 +409,16 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   summary.flagged = flagged;
 
   auto r = ReplayOverScoredTime(data->times, scores, config, incidents, summary);
+  // The same rules over the plain z-score of the raw inputs: does the forest earn its place?
+  ReplayConfig plain = config;
+  plain.threshold_changes.clear();
+  plain.warning.threshold = kBaselineWarningZ;
+  plain.critical.threshold = kBaselineCriticalZ;
+  auto baseline = Replay(data->times, RollingZScoreBaseline(data->times, series, kBaselineWindowMs),
+                         plain, incidents);
+  if (baseline.ok()) summary.baseline = std::move(*baseline);
+
+  auto r = Replay(data->times, scores, config, incidents);
   if (!r.ok()) {
     // Settings the core refuses are the command line's fault; data problems are not.
     return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())

@@ -98,6 +98,11 @@ int RunRules(const RulesArgs& args) {
   } else {
     detectors = config->detectors;
   }
+  for (const DetectorConfig& d : detectors) {
+    for (const std::string& w : AlertSampleWarnings(d)) {
+      std::fprintf(stderr, "isoscope rules: WARNING: %s\n", w.c_str());
+    }
+  }
   GrafanaRuleOptions grafana;
   grafana.datasource_uid = args.grafana_datasource_uid;
   grafana.folder = args.grafana_folder;

@@ -51,11 +51,17 @@ int RunScore(const ScoreArgs& args) {
     if (!explainer.ok()) return fail(explainer.status());
     explained = ExplainRows(*explainer, *rows, scores);
   }
+  // A row without an explanation (dropped for its repeated time) gets empty cells.
   auto explain_cells = [&](size_t i) {
-    return explained.empty() ? std::string() : ExplanationCells(explained[i], model->spec);
+    if (explained.empty()) return std::string();
+    return i < explained.size() ? ExplanationCells(explained[i], model->spec)
+                                : std::string(model->spec.width() + 1, ',');
   };
 
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason" +
+  // The calibrated surprise follows the rows in order, as the daemon's stream would.
+  SurpriseStream surprise(model->calibration);
+  const bool calibrated = model->calibration.count > 0;
+  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise" +
                     (args.explain ? ExplanationHeader(model->spec) : std::string()) + "\n";
   size_t flagged = 0, unscored = 0;
   for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
@@ -65,19 +71,23 @@ int RunScore(const ScoreArgs& args) {
       out += time_text[row];
     }
     if (kept_row[row] != row) {
-      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + "\n";
+      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + "," +
+             explain_cells(scores.size()) + "\n";
       ++unscored;
       continue;
     }
-    const RowScore& s = scores[i++];
+    const size_t k = i++;  // the kept row's index in scores (and explanations)
+    const RowScore& s = scores[k];
     if (s.ok()) {
+      const double sup = surprise.Push(s.anomaly_score);
       out += ',' + FormatShortest(s.anomaly_score) + ',' + FormatShortest(s.decision) + ',' +
-             (s.is_anomaly ? "1" : "0") + "," + explain_cells(i) + "\n";
+             (s.is_anomaly ? "1" : "0") + ",," + (calibrated ? FormatShortest(sup) : "") +
+             explain_cells(k) + "\n";
       flagged += s.is_anomaly ? 1 : 0;
     } else {
       out += ",,,," +
-             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) +
-             explain_cells(i) + "\n";
+             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) + "," +
+             explain_cells(k) + "\n";
       ++unscored;
     }
   }
@@ -86,6 +96,19 @@ int RunScore(const ScoreArgs& args) {
   } else {
     Status written = WriteFileAtomic(args.out, out);
     if (!written.ok()) return fail(written);
+  }
+  // The drift canary's other side: a model that flags far more than it was trained to
+  // expect pages on everything, and says so here rather than in the pager.
+  const double expected = model->params.contamination.is_auto ? model->info.flagged_fraction
+                                                              : model->params.contamination.value;
+  const size_t scored = time_rules->rows - unscored;  // unscored counts the dropped rows too
+  const double share = scored ? static_cast<double>(flagged) / static_cast<double>(scored) : 0.0;
+  if (flagged >= 10 && share > kOverscoringRatio * expected) {
+    std::fprintf(stderr,
+                 "WARNING: flagged %.1f%% of the scored rows, %.1fx the %.1f%% the model expects: "
+                 "the data has moved away from the training window (retrain on recent data) or "
+                 "the contamination is too low\n",
+                 100.0 * share, expected > 0 ? share / expected : 0.0, 100.0 * expected);
   }
   if (!args.quiet) {
     std::fprintf(stderr,

@@ -43,8 +43,17 @@ int RunTrain(const TrainArgs& args);
 struct CsvData;
 /// The feature spec and training options that `train` builds from its flags (shared by
 /// `backtest`); the spec's step comes from the data.
-Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data);
+/// The feature spec of --derived etc.; `auto` is chosen from rows [0, end) of `data` (what
+/// a model trained on them has seen).
+Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data, size_t end = SIZE_MAX);
+/// The contamination train and backtest use when none is given (README.md, "train").
+constexpr double kDefaultContamination = 0.01;
+/// `score` warns when it flags more than this many times the model's expected share.
+constexpr double kOverscoringRatio = 3.0;
 Result<TrainOptions> OptionsFromArgs(const TrainArgs& args);
+/// What `auto` read in rows [0, end): the step, the span and each input's daily and weekly
+/// autocorrelation, for train's and backtest's output.
+std::string DescribeAuto(const CsvData& data, size_t end);
 
 /// `isoscope backtest`: walk forward through a CSV as the deployed system would.
 struct BacktestArgs {

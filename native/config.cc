@@ -913,7 +913,10 @@ class Checker {
     // are computed on.
     std::vector<std::string> derived_items(std::begin(kDerivedNames), std::end(kDerivedNames));
     int derived_line = 0;
-    const AutoContext context{d->step_ms, d->lookback_ms};
+    // Nothing to measure in a config: `auto` goes by step and lookback, and adds
+    // is_deploy_window only when this detector names its deploy windows.
+    AutoContext context{d->step_ms, d->lookback_ms};
+    context.deploy_windows = Get(f, "deploy_windows") != nullptr;
     const std::string kDerivedExample = "derived: auto, or derived: [hour_of_week, delta(x,1h)]";
     if (const Entry* e = Get(f, "derived")) {
       derived_items.clear();
@@ -1294,6 +1297,21 @@ const DetectorConfig* Config::Find(const std::string& name) const {
     if (d.name == name) return &d;
   }
   return nullptr;
+}
+
+std::vector<std::string> AlertSampleWarnings(const DetectorConfig& d) {
+  std::vector<std::string> out;
+  const TimeMs every = std::max(d.step_ms, d.interval_ms);
+  if (every <= 0) return out;
+  for (const auto& [key, ms] : {std::pair<const char*, TimeMs>{"smooth", d.alerts.smooth_ms},
+                                std::pair<const char*, TimeMs>{"for", d.alerts.for_ms}}) {
+    if (ms < 3 * every) {
+      out.push_back(d.name + ": alerts." + key + " " + FormatDuration(ms) +
+                    " holds fewer than 3 scores at one per " + FormatDuration(every) +
+                    ": a single outlier pages; use at least " + FormatDuration(3 * every));
+    }
+  }
+  return out;
 }
 
 std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std::string& file_name,

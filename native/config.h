@@ -191,6 +191,10 @@ struct ConfigProblem {
 /// duplicate keys, wrong types, missing required keys and invalid values. Token and password
 /// files are read here. `file_name` is used to resolve relative paths (against its
 /// directory). When there is no problem and `out` is not null, *out receives the result.
+/// Warnings (not errors) about a detector's alert rules: a smoothing window or `for:` that
+/// holds fewer than three scores (one per max(step, interval)) pages on a single outlier.
+std::vector<std::string> AlertSampleWarnings(const DetectorConfig& d);
+
 std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std::string& file_name,
                                            Config* out);
 

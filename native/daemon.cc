@@ -64,7 +64,24 @@ struct Daemon::Group {
   prometheus::Gauge* score = nullptr;
   prometheus::Gauge* is_anomaly = nullptr;
   std::vector<prometheus::Gauge*> contribution;  // per input; only while alerting
-  std::string stale_reason;                      // last logged reason, empty when scored
+  prometheus::Gauge* surprise = nullptr;
+  // The calibrated surprise of this group's rows under the model named surprise_version
+  // (a new model starts again from its own training scores).
+  std::unique_ptr<SurpriseStream> surprise_stream;
+  std::string surprise_version;
+  TimeMs surprise_time = std::numeric_limits<TimeMs>::min();  // the row last pushed
+  double surprise_value = 0;
+  std::string stale_reason;  // last logged reason, empty when scored
+
+  // Withdraws the group's per-row series (a stale or dropped group exports none).
+  void RemoveGauges(ExporterMetrics& m) {
+    if (score != nullptr) m.score.Remove(score);
+    if (is_anomaly != nullptr) m.is_anomaly.Remove(is_anomaly);
+    if (surprise != nullptr) m.surprise.Remove(surprise);
+    score = is_anomaly = surprise = nullptr;
+    for (prometheus::Gauge* gauge : contribution) m.input_contribution.Remove(gauge);
+    contribution.clear();
+  }
 };
 
 struct Daemon::Prepared {
@@ -424,14 +441,28 @@ void Daemon::PublishContributions(Detector& d, const ActiveModel* active,
 }
 
 void Daemon::DropGroups(Detector& d) {
-  for (auto& [key, g] : d.groups) {
-    RemoveContributions(g);
-    if (g.score != nullptr) metrics_->score.Remove(g.score);
-    if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
-    g.score = nullptr;
-    g.is_anomaly = nullptr;
-  }
+  for (auto& [key, g] : d.groups) g.RemoveGauges(*metrics_);
   d.groups.clear();
+}
+
+void Daemon::PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score) {
+  if (active.model.calibration.count == 0) {  // a bundle older than format 1.3
+    if (g.surprise != nullptr) metrics_->surprise.Remove(g.surprise);
+    g.surprise = nullptr;
+    return;
+  }
+  if (!g.surprise_stream || g.surprise_version != active.version) {
+    g.surprise_stream = std::make_unique<SurpriseStream>(active.model.calibration);
+    g.surprise_version = active.version;
+    g.surprise_time = std::numeric_limits<TimeMs>::min();
+  }
+  // A grid instant scored in an earlier cycle is published again, not counted twice.
+  if (t != g.surprise_time) {
+    g.surprise_value = g.surprise_stream->Push(anomaly_score);
+    g.surprise_time = t;
+  }
+  if (g.surprise == nullptr) g.surprise = &metrics_->surprise.Add(g.labels);
+  g.surprise->Set(g.surprise_value);
 }
 
 void Daemon::PublishWindow(Detector& d, TimeMs now) {
@@ -741,9 +772,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
   // 4. Publish: scores for scored groups, nothing for stale ones.
   for (auto it = d.groups.begin(); it != d.groups.end();) {
     if (vecs.count(it->first) == 0) {  // no query returns the group any more
-      RemoveContributions(it->second);
-      if (it->second.score != nullptr) metrics_->score.Remove(it->second.score);
-      if (it->second.is_anomaly != nullptr) metrics_->is_anomaly.Remove(it->second.is_anomaly);
+      it->second.RemoveGauges(*metrics_);
       log_.Info("group gone", {{"detector", d.config.name}, {"group", it->first}});
       it = d.groups.erase(it);
     } else {
@@ -765,10 +794,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       const std::string shown = IsValidUtf8(key) ? key : EscapeBytes(key);
       if (first_reason.empty()) first_reason = "group " + shown + ": " + v.reason;
       if (v.reason.rfind("warming", 0) == 0) ++n_warming;
-      if (g.score != nullptr) metrics_->score.Remove(g.score);
-      if (g.is_anomaly != nullptr) metrics_->is_anomaly.Remove(g.is_anomaly);
-      g.score = nullptr;
-      g.is_anomaly = nullptr;
+      g.RemoveGauges(*metrics_);
       if (v.reason != g.stale_reason) {
         log_.Warn("group stale",
                   {{"detector", d.config.name}, {"group", shown}, {"reason", v.reason}});
@@ -787,6 +813,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
     if (g.is_anomaly == nullptr) g.is_anomaly = &metrics_->is_anomaly.Add(g.labels);
     g.score->Set(s->second.anomaly_score);
     g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
+    PublishSurprise(g, *active, t_eval, s->second.anomaly_score);
     d.window.push_back({now, s->second.anomaly_score, s->second.is_anomaly});
     d.alerts->Observe(key, g.labels, now, s->second.anomaly_score);
   }

@@ -129,6 +129,7 @@ class Daemon {
                             const std::map<std::string, std::vector<double>>& vectors);
   void RemoveContributions(Group& g);
   void PublishWindow(Detector& d, TimeMs now);
+  void PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
   Result<std::vector<PromSeries>> RangeByInstants(const std::string& promql, TimeMs start,
                                                   TimeMs end, TimeMs step) const;
 

@@ -21,6 +21,14 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                      .Help("1 when anomaly_score exceeds anomaly_threshold (sklearn predict == "
                            "-1), else 0. Absent when the group is stale")
                      .Register(*registry)),
+      surprise(prometheus::BuildGauge()
+                   .Name("anomaly_surprise")
+                   .Help("Calibrated score of the group's latest row: -log10 of the probability "
+                         "that a normal row of this model scores at least this high (training "
+                         "scores, then the group's earlier scores); the same meaning on every "
+                         "model and group, so one threshold serves a fleet. Absent when the "
+                         "group is stale or the bundle predates format 1.3")
+                   .Register(*registry)),
       threshold(prometheus::BuildGauge()
                     .Name("anomaly_threshold")
                     .Help("Anomaly-score threshold of the active model (-offset_, set by its "

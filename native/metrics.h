@@ -20,6 +20,7 @@ struct ExporterMetrics {
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Family<prometheus::Gauge>& score;
   prometheus::Family<prometheus::Gauge>& is_anomaly;
+  prometheus::Family<prometheus::Gauge>& surprise;
   prometheus::Family<prometheus::Gauge>& threshold;
   prometheus::Family<prometheus::Gauge>& score_p95;
   prometheus::Family<prometheus::Gauge>& rate_5m;

@@ -3,6 +3,7 @@
 // crash or a half-built model.
 #include <msgpack.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <optional>
 
@@ -435,6 +436,16 @@ Status ReadInfo(const Fields& f, TrainingInfo* info) {
   return Status::Ok();
 }
 
+Status ReadCalibration(const Fields& f, ScoreCalibration* c) {
+  RETURN_IF_ERROR(f.Int("count", 0, INT64_MAX, &c->count));
+  RETURN_IF_ERROR(f.Double("mean", &c->mean));
+  RETURN_IF_ERROR(f.Double("stddev", &c->stddev));
+  if (!std::isfinite(c->mean) || !(c->stddev >= 0) || !std::isfinite(c->stddev)) {
+    return Corrupt("calibration: mean and stddev must be finite, stddev >= 0");
+  }
+  return Status::Ok();
+}
+
 Status ReadBody(const Fields& root, Model* m) {
   RETURN_IF_ERROR(root.String("model_version", &m->model_version));
   std::optional<Fields> params, spec, scaler, forest, quantiles, info;
@@ -453,6 +464,12 @@ Status ReadBody(const Fields& root, Model* m) {
   RETURN_IF_ERROR((quantiles->LeArray<double, double>("threshold", &m->quantiles.threshold)));
   if (m->quantiles.contamination.size() != m->quantiles.threshold.size()) {
     return Corrupt("quantile table columns differ in length");
+  }
+  m->calibration = {};
+  if (root.Find("calibration") != nullptr) {
+    std::optional<Fields> cal;
+    RETURN_IF_ERROR(root.Map("calibration", &cal));
+    RETURN_IF_ERROR(ReadCalibration(*cal, &m->calibration));
   }
   const msgpack::object_array* canaries = nullptr;
   RETURN_IF_ERROR(root.Array("canaries", &canaries));

@@ -208,6 +208,16 @@ void PackQuantiles(Packer& pk, const QuantileTable& q) {
   LeArray<double>(pk, q.threshold);
 }
 
+void PackCalibration(Packer& pk, const ScoreCalibration& c) {
+  pk.pack_map(3);
+  Key(pk, "count");
+  pk.pack_int64(c.count);
+  Key(pk, "mean");
+  pk.pack_double(c.mean);
+  Key(pk, "stddev");
+  pk.pack_double(c.stddev);
+}
+
 void PackCanaries(Packer& pk, const std::vector<Canary>& canaries) {
   pk.pack_array(static_cast<uint32_t>(canaries.size()));
   for (const Canary& c : canaries) {
@@ -290,7 +300,8 @@ std::string ComputeModelVersion(const Model& model) {
 std::string EncodeBundle(const Model& model) {
   msgpack::sbuffer body;
   Packer pk(&body);
-  pk.pack_map(10);
+  const bool calibrated = model.calibration.count > 0;
+  pk.pack_map(calibrated ? 11 : 10);
   Key(pk, "model_version");
   Str(pk, model.model_version);
   Key(pk, "params");
@@ -305,6 +316,10 @@ std::string EncodeBundle(const Model& model) {
   pk.pack_double(model.offset);
   Key(pk, "quantiles");
   PackQuantiles(pk, model.quantiles);
+  if (calibrated) {
+    Key(pk, "calibration");
+    PackCalibration(pk, model.calibration);
+  }
   Key(pk, "canaries");
   PackCanaries(pk, model.canaries);
   Key(pk, "training");
@@ -320,7 +335,11 @@ std::string EncodeBundle(const Model& model) {
   PutBe(out, detail::kMajorOffset, kBundleFormatMajor, 2);
   out[detail::kMinorOffset - 1] = static_cast<char>(0xcd);
   // The oldest minor that holds the spec, so older readers load what they can compute.
-  const uint16_t minor = model.spec.needs_format_1_2() ? 2 : model.spec.has_temporal() ? 1 : 0;
+  // A calibration is an optional key: a 1.2 reader still scores the bundle, with a warning.
+  const uint16_t minor = calibrated                      ? 3
+                         : model.spec.needs_format_1_2() ? 2
+                         : model.spec.has_temporal()     ? 1
+                                                         : 0;
   PutBe(out, detail::kMinorOffset, minor, 2);
   out[detail::kCrcOffset - 1] = static_cast<char>(0xce);
   PutBe(out, detail::kCrcOffset, Crc32(body.data(), body.size()), 4);

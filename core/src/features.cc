@@ -301,7 +301,8 @@ constexpr TimeMs kSeasonalAutoSpanMs = 4 * kWeekMs;
 
 bool AutoSeasonal(const AutoContext& c) {
   const TimeMs step = c.step_ms > 0 ? c.step_ms : kMinuteMs;
-  return c.span_ms >= kSeasonalAutoSpanMs && step <= 10 * kMinuteMs;
+  // Measured data must show the weekly cycle the baseline is for.
+  return c.span_ms >= kSeasonalAutoSpanMs && step <= 10 * kMinuteMs && (!c.measured || c.weekly);
 }
 
 }  // namespace
@@ -329,8 +330,12 @@ std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& c) {
     }
     return out;
   }
-  // The origin pipeline's seasonality features first: they cost no history.
-  std::vector<DerivedFeature> out = {{K::kHourOfWeek, -1, 0}, {K::kIsDeployWindow, -1, 0}};
+  // Calendar columns only where the data shows a calendar pattern (or, from a config, where
+  // it could not be measured), deploy windows only when someone configured them: otherwise
+  // they are columns the forest splits on for nothing.
+  std::vector<DerivedFeature> out;
+  if (!c.measured || c.daily || c.weekly) out.push_back({K::kHourOfWeek, -1, 0});
+  if (c.deploy_windows) out.push_back({K::kIsDeployWindow, -1, 0});
   const TimeMs step = c.step_ms > 0 ? c.step_ms : kMinuteMs;
   // Short context: an hour at one-minute data, never fewer than 12 samples nor more than 120.
   const TimeMs short_w = std::clamp<TimeMs>(kHourMs, 12 * step, 120 * step);
@@ -342,9 +347,10 @@ std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& c) {
     const int32_t in = static_cast<int32_t>(j);
     out.push_back({K::kZScore, in, short_w});
     out.push_back({K::kRate, in, short_w});
-    if (c.span_ms >= 3 * kWeekMs) {
+    // A seasonal difference costs a period of rows: only for a cycle the history shows.
+    if (c.span_ms >= 3 * kWeekMs && (!c.measured || c.weekly)) {
       out.push_back({K::kSeasonalDiff, in, kWeekMs});
-    } else if (c.span_ms >= 3 * kDayMs) {
+    } else if (c.span_ms >= 3 * kDayMs && (!c.measured || c.daily)) {
       out.push_back({K::kSeasonalDiff, in, kDayMs});
     }
   }

@@ -79,6 +79,7 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
     model.offset = PercentileLinear(sorted, 100.0 * model.params.contamination.value);
   }
   model.quantiles = n > 0 ? BuildQuantileTable(sorted) : QuantileTable{};
+  model.calibration = CalibrateScores(anomaly);
   const double threshold = model.threshold();
   size_t flagged = 0;
   for (double a : anomaly) {

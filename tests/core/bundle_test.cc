@@ -99,6 +99,7 @@ TEST_F(BundleTest, ForeignFilesAreNamedAsSuch) {
 TEST_F(BundleTest, NewerMajorIsRefusedNewerMinorLoadsWithAWarning) {
   std::string major = bytes_;
   major[detail::kMajorOffset + 1] = 2;
+  major[detail::kMinorOffset + 1] = 0;  // "2.0", whatever minor the fixture was written as
   auto r = Decode(major);
   EXPECT_EQ(r.status().code(), ErrorCode::kUnsupportedVersion);
   EXPECT_NE(r.status().message().find("2.0"), std::string::npos);
@@ -255,6 +256,7 @@ TEST(BundleTemporal, RoundTripsTheSpecAndMarksMinorOne) {
                                    {kMinuteMs, 0});
   auto model = TrainOnWave(spec);
   ASSERT_TRUE(model.ok()) << model.status().message();
+  model->calibration = {};  // the 1.3 key, tested below; without it the spec decides
   const std::string bytes = EncodeBundle(*model);
   EXPECT_EQ(static_cast<uint8_t>(bytes[15]), 1) << "minor version byte";
   auto back = DecodeBundle(bytes.data(), bytes.size());
@@ -266,6 +268,7 @@ TEST(BundleTemporal, RoundTripsTheSpecAndMarksMinorOne) {
   point.inputs = {"x"};
   auto plain = TrainOnWave(point);
   ASSERT_TRUE(plain.ok());
+  plain->calibration = {};
   EXPECT_EQ(static_cast<uint8_t>(EncodeBundle(*plain)[15]), 0);
 }
 
@@ -281,6 +284,7 @@ TEST(BundleTemporal, SeasonalMedianAndRawOffMarkMinorTwo) {
   auto model = TrainOnWave(spec);
   ASSERT_TRUE(model.ok()) << model.status().message();
   EXPECT_EQ(model->forest.n_features, 2);
+  model->calibration = {};
   const std::string bytes = EncodeBundle(*model);
   EXPECT_EQ(static_cast<uint8_t>(bytes[15]), 2) << "minor version byte";
   auto back = DecodeBundle(bytes.data(), bytes.size());
@@ -289,6 +293,42 @@ TEST(BundleTemporal, SeasonalMedianAndRawOffMarkMinorTwo) {
   EXPECT_EQ(back->spec.ColumnNames(),
             (std::vector<std::string>{"seasonal_median_diff(x,1h,2)",
                                       "seasonal_median_diff(x,1h,3,10m)"}));
+}
+
+// Format 1.3: a trained model carries its training scores' calibration, computed from the
+// very scores the training rows get (checked here by scoring them again), and the bundle is
+// marked 1.3; a bundle without the key (1.2 and older) loads with no calibration.
+TEST(BundleCalibration, TrainedModelCarriesItAndRoundTrips) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  auto model = TrainOnWave(spec);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  std::vector<double> x;
+  for (int i = 0; i < 3000; ++i) x.push_back(std::sin(i / 30.0) + (i % 7) * 0.01);
+  auto scorer = ModelScorer::Create(*model);
+  ASSERT_TRUE(scorer.ok());
+  double sum = 0, sum2 = 0;
+  for (double v : x) {
+    const double a = scorer->ScoreFeatures(&v).anomaly_score;
+    sum += a;
+    sum2 += a * a;
+  }
+  const double mean = sum / 3000, sd = std::sqrt(sum2 / 3000 - mean * mean);
+  EXPECT_EQ(model->calibration.count, 3000);
+  EXPECT_NEAR(model->calibration.mean, mean, 1e-12);
+  EXPECT_NEAR(model->calibration.stddev, sd, 1e-9);
+
+  const std::string bytes = EncodeBundle(*model);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[15]), 3) << "minor version byte";
+  auto back = DecodeBundle(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->calibration, model->calibration);
+
+  model->calibration = {};
+  const std::string old = EncodeBundle(*model);
+  auto old_back = DecodeBundle(old.data(), old.size());
+  ASSERT_TRUE(old_back.ok()) << old_back.status().message();
+  EXPECT_EQ(old_back->calibration.count, 0);
 }
 
 }  // namespace

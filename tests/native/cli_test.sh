@@ -174,9 +174,12 @@ check "train with gaps" "$ISOSCOPE" train --csv "$W/gaps.csv" --out "$W/gaps.bun
 cp "$W/out" "$W/gaps_report"
 expect_in "dropped rows counted" "$W/gaps_report" "2 dropped \(of 4\)"
 check "score with gaps" "$ISOSCOPE" score --bundle "$W/gaps.bundle" --csv "$W/gaps.csv" --out "$W/gaps_scores.csv"
-expect_in "no score, with reason" "$W/gaps_scores.csv" '^1,2026-01-05T00:01:00Z,,,,no score: missing value in a$'
+expect_in "no score, with reason" "$W/gaps_scores.csv" '^1,2026-01-05T00:01:00Z,,,,no score: missing value in a,$'
 expect_in "infinite reason" "$W/gaps_scores.csv" 'no score: infinite value in b'
-expect_in "scored rows" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.[0-9]+,-?[0-9.e-]+,[01],$' 
+expect_in "scored rows" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.[0-9]+,-?[0-9.e-]+,[01],,[0-9.e-]+$'
+# Both training rows score 0.5 (two points isolate alike): a row scoring the training mean has
+# z = 0, a surprise of -log10(1/2) = 0.30103.
+expect_in "surprise column" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.5,0\.0,0,,0\.30102999566398'
 
 # Damaged and foreign bundles: exit 3 with a message naming the problem.
 head -c 1000 "$W/m.bundle" >"$W/trunc.bundle"
@@ -222,7 +225,14 @@ import json, sys
 d = json.load(sys.stdin)
 assert len(d[\"incidents\"]) == 4 and abs(d[\"flagged_share\"] - 0.01) < 0.005, d[\"flagged_share\"]
 assert d[\"pages\"] == d[\"critical\"][\"firing_count\"] == len(d[\"critical\"][\"firing\"])
+b = d[\"baseline\"]
+assert [i[\"name\"] for i in b[\"incidents\"]] == [i[\"name\"] for i in d[\"incidents\"]]
+assert b[\"critical\"] == 4 and b[\"false_pages\"] <= b[\"pages\"]
 "' _ "$ISOSCOPE" "$W" "$PY"
+expect_in "replay reports the z-score baseline" "$W/replay_out" '^baseline: [0-4] of 4 incidents caught; false pages: [0-9]+ '
+expect_exit "replay warns about a 2-sample smoothing window" 0 \
+  "WARNING: --smooth 2m holds fewer than 3 samples at the model's step of 1m" \
+  "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --smooth 2m
 expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
   "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --for 3x
 
@@ -241,11 +251,26 @@ assert len(cut) == 25 * 1440 and len(full) == 28 * 1440, (len(cut), len(full))
 assert all(r["model_version"] == "" for r in full[:14 * 1440]), "scored before --initial"
 assert full[14 * 1440]["model_version"] != "" and full[14 * 1440]["anomaly_score"] != ""
 for a, b in zip(full, cut):
-    assert (a["anomaly_score"], a["model_version"]) == (b["anomaly_score"], b["model_version"]), (a, b)
+    assert (a["anomaly_score"], a["model_version"], a["surprise"]) == \
+        (b["anomaly_score"], b["model_version"], b["surprise"]), (a, b)
 versions = [r["model_version"] for r in full if r["model_version"]]
 assert len(set(versions)) == 2, set(versions)  # days 14 and 21
 print("identical rows:", len(cut))
 ' "$W/bt_full.csv" "$W/bt_cut.csv"
+# A first model whose features cannot warm yet waits for the next retrain instead of
+# aborting: seasonal_diff(x,1d) has no usable row in the first 12 hours, so the first model is
+# trained at 12h + 1d on rows whose day-ago values exist.
+check "backtest waits for warm features" "$ISOSCOPE" backtest --csv "$W/demo/history.csv" \
+  --out "$W/bt_wait.csv" --initial 12h --retrain-every 1d --train-window 90d --n-estimators 10 \
+  --contamination 0.02 --derived "seasonal_diff(latency_p95,1d)"
+expect_in "backtest says it waits" "$W/err" "no model yet .*warming.*; waiting"
+check "backtest's first model after warm-up" "$PY" -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+first = next(i for i, r in enumerate(rows) if r["model_version"])
+assert first == 36 * 60, first
+assert rows[first]["anomaly_score"] != "" and rows[first]["surprise"] != ""
+' "$W/bt_wait.csv"
 expect_exit "backtest bad span" 2 "give a duration like 7d" \
   "$ISOSCOPE" backtest --csv "$W/demo/history.csv" --out "$W/x.csv" --initial 2x \
   --retrain-every 7d --train-window 90d
@@ -299,6 +324,7 @@ for thresholds in "--warning contamination --critical contamination/2" "--warnin
 import json, sys
 given, rescored = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert given.pop("scores_as_given") is True
+rescored.pop("baseline")  # the z-score baseline needs the raw inputs: re-scoring only
 models = given.pop("models")
 assert [m["model_version"] for m in models] == [sys.argv[3]], models
 assert (models[0]["warning"], models[0]["critical"]) == (rescored["settings"]["warning"], rescored["settings"]["critical"])
@@ -316,6 +342,7 @@ check "replay on score output equals re-scoring" "$PY" -c '
 import json, sys
 given, rescored = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert given.pop("scores_as_given") is True and len(given.pop("models")) == 1
+rescored.pop("baseline")
 assert given == rescored and rescored["scored_rows"] > 0
 ' "$W/score_given.json" "$W/score_rescored.json"
 # The whole output: two models, each with its own thresholds from its first row on; before

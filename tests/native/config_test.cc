@@ -768,6 +768,23 @@ TEST(ConfigDerived, TemporalFeaturesAndTheirProblems) {
   EXPECT_TRUE(Has(with("    derived: sometimes\n"), 8, {"derived: auto"}));
 }
 
+// The defaults (smooth 5m, for 3m) hold 5 and 3 scores at one per minute, but on 5-minute
+// data a single score each: both are named, with the 15m they need.
+TEST(AlertSampleWarnings, RulesHoldingFewerThanThreeScoresAreNamed) {
+  DetectorConfig d;
+  d.name = "checkout";
+  EXPECT_TRUE(AlertSampleWarnings(d).empty());
+  d.step_ms = 5 * kMinuteMs;
+  const std::vector<std::string> w = AlertSampleWarnings(d);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0],
+            "checkout: alerts.smooth 5m holds fewer than 3 scores at one per 5m: a single "
+            "outlier pages; use at least 15m");
+  EXPECT_NE(w[1].find("alerts.for 3m"), std::string::npos);
+  d.alerts.smooth_ms = d.alerts.for_ms = 15 * kMinuteMs;
+  EXPECT_TRUE(AlertSampleWarnings(d).empty());
+}
+
 }  // namespace
 }  // namespace isoscope::native
 

@@ -216,6 +216,17 @@ TEST_F(DaemonTest, ScoresOneVectorPerGroupWithTheActiveModel) {
   EXPECT_EQ(
       *Value(*registry_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "checkout"}}),
       *Score("checkout") > thr ? 1 : 0);
+  // anomaly_surprise: each group's first row against the model's training scores alone,
+  // -log10 of the Gaussian tail, written out here with erfc.
+  const ScoreCalibration& cal = models_.at(v1).calibration;
+  ASSERT_GT(cal.count, 0);
+  for (const char* job : {"checkout", "payments"}) {
+    const double z = (*Score(job) - cal.mean) / std::max(cal.stddev, 0.01);
+    const auto got =
+        Value(*registry_, "anomaly_surprise", {{"detector", "checkout"}, {"job", job}});
+    ASSERT_TRUE(got) << job;
+    EXPECT_NEAR(*got, -std::log10(0.5 * std::erfc(z / std::sqrt(2.0))), 1e-9) << job;
+  }
   EXPECT_EQ(State("scored"), 1);
   EXPECT_EQ(State("warming"), 0);
   EXPECT_EQ(State("stale"), 0);
@@ -243,6 +254,8 @@ TEST_F(DaemonTest, MissingOrNonFiniteFeatureMakesTheGroupStaleWithoutAScore) {
   EXPECT_FALSE(Score("payments"));
   EXPECT_FALSE(
       Value(*registry_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "payments"}}));
+  EXPECT_FALSE(
+      Value(*registry_, "anomaly_surprise", {{"detector", "checkout"}, {"job", "payments"}}));
   EXPECT_EQ(State("stale"), 1);
   EXPECT_EQ(State("scored"), 0);
   EXPECT_EQ(

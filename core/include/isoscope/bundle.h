@@ -16,8 +16,10 @@ constexpr uint16_t kBundleFormatMajor = 1;
 /// 1.1 added temporal derived features and features.step_ms. A writer marks a bundle 1.1 only
 /// when it uses them, so bundles a 1.0 reader can score stay 1.0. 1.2 added
 /// seasonal_median_diff and features.raw_inputs (a 1.1 reader refuses the kind, or finds the
-/// width wrong), written only when a spec uses them.
-constexpr uint16_t kBundleFormatMinor = 2;
+/// width wrong), written only when a spec uses them. 1.3 added `calibration` (the training
+/// scores' count, mean and standard deviation, for the calibrated surprise), written whenever
+/// the model has training scores; older readers ignore it and score as before.
+constexpr uint16_t kBundleFormatMinor = 3;
 /// Bundles larger than this are refused before parsing.
 constexpr size_t kMaxBundleBytes = 256u << 20;
 

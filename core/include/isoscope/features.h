@@ -103,11 +103,43 @@ std::string FormatDurationMs(TimeMs ms);
 /// seasonal_median_diff's most past periods: more is a slip (and a long warm-up).
 constexpr int32_t kMaxSeasonalPeriods = 12;
 
-/// What `--derived auto` was chosen from: the data's step and the length of its history.
+/// Whether a history shows a cycle of one period: the autocorrelation at that lag over the
+/// rows, and how many whole periods the history spans.
+struct CycleEvidence {
+  double autocorrelation = 0;  ///< Pearson r of x(t) and x(t - period); NaN if not measurable
+  double half_period = 0;      ///< the same at half the period (a trend is high at both)
+  double cycles = 0;           ///< span / period
+  bool shown = false;          ///< the rule below holds
+};
+
+/// The autocorrelation a cycle must reach, and the margin by which it must beat the half
+/// period's (so persistence or a trend, high at every lag, is not read as a cycle).
+constexpr double kMinCycleAutocorrelation = 0.3;
+constexpr double kMinCycleMargin = 0.1;
+/// Whole periods a history must span before a cycle of that period counts as shown.
+constexpr double kMinCycles = 3;
+
+/// Measures a cycle of `period_ms` in `values` sampled at `times` (n rows in increasing time,
+/// step `step_ms`): rows are put on the step grid and paired with the row one period (and
+/// half a period) earlier. NaN values are skipped.
+CycleEvidence MeasureCycle(const TimeMs* times, const double* values, size_t n, TimeMs step_ms,
+                           TimeMs period_ms);
+
+/// What `--derived auto` was chosen from: the data's step and the length of its history, and
+/// when the data itself was at hand (train, backtest: not a config), what it shows.
 struct AutoContext {
   TimeMs step_ms = 0;
   TimeMs span_ms = 0;
+  bool measured = false;       ///< daily / weekly below were measured on the history
+  bool daily = false;          ///< any input shows a daily cycle
+  bool weekly = false;         ///< any input shows a weekly cycle
+  bool deploy_windows = true;  ///< deploy windows were configured (is_deploy_window is useful)
 };
+
+/// The AutoContext of a history: step (MedianStep), span, and the daily and weekly cycles of
+/// each input (MeasureCycle); `deploy_windows` says whether the user configured any.
+AutoContext MeasureAutoContext(const TimeMs* times, const std::vector<const double*>& series,
+                               size_t n, bool deploy_windows);
 
 /// Parses a comma separated list such as
 /// "hour_of_week,delta(latency_p95,1h),zscore(latency_p95,1d),lag(cpu,1..3)". Temporal

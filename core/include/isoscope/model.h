@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "isoscope/calibration.h"
 #include "isoscope/features.h"
 #include "isoscope/forest_scorer.h"
 #include "isoscope/iforest.h"
@@ -51,6 +52,9 @@ struct Model {
   Forest forest;
   double offset = -0.5;  ///< sklearn offset_; the anomaly-score threshold is -offset
   QuantileTable quantiles;
+  /// The training rows' anomaly scores summarised, for the calibrated surprise (format 1.3;
+  /// count 0 in older bundles and imports without training rows: no surprise then).
+  ScoreCalibration calibration;
   std::vector<Canary> canaries;
   TrainingInfo info;
 

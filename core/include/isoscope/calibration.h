@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace isoscope {
+
+/// What a model's own training scores look like: the reference that turns a raw anomaly_score,
+/// whose level differs from model to model (a smooth stream's normal rows score 0.35, a noisy
+/// one's 0.5), into a surprise that means the same on every stream, model and group.
+struct ScoreCalibration {
+  int64_t count = 0;  ///< usable training rows
+  double mean = 0;    ///< mean anomaly_score of those rows
+  double stddev = 0;  ///< their population standard deviation
+  bool operator==(const ScoreCalibration& o) const {
+    return count == o.count && mean == o.mean && stddev == o.stddev;
+  }
+};
+
+/// The calibration of `anomaly_scores` (the training rows' scores; empty gives count 0).
+ScoreCalibration CalibrateScores(const std::vector<double>& anomaly_scores);
+
+/// The standard deviation below which a score history counts as flat. Scores live in (0, 1];
+/// without a floor a model trained on a constant stream would call a 0.001 wiggle a
+/// one-in-a-billion event.
+constexpr double kMinScoreStddev = 0.01;
+
+/// -log10 Q(z), Q the standard normal upper tail: 0.30 at z = 0, 3 at z = 3.09, 9 at z = 5.99.
+/// Finite for every finite z (an asymptotic form where Q underflows).
+double GaussianSurprise(double z);
+
+/// Turns a stream of raw anomaly scores into a calibrated surprise, in the spirit of Numenta's
+/// anomaly likelihood: the mean of the last `short_rows` scores is compared with the
+/// distribution of every earlier score (seeded with the training scores, then updated with
+/// each row once it is scored), and the surprise is -log10 of the Gaussian tail probability of
+/// that mean. A surprise of 4 means "a normal stretch of this stream averages this high once
+/// in 10,000 rows", on any model. Causal and deterministic: the same rows in the same order
+/// give the same bits.
+class SurpriseStream {
+ public:
+  /// Default averaging window in rows: the row alone. NAB rewards the earliest detection in a
+  /// window, and averaging delays it: on the NAB dev half 1 row scored best of 1, 3 and 10
+  /// (docs/features.md).
+  static constexpr int32_t kDefaultShortRows = 1;
+
+  explicit SurpriseStream(const ScoreCalibration& calibration,
+                          int32_t short_rows = kDefaultShortRows,
+                          double min_stddev = kMinScoreStddev);
+
+  /// The next row's anomaly_score; NaN (a row without a score) gives NaN and changes nothing.
+  double Push(double anomaly_score);
+
+  int64_t count() const { return count_; }
+  double mean() const { return mean_; }
+  /// The history's standard deviation, floored at kMinScoreStddev.
+  double stddev() const;
+
+ private:
+  int32_t short_rows_;
+  double min_stddev_;
+  int64_t count_;
+  double mean_;
+  double m2_;  ///< sum of squared deviations (Welford)
+  std::vector<double> recent_;
+  size_t next_ = 0;
+};
+
+/// The surprise of a whole series of anomaly scores in order (NaN in, NaN out), as score and
+/// the daemon compute it row by row: for callers that hold a history at once (the panel's
+/// what-if, replay).
+std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
+                                   const std::vector<double>& anomaly_scores,
+                                   int32_t short_rows = SurpriseStream::kDefaultShortRows);
+
+}  // namespace isoscope

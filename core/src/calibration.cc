@@ -1,0 +1,84 @@
+#include "isoscope/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace isoscope {
+namespace {
+
+constexpr double kLn10 = 2.302585092994046;
+constexpr double kSqrt2 = 1.4142135623730951;
+constexpr double kLnSqrt2Pi = 0.9189385332046728;
+
+}  // namespace
+
+ScoreCalibration CalibrateScores(const std::vector<double>& anomaly_scores) {
+  ScoreCalibration c;
+  // Welford's update: stable for scores that all sit near one value.
+  double mean = 0, m2 = 0;
+  int64_t n = 0;
+  for (double s : anomaly_scores) {
+    ++n;
+    const double d = s - mean;
+    mean += d / static_cast<double>(n);
+    m2 += d * (s - mean);
+  }
+  c.count = n;
+  c.mean = mean;
+  c.stddev = n > 0 ? std::sqrt(m2 / static_cast<double>(n)) : 0.0;
+  return c;
+}
+
+double GaussianSurprise(double z) {
+  const double q = 0.5 * std::erfc(z / kSqrt2);
+  if (q > 1e-300) return -std::log10(q);
+  // Mills ratio: ln Q(z) ~ -z^2/2 - ln(z sqrt(2 pi)) - ln(1 + 1/z^2) for large z, where erfc
+  // underflows (z > 37); its error there is below 1e-6 of the result.
+  return (0.5 * z * z + std::log(z) + kLnSqrt2Pi + std::log1p(1.0 / (z * z))) / kLn10;
+}
+
+SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t short_rows,
+                               double min_stddev)
+    : short_rows_(std::max<int32_t>(1, short_rows)),
+      min_stddev_(min_stddev),
+      count_(calibration.count),
+      mean_(calibration.mean),
+      m2_(calibration.stddev * calibration.stddev * static_cast<double>(calibration.count)) {
+  recent_.reserve(static_cast<size_t>(short_rows_));
+}
+
+double SurpriseStream::stddev() const {
+  const double sd = count_ > 0 ? std::sqrt(m2_ / static_cast<double>(count_)) : 0.0;
+  return std::max(sd, min_stddev_);
+}
+
+double SurpriseStream::Push(double anomaly_score) {
+  if (std::isnan(anomaly_score)) return anomaly_score;
+  if (recent_.size() < static_cast<size_t>(short_rows_)) {
+    recent_.push_back(anomaly_score);
+  } else {
+    recent_[next_] = anomaly_score;
+    next_ = (next_ + 1) % recent_.size();
+  }
+  double sum = 0;  // at most short_rows_ terms, summed afresh: no drift from running sums
+  for (double r : recent_) sum += r;
+  const double average = sum / static_cast<double>(recent_.size());
+  // A model without training scores has no reference yet: the first row sets it.
+  const double surprise = count_ > 0 ? GaussianSurprise((average - mean_) / stddev()) : 0.0;
+  ++count_;
+  const double d = anomaly_score - mean_;
+  mean_ += d / static_cast<double>(count_);
+  m2_ += d * (anomaly_score - mean_);
+  return surprise;
+}
+
+std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
+                                   const std::vector<double>& anomaly_scores, int32_t short_rows) {
+  SurpriseStream stream(calibration, short_rows);
+  std::vector<double> out;
+  out.reserve(anomaly_scores.size());
+  for (double s : anomaly_scores) out.push_back(stream.Push(s));
+  return out;
+}
+
+}  // namespace isoscope
