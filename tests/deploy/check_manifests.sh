@@ -15,9 +15,10 @@ passed=0
 failed=0
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-for tool in node npm promtool; do
-  command -v $tool >/dev/null || { echo "FAIL: $tool not found (node and npm: the machine's; promtool: Debian's prometheus)"; exit 1; }
-done
+# node and npm: those pinned in tools/node (the schema packages need Node >= 22).
+PATH=$("$ROOT/tools/ci/node.sh"):$PATH || { echo "FAIL: tools/ci/node.sh"; exit 1; }
+export PATH
+command -v promtool >/dev/null || { echo "FAIL: promtool not found (Debian's prometheus)"; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/isoscope-deploy.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 

@@ -4,6 +4,7 @@
 # deps runs `npm ci` from the committed lockfile (again only when the lockfile changed);
 # build makes BUILD_DIR/panel/dist (module.js, plugin.json, .wasm, the standalone page) and
 # the harness; e2e drives headless Debian Chromium; screenshots land in BUILD_DIR/panel-e2e.
+# Every step runs on the Node and npm pinned in tools/node (tools/ci/node.sh), not the machine's.
 set -eu
 STEP=$1
 BUILD=$(cd "$2" && pwd)
@@ -11,6 +12,8 @@ ISOSCOPE=$(readlink -f "$3")
 NATIVE_BENCH=${4:+$(readlink -f "$4")}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PANEL=$ROOT/wasm/panel
+PATH=$("$ROOT/tools/ci/node.sh"):$PATH
+export PATH
 export ISOSCOPE_WASM_DIR="$BUILD/wasm"
 export ISOSCOPE_PANEL_DIST="$BUILD/panel/dist"
 cd "$PANEL"
