@@ -11,7 +11,8 @@
 # ctest runs the panel and deploy tests in parallel.
 set -eu
 DIR=$(cd "$(dirname "$0")/../node" && pwd)
-BIN=$DIR/node_modules/.bin
+# Our own bin directory: Debian's npm 9.2 links no .bin/node for the node-linux-* package.
+BIN=$DIR/node_modules/.isoscope-bin
 STAMP=$DIR/node_modules/.isoscope-lock
 installed() { cmp -s "$DIR/package-lock.json" "$STAMP" 2>/dev/null; }
 if ! installed; then
@@ -26,6 +27,13 @@ if ! installed; then
     if ! installed; then
       echo "tools/ci/node.sh: npm ci in $DIR (pinned Node and npm)" >&2
       (cd "$DIR" && PATH=$SYS_PATH npm ci --no-audit --no-fund --loglevel=error >&2)
+      mkdir -p "$BIN"
+      # the one node-linux-<cpu> package npm installed for this machine (optional dependencies)
+      for node in "$DIR"/node_modules/node-linux-*/bin/node; do
+        ln -sfn "../${node#"$DIR/node_modules/"}" "$BIN/node"
+      done
+      ln -sfn ../npm/bin/npm-cli.js "$BIN/npm"
+      ln -sfn ../npm/bin/npx-cli.js "$BIN/npx"
       cp "$DIR/package-lock.json" "$STAMP"
     fi
   ) 9>"$DIR/.install.lock"
