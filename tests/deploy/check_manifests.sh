@@ -22,10 +22,12 @@ command -v promtool >/dev/null || { echo "FAIL: promtool not found (Debian's pro
 W=$(mktemp -d "${TMPDIR:-/tmp}/isoscope-deploy.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-# npm ci again only when the lockfile changed since the last install.
-if ! cmp -s "$HERE/package-lock.json" "$HERE/node_modules/.isoscope-lock" 2>/dev/null; then
-  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >"$W/npm.log" 2>&1) &&
-    cp "$HERE/package-lock.json" "$HERE/node_modules/.isoscope-lock" ||
+# npm ci again only when the lockfile or Node changed since the last install; --engine-strict:
+# npm refuses any package whose engines exclude this Node.
+stamp() { cat "$HERE/package-lock.json"; node --version; }
+if ! stamp | cmp -s - "$HERE/node_modules/.isoscope-lock" 2>/dev/null; then
+  (cd "$HERE" && npm ci --engine-strict --no-audit --no-fund --loglevel=error >"$W/npm.log" 2>&1) &&
+    stamp >"$HERE/node_modules/.isoscope-lock" ||
     { echo "FAIL: npm ci in $HERE"; cat "$W/npm.log"; exit 1; }
 fi
 
