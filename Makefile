@@ -5,18 +5,21 @@ CMAKE_FLAGS ?=
 ISOSCOPE := $(BUILD)/native/isoscope
 
 # Debian packages: to build, to test (references and real tools), to benchmark.
+# npm only where there is no npm command (nodesource's nodejs has its own and conflicts with
+# Debian's): tools/ci/node.sh uses it once to install the Node and npm pinned in tools/node.
+NPM_IF_MISSING := $(if $(shell command -v npm 2>/dev/null),,npm)
 PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
               prometheus-cpp-dev libssl-dev libcrypt-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
               clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
-              clang libclang-rt-14-dev emscripten nodejs chromium fonts-dejavu-core \
+              clang libclang-rt-14-dev emscripten nodejs $(NPM_IF_MISSING) chromium fonts-dejavu-core \
               lintian systemd dpkg-dev victoria-metrics iproute2 zip unzip
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
               fonts-dejavu-core
 PKGS_DEMO  := curl
 # The WebAssembly core and the panel / what-if page (npm packages come from the lockfile).
-PKGS_PANEL := emscripten nodejs libmsgpack-cxx-dev zip
+PKGS_PANEL := emscripten nodejs $(NPM_IF_MISSING) libmsgpack-cxx-dev zip
 PKGS_FUZZ  := clang libclang-rt-14-dev
 # make deb: CPack's DEB generator (dpkg-shlibdeps) and the checks of the package.
 PKGS_DEB   := dpkg-dev lintian systemd

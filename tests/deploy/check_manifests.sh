@@ -15,16 +15,19 @@ passed=0
 failed=0
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-for tool in node npm promtool; do
-  command -v $tool >/dev/null || { echo "FAIL: $tool not found (node and npm: the machine's; promtool: Debian's prometheus)"; exit 1; }
-done
+# node and npm: those pinned in tools/node (the schema packages need Node >= 22).
+PATH=$("$ROOT/tools/ci/node.sh"):$PATH || { echo "FAIL: tools/ci/node.sh"; exit 1; }
+export PATH
+command -v promtool >/dev/null || { echo "FAIL: promtool not found (Debian's prometheus)"; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/isoscope-deploy.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-# npm ci again only when the lockfile changed since the last install.
-if ! cmp -s "$HERE/package-lock.json" "$HERE/node_modules/.isoscope-lock" 2>/dev/null; then
-  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >"$W/npm.log" 2>&1) &&
-    cp "$HERE/package-lock.json" "$HERE/node_modules/.isoscope-lock" ||
+# npm ci again only when the lockfile or Node changed since the last install; --engine-strict:
+# npm refuses any package whose engines exclude this Node.
+stamp() { cat "$HERE/package-lock.json"; node --version; }
+if ! stamp | cmp -s - "$HERE/node_modules/.isoscope-lock" 2>/dev/null; then
+  (cd "$HERE" && npm ci --engine-strict --no-audit --no-fund --loglevel=error >"$W/npm.log" 2>&1) &&
+    stamp >"$HERE/node_modules/.isoscope-lock" ||
     { echo "FAIL: npm ci in $HERE"; cat "$W/npm.log"; exit 1; }
 fi
 

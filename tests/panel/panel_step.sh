@@ -1,9 +1,10 @@
 #!/bin/sh
 # One step of the Grafana panel's checks (wasm/panel), run by ctest:
 #   panel_step.sh deps|build|typecheck|unit|e2e|standalone|demo|bench BUILD_DIR ISOSCOPE
-# deps runs `npm ci` from the committed lockfile (again only when the lockfile changed);
+# deps runs `npm ci` from the committed lockfile (again only when the lockfile or Node changed);
 # build makes BUILD_DIR/panel/dist (module.js, plugin.json, .wasm, the standalone page) and
 # the harness; e2e drives headless Debian Chromium; screenshots land in BUILD_DIR/panel-e2e.
+# Every step runs on the Node and npm pinned in tools/node (tools/ci/node.sh), not the machine's.
 set -eu
 STEP=$1
 BUILD=$(cd "$2" && pwd)
@@ -11,17 +12,21 @@ ISOSCOPE=$(readlink -f "$3")
 NATIVE_BENCH=${4:+$(readlink -f "$4")}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PANEL=$ROOT/wasm/panel
+PATH=$("$ROOT/tools/ci/node.sh"):$PATH
+export PATH
 export ISOSCOPE_WASM_DIR="$BUILD/wasm"
 export ISOSCOPE_PANEL_DIST="$BUILD/panel/dist"
 cd "$PANEL"
 case $STEP in
   deps)
+    # --engine-strict: npm refuses any package whose engines exclude the pinned Node; the stamp
+    # holds the Node version too, so a new pinned Node re-runs that check.
     stamp=node_modules/.isoscope-lock
-    if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then
-      echo "node_modules is up to date with package-lock.json"
+    if [ -f "$stamp" ] && { cat package-lock.json; node --version; } | cmp -s - "$stamp"; then
+      echo "node_modules is up to date with package-lock.json and node $(node --version)"
     else
-      npm ci --no-audit --no-fund
-      cp package-lock.json "$stamp"
+      npm ci --engine-strict --no-audit --no-fund
+      { cat package-lock.json; node --version; } >"$stamp"
     fi ;;
   build)
     npm run --silent build
