@@ -417,8 +417,6 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   auto baseline = Replay(data->times, RollingZScoreBaseline(data->times, series, kBaselineWindowMs),
                          plain, incidents);
   if (baseline.ok()) summary.baseline = std::move(*baseline);
-
-  auto r = Replay(data->times, scores, config, incidents);
   if (!r.ok()) {
     // Settings the core refuses are the command line's fault; data problems are not.
     return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
