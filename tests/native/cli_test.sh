@@ -519,7 +519,7 @@ assert [r["row"] for r in rows] == ["0", "1", "2", "3"] and all(r["anomaly_score
 check "time: score a repeated timestamp" "$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_dup.csv" --out "$W/tc_dup_scores.csv"
 cp "$W/err" "$W/tc_dup_err"
 expect_in "time: the earlier row says why it has no score" "$W/tc_dup_scores.csv" \
-  '^1,2026-01-05T00:01:00Z,,,,no score: time repeated by row 2 \(the later row is scored\)$'
+  '^1,2026-01-05T00:01:00Z,,,,no score: time repeated by row 2 \(the later row is scored\),$'
 expect_in "time: score says how many rows repeated a time" "$W/tc_dup_err" \
   'tc_dup\.csv: 1 row repeated the time of the row after it; the later row was kept \(first at row 1\)$'
 "$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_dup_clean.csv" --out "$W/tc_clean_scores.csv" -q

@@ -127,7 +127,7 @@ try {
   await page.screenshot({ path: join(outDir, 'panel-csp.png') });
 
   // The what-if on real data.
-  let settings = { contamination: 0.02, warning: 0.6, critical: 0.63, forMinutes: 3, smoothMinutes: 5 };
+  let settings = { contamination: 0.02, warning: 0.56, critical: 0.58, forMinutes: 3, smoothMinutes: 5 };
   await open('/', { detector: 'demo', daemonUrl: '', evalIntervalSeconds: 60, ...settings });
   await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
 
