@@ -64,9 +64,11 @@ std::vector<QuadNode> GaussLegendre(int q) {
 
 // Depth of every node; sklearn numbers nodes in pre-order, so parents come first.
 int32_t MaxDepth(const Tree& tree) {
-  std::vector<int32_t> depth(tree.node_count(), 0);
+  const size_t n = tree.node_count();
+  if (n == 0) return 0;  // (also keeps GCC 12 from a false -Wfree-nonheap-object here)
+  std::vector<int32_t> depth(n, 0);
   int32_t deepest = 0;
-  for (size_t i = 0; i < tree.node_count(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     deepest = std::max(deepest, depth[i]);
     if (tree.children_left[i] != -1) {
       depth[static_cast<size_t>(tree.children_left[i])] = depth[i] + 1;
