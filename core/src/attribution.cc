@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "detail/float_threshold.h"
+
 namespace isoscope {
 namespace {
 
@@ -12,15 +14,6 @@ namespace {
 // and the bound keeps the compile recursion and the per-leaf scratch arrays small.
 constexpr int32_t kMaxDepth = 64;
 constexpr uint16_t kMaxQuad = (kMaxDepth + 1) / 2;
-
-// The scorer's threshold: for every float32 x, x <= t  <=>  x <= FloorToFloat(t).
-float FloorToFloat(double t) {
-  float f = static_cast<float>(t);
-  if (static_cast<double>(f) > t) {
-    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  }
-  return f;
-}
 
 // c(n) from the forest's baked table, as the scorer takes it, so leaf values are its bits.
 double LeafC(const Forest& forest, int32_t n) {
@@ -173,7 +166,7 @@ double ForestExplainer::CompileTree(const Forest& forest, const Tree& tree, Path
       }
       const auto column =
           static_cast<uint32_t>(tree.features[static_cast<size_t>(tree.feature[node])]);
-      const float threshold = FloorToFloat(tree.threshold[node]);
+      const float threshold = detail::FloorToFloat(tree.threshold[node]);
       size_t k = 0;
       while (k < path.entries.size() && path.entries[k].column != column) {
         ++k;

@@ -4,18 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "detail/float_threshold.h"
+
 namespace isoscope {
 namespace {
-
-// For every float32 x: x <= t64  <=>  x <= FloorToFloat(t64). So the compact 4-byte
-// threshold makes exactly sklearn's float32-vs-float64 decision.
-float FloorToFloat(double t) {
-  float f = static_cast<float>(t);
-  if (static_cast<double>(f) > t) {
-    f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  }
-  return f;
-}
 
 double LeafC(const Forest& forest, int32_t n) {
   auto it =
@@ -75,7 +67,7 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest) {
                       "layout; use a smaller max_samples or fewer trees");
       }
       const int32_t column = tree.features[static_cast<size_t>(tree.feature[src])];
-      s.nodes_[dst] = {FloorToFloat(tree.threshold[src]),
+      s.nodes_[dst] = {detail::FloorToFloat(tree.threshold[src]),
                        (left << kColumnBits) | static_cast<uint32_t>(column)};
       s.nodes_.push_back({});
       s.nodes_.push_back({});
