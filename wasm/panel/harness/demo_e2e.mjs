@@ -9,15 +9,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { checker, env, launchChromium, nativeShownReplay } from './common.mjs';
 
-import { nativeShownReplay } from './native.mjs';
-
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`set ${k}`);
-  return resolve(process.env[k]);
-};
 const isoscope = env('ISOSCOPE');
 const root = env('ROOT');
 const outDir = env('OUT_DIR');
@@ -25,13 +19,7 @@ mkdirSync(outDir, { recursive: true });
 const SERVE_SECONDS = 120; // ends the daemon by itself, as DEMO_SERVE_SECONDS=N make demo does
 const HOURS = 336; // the page's longest choice: 14 days, which hold several of the incidents
 
-let checks = 0;
-let failures = 0;
-function check(ok, what, detail = '') {
-  checks++;
-  if (!ok) failures++;
-  console.log(`${ok ? 'ok' : 'not ok'} ${checks} - ${what}${!ok && detail ? `\n  # ${detail}` : ''}`);
-}
+const { check, done } = checker();
 
 const work = mkdtempSync(join(tmpdir(), 'isoscope-demo-e2e-'));
 const demo = join(work, 'demo');
@@ -82,14 +70,8 @@ async function checkMetrics() {
   check(ok, 'promtool check metrics accepts /metrics', lint);
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'isoscope-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1400, height: 760 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
+const chrome = await launchChromium({ width: 1400, height: 760 });
+const browser = chrome.browser;
 try {
   await checkMetrics();
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -142,8 +124,7 @@ try {
   const page = browser.pages()[0];
   if (page) await page.screenshot({ path: join(outDir, 'demo-page-failure.png') }).catch(() => {});
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await chrome.close();
 }
 
 // The script stops the daemon by itself after DEMO_SERVE_SECONDS and exits 0.
@@ -152,5 +133,4 @@ check(code === 0, `tools/demo_serve.sh exits 0 after DEMO_SERVE_SECONDS (${code}
 check(/anomaly_score \d\.\d{4}/.test(out), 'demo_serve.sh printed the scores of the cycles', out.slice(-2000));
 writeFileSync(join(outDir, 'demo-serve.log'), out);
 rmSync(work, { recursive: true, force: true });
-console.log(`# pass ${checks - failures}\n# fail ${failures}`);
-process.exit(failures === 0 && checks > 0 ? 0 : 1);
+done();

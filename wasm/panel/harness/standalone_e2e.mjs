@@ -7,27 +7,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { checker, env, launchChromium, nativeShownReplay } from './common.mjs';
 
-import { nativeShownReplay } from './native.mjs';
-
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`set ${k}`);
-  return resolve(process.env[k]);
-};
 const isoscope = env('ISOSCOPE');
 const dist = env('PANEL_DIST');
 const outDir = env('OUT_DIR');
 mkdirSync(outDir, { recursive: true });
 
-let checks = 0;
-let failures = 0;
-function check(ok, what, detail = '') {
-  checks++;
-  if (!ok) failures++;
-  console.log(`${ok ? 'ok' : 'not ok'} ${checks} - ${what}${!ok && detail ? `\n  # ${detail}` : ''}`);
-}
+const { check, done } = checker();
 
 const work = mkdtempSync(join(tmpdir(), 'isoscope-standalone-e2e-'));
 const demo = join(work, 'demo');
@@ -60,14 +48,8 @@ function nativeReplay(history, s) {
   return nativeShownReplay(isoscope, join(demo, 'model.bundle'), history, work, args).replay;
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'isoscope-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1200, height: 640 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
+const chrome = await launchChromium({ width: 1200, height: 640 });
+const browser = chrome.browser;
 try {
   const history = await (await fetch(`${base}/api/v1/detectors/demo/history?hours=${HOURS}`)).json();
   const shownRows = history.times.filter((t) => t >= history.shown_from).length;
@@ -103,10 +85,8 @@ try {
 } catch (e) {
   check(false, 'standalone e2e ran to the end', String(e?.stack ?? e));
 } finally {
-  await browser.close();
+  await chrome.close();
   daemon.kill('SIGTERM');
-  rmSync(profile, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`# pass ${checks - failures}\n# fail ${failures}`);
-process.exit(failures === 0 && checks > 0 ? 0 : 1);
+done();
