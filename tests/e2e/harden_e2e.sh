@@ -82,7 +82,9 @@ BUNDLE_SIZE=$(stat -c %s "$M/$V")
 # --- HTTP on the plain port. ---
 start "$W/serve.log" SERVE_PID || { bad "serve did not start"; cat "$W/serve.log"; exit 1; }
 URL=http://127.0.0.1:$PORT
-wait_for 10 test -n "$(metric 'anomaly_score{detector="demo"}')" || bad "no score before the attacks"
+# (a function: wait_for re-runs it, where "$(metric ...)" as an argument would be read once)
+scored() { test -n "$(metric 'anomaly_score{detector="demo"}')"; }
+wait_for 30 scored || bad "no score before the attacks"
 # Under ASan (tools/ci/sanitize_test.sh sets ASAN_OPTIONS) freed memory stays in quarantine and
 # timings stretch: the RSS bounds are checked on the release build only, times get slack.
 RSS_ARGS=()
