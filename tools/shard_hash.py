@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent implementation of isoscope's shard hash (spec: native/shard.h), written from the
+"""Independent implementation of isoscope's shard hash (spec: native/config/shard.h), written from the
 spec and not from the C++ code. It prints the golden file tests/golden/shard/group_hash.json:
 
     /usr/bin/python3 tools/shard_hash.py > tests/golden/shard/group_hash.json

@@ -256,7 +256,7 @@ std::string DerivedFeature::Name(const std::vector<std::string>& inputs) const {
   return name + ")";
 }
 
-Result<TimeMs> ParseDurationMs(std::string_view text) {
+Result<TimeMs> ParseDurationMs(std::string_view text, bool allow_zero) {
   text = Trim(text);
   size_t i = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
@@ -277,7 +277,7 @@ Result<TimeMs> ParseDurationMs(std::string_view text) {
                       "1h, 1d, 1w)");
   }
   const TimeMs n = std::stoll(std::string(text.substr(0, i)));
-  if (n <= 0) {
+  if (n <= 0 && !allow_zero) {
     return Status(ErrorCode::kInvalidArgument, "duration '" + std::string(text) + "' is zero");
   }
   return n * scale;

@@ -1,4 +1,5 @@
-// `isoscope check-config --config FILE`: every problem of the file with its line, or a summary.
+// `isoscope check-config --config FILE`: every problem of the file with its
+// line, or a summary.
 #include "commands.h"
 #include "config.h"
 #include "file_io.h"
@@ -17,23 +18,23 @@ std::string Summary(const DetectorConfig& d) {
     derived += (derived.empty() ? "" : ", ") + f.Name(d.spec.inputs);
   return d.name + ": " + std::to_string(d.queries.size()) +
          (d.queries.size() == 1 ? " query (" : " queries (") + queries + "), group_by [" +
-         group_by + "], derived [" + derived + "], step " + FormatDuration(d.step_ms) +
-         ", lookback " + FormatDuration(d.lookback_ms) + ", interval " +
-         FormatDuration(d.interval_ms) + ", " + std::to_string(d.params.n_estimators) +
+         group_by + "], derived [" + derived + "], step " + FormatDurationMs(d.step_ms) +
+         ", lookback " + FormatDurationMs(d.lookback_ms) + ", interval " +
+         FormatDurationMs(d.interval_ms) + ", " + std::to_string(d.params.n_estimators) +
          " trees, contamination " + d.params.contamination.ToString() + ", keep " +
          std::to_string(d.keep_versions) + " versions";
 }
 
 std::string AlertSummary(const AlertsConfig& a) {
   std::string s = "alerts: " + a.RecordName() + " = avg_over_time(anomaly_score[" +
-                  FormatDuration(a.smooth_ms) + "]), warning > " + a.warning.text +
-                  ", critical > " + a.critical.text + " for " + FormatDuration(a.for_ms) +
-                  ", evaluated every " + FormatDuration(a.eval_interval_ms);
-  if (a.keep_firing_for_ms > 0) s += ", keep firing " + FormatDuration(a.keep_firing_for_ms);
+                  FormatDurationMs(a.smooth_ms) + "]), warning > " + a.warning.text +
+                  ", critical > " + a.critical.text + " for " + FormatDurationMs(a.for_ms) +
+                  ", evaluated every " + FormatDurationMs(a.eval_interval_ms);
+  if (a.keep_firing_for_ms > 0) s += ", keep firing " + FormatDurationMs(a.keep_firing_for_ms);
   return s + "; drift canary: anomaly_rate_5m < " + FormatShortest(a.drift.min_rate) + " for " +
-         FormatDuration(a.drift.for_ms) + " in " + a.drift.peak_hours_text + " UTC; stale after " +
-         FormatDuration(a.stale_after_ms) + ", model older than " +
-         FormatDuration(a.max_model_age_ms);
+         FormatDurationMs(a.drift.for_ms) + " in " + a.drift.peak_hours_text +
+         " UTC; stale after " + FormatDurationMs(a.stale_after_ms) + ", model older than " +
+         FormatDurationMs(a.max_model_age_ms);
 }
 
 }  // namespace
@@ -63,7 +64,7 @@ int RunCheckConfig(const CheckConfigArgs& args) {
               !config.prometheus.bearer_token.empty() ? " (bearer token)"
               : config.prometheus.has_basic_auth      ? " (basic auth)"
                                                       : "",
-              FormatDuration(config.prometheus.timeout_ms).c_str(), config.models_dir.c_str(),
+              FormatDurationMs(config.prometheus.timeout_ms).c_str(), config.models_dir.c_str(),
               config.web.listen_address.c_str());
   for (const DetectorConfig& d : config.detectors) {
     std::printf("  %s\n", Summary(d).c_str());

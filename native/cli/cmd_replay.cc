@@ -1,6 +1,7 @@
-// isoscope replay: "would it have paged?" — scores a CSV with a bundle (or takes the scores
-// of score's or backtest's output as given) and replays the alert rules (core/alert.h) over
-// the whole history, optionally against known incidents.
+// isoscope replay: "would it have paged?" — scores a CSV with a bundle (or
+// takes the scores of score's or backtest's output as given) and replays the
+// alert rules (core/alert.h) over the whole history, optionally against known
+// incidents.
 #include <sys/stat.h>
 
 #include <cmath>
@@ -85,7 +86,8 @@ std::string JsonDelay(const std::optional<TimeMs>& ms) {
   return ms ? std::to_string(*ms / 1000) : "null";
 }
 
-// A model's stretch of a CSV of scores: from its first row on, the rules use its thresholds.
+// A model's stretch of a CSV of scores: from its first row on, the rules use
+// its thresholds.
 struct ModelSpan {
   std::string version;
   TimeMs from_ms = 0;
@@ -106,7 +108,8 @@ struct ScoreSummary {
   bool warning_varies = false, critical_varies = false;
   TimeRules time;        ///< what the time rules found (repeated times, zone-less times)
   TimeMs scored_ms = 0;  ///< the time the rules had a score to judge (ReplayResult::scored_ms)
-  /// The plain rolling z-score rule on the same inputs and rules (re-score mode only).
+  /// The plain rolling z-score rule on the same inputs and rules (re-score mode
+  /// only).
   std::optional<ReplayResult> baseline;
 };
 
@@ -133,7 +136,8 @@ std::string BaselineJson(const ReplayResult& b, bool with_incidents) {
 
 void PrintBaseline(const ReplayResult& b, bool with_incidents) {
   std::printf(
-      "\nbaseline (max |z| of the inputs over the last 24h, warning > %g, critical > %g, same "
+      "\nbaseline (max |z| of the inputs over the last 24h, warning > "
+      "%g, critical > %g, same "
       "rules): %zu pages, %s per week\n",
       kBaselineWarningZ, kBaselineCriticalZ, b.pages, Rate(b.pages_per_week).c_str());
   if (!with_incidents) return;
@@ -240,9 +244,11 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
   }
 
   if (!s.as_given) {
-    std::printf("replay of %s with model %s: %zu rows (%zu scored), %s to %s, %zu evaluations\n",
-                args.csv.c_str(), s.model_version.c_str(), s.rows, s.scored,
-                FormatTime(r->start_ms).c_str(), FormatTime(r->end_ms).c_str(), r->evaluations);
+    std::printf(
+        "replay of %s with model %s: %zu rows (%zu scored), %s to %s, "
+        "%zu evaluations\n",
+        args.csv.c_str(), s.model_version.c_str(), s.rows, s.scored,
+        FormatTime(r->start_ms).c_str(), FormatTime(r->end_ms).c_str(), r->evaluations);
     std::printf(
         "is_anomaly threshold %s%s: %zu rows flagged (%.2f%%)\n",
         FormatShortest(s.threshold).c_str(),
@@ -253,7 +259,8 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
                                : s.models.empty()   ? std::string("no model_version")
                                                     : std::to_string(s.models.size()) + " models";
     std::printf(
-        "replay of %s, scores as given (%s): %zu rows (%zu scored), %s to %s, %zu "
+        "replay of %s, scores as given (%s): %zu rows (%zu scored), %s "
+        "to %s, %zu "
         "evaluations\n",
         args.csv.c_str(), models.c_str(), s.rows, s.scored, FormatTime(r->start_ms).c_str(),
         FormatTime(r->end_ms).c_str(), r->evaluations);
@@ -261,7 +268,9 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
       std::printf("is_anomaly %s: %zu rows flagged (%.2f%%)\n", s.flagged_basis.c_str(), *s.flagged,
                   100.0 * flagged_share);
     } else {
-      std::printf("is_anomaly: unknown (no is_anomaly column; --bundles gives the models)\n");
+      std::printf(
+          "is_anomaly: unknown (no is_anomaly column; --bundles gives "
+          "the models)\n");
     }
   }
   for (const std::string& note : s.time.Notes())
@@ -269,7 +278,8 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
   std::printf("rules: avg_over_time(anomaly_score[%s]) every %s, for %s\n", args.smooth.c_str(),
               args.eval_interval.c_str(), args.for_duration.c_str());
   std::printf(
-      "scored time: %s of %s (evaluations with a score to smooth; warming and gaps left out); "
+      "scored time: %s of %s (evaluations with a score to smooth; "
+      "warming and gaps left out); "
       "rates are per week of scored time\n\n",
       Span(s.scored_ms).c_str(), Span(r->end_ms - r->start_ms).c_str());
   std::printf("%-9s %9s %8s %8s %14s %13s\n", "severity", "threshold", "pending", "firing",
@@ -312,7 +322,9 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
     }
     std::printf("\n%zu of %zu incidents caught; false pages: %zu (%s per week)\n", caught,
                 r->incidents.size(), r->false_pages, Rate(r->false_pages_per_week).c_str());
-    std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
+    std::printf(
+        "(caught = a page started between the incident start and end + "
+        "for + smooth)\n");
   }
   if (s.baseline) PrintBaseline(*s.baseline, !incidents.empty());
   return kExitOk;
@@ -322,7 +334,8 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
 
 namespace {
 
-// Replay (core/alert.h); its rates are per week of scored time (ReplayResult::scored_ms).
+// Replay (core/alert.h); its rates are per week of scored time
+// (ReplayResult::scored_ms).
 Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
                                           const std::vector<double>& scores,
                                           const ReplayConfig& config,
@@ -333,16 +346,17 @@ Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
   return r;
 }
 
-// The re-score mode: the bundle scores the CSV's inputs (as `isoscope score` would).
-// Rules that hold fewer than three samples page on one outlier: `avg_over_time(...[5m])` over
-// 5-minute data averages a single row.
+// The re-score mode: the bundle scores the CSV's inputs (as `isoscope score`
+// would). Rules that hold fewer than three samples page on one outlier:
+// `avg_over_time(...[5m])` over 5-minute data averages a single row.
 void WarnFewSamples(const Durations& d, TimeMs step_ms) {
   if (step_ms <= 0) return;
   for (const auto& [flag, ms] : {std::pair<const char*, TimeMs>{"--smooth", d.smooth_ms},
                                  std::pair<const char*, TimeMs>{"--for", d.for_ms}}) {
     if (ms < 3 * step_ms) {
       std::fprintf(stderr,
-                   "WARNING: %s %s holds fewer than 3 samples at the model's step of %s: one "
+                   "WARNING: %s %s holds fewer than 3 samples at the model's "
+                   "step of %s: one "
                    "outlier pages; use at least %s\n",
                    flag, FormatDurationMs(ms).c_str(), FormatDurationMs(step_ms).c_str(),
                    FormatDurationMs(3 * step_ms).c_str());
@@ -354,7 +368,8 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
                    const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto model = LoadBundle(args.bundle);
   if (!model.ok()) return Fail(model.status());
-  // The share behind the model's anomaly threshold, which "contamination" thresholds start from.
+  // The share behind the model's anomaly threshold, which "contamination"
+  // thresholds start from.
   double share = TrainedShare(*model);
   if (!args.contamination.empty()) {
     auto c = ParseContamination(args.contamination);
@@ -409,7 +424,8 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   summary.flagged = flagged;
 
   auto r = ReplayOverScoredTime(data->times, scores, config, incidents, summary);
-  // The same rules over the plain z-score of the raw inputs: does the forest earn its place?
+  // The same rules over the plain z-score of the raw inputs: does the forest
+  // earn its place?
   ReplayConfig plain = config;
   plain.threshold_changes.clear();
   plain.warning.threshold = kBaselineWarningZ;
@@ -418,16 +434,19 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
                          plain, incidents);
   if (baseline.ok()) summary.baseline = std::move(*baseline);
   if (!r.ok()) {
-    // Settings the core refuses are the command line's fault; data problems are not.
+    // Settings the core refuses are the command line's fault; data problems are
+    // not.
     return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
                                                             : Fail(r.status());
   }
   return Report(args, config, d, *r, incidents, summary);
 }
 
-// The scores-as-given mode: a CSV of scores (score's or backtest's output) is not scored
-// again. Thresholds relative to a model resolve per model version from --bundles (or
-// --bundle), and at each model change the rules take the new model's thresholds.
+// The scores-as-given mode: a CSV of scores (score's or backtest's output) is
+// not scored again. Thresholds relative to a model resolve per model version
+// from --bundles (or
+// --bundle), and at each model change the rules take the new model's
+// thresholds.
 int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConfig config,
                   const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto data = ParseScoredCsv(content, args.time_column, args.csv);
@@ -444,7 +463,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     }
     contamination = c->value;
   }
-  // Score thresholds are the same for every model; check them before anything is loaded.
+  // Score thresholds are the same for every model; check them before anything
+  // is loaded.
   double fixed[2] = {0, 0};
   bool relative[2] = {false, false};
   const std::pair<const char*, const std::string*> flags[2] = {{"--warning", &args.warning},
@@ -473,7 +493,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     }
   }
 
-  // The models, by version: --bundle's, and those of --bundles DIR loaded as rows need them.
+  // The models, by version: --bundle's, and those of --bundles DIR loaded as
+  // rows need them.
   std::map<std::string, Model> models;
   std::string single;
   if (!args.bundle.empty()) {
@@ -506,7 +527,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     return &models.emplace(version, std::move(*m)).first->second;
   };
 
-  // Every row's model: its model_version, or without that column --bundle's model.
+  // Every row's model: its model_version, or without that column --bundle's
+  // model.
   ScoreSummary summary;
   summary.as_given = true;
   summary.rows = time_rules->rows;
@@ -557,7 +579,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     span_of[i] = static_cast<int>(summary.models.size()) - 1;
   }
 
-  // The rules: the first model's thresholds, then each model's from its first row on.
+  // The rules: the first model's thresholds, then each model's from its first
+  // row on.
   config.warning.threshold = fixed[0];
   config.critical.threshold = fixed[1];
   if (!summary.models.empty()) {
@@ -580,8 +603,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     summary.threshold = models.at(single).threshold();
   }
 
-  // is_anomaly: re-chosen per model with --contamination, else as the CSV says, else from
-  // the models' own thresholds when every scored row has one.
+  // is_anomaly: re-chosen per model with --contamination, else as the CSV says,
+  // else from the models' own thresholds when every scored row has one.
   size_t flagged = 0;
   bool known = true;
   for (size_t i = 0; i < n && known; ++i) {
@@ -614,14 +637,13 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
 
 int RunReplay(const ReplayArgs& args) {
   ReplayConfig config;
-  const auto for_ms = ParseDuration(args.for_duration);
-  const auto smooth_ms = ParseDuration(args.smooth);
-  const auto eval_ms = ParseDuration(args.eval_interval);
-  if (!for_ms || *for_ms < 0)
-    return Usage("--for: '" + args.for_duration + "' is not a duration like 3m");
-  if (!smooth_ms || *smooth_ms <= 0)
+  const auto for_ms = ParseDurationMs(args.for_duration, /*allow_zero=*/true);
+  const auto smooth_ms = ParseDurationMs(args.smooth);
+  const auto eval_ms = ParseDurationMs(args.eval_interval);
+  if (!for_ms.ok()) return Usage("--for: '" + args.for_duration + "' is not a duration like 3m");
+  if (!smooth_ms.ok())
     return Usage("--smooth: '" + args.smooth + "' is not a positive duration like 5m");
-  if (!eval_ms || *eval_ms <= 0)
+  if (!eval_ms.ok())
     return Usage("--eval-interval: '" + args.eval_interval +
                  "' is not a positive duration like 1m");
   config.warning.for_ms = config.critical.for_ms = *for_ms;
@@ -629,7 +651,9 @@ int RunReplay(const ReplayArgs& args) {
   config.eval_interval_ms = *eval_ms;
   const Durations d{*for_ms, *smooth_ms, *eval_ms};
   if (!args.bundle.empty() && !args.bundles.empty()) {
-    return Usage("give --bundle B (one model) or --bundles DIR (a model per version), not both");
+    return Usage(
+        "give --bundle B (one model) or --bundles DIR (a model per "
+        "version), not both");
   }
 
   std::vector<IncidentWindow> incidents;
@@ -643,7 +667,8 @@ int RunReplay(const ReplayArgs& args) {
   if (HasScoreColumn(*content)) return ReplayAsGiven(args, *content, config, d, incidents);
   if (args.bundle.empty()) {
     return Usage(args.csv +
-                 " has no anomaly_score column, so its inputs must be scored: give --bundle B "
+                 " has no anomaly_score column, so its inputs must be scored: "
+                 "give --bundle B "
                  "(or pass the output of isoscope score or backtest)");
   }
   if (!args.bundles.empty()) {

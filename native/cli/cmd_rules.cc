@@ -1,6 +1,7 @@
-// `isoscope rules`: writes each detector's Prometheus recording, alerting and model-health
-// rules and its Grafana alert provisioning file (rules_gen.h), with flags overriding the
-// config so that values chosen in the panel's what-if go straight in.
+// `isoscope rules`: writes each detector's Prometheus recording, alerting and
+// model-health rules and its Grafana alert provisioning file (rules_gen.h),
+// with flags overriding the config so that values chosen in the panel's what-if
+// go straight in.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -21,26 +22,29 @@ namespace {
 // Applies the flags given to one detector's alert settings.
 Status ApplyOverrides(const RulesArgs& args, AlertsConfig* a) {
   auto duration = [](const std::string& flag, const std::string& text, TimeMs* out) {
-    auto ms = ParseDuration(text);
-    if (!ms) {
+    auto ms = ParseDurationMs(text, /*allow_zero=*/true);
+    if (!ms.ok()) {
       return Status(ErrorCode::kInvalidArgument,
                     flag + " '" + text + "' is not a duration — e.g. " + flag + " 3m");
     }
     *out = *ms;
     return Status::Ok();
   };
-  // A relative threshold is resolved by isoscope serve from the config, and the rules compare
-  // with what it exports: a different one given here would compare with the wrong line.
+  // A relative threshold is resolved by isoscope serve from the config, and the
+  // rules compare with what it exports: a different one given here would
+  // compare with the wrong line.
   auto threshold = [](const std::string& flag, const std::string& text, AlertThreshold* out) {
     auto t = ParseAlertThreshold(text);
     if (!t.ok()) return Status(ErrorCode::kInvalidArgument, flag + ": " + t.status().message());
     if (t->relative() && !(t->kind == out->kind && t->value == out->value)) {
       return Status(ErrorCode::kInvalidArgument,
                     flag + " " + text +
-                        ": isoscope serve resolves thresholds relative to the model from the "
+                        ": isoscope serve resolves thresholds relative to the "
+                        "model from the "
                         "config's alerts: (now " +
                         out->text +
-                        "), and the rules compare with what it exports; write it there and "
+                        "), and the rules compare with what it exports; write "
+                        "it there and "
                         "reload serve, or give a score such as " +
                         flag + " 0.55");
     }
@@ -108,7 +112,8 @@ int RunRules(const RulesArgs& args) {
   grafana.folder = args.grafana_folder;
   if (grafana.datasource_uid.empty() || grafana.folder.empty()) {
     std::fprintf(stderr,
-                 "isoscope rules: --grafana-datasource-uid and --grafana-folder cannot be "
+                 "isoscope rules: --grafana-datasource-uid and "
+                 "--grafana-folder cannot be "
                  "empty\n");
     return kExitUsage;
   }

@@ -159,25 +159,4 @@ std::string FormatTime(TimeMs t) {
   return buf;
 }
 
-std::optional<TimeMs> ParseDuration(std::string_view text) {
-  text = TrimCell(text);
-  size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-    ++i;
-  }
-  if (i == 0 || i > 12) {
-    return std::nullopt;
-  }
-  int64_t n = 0;
-  std::from_chars(text.data(), text.data() + i, n);
-  const std::string_view unit = text.substr(i);
-  if (unit == "ms") return n;
-  if (unit == "s") return n * 1000;
-  if (unit == "m") return n * kMinuteMs;
-  if (unit == "h") return n * kHourMs;
-  if (unit == "d") return n * kDayMs;
-  if (unit == "w") return n * kWeekMs;
-  return std::nullopt;
-}
-
 }  // namespace isoscope::native

@@ -18,7 +18,6 @@ std::optional<TimeMs> ParseTime(std::string_view text, bool* zoneless = nullptr)
 /// "2026-01-05T10:00:00Z" (with milliseconds only when they are not zero).
 std::string FormatTime(TimeMs t);
 
-/// Durations like "30s", "5m", "1h", "1d", "1w", "250ms".
-std::optional<TimeMs> ParseDuration(std::string_view text);
+// Durations: ParseDurationMs and FormatDurationMs of the core (isoscope/features.h).
 
 }  // namespace isoscope::native

@@ -17,6 +17,7 @@
 
 #include "file_io.h"
 #include "isoscope/text.h"
+#include "listen_address.h"
 #include "model_params.h"
 #include "time_parse.h"
 
@@ -304,31 +305,10 @@ std::string CheckUrl(const std::string& url) {
   return "";
 }
 
-// "" when `address` is host:port (host may be empty or a bracketed IPv6 address).
+// "" when `address` is host:port (listen_address.h: the rule --web.listen-address follows).
 std::string CheckListenAddress(const std::string& address) {
-  const std::string example =
-      " — e.g. listen_address: 127.0.0.1:8080 (loopback only) or 0.0.0.0:8080 (every "
-      "interface)";
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return "'" + address + "' has no port" + example;
-  }
-  const std::string host = address.substr(0, colon), port = address.substr(colon + 1);
-  int p = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || p < 1 || p > 65535) {
-    return "'" + address + "': port '" + port + "' is not a number from 1 to 65535" + example;
-  }
-  if (!host.empty() && host.front() == '[') {
-    if (host.back() != ']' || host.size() < 3) return "'" + address + "': bad IPv6 host" + example;
-    return "";
-  }
-  for (char c : host) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
-      return "'" + address + "': '" + host + "' is not a host name or address" + example;
-    }
-  }
-  return "";
+  auto parsed = ParseListenAddress(address);
+  return parsed.ok() ? "" : parsed.status().message();
 }
 
 std::string CheckCorsOrigin(const std::string& origin) {
@@ -527,11 +507,11 @@ class Checker {
   }
 
   bool GetDuration(const Entry& e, const std::string& path, TimeMs min, TimeMs* out) {
-    const std::string example = e.key + ": " + FormatDuration(*out);
+    const std::string example = e.key + ": " + FormatDurationMs(*out);
     std::string text;
     if (!GetString(e, path, example, &text)) return false;
-    auto ms = ParseDuration(text);
-    if (!ms) {
+    auto ms = ParseDurationMs(text, /*allow_zero=*/true);
+    if (!ms.ok()) {
       const bool number =
           !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
       Add(e.line, path,
@@ -545,7 +525,7 @@ class Checker {
     }
     if (*ms < min) {
       Add(e.line, path,
-          "'" + text + "' is too short — it must be at least " + FormatDuration(min) + ", e.g. " +
+          "'" + text + "' is too short — it must be at least " + FormatDurationMs(min) + ", e.g. " +
               example);
       return false;
     }
@@ -1083,7 +1063,7 @@ class Checker {
       if (GetDuration(*e, Join(path, "smooth"), 1000, &a.smooth_ms) &&
           a.smooth_ms < d->interval_ms) {
         Add(e->line, Join(path, "smooth"),
-            "shorter than the detector's interval (" + FormatDuration(d->interval_ms) +
+            "shorter than the detector's interval (" + FormatDurationMs(d->interval_ms) +
                 "): most windows would hold no score — use at least the interval, e.g. "
                 "smooth: 5m");
       }
@@ -1262,16 +1242,6 @@ std::string SyntaxHint(std::string_view text, int line) {
 
 }  // namespace
 
-std::string FormatDuration(TimeMs ms) {
-  for (const auto& [unit, suffix] : {std::pair<TimeMs, const char*>{kDayMs, "d"},
-                                     {kHourMs, "h"},
-                                     {kMinuteMs, "m"},
-                                     {1000, "s"}}) {
-    if (ms != 0 && ms % unit == 0) return std::to_string(ms / unit) + suffix;
-  }
-  return std::to_string(ms) + "ms";
-}
-
 AlertThreshold AlertsConfig::DefaultWarning() {
   return std::move(ParseAlertThreshold("contamination")).value();
 }
@@ -1280,7 +1250,7 @@ AlertThreshold AlertsConfig::DefaultCritical() {
 }
 
 std::string AlertsConfig::DefaultRecord(TimeMs smooth_ms) {
-  return "job:anomaly_score:avg" + FormatDuration(smooth_ms);
+  return "job:anomaly_score:avg" + FormatDurationMs(smooth_ms);
 }
 
 std::string AlertsConfig::RecordName() const {
@@ -1306,9 +1276,9 @@ std::vector<std::string> AlertSampleWarnings(const DetectorConfig& d) {
   for (const auto& [key, ms] : {std::pair<const char*, TimeMs>{"smooth", d.alerts.smooth_ms},
                                 std::pair<const char*, TimeMs>{"for", d.alerts.for_ms}}) {
     if (ms < 3 * every) {
-      out.push_back(d.name + ": alerts." + key + " " + FormatDuration(ms) +
-                    " holds fewer than 3 scores at one per " + FormatDuration(every) +
-                    ": a single outlier pages; use at least " + FormatDuration(3 * every));
+      out.push_back(d.name + ": alerts." + key + " " + FormatDurationMs(ms) +
+                    " holds fewer than 3 scores at one per " + FormatDurationMs(every) +
+                    ": a single outlier pages; use at least " + FormatDurationMs(3 * every));
     }
   }
   return out;

@@ -98,7 +98,7 @@ struct AlertsConfig {
   /// `max_model_age:` (default 15d: two missed weekly retrains) a model older than this alerts.
   TimeMs max_model_age_ms = 15 * kDayMs;
 
-  /// job:anomaly_score:avg<smooth> (FormatDuration of smooth_ms).
+  /// job:anomaly_score:avg<smooth> (FormatDurationMs of smooth_ms).
   static std::string DefaultRecord(TimeMs smooth_ms);
   static AlertThreshold DefaultWarning();
   static AlertThreshold DefaultCritical();
@@ -201,10 +201,6 @@ std::vector<ConfigProblem> CheckConfigText(std::string_view yaml_text, const std
 /// "" when no detector groups by a label named `shard` (the label a sharded daemon adds),
 /// else the problem and what to do.
 std::string ShardLabelClash(const Config& config);
-
-/// A duration in the largest unit that divides it exactly, as the file would say it: 90d, 1h,
-/// 1m, 30s, 250ms (ParseDuration reads it back).
-std::string FormatDuration(TimeMs ms);
 
 /// Reads and checks `path`. Errors: the read error of the file, or kInvalidArgument with every
 /// problem as "path:line: message", one per line.

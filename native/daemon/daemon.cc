@@ -16,6 +16,7 @@
 #include "bundle_file.h"
 #include "file_io.h"
 #include "isoscope/text.h"
+#include "isoscope/threshold.h"
 #include "prom_join.h"
 
 namespace isoscope::native {
@@ -30,16 +31,6 @@ const char* DetectorStateName(DetectorState state) {
       return "stale";
   }
   return "stale";
-}
-
-double LinearPercentile(std::vector<double>& values, double q) {
-  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(values.begin(), values.end());
-  const double pos = q / 100.0 * static_cast<double>(values.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, values.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  return values[lo] + (values[hi] - values[lo]) * frac;
 }
 
 namespace {
@@ -482,7 +473,8 @@ void Daemon::PublishWindow(Detector& d, TimeMs now) {
   }
   if (d.p95 == nullptr) d.p95 = &metrics_->score_p95.Add(d.labels);
   if (d.rate == nullptr) d.rate = &metrics_->rate_5m.Add(d.labels);
-  d.p95->Set(LinearPercentile(scores, 95));
+  std::sort(scores.begin(), scores.end());
+  d.p95->Set(PercentileLinear(scores, 95));  // numpy's "linear", as the core's threshold
   d.rate->Set(static_cast<double>(anomalies) / static_cast<double>(scores.size()));
 }
 

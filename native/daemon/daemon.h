@@ -43,9 +43,6 @@ const char* DetectorStateName(DetectorState state);
 /// The rolling window of anomaly_model_score_p95 and anomaly_rate_5m.
 constexpr TimeMs kScoreWindowMs = 5 * kMinuteMs;
 
-/// numpy.percentile(values, q, method="linear"); NaN when empty. `values` is sorted in place.
-double LinearPercentile(std::vector<double>& values, double q);
-
 /// A loaded, checked model and the bytes it came from (served to the Grafana panel).
 struct ActiveModel {
   std::string version;

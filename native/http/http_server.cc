@@ -20,35 +20,11 @@
 
 #include "file_io.h"
 #include "http_guard.h"
+#include "listen_address.h"
 #include "metrics.h"
 #include "time_parse.h"
 
 namespace isoscope::native {
-
-Result<std::pair<std::string, int>> ParseListenAddress(const std::string& address) {
-  auto bad = [&](const std::string& why) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "listen address '" + address + "': " + why +
-                      "; use host:port, e.g. 127.0.0.1:8080, :8080 or [::1]:8080");
-  };
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return bad("no port");
-  std::string host = address.substr(0, colon);
-  const std::string port_text = address.substr(colon + 1);
-  if (port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos) {
-    return bad("the port must be a number from 0 to 65535");
-  }
-  const int port = std::atoi(port_text.c_str());
-  if (port > 65535) return bad("the port must be a number from 0 to 65535");
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find_first_of("[]:") != std::string::npos) {
-    return bad("write IPv6 hosts in brackets");
-  }
-  if (host.empty()) host = "0.0.0.0";
-  return std::make_pair(host, port);
-}
 
 namespace {
 

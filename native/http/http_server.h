@@ -20,10 +20,6 @@
 
 namespace isoscope::native {
 
-/// "127.0.0.1:8080" -> {"127.0.0.1", 8080}; ":8080" -> {"0.0.0.0", 8080};
-/// "[::1]:8080" -> {"::1", 8080}. Port 0 asks for a free port.
-Result<std::pair<std::string, int>> ParseListenAddress(const std::string& address);
-
 /// A detector's input series over [start, end] at its step, joined by group: Prometheus range
 /// queries, or the --replay-csv history. Called from HTTP threads.
 using HistoryFunction =

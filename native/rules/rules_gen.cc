@@ -111,7 +111,7 @@ std::string GrafanaUid(const std::string& detector, const std::string& severity)
   return uid.substr(0, 40 - tail.size()) + tail;
 }
 
-std::string DurationOrZero(TimeMs ms) { return ms == 0 ? "0s" : FormatDuration(ms); }
+std::string DurationOrZero(TimeMs ms) { return ms == 0 ? "0s" : FormatDurationMs(ms); }
 
 }  // namespace
 
@@ -194,15 +194,15 @@ std::string RecordingRulesYaml(const DetectorConfig& d) {
   const AlertsConfig& a = d.alerts;
   std::string out = Header(d, "Prometheus recording rule");
   out += "# The smoothed score the alerts use: Prometheus's avg_over_time over " +
-         FormatDuration(a.smooth_ms) + ", every label of anomaly_score kept.\n";
+         FormatDurationMs(a.smooth_ms) + ", every label of anomaly_score kept.\n";
   Line(&out, 0, "groups:");
   Line(&out, 2, "- name: isoscope-" + d.name + "-recording");
-  Line(&out, 4, "interval: " + FormatDuration(a.eval_interval_ms));
+  Line(&out, 4, "interval: " + FormatDurationMs(a.eval_interval_ms));
   Line(&out, 4, "rules:");
   Line(&out, 6, "- record: " + a.RecordName());
   Line(&out, 8,
        "expr: " + Quote("avg_over_time(anomaly_score" + Selector(d) + "[" +
-                        FormatDuration(a.smooth_ms) + "])"));
+                        FormatDurationMs(a.smooth_ms) + "])"));
   return out;
 }
 
@@ -218,14 +218,14 @@ std::string AlertingRulesYaml(const DetectorConfig& d) {
   }
   Line(&out, 0, "groups:");
   Line(&out, 2, "- name: isoscope-" + d.name + "-alerts");
-  Line(&out, 4, "interval: " + FormatDuration(a.eval_interval_ms));
+  Line(&out, 4, "interval: " + FormatDurationMs(a.eval_interval_ms));
   Line(&out, 4, "rules:");
   for (const Severity& s : Severities(a)) {
     Line(&out, 6, std::string("- alert: ") + s.alert);
     Line(&out, 8, "expr: " + Quote(a.RecordName() + Selector(d) + " > " + ThresholdPromQL(d, s)));
-    if (a.for_ms > 0) Line(&out, 8, "for: " + FormatDuration(a.for_ms));
+    if (a.for_ms > 0) Line(&out, 8, "for: " + FormatDurationMs(a.for_ms));
     if (a.keep_firing_for_ms > 0) {
-      Line(&out, 8, "keep_firing_for: " + FormatDuration(a.keep_firing_for_ms));
+      Line(&out, 8, "keep_firing_for: " + FormatDurationMs(a.keep_firing_for_ms));
     }
     Line(&out, 8, "labels:");
     Line(&out, 10, std::string("severity: ") + s.name);
@@ -233,12 +233,12 @@ std::string AlertingRulesYaml(const DetectorConfig& d) {
     Line(&out, 10,
          "summary: " +
              Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": anomaly score (" +
-                   FormatDuration(a.smooth_ms) + " average) {{ $value | printf \"%.3f\" }} > " +
+                   FormatDurationMs(a.smooth_ms) + " average) {{ $value | printf \"%.3f\" }} > " +
                    ThresholdText(d, s) + " for " + DurationOrZero(a.for_ms)));
     Line(&out, 10,
          "description: " +
              Quote("The Isolation Forest score of " + d.name + ", averaged over " +
-                   FormatDuration(a.smooth_ms) + ", has stayed above the " + s.name +
+                   FormatDurationMs(a.smooth_ms) + ", has stayed above the " + s.name +
                    " threshold " + ThresholdText(d, s) + " for " + DurationOrZero(a.for_ms) +
                    ". Model version: " + ModelVersionTemplate(d) +
                    ". Top input: " + TopInputTemplate(d) + "."));
@@ -252,7 +252,7 @@ std::string ModelHealthRulesYaml(const DetectorConfig& d) {
   std::string out = Header(d, "Prometheus model-health alerts");
   Line(&out, 0, "groups:");
   Line(&out, 2, "- name: isoscope-" + d.name + "-model-health");
-  Line(&out, 4, "interval: " + FormatDuration(a.eval_interval_ms));
+  Line(&out, 4, "interval: " + FormatDurationMs(a.eval_interval_ms));
   Line(&out, 4, "rules:");
 
   Line(&out, 6,
@@ -262,7 +262,7 @@ std::string ModelHealthRulesYaml(const DetectorConfig& d) {
   Line(&out, 8,
        "expr: " + Quote("anomaly_rate_5m" + sel + " < " + Number(a.drift.min_rate) + " and on() " +
                         PeakHoursPromQL(a.drift.peak_hours)));
-  if (a.drift.for_ms > 0) Line(&out, 8, "for: " + FormatDuration(a.drift.for_ms));
+  if (a.drift.for_ms > 0) Line(&out, 8, "for: " + FormatDurationMs(a.drift.for_ms));
   Line(&out, 8, "labels:");
   Line(&out, 10, "severity: warning");
   Line(&out, 8, "annotations:");
@@ -290,23 +290,24 @@ std::string ModelHealthRulesYaml(const DetectorConfig& d) {
   Line(&out, 6, "- alert: AnomalyModelStale");
   Line(&out, 8,
        "expr: " + Quote("anomaly_model_state{detector=\"" + d.name + "\",state=\"stale\"} == 1"));
-  Line(&out, 8, "for: " + FormatDuration(a.stale_after_ms));
+  Line(&out, 8, "for: " + FormatDurationMs(a.stale_after_ms));
   Line(&out, 8, "labels:");
   Line(&out, 10, "severity: warning");
   Line(&out, 8, "annotations:");
   Line(&out, 10,
-       "summary: " + Quote("{{ $labels.detector }}: stale for " + FormatDuration(a.stale_after_ms) +
-                           " (a query fails or a group has no usable features): its scores "
-                           "are missing and its alerts cannot fire"));
+       "summary: " +
+           Quote("{{ $labels.detector }}: stale for " + FormatDurationMs(a.stale_after_ms) +
+                 " (a query fails or a group has no usable features): its scores "
+                 "are missing and its alerts cannot fire"));
 
   Line(&out, 6, "- alert: AnomalyModelMissing");
   Line(&out, 8, "expr: " + Quote("absent(model_version_timestamp" + sel + ")"));
-  Line(&out, 8, "for: " + FormatDuration(a.stale_after_ms));
+  Line(&out, 8, "for: " + FormatDurationMs(a.stale_after_ms));
   Line(&out, 8, "labels:");
   Line(&out, 10, "severity: critical");
   Line(&out, 8, "annotations:");
   Line(&out, 10,
-       "summary: " + Quote(d.name + ": no model for " + FormatDuration(a.stale_after_ms) +
+       "summary: " + Quote(d.name + ": no model for " + FormatDurationMs(a.stale_after_ms) +
                            " (isoscope serve down, not scraped, or no bundle installed): "
                            "nothing is scored and no anomaly alert can fire"));
 
@@ -321,7 +322,7 @@ std::string ModelHealthRulesYaml(const DetectorConfig& d) {
        "summary: " +
            Quote("{{ $labels.detector }}: model {{ $labels.model_version }} is "
                  "older than " +
-                 FormatDuration(a.max_model_age_ms) + " — is the retraining job running?"));
+                 FormatDurationMs(a.max_model_age_ms) + " — is the retraining job running?"));
   return out;
 }
 
@@ -348,7 +349,7 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
   Line(&out, 2, "- orgId: " + std::to_string(o.org_id));
   Line(&out, 4, "name: isoscope-" + d.name);
   Line(&out, 4, "folder: " + Quote(o.folder));
-  Line(&out, 4, "interval: " + FormatDuration(a.eval_interval_ms));
+  Line(&out, 4, "interval: " + FormatDurationMs(a.eval_interval_ms));
   Line(&out, 4, "rules:");
   for (const Severity& s : Severities(a)) {
     Line(&out, 6, "- uid: " + GrafanaUid(d.name, s.name));
@@ -411,7 +412,7 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
     Line(&out, 10,
          "summary: " +
              Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": anomaly score (" +
-                   FormatDuration(a.smooth_ms) +
+                   FormatDurationMs(a.smooth_ms) +
                    " average) {{ $values.A.Value | printf \"%.3f\" }} > " +
                    (s.threshold->relative() ? s.threshold->text : Number(s.threshold->value)) +
                    " for " + DurationOrZero(a.for_ms) + " (model {{ $labels.model_version }})"));

@@ -11,6 +11,41 @@ namespace {
 // 2026-01-05T00:00:00Z is a Monday: 20458 days after the epoch.
 constexpr TimeMs kMonday = 20458 * kDayMs;
 
+// One duration grammar for the CLI, the config and feature names (issue 22: the native twin
+// accepted 12 digits, which overflows int64 in weeks, and formatted a week as 7d).
+TEST(Duration, UnitsByHand) {
+  EXPECT_EQ(ParseDurationMs("250ms").value(), 250);
+  EXPECT_EQ(ParseDurationMs("30s").value(), 30'000);
+  EXPECT_EQ(ParseDurationMs("5m").value(), 300'000);
+  EXPECT_EQ(ParseDurationMs("1h").value(), 3'600'000);
+  EXPECT_EQ(ParseDurationMs("1d").value(), 86'400'000);
+  EXPECT_EQ(ParseDurationMs("1w").value(), 604'800'000);
+  EXPECT_EQ(ParseDurationMs(" 2h ").value(), 7'200'000);
+  for (const char* bad : {"5", "m", "5y", "1.5h", "-1m", "", "10000000000ms"}) {
+    EXPECT_EQ(ParseDurationMs(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(Duration, ZeroOnlyWhenAllowed) {
+  EXPECT_EQ(ParseDurationMs("0s").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ParseDurationMs("0s", /*allow_zero=*/true).value(), 0);
+  EXPECT_EQ(ParseDurationMs("0m", /*allow_zero=*/true).value(), 0);
+}
+
+TEST(Duration, FormatUsesTheLargestUnitAndReadsBack) {
+  for (TimeMs ms :
+       {TimeMs{250}, TimeMs{30'000}, TimeMs{60'000}, TimeMs{5'400'000}, TimeMs{3'600'000},
+        TimeMs{7'776'000'000}, TimeMs{1500}, TimeMs{1'209'600'000}}) {
+    EXPECT_EQ(ParseDurationMs(FormatDurationMs(ms)).value(), ms) << FormatDurationMs(ms);
+  }
+  EXPECT_EQ(FormatDurationMs(7'776'000'000), "90d");
+  EXPECT_EQ(FormatDurationMs(1'209'600'000), "2w");
+  EXPECT_EQ(FormatDurationMs(5'400'000), "90m");
+  EXPECT_EQ(FormatDurationMs(60'000), "1m");
+  EXPECT_EQ(FormatDurationMs(1500), "1500ms");
+  EXPECT_EQ(FormatDurationMs(0), "0ms");
+}
+
 TEST(HourOfWeek, MondayMidnightIsZeroAndSundayEveningIs167) {
   EXPECT_EQ(HourOfWeek(kMonday), 0);
   EXPECT_EQ(HourOfWeek(kMonday - 1), 167);  // Sunday 23:59:59.999

@@ -97,7 +97,11 @@ int main(int argc, char** argv) {
     auto start = time_arg("start");
     auto end = time_arg("end");
     auto step_text = get("step");
-    auto step = step_text ? isoscope::native::ParseDuration(*step_text) : std::nullopt;
+    std::optional<isoscope::TimeMs> step;
+    if (step_text) {
+      auto parsed = isoscope::ParseDurationMs(*step_text);
+      if (parsed.ok()) step = *parsed;
+    }
     if (!start || !end || !step) return Usage("--start, --end and --step are required");
     int chunks = 0;
     auto r = client.QueryRange(query, *start, *end, *step, [&](int done, int total) {

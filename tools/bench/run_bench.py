@@ -10,7 +10,7 @@ issue; exits non-zero if the trees differ from scikit-learn's (speed targets are
 not enforced: a shared machine's noise should not fail a build).
 
 Then the daemon's figures (issue 4), each with its target:
-- `isoscope_bench daemon`: the daemon (native/daemon.h) in process with 10,000 groups x 3
+- `isoscope_bench daemon`: the daemon (native/daemon/daemon.h) in process with 10,000 groups x 3
   features from a synthetic query function (10,000 series per query, copied per cycle as a
   client's fresh result; no HTTP or JSON): CPU time of one scoring cycle (median of 10, after a
   first cycle that creates the series), the /metrics page of those series (serialization, and

@@ -95,8 +95,11 @@ struct DerivedFeature {
 /// Parses the kind name of a derived feature; false if unknown.
 bool ParseDerivedKind(std::string_view name, DerivedFeature::Kind* kind);
 
-/// Durations: "250ms", "30s", "5m", "1h", "1d", "1w" (a positive integer and a unit).
-Result<TimeMs> ParseDurationMs(std::string_view text);
+/// Durations: "250ms", "30s", "5m", "1h", "1d", "1w": a whole number of at most 9 digits and
+/// a unit, the units of Prometheus but `y`. Positive unless `allow_zero` (alert settings such
+/// as `for: 0s`); feature windows are never zero. The one duration grammar of isoscope: the
+/// CLI, the config and feature names all read durations here.
+Result<TimeMs> ParseDurationMs(std::string_view text, bool allow_zero = false);
 /// The largest unit that divides `ms` exactly: 1w, 90d, 1h, 5m, 30s, 250ms.
 std::string FormatDurationMs(TimeMs ms);
 

@@ -57,7 +57,7 @@ for name in truth:
     if not re.search(rf"^   {name} +\S+ +PAGED ", table, re.M):
         problems.append(f"demo table does not show {name} as paged")
 # At each first page the top input (largest summed contribution over the smoothing window)
-# is an input the generator changed (native/demo_data.cc): the leak only memory, the error
+# is an input the generator changed (native/cli/demo_data.cc): the leak only memory, the error
 # burst only errors; the spike multiplies latency by 4 and raises errors to 6 %; the level
 # shift adds latency and CPU throttling.
 changed = {"memory_leak": {"memory_mb"}, "latency_spike": {"latency_p95", "error_rate"},

@@ -53,17 +53,5 @@ TEST(FormatTime, RoundTrips) {
   EXPECT_EQ(FormatTime(kMonday), "2026-01-05T00:00:00Z");
 }
 
-TEST(ParseDuration, Units) {
-  EXPECT_EQ(*ParseDuration("30s"), 30000);
-  EXPECT_EQ(*ParseDuration("5m"), 5 * kMinuteMs);
-  EXPECT_EQ(*ParseDuration("1h"), kHourMs);
-  EXPECT_EQ(*ParseDuration("1d"), kDayMs);
-  EXPECT_EQ(*ParseDuration("1w"), kWeekMs);
-  EXPECT_EQ(*ParseDuration("250ms"), 250);
-  EXPECT_FALSE(ParseDuration("5").has_value());
-  EXPECT_FALSE(ParseDuration("m").has_value());
-  EXPECT_FALSE(ParseDuration("5y").has_value());
-}
-
 }  // namespace
 }  // namespace isoscope::native

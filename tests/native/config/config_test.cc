@@ -589,16 +589,6 @@ TEST(Config, LoadConfigJoinsEveryProblemWithFileAndLine) {
   EXPECT_FALSE(LoadConfig(kFixtures + "/does_not_exist.yml").ok());
 }
 
-TEST(Config, FormatDurationReadsBack) {
-  for (TimeMs ms : {TimeMs{250}, TimeMs{30'000}, kMinuteMs, 90 * kMinuteMs, kHourMs, 90 * kDayMs,
-                    TimeMs{1500}}) {
-    EXPECT_EQ(ParseDuration(FormatDuration(ms)), ms) << FormatDuration(ms);
-  }
-  EXPECT_EQ(FormatDuration(90 * kDayMs), "90d");
-  EXPECT_EQ(FormatDuration(60'000), "1m");
-  EXPECT_EQ(FormatDuration(1500), "1500ms");
-}
-
 }  // namespace
 }  // namespace isoscope::native
 

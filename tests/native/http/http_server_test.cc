@@ -18,24 +18,6 @@
 namespace isoscope::native {
 namespace {
 
-TEST(ParseListenAddress, Forms) {
-  auto a = ParseListenAddress("127.0.0.1:8080");
-  ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->first, "127.0.0.1");
-  EXPECT_EQ(a->second, 8080);
-  a = ParseListenAddress(":0");
-  ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->first, "0.0.0.0");
-  EXPECT_EQ(a->second, 0);
-  a = ParseListenAddress("[::1]:9");
-  ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->first, "::1");
-  EXPECT_FALSE(ParseListenAddress("127.0.0.1").ok());
-  EXPECT_FALSE(ParseListenAddress("127.0.0.1:99999").ok());
-  EXPECT_FALSE(ParseListenAddress("127.0.0.1:http").ok());
-  EXPECT_FALSE(ParseListenAddress("::1:80").ok());
-}
-
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
