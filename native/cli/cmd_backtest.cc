@@ -144,34 +144,30 @@ std::string OpenMetrics(const std::string& detector, const std::vector<TimeMs>& 
 
 }  // namespace
 
-int RunBacktest(const BacktestArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope backtest: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Status RunBacktest(const BacktestArgs& args) {
   auto initial = ParseSpan("--initial", args.initial);
-  if (!initial.ok()) return fail(initial.status());
+  if (!initial.ok()) return initial.status();
   auto every = ParseSpan("--retrain-every", args.retrain_every);
-  if (!every.ok()) return fail(every.status());
+  if (!every.ok()) return every.status();
   auto window = ParseSpan("--train-window", args.train_window);
-  if (!window.ok()) return fail(window.status());
+  if (!window.ok()) return window.status();
   auto options = OptionsFromArgs(args.train);
-  if (!options.ok()) return fail(options.status());
+  if (!options.ok()) return options.status();
 
   const auto t0 = std::chrono::steady_clock::now();
   auto content = ReadFile(args.train.csv);
-  if (!content.ok()) return fail(content.status());
+  if (!content.ok()) return content.status();
   CsvOptions csv_options;
   csv_options.time_column = args.train.time_column;
   csv_options.features = SplitList(args.train.features);
   auto data = ParseCsv(*content, csv_options, args.train.csv);
-  if (!data.ok()) return fail(data.status());
+  if (!data.ok()) return data.status();
   if (data->times.empty()) {
-    return fail(Status(ErrorCode::kInvalidArgument,
-                       "a backtest walks through time: the CSV needs a time column"));
+    return Status(ErrorCode::kInvalidArgument,
+                  "a backtest walks through time: the CSV needs a time column");
   }
   auto time_rules = ApplyTimeRules(*data, args.train.csv);
-  if (!time_rules.ok()) return fail(time_rules.status());
+  if (!time_rules.ok()) return time_rules.status();
   std::vector<const double*> series;
   for (const auto& s : data->series) series.push_back(s.data());
   const size_t n = data->rows;
@@ -180,13 +176,13 @@ int RunBacktest(const BacktestArgs& args) {
   std::vector<std::string> versions(n);
   size_t next = Advance(data->times, 0, *initial);
   if (next >= n) {
-    return fail(Status(ErrorCode::kInvalidArgument,
-                       "--initial covers the whole history: nothing is left to score"));
+    return Status(ErrorCode::kInvalidArgument,
+                  "--initial covers the whole history: nothing is left to score");
   }
   if (!args.save_bundles.empty() && ::mkdir(args.save_bundles.c_str(), 0755) != 0 &&
       errno != EEXIST) {
-    return fail(Status(ErrorCode::kBadInput, "--save-bundles: cannot create '" + args.save_bundles +
-                                                 "': " + std::strerror(errno)));
+    return Status(ErrorCode::kBadInput, "--save-bundles: cannot create '" + args.save_bundles +
+                                            "': " + std::strerror(errno));
   }
   // `auto` chooses from what each model's training window holds, as it would have when that
   // model was trained; explicit features are the same for every model.
@@ -201,12 +197,12 @@ int RunBacktest(const BacktestArgs& args) {
     const size_t until = std::max(next + 1, Advance(data->times, next, *every));
     if (specs.empty() || per_window) {
       auto spec = SpecFromArgs(args.train, *data, next);
-      if (!spec.ok()) return fail(spec.status());
+      if (!spec.ok()) return spec.status();
       if (specs.empty() || !(*spec == specs.back())) {
         // Features look back only, so one pass over the whole history gives every row the
         // values it had when it arrived.
         auto built = BuildFeatureRows(*spec, data->times.data(), series, n);
-        if (!built.ok()) return fail(built.status());
+        if (!built.ok()) return built.status();
         rows = std::move(*built);
         specs.push_back(*spec);
         if (!args.train.quiet && per_window) {
@@ -244,11 +240,11 @@ int RunBacktest(const BacktestArgs& args) {
       continue;
     }
     if (!model.ok()) {
-      return fail(Status(model.status().code(), "training for " + FormatTime(data->times[next]) +
-                                                    ": " + model.status().message()));
+      return Status(model.status().code(), "training for " + FormatTime(data->times[next]) + ": " +
+                                               model.status().message());
     }
     auto scorer = ModelScorer::Create(*model);
-    if (!scorer.ok()) return fail(scorer.status());
+    if (!scorer.ok()) return scorer.status();
     const std::vector<RowScore> part = scorer->ScoreDense(
         rows.values.data() + next * rows.width, rows.problems.data() + next, until - next);
     std::copy(part.begin(), part.end(), scores.begin() + static_cast<ptrdiff_t>(next));
@@ -268,7 +264,7 @@ int RunBacktest(const BacktestArgs& args) {
       // Named by version, as in a detector's store, so replay --bundles finds each row's model.
       Status saved = WriteFileAtomic(args.save_bundles + "/" + model->model_version + ".bundle",
                                      EncodeBundle(*model));
-      if (!saved.ok()) return fail(saved);
+      if (!saved.ok()) return saved;
     }
     ++trained;
     if (!args.train.quiet) {
@@ -280,7 +276,7 @@ int RunBacktest(const BacktestArgs& args) {
     next = until;
   }
 
-  if (models.empty()) return fail(waiting);
+  if (models.empty()) return waiting;
   // A row per row of the file, numbered as there; a row dropped for its repeated time has no
   // score and no model, and the time of the row kept for it (the next kept one).
   std::string out =
@@ -307,11 +303,11 @@ int RunBacktest(const BacktestArgs& args) {
     }
   }
   Status written = WriteFileAtomic(args.train.out, out);
-  if (!written.ok()) return fail(written);
+  if (!written.ok()) return written;
   if (!args.openmetrics.empty()) {
     written = WriteFileAtomic(args.openmetrics,
                               OpenMetrics(args.detector, data->times, scores, model_of, models));
-    if (!written.ok()) return fail(written);
+    if (!written.ok()) return written;
   }
   if (!args.train.quiet) {
     std::fprintf(stderr, "backtest: %d models, %zu rows in %.2f s; wrote %s\n", trained,
@@ -330,7 +326,7 @@ int RunBacktest(const BacktestArgs& args) {
                    args.openmetrics.c_str(), args.detector.c_str());
     }
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

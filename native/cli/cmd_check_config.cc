@@ -1,5 +1,4 @@
-// `isoscope check-config --config FILE`: every problem of the file with its
-// line, or a summary.
+// `isoscope check-config --config FILE`: every problem of the file with its line, or a summary.
 #include "commands.h"
 #include "config.h"
 #include "file_io.h"
@@ -39,11 +38,10 @@ std::string AlertSummary(const AlertsConfig& a) {
 
 }  // namespace
 
-int RunCheckConfig(const CheckConfigArgs& args) {
+Status RunCheckConfig(const CheckConfigArgs& args) {
   auto text = ReadSmallFile(args.config, kMaxConfigFileBytes);
   if (!text.ok()) {
-    std::fprintf(stderr, "isoscope check-config: %s\n", text.status().message().c_str());
-    return ExitCodeFor(text.status());
+    return text.status();
   }
   Config config;
   const std::vector<ConfigProblem> problems = CheckConfigText(*text, args.config, &config);
@@ -51,9 +49,9 @@ int RunCheckConfig(const CheckConfigArgs& args) {
     for (const ConfigProblem& p : problems) {
       std::fprintf(stderr, "%s:%d: %s\n", args.config.c_str(), p.line, p.message.c_str());
     }
-    std::fprintf(stderr, "%s: %zu problem%s\n", args.config.c_str(), problems.size(),
-                 problems.size() == 1 ? "" : "s");
-    return kExitUsage;
+    return Status(ErrorCode::kInvalidArgument, args.config + ": " +
+                                                   std::to_string(problems.size()) + " problem" +
+                                                   (problems.size() == 1 ? "" : "s"));
   }
   std::string names;
   for (const DetectorConfig& d : config.detectors) names += (names.empty() ? "" : ", ") + d.name;
@@ -73,7 +71,7 @@ int RunCheckConfig(const CheckConfigArgs& args) {
       std::fprintf(stderr, "WARNING: %s\n", w.c_str());
     }
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

@@ -9,11 +9,10 @@
 
 namespace isoscope::native {
 
-int RunDashboard(const DashboardArgs& args) {
+Status RunDashboard(const DashboardArgs& args) {
   auto config = LoadConfig(args.config);
   if (!config.ok()) {
-    std::fprintf(stderr, "isoscope dashboard: %s\n", config.status().message().c_str());
-    return ExitCodeFor(config.status());
+    return config.status();
   }
   std::vector<DetectorConfig> detectors = config->detectors;
   if (!args.detector.empty()) {
@@ -22,9 +21,8 @@ int RunDashboard(const DashboardArgs& args) {
       std::string names;
       for (const DetectorConfig& c : config->detectors)
         names += (names.empty() ? "" : ", ") + c.name;
-      std::fprintf(stderr, "isoscope dashboard: no detector '%s' in %s (it has: %s)\n",
-                   args.detector.c_str(), args.config.c_str(), names.c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument, "no detector '" + args.detector + "' in " +
+                                                     args.config + " (it has: " + names + ")");
     }
     detectors = {*d};
   }
@@ -35,15 +33,14 @@ int RunDashboard(const DashboardArgs& args) {
   const std::string text = GenerateDashboard(*config, detectors, options).dump(2) + "\n";
   if (args.out.empty()) {
     std::fputs(text.c_str(), stdout);
-    return kExitOk;
+    return Status::Ok();
   }
   Status s = WriteFileAtomic(args.out, text);
   if (!s.ok()) {
-    std::fprintf(stderr, "isoscope dashboard: %s\n", s.message().c_str());
-    return kExitFailure;
+    return Status(ErrorCode::kBadInput, s.message());
   }
   std::printf("wrote %s\n", args.out.c_str());
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

@@ -75,21 +75,17 @@ Result<std::vector<std::string>> TopInputsAtPages(const Model& model, const Feat
 
 }  // namespace
 
-int RunDemo(const DemoArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope demo: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Status RunDemo(const DemoArgs& args) {
   if (args.days < 21) {
-    return fail(Status(ErrorCode::kInvalidArgument, "--days must be at least 21"));
+    return Status(ErrorCode::kInvalidArgument, "--days must be at least 21");
   }
   std::string dir = args.out_dir;
   for (size_t pos = 1; pos <= dir.size(); ++pos) {
     if (pos == dir.size() || dir[pos] == '/') {
       const std::string part = dir.substr(0, pos);
       if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
-        return fail(
-            Status(ErrorCode::kBadInput, "cannot create '" + part + "': " + std::strerror(errno)));
+        return Status(ErrorCode::kBadInput,
+                      "cannot create '" + part + "': " + std::strerror(errno));
       }
     }
   }
@@ -106,7 +102,7 @@ int RunDemo(const DemoArgs& args) {
   for (const auto& [path, text] : {std::pair{history, DemoDataCsv(data)},
                                    std::pair{incidents_path, IncidentsCsv(data.incidents)}}) {
     Status s = WriteFileAtomic(path, text);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
   }
   std::printf("   wrote %s (%zu rows) and %s (%zu injected incidents)\n\n", history.c_str(),
               data.times.size(), incidents_path.c_str(), data.incidents.size());
@@ -122,8 +118,8 @@ int RunDemo(const DemoArgs& args) {
   train.n_estimators = 200;
   train.contamination = "0.02";
   train.random_state = 42;
-  int rc = RunTrain(train);
-  if (rc != kExitOk) return rc;
+  Status rc = RunTrain(train);
+  if (!rc.ok()) return rc;
 
   std::printf("\n== 3. isoscope score --bundle %s --csv %s --out %s\n", bundle.c_str(),
               history.c_str(), scores.c_str());
@@ -134,7 +130,7 @@ int RunDemo(const DemoArgs& args) {
   score.out = scores;
   rc = RunScore(score);
   std::fflush(stderr);
-  if (rc != kExitOk) return rc;
+  if (!rc.ok()) return rc;
 
   // 4. Would it have paged? The same replay as `isoscope replay` with its default rules, for
   // the auto feature set and for the origin team's point features, each with thresholds from
@@ -146,7 +142,7 @@ int RunDemo(const DemoArgs& args) {
   point.derived = "hour_of_week,is_deploy_window";
   point.quiet = true;
   rc = RunTrain(point);
-  if (rc != kExitOk) return rc;
+  if (!rc.ok()) return rc;
   std::vector<IncidentWindow> windows;
   for (const Incident& inc : data.incidents) {
     windows.push_back({inc.name, inc.start_ms, inc.end_ms});
@@ -161,9 +157,9 @@ int RunDemo(const DemoArgs& args) {
   for (const auto& [label, path] :
        {std::pair<std::string, std::string>{"auto", bundle}, {"point", point_bundle}}) {
     auto model = LoadBundle(path);  // with the canary check, as every other command loads
-    if (!model.ok()) return fail(model.status());
+    if (!model.ok()) return model.status();
     auto scorer = ModelScorer::Create(*model);
-    if (!scorer.ok()) return fail(scorer.status());
+    if (!scorer.ok()) return scorer.status();
     std::vector<const double*> series;
     for (const auto& s : data.series) series.push_back(s.data());
     std::vector<const double*> used;
@@ -172,7 +168,7 @@ int RunDemo(const DemoArgs& args) {
       used.push_back(series[static_cast<size_t>(it - data.names.begin())]);
     }
     auto rows = BuildFeatureRows(model->spec, data.times.data(), used, data.times.size());
-    if (!rows.ok()) return fail(rows.status());
+    if (!rows.ok()) return rows.status();
     std::vector<double> scores;
     Outcome o;
     o.label = label;
@@ -183,18 +179,18 @@ int RunDemo(const DemoArgs& args) {
     const double share = TrainedShare(*model);
     auto w = ResolveAlertThreshold(kDefaults.warning, *model, share);
     auto c = ResolveAlertThreshold(kDefaults.critical, *model, share);
-    if (!w.ok() || !c.ok()) return fail(w.ok() ? c.status() : w.status());
+    if (!w.ok() || !c.ok()) return w.ok() ? c.status() : w.status();
     o.warning = *w;
     o.critical = *c;
     ReplayConfig config;  // smoothing 5m, for 3m, evaluated every minute: the defaults
     config.warning.threshold = o.warning;
     config.critical.threshold = o.critical;
     auto replay = Replay(data.times, scores, config, windows);
-    if (!replay.ok()) return fail(replay.status());
+    if (!replay.ok()) return replay.status();
     // Rates are per week of scored time (the auto model warms up 3 weeks), as replay's.
     o.replay = *replay;
     auto top = TopInputsAtPages(*model, *rows, data.times, o.replay, config.smooth_ms);
-    if (!top.ok()) return fail(top.status());
+    if (!top.ok()) return top.status();
     o.top_input = *top;
     outcomes.push_back(std::move(o));
   }
@@ -267,10 +263,10 @@ int RunDemo(const DemoArgs& args) {
       "--critical %.3f\n",
       bundle.c_str(), history.c_str(), incidents_path.c_str(), outcomes[0].critical);
   Status config = WriteDaemonConfig(dir, bundle);
-  if (!config.ok()) return fail(config);
+  if (!config.ok()) return config;
   std::printf("\nnext: isoscope inspect --bundle %s   |   scores in %s   |   daemon config %s\n",
               bundle.c_str(), scores.c_str(), (dir + "/isoscope.yml").c_str());
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

@@ -56,40 +56,36 @@ Result<Model> ModelFromImportJson(const json& j) {
 
 }  // namespace
 
-int RunImportSklearn(const ImportArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope import-sklearn: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Status RunImportSklearn(const ImportArgs& args) {
   auto text = ReadFile(args.model);
-  if (!text.ok()) return fail(text.status());
+  if (!text.ok()) return text.status();
   json j;
   try {
     j = json::parse(*text);
   } catch (const json::exception& e) {
-    return fail(Status(ErrorCode::kBadInput, args.model + " is not valid JSON: " + e.what()));
+    return Status(ErrorCode::kBadInput, args.model + " is not valid JSON: " + e.what());
   }
   auto model = ModelFromImportJson(j);
   if (!model.ok())
-    return fail(Status(model.status().code(), args.model + ": " + model.status().message()));
+    return Status(model.status().code(), args.model + ": " + model.status().message());
   model->info.created_ms = NowMs();
   model->info.engine_version = kEngineVersion;
 
   std::vector<double> rows;
   if (!args.training_csv.empty()) {
     auto content = ReadFile(args.training_csv);
-    if (!content.ok()) return fail(content.status());
+    if (!content.ok()) return content.status();
     CsvOptions options;
     options.no_time = true;
     options.features = model->spec.inputs;
     auto data = ParseCsv(*content, options, args.training_csv);
-    if (!data.ok()) return fail(data.status());
+    if (!data.ok()) return data.status();
     std::vector<const double*> series;
     for (const auto& s : data->series) {
       series.push_back(s.data());
     }
     auto built = BuildFeatureRows(model->spec, nullptr, series, data->rows);
-    if (!built.ok()) return fail(built.status());
+    if (!built.ok()) return built.status();
     for (size_t i = 0; i < built->rows; ++i) {
       if (built->problems[i].issue == RowIssue::kNone) {
         rows.insert(rows.end(),
@@ -106,13 +102,13 @@ int RunImportSklearn(const ImportArgs& args) {
         "cannot be re-chosen for another contamination");
   }
   Status finished = FinishModel(*model, rows, /*keep_offset=*/true);
-  if (!finished.ok()) return fail(finished);
+  if (!finished.ok()) return finished;
   const std::string bytes = EncodeBundle(*model);
   Status written = WriteFileAtomic(args.out, bytes);
-  if (!written.ok()) return fail(written);
+  if (!written.ok()) return written;
   PrintReport(stdout, *model);
   std::printf("wrote             %s (%zu bytes)\n", args.out.c_str(), bytes.size());
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

@@ -32,17 +32,16 @@ void PrintImportance(const Model& model) {
 
 }  // namespace
 
-int RunInspect(const InspectArgs& args) {
+Status RunInspect(const InspectArgs& args) {
   auto model = LoadBundle(args.bundle);
   if (!model.ok()) {
-    std::fprintf(stderr, "isoscope inspect: %s\n", model.status().message().c_str());
-    return ExitCodeFor(model.status());
+    return model.status();
   }
   if (args.json) {
     const std::string text =
         ModelToJson(*model, true).dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::printf("%s\n", text.c_str());
-    return kExitOk;
+    return Status::Ok();
   }
   PrintReport(stdout, *model);
   std::printf("canary check      passed\n");
@@ -55,7 +54,7 @@ int RunInspect(const InspectArgs& args) {
   }
   std::printf("\n");
   PrintImportance(*model);
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

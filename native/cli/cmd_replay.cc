@@ -1,7 +1,6 @@
-// isoscope replay: "would it have paged?" — scores a CSV with a bundle (or
-// takes the scores of score's or backtest's output as given) and replays the
-// alert rules (core/alert.h) over the whole history, optionally against known
-// incidents.
+// isoscope replay: "would it have paged?" — scores a CSV with a bundle (or takes the scores
+// of score's or backtest's output as given) and replays the alert rules (core/alert.h) over
+// the whole history, optionally against known incidents.
 #include <sys/stat.h>
 
 #include <cmath>
@@ -27,15 +26,7 @@ namespace isoscope::native {
 
 namespace {
 
-int Fail(const Status& s) {
-  std::fprintf(stderr, "isoscope replay: %s\n", s.message().c_str());
-  return ExitCodeFor(s);
-}
-
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "isoscope replay: %s\n", message.c_str());
-  return kExitUsage;
-}
+Status Usage(const std::string& message) { return Status(ErrorCode::kInvalidArgument, message); }
 
 std::string Minutes(TimeMs ms) {
   char buf[32];
@@ -86,8 +77,7 @@ std::string JsonDelay(const std::optional<TimeMs>& ms) {
   return ms ? std::to_string(*ms / 1000) : "null";
 }
 
-// A model's stretch of a CSV of scores: from its first row on, the rules use
-// its thresholds.
+// A model's stretch of a CSV of scores: from its first row on, the rules use its thresholds.
 struct ModelSpan {
   std::string version;
   TimeMs from_ms = 0;
@@ -108,8 +98,7 @@ struct ScoreSummary {
   bool warning_varies = false, critical_varies = false;
   TimeRules time;        ///< what the time rules found (repeated times, zone-less times)
   TimeMs scored_ms = 0;  ///< the time the rules had a score to judge (ReplayResult::scored_ms)
-  /// The plain rolling z-score rule on the same inputs and rules (re-score mode
-  /// only).
+  /// The plain rolling z-score rule on the same inputs and rules (re-score mode only).
   std::optional<ReplayResult> baseline;
 };
 
@@ -136,8 +125,7 @@ std::string BaselineJson(const ReplayResult& b, bool with_incidents) {
 
 void PrintBaseline(const ReplayResult& b, bool with_incidents) {
   std::printf(
-      "\nbaseline (max |z| of the inputs over the last 24h, warning > "
-      "%g, critical > %g, same "
+      "\nbaseline (max |z| of the inputs over the last 24h, warning > %g, critical > %g, same "
       "rules): %zu pages, %s per week\n",
       kBaselineWarningZ, kBaselineCriticalZ, b.pages, Rate(b.pages_per_week).c_str());
   if (!with_incidents) return;
@@ -156,9 +144,9 @@ struct Durations {
   TimeMs for_ms, smooth_ms, eval_ms;
 };
 
-int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& d,
-           const ReplayResult& result, const std::vector<IncidentWindow>& incidents,
-           const ScoreSummary& s) {
+Status Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& d,
+              const ReplayResult& result, const std::vector<IncidentWindow>& incidents,
+              const ScoreSummary& s) {
   const ReplayResult* r = &result;
   const double flagged_share =
       s.flagged && s.scored ? static_cast<double>(*s.flagged) / s.scored : 0.0;
@@ -240,15 +228,13 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
     if (s.baseline) j += BaselineJson(*s.baseline, !incidents.empty());
     j += "}\n";
     std::fwrite(j.data(), 1, j.size(), stdout);
-    return kExitOk;
+    return Status::Ok();
   }
 
   if (!s.as_given) {
-    std::printf(
-        "replay of %s with model %s: %zu rows (%zu scored), %s to %s, "
-        "%zu evaluations\n",
-        args.csv.c_str(), s.model_version.c_str(), s.rows, s.scored,
-        FormatTime(r->start_ms).c_str(), FormatTime(r->end_ms).c_str(), r->evaluations);
+    std::printf("replay of %s with model %s: %zu rows (%zu scored), %s to %s, %zu evaluations\n",
+                args.csv.c_str(), s.model_version.c_str(), s.rows, s.scored,
+                FormatTime(r->start_ms).c_str(), FormatTime(r->end_ms).c_str(), r->evaluations);
     std::printf(
         "is_anomaly threshold %s%s: %zu rows flagged (%.2f%%)\n",
         FormatShortest(s.threshold).c_str(),
@@ -259,8 +245,7 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
                                : s.models.empty()   ? std::string("no model_version")
                                                     : std::to_string(s.models.size()) + " models";
     std::printf(
-        "replay of %s, scores as given (%s): %zu rows (%zu scored), %s "
-        "to %s, %zu "
+        "replay of %s, scores as given (%s): %zu rows (%zu scored), %s to %s, %zu "
         "evaluations\n",
         args.csv.c_str(), models.c_str(), s.rows, s.scored, FormatTime(r->start_ms).c_str(),
         FormatTime(r->end_ms).c_str(), r->evaluations);
@@ -268,9 +253,7 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
       std::printf("is_anomaly %s: %zu rows flagged (%.2f%%)\n", s.flagged_basis.c_str(), *s.flagged,
                   100.0 * flagged_share);
     } else {
-      std::printf(
-          "is_anomaly: unknown (no is_anomaly column; --bundles gives "
-          "the models)\n");
+      std::printf("is_anomaly: unknown (no is_anomaly column; --bundles gives the models)\n");
     }
   }
   for (const std::string& note : s.time.Notes())
@@ -278,8 +261,7 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
   std::printf("rules: avg_over_time(anomaly_score[%s]) every %s, for %s\n", args.smooth.c_str(),
               args.eval_interval.c_str(), args.for_duration.c_str());
   std::printf(
-      "scored time: %s of %s (evaluations with a score to smooth; "
-      "warming and gaps left out); "
+      "scored time: %s of %s (evaluations with a score to smooth; warming and gaps left out); "
       "rates are per week of scored time\n\n",
       Span(s.scored_ms).c_str(), Span(r->end_ms - r->start_ms).c_str());
   std::printf("%-9s %9s %8s %8s %14s %13s\n", "severity", "threshold", "pending", "firing",
@@ -322,20 +304,17 @@ int Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& 
     }
     std::printf("\n%zu of %zu incidents caught; false pages: %zu (%s per week)\n", caught,
                 r->incidents.size(), r->false_pages, Rate(r->false_pages_per_week).c_str());
-    std::printf(
-        "(caught = a page started between the incident start and end + "
-        "for + smooth)\n");
+    std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
   }
   if (s.baseline) PrintBaseline(*s.baseline, !incidents.empty());
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace
 
 namespace {
 
-// Replay (core/alert.h); its rates are per week of scored time
-// (ReplayResult::scored_ms).
+// Replay (core/alert.h); its rates are per week of scored time (ReplayResult::scored_ms).
 Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
                                           const std::vector<double>& scores,
                                           const ReplayConfig& config,
@@ -346,17 +325,16 @@ Result<ReplayResult> ReplayOverScoredTime(const std::vector<TimeMs>& times,
   return r;
 }
 
-// The re-score mode: the bundle scores the CSV's inputs (as `isoscope score`
-// would). Rules that hold fewer than three samples page on one outlier:
-// `avg_over_time(...[5m])` over 5-minute data averages a single row.
+// The re-score mode: the bundle scores the CSV's inputs (as `isoscope score` would).
+// Rules that hold fewer than three samples page on one outlier: `avg_over_time(...[5m])` over
+// 5-minute data averages a single row.
 void WarnFewSamples(const Durations& d, TimeMs step_ms) {
   if (step_ms <= 0) return;
   for (const auto& [flag, ms] : {std::pair<const char*, TimeMs>{"--smooth", d.smooth_ms},
                                  std::pair<const char*, TimeMs>{"--for", d.for_ms}}) {
     if (ms < 3 * step_ms) {
       std::fprintf(stderr,
-                   "WARNING: %s %s holds fewer than 3 samples at the model's "
-                   "step of %s: one "
+                   "WARNING: %s %s holds fewer than 3 samples at the model's step of %s: one "
                    "outlier pages; use at least %s\n",
                    flag, FormatDurationMs(ms).c_str(), FormatDurationMs(step_ms).c_str(),
                    FormatDurationMs(3 * step_ms).c_str());
@@ -364,12 +342,11 @@ void WarnFewSamples(const Durations& d, TimeMs step_ms) {
   }
 }
 
-int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
-                   const Durations& d, const std::vector<IncidentWindow>& incidents) {
+Status ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
+                      const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto model = LoadBundle(args.bundle);
-  if (!model.ok()) return Fail(model.status());
-  // The share behind the model's anomaly threshold, which "contamination"
-  // thresholds start from.
+  if (!model.ok()) return model.status();
+  // The share behind the model's anomaly threshold, which "contamination" thresholds start from.
   double share = TrainedShare(*model);
   if (!args.contamination.empty()) {
     auto c = ParseContamination(args.contamination);
@@ -377,7 +354,7 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
       return Usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
     }
     auto threshold = model->ThresholdFor(c->value);
-    if (!threshold.ok()) return Fail(threshold.status());
+    if (!threshold.ok()) return threshold.status();
     model->offset = -*threshold;
     share = c->value;
   }
@@ -389,26 +366,26 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
     *out = *t;
   }
   auto scorer = ModelScorer::Create(*model);
-  if (!scorer.ok()) return Fail(scorer.status());
+  if (!scorer.ok()) return scorer.status();
   WarnFewSamples(d, model->spec.step_ms);
 
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;
   csv_options.features = model->spec.inputs;
   auto data = ParseCsv(content, csv_options, args.csv);
-  if (!data.ok()) return Fail(data.status());
+  if (!data.ok()) return data.status();
   if (data->time_column.empty()) {
-    return Fail(Status(ErrorCode::kBadInput,
-                       args.csv + " has no time column; replay needs one (--time-column)"));
+    return Status(ErrorCode::kBadInput,
+                  args.csv + " has no time column; replay needs one (--time-column)");
   }
   ScoreSummary summary;
   auto time_rules = ApplyTimeRules(*data, args.csv);
-  if (!time_rules.ok()) return Fail(time_rules.status());
+  if (!time_rules.ok()) return time_rules.status();
   summary.time = std::move(*time_rules);
   std::vector<const double*> series;
   for (const auto& s : data->series) series.push_back(s.data());
   auto rows = BuildFeatureRows(model->spec, data->times.data(), series, data->rows);
-  if (!rows.ok()) return Fail(rows.status());
+  if (!rows.ok()) return rows.status();
   const std::vector<RowScore> row_scores = scorer->ScoreRows(*rows);
   std::vector<double> scores(row_scores.size());
   summary.model_version = model->model_version;
@@ -424,8 +401,7 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
   summary.flagged = flagged;
 
   auto r = ReplayOverScoredTime(data->times, scores, config, incidents, summary);
-  // The same rules over the plain z-score of the raw inputs: does the forest
-  // earn its place?
+  // The same rules over the plain z-score of the raw inputs: does the forest earn its place?
   ReplayConfig plain = config;
   plain.threshold_changes.clear();
   plain.warning.threshold = kBaselineWarningZ;
@@ -434,25 +410,21 @@ int ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayCon
                          plain, incidents);
   if (baseline.ok()) summary.baseline = std::move(*baseline);
   if (!r.ok()) {
-    // Settings the core refuses are the command line's fault; data problems are
-    // not.
-    return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
-                                                            : Fail(r.status());
+    // Settings the core refuses are the command line's fault; data problems are not.
+    return r.status();
   }
   return Report(args, config, d, *r, incidents, summary);
 }
 
-// The scores-as-given mode: a CSV of scores (score's or backtest's output) is
-// not scored again. Thresholds relative to a model resolve per model version
-// from --bundles (or
-// --bundle), and at each model change the rules take the new model's
-// thresholds.
-int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConfig config,
-                  const Durations& d, const std::vector<IncidentWindow>& incidents) {
+// The scores-as-given mode: a CSV of scores (score's or backtest's output) is not scored
+// again. Thresholds relative to a model resolve per model version from --bundles (or
+// --bundle), and at each model change the rules take the new model's thresholds.
+Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConfig config,
+                     const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto data = ParseScoredCsv(content, args.time_column, args.csv);
-  if (!data.ok()) return Fail(data.status());
+  if (!data.ok()) return data.status();
   auto time_rules = ApplyTimeRules(*data, args.csv);
-  if (!time_rules.ok()) return Fail(time_rules.status());
+  if (!time_rules.ok()) return time_rules.status();
   const size_t n = data->times.size();
 
   std::optional<double> contamination;
@@ -463,8 +435,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     }
     contamination = c->value;
   }
-  // Score thresholds are the same for every model; check them before anything
-  // is loaded.
+  // Score thresholds are the same for every model; check them before anything is loaded.
   double fixed[2] = {0, 0};
   bool relative[2] = {false, false};
   const std::pair<const char*, const std::string*> flags[2] = {{"--warning", &args.warning},
@@ -493,13 +464,12 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     }
   }
 
-  // The models, by version: --bundle's, and those of --bundles DIR loaded as
-  // rows need them.
+  // The models, by version: --bundle's, and those of --bundles DIR loaded as rows need them.
   std::map<std::string, Model> models;
   std::string single;
   if (!args.bundle.empty()) {
     auto m = LoadBundle(args.bundle);
-    if (!m.ok()) return Fail(m.status());
+    if (!m.ok()) return m.status();
     single = m->model_version;
     models.emplace(single, std::move(*m));
   }
@@ -527,8 +497,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     return &models.emplace(version, std::move(*m)).first->second;
   };
 
-  // Every row's model: its model_version, or without that column --bundle's
-  // model.
+  // Every row's model: its model_version, or without that column --bundle's model.
   ScoreSummary summary;
   summary.as_given = true;
   summary.rows = time_rules->rows;
@@ -540,9 +509,9 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     summary.scored += scored ? 1 : 0;
     if (version.empty()) {
       if (scored && have_models) {
-        return Fail(Status(ErrorCode::kBadInput, args.csv + ": row " +
-                                                     std::to_string(summary.time.kept[i]) +
-                                                     " has a score but no model_version"));
+        return Status(ErrorCode::kBadInput, args.csv + ": row " +
+                                                std::to_string(summary.time.kept[i]) +
+                                                " has a score but no model_version");
       }
       continue;
     }
@@ -554,7 +523,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
       span.critical = fixed[1];
       if (have_models) {
         auto model = model_for(version);
-        if (!model.ok()) return Fail(model.status());
+        if (!model.ok()) return model.status();
         const Model& m = **model;
         const double share = contamination ? *contamination : TrainedShare(m);
         double* out[2] = {&span.warning, &span.critical};
@@ -570,7 +539,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
         span.threshold = m.threshold();
         if (contamination) {
           auto t = m.ThresholdFor(*contamination);
-          if (!t.ok()) return Fail(t.status());
+          if (!t.ok()) return t.status();
           span.threshold = *t;
         }
       }
@@ -579,8 +548,7 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     span_of[i] = static_cast<int>(summary.models.size()) - 1;
   }
 
-  // The rules: the first model's thresholds, then each model's from its first
-  // row on.
+  // The rules: the first model's thresholds, then each model's from its first row on.
   config.warning.threshold = fixed[0];
   config.critical.threshold = fixed[1];
   if (!summary.models.empty()) {
@@ -603,8 +571,8 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
     summary.threshold = models.at(single).threshold();
   }
 
-  // is_anomaly: re-chosen per model with --contamination, else as the CSV says,
-  // else from the models' own thresholds when every scored row has one.
+  // is_anomaly: re-chosen per model with --contamination, else as the CSV says, else from
+  // the models' own thresholds when every scored row has one.
   size_t flagged = 0;
   bool known = true;
   for (size_t i = 0; i < n && known; ++i) {
@@ -627,15 +595,14 @@ int ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConf
 
   auto r = ReplayOverScoredTime(data->times, data->scores, config, incidents, summary);
   if (!r.ok()) {
-    return r.status().code() == ErrorCode::kInvalidArgument ? Usage(r.status().message())
-                                                            : Fail(r.status());
+    return r.status();
   }
   return Report(args, config, d, *r, incidents, summary);
 }
 
 }  // namespace
 
-int RunReplay(const ReplayArgs& args) {
+Status RunReplay(const ReplayArgs& args) {
   ReplayConfig config;
   const auto for_ms = ParseDurationMs(args.for_duration, /*allow_zero=*/true);
   const auto smooth_ms = ParseDurationMs(args.smooth);
@@ -651,24 +618,21 @@ int RunReplay(const ReplayArgs& args) {
   config.eval_interval_ms = *eval_ms;
   const Durations d{*for_ms, *smooth_ms, *eval_ms};
   if (!args.bundle.empty() && !args.bundles.empty()) {
-    return Usage(
-        "give --bundle B (one model) or --bundles DIR (a model per "
-        "version), not both");
+    return Usage("give --bundle B (one model) or --bundles DIR (a model per version), not both");
   }
 
   std::vector<IncidentWindow> incidents;
   if (!args.incidents.empty()) {
     auto read = ReadIncidents(args.incidents);
-    if (!read.ok()) return Fail(read.status());
+    if (!read.ok()) return read.status();
     incidents = std::move(*read);
   }
   auto content = ReadFile(args.csv);
-  if (!content.ok()) return Fail(content.status());
+  if (!content.ok()) return content.status();
   if (HasScoreColumn(*content)) return ReplayAsGiven(args, *content, config, d, incidents);
   if (args.bundle.empty()) {
     return Usage(args.csv +
-                 " has no anomaly_score column, so its inputs must be scored: "
-                 "give --bundle B "
+                 " has no anomaly_score column, so its inputs must be scored: give --bundle B "
                  "(or pass the output of isoscope score or backtest)");
   }
   if (!args.bundles.empty()) {

@@ -1,7 +1,6 @@
-// `isoscope rules`: writes each detector's Prometheus recording, alerting and
-// model-health rules and its Grafana alert provisioning file (rules_gen.h),
-// with flags overriding the config so that values chosen in the panel's what-if
-// go straight in.
+// `isoscope rules`: writes each detector's Prometheus recording, alerting and model-health
+// rules and its Grafana alert provisioning file (rules_gen.h), with flags overriding the
+// config so that values chosen in the panel's what-if go straight in.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -30,21 +29,18 @@ Status ApplyOverrides(const RulesArgs& args, AlertsConfig* a) {
     *out = *ms;
     return Status::Ok();
   };
-  // A relative threshold is resolved by isoscope serve from the config, and the
-  // rules compare with what it exports: a different one given here would
-  // compare with the wrong line.
+  // A relative threshold is resolved by isoscope serve from the config, and the rules compare
+  // with what it exports: a different one given here would compare with the wrong line.
   auto threshold = [](const std::string& flag, const std::string& text, AlertThreshold* out) {
     auto t = ParseAlertThreshold(text);
     if (!t.ok()) return Status(ErrorCode::kInvalidArgument, flag + ": " + t.status().message());
     if (t->relative() && !(t->kind == out->kind && t->value == out->value)) {
       return Status(ErrorCode::kInvalidArgument,
                     flag + " " + text +
-                        ": isoscope serve resolves thresholds relative to the "
-                        "model from the "
+                        ": isoscope serve resolves thresholds relative to the model from the "
                         "config's alerts: (now " +
                         out->text +
-                        "), and the rules compare with what it exports; write "
-                        "it there and "
+                        "), and the rules compare with what it exports; write it there and "
                         "reload serve, or give a score such as " +
                         flag + " 0.55");
     }
@@ -81,11 +77,10 @@ Status ApplyOverrides(const RulesArgs& args, AlertsConfig* a) {
 
 }  // namespace
 
-int RunRules(const RulesArgs& args) {
+Status RunRules(const RulesArgs& args) {
   auto config = LoadConfig(args.config);
   if (!config.ok()) {
-    std::fprintf(stderr, "isoscope rules: %s\n", config.status().message().c_str());
-    return ExitCodeFor(config.status());
+    return config.status();
   }
   std::vector<DetectorConfig> detectors;
   if (!args.detector.empty()) {
@@ -94,9 +89,8 @@ int RunRules(const RulesArgs& args) {
       std::string names;
       for (const DetectorConfig& c : config->detectors)
         names += (names.empty() ? "" : ", ") + c.name;
-      std::fprintf(stderr, "isoscope rules: no detector '%s' in %s (it has: %s)\n",
-                   args.detector.c_str(), args.config.c_str(), names.c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument, "no detector '" + args.detector + "' in " +
+                                                     args.config + " (it has: " + names + ")");
     }
     detectors.push_back(*d);
   } else {
@@ -111,20 +105,15 @@ int RunRules(const RulesArgs& args) {
   grafana.datasource_uid = args.grafana_datasource_uid;
   grafana.folder = args.grafana_folder;
   if (grafana.datasource_uid.empty() || grafana.folder.empty()) {
-    std::fprintf(stderr,
-                 "isoscope rules: --grafana-datasource-uid and "
-                 "--grafana-folder cannot be "
-                 "empty\n");
-    return kExitUsage;
+    return Status(ErrorCode::kInvalidArgument,
+                  "--grafana-datasource-uid and --grafana-folder cannot be empty");
   }
 
   std::vector<RuleFile> files;
   for (DetectorConfig& d : detectors) {
     Status s = ApplyOverrides(args, &d.alerts);
     if (!s.ok()) {
-      std::fprintf(stderr, "isoscope rules: detector %s: %s\n", d.name.c_str(),
-                   s.message().c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument, "detector " + d.name + ": " + s.message());
     }
     for (RuleFile& f : GenerateRuleFiles(d, grafana)) files.push_back(std::move(f));
   }
@@ -134,23 +123,20 @@ int RunRules(const RulesArgs& args) {
       std::printf("%s# file: %s\n%s", i == 0 ? "" : "---\n", files[i].name.c_str(),
                   files[i].content.c_str());
     }
-    return kExitOk;
+    return Status::Ok();
   }
   if (::mkdir(args.out.c_str(), 0755) != 0 && errno != EEXIST) {
-    std::fprintf(stderr, "isoscope rules: cannot create %s: %s\n", args.out.c_str(),
-                 std::strerror(errno));
-    return kExitFailure;
+    return Status(ErrorCode::kBadInput, "cannot create " + args.out + ": " + std::strerror(errno));
   }
   for (const RuleFile& f : files) {
     const std::string path = args.out + "/" + f.name;
     Status s = WriteFileAtomic(path, f.content);
     if (!s.ok()) {
-      std::fprintf(stderr, "isoscope rules: %s\n", s.message().c_str());
-      return kExitFailure;
+      return Status(ErrorCode::kBadInput, s.message());
     }
     std::printf("wrote %s\n", path.c_str());
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

@@ -9,32 +9,29 @@
 
 namespace isoscope::native {
 
-int RunScore(const ScoreArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope score: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Status RunScore(const ScoreArgs& args) {
   auto model = LoadBundle(args.bundle);
-  if (!model.ok()) return fail(model.status());
+  if (!model.ok()) return model.status();
   auto scorer = ModelScorer::Create(*model);
-  if (!scorer.ok()) return fail(scorer.status());
+  if (!scorer.ok()) return scorer.status();
 
   auto content = ReadFile(args.csv);
-  if (!content.ok()) return fail(content.status());
+  if (!content.ok()) return content.status();
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;
   csv_options.features = model->spec.inputs;  // by name: column order in the CSV is free
   auto data = ParseCsv(*content, csv_options, args.csv);
-  if (!data.ok()) return fail(data.status());
+  if (!data.ok()) return data.status();
   if (model->spec.needs_time() && data->time_column.empty()) {
-    return fail(Status(ErrorCode::kBadInput,
-                       args.csv + " has no time column, but the model uses time features; "
-                                  "name it with --time-column"));
+    return Status(ErrorCode::kBadInput,
+                  args.csv +
+                      " has no time column, but the model uses time features; "
+                      "name it with --time-column");
   }
   // Every row of the file gets an output row; the dropped ones keep their time as written.
   const std::vector<std::string> time_text = data->time_text;
   auto time_rules = ApplyTimeRules(*data, args.csv, model->spec.has_temporal());
-  if (!time_rules.ok()) return fail(time_rules.status());
+  if (!time_rules.ok()) return time_rules.status();
   const std::vector<size_t> kept_row = time_rules->KeptRowOf();
   std::vector<const double*> series;
   for (const auto& s : data->series) {
@@ -42,13 +39,13 @@ int RunScore(const ScoreArgs& args) {
   }
   auto rows = BuildFeatureRows(model->spec, data->times.empty() ? nullptr : data->times.data(),
                                series, data->rows);
-  if (!rows.ok()) return fail(rows.status());
+  if (!rows.ok()) return rows.status();
   const std::vector<RowScore> scores = scorer->ScoreRows(*rows);
   // --explain: exact per-feature contributions to log2 of the score, on both cores.
   std::vector<RowExplanation> explained;
   if (args.explain) {
     auto explainer = Explainer::Create(*model);
-    if (!explainer.ok()) return fail(explainer.status());
+    if (!explainer.ok()) return explainer.status();
     explained = ExplainRows(*explainer, *rows, scores);
   }
   // A row without an explanation (dropped for its repeated time) gets empty cells.
@@ -95,7 +92,7 @@ int RunScore(const ScoreArgs& args) {
     std::fwrite(out.data(), 1, out.size(), stdout);
   } else {
     Status written = WriteFileAtomic(args.out, out);
-    if (!written.ok()) return fail(written);
+    if (!written.ok()) return written;
   }
   // The drift canary's other side: a model that flags far more than it was trained to
   // expect pages on everything, and says so here rather than in the pager.
@@ -120,7 +117,7 @@ int RunScore(const ScoreArgs& args) {
       std::fprintf(stderr, "%s: %s\n", args.csv.c_str(), note.c_str());
     }
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

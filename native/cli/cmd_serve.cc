@@ -1,11 +1,9 @@
-// `isoscope serve --config C`: the exporter daemon. The clock, the threads and
-// the signals live here; the scoring cycle is Daemon (daemon.h), the port is
-// HttpServer (http_server.h).
+// `isoscope serve --config C`: the exporter daemon. The clock, the threads and the signals live
+// here; the scoring cycle is Daemon (daemon.h), the port is HttpServer (http_server.h).
 //
-// Threads: main waits for signals (SIGTERM/SIGINT stop, SIGHUP reloads); a
-// reload thread polls the bundle store every second (and on SIGHUP) and
-// prepares new models; a cycle thread switches to them and runs the detectors'
-// cycles when due; httplib serves.
+// Threads: main waits for signals (SIGTERM/SIGINT stop, SIGHUP reloads); a reload thread polls
+// the bundle store every second (and on SIGHUP) and prepares new models; a cycle thread
+// switches to them and runs the detectors' cycles when due; httplib serves.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -47,8 +45,7 @@ constexpr auto kMinForcedReloadGap = std::chrono::seconds(1);
 
 PromClientOptions ServeClientOptions(const PrometheusConfig& p) {
   PromClientOptions o = ClientOptionsFor(p);
-  // The next interval is the retry: one quick extra attempt for a blip, no long
-  // backoff.
+  // The next interval is the retry: one quick extra attempt for a blip, no long backoff.
   o.retries = 1;
   o.backoff_ms = 200;
   return o;
@@ -65,9 +62,8 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// The what-if page built next to the binary (build/native/isoscope ->
-// build/panel/dist) or installed beside it (bin/isoscope -> share/isoscope/ui);
-// empty if neither exists.
+// The what-if page built next to the binary (build/native/isoscope -> build/panel/dist) or
+// installed beside it (bin/isoscope -> share/isoscope/ui); empty if neither exists.
 std::string DefaultUiDir() {
   char buf[4096];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -80,9 +76,8 @@ std::string DefaultUiDir() {
   return "";
 }
 
-// The what-if page's history from --replay-csv: the instant query the daemon
-// would have made at each step, so the page sees exactly what the daemon
-// scored.
+// The what-if page's history from --replay-csv: the instant query the daemon would have made
+// at each step, so the page sees exactly what the daemon scored.
 Result<JoinedRows> ReplayHistory(const ReplaySource& replay,
                                  const std::map<std::string, std::string>& column_of,
                                  const DetectorConfig& det, TimeMs start, TimeMs end) {
@@ -108,64 +103,55 @@ Result<JoinedRows> ReplayHistory(const ReplaySource& replay,
 
 }  // namespace
 
-int RunServe(const ServeArgs& args) {
+Status RunServe(const ServeArgs& args) {
   Logger log;
   auto config = LoadConfig(args.config);
   if (!config.ok()) {
-    std::fprintf(stderr, "isoscope serve: %s\n", config.status().message().c_str());
-    return ExitCodeFor(config.status());
+    return config.status();
   }
   if (!args.shard.empty()) {
     auto shard = ParseShard(args.shard);
     if (!shard.ok()) {
-      std::fprintf(stderr, "isoscope serve: --shard: %s\n", shard.status().message().c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument, "--shard: " + shard.status().message());
     }
     config->shard = *shard;
     const std::string clash = ShardLabelClash(*config);
     if (!clash.empty()) {
-      std::fprintf(stderr, "isoscope serve: --shard: %s\n", clash.c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument, "--shard: " + clash);
     }
   }
   ExporterWebConfig web;
   if (!args.web_config_file.empty()) {
     auto loaded = LoadWebConfig(args.web_config_file);
     if (!loaded.ok()) {
-      std::fprintf(stderr, "isoscope serve: %s\n", loaded.status().message().c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument, loaded.status().message());
     }
     web = std::move(*loaded);
   }
-  // The daemon's clock: the system clock, or one that starts at --start-time
-  // (or at the replay's first row) and runs --replay-speed times as fast as the
-  // wall clock.
+  // The daemon's clock: the system clock, or one that starts at --start-time (or at the
+  // replay's first row) and runs --replay-speed times as fast as the wall clock.
   const double speed = args.replay_speed;
   if (!(speed > 0) || !std::isfinite(speed) || speed > 1e6) {
-    std::fprintf(stderr, "isoscope serve: --replay-speed must be a number in (0, 1000000]\n");
-    return kExitUsage;
+    return Status(ErrorCode::kInvalidArgument, "--replay-speed must be a number in (0, 1000000]");
   }
   TimeMs start_ms = 0;
   bool custom_clock = false;
   if (!args.start_time.empty()) {
     auto t = ParseTime(args.start_time);
     if (!t) {
-      std::fprintf(stderr, "isoscope serve: --start-time '%s': use epoch seconds or ISO 8601\n",
-                   args.start_time.c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument,
+                    "--start-time '" + args.start_time + "': use epoch seconds or ISO 8601");
     }
     start_ms = *t;
     custom_clock = true;
   }
-  // --replay-csv: answer the instant queries from recorded history instead of
-  // Prometheus.
+  // --replay-csv: answer the instant queries from recorded history instead of Prometheus.
   std::shared_ptr<const ReplaySource> replay;
   std::map<std::string, std::string> replay_column;  // PromQL -> CSV column
   if (!args.replay_csv.empty()) {
     auto text = ReadFile(args.replay_csv);
     if (!text.ok()) {
-      std::fprintf(stderr, "isoscope serve: %s\n", text.status().message().c_str());
-      return ExitCodeFor(text.status());
+      return text.status();
     }
     std::vector<std::string> labels;  // every detector's group_by label is a label column
     for (const DetectorConfig& d : config->detectors) {
@@ -175,31 +161,24 @@ int RunServe(const ServeArgs& args) {
     }
     auto source = ReplaySource::FromCsv(*text, args.replay_csv, labels);
     if (!source.ok()) {
-      std::fprintf(stderr, "isoscope serve: --replay-csv: %s\n", source.status().message().c_str());
-      return ExitCodeFor(source.status());
+      return Status(source.status().code(), "--replay-csv: " + source.status().message());
     }
-    // A query is answered by the column named like its PromQL text, else like
-    // the query.
+    // A query is answered by the column named like its PromQL text, else like the query.
     for (const DetectorConfig& d : config->detectors) {
       for (const auto& [name, promql] : d.queries) {
         const std::string column = source->HasColumn(promql) ? promql : name;
         if (!source->HasColumn(column)) {
-          std::fprintf(stderr,
-                       "isoscope serve: --replay-csv %s has no column '%s' for "
-                       "query %s of "
-                       "detector %s; its columns: %s\n",
-                       args.replay_csv.c_str(), name.c_str(), name.c_str(), d.name.c_str(),
-                       ListNames(source->columns()).c_str());
-          return kExitFailure;
+          return Status(ErrorCode::kBadInput, "--replay-csv " + args.replay_csv +
+                                                  " has no column '" + name + "' for query " +
+                                                  name + " of detector " + d.name +
+                                                  "; its columns: " + ListNames(source->columns()));
         }
         auto [it, inserted] = replay_column.emplace(promql, column);
         if (!inserted && it->second != column) {
-          std::fprintf(stderr,
-                       "isoscope serve: --replay-csv: the PromQL '%s' is used "
-                       "for the queries "
-                       "'%s' and '%s'; name the column like the PromQL text\n",
-                       promql.c_str(), it->second.c_str(), column.c_str());
-          return kExitFailure;
+          return Status(ErrorCode::kBadInput, "--replay-csv: the PromQL '" + promql +
+                                                  "' is used for the queries '" + it->second +
+                                                  "' and '" + column +
+                                                  "'; name the column like the PromQL text");
         }
       }
     }
@@ -209,8 +188,7 @@ int RunServe(const ServeArgs& args) {
       custom_clock = true;
     }
   }
-  // Starts now, after the replay is loaded: its first interval is scored at
-  // start_ms exactly.
+  // Starts now, after the replay is loaded: its first interval is scored at start_ms exactly.
   const TimeMs wall0 = NowMs();
   if (!custom_clock) start_ms = wall0;
   auto now = [=] {
@@ -237,8 +215,7 @@ int RunServe(const ServeArgs& args) {
   } else {
     auto client = std::make_shared<PromClient>(ServeClientOptions(config->prometheus));
     if (!client->status().ok()) {
-      std::fprintf(stderr, "isoscope serve: %s\n", client->status().message().c_str());
-      return ExitCodeFor(client->status());
+      return client->status();
     }
     query = [client](const std::string& q, TimeMs t) { return client->Query(q, t); };
     range_query = [client](const std::string& q, TimeMs start, TimeMs end, TimeMs step) {
@@ -268,8 +245,7 @@ int RunServe(const ServeArgs& args) {
       return JoinByGroup(per_query, det.group_by);
     };
   }
-  // Temp files of an install killed mid-write (kill -9, power loss): nothing
-  // else removes them.
+  // Temp files of an install killed mid-write (kill -9, power loss): nothing else removes them.
   for (const DetectorConfig& d : config->detectors) {
     const int removed = BundleStore(config->models_dir, d.name).RemoveOrphans();
     if (removed > 0) {
@@ -282,8 +258,7 @@ int RunServe(const ServeArgs& args) {
 
   if (web.auth() && !web.tls()) {
     log.Warn(
-        "basic_auth_users without tls_server_config: passwords cross the "
-        "network in clear "
+        "basic_auth_users without tls_server_config: passwords cross the network in clear "
         "text",
         {{"web_config", args.web_config_file}});
   }
@@ -291,8 +266,7 @@ int RunServe(const ServeArgs& args) {
   if (!args.incidents.empty()) {
     auto read = ReadIncidents(args.incidents);
     if (!read.ok()) {
-      std::fprintf(stderr, "isoscope serve: --incidents: %s\n", read.status().message().c_str());
-      return ExitCodeFor(read.status());
+      return Status(read.status().code(), "--incidents: " + read.status().message());
     }
     incidents = std::move(*read);
   }
@@ -303,14 +277,15 @@ int RunServe(const ServeArgs& args) {
   if (!ui_dir.empty()) {
     Status ui = server.ServeUi(ui_dir);
     if (!ui.ok()) {
-      std::fprintf(stderr, "isoscope serve: --web.ui-dir: %s\n", ui.message().c_str());
-      return kExitUsage;
+      return Status(ErrorCode::kInvalidArgument, "--web.ui-dir: " + ui.message());
     }
   }
   auto port = server.Bind(listen);
   if (!port.ok()) {
     log.Error("cannot listen", {{"address", listen}, {"reason", port.status().message()}});
-    return port.status().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+    // Logged for the log collector; main prints it too. A usage error exits 2, any other 1.
+    const bool usage = port.status().code() == ErrorCode::kInvalidArgument;
+    return usage ? port.status() : Status(ErrorCode::kBadInput, port.status().message());
   }
   const auto addr = ParseListenAddress(listen);
   std::string names;
@@ -332,9 +307,7 @@ int RunServe(const ServeArgs& args) {
   }
 
   if (ui_dir.empty()) {
-    log.Info(
-        "no what-if page to serve at / (build it with make test, or pass "
-        "--web.ui-dir)");
+    log.Info("no what-if page to serve at / (build it with make test, or pass --web.ui-dir)");
   } else {
     log.Info("serving the what-if page at /", {{"dir", ui_dir}});
   }
@@ -349,12 +322,10 @@ int RunServe(const ServeArgs& args) {
   bool stop = false;
   bool reload = false;
   bool prepared = false;  // the reload thread has prepared models; the cycle thread switches
-  // The first models load before the first cycle, so that a replay scores its
-  // first interval.
+  // The first models load before the first cycle, so that a replay scores its first interval.
   daemon.PollReloads(true);
-  // Reloads (reading, decoding, canary checks) run on their own thread: a large
-  // or odd bundle never delays the cycles of the other detectors; the cycle
-  // thread only switches models.
+  // Reloads (reading, decoding, canary checks) run on their own thread: a large or odd bundle
+  // never delays the cycles of the other detectors; the cycle thread only switches models.
   std::promise<void> reloads_done;
   auto reloads_done_future = reloads_done.get_future();
   std::thread reloads([&] {
@@ -364,8 +335,7 @@ int RunServe(const ServeArgs& args) {
       {
         std::unique_lock<std::mutex> lock(mu);
         // SIGHUPs coalesce: those that arrive while one is pending, or within
-        // kMinForcedReloadGap of the last forced reload, make one reload
-        // together.
+        // kMinForcedReloadGap of the last forced reload, make one reload together.
         const auto hup_due = [&] {
           return reload && std::chrono::steady_clock::now() - last_forced >= kMinForcedReloadGap;
         };
@@ -422,20 +392,16 @@ int RunServe(const ServeArgs& args) {
     cv.notify_all();
   }
   server.Stop();
-  // A cycle may be waiting on Prometheus (up to its timeout): do not wait past
-  // the budget.
+  // A cycle may be waiting on Prometheus (up to its timeout): do not wait past the budget.
   if (cycles_done_future.wait_until(deadline) != std::future_status::ready ||
       reloads_done_future.wait_until(deadline) != std::future_status::ready) {
-    log.Warn(
-        "a scoring cycle or a reload is still running; exiting without "
-        "waiting for it");
+    log.Warn("a scoring cycle or a reload is still running; exiting without waiting for it");
     std::fflush(stderr);
     std::_Exit(kExitOk);
   }
   cycles.join();
   reloads.join();
-  // Stop() may have raced with the server's start: repeat until it has
-  // returned.
+  // Stop() may have raced with the server's start: repeat until it has returned.
   auto http_done = std::async(std::launch::async, [&http] { http.join(); });
   while (http_done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
     if (std::chrono::steady_clock::now() > deadline) {
@@ -444,7 +410,7 @@ int RunServe(const ServeArgs& args) {
     server.Stop();
   }
   log.Info("stopped");
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

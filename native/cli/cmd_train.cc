@@ -89,12 +89,11 @@ Result<FeatureSpec> SpecFromArgs(const TrainArgs& args, const CsvData& data, siz
 }
 
 Result<TrainOptions> OptionsFromArgs(const TrainArgs& args) {
-  auto fail = [](const Status& s) { return s; };
   TrainOptions options;
   auto ms = ParseMaxSamples(args.max_samples);
-  if (!ms.ok()) return fail(ms.status());
+  if (!ms.ok()) return ms.status();
   auto mf = ParseMaxFeatures(args.max_features);
-  if (!mf.ok()) return fail(mf.status());
+  if (!mf.ok()) return mf.status();
   options.params.n_estimators = args.n_estimators;
   options.params.max_samples = *ms;
   options.params.max_features = *mf;
@@ -106,7 +105,7 @@ Result<TrainOptions> OptionsFromArgs(const TrainArgs& args) {
   options.params.contamination = Contamination::Fraction(kDefaultContamination);
   if (options.contamination_explicit) {
     auto c = ParseContamination(args.contamination);
-    if (!c.ok()) return fail(c.status());
+    if (!c.ok()) return c.status();
     options.params.contamination = *c;
   }
   if (args.scaler == "standard") {
@@ -114,12 +113,12 @@ Result<TrainOptions> OptionsFromArgs(const TrainArgs& args) {
   } else if (args.scaler == "none") {
     options.scaler = Scaler::Kind::kNone;
   } else {
-    return fail(Status(ErrorCode::kInvalidArgument,
-                       "--scaler '" + args.scaler + "': use standard or none"));
+    return Status(ErrorCode::kInvalidArgument,
+                  "--scaler '" + args.scaler + "': use standard or none");
   }
   if (args.n_estimators < 1 || args.n_estimators > 100000) {
     // The bundle reader refuses more than 100,000 trees, so a bigger model could not load.
-    return fail(Status(ErrorCode::kInvalidArgument, "--n-estimators must be between 1 and 100000"));
+    return Status(ErrorCode::kInvalidArgument, "--n-estimators must be between 1 and 100000");
   }
   return options;
 }
@@ -146,24 +145,20 @@ std::string DescribeAuto(const CsvData& data, size_t end) {
   return out;
 }
 
-int RunTrain(const TrainArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Status RunTrain(const TrainArgs& args) {
   auto parsed_options = OptionsFromArgs(args);
-  if (!parsed_options.ok()) return fail(parsed_options.status());
+  if (!parsed_options.ok()) return parsed_options.status();
   TrainOptions options = *parsed_options;
 
   const auto t0 = std::chrono::steady_clock::now();
   auto content = ReadFile(args.csv);
-  if (!content.ok()) return fail(content.status());
+  if (!content.ok()) return content.status();
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;
   csv_options.no_time = args.no_time;
   csv_options.features = SplitList(args.features);
   auto data = ParseCsv(*content, csv_options, args.csv);
-  if (!data.ok()) return fail(data.status());
+  if (!data.ok()) return data.status();
   content = std::string();  // release the text before training
   if (!args.quiet) {
     std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", data->rows,
@@ -175,11 +170,11 @@ int RunTrain(const TrainArgs& args) {
   // Temporal features need the rows in time order (repeats dropped); point features score
   // each row alone, so rows of several hosts may share a time and stay as they are.
   auto ordered = SpecFromArgs(args, *data);
-  if (!ordered.ok()) return fail(ordered.status());
+  if (!ordered.ok()) return ordered.status();
   auto time_rules = ApplyTimeRules(*data, args.csv, ordered->has_temporal());
-  if (!time_rules.ok()) return fail(time_rules.status());
+  if (!time_rules.ok()) return time_rules.status();
   auto spec = time_rules->repeated() > 0 ? SpecFromArgs(args, *data) : ordered;
-  if (!spec.ok()) return fail(spec.status());
+  if (!spec.ok()) return spec.status();
   if (!args.quiet && args.derived.find("auto") != std::string::npos) {
     std::fprintf(stderr, "auto read %s\n", DescribeAuto(*data, data->rows).c_str());
   }
@@ -193,7 +188,7 @@ int RunTrain(const TrainArgs& args) {
   const auto t1 = std::chrono::steady_clock::now();
   auto model = TrainModel(*spec, data->times.empty() ? nullptr : data->times.data(), series,
                           data->rows, options);
-  if (!model.ok()) return fail(model.status());
+  if (!model.ok()) return model.status();
   AddTimeNotes(*time_rules, model->info);
   if (!args.quiet) {
     std::fprintf(stderr, "trained %d trees and scored %lld training rows in %.3f s\n",
@@ -201,13 +196,13 @@ int RunTrain(const TrainArgs& args) {
   }
   const std::string bytes = EncodeBundle(*model);
   Status written = WriteFileAtomic(args.out, bytes);
-  if (!written.ok()) return fail(written);
+  if (!written.ok()) return written;
   if (!args.quiet) {
     std::fflush(stderr);
     PrintReport(stdout, *model);
     std::printf("wrote             %s (%zu bytes)\n", args.out.c_str(), bytes.size());
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

@@ -24,28 +24,24 @@ constexpr TimeMs kMinTrainingSpan = kDayMs;
 
 }  // namespace
 
-int RunTrainFromPrometheus(const TrainArgs& args) {
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "isoscope train: %s\n", s.message().c_str());
-    return ExitCodeFor(s);
-  };
+Status RunTrainFromPrometheus(const TrainArgs& args) {
   auto config = LoadConfig(args.config);
-  if (!config.ok()) return fail(config.status());
+  if (!config.ok()) return config.status();
   const DetectorConfig* det = config->Find(args.detector);
   if (det == nullptr) {
     std::string known;
     for (const DetectorConfig& d : config->detectors) {
       known += (known.empty() ? "" : ", ") + d.name;
     }
-    return fail(Status(ErrorCode::kInvalidArgument, "no detector '" + args.detector + "' in " +
-                                                        args.config + "; it has: " + known));
+    return Status(ErrorCode::kInvalidArgument,
+                  "no detector '" + args.detector + "' in " + args.config + "; it has: " + known);
   }
   TimeMs end = NowMs();
   if (!args.end.empty()) {
     auto t = ParseTime(args.end);
     if (!t) {
-      return fail(Status(ErrorCode::kInvalidArgument,
-                         "--end '" + args.end + "': use epoch seconds or ISO 8601 UTC"));
+      return Status(ErrorCode::kInvalidArgument,
+                    "--end '" + args.end + "': use epoch seconds or ISO 8601 UTC");
     }
     end = *t;
   }
@@ -70,19 +66,18 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
     };
     auto series = client.QueryRange(query, start, end, det->step_ms, progress);
     if (!series.ok()) {
-      return fail(
-          Status(series.status().code(), "feature '" + name + "': " + series.status().message()));
+      return Status(series.status().code(), "feature '" + name + "': " + series.status().message());
     }
     if (series->empty()) {
-      return fail(Status(ErrorCode::kBadInput,
-                         "feature '" + name + "': the query returned no series between " +
-                             FormatTime(start) + " and " + FormatTime(end) +
-                             "; check it in Prometheus's expression browser"));
+      return Status(ErrorCode::kBadInput, "feature '" + name +
+                                              "': the query returned no series between " +
+                                              FormatTime(start) + " and " + FormatTime(end) +
+                                              "; check it in Prometheus's expression browser");
     }
     results.emplace_back(name, std::move(series).value());
   }
   auto joined = JoinByGroup(results, det->group_by);
-  if (!joined.ok()) return fail(joined.status());
+  if (!joined.ok()) return joined.status();
   results.clear();
   if (!args.quiet) {
     std::fprintf(stderr, "joined %zu rows over %zu groups from %s to %s in %.1f s\n",
@@ -103,14 +98,14 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
     series.push_back(s.data());
   }
   auto model = TrainModel(det->spec, joined->times.data(), series, joined->rows(), options);
-  if (!model.ok()) return fail(model.status());
+  if (!model.ok()) return model.status();
   const TimeMs span = model->info.window_end_ms - model->info.window_start_ms;
   if (model->info.rows_used < kMinTrainingRows || span < kMinTrainingSpan) {
-    return fail(Status(ErrorCode::kBadInput,
-                       "too little data to train: " + std::to_string(model->info.rows_used) +
-                           " complete rows over " + std::to_string(span / kHourMs) +
-                           " h; need at least " + std::to_string(kMinTrainingRows) +
-                           " rows over a day (better 90 days). The previous model is untouched."));
+    return Status(ErrorCode::kBadInput,
+                  "too little data to train: " + std::to_string(model->info.rows_used) +
+                      " complete rows over " + std::to_string(span / kHourMs) +
+                      " h; need at least " + std::to_string(kMinTrainingRows) +
+                      " rows over a day (better 90 days). The previous model is untouched.");
   }
   const std::string bytes = EncodeBundle(*model);
   BundleStore store(config->models_dir, det->name);
@@ -119,7 +114,7 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
       model->model_version, model->info.created_ms, bytes,
       ModelToJson(*model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
       det->keep_versions, &pruned);
-  if (!installed.ok()) return fail(installed);
+  if (!installed.ok()) return installed;
   if (!args.quiet) {
     PrintReport(stdout, *model);
     std::printf("groups            %zu\n", joined->groups.size());
@@ -128,7 +123,7 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
       std::printf("pruned            %s (keeping %d versions)\n", v.c_str(), det->keep_versions);
     }
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
 }  // namespace isoscope::native

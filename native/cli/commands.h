@@ -12,7 +12,9 @@
 
 namespace isoscope::native {
 
-/// Exit codes shared by every command (documented in the README and --help).
+/// Exit codes shared by every command (documented in the README and --help). Every command's
+/// Run… returns a Status and prints no error of its own: main() is the one error edge, which
+/// prints `isoscope <command>: <message>` and exits with ExitCodeFor(status).
 enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,   ///< the work could not be done (bad data, I/O, training failed)
@@ -42,7 +44,7 @@ struct TrainArgs {
   uint32_t random_state = 0;
   bool quiet = false;
 };
-int RunTrain(const TrainArgs& args);
+Status RunTrain(const TrainArgs& args);
 struct CsvData;
 /// The feature spec and training options that `train` builds from its flags (shared by
 /// `backtest`); the spec's step comes from the data.
@@ -72,15 +74,15 @@ struct BacktestArgs {
   std::string openmetrics;
   std::string detector = "backtest";  ///< the detector label of the OpenMetrics series
 };
-int RunBacktest(const BacktestArgs& args);
-int RunTrainFromPrometheus(const TrainArgs& args);
+Status RunBacktest(const BacktestArgs& args);
+Status RunTrainFromPrometheus(const TrainArgs& args);
 
 struct RollbackArgs {
   std::string config;
   std::string detector;
   std::string to;  ///< empty = the version before the current latest
 };
-int RunRollback(const RollbackArgs& args);
+Status RunRollback(const RollbackArgs& args);
 
 struct ScoreArgs {
   std::string bundle;
@@ -90,7 +92,7 @@ struct ScoreArgs {
   bool quiet = false;
   bool explain = false;  ///< contribution:<feature> columns and top_input
 };
-int RunScore(const ScoreArgs& args);
+Status RunScore(const ScoreArgs& args);
 
 struct ReplayArgs {
   std::string bundle;  ///< scores a CSV of inputs; with a CSV of scores, the model of every row
@@ -111,32 +113,32 @@ struct ReplayArgs {
 };
 /// `isoscope replay`: scores a CSV (or takes the scores of score's or backtest's output as
 /// given) and replays the alert rules over it (core/alert.h).
-int RunReplay(const ReplayArgs& args);
+Status RunReplay(const ReplayArgs& args);
 
 struct InspectArgs {
   std::string bundle;
   bool json = false;
 };
-int RunInspect(const InspectArgs& args);
+Status RunInspect(const InspectArgs& args);
 
 struct ImportArgs {
   std::string model;
   std::string out;
   std::string training_csv;  ///< optional: training rows for the quantile table
 };
-int RunImportSklearn(const ImportArgs& args);
+Status RunImportSklearn(const ImportArgs& args);
 
 struct DemoArgs {
   std::string out_dir = "build/demo";
   int days = 90;
   uint32_t seed = 7;
 };
-int RunDemo(const DemoArgs& args);
+Status RunDemo(const DemoArgs& args);
 
 struct CheckConfigArgs {
   std::string config;
 };
-int RunCheckConfig(const CheckConfigArgs& args);
+Status RunCheckConfig(const CheckConfigArgs& args);
 
 /// An alert threshold (alert_threshold.h) resolved for `model`, with "contamination" meaning
 /// `share` (replay's --contamination may differ from the trained one).
@@ -159,7 +161,7 @@ struct RulesArgs {
 };
 /// `isoscope rules`: Prometheus recording/alerting/model-health rules and Grafana alert
 /// provisioning YAML per detector (rules_gen.h).
-int RunRules(const RulesArgs& args);
+Status RunRules(const RulesArgs& args);
 
 struct DashboardArgs {
   std::string config;
@@ -171,7 +173,7 @@ struct DashboardArgs {
 };
 /// `isoscope dashboard`: a provisionable Grafana dashboard JSON for the detectors
 /// (dashboard_gen.h).
-int RunDashboard(const DashboardArgs& args);
+Status RunDashboard(const DashboardArgs& args);
 
 struct InstallArgs {
   std::string config;
@@ -180,7 +182,7 @@ struct InstallArgs {
 };
 /// `isoscope install`: puts a bundle file (trained from a CSV, imported from scikit-learn) into
 /// a detector's store as its latest version, after the checks a daemon makes at reload.
-int RunInstall(const InstallArgs& args);
+Status RunInstall(const InstallArgs& args);
 
 struct ServeArgs {
   std::string config;
@@ -205,7 +207,7 @@ struct ServeArgs {
   std::string incidents;
 };
 /// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
-int RunServe(const ServeArgs& args);
+Status RunServe(const ServeArgs& args);
 
 /// The human training report (train and inspect print it).
 void PrintReport(std::FILE* out, const Model& model);

@@ -2,10 +2,15 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <functional>
+#include <string>
+#include <utility>
 
 #include "commands.h"
 #include "isoscope/version.h"
 
+using isoscope::ErrorCode;
+using isoscope::Status;
 using namespace isoscope::native;
 
 namespace {
@@ -51,6 +56,30 @@ constexpr const char* kTimeColumnHelp =
     "Time column (epoch s, epoch ms or ISO 8601; a time without a zone is read as UTC); "
     "default: a column named timestamp, time, ts, datetime or date. Rows must not go back in "
     "time; of rows with the same time the later one is used";
+
+// `train` from a CSV or from Prometheus: which flags go together.
+Status Train(const TrainArgs& train) {
+  if (!train.config.empty() || !train.detector.empty()) {
+    if (train.config.empty() || train.detector.empty() || !train.csv.empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "use --config with --detector (from Prometheus), or --csv with --out");
+    }
+    return RunTrainFromPrometheus(train);
+  }
+  if (train.csv.empty() || train.out.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--csv and --out are required (or --config with --detector to train from "
+                  "Prometheus); see --help");
+  }
+  return RunTrain(train);
+}
+
+int Finish(const std::string& command, const Status& status) {
+  if (!status.ok()) {
+    std::fprintf(stderr, "isoscope %s: %s\n", command.c_str(), status.message().c_str());
+  }
+  return ExitCodeFor(status);
+}
 
 }  // namespace
 
@@ -390,35 +419,24 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  if (t->parsed()) {
-    if (!train.config.empty() || !train.detector.empty()) {
-      if (train.config.empty() || train.detector.empty() || !train.csv.empty()) {
-        std::fprintf(stderr,
-                     "isoscope train: use --config with --detector (from Prometheus), or "
-                     "--csv with --out\n");
-        return kExitUsage;
-      }
-      return RunTrainFromPrometheus(train);
-    }
-    if (train.csv.empty() || train.out.empty()) {
-      std::fprintf(stderr,
-                   "isoscope train: --csv and --out are required (or --config with "
-                   "--detector to train from Prometheus); see --help\n");
-      return kExitUsage;
-    }
-    return RunTrain(train);
+  // The one error edge: a command returns a Status; its message is printed here, once.
+  const std::pair<CLI::App*, std::function<Status()>> commands[] = {
+      {t, [&] { return Train(train); }},
+      {v, [&] { return RunServe(serve); }},
+      {n, [&] { return RunInstall(install); }},
+      {r, [&] { return RunRollback(rollback); }},
+      {s, [&] { return RunScore(score); }},
+      {y, [&] { return RunReplay(replay); }},
+      {bt, [&] { return RunBacktest(backtest); }},
+      {i, [&] { return RunInspect(inspect); }},
+      {m, [&] { return RunImportSklearn(import); }},
+      {d, [&] { return RunDemo(demo); }},
+      {c, [&] { return RunCheckConfig(check_config); }},
+      {u, [&] { return RunRules(rules); }},
+      {dash, [&] { return RunDashboard(dashboard); }},
+  };
+  for (const auto& [command, run] : commands) {
+    if (command->parsed()) return Finish(command->get_name(), run());
   }
-  if (v->parsed()) return RunServe(serve);
-  if (n->parsed()) return RunInstall(install);
-  if (r->parsed()) return RunRollback(rollback);
-  if (s->parsed()) return RunScore(score);
-  if (y->parsed()) return RunReplay(replay);
-  if (bt->parsed()) return RunBacktest(backtest);
-  if (i->parsed()) return RunInspect(inspect);
-  if (m->parsed()) return RunImportSklearn(import);
-  if (d->parsed()) return RunDemo(demo);
-  if (c->parsed()) return RunCheckConfig(check_config);
-  if (u->parsed()) return RunRules(rules);
-  if (dash->parsed()) return RunDashboard(dashboard);
   return kExitUsage;
 }

@@ -84,9 +84,9 @@ TEST(InspectJson, NonUtf8NamesAreReplacedNotFatal) {
   const std::string dir = mkdtemp(tmpl);
   ASSERT_TRUE(WriteFileAtomic(dir + "/m.bundle", EncodeBundle(*m)).ok());
   ::testing::internal::CaptureStdout();
-  const int rc = RunInspect(InspectArgs{dir + "/m.bundle", true});
+  const Status rc = RunInspect(InspectArgs{dir + "/m.bundle", true});
   const std::string out = ::testing::internal::GetCapturedStdout();
-  EXPECT_EQ(rc, kExitOk);
+  EXPECT_TRUE(rc.ok()) << rc.message();
   EXPECT_NE(out.find("\"lat\xef\xbf\xbd\""), std::string::npos);
   std::system(("rm -rf " + dir).c_str());
 }
