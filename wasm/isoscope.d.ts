@@ -8,7 +8,8 @@
 //
 // Errors never throw or abort: they come back as WasmError ({code, message}); `code` is the
 // core's ErrorCodeName ("truncated", "corrupt", "foreign", "unsupported_version",
-// "canary_mismatch", "invalid_argument", "bad_input", "internal").
+// "canary_mismatch", "invalid_argument", "bad_input", "internal"; the daemon's HTTP API
+// also uses "not_found" and "unavailable").
 
 export interface WasmError {
   ok?: undefined;

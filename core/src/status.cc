@@ -22,6 +22,10 @@ const char* ErrorCodeName(ErrorCode code) {
       return "canary_mismatch";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }

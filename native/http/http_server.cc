@@ -26,7 +26,26 @@
 
 namespace isoscope::native {
 
+int HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk:
+      return 200;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kBadInput:  // what the daemon read from its source could not be used
+      return 502;
+    default:
+      return 500;
+  }
+}
+
 namespace {
+
+constexpr const char* kBadNameMessage = "invalid detector name: use 1 to 64 of [a-z0-9_-]";
 
 // /metrics serializes at most this often; scrapes in between get the same page. A flood of
 // scrapes then costs little more than copying a string, and the scoring cycle keeps its CPU
@@ -63,6 +82,12 @@ class LowPriorityPool : public httplib::TaskQueue {
 // JSON text that never throws: invalid UTF-8 (a file or column name) becomes U+FFFD.
 std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The API's one way to answer an error: HttpStatusFor's status and {"error": message}.
+void SendError(httplib::Response& res, const Status& status) {
+  res.status = HttpStatusFor(status.code());
+  res.set_content(Dump(nlohmann::json({{"error", status.message()}})), "application/json");
 }
 
 // What identifies the content of the web config and the files it names: inode, size and
@@ -292,17 +317,17 @@ class HttpServer::Impl {
   }
 
   void Bundle(const std::string& name, httplib::Response& res) const {
-    auto error = [&res](int status, const std::string& message) {
-      res.status = status;
-      res.set_content(Dump(nlohmann::json({{"error", message}})), "application/json");
-    };
     if (!BundleStore::ValidateName(name).ok()) {
-      return error(400, "invalid detector name: use 1 to 64 of [a-z0-9_-]");
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
     }
     const int index = daemon_.Find(name);
-    if (index < 0) return error(404, "no detector '" + name + "'");
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
     auto active = daemon_.Active(static_cast<size_t>(index));
-    if (!active) return error(503, "detector '" + name + "' has no model loaded yet");
+    if (!active) {
+      return SendError(
+          res, Status(ErrorCode::kUnavailable, "detector '" + name + "' has no model loaded yet"));
+    }
     res.set_header("X-Isoscope-Model-Version", active->version);
     res.set_header("Content-Disposition",
                    "attachment; filename=\"" + name + "-" + active->version + ".bundle\"");
@@ -312,15 +337,12 @@ class HttpServer::Impl {
   // Recent inputs of one detector (one group) as aligned arrays: what the what-if page
   // scores in the browser with the detector's own bundle.
   void History(const std::string& name, const httplib::Request& req, httplib::Response& res) const {
-    auto error = [&res](int status, const std::string& message) {
-      res.status = status;
-      res.set_content(Dump(nlohmann::json({{"error", message}})), "application/json");
-    };
     if (!BundleStore::ValidateName(name).ok()) {
-      return error(400, "invalid detector name: use 1 to 64 of [a-z0-9_-]");
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
     }
     const int index = daemon_.Find(name);
-    if (index < 0) return error(404, "no detector '" + name + "'");
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
     const DetectorConfig& det = daemon_.config().detectors[static_cast<size_t>(index)];
     double hours = 24;
     if (req.has_param("hours")) {
@@ -329,8 +351,9 @@ class HttpServer::Impl {
       hours = std::strtod(text.c_str(), &end);
       if (text.empty() || *end != '\0' || !std::isfinite(hours) || hours <= 0 ||
           hours * kHourMs > static_cast<double>(kMaxHistoryMs)) {
-        return error(
-            400, "hours must be a number in (0, " + std::to_string(kMaxHistoryMs / kHourMs) + "]");
+        return SendError(res, Status(ErrorCode::kInvalidArgument,
+                                     "hours must be a number in (0, " +
+                                         std::to_string(kMaxHistoryMs / kHourMs) + "]"));
       }
     }
     TimeMs end = now_();
@@ -338,12 +361,18 @@ class HttpServer::Impl {
     const TimeMs start = end - static_cast<TimeMs>(std::llround(hours * kHourMs));
     const TimeMs warmup = WarmupMs(static_cast<size_t>(index));
     auto rows = history_(det, start - warmup, end);
-    if (!rows.ok()) return error(502, "cannot read the history: " + rows.status().message());
+    if (!rows.ok()) {
+      // The source (Prometheus, the replay CSV) failed, whatever its code: a bad gateway.
+      return SendError(
+          res, Status(ErrorCode::kBadInput, "cannot read the history: " + rows.status().message()));
+    }
     size_t group = 0;
     if (req.has_param("group")) {
       const std::string g = req.get_param_value("group");
       const auto it = std::find(rows->groups.begin(), rows->groups.end(), g);
-      if (it == rows->groups.end()) return error(404, "no group " + g + " in the history");
+      if (it == rows->groups.end()) {
+        return SendError(res, Status(ErrorCode::kNotFound, "no group " + g + " in the history"));
+      }
       group = static_cast<size_t>(it - rows->groups.begin());
     }
     nlohmann::json times = nlohmann::json::array();

@@ -20,6 +20,11 @@
 
 namespace isoscope::native {
 
+/// The one map from the error vocabulary to HTTP for the JSON API (answered as
+/// {"error": message}): invalid_argument 400, not_found 404, unavailable 503 (no model yet),
+/// bad_input 502 (the history's source failed), anything else 500.
+int HttpStatusFor(ErrorCode code);
+
 /// A detector's input series over [start, end] at its step, joined by group: Prometheus range
 /// queries, or the --replay-csv history. Called from HTTP threads.
 using HistoryFunction =

@@ -18,6 +18,8 @@ enum class ErrorCode {
   kUnsupportedVersion,  ///< a bundle of a newer (or unknown) major format version
   kCanaryMismatch,      ///< the model no longer reproduces its own canary scores
   kInternal,
+  kNotFound,     ///< a named thing (detector, group, version) does not exist
+  kUnavailable,  ///< not there yet (no model loaded); the same request may work later
 };
 
 /// Stable, lower-case name of a code, used in logs, metrics labels and JSON.

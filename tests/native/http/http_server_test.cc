@@ -18,6 +18,17 @@
 namespace isoscope::native {
 namespace {
 
+// docs/design.md, "Errors": the JSON API's statuses, one map for every handler.
+TEST(HttpStatusFor, TheDesignTable) {
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kNotFound), 404);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kUnavailable), 503);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kBadInput), 502);
+  for (ErrorCode c : {ErrorCode::kInternal, ErrorCode::kCorrupt, ErrorCode::kCanaryMismatch}) {
+    EXPECT_EQ(HttpStatusFor(c), 500) << ErrorCodeName(c);
+  }
+}
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
