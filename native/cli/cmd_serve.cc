@@ -14,9 +14,11 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "commands.h"
@@ -101,6 +103,208 @@ Result<JoinedRows> ReplayHistory(const ReplaySource& replay,
   return JoinByGroup(per_query, det.group_by);
 }
 
+// --replay-csv: the recorded history and the column that answers each query's PromQL.
+struct ReplayInput {
+  std::optional<ReplaySource> source;
+  std::map<std::string, std::string> column;  // PromQL -> CSV column
+};
+
+Result<ReplayInput> LoadReplay(const ServeArgs& args, const Config& config) {
+  ReplayInput in;
+  auto text = ReadFile(args.replay_csv);
+  if (!text.ok()) {
+    return text.status();
+  }
+  std::vector<std::string> labels;  // every detector's group_by label is a label column
+  for (const DetectorConfig& d : config.detectors) {
+    for (const std::string& l : d.group_by) {
+      if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(l);
+    }
+  }
+  auto source = ReplaySource::FromCsv(*text, args.replay_csv, labels);
+  if (!source.ok()) {
+    return Status(source.status().code(), "--replay-csv: " + source.status().message());
+  }
+  // A query is answered by the column named like its PromQL text, else like the query.
+  for (const DetectorConfig& d : config.detectors) {
+    for (const auto& [name, promql] : d.queries) {
+      const std::string column = source->HasColumn(promql) ? promql : name;
+      if (!source->HasColumn(column)) {
+        return Status(ErrorCode::kBadInput, "--replay-csv " + args.replay_csv + " has no column '" +
+                                                name + "' for query " + name + " of detector " +
+                                                d.name +
+                                                "; its columns: " + ListNames(source->columns()));
+      }
+      auto [it, inserted] = in.column.emplace(promql, column);
+      if (!inserted && it->second != column) {
+        return Status(ErrorCode::kBadInput, "--replay-csv: the PromQL '" + promql +
+                                                "' is used for the queries '" + it->second +
+                                                "' and '" + column +
+                                                "'; name the column like the PromQL text");
+      }
+    }
+  }
+  in.source = std::move(*source);
+  return in;
+}
+
+// Where the daemon's instant queries, its range queries (none for a replay) and the what-if
+// page's history come from: Prometheus, or the replay's recorded history.
+struct Sources {
+  QueryFunction query;
+  RangeQueryFunction range_query;
+  HistoryFunction history;
+};
+
+Result<Sources> MakeSources(const Config& config, std::shared_ptr<const ReplaySource> replay,
+                            const std::map<std::string, std::string>& replay_column) {
+  Sources out;
+  if (replay) {
+    out.query = [replay, replay_column](const std::string& q, TimeMs t) {
+      return replay->Query(replay_column.at(q), t);
+    };
+  } else {
+    auto client = std::make_shared<PromClient>(ServeClientOptions(config.prometheus));
+    if (!client->status().ok()) {
+      return client->status();
+    }
+    out.query = [client](const std::string& q, TimeMs t) { return client->Query(q, t); };
+    out.range_query = [client](const std::string& q, TimeMs start, TimeMs end, TimeMs step) {
+      return client->QueryRange(q, start, end, step);
+    };
+  }
+  if (replay) {
+    out.history = [replay, replay_column](const DetectorConfig& det, TimeMs start, TimeMs end) {
+      return ReplayHistory(*replay, replay_column, det, start, end);
+    };
+  } else {
+    const PromClientOptions options = ServeClientOptions(config.prometheus);
+    out.history = [options](const DetectorConfig& det, TimeMs start,
+                            TimeMs end) -> Result<JoinedRows> {
+      PromClient client(options);  // one per request: HTTP threads run in parallel
+      std::vector<std::pair<std::string, std::vector<PromSeries>>> per_query;
+      for (const auto& [name, promql] : det.queries) {
+        auto series = client.QueryRange(promql, start, end, det.step_ms);
+        if (!series.ok()) {
+          return Status(series.status().code(), name + ": " + series.status().message());
+        }
+        per_query.emplace_back(name, std::move(series).value());
+      }
+      return JoinByGroup(per_query, det.group_by);
+    };
+  }
+  return out;
+}
+
+// What the signal loop, the reload thread and the cycle thread share.
+struct LoopState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  bool reload = false;
+  bool prepared = false;  // the reload thread has prepared models; the cycle thread switches
+};
+
+// Reloads (reading, decoding, canary checks) run on their own thread: a large or odd bundle
+// never delays the cycles of the other detectors; the cycle thread only switches models.
+void ReloadModels(Daemon& daemon, LoopState* loop, std::promise<void>* done) {
+  auto last_forced = std::chrono::steady_clock::now() - kMinForcedReloadGap;
+  for (;;) {
+    bool force = false;
+    {
+      std::unique_lock<std::mutex> lock(loop->mu);
+      // SIGHUPs coalesce: those that arrive while one is pending, or within
+      // kMinForcedReloadGap of the last forced reload, make one reload together.
+      const auto hup_due = [&] {
+        return loop->reload &&
+               std::chrono::steady_clock::now() - last_forced >= kMinForcedReloadGap;
+      };
+      loop->cv.wait_for(lock, std::chrono::milliseconds(kReloadPollMs),
+                        [&] { return loop->stop || hup_due(); });
+      if (loop->stop) break;
+      force = hup_due();
+      if (force) {
+        loop->reload = false;
+        last_forced = std::chrono::steady_clock::now();
+      }
+    }
+    daemon.PrepareReloads(force);
+    std::lock_guard<std::mutex> lock(loop->mu);
+    loop->prepared = true;
+    loop->cv.notify_all();
+  }
+  done->set_value();
+}
+
+void RunCycles(Daemon& daemon, LoopState* loop, std::function<TimeMs()> now, double speed,
+               std::promise<void>* done) {
+  for (;;) {
+    daemon.ApplyReloads();
+    const TimeMs next_cycle = daemon.RunDue(now());
+    std::unique_lock<std::mutex> lock(loop->mu);
+    // Waits are in wall time; the daemon's clock may run faster.
+    const TimeMs wait = std::max<TimeMs>(
+        0, static_cast<TimeMs>(std::ceil(static_cast<double>(next_cycle - now()) / speed)));
+    loop->cv.wait_for(lock, std::chrono::milliseconds(wait),
+                      [&] { return loop->stop || loop->prepared; });
+    if (loop->stop) break;
+    loop->prepared = false;
+  }
+  done->set_value();
+}
+
+// Until SIGTERM or SIGINT (SIGHUP forces a reload), then a shutdown within kShutdownBudget.
+void WaitForSignals(Daemon& daemon, HttpServer& server, std::thread& http, Logger& log,
+                    const std::function<TimeMs()>& now, double speed, const sigset_t& signals) {
+  LoopState loop;
+  // The first models load before the first cycle, so that a replay scores its first interval.
+  daemon.PollReloads(true);
+  std::promise<void> reloads_done;
+  auto reloads_done_future = reloads_done.get_future();
+  std::thread reloads(ReloadModels, std::ref(daemon), &loop, &reloads_done);
+  std::promise<void> cycles_done;
+  auto cycles_done_future = cycles_done.get_future();
+  std::thread cycles(RunCycles, std::ref(daemon), &loop, now, speed, &cycles_done);
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log.Info("SIGHUP: reloading models");
+      std::lock_guard<std::mutex> lock(loop.mu);
+      loop.reload = true;
+      loop.cv.notify_all();
+      continue;
+    }
+    log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    break;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kShutdownBudget;
+  {
+    std::lock_guard<std::mutex> lock(loop.mu);
+    loop.stop = true;
+    loop.cv.notify_all();
+  }
+  server.Stop();
+  // A cycle may be waiting on Prometheus (up to its timeout): do not wait past the budget.
+  if (cycles_done_future.wait_until(deadline) != std::future_status::ready ||
+      reloads_done_future.wait_until(deadline) != std::future_status::ready) {
+    log.Warn("a scoring cycle or a reload is still running; exiting without waiting for it");
+    std::fflush(stderr);
+    std::_Exit(kExitOk);
+  }
+  cycles.join();
+  reloads.join();
+  // Stop() may have raced with the server's start: repeat until it has returned.
+  auto http_done = std::async(std::launch::async, [&http] { http.join(); });
+  while (http_done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::_Exit(kExitOk);
+    }
+    server.Stop();
+  }
+}
+
 }  // namespace
 
 Status RunServe(const ServeArgs& args) {
@@ -149,39 +353,10 @@ Status RunServe(const ServeArgs& args) {
   std::shared_ptr<const ReplaySource> replay;
   std::map<std::string, std::string> replay_column;  // PromQL -> CSV column
   if (!args.replay_csv.empty()) {
-    auto text = ReadFile(args.replay_csv);
-    if (!text.ok()) {
-      return text.status();
-    }
-    std::vector<std::string> labels;  // every detector's group_by label is a label column
-    for (const DetectorConfig& d : config->detectors) {
-      for (const std::string& l : d.group_by) {
-        if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(l);
-      }
-    }
-    auto source = ReplaySource::FromCsv(*text, args.replay_csv, labels);
-    if (!source.ok()) {
-      return Status(source.status().code(), "--replay-csv: " + source.status().message());
-    }
-    // A query is answered by the column named like its PromQL text, else like the query.
-    for (const DetectorConfig& d : config->detectors) {
-      for (const auto& [name, promql] : d.queries) {
-        const std::string column = source->HasColumn(promql) ? promql : name;
-        if (!source->HasColumn(column)) {
-          return Status(ErrorCode::kBadInput, "--replay-csv " + args.replay_csv +
-                                                  " has no column '" + name + "' for query " +
-                                                  name + " of detector " + d.name +
-                                                  "; its columns: " + ListNames(source->columns()));
-        }
-        auto [it, inserted] = replay_column.emplace(promql, column);
-        if (!inserted && it->second != column) {
-          return Status(ErrorCode::kBadInput, "--replay-csv: the PromQL '" + promql +
-                                                  "' is used for the queries '" + it->second +
-                                                  "' and '" + column +
-                                                  "'; name the column like the PromQL text");
-        }
-      }
-    }
+    auto loaded = LoadReplay(args, *config);
+    if (!loaded.ok()) return loaded.status();
+    replay_column = std::move(loaded->column);
+    auto& source = loaded->source;
     replay = std::make_shared<const ReplaySource>(std::move(*source));
     if (!custom_clock) {
       start_ms = replay->first_time();
@@ -206,45 +381,14 @@ Status RunServe(const ServeArgs& args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  QueryFunction query;
-  RangeQueryFunction range_query;  // none for a replay: the daemon asks instant queries
-  if (replay) {
-    query = [replay, replay_column](const std::string& q, TimeMs t) {
-      return replay->Query(replay_column.at(q), t);
-    };
-  } else {
-    auto client = std::make_shared<PromClient>(ServeClientOptions(config->prometheus));
-    if (!client->status().ok()) {
-      return client->status();
-    }
-    query = [client](const std::string& q, TimeMs t) { return client->Query(q, t); };
-    range_query = [client](const std::string& q, TimeMs start, TimeMs end, TimeMs step) {
-      return client->QueryRange(q, start, end, step);
-    };
-  }
+  auto sources = MakeSources(*config, replay, replay_column);
+  if (!sources.ok()) return sources.status();
+  QueryFunction query = std::move(sources->query);
+  RangeQueryFunction range_query = std::move(sources->range_query);
+  HistoryFunction history = std::move(sources->history);
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<ExporterMetrics>(registry);
   const std::string cors = config->web.cors_origin;
-  HistoryFunction history;
-  if (replay) {
-    history = [replay, replay_column](const DetectorConfig& det, TimeMs start, TimeMs end) {
-      return ReplayHistory(*replay, replay_column, det, start, end);
-    };
-  } else {
-    const PromClientOptions options = ServeClientOptions(config->prometheus);
-    history = [options](const DetectorConfig& det, TimeMs start, TimeMs end) -> Result<JoinedRows> {
-      PromClient client(options);  // one per request: HTTP threads run in parallel
-      std::vector<std::pair<std::string, std::vector<PromSeries>>> per_query;
-      for (const auto& [name, promql] : det.queries) {
-        auto series = client.QueryRange(promql, start, end, det.step_ms);
-        if (!series.ok()) {
-          return Status(series.status().code(), name + ": " + series.status().message());
-        }
-        per_query.emplace_back(name, std::move(series).value());
-      }
-      return JoinByGroup(per_query, det.group_by);
-    };
-  }
   // Temp files of an install killed mid-write (kill -9, power loss): nothing else removes them.
   for (const DetectorConfig& d : config->detectors) {
     const int removed = BundleStore(config->models_dir, d.name).RemoveOrphans();
@@ -317,98 +461,7 @@ Status RunServe(const ServeArgs& args) {
             {"tls", web.tls() ? "true" : "false"},
             {"basic_auth", web.auth() ? "true" : "false"}});
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  bool reload = false;
-  bool prepared = false;  // the reload thread has prepared models; the cycle thread switches
-  // The first models load before the first cycle, so that a replay scores its first interval.
-  daemon.PollReloads(true);
-  // Reloads (reading, decoding, canary checks) run on their own thread: a large or odd bundle
-  // never delays the cycles of the other detectors; the cycle thread only switches models.
-  std::promise<void> reloads_done;
-  auto reloads_done_future = reloads_done.get_future();
-  std::thread reloads([&] {
-    auto last_forced = std::chrono::steady_clock::now() - kMinForcedReloadGap;
-    for (;;) {
-      bool force = false;
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        // SIGHUPs coalesce: those that arrive while one is pending, or within
-        // kMinForcedReloadGap of the last forced reload, make one reload together.
-        const auto hup_due = [&] {
-          return reload && std::chrono::steady_clock::now() - last_forced >= kMinForcedReloadGap;
-        };
-        cv.wait_for(lock, std::chrono::milliseconds(kReloadPollMs),
-                    [&] { return stop || hup_due(); });
-        if (stop) break;
-        force = hup_due();
-        if (force) {
-          reload = false;
-          last_forced = std::chrono::steady_clock::now();
-        }
-      }
-      daemon.PrepareReloads(force);
-      std::lock_guard<std::mutex> lock(mu);
-      prepared = true;
-      cv.notify_all();
-    }
-    reloads_done.set_value();
-  });
-  std::promise<void> cycles_done;
-  auto cycles_done_future = cycles_done.get_future();
-  std::thread cycles([&] {
-    for (;;) {
-      daemon.ApplyReloads();
-      const TimeMs next_cycle = daemon.RunDue(now());
-      std::unique_lock<std::mutex> lock(mu);
-      // Waits are in wall time; the daemon's clock may run faster.
-      const TimeMs wait = std::max<TimeMs>(
-          0, static_cast<TimeMs>(std::ceil(static_cast<double>(next_cycle - now()) / speed)));
-      cv.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stop || prepared; });
-      if (stop) break;
-      prepared = false;
-    }
-    cycles_done.set_value();
-  });
-
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      log.Info("SIGHUP: reloading models");
-      std::lock_guard<std::mutex> lock(mu);
-      reload = true;
-      cv.notify_all();
-      continue;
-    }
-    log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    break;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kShutdownBudget;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    stop = true;
-    cv.notify_all();
-  }
-  server.Stop();
-  // A cycle may be waiting on Prometheus (up to its timeout): do not wait past the budget.
-  if (cycles_done_future.wait_until(deadline) != std::future_status::ready ||
-      reloads_done_future.wait_until(deadline) != std::future_status::ready) {
-    log.Warn("a scoring cycle or a reload is still running; exiting without waiting for it");
-    std::fflush(stderr);
-    std::_Exit(kExitOk);
-  }
-  cycles.join();
-  reloads.join();
-  // Stop() may have raced with the server's start: repeat until it has returned.
-  auto http_done = std::async(std::launch::async, [&http] { http.join(); });
-  while (http_done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::_Exit(kExitOk);
-    }
-    server.Stop();
-  }
+  WaitForSignals(daemon, server, http, log, now, speed, signals);
   log.Info("stopped");
   return Status::Ok();
 }

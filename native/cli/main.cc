@@ -81,17 +81,9 @@ int Finish(const std::string& command, const Status& status) {
   return ExitCodeFor(status);
 }
 
-}  // namespace
+// Each command registers its own options and returns its subcommand.
 
-int main(int argc, char** argv) {
-  CLI::App app{"isoscope " + std::string(isoscope::kEngineVersion) +
-               ": Isolation Forest anomaly scoring for Prometheus and Grafana, exact to "
-               "scikit-learn"};
-  app.footer(kFooter);
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("isoscope ") + isoscope::kEngineVersion);
-
-  TrainArgs train;
+CLI::App* AddTrain(CLI::App& app, TrainArgs& train) {
   auto* t = app.add_subcommand("train", "Train a model on a CSV of metrics and write a bundle");
   t->footer(
       "\nFrom Prometheus (the weekly CronJob):\n"
@@ -117,8 +109,10 @@ int main(int argc, char** argv) {
   t->add_flag("--no-time", train.no_time, "Ignore any time column");
   AddModelFlags(t, train);
   t->add_flag("-q,--quiet", train.quiet, "Print nothing but errors");
+  return t;
+}
 
-  ScoreArgs score;
+CLI::App* AddScore(CLI::App& app, ScoreArgs& score) {
   auto* s = app.add_subcommand("score", "Score the rows of a CSV with a bundle");
   s->footer(
       "\nWrites CSV: row,timestamp,anomaly_score,decision,is_anomaly,reason.\n"
@@ -136,8 +130,10 @@ int main(int argc, char** argv) {
   s->add_flag("--explain", score.explain,
               "Add contribution:<feature> columns (each feature's exact share of log2 of the "
               "anomaly score; positive pushes towards anomalous) and top_input");
+  return s;
+}
 
-  BacktestArgs backtest;
+CLI::App* AddBacktest(CLI::App& app, BacktestArgs& backtest) {
   auto* bt = app.add_subcommand(
       "backtest", "Walk forward through a CSV: train, score ahead, retrain on schedule");
   bt->footer(
@@ -176,8 +172,10 @@ int main(int argc, char** argv) {
   bt->add_option("--detector", backtest.detector, "detector label of the --openmetrics series")
       ->capture_default_str();
   bt->add_flag("-q,--quiet", backtest.train.quiet, "No progress on standard error");
+  return bt;
+}
 
-  ReplayArgs replay;
+CLI::App* AddReplay(CLI::App& app, ReplayArgs& replay) {
   auto* y = app.add_subcommand("replay",
                                "Replay the alert rules over a scored history: would it have "
                                "paged, and when?");
@@ -229,8 +227,10 @@ int main(int argc, char** argv) {
                 "CSV name,start,end,description of known incidents (isoscope demo writes one)")
       ->check(CLI::ExistingFile);
   y->add_flag("--json", replay.json, "Print the result as JSON");
+  return y;
+}
 
-  InspectArgs inspect;
+CLI::App* AddInspect(CLI::App& app, InspectArgs& inspect) {
   auto* i = app.add_subcommand("inspect", "Show a bundle's metadata and training report");
   i->footer(std::string("\nThe canary check runs first: a model that no longer reproduces its "
                         "own scores is refused.") +
@@ -238,8 +238,10 @@ int main(int argc, char** argv) {
   i->add_option("--bundle", inspect.bundle, "Model bundle")->required()->check(CLI::ExistingFile);
   i->add_flag("--json", inspect.json,
               "Everything as JSON, including every tree as scikit-learn-shaped arrays");
+  return i;
+}
 
-  ImportArgs import;
+CLI::App* AddImportSklearn(CLI::App& app, ImportArgs& import) {
   auto* m = app.add_subcommand("import-sklearn",
                                "Convert a scikit-learn IsolationForest (and StandardScaler) "
                                "into a bundle with identical scores");
@@ -258,8 +260,10 @@ int main(int argc, char** argv) {
                 "Training rows (same columns), to store training-score quantiles so the "
                 "threshold can be re-chosen for another contamination")
       ->check(CLI::ExistingFile);
+  return m;
+}
 
-  RollbackArgs rollback;
+CLI::App* AddRollback(CLI::App& app, RollbackArgs& rollback) {
   auto* r = app.add_subcommand("rollback",
                                "Point a detector's latest model at the previous (or a named) "
                                "version; a running daemon follows it");
@@ -268,8 +272,10 @@ int main(int argc, char** argv) {
   r->add_option("--config", rollback.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
   r->add_option("--detector", rollback.detector, "Detector to roll back")->required();
   r->add_option("--to", rollback.to, "Version to point at (default: the one before latest)");
+  return r;
+}
 
-  DemoArgs demo;
+CLI::App* AddDemo(CLI::App& app, DemoArgs& demo) {
   auto* d = app.add_subcommand("demo",
                                "Generate built-in synthetic history, train, score and report "
                                "which injected incidents were flagged");
@@ -277,8 +283,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   d->add_option("--days", demo.days, "Days of history at 60 s")->capture_default_str();
   d->add_option("--seed", demo.seed, "Noise seed")->capture_default_str();
+  return d;
+}
 
-  CheckConfigArgs check_config;
+CLI::App* AddCheckConfig(CLI::App& app, CheckConfigArgs& check_config) {
   auto* c = app.add_subcommand("check-config",
                                "Check an isoscope.yml and report every problem with its line "
                                "and what to write instead");
@@ -292,8 +300,10 @@ int main(int argc, char** argv) {
   c->add_option("--config", check_config.config, "Configuration file (isoscope.yml)")
       ->required()
       ->check(CLI::ExistingFile);
+  return c;
+}
 
-  ServeArgs serve;
+CLI::App* AddServe(CLI::App& app, ServeArgs& serve) {
   auto* v = app.add_subcommand("serve",
                                "Run the exporter daemon: score every detector live and serve "
                                "/metrics, /healthz, /readyz and /api/v1/detectors");
@@ -332,8 +342,13 @@ int main(int argc, char** argv) {
                 "I/N: this replica scores only the groups whose label set hashes to I mod N, "
                 "so N replicas with 0/N .. N-1/N score every group once (default: the "
                 "config's shard:, else every group)");
+  v->add_option("--web.ui-dir", serve.ui_dir,
+                "Directory of the what-if page served at / (default: ../panel/dist or "
+                "../share/isoscope/ui next to the binary, when built or installed)");
+  return v;
+}
 
-  RulesArgs rules;
+CLI::App* AddRules(CLI::App& app, RulesArgs& rules) {
   auto* u = app.add_subcommand("rules",
                                "Write Prometheus recording, alerting and model-health rules and "
                                "Grafana alert provisioning YAML for the detectors");
@@ -372,8 +387,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   u->add_option("--grafana-folder", rules.grafana_folder, "Grafana folder of the rule group")
       ->capture_default_str();
+  return u;
+}
 
-  DashboardArgs dashboard;
+CLI::App* AddDashboard(CLI::App& app, DashboardArgs& dashboard) {
   auto* dash = app.add_subcommand(
       "dashboard", "Write a provisionable Grafana dashboard (JSON) for the detectors");
   dash->footer(
@@ -394,11 +411,10 @@ int main(int argc, char** argv) {
   dash->add_option("--daemon-url", dashboard.daemon_url,
                    "URL of isoscope serve as the viewer's browser reaches it, for the panel "
                    "(default: http://<web.listen_address>)");
-  v->add_option("--web.ui-dir", serve.ui_dir,
-                "Directory of the what-if page served at / (default: ../panel/dist or "
-                "../share/isoscope/ui next to the binary, when built or installed)");
+  return dash;
+}
 
-  InstallArgs install;
+CLI::App* AddInstall(CLI::App& app, InstallArgs& install) {
   auto* n = app.add_subcommand("install",
                                "Install a bundle file as a detector's latest version, for a "
                                "running daemon to load");
@@ -412,29 +428,56 @@ int main(int argc, char** argv) {
   n->add_option("--config", install.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
   n->add_option("--detector", install.detector, "Detector to install the bundle for")->required();
   n->add_option("--bundle", install.bundle, "Bundle file")->required()->check(CLI::ExistingFile);
+  return n;
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"isoscope " + std::string(isoscope::kEngineVersion) +
+               ": Isolation Forest anomaly scoring for Prometheus and Grafana, exact to "
+               "scikit-learn"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("isoscope ") + isoscope::kEngineVersion);
+
+  TrainArgs train;
+  ScoreArgs score;
+  BacktestArgs backtest;
+  ReplayArgs replay;
+  InspectArgs inspect;
+  ImportArgs import;
+  RollbackArgs rollback;
+  DemoArgs demo;
+  CheckConfigArgs check_config;
+  ServeArgs serve;
+  RulesArgs rules;
+  DashboardArgs dashboard;
+  InstallArgs install;
+  // Registered in this order (--help lists them so). The one error edge: a command returns a
+  // Status; its message is printed here, once.: a command returns a Status; its message is printed
+  // here, once.
+  const std::pair<CLI::App*, std::function<Status()>> commands[] = {
+      {AddTrain(app, train), [&] { return Train(train); }},
+      {AddScore(app, score), [&] { return RunScore(score); }},
+      {AddBacktest(app, backtest), [&] { return RunBacktest(backtest); }},
+      {AddReplay(app, replay), [&] { return RunReplay(replay); }},
+      {AddInspect(app, inspect), [&] { return RunInspect(inspect); }},
+      {AddImportSklearn(app, import), [&] { return RunImportSklearn(import); }},
+      {AddRollback(app, rollback), [&] { return RunRollback(rollback); }},
+      {AddDemo(app, demo), [&] { return RunDemo(demo); }},
+      {AddCheckConfig(app, check_config), [&] { return RunCheckConfig(check_config); }},
+      {AddServe(app, serve), [&] { return RunServe(serve); }},
+      {AddRules(app, rules), [&] { return RunRules(rules); }},
+      {AddDashboard(app, dashboard), [&] { return RunDashboard(dashboard); }},
+      {AddInstall(app, install), [&] { return RunInstall(install); }},
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  // The one error edge: a command returns a Status; its message is printed here, once.
-  const std::pair<CLI::App*, std::function<Status()>> commands[] = {
-      {t, [&] { return Train(train); }},
-      {v, [&] { return RunServe(serve); }},
-      {n, [&] { return RunInstall(install); }},
-      {r, [&] { return RunRollback(rollback); }},
-      {s, [&] { return RunScore(score); }},
-      {y, [&] { return RunReplay(replay); }},
-      {bt, [&] { return RunBacktest(backtest); }},
-      {i, [&] { return RunInspect(inspect); }},
-      {m, [&] { return RunImportSklearn(import); }},
-      {d, [&] { return RunDemo(demo); }},
-      {c, [&] { return RunCheckConfig(check_config); }},
-      {u, [&] { return RunRules(rules); }},
-      {dash, [&] { return RunDashboard(dashboard); }},
-  };
   for (const auto& [command, run] : commands) {
     if (command->parsed()) return Finish(command->get_name(), run());
   }
