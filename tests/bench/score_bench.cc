@@ -17,6 +17,7 @@
 //     WebAssembly panel does on the same files (BuildFeatureRows + ScoreRows with the bundle's
 //     spec, derived features included), the native peer of wasm/panel's benchmark
 #include <httplib.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,6 +182,11 @@ double ProcStatusMib(const char* field) {
   return std::strtod(text->c_str() + at + std::strlen(field) + 1, nullptr) / 1024.0;
 }
 
+double HeapInUseMib() {
+  const struct mallinfo2 m = mallinfo2();
+  return static_cast<double>(m.uordblks + m.hblkhd) / 1048576.0;
+}
+
 // One detector, three queries grouped by job, scored every cycle from N synthetic series per
 // query (as Prometheus would return them, minus HTTP and JSON).
 struct LoadOptions {
@@ -275,6 +281,7 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
     return 1;
   }
   const double rss_before = ProcStatusMib("VmRSS");
+  const double heap_before = HeapInUseMib();
   const double hwm_before = ProcStatusMib("VmHWM");  // training the model above
   std::vector<double> cpu, wall;
   size_t scored = 0;
@@ -287,6 +294,10 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
     wall.push_back(std::chrono::duration<double>(Clock::now() - w0).count());
   }
   scored = daemon.Views()[0].groups_scored;
+  // Live heap bytes (glibc's count of allocated chunks) against RSS: what the groups hold,
+  // apart from pages the allocator keeps after the cycles' temporaries are freed.
+  const double heap_after_cycles = HeapInUseMib();
+  const double rss_after_cycles = ProcStatusMib("VmRSS");
 
   std::string page;
   const auto serialize =
@@ -383,11 +394,14 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
       "\"serialize_s\": %.6f, \"scrape_http_s\": %.6f, \"scrape_gzip_s\": %.6f, "
       "\"scrape_gzip_s_max\": %.6f, \"gzip_bytes\": %zu, \"page_bytes\": %zu, "
       "\"http_bytes\": %zu, \"rss_mib\": %.1f, \"rss_before_cycles_mib\": %.1f, "
-      "\"peak_rss_mib\": %.1f, \"peak_rss_before_cycles_mib\": %.1f}\n",
+      "\"peak_rss_mib\": %.1f, \"peak_rss_before_cycles_mib\": %.1f, "
+      "\"heap_before_cycles_mib\": %.1f, \"heap_after_cycles_mib\": %.1f, "
+      "\"rss_after_cycles_mib\": %.1f}\n",
       groups, d.queries.size(), seasonal ? "true" : "false", scored, cycles, Median(cpu),
       *std::max_element(cpu.begin(), cpu.end()), Median(wall), Median(serialize), Median(scrape),
       Median(scrape_gzip), *std::max_element(scrape_gzip.begin(), scrape_gzip.end()), gzip_bytes,
-      page.size(), http_bytes, rss, rss_before, hwm, hwm_before);
+      page.size(), http_bytes, rss, rss_before, hwm, hwm_before, heap_before, heap_after_cycles,
+      rss_after_cycles);
   std::system(("rm -rf '" + root + "'").c_str());
   return http_bytes > 0 && gzip_bytes > 0 && scored == groups ? 0 : 1;
 }
