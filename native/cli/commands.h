@@ -4,8 +4,11 @@
 #include <string>
 
 #include "alert_threshold.h"
+#include "bundle_file.h"
+#include "clock.h"
 #include "isoscope/iforest.h"
 #include "isoscope/model.h"
+#include "model_params.h"
 
 namespace isoscope::native {
 
@@ -135,19 +138,9 @@ struct CheckConfigArgs {
 };
 int RunCheckConfig(const CheckConfigArgs& args);
 
-/// Parsing of sklearn-style parameter strings; errors say what is accepted.
-Result<MaxSamples> ParseMaxSamples(const std::string& text);
-Result<MaxFeatures> ParseMaxFeatures(const std::string& text);
-Result<Contamination> ParseContamination(const std::string& text);
 /// An alert threshold (alert_threshold.h) resolved for `model`, with "contamination" meaning
 /// `share` (replay's --contamination may differ from the trained one).
 Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share);
-
-/// Loads and checks a bundle file (checksum, structure, canaries).
-Result<Model> LoadBundle(const std::string& path);
-/// The same checks on bytes already read from `path` (named in messages): the daemon keeps
-/// the exact bytes it loaded, to serve them.
-Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path);
 
 struct RulesArgs {
   std::string config;
@@ -213,9 +206,6 @@ struct ServeArgs {
 };
 /// `isoscope serve`: the exporter daemon, until SIGTERM or SIGINT.
 int RunServe(const ServeArgs& args);
-
-/// Milliseconds since the epoch from the system clock: the native side owns the clock.
-TimeMs NowMs();
 
 /// The human training report (train and inspect print it).
 void PrintReport(std::FILE* out, const Model& model);

@@ -1,7 +1,3 @@
-#include <chrono>
-#include <cmath>
-#include <cstdlib>
-
 #include "commands.h"
 #include "file_io.h"
 #include "isoscope/bundle.h"
@@ -9,22 +5,6 @@
 #include "time_parse.h"
 
 namespace isoscope::native {
-namespace {
-
-bool ParseNumber(const std::string& s, double* out, bool* is_integer) {
-  if (s.empty()) {
-    return false;
-  }
-  char* end = nullptr;
-  *out = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || !std::isfinite(*out)) {
-    return false;
-  }
-  *is_integer = s.find_first_of(".eE") == std::string::npos;
-  return true;
-}
-
-}  // namespace
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
@@ -43,57 +23,6 @@ int ExitCodeFor(const Status& status) {
   }
 }
 
-Result<MaxSamples> ParseMaxSamples(const std::string& text) {
-  if (text == "auto") {
-    return MaxSamples::Auto();
-  }
-  double v = 0;
-  bool integer = false;
-  if (ParseNumber(text, &v, &integer)) {
-    if (integer && v >= 1) {
-      return MaxSamples::Count(static_cast<int64_t>(v));
-    }
-    if (!integer && v > 0 && v <= 1) {
-      return MaxSamples::Fraction(v);
-    }
-  }
-  return Status(ErrorCode::kInvalidArgument,
-                "--max-samples '" + text +
-                    "': use auto (min(256, rows)), a row count like 256, or a fraction in "
-                    "(0, 1] written with a point, like 0.5");
-}
-
-Result<MaxFeatures> ParseMaxFeatures(const std::string& text) {
-  double v = 0;
-  bool integer = false;
-  if (ParseNumber(text, &v, &integer)) {
-    if (integer && v >= 1) {
-      return MaxFeatures::Count(static_cast<int64_t>(v));
-    }
-    if (!integer && v > 0 && v <= 1) {
-      return MaxFeatures::Fraction(v);
-    }
-  }
-  return Status(ErrorCode::kInvalidArgument,
-                "--max-features '" + text +
-                    "': use a column count like 3, or a fraction in (0, 1] like 0.6 or 1.0");
-}
-
-Result<Contamination> ParseContamination(const std::string& text) {
-  if (text == "auto") {
-    return Contamination::Auto();
-  }
-  double v = 0;
-  bool integer = false;
-  if (ParseNumber(text, &v, &integer) && v > 0 && v <= 0.5) {
-    return Contamination::Fraction(v);
-  }
-  return Status(ErrorCode::kInvalidArgument,
-                "--contamination '" + text +
-                    "': use the expected share of anomalies in (0, 0.5], like 0.02, or auto "
-                    "(threshold 0.5, which flags far more than you expect on seasonal data)");
-}
-
 Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share) {
   auto t = ParseAlertThreshold(text);
   if (!t.ok()) return t.status();
@@ -102,34 +31,6 @@ Result<double> ResolveAlertThreshold(const std::string& text, const Model& model
   of_share.kind = AlertThreshold::Kind::kShare;
   of_share.value = share / t->value;
   return of_share.Resolve(model);
-}
-
-Result<Model> LoadBundle(const std::string& path) {
-  // Header first: a FIFO, /dev/zero or a file whose size disagrees with its header is refused
-  // before its body is read.
-  auto bytes = ReadBundleFile(path);
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  return LoadBundleBytes(*bytes, path);
-}
-
-Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path) {
-  std::vector<std::string> warnings;
-  auto model = DecodeBundle(bytes.data(), bytes.size(), DecodeOptions{}, &warnings);
-  for (const std::string& w : warnings) {
-    std::fprintf(stderr, "warning: %s: %s\n", path.c_str(), w.c_str());
-  }
-  if (!model.ok()) {
-    return Status(model.status().code(), path + ": " + model.status().message());
-  }
-  return model;
-}
-
-TimeMs NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void PrintReport(std::FILE* out, const Model& m) {

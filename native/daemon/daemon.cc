@@ -15,7 +15,7 @@
 #include <unordered_map>
 
 #include "alert_tracker.h"
-#include "commands.h"
+#include "bundle_file.h"
 #include "file_io.h"
 #include "isoscope/text.h"
 #include "prom_join.h"

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <mutex>
 
-#include "commands.h"
+#include "clock.h"
 #include "time_parse.h"
 
 namespace isoscope::native {

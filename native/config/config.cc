@@ -15,9 +15,9 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "commands.h"
 #include "file_io.h"
 #include "isoscope/text.h"
+#include "model_params.h"
 #include "time_parse.h"
 
 namespace isoscope::native {

@@ -1,0 +1,72 @@
+// `isoscope rollback` and `isoscope install`: the detector's bundle store (bundle_store.h) from
+// the command line; the daemon picks up the new `latest` at its next reload.
+#include "bundle_store.h"
+#include "commands.h"
+#include "config.h"
+#include "file_io.h"
+#include "model_json.h"
+
+namespace isoscope::native {
+
+int RunRollback(const RollbackArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope rollback: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto config = LoadConfig(args.config);
+  if (!config.ok()) return fail(config.status());
+  if (config->Find(args.detector) == nullptr) {
+    return fail(Status(ErrorCode::kInvalidArgument,
+                       "no detector '" + args.detector + "' in " + args.config));
+  }
+  BundleStore store(config->models_dir, args.detector);
+  auto before = store.Latest();
+  auto now = store.Rollback(args.to);
+  if (!now.ok()) return fail(now.status());
+  std::printf("%s: latest %s -> %s\n", args.detector.c_str(),
+              before.ok() ? before->c_str() : "(none)", now->c_str());
+  return kExitOk;
+}
+
+int RunInstall(const InstallArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "isoscope install: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  };
+  auto config = LoadConfig(args.config);
+  if (!config.ok()) return fail(config.status());
+  const DetectorConfig* det = config->Find(args.detector);
+  if (det == nullptr) {
+    return fail(Status(ErrorCode::kInvalidArgument,
+                       "no detector '" + args.detector + "' in " + args.config));
+  }
+  auto bytes = ReadBundleFile(args.bundle);
+  if (!bytes.ok()) return fail(bytes.status());
+  auto model = LoadBundleBytes(*bytes, args.bundle);  // checksum, structure, canaries
+  if (!model.ok()) return fail(model.status());
+  // The daemon would refuse it otherwise (daemon.cc, PollReload).
+  std::string absent;
+  for (const std::string& input : model->spec.inputs) {
+    bool found = false;
+    for (const auto& q : det->queries) found = found || q.first == input;
+    if (!found) absent += (absent.empty() ? "" : ", ") + input;
+  }
+  if (!absent.empty()) {
+    return fail(Status(ErrorCode::kBadInput, args.bundle + " needs inputs detector " + det->name +
+                                                 " has no query for: " + absent));
+  }
+  BundleStore store(config->models_dir, det->name);
+  std::vector<std::string> pruned;
+  Status installed = store.Install(
+      model->model_version, model->info.created_ms, *bytes,
+      ModelToJson(*model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
+      det->keep_versions, &pruned);
+  if (!installed.ok()) return fail(installed);
+  std::printf("installed         %s (latest)\n", store.BundlePath(model->model_version).c_str());
+  for (const std::string& v : pruned) {
+    std::printf("pruned            %s (keeping %d versions)\n", v.c_str(), det->keep_versions);
+  }
+  return kExitOk;
+}
+
+}  // namespace isoscope::native

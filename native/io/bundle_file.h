@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string>
+
+#include "isoscope/model.h"
+#include "isoscope/status.h"
+
+namespace isoscope::native {
+
+/// Loads and checks a bundle file (checksum, structure, canaries).
+Result<Model> LoadBundle(const std::string& path);
+/// The same checks on bytes already read from `path` (named in messages): the daemon keeps
+/// the exact bytes it loaded, to serve them.
+Result<Model> LoadBundleBytes(const std::string& bytes, const std::string& path);
+
+}  // namespace isoscope::native
