@@ -10,7 +10,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
       nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev prometheus-cpp-dev libssl-dev \
-      libcrypt-dev \
+      libcrypt-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

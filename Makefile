@@ -10,11 +10,11 @@ ISOSCOPE := $(BUILD)/native/isoscope
 NPM_IF_MISSING := $(if $(shell command -v npm 2>/dev/null),,npm)
 PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
               nlohmann-json3-dev libcpp-httplib-dev libyaml-cpp-dev \
-              prometheus-cpp-dev libssl-dev libcrypt-dev
+              prometheus-cpp-dev libssl-dev libcrypt-dev zlib1g-dev
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
               clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
               clang libclang-rt-14-dev emscripten nodejs $(NPM_IF_MISSING) chromium fonts-dejavu-core \
-              lintian systemd dpkg-dev victoria-metrics iproute2 zip unzip
+              lintian systemd dpkg-dev victoria-metrics iproute2 zip unzip wrk
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
               fonts-dejavu-core
 PKGS_DEMO  := curl

@@ -20,7 +20,8 @@ Measured:
 
 Prints one JSON object with exactly these keys on stdout:
   {"sklearn_version", "rows", "features", "fit_s", "fit_s_min", "batch_rows_per_s",
-   "batch_shuffled_rows_per_s", "single_row_us", "peak_rss_mib"}
+   "batch_shuffled_rows_per_s", "single_row_us", "peak_rss_mib", "fit_offset_s"}
+(fit_offset_s: median fit time at --fit-contamination; null without it)
 Progress goes to stderr. --export-model writes the fitted forest in tools/sklearn_export.py's
 JSON format, so the caller can check that its own trees are identical.
 """
@@ -107,6 +108,10 @@ def main():
                          "about 4 s (default 3)")
     ap.add_argument("--single", type=positive_int, default=200,
                     help="single-row calls per round (default 200)")
+    ap.add_argument("--fit-contamination", type=contamination_arg, metavar="C",
+                    help="also time --repeat fits at this float contamination (fit_offset_s): "
+                         "such a fit scores every training row to set offset_, as "
+                         "`isoscope train --contamination C` does")
     ap.add_argument("--export-model", metavar="FILE",
                     help="write the fitted forest as JSON (tools/sklearn_export.py format)")
     a = ap.parse_args()
@@ -120,6 +125,14 @@ def main():
 
     progress("fit x%d" % a.repeat)
     fit = timings(lambda: clf.fit(X), a.repeat)
+
+    fit_offset = None
+    if a.fit_contamination not in (None, "auto"):
+        progress("fit with contamination %g x%d" % (a.fit_contamination, a.repeat))
+        with_offset = IsolationForest(n_estimators=a.n_estimators,
+                                      contamination=a.fit_contamination,
+                                      random_state=a.random_state, n_jobs=1)
+        fit_offset = timings(lambda: with_offset.fit(X), a.repeat)
 
     progress("score_samples, all rows in file order, x%d" % a.batch_repeat)
     batch = timings(lambda: clf.score_samples(X), a.batch_repeat)
@@ -152,6 +165,7 @@ def main():
         "batch_shuffled_rows_per_s": n / statistics.median(batch_shuffled),
         "single_row_us": statistics.median(single) * 1e6,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,  # KiB
+        "fit_offset_s": statistics.median(fit_offset) if fit_offset else None,
     }))
 
 

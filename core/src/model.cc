@@ -51,7 +51,8 @@ Result<double> Model::ThresholdFor(double contamination) const {
   return InterpolateThreshold(quantiles, contamination);
 }
 
-Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset) {
+Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset,
+                   const DenseScoreFn& score_dense) {
   const size_t width = model.spec.width();
   const size_t n = width == 0 ? 0 : train_rows.size() / width;
   const double given_offset = model.offset;
@@ -63,7 +64,12 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
   }
   std::vector<double> score_samples(n);
   std::vector<double> anomaly(n);
-  const std::vector<RowScore> scores = scorer->ScoreDense(train_rows.data(), nullptr, n);
+  const std::vector<RowScore> scores = score_dense
+                                           ? score_dense(*scorer, train_rows.data(), n)
+                                           : scorer->ScoreDense(train_rows.data(), nullptr, n);
+  if (scores.size() != n) {
+    return Status(ErrorCode::kInternal, "the training-score pass returned the wrong row count");
+  }
   for (size_t i = 0; i < n; ++i) {
     if (!scores[i].ok()) {
       return Status(ErrorCode::kInternal, "a training row could not be scored");
@@ -91,12 +97,20 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
   // and a far outlier, so the check walks deep and shallow paths and the scaler.
   model.canaries.clear();
   if (n > 0) {
+    // The rows a stable sort by score would put first, in the middle and last: ordering by
+    // (score, row) is that stable order, and only three of its places are needed.
+    auto before = [&](size_t a, size_t b) {
+      return anomaly[a] < anomaly[b] || (anomaly[a] == anomaly[b] && a < b);
+    };
     std::vector<size_t> order(n);
     for (size_t i = 0; i < n; ++i) {
       order[i] = i;
     }
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return anomaly[a] < anomaly[b]; });
+    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n / 2), order.end(),
+                     before);
+    const size_t median_row = order[n / 2];
+    const size_t least = *std::min_element(order.begin(), order.end(), before);
+    const size_t most = *std::max_element(order.begin(), order.end(), before);
     auto row = [&](size_t i) {
       return std::vector<double>(train_rows.begin() + static_cast<std::ptrdiff_t>(i * width),
                                  train_rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
@@ -114,9 +128,9 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
     for (size_t j = 0; j < width; ++j) {
       far[j] = hi[j] + (hi[j] - lo[j]) + 1.0;
     }
-    model.canaries.push_back({"most_normal_training_row", row(order.front()), 0});
-    model.canaries.push_back({"median_training_row", row(order[n / 2]), 0});
-    model.canaries.push_back({"most_anomalous_training_row", row(order.back()), 0});
+    model.canaries.push_back({"most_normal_training_row", row(least), 0});
+    model.canaries.push_back({"median_training_row", row(median_row), 0});
+    model.canaries.push_back({"most_anomalous_training_row", row(most), 0});
     model.canaries.push_back({"column_means", mean, 0});
     model.canaries.push_back({"beyond_training_range", far, 0});
   } else {
@@ -248,7 +262,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
     model.info.window_end_ms = *hi;
     model.info.full_weeks = FullWeeks(used_times);
   }
-  Status finished = FinishModel(model, dense);
+  Status finished = FinishModel(model, dense, false, options.score_dense);
   if (!finished.ok()) {
     return finished;
   }

@@ -15,6 +15,7 @@
 #include "file_io.h"
 #include "isoscope/bundle.h"
 #include "isoscope/text.h"
+#include "parallel_score.h"
 #include "time_parse.h"
 #include "time_rules.h"
 
@@ -227,6 +228,7 @@ Status RunBacktest(const BacktestArgs& args) {
     TrainOptions o = *options;
     o.created_ms = data->times[next - 1];  // the model's date is the day it would have run
     o.source = "backtest:" + args.train.csv;
+    o.score_dense = ParallelDenseScorer();
     auto model = TrainModel(spec, data->times.data() + raw_from, slice, next - raw_from, o);
     if (!model.ok() && models.empty()) {
       // The first model waits until its features have warmed on enough rows, as a deployed
@@ -245,8 +247,8 @@ Status RunBacktest(const BacktestArgs& args) {
     }
     auto scorer = ModelScorer::Create(*model);
     if (!scorer.ok()) return scorer.status();
-    const std::vector<RowScore> part = scorer->ScoreDense(
-        rows.values.data() + next * rows.width, rows.problems.data() + next, until - next);
+    const std::vector<RowScore> part = ParallelScoreDense(
+        *scorer, rows.values.data() + next * rows.width, rows.problems.data() + next, until - next);
     std::copy(part.begin(), part.end(), scores.begin() + static_cast<ptrdiff_t>(next));
     // Each model's surprise starts from its own training scores, as a freshly deployed
     // model's would, and learns from the rows it scores.

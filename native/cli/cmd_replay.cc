@@ -18,6 +18,7 @@
 #include "isoscope/alert.h"
 #include "isoscope/baseline.h"
 #include "isoscope/text.h"
+#include "parallel_score.h"
 #include "scored_csv.h"
 #include "time_parse.h"
 #include "time_rules.h"
@@ -386,7 +387,7 @@ Status ReplayRescored(const ReplayArgs& args, const std::string& content, Replay
   for (const auto& s : data->series) series.push_back(s.data());
   auto rows = BuildFeatureRows(model->spec, data->times.data(), series, data->rows);
   if (!rows.ok()) return rows.status();
-  const std::vector<RowScore> row_scores = scorer->ScoreRows(*rows);
+  const std::vector<RowScore> row_scores = ParallelScoreRows(*scorer, *rows);
   std::vector<double> scores(row_scores.size());
   summary.model_version = model->model_version;
   summary.threshold = model->threshold();

@@ -5,6 +5,7 @@
 #include "csv.h"
 #include "file_io.h"
 #include "isoscope/bundle.h"
+#include "parallel_score.h"
 #include "time_rules.h"
 
 namespace isoscope::native {
@@ -185,6 +186,7 @@ Status RunTrain(const TrainArgs& args) {
   }
   options.created_ms = NowMs();
   options.source = "csv:" + args.csv;
+  options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
   const auto t1 = std::chrono::steady_clock::now();
   auto model = TrainModel(*spec, data->times.empty() ? nullptr : data->times.data(), series,
                           data->rows, options);

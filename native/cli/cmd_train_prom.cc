@@ -11,6 +11,7 @@
 #include "file_io.h"
 #include "isoscope/bundle.h"
 #include "model_json.h"
+#include "parallel_score.h"
 #include "prom_client.h"
 #include "prom_config.h"
 #include "prom_join.h"
@@ -93,6 +94,7 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
   options.created_ms = NowMs();
   options.source = "prometheus:" + config->prometheus.url + " detector " + det->name;
   options.group_of_row = joined->group_of_row;  // temporal features per group, as served
+  options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
   std::vector<const double*> series;
   for (const auto& s : joined->series) {
     series.push_back(s.data());

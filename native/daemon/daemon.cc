@@ -11,6 +11,8 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "alert_tracker.h"
 #include "bundle_file.h"
@@ -624,8 +626,14 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
     // Look-ups (delta, seasonal_diff, lag) come from Prometheus at t - lag, so a group needs
     // no week of history in memory: a failed look-up only leaves its groups warming.
     // Straight into each group's row: no map per key (10,000 groups x 9 keys a cycle).
-    for (auto& [key, v] : vecs)
+    // Hashed by key (the map's own strings): nine look-ups x 100,000 groups a cycle would
+    // otherwise walk the ordered map a million times.
+    std::unordered_map<std::string_view, Vec*> by_key;
+    by_key.reserve(vecs.size());
+    for (auto& [key, v] : vecs) {
       v.lookups.assign(keys.size(), std::numeric_limits<double>::quiet_NaN());
+      by_key.emplace(key, &v);
+    }
     for (size_t k = 0; k < keys.size(); ++k) {
       const std::string* promql = promql_of(keys[k].input);
       if (promql == nullptr) continue;
@@ -635,8 +643,8 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
         continue;
       }
       for (const PromSample& smp : *r) {
-        auto v = vecs.find(GroupKey(smp.labels, d.config.group_by));
-        if (v != vecs.end()) v->second.lookups[k] = smp.value;
+        auto v = by_key.find(GroupKey(smp.labels, d.config.group_by));
+        if (v != by_key.end()) v->second->lookups[k] = smp.value;
       }
     }
     // New groups: fill their windows with one range query per input over the longest window,

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "file_io.h"
+#include "gzip.h"
 #include "http_guard.h"
 #include "listen_address.h"
 #include "metrics.h"
@@ -160,8 +161,8 @@ class HttpServer::Impl {
           res.status = 500;
           res.set_content("internal error\n", "text/plain; charset=utf-8");
         });
-    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(*MetricsPage(), "text/plain; version=0.0.4; charset=utf-8");
+    server_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      ServeMetrics(AcceptsGzip(req.get_header_value("Accept-Encoding")), res);
     });
     server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok\n", "text/plain; charset=utf-8");
@@ -258,6 +259,37 @@ class HttpServer::Impl {
     web_.client_ca_file = loaded->client_ca_file;
     web_sig_ = FilesSignature(WebFiles(web_path_, web_));
     log_.Info("web config reloaded", {{"web_config", web_path_}});
+  }
+
+  // The page as is or gzipped, shared with the cache (no copy per scrape). A sized content
+  // provider: httplib compresses set_content bodies itself on every request, and would
+  // compress an already gzipped body again.
+  void ServeMetrics(bool gzip, httplib::Response& res) {
+    std::shared_ptr<const std::string> body = gzip ? MetricsPageGzip() : nullptr;
+    if (body) {
+      res.set_header("Content-Encoding", "gzip");
+    } else {
+      body = MetricsPage();
+    }
+    res.set_header("Vary", "Accept-Encoding");
+    res.set_content_provider(body->size(), "text/plain; version=0.0.4; charset=utf-8",
+                             [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                               return sink.write(body->data() + offset, length);
+                             });
+  }
+
+  // The current page gzipped, compressed once per serialization (the first gzip scrape of a
+  // page pays for it); nullptr if zlib fails, then the page goes out as is.
+  std::shared_ptr<const std::string> MetricsPageGzip() {
+    std::shared_ptr<const std::string> page = MetricsPage();
+    std::lock_guard<std::mutex> lock(gzip_mu_);
+    if (gzip_of_ != page) {
+      auto packed = GzipCompress(*page);
+      if (!packed.ok()) return nullptr;
+      gzip_page_ = std::make_shared<const std::string>(std::move(packed).value());
+      gzip_of_ = page;
+    }
+    return gzip_page_;
   }
 
   // The current page, serialized again once it is older than kMetricsPageMaxAge; one
@@ -440,6 +472,9 @@ class HttpServer::Impl {
   std::mutex page_mu_;
   std::shared_ptr<const std::string> page_;
   std::chrono::steady_clock::time_point page_time_;
+  std::mutex gzip_mu_;                          // after page_mu_ when both are held
+  std::shared_ptr<const std::string> gzip_of_;  // the page gzip_page_ compresses
+  std::shared_ptr<const std::string> gzip_page_;
 };
 
 HttpServer::HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,

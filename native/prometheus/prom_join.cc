@@ -8,12 +8,26 @@ namespace isoscope::native {
 
 std::string GroupKey(const std::map<std::string, std::string>& labels,
                      const std::vector<std::string>& group_by) {
-  std::string key = "{";
+  // Appended in place: the daemon builds a key per series and query, a million a cycle at
+  // 100,000 groups, and temporaries per piece cost more than the rest of the key's use.
+  size_t size = 2;
+  for (const std::string& name : group_by) {
+    auto it = labels.find(name);
+    size += name.size() + 4 + (it == labels.end() ? 0 : it->second.size());
+  }
+  std::string key;
+  key.reserve(size);
+  key += '{';
   for (size_t i = 0; i < group_by.size(); ++i) {
     auto it = labels.find(group_by[i]);
-    key += (i ? "," : "") + group_by[i] + "=\"" + (it == labels.end() ? "" : it->second) + "\"";
+    if (i) key += ',';
+    key += group_by[i];
+    key += "=\"";
+    if (it != labels.end()) key += it->second;
+    key += '"';
   }
-  return key + "}";
+  key += '}';
+  return key;
 }
 
 Result<JoinedRows> JoinByGroup(

@@ -71,6 +71,13 @@ wait_for 10 scored && ok || bad "daemon scores job checkout"
 metrics >"$W/metrics.txt"
 promtool check metrics <"$W/metrics.txt" >"$W/promtool.out" 2>&1 && ok ||
   { bad "promtool check metrics"; sed 's/^/  | /' "$W/promtool.out"; }
+# Prometheus asks for gzip (Accept-Encoding: gzip), as below: the page comes gzipped once and
+# inflates (gzip(1), not the daemon's code) to a page promtool accepts.
+curl -fs -D "$W/gzip.headers" -H 'Accept-Encoding: gzip' -o "$W/metrics.gz" "$URL/metrics"
+grep -qi '^content-encoding: gzip' "$W/gzip.headers" && gzip -dc "$W/metrics.gz" >"$W/gunzipped.txt" &&
+  promtool check metrics <"$W/gunzipped.txt" >/dev/null 2>&1 &&
+  grep -q '^anomaly_score{detector="checkout",job="checkout"} ' "$W/gunzipped.txt" && ok ||
+  bad "/metrics gzipped for Accept-Encoding: gzip, and inflates to a valid page"
 
 # 1. A second Prometheus (its own config and data dir, ephemeral port) scrapes the daemon every
 # second. honor_labels keeps the daemon's own `job` group label (job="checkout"); the target's

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,24 @@ struct Model {
   Result<double> ThresholdFor(double contamination) const;
 };
 
+/// One row's outcome: a score, or the reason there is none.
+struct RowScore {
+  RowIssue issue = RowIssue::kNone;
+  int32_t column = -1;
+  double anomaly_score = 0;  ///< s(x) in (0, 1]; sklearn's -score_samples
+  double decision = 0;       ///< sklearn decision_function: score_samples - offset_
+  bool is_anomaly = false;   ///< anomaly_score > threshold (sklearn predict == -1)
+  bool ok() const { return issue == RowIssue::kNone; }
+};
+
+class ModelScorer;
+
+/// Scores n row-major training rows (all usable) as ModelScorer::ScoreDense does. The core
+/// runs on one thread; a caller with threads passes one that splits the rows (the results
+/// must be ScoreDense's, bit for bit).
+using DenseScoreFn =
+    std::function<std::vector<RowScore>(const ModelScorer&, const double* values, size_t n)>;
+
 struct TrainOptions {
   IForestParams params;
   Scaler::Kind scaler = Scaler::Kind::kStandard;
@@ -72,6 +91,8 @@ struct TrainOptions {
   /// Rows of several groups (Prometheus's jobs): each row's group, so temporal features
   /// are computed per group (BuildFeatureRows). Empty: one series.
   std::vector<int32_t> group_of_row;
+  /// The training-score pass behind offset, quantiles and calibration; empty: ScoreDense.
+  DenseScoreFn score_dense;
 };
 
 /// Builds features, drops (and counts) unusable rows, fits scaler and forest, sets offset,
@@ -84,17 +105,9 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
 /// spec, scaler and forest are set, given the training feature rows (usable rows only,
 /// row-major, unscaled; may be empty: then there is no quantile table and the canaries probe
 /// the range of the splits). `keep_offset` keeps model.offset (an imported sklearn offset_).
-Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset = false);
-
-/// One row's outcome: a score, or the reason there is none.
-struct RowScore {
-  RowIssue issue = RowIssue::kNone;
-  int32_t column = -1;
-  double anomaly_score = 0;  ///< s(x) in (0, 1]; sklearn's -score_samples
-  double decision = 0;       ///< sklearn decision_function: score_samples - offset_
-  bool is_anomaly = false;   ///< anomaly_score > threshold (sklearn predict == -1)
-  bool ok() const { return issue == RowIssue::kNone; }
-};
+/// `score_dense` (optional) scores the training rows, as TrainOptions::score_dense.
+Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset = false,
+                   const DenseScoreFn& score_dense = {});
 
 /// A model compiled for scoring. Cheap to copy around by reference; immutable.
 class ModelScorer {
@@ -112,6 +125,7 @@ class ModelScorer {
   Status CheckCanaries(const std::vector<Canary>& canaries) const;
 
   double threshold() const { return -offset_; }
+  size_t width() const { return width_; }
   const ForestScorer& forest() const { return forest_; }
   /// Scales one row and casts it to float32 (the forest's input); false (with the column) if
   /// it leaves float range. The explainer routes the very values the forest scores.

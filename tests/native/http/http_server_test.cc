@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -153,6 +154,41 @@ TEST_F(HttpServerTest, MetricsInTextFormatWithHelpAndType) {
       << r->body;
   EXPECT_NE(r->body.find("anomaly_model_state{detector=\"payments\",state=\"warming\"} 1"),
             std::string::npos);
+}
+
+// Prometheus sends Accept-Encoding: gzip; the page then comes gzipped once (not compressed
+// twice by cpp-httplib), and inflates to the page a client without gzip gets.
+TEST_F(HttpServerTest, MetricsGzippedWhenTheScraperAsks) {
+  Start();
+  Install("checkout");
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, 1767495600000);
+  client_->set_decompress(false);
+  auto plain = client_->Get("/metrics", {{"Accept-Encoding", "identity"}});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_FALSE(plain->has_header("Content-Encoding"));
+  EXPECT_NE(plain->body.find("# TYPE anomaly_score "), std::string::npos);
+  auto packed = client_->Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(packed);
+  EXPECT_EQ(packed->status, 200);
+  EXPECT_EQ(packed->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(packed->get_header_value("Vary"), "Accept-Encoding");
+  EXPECT_NE(packed->get_header_value("Content-Type").find("text/plain; version=0.0.4"),
+            std::string::npos);
+  // zlib's inflate with a gzip header, once: a body compressed twice would inflate to gzip.
+  z_stream z{};
+  ASSERT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string body(plain->body.size() + 1, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(packed->body.data());
+  z.avail_in = static_cast<uInt>(packed->body.size());
+  z.next_out = reinterpret_cast<Bytef*>(body.data());
+  z.avail_out = static_cast<uInt>(body.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  body.resize(z.total_out);
+  inflateEnd(&z);
+  EXPECT_EQ(body, plain->body);
+  EXPECT_LT(packed->body.size(), plain->body.size());
 }
 
 TEST_F(HttpServerTest, DetectorsApiAndBundleBytes) {

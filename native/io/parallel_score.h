@@ -1,0 +1,31 @@
+#pragma once
+
+// Batch scoring split over the machine's cores (`isoscope score`, the training-score pass of
+// `isoscope train`). Threads live here, never in the core: each thread scores a contiguous,
+// fixed range of rows with the core's ModelScorer, so the scores are the single-threaded ones
+// bit for bit (a row's path sum does not depend on its neighbours).
+
+#include <cstddef>
+#include <vector>
+
+#include "isoscope/model.h"
+
+namespace isoscope::native {
+
+/// Worker count for n rows: `threads` (0: hardware_concurrency, capped at 8), fewer when
+/// there are too few rows for a thread to pay for itself (one worker per 4,096 rows).
+unsigned ScoreWorkers(size_t n, unsigned threads = 0);
+
+/// ModelScorer::ScoreDense over n row-major rows, split over ScoreWorkers(n, threads) threads.
+std::vector<RowScore> ParallelScoreDense(const ModelScorer& scorer, const double* values,
+                                         const RowProblem* problems, size_t n,
+                                         unsigned threads = 0);
+
+/// ParallelScoreDense of every row of `rows` (ModelScorer::ScoreRows on several cores).
+std::vector<RowScore> ParallelScoreRows(const ModelScorer& scorer, const FeatureRows& rows,
+                                        unsigned threads = 0);
+
+/// The training options' score_dense hook: the training-score pass on several cores.
+DenseScoreFn ParallelDenseScorer(unsigned threads = 0);
+
+}  // namespace isoscope::native

@@ -1,0 +1,89 @@
+#include "parallel_score.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "isoscope/bundle.h"
+#include "support/small_model.h"
+
+namespace isoscope::native {
+namespace {
+
+// Bit for bit: the same doubles, not merely close ones.
+bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+TEST(ParallelScore, WorkersFollowRowsAndCap) {
+  EXPECT_EQ(ScoreWorkers(100, 4), 1u);
+  EXPECT_EQ(ScoreWorkers(4096 * 2, 4), 2u);
+  EXPECT_EQ(ScoreWorkers(4096 * 100, 4), 4u);
+  EXPECT_EQ(ScoreWorkers(4096 * 100, 1), 1u);
+  EXPECT_LE(ScoreWorkers(4096 * 100), 8u);
+  EXPECT_GE(ScoreWorkers(4096 * 100), 1u);
+}
+
+TEST(ParallelScore, EveryThreadCountGivesTheSingleThreadedScores) {
+  // 12 weeks at 10 minutes: 12,096 rows, enough for three workers.
+  const testing::SmallHistory h = testing::MakeSmallHistory(84);
+  auto model = testing::TrainSmallModel(h);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto scorer = ModelScorer::Create(*model);
+  ASSERT_TRUE(scorer.ok());
+  auto rows =
+      BuildFeatureRows(model->spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size());
+  ASSERT_TRUE(rows.ok());
+  const std::vector<RowScore> one = scorer->ScoreRows(*rows);
+  for (unsigned threads : {1u, 2u, 3u, 7u}) {
+    const std::vector<RowScore> many = ParallelScoreRows(*scorer, *rows, threads);
+    ASSERT_EQ(many.size(), one.size());
+    size_t unscored = 0;
+    for (size_t i = 0; i < one.size(); ++i) {
+      ASSERT_EQ(many[i].issue, one[i].issue) << i;
+      ASSERT_EQ(many[i].column, one[i].column) << i;
+      ASSERT_TRUE(SameBits(many[i].anomaly_score, one[i].anomaly_score)) << threads << " " << i;
+      ASSERT_TRUE(SameBits(many[i].decision, one[i].decision)) << i;
+      ASSERT_EQ(many[i].is_anomaly, one[i].is_anomaly) << i;
+      unscored += one[i].ok() ? 0 : 1;
+    }
+    EXPECT_GT(unscored, 0u);  // the history's NaN rows keep their reason in every range
+  }
+}
+
+TEST(ParallelScore, TrainingWithTheThreadedPassWritesTheSameBundle) {
+  const testing::SmallHistory h = testing::MakeSmallHistory(84);
+  auto single = testing::TrainSmallModel(h);
+  ASSERT_TRUE(single.ok());
+  FeatureSpec spec = single->spec;
+  TrainOptions options;
+  options.params = single->params;
+  options.contamination_explicit = true;
+  options.created_ms = h.times.back();
+  options.score_dense = ParallelDenseScorer(3);
+  auto threaded =
+      TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_TRUE(threaded.ok()) << threaded.status().ToString();
+  // Offset, quantile table, calibration, canaries and model version all come from the
+  // training-score pass: the bundles are equal byte for byte.
+  EXPECT_TRUE(SameBits(threaded->offset, single->offset));
+  EXPECT_EQ(threaded->model_version, single->model_version);
+  EXPECT_EQ(EncodeBundle(*threaded), EncodeBundle(*single));
+}
+
+TEST(ParallelScore, AWrongRowCountFromTheHookIsAnInternalError) {
+  const testing::SmallHistory h = testing::MakeSmallHistory();
+  TrainOptions options;
+  options.params.n_estimators = 5;
+  options.params.contamination = Contamination::Fraction(0.05);
+  options.score_dense = [](const ModelScorer&, const double*, size_t) {
+    return std::vector<RowScore>(1);
+  };
+  FeatureSpec spec;
+  spec.inputs = {"latency", "errors"};
+  spec.derived.clear();
+  auto m = TrainModel(spec, nullptr, {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), ErrorCode::kInternal);
+}
+
+}  // namespace
+}  // namespace isoscope::native
