@@ -18,6 +18,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "explain_api.h"
 #include "file_io.h"
 #include "http_guard.h"
 #include "metrics.h"
@@ -184,6 +185,10 @@ class HttpServer::Impl {
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Bundle(req.matches[1].str(), res);
                 });
+    server_.Get(R"(/api/v1/detectors/([^/]*)/explain)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Explain(req.matches[1].str(), req, res);
+                });
     server_.Options(R"(/api/v1/.*)", [this](const httplib::Request&, httplib::Response& res) {
       if (!cors_.empty()) {
         res.set_header("Access-Control-Allow-Methods", "GET, OPTIONS");
@@ -331,6 +336,26 @@ class HttpServer::Impl {
     res.set_header("Content-Disposition",
                    "attachment; filename=\"" + name + "-" + active->version + ".bundle\"");
     res.set_content(*active->bytes, "application/octet-stream");
+  }
+
+  // One group's per-feature attribution of its last scored row, computed for this request only
+  // (quiet groups cost nothing until asked). ?group= is the group key, as in /history.
+  void Explain(const std::string& name, const httplib::Request& req, httplib::Response& res) const {
+    auto error = [&res](int status, const std::string& message) {
+      res.status = status;
+      res.set_content(Dump(nlohmann::json({{"error", message}})), "application/json");
+    };
+    if (!BundleStore::ValidateName(name).ok()) {
+      return error(400, "invalid detector name: use 1 to 64 of [a-z0-9_-]");
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0) return error(404, "no detector '" + name + "'");
+    auto e = daemon_.Explain(static_cast<size_t>(index), req.get_param_value("group"));
+    if (!e.ok()) {  // kInvalidArgument: no such scored group; otherwise nothing scored yet
+      return error(e.status().code() == ErrorCode::kInvalidArgument ? 404 : 503,
+                   e.status().message());
+    }
+    res.set_content(GroupExplanationJson(name, *e), "application/json");
   }
 
   // Recent inputs of one detector (one group) as aligned arrays: what the what-if page
