@@ -70,9 +70,12 @@ execFileSync(isoscope, ['train', '--csv', train, '--out', bundle, '--random-stat
 // --- Native reference: score --explain over the same rows.
 const scoredCsv = execFileSync(isoscope, ['score', '--bundle', bundle, '--csv', csv, '--explain', '--quiet'],
   { encoding: 'utf8', maxBuffer: 1 << 28 }).trimEnd().split('\n');
-const header = scoredCsv[0].split(',');
+// CSV cells, quotes honoured (derived feature names hold commas: "contribution:delta(x,15m)").
+const cells = (line) => (line.match(/("([^"]|"")*"|[^,]*)(,|$)/g) ?? []).slice(0, -1)
+  .map((c) => c.replace(/,$/, '').replace(/^"(.*)"$/, '$1').replace(/""/g, '"'));
+const header = cells(scoredCsv[0]);
 const col = (name) => header.indexOf(name);
-const native = scoredCsv.slice(1).map((l) => l.split(','));
+const native = scoredCsv.slice(1).map(cells);
 const features = header.filter((h) => h.startsWith('contribution:')).map((h) => h.slice('contribution:'.length));
 // The input a feature is read from: its name, or the first argument of a derived feature.
 const inputOf = (f) => (INPUTS.includes(f) ? f : (f.match(/^\w+\((\w+)/) ?? [])[1] ?? '');
@@ -97,7 +100,21 @@ page.on('pageerror', (e) => errors.push(String(e)));
 const SMOOTH_MIN = 5;
 const explainMs = [];
 try {
-  const options = { detector: 'faults', daemonUrl: '', evalIntervalSeconds: 60, forMinutes: 2, smoothMinutes: SMOOTH_MIN };
+  // Critical just below the weakest fault's highest smoothed score (native scores), so that
+  // every fault can page; what pages outside the faults is checked against native only.
+  const score = (r) => Number(native[r][col('anomaly_score')]);
+  const peak = (f) => {
+    let best = -Infinity;
+    for (let r = rowOf(f.start); r < rowOf(f.start) + f.minutes + SMOOTH_MIN; r++) {
+      let sum = 0;
+      for (let k = r - SMOOTH_MIN + 1; k <= r; k++) sum += score(k);
+      best = Math.max(best, sum / SMOOTH_MIN);
+    }
+    return best;
+  };
+  const critical = Math.round((Math.min(...FAULTS.map(peak)) - 0.01) * 1000) / 1000;
+  const options = { detector: 'faults', daemonUrl: '', evalIntervalSeconds: 60, forMinutes: 2, smoothMinutes: SMOOTH_MIN,
+    warning: critical - 0.02, critical };
   await page.goto(`${base}/?options=${encodeURIComponent(JSON.stringify(options))}`);
   await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
 
