@@ -194,14 +194,16 @@ try {
   // shows the what-if with the config's alert settings: the counts native replay gives.
   const cfg = join(work, 'isoscope.yml');
   writeFileSync(cfg, ['prometheus:', '  url: http://127.0.0.1:9', `models_dir: ${join(work, 'models')}`, 'detectors:',
-    '  - name: demo', '    queries:', '      latency_p95: latency_q', '      error_rate: errors_q', '      cpu_throttle: cpu_q',
+    '  - name: demo', '    queries:', '      latency_p95: latency_q', '      error_rate: errors_q', '      cpu_throttle: cpu_q', '      memory_mb: memory_q',
     '    model: {contamination: 0.02}',
     '    alerts: {warning: 0.6, critical: 0.62, for: 4m, smooth: 7m, eval_interval: 1m}', ''].join('\n'));
   const dash = JSON.parse(execFileSync(isoscope, ['dashboard', '--config', cfg, '--daemon-url', base]).toString());
   const panel = dash.panels.find((x) => x.type === 'isoscope-whatif-panel');
   const legends = panel.targets.map((x) => x.legendFormat);
-  const csvHeader = readFileSync(csv, 'utf8').split('\n')[0].split(',').slice(1);
-  check(JSON.stringify(legends) === JSON.stringify(csvHeader), `dashboard: the panel's queries are named ${legends}, the model's inputs`);
+  // The harness names each frame after its CSV column (the legend Grafana would show).
+  const csvHeader = readFileSync(csv, 'utf8').split('\n')[0].trim().split(',').slice(1).sort();
+  check(JSON.stringify([...legends].sort()) === JSON.stringify(csvHeader),
+    `dashboard: the panel's queries are named ${legends}, the model's inputs`, JSON.stringify({ legends, csvHeader }));
   await open('/', panel.options);
   await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
   settings = { contamination: 0.02, warning: 0.6, critical: 0.62, forMinutes: 4, smoothMinutes: 7 };
