@@ -69,6 +69,12 @@ export interface ScoresOut extends RowIssues {
   /** 1 where score > threshold (the model's own contamination). */
   isAnomaly: Uint8Array;
   threshold: number;
+  /**
+   * Calibrated surprise per row (core SurpriseSeries over the rows in order: the bits of
+   * `isoscope score`'s surprise column); NaN where the row has no score; null for a bundle
+   * without calibration (format < 1.3).
+   */
+  surprise: Float64Array | null;
 }
 
 /** Exact per-feature attribution of the asked rows (TreeSHAP, core/include/isoscope/attribution.h). */

@@ -9,6 +9,63 @@ namespace {
 constexpr double kLn10 = 2.302585092994046;
 constexpr double kSqrt2 = 1.4142135623730951;
 constexpr double kLnSqrt2Pi = 0.9189385332046728;
+constexpr double kSqrtPi = 1.7724538509055159;
+// ln 2 split so that k * kLn2Hi is exact for |k| < 2^11 (fdlibm's constants).
+constexpr double kLn2Hi = 6.93147180369123816490e-01;
+constexpr double kLn2Lo = 1.90821492927058770002e-10;
+
+// The surprise must be the same bits in `isoscope score`, the daemon and the browser, but libm's
+// erfc and log10 differ by an ulp between glibc and Emscripten's musl. These use only +, -, *,
+// / and exact scaling, which IEEE 754 defines to the bit (no FMA contraction in either build),
+// with fixed term counts; they agree with libm to about 1e-15 relative.
+
+// e^y for y <= 0 down to about -745: y = k ln 2 + r, |r| <= ln2/2, Taylor to r^18/18!.
+double PortableExp(double y) {
+  const double k = std::floor(y / (kLn2Hi + kLn2Lo) + 0.5);
+  const double r = (y - k * kLn2Hi) - k * kLn2Lo;
+  double sum = 1.0, term = 1.0;
+  for (int n = 1; n <= 18; ++n) {
+    term = term * r / n;
+    sum += term;
+  }
+  return std::ldexp(sum, static_cast<int>(k));
+}
+
+// ln q for finite q > 0: q = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh((m-1)/(m+1)),
+// whose series in s^2 <= 0.0295 needs 16 terms.
+double PortableLog(double q) {
+  int e = 0;
+  double m = std::frexp(q, &e);
+  if (m < 0.7071067811865476) {
+    m *= 2;
+    --e;
+  }
+  const double s = (m - 1) / (m + 1), s2 = s * s;
+  double sum = 0, power = s;
+  for (int k = 0; k < 16; ++k) {
+    sum += power / (2 * k + 1);
+    power *= s2;
+  }
+  return e * kLn2Hi + (e * kLn2Lo + 2 * sum);
+}
+
+// erfc(x) for x >= 0: 1 - erf(x) by erf's series of positive terms below 2 (it loses at most a
+// factor 1/erfc(2) = 213 of an ulp; at most 64 terms below 2, 0 at x = 0), Laplace's continued
+// fraction from 2 on (60 terms reach full precision there).
+double PortableErfcNonNegative(double x) {
+  if (x < 2.0) {
+    const double two_x2 = 2 * x * x;
+    double term = x, sum = x;
+    for (int n = 1; n <= 200 && term > sum * 1e-17; ++n) {
+      term = term * two_x2 / (2 * n + 1);
+      sum += term;
+    }
+    return 1.0 - (2 / kSqrtPi) * PortableExp(-x * x) * sum;
+  }
+  double t = x;
+  for (int k = 60; k >= 1; --k) t = x + (k * 0.5) / t;
+  return PortableExp(-x * x) / kSqrtPi / t;
+}
 
 }  // namespace
 
@@ -30,11 +87,14 @@ ScoreCalibration CalibrateScores(const std::vector<double>& anomaly_scores) {
 }
 
 double GaussianSurprise(double z) {
-  const double q = 0.5 * std::erfc(z / kSqrt2);
-  if (q > 1e-300) return -std::log10(q);
+  if (std::isinf(z)) return z > 0 ? z : 0.0;
+  const double x = z / kSqrt2;
+  const double erfc = x >= 0 ? PortableErfcNonNegative(x) : 2.0 - PortableErfcNonNegative(-x);
+  const double q = 0.5 * erfc;
+  if (q > 1e-300) return -PortableLog(q) / kLn10;
   // Mills ratio: ln Q(z) ~ -z^2/2 - ln(z sqrt(2 pi)) - ln(1 + 1/z^2) for large z, where erfc
   // underflows (z > 37); its error there is below 1e-6 of the result.
-  return (0.5 * z * z + std::log(z) + kLnSqrt2Pi + std::log1p(1.0 / (z * z))) / kLn10;
+  return (0.5 * z * z + PortableLog(z) + kLnSqrt2Pi + PortableLog(1.0 + 1.0 / (z * z))) / kLn10;
 }
 
 SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t short_rows,

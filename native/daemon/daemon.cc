@@ -77,6 +77,14 @@ struct Daemon::Group {
   }
 };
 
+// The rows the last cycle scored, by group key, and the model that scored them: what Explain
+// reads. Kept as the cycle built them (moved, not copied), replaced whole every cycle.
+struct Daemon::LastVectors {
+  std::shared_ptr<const ActiveModel> model;
+  // Shared, so that a row carried over to the next cycle is not copied.
+  std::map<std::string, std::pair<TimeMs, std::shared_ptr<const std::vector<double>>>> rows;
+};
+
 struct Daemon::Prepared {
   std::shared_ptr<const ActiveModel> active;
   std::pair<double, double> thresholds;  // warning, critical, resolved for this model
@@ -97,6 +105,8 @@ struct Daemon::Detector {
 
   // A loaded, checked model waiting for the cycle thread to switch to it (under mu_).
   std::unique_ptr<Prepared> prepared;
+  // The last cycle's scored feature vectors (under mu_; replaced by the cycle thread).
+  std::shared_ptr<const LastVectors> last;
 
   // The thread that prepares reloads only.
   std::string latest_key;    // version|mtime|size of the last target looked at
@@ -433,6 +443,59 @@ void Daemon::PublishContributions(Detector& d, const ActiveModel* active,
   }
 }
 
+void Daemon::KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& active,
+                         std::map<std::string, std::vector<double>>& vectors, TimeMs t) {
+  std::shared_ptr<const LastVectors> prev;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    prev = d.last;
+  }
+  const bool same_model = prev && active && prev->model == active;
+  auto next = std::make_shared<LastVectors>();
+  next->model = active;
+  for (auto& [key, v] : vectors) {
+    next->rows.emplace(
+        key, std::make_pair(t, std::make_shared<const std::vector<double>>(std::move(v))));
+  }
+  for (const auto& [key, g] : d.groups) {
+    if (!same_model || g.score == nullptr || next->rows.count(key) != 0) continue;
+    const auto p = prev->rows.find(key);  // scored on an earlier cycle's grid instant
+    if (p != prev->rows.end()) next->rows.emplace(key, p->second);
+  }
+  if (!active) next.reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  d.last = std::move(next);
+}
+
+Result<GroupExplanation> Daemon::Explain(size_t index, const std::string& group) const {
+  std::shared_ptr<const LastVectors> last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last = dets_.at(index)->last;
+  }
+  if (!last || last->rows.empty()) {
+    return Status(ErrorCode::kUnavailable, "no group of detector " +
+                                               dets_.at(index)->config.name +
+                                               " was scored in the last cycle");
+  }
+  const auto it = group.empty() ? last->rows.begin() : last->rows.find(group);
+  if (it == last->rows.end()) {
+    return Status(ErrorCode::kNotFound,
+                  "group " + group + " was not scored in the last cycle (stale, warming, unknown)");
+  }
+  GroupExplanation out;
+  out.group = it->first;
+  out.time = it->second.first;
+  out.model = last->model;
+  out.features = *it->second.second;
+  out.explanation = last->model->explainer->Explain(out.features.data());
+  if (!out.explanation.ok()) {
+    return Status(ErrorCode::kUnavailable, std::string("the row cannot be explained: ") +
+                                               RowIssueName(out.explanation.issue));
+  }
+  return out;
+}
+
 void Daemon::DropGroups(Detector& d) {
   for (auto& [key, g] : d.groups) g.RemoveGauges(*metrics_);
   d.groups.clear();
@@ -493,9 +556,11 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
   Detector& d = *dets_.at(index);
   std::shared_ptr<const ActiveModel> active = d.active;  // written by this thread only
   std::map<std::string, std::vector<double>> vectors;    // this cycle's scored feature vectors
+  TimeMs row_time = now;                                 // the time of those rows
   auto finish = [&](size_t scored, size_t stale) {
     d.alerts->Evaluate(now);  // every path of a cycle ends here: one rule evaluation
     PublishContributions(d, active.get(), vectors);
+    KeepVectors(d, active, vectors, row_time);
     std::lock_guard<std::mutex> lock(mu_);
     d.groups_scored = scored;
     d.groups_stale = stale;
@@ -515,6 +580,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
   const bool temporal = spec.has_temporal();
   const TimeMs t_eval =
       temporal ? now - (((now % spec.step_ms) + spec.step_ms) % spec.step_ms) : now;
+  row_time = t_eval;
 
   // 1. The instant queries; any failure makes every group stale.
   std::vector<std::pair<size_t, std::vector<PromSample>>> results;  // (input index, samples)

@@ -54,6 +54,17 @@ struct ActiveModel {
   std::shared_ptr<const Explainer> explainer;
 };
 
+/// One group's attribution of the row it was last scored on (GET
+/// /api/v1/detectors/{name}/explain): computed when asked, from the feature vector the cycle
+/// kept and the model that scored it.
+struct GroupExplanation {
+  std::string group;                         ///< group key, e.g. {job="checkout"}
+  TimeMs time = 0;                           ///< the row's time (the grid instant scored)
+  std::shared_ptr<const ActiveModel> model;  ///< the model that scored the row
+  std::vector<double> features;              ///< the feature vector (spec width, unscaled)
+  RowExplanation explanation;
+};
+
 /// What the HTTP API shows of one detector.
 struct DetectorView {
   std::string name;
@@ -107,6 +118,11 @@ class Daemon {
   int Find(const std::string& name) const;
   /// The active model of detector `index`, or null while warming.
   std::shared_ptr<const ActiveModel> Active(size_t index) const;
+  /// Explains the row group `group` (its key; empty: the first group) was last scored on.
+  /// kBadInput while no row of the detector was scored; kInvalidArgument for a group that the
+  /// last cycle did not score. Safe from any thread: it reads the kept vectors under the lock
+  /// and explains outside it.
+  Result<GroupExplanation> Explain(size_t index, const std::string& group) const;
 
  private:
   struct Group;
@@ -125,6 +141,11 @@ class Daemon {
   void PublishContributions(Detector& d, const ActiveModel* active,
                             const std::map<std::string, std::vector<double>>& vectors);
   void RemoveContributions(Group& g);
+  // Keeps this cycle's scored feature vectors (time `t`) for Explain; groups scored on an
+  // earlier cycle's row keep that row.
+  struct LastVectors;
+  void KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& active,
+                   std::map<std::string, std::vector<double>>& vectors, TimeMs t);
   void PublishWindow(Detector& d, TimeMs now);
   void PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
   Result<std::vector<PromSeries>> RangeByInstants(const std::string& promql, TimeMs start,

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "explain_api.h"
 #include "file_io.h"
 #include "gzip.h"
 #include "http_guard.h"
@@ -185,6 +186,10 @@ class HttpServer::Impl {
     server_.Get(R"(/api/v1/detectors/([^/]*)/bundle)",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Bundle(req.matches[1].str(), res);
+                });
+    server_.Get(R"(/api/v1/detectors/([^/]*)/explain)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Explain(req.matches[1].str(), req, res);
                 });
     server_.Options(R"(/api/v1/.*)", [this](const httplib::Request&, httplib::Response& res) {
       if (!cors_.empty()) {
@@ -365,6 +370,21 @@ class HttpServer::Impl {
                    "attachment; filename=\"" + name + "-" + active->version + ".bundle\"");
     res.set_content(*active->bytes, "application/octet-stream");
   }
+
+  // One group's per-feature attribution of its last scored row, computed for this request only
+  // (quiet groups cost nothing until asked). ?group= is the group key, as in /history.
+  void Explain(const std::string& name, const httplib::Request& req, httplib::Response& res) const {
+    if (!BundleStore::ValidateName(name).ok()) {
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0) return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    // kNotFound: no such scored group; kUnavailable: nothing scored yet, or a warming row.
+    auto e = daemon_.Explain(static_cast<size_t>(index), req.get_param_value("group"));
+    if (!e.ok()) return SendError(res, e.status());
+    res.set_content(GroupExplanationJson(name, *e), "application/json");
+  }
+
 
   // Recent inputs of one detector (one group) as aligned arrays: what the what-if page
   // scores in the browser with the detector's own bundle.

@@ -2,7 +2,8 @@
 
 // The daemon's one HTTP port (cpp-httplib): /metrics (prometheus-cpp registry, text format),
 // /healthz, /readyz, GET /api/v1/detectors, GET /api/v1/detectors/{name}/bundle,
-// GET /api/v1/detectors/{name}/history (recent inputs, for the what-if page) and the what-if
+// GET /api/v1/detectors/{name}/history (recent inputs, for the what-if page),
+// GET /api/v1/detectors/{name}/explain (one group's last row, feature by feature) and the what-if
 // page's static files at /. httplib.h stays inside http_server.cc and http_guard.*, whose
 // connection loop (GuardedServer) bounds what each client can hold.
 

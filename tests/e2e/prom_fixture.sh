@@ -24,7 +24,9 @@
 # and payments (j = 0, 1), one sample every STEP seconds from PROM_END - DAYS*86400 to PROM_END
 # inclusive (DAYS*86400/STEP + 1 samples per series), value printed with %.6f of
 #   0.1*k + 0.01*j + 0.05*sin(2*pi*t/86400)        (daily seasonality, t in epoch seconds)
-# `prom_fixture_value K J T` prints the same number.
+# `prom_fixture_value K J T` prints the same number. With PROM_FIXTURE_FINE=1, also latency_fine
+# (same jobs and times): latency_p95's value times 1.2345678901234567 printed with 17
+# significant digits, which Prometheus stores exactly and VictoriaMetrics to about 12 digits.
 #
 # Cleanup: an EXIT trap (and INT/TERM) runs prom_fixture_cleanup, which stops ONLY the
 # Prometheus this fixture started (by its PID) and removes the temp dir. A caller that sets its
@@ -43,7 +45,7 @@ _PROM_FIXTURE_AWK_VALUE='function fixture_value(k, j, t) {
 # prom_fixture_generate END DAYS STEP > file.om: OpenMetrics, families contiguous, each series
 # in ascending time, timestamps in seconds, "# EOF" last and nothing after it.
 prom_fixture_generate() {
-  awk -v end="$1" -v days="$2" -v step="$3" "$_PROM_FIXTURE_AWK_VALUE"'
+  awk -v end="$1" -v days="$2" -v step="$3" -v fine="${PROM_FIXTURE_FINE:-0}" "$_PROM_FIXTURE_AWK_VALUE"'
   BEGIN {
     n = int(days * 86400 / step)
     split("latency_p95 error_rate cpu_throttle", m, " ")
@@ -54,6 +56,16 @@ prom_fixture_generate() {
         for (i = 0; i <= n; i++) {
           t = end - (n - i) * step
           printf "%s{job=\"%s\"} %.6f %.0f\n", m[k], job, fixture_value(k, j, t), t
+        }
+      }
+    }
+    if (fine) {
+      print "# TYPE latency_fine gauge"
+      for (j = 0; j < 2; j++) {
+        job = j ? "payments" : "checkout"
+        for (i = 0; i <= n; i++) {
+          t = end - (n - i) * step
+          printf "latency_fine{job=\"%s\"} %.17g %.0f\n", job, fixture_value(1, j, t) * 1.2345678901234567, t
         }
       }
     }

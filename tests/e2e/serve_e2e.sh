@@ -136,6 +136,28 @@ history_matches && ok || bad "history holds the backfilled values of job payment
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/detectors/checkout/history?hours=999")" = 400 ] &&
   ok || bad "history: 400 for hours out of range"
 
+# Why a group scores what it scores: the explain API's breakdown of job payments' last row
+# equals `isoscope score --explain` on the same vector (live.csv's second row), to 1e-12.
+"$ISOSCOPE" score --bundle "$W/models/checkout/latest" --csv "$W/live.csv" --explain --out "$W/explain.csv" -q &&
+  ok || bad "isoscope score --explain"
+curl -fs "$URL/api/v1/detectors/checkout/explain?group=%7Bjob%3D%22payments%22%7D" >"$W/explain.json" &&
+  ok || bad "GET explain"
+/usr/bin/python3 - "$W/explain.json" "$W/explain.csv" "$PROM_END" <<'PY' && ok || bad "explain API equals score --explain"
+import csv, json, sys
+e = json.load(open(sys.argv[1]))
+row = list(csv.DictReader(open(sys.argv[2])))[1]  # job payments
+assert e["group"] == '{job="payments"}', e["group"]
+assert 0 <= e["time"] - int(sys.argv[3]) * 1000 <= 600000, e["time"]
+assert abs(e["anomaly_score"] - float(row["anomaly_score"])) <= 1e-12, (e["anomaly_score"], row["anomaly_score"])
+for f in e["features"]:
+    want = float(row["contribution:" + f["name"]])
+    assert abs(f["contribution"] - want) <= 1e-12, (f, want)
+assert e["top_input"] == row["top_input"], (e["top_input"], row["top_input"])
+print("  explain: %s, top input %s, %d features" % (e["group"], e["top_input"], len(e["features"])))
+PY
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/detectors/checkout/explain?group=x")" = 404 ] &&
+  ok || bad "explain: 404 for a group not scored"
+
 # Hot reload: a second train moves latest; the daemon follows without restart.
 "$ISOSCOPE" train --config "$W/isoscope.yml" --detector checkout --end $((PROM_END - 3600)) >"$W/train2.out" 2>&1 &&
   ok || bad "second train"

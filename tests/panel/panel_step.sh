@@ -1,6 +1,6 @@
 #!/bin/sh
 # One step of the Grafana panel's checks (wasm/panel), run by ctest:
-#   panel_step.sh deps|build|typecheck|unit|e2e|standalone|demo|bench BUILD_DIR ISOSCOPE
+#   panel_step.sh deps|build|typecheck|unit|e2e|explain|standalone|demo|bench BUILD_DIR ISOSCOPE
 # deps runs `npm ci` from the committed lockfile (again only when the lockfile or Node changed);
 # build makes BUILD_DIR/panel/dist (module.js, plugin.json, .wasm, the standalone page) and
 # the harness; e2e drives headless Debian Chromium; screenshots land in BUILD_DIR/panel-e2e.
@@ -37,6 +37,9 @@ case $STEP in
   e2e)
     ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST HARNESS_JS=$BUILD/panel/harness/harness.js \
       OUT_DIR=$BUILD/panel-e2e node harness/e2e.mjs ;;
+  explain)
+    ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST HARNESS_JS=$BUILD/panel/harness/harness.js \
+      OUT_DIR=$BUILD/panel-e2e node harness/explain_e2e.mjs ;;
   standalone)
     ISOSCOPE=$ISOSCOPE PANEL_DIST=$ISOSCOPE_PANEL_DIST OUT_DIR=$BUILD/panel-e2e \
       node harness/standalone_e2e.mjs ;;

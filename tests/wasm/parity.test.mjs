@@ -23,7 +23,7 @@ const TOLERANCE = 1e-15;
 
 let wasm;
 let work;
-const maxDiff = { native: 0, sklearn: 0, rows: 0, ties: 0, explain: 0 };
+const maxDiff = { native: 0, sklearn: 0, rows: 0, ties: 0, explain: 0, surpriseRows: 0 };
 
 before(async () => {
   const { default: create } = await import(join(wasmDir, 'isoscope_core.mjs'));
@@ -38,6 +38,7 @@ after(() => {
     `# parity: ${maxDiff.rows} rows; max |wasm - native| = ${maxDiff.native}, ` +
       `max |wasm - sklearn| = ${maxDiff.sklearn}; ` +
       `max |wasm - native| of contributions = ${maxDiff.explain}; ` +
+      `surprise bit-identical to native on ${maxDiff.surpriseRows} rows; ` +
       `${maxDiff.ties} rows at the threshold not compared with sklearn's predict`
   );
 });
@@ -56,7 +57,8 @@ function nativeScores(bundle, csv) {
   const out = join(work, 'native-scores.csv');
   execFileSync(isoscope, ['score', '--quiet', '--bundle', bundle, '--csv', csv, '--out', out]);
   const c = readCsv(out).columns;
-  return { scores: numbers(c.anomaly_score), isAnomaly: c.is_anomaly.map(Number), reason: c.reason };
+  return { scores: numbers(c.anomaly_score), isAnomaly: c.is_anomaly.map(Number), reason: c.reason,
+    surprise: c.surprise };
 }
 
 function checkCase(name, bundlePath) {
@@ -100,7 +102,25 @@ function checkCase(name, bundlePath) {
     assert.equal(w.issues[i], 0, `${name} row ${i} has a score`);
   }
   maxDiff.rows += input.rows;
+  checkSurprise(name, w.surprise, n.surprise);
   checkExplain(name, bytes, bundlePath, join(caseDir, 'score.csv'), times, series, w.scores);
+}
+
+// The calibrated surprise: the same bits as score's column (its shortest round-trip text), or
+// null where the bundle has no calibration and score leaves the column empty.
+function checkSurprise(name, wasmSurprise, nativeText) {
+  if (wasmSurprise === null) {
+    assert.ok(nativeText.every((t) => t === ''), `${name}: wasm has no surprise, native has`);
+    return;
+  }
+  assert.equal(wasmSurprise.length, nativeText.length);
+  for (let i = 0; i < nativeText.length; i++) {
+    const native = nativeText[i] === '' ? NaN : Number(nativeText[i]);
+    if (!Object.is(wasmSurprise[i], native)) {
+      assert.fail(`${name} row ${i}: surprise wasm ${wasmSurprise[i]} native ${nativeText[i]}`);
+    }
+  }
+  maxDiff.surpriseRows += nativeText.length;
 }
 
 // Attribution: the WebAssembly explainRows against the native score --explain on the same
@@ -154,6 +174,7 @@ describe('every scikit-learn golden case, imported by the native CLI', () => {
       checkCase(name, bundle);
     });
   }
+  test('the surprise was compared on calibrated bundles', () => assert.ok(maxDiff.surpriseRows > 0));
 });
 
 describe('bad bundles give {code, message}, never an abort', () => {

@@ -19,6 +19,7 @@
 #include "isoscope/alert.h"
 #include "isoscope/attribution.h"
 #include "isoscope/bundle.h"
+#include "isoscope/calibration.h"
 #include "isoscope/features.h"
 #include "isoscope/model.h"
 #include "isoscope/version.h"
@@ -231,6 +232,11 @@ val ScoreRows(const std::string& bytes, const val& times, const val& series) {
   out.set("scores", CopyOut(scores));
   out.set("isAnomaly", CopyOut(is_anomaly));
   out.set("threshold", m->model.threshold());
+  // The calibrated surprise, row by row in order as `isoscope score` and the daemon compute
+  // it (NaN where a row has no score); null for a bundle without calibration (format < 1.3).
+  out.set("surprise", m->model.calibration.count > 0
+                          ? CopyOut(SurpriseSeries(m->model.calibration, scores))
+                          : val::null());
   return IssuesOut(*rows, out);
 }
 

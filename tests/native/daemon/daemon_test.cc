@@ -529,6 +529,41 @@ TEST_F(DaemonTest, InputContributionsOnlyForAlertingGroups) {
   EXPECT_FALSE(contribution(loud, "errors"));
 }
 
+// The API's explanation of any scored group, quiet or not, computed when asked from the vector
+// the cycle scored: that vector, the score an independent scorer gives it, contributions that
+// add up to log2 of the score over the baseline; none before a cycle, after the groups went
+// stale, or for a group the cycle did not score.
+TEST_F(DaemonTest, ExplainsTheLastScoredRowOfAGroupOnRequest) {
+  const std::string v = InstallModel(1);
+  daemon_->PollReloads(false);
+  EXPECT_EQ(daemon_->Explain(0, "").status().code(), ErrorCode::kUnavailable);
+  daemon_->RunCycle(0, kNow);
+  const struct {
+    const char* job;
+    double latency, errors;
+  } groups[] = {{"checkout", 120, 0.011}, {"payments", 95, 0.012}};
+  for (const auto& g : groups) {
+    auto e = daemon_->Explain(0, std::string("{job=\"") + g.job + "\"}");
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(e->time, kNow);
+    EXPECT_EQ(e->model->version, v);
+    EXPECT_EQ(e->features,
+              (std::vector<double>{g.latency, g.errors, static_cast<double>(HourOfWeek(kNow)), 0}));
+    const double score = Expected(v, g.latency, g.errors);
+    EXPECT_EQ(e->explanation.anomaly_score, score);
+    const std::vector<double>& c = e->explanation.contribution;
+    const double sum = std::accumulate(c.begin(), c.end(), 0.0);
+    EXPECT_NEAR(std::log2(e->model->explainer->baseline_score()) + sum, std::log2(score), 1e-12);
+    EXPECT_NEAR(e->explanation.per_input[0], c[0], 1e-15);  // latency's one column
+  }
+  // No group asked for: the first group (key order), as /history does.
+  EXPECT_EQ(daemon_->Explain(0, "")->group, "{job=\"checkout\"}");
+  EXPECT_EQ(daemon_->Explain(0, "{job=\"nosuch\"}").status().code(), ErrorCode::kNotFound);
+  query_error_ = "connection refused";  // every group stale: nothing to explain
+  daemon_->RunCycle(0, kNow + 10'000);
+  EXPECT_EQ(daemon_->Explain(0, "{job=\"checkout\"}").status().code(), ErrorCode::kUnavailable);
+}
+
 // Three daemons with --shard 0/3, 1/3, 2/3 over the same answers: each group is scored by
 // exactly one of them, with the score an unsharded daemon gives, labelled with its shard; the
 // shard is exported; a replica whose share is empty is still "scored", not stale.

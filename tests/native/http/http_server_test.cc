@@ -231,6 +231,46 @@ TEST_F(HttpServerTest, DetectorsApiAndBundleBytes) {
   EXPECT_EQ(r->status, 400);
 }
 
+// GET /api/v1/detectors/{name}/explain: the last scored row of one group, feature by feature;
+// the contributions add up to log2 of the score over the baseline, each input's is the sum of
+// its columns, and the top input is the largest. Errors: no cycle yet, no model, no group.
+TEST_F(HttpServerTest, ExplainApiBreaksTheLastScoreDownByFeature) {
+  Start();
+  const std::string v = Install("checkout");
+  daemon_->PollReloads(false);
+  EXPECT_EQ(client_->Get("/api/v1/detectors/checkout/explain")->status, 503);  // no cycle yet
+  daemon_->RunCycle(0, 1767495600000);
+  auto r = client_->Get("/api/v1/detectors/checkout/explain?group=%7Bjob%3D%22api%22%7D");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["detector"], "checkout");
+  EXPECT_EQ(j["group"], "{job=\"api\"}");
+  EXPECT_EQ(j["model_version"], v);
+  EXPECT_EQ(j["time"], 1767495600000);
+  ASSERT_EQ(j["features"].size(), 2u);
+  ASSERT_EQ(j["inputs"].size(), 2u);
+  double sum = 0;
+  for (size_t k = 0; k < 2; ++k) {
+    const auto& f = j["features"][k];
+    EXPECT_EQ(f["name"], k == 0 ? "latency" : "errors");
+    EXPECT_EQ(f["input"], f["name"]);
+    EXPECT_EQ(f["value"], 1.0);  // what the fake query answers
+    EXPECT_EQ(j["inputs"][k]["contribution"], f["contribution"]);
+    sum += f["contribution"].get<double>();
+  }
+  EXPECT_NEAR(std::log2(j["baseline_score"].get<double>()) + sum,
+              std::log2(j["anomaly_score"].get<double>()), 1e-12);
+  const bool first = j["inputs"][0]["contribution"] > j["inputs"][1]["contribution"];
+  EXPECT_EQ(j["top_input"], first ? "latency" : "errors");
+  EXPECT_EQ(
+      nlohmann::json::parse(client_->Get("/api/v1/detectors/checkout/explain")->body)["group"],
+      "{job=\"api\"}");
+  EXPECT_EQ(client_->Get("/api/v1/detectors/checkout/explain?group=x")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/detectors/payments/explain")->status, 503);
+  EXPECT_EQ(client_->Get("/api/v1/detectors/nope/explain")->status, 404);
+}
+
 }  // namespace
 }  // namespace isoscope::native
 

@@ -188,6 +188,30 @@ try {
   const yaml = await text('rules-yaml');
   check(yaml.includes('expr: avg_over_time(anomaly_score[10m])') && yaml.includes('> 0.645') && yaml.includes('for: 5m'),
     'copy as rules: the YAML carries the chosen values', yaml);
+  // The dashboard `isoscope dashboard` writes, loaded into the panel: its isoscope panel's
+  // queries are named after the bundle's inputs (the harness names the frames the same way),
+  // and with its options as they are the panel fetches the bundle from the daemon URL and
+  // shows the what-if with the config's alert settings: the counts native replay gives.
+  const cfg = join(work, 'isoscope.yml');
+  writeFileSync(cfg, ['prometheus:', '  url: http://127.0.0.1:9', `models_dir: ${join(work, 'models')}`, 'detectors:',
+    '  - name: demo', '    queries:', '      latency_p95: latency_q', '      error_rate: errors_q', '      cpu_throttle: cpu_q', '      memory_mb: memory_q',
+    '    model: {contamination: 0.02}',
+    '    alerts: {warning: 0.6, critical: 0.62, for: 4m, smooth: 7m, eval_interval: 1m}', ''].join('\n'));
+  const dash = JSON.parse(execFileSync(isoscope, ['dashboard', '--config', cfg, '--daemon-url', base]).toString());
+  const panel = dash.panels.find((x) => x.type === 'isoscope-whatif-panel');
+  const legends = panel.targets.map((x) => x.legendFormat);
+  // The harness names each frame after its CSV column (the legend Grafana would show).
+  const csvHeader = readFileSync(csv, 'utf8').split('\n')[0].trim().split(',').slice(1).sort();
+  check(JSON.stringify([...legends].sort()) === JSON.stringify(csvHeader),
+    `dashboard: the panel's queries are named ${legends}, the model's inputs`, JSON.stringify({ legends, csvHeader }));
+  await open('/', panel.options);
+  await page.getByTestId('isoscope-whatif').waitFor({ timeout: 60_000 });
+  settings = { contamination: 0.02, warning: 0.6, critical: 0.62, forMinutes: 4, smoothMinutes: 7 };
+  check((await text('value-for')) === '4m' && (await text('value-smooth')) === '7m' &&
+    (await text('value-warning')) === '0.600' && (await text('value-critical')) === '0.620',
+  "dashboard: the panel renders with the dashboard's options (for 4m, smoothing 7m, warning 0.6, critical 0.62)");
+  await compare('dashboard options');
+  await page.screenshot({ path: join(outDir, 'panel-dashboard.png') });
   check(consoleErrors.length === 0, 'no page errors', consoleErrors.join('\n'));
 } catch (e) {
   check(false, 'e2e ran to the end', String(e?.stack ?? e));

@@ -1,6 +1,7 @@
 // A loaded bundle: its bytes plus the module. Nothing to free: the module returns copies
 // and caches the decoded model by the bytes (see wasm/isoscope.d.ts).
 import type {
+  ExplainOut,
   IsoscopeModule,
   ModelInfo,
   ReplayOut,
@@ -9,7 +10,7 @@ import type {
   WasmError,
 } from '../../isoscope';
 
-export type { ModelInfo, ReplayOut, ReplaySettings, ScoresOut, WasmError };
+export type { ExplainOut, ModelInfo, ReplayOut, ReplaySettings, ScoresOut, WasmError };
 
 export function isError(x: unknown): x is WasmError {
   return typeof x === 'object' && x !== null && 'code' in x && 'message' in x;
@@ -40,6 +41,13 @@ export class IsoscopeModel {
 
   score(times: Float64Array, series: Record<string, Float64Array>): ScoresOut {
     const r = this.wasm.scoreRows(this.bytes, times, series);
+    if (isError(r)) throw new BundleError(r.code, r.message);
+    return r;
+  }
+
+  /** Exact attribution of the rows at indices `rows` of these series (core Explainer). */
+  explain(times: Float64Array, series: Record<string, Float64Array>, rows: number[]): ExplainOut {
+    const r = this.wasm.explainRows(this.bytes, times, series, rows);
     if (isError(r)) throw new BundleError(r.code, r.message);
     return r;
   }

@@ -4,6 +4,7 @@
 // model and data; every control change re-runs only the core's Replay (in WASM) on them.
 import React, { useMemo, useState } from 'react';
 
+import { explainPoint, pageCauses } from '../explain';
 import type { MappedSeries } from '../frames';
 import { IsoscopeModel, replayScores } from '../model';
 import type { IsoscopeModule } from '../wasm';
@@ -23,6 +24,7 @@ import {
   type WhatIfSettings,
 } from '../whatif';
 import { rulesYaml } from '../rules';
+import { HoverCard, PageList } from './Explain';
 
 export interface Palette {
   text: string;
@@ -77,6 +79,7 @@ export interface WhatIfProps {
 
 const CONTROLS_H = 64;
 const STATS_H = 26;
+const PAGES_H = 34;
 
 export function WhatIf(props: WhatIfProps) {
   const { wasm, model, settings, width, height } = props;
@@ -86,10 +89,14 @@ export function WhatIf(props: WhatIfProps) {
   // Scoring: once per model and data, never on a control change; scores given are used as is.
   // The warm-up rows are scored too (their history makes the first shown row's features),
   // then cut off: what is shown and replayed starts at shownFrom.
+  // The calibrated surprise comes with the scores (the same bits as isoscope score's column),
+  // over every row from the first, then cut like the scores.
   const view = useMemo(() => {
-    const all = given ?? model!.score(props.data.times, props.data.series).scores;
+    const out = given ? null : model!.score(props.data.times, props.data.series);
+    const all = given ?? out!.scores;
     const first = props.shownFrom === undefined ? 0 : firstAtOrAfter(props.data.times, props.shownFrom);
-    return shownRows(props.data, all, first, props.thresholds);
+    const surprise = out?.surprise ? out.surprise.subarray(first) : null;
+    return { ...shownRows(props.data, all, first, props.thresholds), surprise, first };
   }, [model, props.data, given, props.shownFrom, props.thresholds]);
   const data = view.data;
   const scored = { scores: view.scores };
@@ -116,14 +123,35 @@ export function WhatIf(props: WhatIfProps) {
     return { replay, stats, recomputeMs: performance.now() - t0 };
   }, [wasm, data.times, view, threshold, resolved, model]);
 
-  const chartH = Math.max(80, height - CONTROLS_H - STATS_H);
+  // Each page's top input: explained when the pages change, for their smoothing windows only.
+  const pages = useMemo(
+    () => (model ? pageCauses(model, props.data, replay.critical.firing.start, resolved.smoothMinutes * 60_000) : null),
+    [model, props.data, replay, resolved.smoothMinutes]
+  );
+  // The point under the cursor (index into the shown rows), explained when hovered.
+  const [hover, setHover] = useState<number | null>(null);
+  const hovered = useMemo(() => {
+    if (hover === null || hover >= data.times.length) return null;
+    return {
+      time: data.times[hover],
+      score: scored.scores[hover],
+      surprise: view.surprise ? view.surprise[hover] : NaN,
+      explanation: model ? explainPoint(model, props.data, view.first + hover) : null,
+    };
+  }, [hover, data.times, scored.scores, view, model, props.data]);
+
+  const listH = pages && replay.critical.firing.start.length > 0 ? PAGES_H : 0;
+  const chartH = Math.max(80, height - CONTROLS_H - STATS_H - listH);
+  const left = 36;
+  const plotW = Math.max(10, width - left - 8);
+  const hoverX = hovered ? left + ((hovered.time - data.times[0]) / (data.times[data.times.length - 1] - data.times[0] || 1)) * plotW : 0;
   return (
     <div
       data-testid="isoscope-whatif"
       data-recompute-ms={recomputeMs.toFixed(3)}
-      style={{ width, height, color: p.text, background: p.background, fontSize: 12, fontFamily: 'sans-serif' }}
+      style={{ position: 'relative', width, height, color: p.text, background: p.background, fontSize: 12, fontFamily: 'sans-serif' }}
     >
-      <StatsStrip stats={stats} threshold={threshold} palette={p} />
+      <StatsStrip stats={stats} threshold={threshold} palette={p} latest={latestPoint(scored.scores, view.surprise)} />
       <WarmupNote model={model} times={data.times} scores={scored.scores} palette={p} />
       <Chart
         width={width}
@@ -136,7 +164,11 @@ export function WhatIf(props: WhatIfProps) {
         palette={p}
         inputs={model ? model.info.inputs : []}
         incidents={props.incidents ?? []}
+        hover={hover}
+        onHover={setHover}
       />
+      {pages && <PageList causes={pages.causes} total={replay.critical.firing.start.length} ms={pages.ms} palette={p} />}
+      {hovered && <HoverCard point={hovered} left={hoverX > width - 330 ? Math.max(0, hoverX - 330) : hoverX + 12} top={STATS_H + 4} palette={p} />}
       <Controls {...props} threshold={threshold} resolved={resolved} />
     </div>
   );
@@ -160,12 +192,20 @@ function WarmupNote({ model, times, scores, palette }: { model: IsoscopeModel | 
   );
 }
 
+/** The last scored point's score and surprise (NaN: none), shown beside the stats. */
+function latestPoint(scores: Float64Array, surprise: Float64Array | null): { score: number; surprise: number } {
+  for (let i = scores.length - 1; i >= 0; i--) {
+    if (Number.isFinite(scores[i])) return { score: scores[i], surprise: surprise ? surprise[i] : NaN };
+  }
+  return { score: NaN, surprise: NaN };
+}
+
 function lastFinite(values: Float64Array | undefined): number {
   if (values) for (let i = values.length - 1; i >= 0; i--) if (Number.isFinite(values[i])) return values[i];
   return NaN;
 }
 
-function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: number; palette: Palette }) {
+function StatsStrip({ stats, threshold, palette, latest }: { stats: Stats; threshold: number; palette: Palette; latest: { score: number; surprise: number } }) {
   const item = (id: string, label: string, value: string, color?: string, raw?: number) => (
     <span style={{ marginRight: 14 }}>
       <span style={{ color: palette.weak }}>{label} </span>
@@ -181,6 +221,9 @@ function StatsStrip({ stats, threshold, palette }: { stats: Stats; threshold: nu
       {item('pages', 'pages', `${stats.pages}`, palette.critical)}
       {item('pages-per-week', 'pages/week', Number.isFinite(stats.pagesPerWeek) ? stats.pagesPerWeek.toFixed(2) : '-', undefined, stats.pagesPerWeek)}
       {item('time-in-alert', 'time in alert', formatDuration(stats.timeInAlertMs), undefined, stats.timeInAlertMs)}
+      {item('latest-score', 'latest score', Number.isFinite(latest.score) ? latest.score.toFixed(3) : '-', palette.score, latest.score)}
+      {Number.isFinite(latest.surprise) &&
+        item('latest-surprise', 'surprise', latest.surprise.toFixed(2), palette.score, latest.surprise)}
       <span style={{ color: palette.weak }}>
         of {stats.scored} scored points ({formatDuration(stats.scoredMs)} scored of {formatDuration(stats.spanMs)}); is_anomaly
         above{' '}
@@ -201,6 +244,9 @@ interface ChartProps {
   palette: Palette;
   inputs: string[];
   incidents: IncidentMark[];
+  /** Index of the hovered row, or null; onHover reports the row nearest the cursor. */
+  hover: number | null;
+  onHover: (i: number | null) => void;
 }
 
 function path(segments: Array<Array<[number, number]>>, x: (t: number) => number, y: (v: number) => number) {
@@ -213,7 +259,7 @@ function path(segments: Array<Array<[number, number]>>, x: (t: number) => number
   return d;
 }
 
-function Chart({ width, height, data, scores, threshold, settings, replay, palette: p, inputs, incidents }: ChartProps) {
+function Chart({ width, height, data, scores, threshold, settings, replay, palette: p, inputs, incidents, hover, onHover }: ChartProps) {
   const left = 36;
   const right = 8;
   const plotW = Math.max(10, width - left - right);
@@ -344,6 +390,25 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
       <text x={2} y={scoreTop + scoreH} fill={p.weak} fontSize={10}>
         {sLo.toFixed(2)}
       </text>
+      {hover !== null && hover < data.times.length && (
+        <line data-testid="hover-line" x1={x(data.times[hover])} x2={x(data.times[hover])} y1={0} y2={height - 14} stroke={p.weak} strokeDasharray="2 2" />
+      )}
+      <rect
+        data-testid="hover-area"
+        data-t0={t0}
+        data-t1={t1}
+        x={left}
+        y={0}
+        width={plotW}
+        height={height - 14}
+        fill="transparent"
+        onMouseMove={(e) => {
+          const box = (e.currentTarget as SVGRectElement).getBoundingClientRect();
+          const t = t0 + ((e.clientX - box.left) / (box.width || 1)) * (t1 - t0);
+          onHover(nearestRow(data.times, t));
+        }}
+        onMouseLeave={() => onHover(null)}
+      />
       <text x={left} y={height - 2} fill={p.weak} fontSize={10}>
         {new Date(t0).toISOString().slice(0, 16).replace('T', ' ')}
       </text>
@@ -352,6 +417,13 @@ function Chart({ width, height, data, scores, threshold, settings, replay, palet
       </text>
     </svg>
   );
+}
+
+function nearestRow(times: Float64Array, t: number): number | null {
+  if (times.length === 0) return null;
+  const i = firstAtOrAfter(times, t);
+  if (i >= times.length) return times.length - 1;
+  return i > 0 && t - times[i - 1] < times[i] - t ? i - 1 : i;
 }
 
 function formatValue(v: number): string {
