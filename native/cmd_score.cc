@@ -61,7 +61,7 @@ int RunScore(const ScoreArgs& args) {
   // The calibrated surprise follows the rows in order, as the daemon's stream would.
   SurpriseStream surprise(model->calibration);
   const bool calibrated = model->calibration.count > 0;
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise" +
+  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
                     (args.explain ? ExplanationHeader(model->spec) : std::string()) + "\n";
   size_t flagged = 0, unscored = 0;
   for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
@@ -71,7 +71,7 @@ int RunScore(const ScoreArgs& args) {
       out += time_text[row];
     }
     if (kept_row[row] != row) {
-      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + "," +
+      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",," +
              explain_cells(scores.size()) + "\n";
       ++unscored;
       continue;
@@ -81,13 +81,13 @@ int RunScore(const ScoreArgs& args) {
     if (s.ok()) {
       const double sup = surprise.Push(s.anomaly_score);
       out += ',' + FormatShortest(s.anomaly_score) + ',' + FormatShortest(s.decision) + ',' +
-             (s.is_anomaly ? "1" : "0") + ",," + (calibrated ? FormatShortest(sup) : "") +
-             explain_cells(k) + "\n";
+             (s.is_anomaly ? "1" : "0") + ",," + (calibrated ? FormatShortest(sup) : "") + ',' +
+             (calibrated ? FormatShortest(surprise.onset()) : "") + explain_cells(k) + "\n";
       flagged += s.is_anomaly ? 1 : 0;
     } else {
       out += ",,,," +
-             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) + "," +
-             explain_cells(k) + "\n";
+             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) +
+             ",," + explain_cells(k) + "\n";
       ++unscored;
     }
   }
