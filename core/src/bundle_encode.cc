@@ -336,7 +336,8 @@ std::string EncodeBundle(const Model& model) {
   out[detail::kMinorOffset - 1] = static_cast<char>(0xcd);
   // The oldest minor that holds the spec, so older readers load what they can compute.
   // A calibration is an optional key: a 1.2 reader still scores the bundle, with a warning.
-  const uint16_t minor = calibrated                      ? 3
+  const uint16_t minor = model.spec.needs_format_1_4()   ? 4
+                         : calibrated                    ? 3
                          : model.spec.needs_format_1_2() ? 2
                          : model.spec.has_temporal()     ? 1
                                                          : 0;

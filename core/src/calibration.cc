@@ -105,6 +105,40 @@ SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t shor
       mean_(calibration.mean),
       m2_(calibration.stddev * calibration.stddev * static_cast<double>(calibration.count)) {
   recent_.reserve(static_cast<size_t>(short_rows_));
+  tail_.assign(static_cast<size_t>(kTailBins) + 1, 0);
+  recent_level_.reserve(static_cast<size_t>(kDefaultOnsetRows));
+}
+
+double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
+  const auto bin = static_cast<size_t>(std::clamp(anomaly_score, 0.0, 1.0) * kTailBins);
+  int64_t at_least = 0;  // earlier scores in this bin or above
+  for (size_t b = bin; b < tail_.size(); ++b) at_least += tail_[b];
+  const double level =
+      -std::log10(static_cast<double>(at_least + 1) / static_cast<double>(tail_count_ + 1)) +
+      kGaussianWeight * surprise;
+  ++tail_[bin];
+  ++tail_count_;
+  return level;
+}
+
+void SurpriseStream::SeedTail(const std::vector<double>& training_scores) {
+  for (double s : training_scores) {
+    if (std::isnan(s)) continue;
+    ++tail_[static_cast<size_t>(std::clamp(s, 0.0, 1.0) * kTailBins)];
+    ++tail_count_;
+  }
+}
+
+void SurpriseStream::RememberLevel(double level) {
+  double highest = 0;  // the first row has nothing to top but zero
+  for (double l : recent_level_) highest = std::max(highest, l);
+  onset_ = level > highest ? level : 0.0;
+  if (recent_level_.size() < static_cast<size_t>(kDefaultOnsetRows)) {
+    recent_level_.push_back(level);
+  } else {
+    recent_level_[next_level_] = level;
+    next_level_ = (next_level_ + 1) % recent_level_.size();
+  }
 }
 
 double SurpriseStream::stddev() const {
@@ -113,7 +147,10 @@ double SurpriseStream::stddev() const {
 }
 
 double SurpriseStream::Push(double anomaly_score) {
-  if (std::isnan(anomaly_score)) return anomaly_score;
+  if (std::isnan(anomaly_score)) {
+    onset_ = anomaly_score;
+    return anomaly_score;
+  }
   if (recent_.size() < static_cast<size_t>(short_rows_)) {
     recent_.push_back(anomaly_score);
   } else {
@@ -129,6 +166,7 @@ double SurpriseStream::Push(double anomaly_score) {
   const double d = anomaly_score - mean_;
   mean_ += d / static_cast<double>(count_);
   m2_ += d * (anomaly_score - mean_);
+  RememberLevel(OnsetLevel(anomaly_score, surprise));
   return surprise;
 }
 
@@ -138,6 +176,18 @@ std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
   std::vector<double> out;
   out.reserve(anomaly_scores.size());
   for (double s : anomaly_scores) out.push_back(stream.Push(s));
+  return out;
+}
+
+std::vector<double> OnsetSeries(const ScoreCalibration& calibration,
+                                const std::vector<double>& anomaly_scores) {
+  SurpriseStream stream(calibration);
+  std::vector<double> out;
+  out.reserve(anomaly_scores.size());
+  for (double s : anomaly_scores) {
+    stream.Push(s);
+    out.push_back(stream.onset());
+  }
   return out;
 }
 

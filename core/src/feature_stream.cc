@@ -147,7 +147,21 @@ struct FeatureStream::Impl {
   std::vector<LookupPos> lookup_pos;
   std::vector<Residual> residuals;  // per baseline
   std::vector<Smoother> smoothers;
+  std::vector<double> scratch;  // median_diff's copy of a window, reused row after row
   TimeMs last = kNoTime;
+
+  // The median of the history's samples from absolute index `left` on (the window's rows).
+  double WindowMedian(const History& h, uint64_t left) {
+    scratch.clear();
+    for (uint64_t i = left; i < h.end(); ++i) scratch.push_back(h.at(i).x);
+    const size_t n = scratch.size();
+    auto mid = scratch.begin() + static_cast<std::ptrdiff_t>(n / 2);
+    std::nth_element(scratch.begin(), mid, scratch.end());
+    if (n % 2 == 1) return *mid;
+    const double upper = *mid;
+    const double lower = *std::max_element(scratch.begin(), mid);
+    return 0.5 * lower + 0.5 * upper;
+  }
 
   explicit Impl(std::shared_ptr<const Plan> p) : plan(std::move(p)) {
     hist.resize(plan->spec.inputs.size());
@@ -390,6 +404,7 @@ size_t FeatureStream::MemoryBytes() const {
   for (const Impl::Smoother& s : m.smoothers) {
     bytes += s.r.capacity() * sizeof(Sample) + s.sum.heap_bytes();
   }
+  bytes += m.scratch.capacity() * sizeof(double);
   return bytes;
 }
 
@@ -516,6 +531,9 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
         }
         case DerivedFeature::Kind::kRange:
           v = h.at(w.maxq.front()).x - h.at(w.minq.front()).x;
+          break;
+        case DerivedFeature::Kind::kMedianDiff:
+          v = inputs[static_cast<size_t>(d.input)] - m.WindowMedian(h, w.left);
           break;
         default:
           break;

@@ -183,10 +183,13 @@ constexpr KindEntry kKinds[] = {
     {DerivedFeature::Kind::kRange, "range"},
     {DerivedFeature::Kind::kMean, "mean"},
     {DerivedFeature::Kind::kSeasonalMedianDiff, "seasonal_median_diff"},
+    {DerivedFeature::Kind::kMedianDiff, "median_diff"},
 };
 constexpr const char* kKnownList =
     "hour_of_week, is_deploy_window, lag(x,k|1..k|D), delta(x,D), rate(x,D), zscore(x,D), "
-    "seasonal_diff(x,1d|1w), seasonal_median_diff(x,P,K[,D]), range(x,D), mean(x,D), raw=off, "
+    "seasonal_diff(x,1d|1w), seasonal_median_diff(x,P,K[,D]), range(x,D), mean(x,D), "
+    "median_diff(x,D), "
+    "raw=off, "
     "auto";
 // Windows longer than a year are a configuration slip, and they keep time offsets within
 // the exact range of the rate sums.
@@ -581,6 +584,13 @@ TimeMs FeatureSpec::warmup_ms() const {
   const TimeMs lookback = max_lookback_ms();
   if (lookback == 0 || step_ms <= 0) return lookback;
   return (lookback + step_ms - 1) / step_ms * step_ms + step_ms;
+}
+
+bool FeatureSpec::needs_format_1_4() const {
+  for (const DerivedFeature& f : derived) {
+    if (f.kind == DerivedFeature::Kind::kMedianDiff) return true;
+  }
+  return false;
 }
 
 bool FeatureSpec::needs_format_1_2() const {

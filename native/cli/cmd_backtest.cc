@@ -143,6 +143,19 @@ std::string OpenMetrics(const std::string& detector, const std::vector<TimeMs>& 
   return out;
 }
 
+// The model's scores of its own training rows [from, next) that have a feature vector: the
+// onset's histogram starts from them, as the surprise's reference does.
+std::vector<double> TrainingScores(const ModelScorer& scorer, const FeatureRows& rows, size_t from,
+                                   size_t next) {
+  const std::vector<RowScore> scored = scorer.ScoreDense(rows.values.data() + from * rows.width,
+                                                         rows.problems.data() + from, next - from);
+  std::vector<double> out;
+  for (const RowScore& r : scored) {
+    if (r.ok()) out.push_back(r.anomaly_score);
+  }
+  return out;
+}
+
 }  // namespace
 
 Status RunBacktest(const BacktestArgs& args) {
@@ -174,6 +187,7 @@ Status RunBacktest(const BacktestArgs& args) {
   const size_t n = data->rows;
   std::vector<RowScore> scores(n);
   std::vector<double> surprises(n, std::nan(""));
+  std::vector<double> onsets(n, std::nan(""));
   std::vector<std::string> versions(n);
   size_t next = Advance(data->times, 0, *initial);
   if (next >= n) {
@@ -253,8 +267,11 @@ Status RunBacktest(const BacktestArgs& args) {
     // Each model's surprise starts from its own training scores, as a freshly deployed
     // model's would, and learns from the rows it scores.
     SurpriseStream surprise(model->calibration);
+    surprise.SeedTail(TrainingScores(*scorer, rows, from, next));
     for (size_t i = next; i < until; ++i) {
-      if (scores[i].ok()) surprises[i] = surprise.Push(scores[i].anomaly_score);
+      if (!scores[i].ok()) continue;
+      surprises[i] = surprise.Push(scores[i].anomaly_score);
+      onsets[i] = surprise.onset();
     }
     std::fill(versions.begin() + static_cast<ptrdiff_t>(next),
               versions.begin() + static_cast<ptrdiff_t>(until), model->model_version);
@@ -282,26 +299,27 @@ Status RunBacktest(const BacktestArgs& args) {
   // A row per row of the file, numbered as there; a row dropped for its repeated time has no
   // score and no model, and the time of the row kept for it (the next kept one).
   std::string out =
-      "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version,surprise\n";
+      "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version,surprise,onset\n";
   const std::vector<size_t> kept_row = time_rules->KeptRowOf();
   for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
     out += std::to_string(row) + "," + FormatTime(data->times[i]) + ",";
     if (kept_row[row] != row) {
-      out += ",,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",,\n";
+      out += ",,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",,,\n";
       continue;
     }
     const size_t k = i++;  // the kept row's index in scores, versions and surprises
     const RowScore& s = scores[k];
     if (versions[k].empty()) {
-      out += ",,,before the first model,,\n";
+      out += ",,,before the first model,,,\n";
     } else if (!s.ok()) {
       const FeatureSpec& spec = specs[static_cast<size_t>(spec_of_model[model_of[k]])];
       out += ",,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
-             "," + versions[k] + ",\n";
+             "," + versions[k] + ",,\n";
     } else {
       out += FormatShortest(s.anomaly_score) + "," + FormatShortest(s.decision) + "," +
              (s.is_anomaly ? "1" : "0") + ",," + versions[k] + "," +
-             (std::isnan(surprises[k]) ? "" : FormatShortest(surprises[k])) + "\n";
+             (std::isnan(surprises[k]) ? "" : FormatShortest(surprises[k])) + "," +
+             (std::isnan(onsets[k]) ? "" : FormatShortest(onsets[k])) + "\n";
     }
   }
   Status written = WriteFileAtomic(args.train.out, out);

@@ -60,7 +60,7 @@ Status RunScore(const ScoreArgs& args) {
   // The calibrated surprise follows the rows in order, as the daemon's stream would.
   SurpriseStream surprise(model->calibration);
   const bool calibrated = model->calibration.count > 0;
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise" +
+  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
                     (args.explain ? ExplanationHeader(model->spec) : std::string()) + "\n";
   size_t flagged = 0, unscored = 0;
   // About 60 bytes a row (more with --explain): one allocation up front, not one per row.
@@ -73,7 +73,7 @@ Status RunScore(const ScoreArgs& args) {
       out += time_text[row];
     }
     if (kept_row[row] != row) {
-      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + "," +
+      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",," +
              explain_cells(scores.size()) + "\n";
       ++unscored;
       continue;
@@ -88,13 +88,15 @@ Status RunScore(const ScoreArgs& args) {
       AppendShortest(out, s.decision);
       out += s.is_anomaly ? ",1,," : ",0,,";
       if (calibrated) AppendShortest(out, sup);
+      out += ',';
+      if (calibrated) AppendShortest(out, surprise.onset());
       if (!explained.empty()) out += explain_cells(k);
       out += '\n';
       flagged += s.is_anomaly ? 1 : 0;
     } else {
       out += ",,,," +
-             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) + "," +
-             explain_cells(k) + "\n";
+             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) +
+             ",," + explain_cells(k) + "\n";
       ++unscored;
     }
   }

@@ -295,6 +295,25 @@ TEST(BundleTemporal, SeasonalMedianAndRawOffMarkMinorTwo) {
                                       "seasonal_median_diff(x,1h,3,10m)"}));
 }
 
+// Format 1.4: median_diff survives the round trip and marks the bundle 1.4 (a 1.3 reader
+// does not know the kind), calibrated or not.
+TEST(BundleTemporal, MedianDiffMarksMinorFour) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  spec.step_ms = kMinuteMs;
+  spec.derived = *ParseDerivedList("median_diff(x,30m),delta(x,1m)", spec.inputs, {kMinuteMs, 0});
+  auto model = TrainOnWave(spec);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  const std::string bytes = EncodeBundle(*model);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[15]), 4) << "minor version byte";
+  auto back = DecodeBundle(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->spec, spec);
+  EXPECT_EQ(back->spec.ColumnNames()[1], "median_diff(x,30m)");
+  model->calibration = {};
+  EXPECT_EQ(static_cast<uint8_t>(EncodeBundle(*model)[15]), 4);
+}
+
 // Format 1.3: a trained model carries its training scores' calibration, computed from the
 // very scores the training rows get (checked here by scoring them again), and the bundle is
 // marked 1.3; a bundle without the key (1.2 and older) loads with no calibration.

@@ -71,6 +71,45 @@ TEST(SurpriseSeries, IsTheStreamOverAWholeHistory) {
   EXPECT_NEAR(s[2], 0.18659762200829497, 1e-12);
 }
 
+TEST(SurpriseStream, OnsetIsTheTailLevelWhenItTopsTheRecentRows) {
+  // Python, independent of the stream: level = -log10((k + 1) / (n + 1)), k of the n earlier
+  // scores in floor(1024 x) bins at or above the row's, plus 0.1 * the surprise above.
+  // Row 1 (0.8): k 0 of the 5 training scores: 0.77815 + 0.49568 = 1.27383, above nothing.
+  // Row 2 (0.5): k 4 of 6 (0.5, 0.55, 0.6, 0.8): 0.14613 + 0.01866 = 0.16479, below row 1's.
+  SurpriseStream s(CalibrateScores({0.4, 0.45, 0.5, 0.55, 0.6}));
+  s.SeedTail({0.4, 0.45, 0.5, std::nan(""), 0.55, 0.6});
+  s.Push(0.8);
+  EXPECT_NEAR(s.onset(), 1.2738337012632375, 1e-12);
+  s.Push(std::nan(""));
+  EXPECT_TRUE(std::isnan(s.onset()));
+  s.Push(0.5);
+  EXPECT_EQ(s.onset(), 0.0);
+  const auto series = OnsetSeries(CalibrateScores({0.4, 0.45, 0.5, 0.55, 0.6}), {0.8, 0.5});
+  // Without SeedTail the histogram starts empty: row 1 is -log10(1/1) + 0.49568.
+  EXPECT_NEAR(series[0], 0.4956824508795938, 1e-12);
+}
+
+TEST(SurpriseStream, OnsetFiresOncePerEpisode) {
+  // Quiet rows, an episode of 20 high rows, quiet for longer than kDefaultOnsetRows, the
+  // episode again: the onset tops 1 (one in ten) on each episode's first row only (a quiet row
+  // that is the highest of its quiet window gets a low onset).
+  SurpriseStream s(CalibrateScores({0.44, 0.45, 0.46}));
+  std::vector<int> fired;
+  int row = 0;
+  auto run = [&](double score, int rows) {
+    for (int i = 0; i < rows; ++i, ++row) {
+      s.Push(score < 0.5 ? score + 0.001 * (row % 3) : score);  // a flat episode
+      if (row >= 300 && s.onset() > 1) fired.push_back(row);
+    }
+  };
+  run(0.45, 300);
+  run(0.9, 20);
+  run(0.45, SurpriseStream::kDefaultOnsetRows + 10);
+  const int second = row;
+  run(0.9, 20);
+  EXPECT_EQ(fired, (std::vector<int>{300, second}));
+}
+
 TEST(SurpriseStream, SameRowsSameBits) {
   const ScoreCalibration c = CalibrateScores({0.41, 0.43, 0.47, 0.52});
   SurpriseStream a(c, 3), b(c, 3);

@@ -3,6 +3,7 @@
 // bits as training's batch over the whole history.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -219,6 +220,54 @@ TEST(TemporalFeatures, HandComputedValues) {
   EXPECT_NEAR(b.at(4, 6), 22.0 / 3, 1e-15);
 }
 
+// x = 1, 2, 4, 7, 100, 8, 9 at minutes 0..6: a spike at minute 4.
+TEST(TemporalFeatures, MedianDiffByHand) {
+  const FeatureSpec spec = OneInput("median_diff(x,3m),median_diff(x,4m),mean(x,3m)");
+  const Built b = Build(spec, {0, 1, 2, 3, 4, 5, 6}, {1, 2, 4, 7, 100, 8, 9});
+  EXPECT_EQ(b.problems[1].issue, RowIssue::kWarming);
+  ASSERT_EQ(b.problems[3].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(3, 1), 7 - 4);  // median(2, 4, 7)
+  EXPECT_EQ(b.at(3, 2), 7 - 3);  // median(1, 2, 4, 7): the mean of the middle pair
+  ASSERT_EQ(b.problems[4].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(4, 1), 100 - 7);  // the spike at full height against median(4, 7, 100)
+  // The row after the spike: the median ignores it, where the mean is dragged to 38.3.
+  ASSERT_EQ(b.problems[5].issue, RowIssue::kNone);
+  EXPECT_EQ(b.at(5, 1), 0);        // 8 - median(7, 100, 8)
+  EXPECT_EQ(b.at(5, 2), 8 - 7.5);  // 8 - median(4, 7, 100, 8)
+  EXPECT_NEAR(b.at(5, 3), 115.0 / 3, 1e-13);
+  EXPECT_EQ(b.at(6, 1), 9 - 9);  // median(100, 8, 9)
+}
+
+// Heavy-tailed values with gaps and missing rows against a brute-force median over the
+// window's samples (sorted afresh for every row).
+TEST(TemporalFeatures, MedianDiffMatchesBruteForce) {
+  const FeatureSpec spec = OneInput("median_diff(x,10m)");
+  std::mt19937_64 rng(7);
+  std::cauchy_distribution<double> tail(50.0, 3.0);
+  std::vector<TimeMs> minutes;
+  std::vector<double> x;
+  for (TimeMs m = 0; m < 400; ++m) {
+    if (m % 97 >= 90) continue;  // a 7-minute gap now and then
+    minutes.push_back(m);
+    x.push_back(m % 41 == 5 ? kNaN : std::round(tail(rng) * 8) / 8);
+  }
+  const Built b = Build(spec, minutes, x);
+  size_t checked = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (b.problems[i].issue != RowIssue::kNone) continue;
+    std::vector<double> w;
+    for (size_t j = 0; j <= i; ++j) {
+      if (minutes[j] > minutes[i] - 10 && !std::isnan(x[j])) w.push_back(x[j]);
+    }
+    std::sort(w.begin(), w.end());
+    const size_t n = w.size();
+    const double median = n % 2 == 1 ? w[n / 2] : 0.5 * w[n / 2 - 1] + 0.5 * w[n / 2];
+    EXPECT_EQ(b.at(i, 1), x[i] - median) << "row " << i;
+    ++checked;
+  }
+  EXPECT_GT(checked, 300u);
+}
+
 TEST(TemporalFeatures, WarmingAtTheStartNeverZeroFilled) {
   const FeatureSpec spec = OneInput("delta(x,2m),rate(x,3m)");
   const Built b = Build(spec, {0, 1, 2, 3}, {1, 2, 4, 7});
@@ -296,7 +345,7 @@ TEST(TemporalFeatures, LateStreamMatchesBatchBitForBit) {
   spec.derived = *ParseDerivedList(
       "hour_of_week,lag(a,1..2),delta(a,30m),seasonal_diff(b,1d),rate(a,1h),rate(b,20m),"
       "zscore(a,1h),zscore(b,1d),range(b,45m),mean(a,2h),seasonal_median_diff(a,6h,3),"
-      "seasonal_median_diff(b,4h,2,30m)",
+      "seasonal_median_diff(b,4h,2,30m),median_diff(a,45m),median_diff(b,2h)",
       spec.inputs, {kMinuteMs, 0});
   std::mt19937_64 rng(11);
   std::normal_distribution<double> noise(0, 1);

@@ -18,8 +18,9 @@ constexpr uint16_t kBundleFormatMajor = 1;
 /// seasonal_median_diff and features.raw_inputs (a 1.1 reader refuses the kind, or finds the
 /// width wrong), written only when a spec uses them. 1.3 added `calibration` (the training
 /// scores' count, mean and standard deviation, for the calibrated surprise), written whenever
-/// the model has training scores; older readers ignore it and score as before.
-constexpr uint16_t kBundleFormatMinor = 3;
+/// the model has training scores; older readers ignore it and score as before. 1.4 added the
+/// median_diff kind (a 1.3 reader refuses it), written only when a spec uses it.
+constexpr uint16_t kBundleFormatMinor = 4;
 /// Bundles larger than this are refused before parsing.
 constexpr size_t kMaxBundleBytes = 256u << 20;
 

@@ -48,8 +48,31 @@ class SurpriseStream {
                           int32_t short_rows = kDefaultShortRows,
                           double min_stddev = kMinScoreStddev);
 
+  /// How many rows an onset must top (onset() below): 12 hours of 5-minute data.
+  static constexpr int32_t kDefaultOnsetRows = 144;
+  /// Bins of the score histogram behind the empirical tail: anomaly scores lie in (0, 1], and
+  /// 1024 bins scored the same on the NAB dev half as 4096 (docs/features.md).
+  static constexpr int32_t kTailBins = 1024;
+  /// The weight of the Gaussian surprise in the onset's level: it ranks rows inside one bin
+  /// and beyond the highest score seen, where the empirical tail is flat.
+  static constexpr double kGaussianWeight = 0.1;
+
   /// The next row's anomaly_score; NaN (a row without a score) gives NaN and changes nothing.
   double Push(double anomaly_score);
+
+  /// Adds the model's training scores to the onset's histogram (the Gaussian reference already
+  /// holds them through the calibration), so that a fresh model's first rows are compared
+  /// with its training rows, not with nothing. NaN entries are skipped.
+  void SeedTail(const std::vector<double>& training_scores);
+
+  /// The onset of the row last pushed: its level, -log10 of the share of earlier scores at
+  /// least as high ((k + 1) / (n + 1), from a histogram of every earlier score) plus
+  /// kGaussianWeight times its surprise, when that level tops every level of the previous
+  /// kDefaultOnsetRows rows, and 0 otherwise; NaN for a row without a score. It fires once
+  /// at the start of an episode, as a page does, instead of for every row of it: NAB counts
+  /// only the first detection in a window and every other one as a false positive. The
+  /// empirical tail reads "one in N rows" on any stream, however heavy its scores' tail.
+  double onset() const { return onset_; }
 
   int64_t count() const { return count_; }
   double mean() const { return mean_; }
@@ -64,6 +87,14 @@ class SurpriseStream {
   double m2_;  ///< sum of squared deviations (Welford)
   std::vector<double> recent_;
   size_t next_ = 0;
+  std::vector<uint32_t> tail_;        ///< histogram of the scores pushed so far
+  int64_t tail_count_ = 0;            ///< how many they are
+  std::vector<double> recent_level_;  ///< the last kDefaultOnsetRows onset levels, a ring
+  size_t next_level_ = 0;
+  double onset_ = 0;
+
+  double OnsetLevel(double anomaly_score, double surprise);
+  void RememberLevel(double level);
 };
 
 /// The surprise of a whole series of anomaly scores in order (NaN in, NaN out), as score and
@@ -72,5 +103,10 @@ class SurpriseStream {
 std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
                                    const std::vector<double>& anomaly_scores,
                                    int32_t short_rows = SurpriseStream::kDefaultShortRows);
+
+/// The onset (SurpriseStream::onset) of a whole series of anomaly scores in order: for the
+/// panel's what-if and replay, which hold a history at once.
+std::vector<double> OnsetSeries(const ScoreCalibration& calibration,
+                                const std::vector<double>& anomaly_scores);
 
 }  // namespace isoscope

@@ -60,6 +60,11 @@ struct DerivedFeature {
     /// several past periods, so one bad week does not echo into the next and weekly habits
     /// (Monday ramps, deploy windows) cancel out.
     kSeasonalMedianDiff,
+    /// x(t) - median over (t - w, t]: the level against a robust local baseline. A mean and
+    /// a standard deviation are dragged by the spike or level shift they should show (and by
+    /// heavy tails); the median is not, so a spike stands out at full height and a level
+    /// shift shows for half the window.
+    kMedianDiff,
   };
   Kind kind = Kind::kHourOfWeek;
   int32_t input = -1;     ///< index into FeatureSpec::inputs, -1 if the feature has none
@@ -187,6 +192,8 @@ struct FeatureSpec {
   bool has_temporal() const;
   /// Whether the bundle needs format 1.2 (seasonal_median_diff, raw inputs off).
   bool needs_format_1_2() const;
+  /// Whether the bundle needs format 1.4 (median_diff).
+  bool needs_format_1_4() const;
   /// The longest look-back of any temporal feature (0 without any).
   TimeMs max_lookback_ms() const;
   /// History to give before the first row that is to be scored (the what-if page's and the

@@ -174,12 +174,15 @@ check "train with gaps" "$ISOSCOPE" train --csv "$W/gaps.csv" --out "$W/gaps.bun
 cp "$W/out" "$W/gaps_report"
 expect_in "dropped rows counted" "$W/gaps_report" "2 dropped \(of 4\)"
 check "score with gaps" "$ISOSCOPE" score --bundle "$W/gaps.bundle" --csv "$W/gaps.csv" --out "$W/gaps_scores.csv"
-expect_in "no score, with reason" "$W/gaps_scores.csv" '^1,2026-01-05T00:01:00Z,,,,no score: missing value in a,$'
+expect_in "no score, with reason" "$W/gaps_scores.csv" '^1,2026-01-05T00:01:00Z,,,,no score: missing value in a,,$'
 expect_in "infinite reason" "$W/gaps_scores.csv" 'no score: infinite value in b'
-expect_in "scored rows" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.[0-9]+,-?[0-9.e-]+,[01],,[0-9.e-]+$'
+expect_in "scored rows" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.[0-9]+,-?[0-9.e-]+,[01],,[0-9.e-]+,[0-9.e-]+$'
 # Both training rows score 0.5 (two points isolate alike): a row scoring the training mean has
 # z = 0, a surprise of -log10(1/2) = 0.30103.
 expect_in "surprise column" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.5,0\.0,0,,0\.30102999566398'
+# The first row's onset: no earlier score, so the tail share is (0 + 1) / (0 + 1), level
+# -log10(1) + 0.1 * 0.30103, and nothing before it to top.
+expect_in "onset column" "$W/gaps_scores.csv" '^0,2026-01-05T00:00:00Z,0\.5,0\.0,0,,0\.30102999566398[0-9]*,0\.0301029995663'
 
 # Damaged and foreign bundles: exit 3 with a message naming the problem.
 head -c 1000 "$W/m.bundle" >"$W/trunc.bundle"
@@ -519,7 +522,7 @@ assert [r["row"] for r in rows] == ["0", "1", "2", "3"] and all(r["anomaly_score
 check "time: score a repeated timestamp" "$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_dup.csv" --out "$W/tc_dup_scores.csv"
 cp "$W/err" "$W/tc_dup_err"
 expect_in "time: the earlier row says why it has no score" "$W/tc_dup_scores.csv" \
-  '^1,2026-01-05T00:01:00Z,,,,no score: time repeated by row 2 \(the later row is scored\),$'
+  '^1,2026-01-05T00:01:00Z,,,,no score: time repeated by row 2 \(the later row is scored\),,$'
 expect_in "time: score says how many rows repeated a time" "$W/tc_dup_err" \
   'tc_dup\.csv: 1 row repeated the time of the row after it; the later row was kept \(first at row 1\)$'
 "$ISOSCOPE" score --bundle "$W/tc_xt.bundle" --csv "$W/tc_dup_clean.csv" --out "$W/tc_clean_scores.csv" -q
