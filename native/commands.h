@@ -110,6 +110,23 @@ struct ReplayArgs {
 /// given) and replays the alert rules over it (core/alert.h).
 int RunReplay(const ReplayArgs& args);
 
+struct TuneArgs {
+  std::string bundle;  ///< scores a CSV of inputs; unused with a CSV of scores
+  std::string csv;
+  std::string time_column;
+  std::string budget = "1/week";  ///< pages per week (or N/day)
+  std::string warning_budget = "5/week";
+  std::string incidents;  ///< name,start,end[,description] CSV
+  std::string max_delay;  ///< "" = no limit
+  std::string for_grid = "0s,1m,3m,5m,10m";
+  std::string smooth_grid = "5m,10m,15m,30m";
+  std::string eval_interval = "1m";
+  std::string out;  ///< write the chosen `alerts:` block here too
+  bool json = false;
+};
+/// `isoscope tune`: alert settings for an alert budget (core/tune.h).
+int RunTune(const TuneArgs& args);
+
 struct InspectArgs {
   std::string bundle;
   bool json = false;

@@ -201,6 +201,47 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   y->add_flag("--json", replay.json, "Print the result as JSON");
 
+  TuneArgs tune;
+  auto* tn = app.add_subcommand("tune",
+                                "Choose alert thresholds, for: and smoothing for an alert "
+                                "budget (pages per week)");
+  tn->footer(
+      "\nScores the CSV with the bundle (or takes score's or backtest's scores as given) and\n"
+      "replays every combination of smoothing window, for: and critical threshold (upper-tail\n"
+      "order statistics of the smoothed score). Prints the frontier (pages per week against\n"
+      "incidents caught and their delay) and the chosen settings, within the budget: most\n"
+      "incidents caught, least delay, fewest pages; without incidents, the most pages the\n"
+      "budget allows. The warning threshold is the lowest that stays within --warning-budget.\n"
+      "The choice is printed as the alerts: block of isoscope.yml and as isoscope rules flags.\n"
+      "Example: isoscope tune --bundle build/demo/model.bundle --csv build/demo/history.csv \\\n"
+      "    --budget 1/week --incidents build/demo/incidents.csv --max-delay 15m" +
+      std::string(kFooter));
+  tn->add_option("--bundle", tune.bundle, "Model bundle that scores the CSV's inputs")
+      ->check(CLI::ExistingFile);
+  tn->add_option("--csv", tune.csv,
+                 "History CSV with a time column and the model's inputs, or the scores of "
+                 "isoscope score or backtest (anomaly_score)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  tn->add_option("--time-column", tune.time_column, kTimeColumnHelp);
+  tn->add_option("--budget", tune.budget, "Pages allowed per week of scored time: 1/week, 2/day")
+      ->capture_default_str();
+  tn->add_option("--warning-budget", tune.warning_budget, "Warning firings allowed per week")
+      ->capture_default_str();
+  tn->add_option("--incidents", tune.incidents,
+                 "CSV name,start,end[,description] of known incidents (isoscope demo writes one)")
+      ->check(CLI::ExistingFile);
+  tn->add_option("--max-delay", tune.max_delay,
+                 "An incident counts as caught only when paged within this time of its start");
+  tn->add_option("--for", tune.for_grid, "for: values to try (a list)")->capture_default_str();
+  tn->add_option("--smooth", tune.smooth_grid,
+                 "Smoothing windows to try (a list); those under 3 model steps are skipped")
+      ->capture_default_str();
+  tn->add_option("--eval-interval", tune.eval_interval, "Rule evaluation interval")
+      ->capture_default_str();
+  tn->add_option("--out", tune.out, "Also write the chosen alerts: block to this file");
+  tn->add_flag("--json", tune.json, "Print the result as JSON");
+
   InspectArgs inspect;
   auto* i = app.add_subcommand("inspect", "Show a bundle's metadata and training report");
   i->footer(std::string("\nThe canary check runs first: a model that no longer reproduces its "
@@ -413,6 +454,7 @@ int main(int argc, char** argv) {
   if (r->parsed()) return RunRollback(rollback);
   if (s->parsed()) return RunScore(score);
   if (y->parsed()) return RunReplay(replay);
+  if (tn->parsed()) return RunTune(tune);
   if (bt->parsed()) return RunBacktest(backtest);
   if (i->parsed()) return RunInspect(inspect);
   if (m->parsed()) return RunImportSklearn(import);
