@@ -1,6 +1,7 @@
 // isoscope tune: alert settings for an alert budget. Scores a history with a bundle (or takes
 // score's/backtest's scores as given), runs the core search (core/tune.h) and prints the
 // frontier, then the chosen settings as the `alerts:` of isoscope.yml and as `rules` flags.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -38,8 +39,17 @@ struct History {
   std::vector<TimeMs> times;
   std::vector<double> scores;
   std::string source;  ///< "model V" or "scores as given"
-  TimeMs step_ms = 0;  ///< the model's step, 0 when unknown
+  TimeMs step_ms = 0;  ///< the model's step, or the scores' median step
 };
+
+// The typical step of a CSV of scores: the median gap between rows (0 with fewer than 2).
+TimeMs MedianStep(const std::vector<TimeMs>& times) {
+  std::vector<TimeMs> gaps;
+  for (size_t i = 1; i < times.size(); ++i) gaps.push_back(times[i] - times[i - 1]);
+  if (gaps.empty()) return 0;
+  std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
+  return gaps[gaps.size() / 2];
+}
 
 Result<History> ScoreWithBundle(const TuneArgs& args, const std::string& content) {
   auto model = LoadBundle(args.bundle);
@@ -86,8 +96,12 @@ Result<History> ReadHistory(const TuneArgs& args) {
   h.times = data->times;
   h.scores = data->scores;
   h.source = "scores as given";
+  h.step_ms = MedianStep(h.times);
   return h;
 }
+
+// As the config writes durations, with 0 as "0s" rather than "0ms".
+std::string Duration(TimeMs ms) { return ms == 0 ? "0s" : FormatDuration(ms); }
 
 // "1/week", "2/day", "0.5" (per week).
 std::optional<double> ParseBudget(const std::string& text) {
@@ -116,12 +130,12 @@ Result<std::vector<TimeMs>> ParseDurations(const std::string& flag, const std::s
   return out;
 }
 
-// Rules that hold fewer than three samples page on one outlier (replay warns the same way):
-// with a model's step known, such smoothing windows are not searched.
-std::vector<TimeMs> WithEnoughSamples(const std::vector<TimeMs>& smooth, TimeMs step_ms) {
+// Rules whose for: or smoothing holds fewer than three samples page on one outlier (replay
+// and rules warn the same way), so such values are not searched.
+std::vector<TimeMs> WithEnoughSamples(const std::vector<TimeMs>& values, TimeMs step_ms) {
   std::vector<TimeMs> out;
-  for (TimeMs s : smooth) {
-    if (step_ms <= 0 || s >= 3 * step_ms) out.push_back(s);
+  for (TimeMs v : values) {
+    if (v >= 3 * step_ms) out.push_back(v);
   }
   return out;
 }
@@ -154,18 +168,19 @@ Result<TuneRequest> RequestFromArgs(const TuneArgs& args, TimeMs step_ms) {
   if (!fors.ok()) return fors.status();
   auto smooth = ParseDurations("--smooth", args.smooth_grid);
   if (!smooth.ok()) return smooth.status();
-  req.for_ms = *fors;
+  req.for_ms = WithEnoughSamples(*fors, step_ms);
   req.smooth_ms = WithEnoughSamples(*smooth, step_ms);
-  if (req.smooth_ms.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "--smooth: every window holds fewer than 3 samples at the model's step of " +
-                      FormatDuration(step_ms));
+  for (const auto& [flag, list] :
+       {std::pair<const char*, const std::vector<TimeMs>*>{"--for", &req.for_ms},
+        {"--smooth", &req.smooth_ms}}) {
+    if (list->empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    std::string(flag) + ": every value holds fewer than 3 samples at the step of " +
+                        Duration(step_ms) + "; use at least " + Duration(3 * step_ms));
+    }
   }
   return req;
 }
-
-// As the config writes durations, with 0 as "0s" rather than "0ms".
-std::string Duration(TimeMs ms) { return ms == 0 ? "0s" : FormatDuration(ms); }
 
 std::string Rate(double per_week) {
   char buf[32];

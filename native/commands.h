@@ -116,9 +116,9 @@ struct TuneArgs {
   std::string time_column;
   std::string budget = "1/week";  ///< pages per week (or N/day)
   std::string warning_budget = "5/week";
-  std::string incidents;  ///< name,start,end[,description] CSV
-  std::string max_delay;  ///< "" = no limit
-  std::string for_grid = "0s,1m,3m,5m,10m";
+  std::string incidents;                   ///< name,start,end[,description] CSV
+  std::string max_delay;                   ///< "" = no limit
+  std::string for_grid = "3m,5m,10m,15m";  ///< values under 3 steps are dropped
   std::string smooth_grid = "5m,10m,15m,30m";
   std::string eval_interval = "1m";
   std::string out;  ///< write the chosen `alerts:` block here too

@@ -233,9 +233,11 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   tn->add_option("--max-delay", tune.max_delay,
                  "An incident counts as caught only when paged within this time of its start");
-  tn->add_option("--for", tune.for_grid, "for: values to try (a list)")->capture_default_str();
+  tn->add_option("--for", tune.for_grid,
+                 "for: values to try (a list); those under 3 steps are skipped")
+      ->capture_default_str();
   tn->add_option("--smooth", tune.smooth_grid,
-                 "Smoothing windows to try (a list); those under 3 model steps are skipped")
+                 "Smoothing windows to try (a list); those under 3 steps are skipped")
       ->capture_default_str();
   tn->add_option("--eval-interval", tune.eval_interval, "Rule evaluation interval")
       ->capture_default_str();

@@ -155,9 +155,9 @@ export interface TuneSettings {
   /** An incident counts as caught only when paged within this (default -1: no limit). */
   maxDelayMs?: number;
   evalIntervalMs?: number;
-  /** for: values to try (default 0, 1m, 3m, 5m, 10m). */
+  /** for: values to try (default 3m, 5m, 10m, 15m; the CLI drops values under 3 steps). */
   forMs?: number[];
-  /** Smoothing windows to try (default 5m, 10m, 15m, 30m). */
+  /** Smoothing windows to try (default 5m, 10m, 15m, 30m; likewise). */
   smoothMs?: number[];
 }
 

@@ -99,8 +99,8 @@ test('one page a week with incidents and a 15m limit: the same choice', () => {
 
 test('three pages a week without incidents, other grids: the same choice', () => {
   compare(
-    ['--budget', '3/week', '--for', '0s,2m,4m', '--smooth', '5m,20m', '--warning-budget', '8/week'],
-    { budgetPerWeek: 3, forMs: [0, 120000, 240000], smoothMs: [300000, 1200000], warningBudgetPerWeek: 8 },
+    ['--budget', '3/week', '--for', '3m,4m,6m', '--smooth', '5m,20m', '--warning-budget', '8/week'],
+    { budgetPerWeek: 3, forMs: [180000, 240000, 360000], smoothMs: [300000, 1200000], warningBudgetPerWeek: 8 },
     false
   );
 });

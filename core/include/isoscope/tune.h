@@ -27,7 +27,7 @@ struct TuneRequest {
   TimeMs max_delay_ms = -1;
   TimeMs eval_interval_ms = kMinuteMs;
   /// Candidate `for:` values (>= 0) and smoothing windows (> 0); each non-empty.
-  std::vector<TimeMs> for_ms = {0, kMinuteMs, 3 * kMinuteMs, 5 * kMinuteMs, 10 * kMinuteMs};
+  std::vector<TimeMs> for_ms = {3 * kMinuteMs, 5 * kMinuteMs, 10 * kMinuteMs, 15 * kMinuteMs};
   std::vector<TimeMs> smooth_ms = {5 * kMinuteMs, 10 * kMinuteMs, 15 * kMinuteMs, 30 * kMinuteMs};
 };
 
