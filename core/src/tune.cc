@@ -148,12 +148,15 @@ bool BetterChoice(const TuneCandidate& a, const TuneCandidate& b, bool with_inci
   return BetterAtEqualPages(a, b);
 }
 
+// Quality is lexicographic: more incidents caught, then less total delay (a delay total is
+// only comparable between settings that catch as many). `a` dominates `b` when it pages no more
+// and is no worse, one of the two strictly.
 bool Dominates(const TuneCandidate& a, const TuneCandidate& b) {
-  const bool no_worse =
-      a.pages <= b.pages && a.caught >= b.caught && a.total_delay_ms <= b.total_delay_ms;
-  const bool better =
-      a.pages < b.pages || a.caught > b.caught || a.total_delay_ms < b.total_delay_ms;
-  return no_worse && better;
+  const auto quality = [](const TuneCandidate& c) {
+    return std::make_tuple(c.caught, -c.total_delay_ms);
+  };
+  return a.pages <= b.pages && quality(a) >= quality(b) &&
+         (a.pages < b.pages || quality(a) > quality(b));
 }
 
 std::vector<TuneCandidate> Frontier(std::vector<TuneCandidate> all, double budget,

@@ -165,6 +165,13 @@ TEST(TuneTest, EveryReportedSettingAgreesWithReplay) {
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_LE(r->chosen.pages_per_week, req.budget_per_week);
     EXPECT_GE(r->frontier.size(), 3u);  // the check below must have settings to check
+    for (size_t i = 1; i < r->frontier.size() && trial % 3; ++i) {
+      // Each step up in pages must buy more incidents, or as many sooner.
+      const TuneCandidate &a = r->frontier[i - 1], &b = r->frontier[i];
+      EXPECT_TRUE(b.caught > a.caught ||
+                  (b.caught == a.caught && b.total_delay_ms < a.total_delay_ms))
+          << "frontier row " << i;
+    }
     for (const TuneCandidate& c : r->frontier) {
       ReplayConfig config;
       config.warning = {c.warning, c.for_ms, 0};

@@ -47,9 +47,9 @@ struct TuneCandidate {
 };
 
 struct TuneResult {
-  /// Pareto frontier, ascending in pages: every candidate that no other beats on pages,
-  /// incidents caught and total delay at once (with no incidents, the most sensitive setting
-  /// for each number of pages). Holds the chosen one.
+  /// Frontier, ascending in pages: the settings that no setting with as few pages beats on
+  /// incidents caught, then (at as many caught) total delay; with no incidents, the most
+  /// sensitive setting for each number of pages. Stops at 10 x the budget; holds the chosen one.
   std::vector<TuneCandidate> frontier;
   TuneCandidate chosen;
   /// Replay (alert.h) of the chosen settings: the exact figures behind `chosen`.
