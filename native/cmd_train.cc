@@ -3,7 +3,9 @@
 
 #include "commands.h"
 #include "csv.h"
+#include "exclusions.h"
 #include "file_io.h"
+#include "incidents.h"
 #include "isoscope/bundle.h"
 #include "time_rules.h"
 
@@ -190,6 +192,15 @@ int RunTrain(const TrainArgs& args) {
   }
   options.created_ms = NowMs();
   options.source = "csv:" + args.csv;
+  if (!args.exclude.empty()) {
+    auto windows = ReadIncidents(args.exclude);
+    if (!windows.ok()) return fail(windows.status());
+    if (data->times.empty()) {
+      return fail(
+          Status(ErrorCode::kInvalidArgument, "--exclude needs a time column in " + args.csv));
+    }
+    ExcludeWindows(data->times, *windows, "--exclude", options);
+  }
   const auto t1 = std::chrono::steady_clock::now();
   auto model = TrainModel(*spec, data->times.empty() ? nullptr : data->times.data(), series,
                           data->rows, options);

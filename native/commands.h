@@ -38,6 +38,7 @@ struct TrainArgs {
   bool bootstrap = false;
   uint32_t random_state = 0;
   bool quiet = false;
+  std::string exclude;  ///< name,start,end[,description] windows left out of training
 };
 int RunTrain(const TrainArgs& args);
 struct CsvData;

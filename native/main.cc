@@ -86,6 +86,11 @@ int main(int argc, char** argv) {
                 "With --config: end of the training window (epoch s or ISO 8601; default now)");
   t->add_option("--time-column", train.time_column, kTimeColumnHelp);
   t->add_flag("--no-time", train.no_time, "Ignore any time column");
+  t->add_option("--exclude", train.exclude,
+                "With --csv: CSV name,start,end[,description] of windows to leave out of "
+                "training (incidents, maintenance; the incidents.csv form); rows whose rolling "
+                "features reach into a window re-warm")
+      ->check(CLI::ExistingFile);
   AddModelFlags(t, train);
   t->add_flag("-q,--quiet", train.quiet, "Print nothing but errors");
 
