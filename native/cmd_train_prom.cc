@@ -8,6 +8,7 @@
 #include "bundle_store.h"
 #include "commands.h"
 #include "config.h"
+#include "exclusions.h"
 #include "file_io.h"
 #include "isoscope/bundle.h"
 #include "model_json.h"
@@ -21,6 +22,43 @@ namespace {
 
 constexpr int64_t kMinTrainingRows = 100;
 constexpr TimeMs kMinTrainingSpan = kDayMs;
+
+}  // namespace
+
+namespace {
+
+// The detector's exclude:, exclude_when: and exclude_alerts: as rows left out of training.
+// Time-based: a time excluded by exclude_when or by any group's alert is excluded for every
+// group.
+Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs start, TimeMs end,
+                           const std::vector<TimeMs>& times, TrainOptions& options) {
+  const ExcludeConfig& x = det.exclude;
+  ExcludeWindows(times, x.windows, "exclude", options);
+  for (size_t k = 0; k < x.weekly_text.size(); ++k) {
+    auto weekly = ParseDeployWindows(x.weekly_text[k]);
+    if (weekly.ok()) ExcludeWeekly(times, *weekly, "exclude " + x.weekly_text[k], options);
+  }
+  if (!x.when.empty()) {
+    auto series = client.QueryRange(x.when, start, end, det.step_ms);
+    if (!series.ok()) {
+      return Status(series.status().code(), "exclude_when: " + series.status().message());
+    }
+    ExcludeWindows(times, WindowsWhere(*series, det.step_ms, 0, x.when), "exclude_when", options);
+  }
+  if (x.alerts) {
+    const std::string query = "ALERTS{alertname=\"AnomalyScoreCritical\",detector=\"" + det.name +
+                              "\",alertstate=\"firing\"}";
+    auto series = client.QueryRange(query, start, end, det.step_ms);
+    if (!series.ok()) {
+      return Status(series.status().code(), "exclude_alerts: " + series.status().message());
+    }
+    const std::string name =
+        "AnomalyScoreCritical firing, margin " + FormatDuration(x.alerts_margin_ms);
+    ExcludeWindows(times, WindowsWhere(*series, det.step_ms, x.alerts_margin_ms, name),
+                   "exclude_alerts", options);
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -98,6 +136,9 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
   options.created_ms = NowMs();
   options.source = "prometheus:" + config->prometheus.url + " detector " + det->name;
   options.group_of_row = joined->group_of_row;  // temporal features per group, as served
+  if (Status s = AddConfigExclusions(*det, client, start, end, joined->times, options); !s.ok()) {
+    return fail(s);
+  }
   std::vector<const double*> series;
   for (const auto& s : joined->series) {
     series.push_back(s.data());

@@ -8,6 +8,7 @@
 
 #include "isoscope/alert.h"
 #include "isoscope/model.h"
+#include "prom_json.h"
 
 namespace isoscope::native {
 
@@ -16,5 +17,14 @@ namespace isoscope::native {
 /// the first. Rows without a time (INT64_MIN) are never excluded.
 void ExcludeWindows(const std::vector<TimeMs>& times, const std::vector<IncidentWindow>& windows,
                     const std::string& label, TrainOptions& options);
+
+/// Marks the rows whose minute of the week falls in one of `weekly` as excluded, for `reason`.
+void ExcludeWeekly(const std::vector<TimeMs>& times, const std::vector<WeeklyWindow>& weekly,
+                   const std::string& reason, TrainOptions& options);
+
+/// The windows [t - margin, t + step + margin) around every sample of `series` whose value is
+/// > 0, merged where they touch: the times a PromQL condition held (exclude_when:, ALERTS).
+std::vector<IncidentWindow> WindowsWhere(const std::vector<PromSeries>& series, TimeMs step_ms,
+                                         TimeMs margin_ms, const std::string& name);
 
 }  // namespace isoscope::native
