@@ -25,6 +25,11 @@ constexpr const char* kDerivedHelp =
 
 // The model flags train and backtest share (backtest trains with the same choices).
 void AddModelFlags(CLI::App* cmd, TrainArgs& train) {
+  cmd->add_option("--exclude", train.exclude,
+                  "CSV name,start,end[,description] of windows to leave out of training "
+                  "(incidents, maintenance; the incidents.csv form); rows whose rolling features "
+                  "reach into a window re-warm")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--features", train.features, "Comma list of columns to use (default: all)");
   cmd->add_option("--derived", train.derived, kDerivedHelp)->capture_default_str();
   cmd->add_option("--deploy-windows", train.deploy_windows,
@@ -86,11 +91,6 @@ int main(int argc, char** argv) {
                 "With --config: end of the training window (epoch s or ISO 8601; default now)");
   t->add_option("--time-column", train.time_column, kTimeColumnHelp);
   t->add_flag("--no-time", train.no_time, "Ignore any time column");
-  t->add_option("--exclude", train.exclude,
-                "With --csv: CSV name,start,end[,description] of windows to leave out of "
-                "training (incidents, maintenance; the incidents.csv form); rows whose rolling "
-                "features reach into a window re-warm")
-      ->check(CLI::ExistingFile);
   AddModelFlags(t, train);
   t->add_flag("-q,--quiet", train.quiet, "Print nothing but errors");
 
@@ -440,6 +440,12 @@ int main(int argc, char** argv) {
   }
   if (t->parsed()) {
     if (!train.config.empty() || !train.detector.empty()) {
+      if (!train.exclude.empty()) {
+        std::fprintf(stderr,
+                     "isoscope train: --exclude goes with --csv; with --config give the "
+                     "detector exclude: windows in the config\n");
+        return kExitUsage;
+      }
       if (train.config.empty() || train.detector.empty() || !train.csv.empty()) {
         std::fprintf(stderr,
                      "isoscope train: use --config with --detector (from Prometheus), or "

@@ -1,9 +1,12 @@
 #!/bin/bash
-# isoscope tune as a user runs it on the demo: the chosen settings, replayed by `isoscope
+# Keeping a model right (docs/lifecycle.md), as a user runs it on the demo. Training
+# exclusions: train --exclude leaves the demo's incidents out (counts by hand from
+# incidents.csv), backtest takes it too, too little left refuses and writes nothing.
+# isoscope tune: the chosen settings, replayed by `isoscope
 # replay` (the reference for what rules do on a history), stay within the budget and catch what
 # tune says; the written alerts: block is a valid isoscope.yml (check-config) whose rules
 # promtool accepts; wrong flags exit 2.
-#   tests/native/tune_cli_test.sh build/native/isoscope /usr/bin/python3
+#   tests/native/lifecycle_cli_test.sh build/native/isoscope /usr/bin/python3
 set -u
 ISOSCOPE=$1
 PY=$2
@@ -18,6 +21,32 @@ fail() {
 
 "$ISOSCOPE" demo --out-dir "$W/demo" >/dev/null 2>&1 || { echo "FAIL: demo"; exit 1; }
 D=$W/demo
+
+# 0. Exclusions. incidents.csv: memory_leak 01:00-07:00 (360 one-minute rows), latency_spike
+# 15:30-15:35 (5), level_shift 11:30-14:30 (180), error_burst 03:00-03:20 (20).
+"$ISOSCOPE" train --csv "$D/history.csv" --out "$W/ex.bundle" --exclude "$D/incidents.csv" \
+  --contamination 0.02 --derived auto >"$W/ex.txt" 2>"$W/err" || fail "train --exclude: $(cat "$W/err")"
+for want in "360 rows: excluded: --exclude memory_leak" "5 rows: excluded: --exclude latency_spike" \
+  "180 rows: excluded: --exclude level_shift" "20 rows: excluded: --exclude error_burst"; do
+  grep -q "dropped  *$want\$" "$W/ex.txt" || fail "train --exclude report lacks '$want'"
+done
+# The 30m-smoothed seasonal features re-warm for 29 rows after each window.
+grep -q "dropped  *116 rows: re-warming after an excluded window$" "$W/ex.txt" ||
+  fail "train --exclude: 4 x 29 rows re-warm"
+"$ISOSCOPE" backtest --csv "$D/history.csv" --exclude "$D/incidents.csv" --contamination 0.02 \
+  --initial 28d --retrain-every 7d --train-window 28d --out "$W/bt.csv" -q >"$W/out" 2>&1 ||
+  fail "backtest --exclude: $(cat "$W/out")"
+printf 'name,start,end\nmost,2026-08-01T00:00:00Z,2026-10-01T00:00:00Z\n' >"$W/most.csv"
+"$ISOSCOPE" train --csv "$D/history.csv" --out "$W/most.bundle" --exclude "$W/most.csv" \
+  --contamination 0.02 >"$W/out" 2>"$W/err"
+rc=$?
+[ "$rc" = 1 ] || fail "too little left: exit $rc, not 1"
+grep -q "too little training data after exclusions" "$W/err" || fail "too little left: $(cat "$W/err")"
+[ ! -e "$W/most.bundle" ] || fail "too little left: a bundle was written"
+"$ISOSCOPE" train --config "$D/isoscope.yml" --detector demo --exclude "$D/incidents.csv" \
+  >"$W/out" 2>&1
+rc=$?
+[ "$rc" = 2 ] || fail "train --config --exclude: exit $rc, not 2"
 
 # 1. One page a week, incidents within 15m: JSON, then the same settings through replay.
 "$ISOSCOPE" tune --bundle "$D/model.bundle" --csv "$D/history.csv" --incidents "$D/incidents.csv" \
@@ -88,5 +117,5 @@ expect_usage "smoothing under 3 steps" "fewer than 3 samples" --bundle "$D/model
 expect_usage "for: under 3 steps of the scores" "fewer than 3 samples" --csv "$D/scores.csv" \
   --for 0s,1m
 
-[ "$failed" = 0 ] && echo "tune cli: all checks passed"
+[ "$failed" = 0 ] && echo "lifecycle cli: all checks passed"
 exit "$failed"
