@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "bundle_store.h"
 #include "commands.h"
@@ -28,10 +29,11 @@ constexpr TimeMs kMinTrainingSpan = kDayMs;
 namespace {
 
 // The detector's exclude:, exclude_when: and exclude_alerts: as rows left out of training.
-// Time-based: a time excluded by exclude_when or by any group's alert is excluded for every
-// group.
+// exclude_when is time-based (a time it excludes is excluded for every group); an alert
+// excludes the rows of its own group (its group_by labels).
 Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs start, TimeMs end,
-                           const std::vector<TimeMs>& times, TrainOptions& options) {
+                           const JoinedRows& joined, TrainOptions& options) {
+  const std::vector<TimeMs>& times = joined.times;
   const ExcludeConfig& x = det.exclude;
   ExcludeWindows(times, x.windows, "exclude", options);
   for (size_t k = 0; k < x.weekly_text.size(); ++k) {
@@ -54,8 +56,16 @@ Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs
     }
     const std::string name =
         "AnomalyScoreCritical firing, margin " + FormatDuration(x.alerts_margin_ms);
-    ExcludeWindows(times, WindowsWhere(*series, det.step_ms, x.alerts_margin_ms, name),
-                   "exclude_alerts", options);
+    std::map<std::string, std::vector<PromSeries>> by_group;
+    for (PromSeries& s : *series) by_group[GroupKey(s.labels, det.group_by)].push_back(s);
+    for (const auto& [key, group_series] : by_group) {
+      std::vector<char> only(times.size(), 0);
+      for (size_t i = 0; i < times.size(); ++i) {
+        only[i] = joined.groups[static_cast<size_t>(joined.group_of_row[i])] == key ? 1 : 0;
+      }
+      ExcludeWindows(times, WindowsWhere(group_series, det.step_ms, x.alerts_margin_ms, name),
+                     "exclude_alerts", options, only);
+    }
   }
   return Status::Ok();
 }
@@ -136,7 +146,7 @@ int RunTrainFromPrometheus(const TrainArgs& args) {
   options.created_ms = NowMs();
   options.source = "prometheus:" + config->prometheus.url + " detector " + det->name;
   options.group_of_row = joined->group_of_row;  // temporal features per group, as served
-  if (Status s = AddConfigExclusions(*det, client, start, end, joined->times, options); !s.ok()) {
+  if (Status s = AddConfigExclusions(*det, client, start, end, *joined, options); !s.ok()) {
     return fail(s);
   }
   std::vector<const double*> series;

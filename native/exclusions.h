@@ -15,8 +15,10 @@ namespace isoscope::native {
 /// Marks the rows whose time falls in a window [start, end) as excluded: each window is one
 /// reason, "<label> <name>" (e.g. "--exclude outage-1"); a row in several windows counts for
 /// the first. Rows without a time (INT64_MIN) are never excluded.
+/// `only` (optional, one flag per row): only the rows flagged may be excluded (one group's).
 void ExcludeWindows(const std::vector<TimeMs>& times, const std::vector<IncidentWindow>& windows,
-                    const std::string& label, TrainOptions& options);
+                    const std::string& label, TrainOptions& options,
+                    const std::vector<char>& only = {});
 
 /// Marks the rows whose minute of the week falls in one of `weekly` as excluded, for `reason`.
 void ExcludeWeekly(const std::vector<TimeMs>& times, const std::vector<WeeklyWindow>& weekly,
