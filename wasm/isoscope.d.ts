@@ -153,6 +153,46 @@ export interface ReplayOut {
   incidents: IncidentOutcome[];
 }
 
+/** What "fit to budget" searches; absent keys take isoscope tune's defaults. */
+export interface TuneSettings {
+  /** Pages (critical firing starts) allowed per week of scored time. */
+  budgetPerWeek: number;
+  /** Warning firings allowed per week (default 5). */
+  warningBudgetPerWeek?: number;
+  /** An incident counts as caught only when paged within this (default -1: no limit). */
+  maxDelayMs?: number;
+  evalIntervalMs?: number;
+  /** for: values to try (default 3m, 5m, 10m, 15m; the CLI drops values under 3 steps). */
+  forMs?: number[];
+  /** Smoothing windows to try (default 5m, 10m, 15m, 30m; likewise). */
+  smoothMs?: number[];
+}
+
+/** One combination of settings and how it did on the history. */
+export interface TuneCandidate {
+  warning: number;
+  critical: number;
+  forMs: number;
+  smoothMs: number;
+  pages: number;
+  pagesPerWeek: number;
+  warnings: number;
+  warningsPerWeek: number;
+  /** Incidents paged within maxDelayMs. */
+  caught: number;
+  totalDelayMs: number;
+  falsePages: number;
+}
+
+export interface TuneOut {
+  ok: true;
+  chosen: TuneCandidate;
+  /** Ascending in pages; holds the chosen one. */
+  frontier: TuneCandidate[];
+  evaluated: number;
+  scoredMs: number;
+}
+
 export interface IsoscopeModule {
   /** Decodes the bundle, compiles the scorer and re-scores its canaries. */
   loadBundle(bundle: Uint8Array): ModelInfo | WasmError;
@@ -178,6 +218,13 @@ export interface IsoscopeModule {
     settings: ReplaySettings,
     incidents: IncidentInput[] | null
   ): ReplayOut | WasmError;
+  /** The core's TuneAlerts (isoscope tune's search) over scores (NaN = no score). */
+  tuneAlerts(
+    times: Float64Array | number[],
+    scores: Float64Array | number[],
+    settings: TuneSettings,
+    incidents: IncidentInput[] | null
+  ): TuneOut | WasmError;
   /** RowIssue names by code: ["ok", "missing", ...]. */
   issueNames(): string[];
   engineVersion(): string;

@@ -171,14 +171,89 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
   return Status::Ok();
 }
 
+namespace {
+
+// The longest rolling span of the spec's features: a row whose span reaches an excluded row
+// would average across the excluded window.
+TimeMs RollingSpan(const FeatureSpec& spec) {
+  TimeMs span = 0;
+  for (const DerivedFeature& d : spec.derived) span = std::max(span, d.in_memory_ms());
+  return span;
+}
+
+Status CheckExclusions(const TrainOptions& o, size_t n) {
+  if (o.exclusion_of_row.empty()) return Status::Ok();
+  if (o.exclusion_of_row.size() != n) {
+    return Status(ErrorCode::kInvalidArgument, "exclusion_of_row must have one entry per row");
+  }
+  for (int32_t e : o.exclusion_of_row) {
+    if (e < -1 || e >= static_cast<int32_t>(o.exclusion_reasons.size())) {
+      return Status(ErrorCode::kInvalidArgument, "exclusion_of_row names an unknown reason");
+    }
+  }
+  return Status::Ok();
+}
+
+// Why row i does not train for exclusion's sake ("" when it may): excluded itself, or kept but
+// within the rolling span after an excluded row of its group. `last_excluded` (per group) is
+// updated as the rows go by in time order.
+std::string ExclusionDrop(const TrainOptions& o, const TimeMs* times, size_t i, TimeMs span,
+                          std::map<int32_t, TimeMs>& last_excluded) {
+  if (o.exclusion_of_row.empty()) return "";
+  const int32_t group = o.group_of_row.empty() ? 0 : o.group_of_row[i];
+  const int32_t e = o.exclusion_of_row[i];
+  if (e >= 0) {
+    if (times != nullptr) last_excluded[group] = times[i];
+    return "excluded: " + o.exclusion_reasons[static_cast<size_t>(e)];
+  }
+  auto it = last_excluded.find(group);
+  if (times != nullptr && span > 0 && it != last_excluded.end() && times[i] - it->second < span) {
+    return "re-warming after an excluded window";
+  }
+  return "";
+}
+
+// Masks excluded rows as missing values, into `storage`; returns the series to build from.
+std::vector<const double*> MaskExcluded(const TrainOptions& o,
+                                        const std::vector<const double*>& series, size_t n,
+                                        std::vector<std::vector<double>>& storage) {
+  if (o.exclusion_of_row.empty()) return series;
+  std::vector<const double*> out;
+  for (const double* s : series) {
+    storage.emplace_back(s, s + n);
+    for (size_t i = 0; i < n; ++i) {
+      if (o.exclusion_of_row[i] >= 0) storage.back()[i] = std::nan("");
+    }
+    out.push_back(storage.back().data());
+  }
+  return out;
+}
+
+Status CheckEnoughLeft(const TrainOptions& o, size_t n, size_t used, size_t excluded) {
+  if (o.exclusion_of_row.empty()) return Status::Ok();
+  if (2 * excluded > n || used < kMinRowsAfterExclusion) {
+    return Status(ErrorCode::kBadInput,
+                  "too little training data after exclusions: " + std::to_string(excluded) +
+                      " of " + std::to_string(n) + " rows excluded, " + std::to_string(used) +
+                      " usable rows left (need at least " + std::to_string(kMinRowsAfterExclusion) +
+                      " and at most half of the rows excluded)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
                          const std::vector<const double*>& series, size_t n,
                          const TrainOptions& options) {
   if (!options.group_of_row.empty() && options.group_of_row.size() != n) {
     return Status(ErrorCode::kInvalidArgument, "group_of_row must have one entry per row");
   }
-  auto rows_or = BuildFeatureRows(
-      spec, times, series, n, options.group_of_row.empty() ? nullptr : options.group_of_row.data());
+  if (Status s = CheckExclusions(options, n); !s.ok()) return s;
+  std::vector<std::vector<double>> masked;
+  auto rows_or =
+      BuildFeatureRows(spec, times, MaskExcluded(options, series, n, masked), n,
+                       options.group_of_row.empty() ? nullptr : options.group_of_row.data());
   if (!rows_or.ok()) {
     return rows_or.status();
   }
@@ -198,7 +273,16 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   dense.reserve(rows.usable * width);
   std::vector<TimeMs> used_times;
   std::map<std::string, int64_t> dropped;
+  const TimeMs span = RollingSpan(spec);
+  std::map<int32_t, TimeMs> last_excluded;
+  size_t excluded = 0;
   for (size_t i = 0; i < n; ++i) {
+    const std::string exclusion = ExclusionDrop(options, times, i, span, last_excluded);
+    if (!exclusion.empty()) {
+      ++dropped[exclusion];
+      excluded += options.exclusion_of_row[i] >= 0 ? 1 : 0;
+      continue;
+    }
     RowProblem p = rows.problems[i];
     const double* row = rows.values.data() + i * width;
     if (p.issue == RowIssue::kNone) {
@@ -224,6 +308,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   for (const auto& [reason, count] : dropped) {
     model.info.dropped_by_reason.emplace_back(reason, count);
   }
+  if (Status s = CheckEnoughLeft(options, n, used, excluded); !s.ok()) return s;
   if (used == 0) {
     return Status(ErrorCode::kBadInput,
                   "no usable training rows: all " + std::to_string(n) +

@@ -12,7 +12,9 @@
 
 #include "commands.h"
 #include "csv.h"
+#include "exclusions.h"
 #include "file_io.h"
+#include "incidents.h"
 #include "isoscope/bundle.h"
 #include "isoscope/text.h"
 #include "parallel_score.h"
@@ -167,6 +169,13 @@ Status RunBacktest(const BacktestArgs& args) {
   if (!window.ok()) return window.status();
   auto options = OptionsFromArgs(args.train);
   if (!options.ok()) return options.status();
+  // --exclude: every retrain leaves the windows out of its training rows, as train does.
+  std::vector<IncidentWindow> excluded;
+  if (!args.train.exclude.empty()) {
+    auto read = ReadIncidents(args.train.exclude);
+    if (!read.ok()) return read.status();
+    excluded = std::move(*read);
+  }
 
   const auto t0 = std::chrono::steady_clock::now();
   auto content = ReadFile(args.train.csv);
@@ -243,6 +252,9 @@ Status RunBacktest(const BacktestArgs& args) {
     o.created_ms = data->times[next - 1];  // the model's date is the day it would have run
     o.source = "backtest:" + args.train.csv;
     o.score_dense = ParallelDenseScorer();
+    ExcludeWindows(std::vector<TimeMs>(data->times.begin() + static_cast<ptrdiff_t>(raw_from),
+                                       data->times.begin() + static_cast<ptrdiff_t>(next)),
+                   excluded, "--exclude", o);
     auto model = TrainModel(spec, data->times.data() + raw_from, slice, next - raw_from, o);
     if (!model.ok() && models.empty()) {
       // The first model waits until its features have warmed on enough rows, as a deployed

@@ -3,7 +3,9 @@
 
 #include "commands.h"
 #include "csv.h"
+#include "exclusions.h"
 #include "file_io.h"
+#include "incidents.h"
 #include "isoscope/bundle.h"
 #include "parallel_score.h"
 #include "time_rules.h"
@@ -187,6 +189,14 @@ Status RunTrain(const TrainArgs& args) {
   options.created_ms = NowMs();
   options.source = "csv:" + args.csv;
   options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
+  if (!args.exclude.empty()) {
+    auto windows = ReadIncidents(args.exclude);
+    if (!windows.ok()) return windows.status();
+    if (data->times.empty()) {
+      return Status(ErrorCode::kInvalidArgument, "--exclude needs a time column in " + args.csv);
+    }
+    ExcludeWindows(data->times, *windows, "--exclude", options);
+  }
   const auto t1 = std::chrono::steady_clock::now();
   auto model = TrainModel(*spec, data->times.empty() ? nullptr : data->times.data(), series,
                           data->rows, options);

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "bundle_store.h"
 #include "commands.h"
 #include "config.h"
+#include "exclusions.h"
 #include "file_io.h"
 #include "isoscope/bundle.h"
 #include "model_json.h"
@@ -22,6 +24,52 @@ namespace {
 
 constexpr int64_t kMinTrainingRows = 100;
 constexpr TimeMs kMinTrainingSpan = kDayMs;
+
+}  // namespace
+
+namespace {
+
+// The detector's exclude:, exclude_when: and exclude_alerts: as rows left out of training.
+// exclude_when is time-based (a time it excludes is excluded for every group); an alert
+// excludes the rows of its own group (its group_by labels).
+Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs start, TimeMs end,
+                           const JoinedRows& joined, TrainOptions& options) {
+  const std::vector<TimeMs>& times = joined.times;
+  const ExcludeConfig& x = det.exclude;
+  ExcludeWindows(times, x.windows, "exclude", options);
+  for (size_t k = 0; k < x.weekly_text.size(); ++k) {
+    auto weekly = ParseDeployWindows(x.weekly_text[k]);
+    if (weekly.ok()) ExcludeWeekly(times, *weekly, "exclude " + x.weekly_text[k], options);
+  }
+  if (!x.when.empty()) {
+    auto series = client.QueryRange(x.when, start, end, det.step_ms);
+    if (!series.ok()) {
+      return Status(series.status().code(), "exclude_when: " + series.status().message());
+    }
+    ExcludeWindows(times, WindowsWhere(*series, det.step_ms, 0, x.when), "exclude_when", options);
+  }
+  if (x.alerts) {
+    const std::string query = "ALERTS{alertname=\"AnomalyScoreCritical\",detector=\"" + det.name +
+                              "\",alertstate=\"firing\"}";
+    auto series = client.QueryRange(query, start, end, det.step_ms);
+    if (!series.ok()) {
+      return Status(series.status().code(), "exclude_alerts: " + series.status().message());
+    }
+    const std::string name =
+        "AnomalyScoreCritical firing, margin " + FormatDuration(x.alerts_margin_ms);
+    std::map<std::string, std::vector<PromSeries>> by_group;
+    for (PromSeries& s : *series) by_group[GroupKey(s.labels, det.group_by)].push_back(s);
+    for (const auto& [key, group_series] : by_group) {
+      std::vector<char> only(times.size(), 0);
+      for (size_t i = 0; i < times.size(); ++i) {
+        only[i] = joined.groups[static_cast<size_t>(joined.group_of_row[i])] == key ? 1 : 0;
+      }
+      ExcludeWindows(times, WindowsWhere(group_series, det.step_ms, x.alerts_margin_ms, name),
+                     "exclude_alerts", options, only);
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -94,6 +142,9 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
   options.created_ms = NowMs();
   options.source = "prometheus:" + config->prometheus.url + " detector " + det->name;
   options.group_of_row = joined->group_of_row;  // temporal features per group, as served
+  if (Status s = AddConfigExclusions(*det, client, start, end, *joined, options); !s.ok()) {
+    return s;
+  }
   options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
   std::vector<const double*> series;
   for (const auto& s : joined->series) {

@@ -43,6 +43,7 @@ struct TrainArgs {
   bool bootstrap = false;
   uint32_t random_state = 0;
   bool quiet = false;
+  std::string exclude;  ///< name,start,end[,description] windows left out of training
 };
 Status RunTrain(const TrainArgs& args);
 struct CsvData;
@@ -114,6 +115,23 @@ struct ReplayArgs {
 /// `isoscope replay`: scores a CSV (or takes the scores of score's or backtest's output as
 /// given) and replays the alert rules over it (core/alert.h).
 Status RunReplay(const ReplayArgs& args);
+
+struct TuneArgs {
+  std::string bundle;  ///< scores a CSV of inputs; unused with a CSV of scores
+  std::string csv;
+  std::string time_column;
+  std::string budget = "1/week";  ///< pages per week (or N/day)
+  std::string warning_budget = "5/week";
+  std::string incidents;                   ///< name,start,end[,description] CSV
+  std::string max_delay;                   ///< "" = no limit
+  std::string for_grid = "3m,5m,10m,15m";  ///< values under 3 steps are dropped
+  std::string smooth_grid = "5m,10m,15m,30m";
+  std::string eval_interval = "1m";
+  std::string out;  ///< write the chosen `alerts:` block here too
+  bool json = false;
+};
+/// `isoscope tune`: alert settings for an alert budget (core/tune.h).
+Status RunTune(const TuneArgs& args);
 
 struct InspectArgs {
   std::string bundle;

@@ -30,6 +30,11 @@ constexpr const char* kDerivedHelp =
 
 // The model flags train and backtest share (backtest trains with the same choices).
 void AddModelFlags(CLI::App* cmd, TrainArgs& train) {
+  cmd->add_option("--exclude", train.exclude,
+                  "CSV name,start,end[,description] of windows to leave out of training "
+                  "(incidents, maintenance; the incidents.csv form); rows whose rolling features "
+                  "reach into a window re-warm")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--features", train.features, "Comma list of columns to use (default: all)");
   cmd->add_option("--derived", train.derived, kDerivedHelp)->capture_default_str();
   cmd->add_option("--deploy-windows", train.deploy_windows,
@@ -60,6 +65,11 @@ constexpr const char* kTimeColumnHelp =
 // `train` from a CSV or from Prometheus: which flags go together.
 Status Train(const TrainArgs& train) {
   if (!train.config.empty() || !train.detector.empty()) {
+    if (!train.exclude.empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--exclude goes with --csv; with --config give the detector exclude: "
+                    "windows in the config");
+    }
     if (train.config.empty() || train.detector.empty() || !train.csv.empty()) {
       return Status(ErrorCode::kInvalidArgument,
                     "use --config with --detector (from Prometheus), or --csv with --out");
@@ -228,6 +238,51 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& replay) {
       ->check(CLI::ExistingFile);
   y->add_flag("--json", replay.json, "Print the result as JSON");
   return y;
+}
+
+CLI::App* AddTune(CLI::App& app, TuneArgs& tune) {
+  auto* tn = app.add_subcommand("tune",
+                                "Choose alert thresholds, for: and smoothing for an alert "
+                                "budget (pages per week)");
+  tn->footer(
+      "\nScores the CSV with the bundle (or takes score's or backtest's scores as given) and\n"
+      "replays every combination of smoothing window, for: and critical threshold (upper-tail\n"
+      "order statistics of the smoothed score). Prints the frontier (pages per week against\n"
+      "incidents caught and their delay) and the chosen settings, within the budget: most\n"
+      "incidents caught, least delay, fewest pages; without incidents, the most pages the\n"
+      "budget allows. The warning threshold is the lowest that stays within --warning-budget.\n"
+      "The choice is printed as the alerts: block of isoscope.yml and as isoscope rules flags.\n"
+      "Example: isoscope tune --bundle build/demo/model.bundle --csv build/demo/history.csv \\\n"
+      "    --budget 1/week --incidents build/demo/incidents.csv --max-delay 15m" +
+      std::string(kFooter));
+  tn->add_option("--bundle", tune.bundle, "Model bundle that scores the CSV's inputs")
+      ->check(CLI::ExistingFile);
+  tn->add_option("--csv", tune.csv,
+                 "History CSV with a time column and the model's inputs, or the scores of "
+                 "isoscope score or backtest (anomaly_score)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  tn->add_option("--time-column", tune.time_column, kTimeColumnHelp);
+  tn->add_option("--budget", tune.budget, "Pages allowed per week of scored time: 1/week, 2/day")
+      ->capture_default_str();
+  tn->add_option("--warning-budget", tune.warning_budget, "Warning firings allowed per week")
+      ->capture_default_str();
+  tn->add_option("--incidents", tune.incidents,
+                 "CSV name,start,end[,description] of known incidents (isoscope demo writes one)")
+      ->check(CLI::ExistingFile);
+  tn->add_option("--max-delay", tune.max_delay,
+                 "An incident counts as caught only when paged within this time of its start");
+  tn->add_option("--for", tune.for_grid,
+                 "for: values to try (a list); those under 3 steps are skipped")
+      ->capture_default_str();
+  tn->add_option("--smooth", tune.smooth_grid,
+                 "Smoothing windows to try (a list); those under 3 steps are skipped")
+      ->capture_default_str();
+  tn->add_option("--eval-interval", tune.eval_interval, "Rule evaluation interval")
+      ->capture_default_str();
+  tn->add_option("--out", tune.out, "Also write the chosen alerts: block to this file");
+  tn->add_flag("--json", tune.json, "Print the result as JSON");
+  return tn;
 }
 
 CLI::App* AddInspect(CLI::App& app, InspectArgs& inspect) {
@@ -445,6 +500,7 @@ int main(int argc, char** argv) {
   ScoreArgs score;
   BacktestArgs backtest;
   ReplayArgs replay;
+  TuneArgs tune;
   InspectArgs inspect;
   ImportArgs import;
   RollbackArgs rollback;
@@ -455,13 +511,13 @@ int main(int argc, char** argv) {
   DashboardArgs dashboard;
   InstallArgs install;
   // Registered in this order (--help lists them so). The one error edge: a command returns a
-  // Status; its message is printed here, once.: a command returns a Status; its message is printed
-  // here, once.
+  // Status; its message is printed here, once.
   const std::pair<CLI::App*, std::function<Status()>> commands[] = {
       {AddTrain(app, train), [&] { return Train(train); }},
       {AddScore(app, score), [&] { return RunScore(score); }},
       {AddBacktest(app, backtest), [&] { return RunBacktest(backtest); }},
       {AddReplay(app, replay), [&] { return RunReplay(replay); }},
+      {AddTune(app, tune), [&] { return RunTune(tune); }},
       {AddInspect(app, inspect), [&] { return RunInspect(inspect); }},
       {AddImportSklearn(app, import), [&] { return RunImportSklearn(import); }},
       {AddRollback(app, rollback), [&] { return RunRollback(rollback); }},

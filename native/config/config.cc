@@ -37,9 +37,11 @@ const Section kPrometheusSection{
 const Section kBasicAuthSection{"under prometheus.basic_auth:",
                                 {"username", "password", "password_file"}};
 const Section kWebSection{"under web:", {"listen_address", "cors_origin"}};
-const Section kDetectorSection{"in a detector",
-                               {"name", "queries", "group_by", "derived", "deploy_windows", "step",
-                                "lookback", "interval", "keep_versions", "model", "alerts"}};
+const Section kDetectorSection{
+    "in a detector",
+    {"name", "queries", "group_by", "derived", "deploy_windows", "step", "lookback", "interval",
+     "keep_versions", "model", "alerts", "exclude", "exclude_when", "exclude_alerts",
+     "exclude_alerts_margin"}};
 const Section kModelSection{"under a detector's model:",
                             {"n_estimators", "contamination", "random_state", "max_samples",
                              "max_features", "bootstrap", "scaler"}};
@@ -969,10 +971,63 @@ class Checker {
 
     d->alerts.stale_after_ms = std::max<TimeMs>(15 * kMinuteMs, 3 * d->interval_ms);
     if (const Entry* e = Get(f, "alerts")) CheckAlerts(*e, Join(path, "alerts"), d);
+    CheckExclude(f, path, d);
 
     if (problems_.size() + dropped_ == problems_before) {
       Status valid = d->spec.Validate();
       if (!valid.ok()) Add(d->line, path, valid.message());
+    }
+  }
+
+  // exclude: items are "START/END" (absolute) or weekly windows ("Sat 00:00-06:00").
+  void CheckExcludeItem(const std::string& item, int line, const std::string& path,
+                        ExcludeConfig* out) {
+    const size_t slash = item.find('/');
+    if (slash != std::string::npos) {
+      const auto s = ParseTime(item.substr(0, slash));
+      const auto e = ParseTime(item.substr(slash + 1));
+      if (!s || !e || *e <= *s) {
+        Add(line, path,
+            "'" + item +
+                "' is not START/END with START before END — e.g. "
+                "2026-10-06T01:00:00Z/2026-10-06T07:00:00Z");
+        return;
+      }
+      out->windows.push_back({item, *s, *e});
+      return;
+    }
+    auto weekly = ParseDeployWindows(item);
+    if (!weekly.ok() || weekly->empty()) {
+      Add(line, path,
+          "'" + item + "' is neither START/END nor a weekly window like \"Sat-Sun 00:00-06:00\"" +
+              (weekly.ok() ? std::string() : ": " + weekly.status().message()));
+      return;
+    }
+    out->weekly.insert(out->weekly.end(), weekly->begin(), weekly->end());
+    out->weekly_text.push_back(item);
+  }
+
+  void CheckExclude(const std::vector<Entry>& f, const std::string& path, DetectorConfig* d) {
+    ExcludeConfig& x = d->exclude;
+    if (const Entry* e = Get(f, "exclude")) {
+      std::vector<std::pair<std::string, int>> items;
+      const std::string example =
+          "exclude: [\"2026-10-06T01:00:00Z/2026-10-06T07:00:00Z\", \"Sun 02:00-04:00\"]";
+      if (GetList(*e, Join(path, "exclude"), example, &items)) {
+        for (size_t i = 0; i < items.size(); ++i) {
+          CheckExcludeItem(items[i].first, items[i].second,
+                           Join(path, "exclude") + "[" + std::to_string(i) + "]", &x);
+        }
+      }
+    }
+    if (const Entry* e = Get(f, "exclude_when")) {
+      GetString(*e, Join(path, "exclude_when"), "exclude_when: 'maintenance_mode > 0'", &x.when);
+    }
+    if (const Entry* e = Get(f, "exclude_alerts")) {
+      GetBool(*e, Join(path, "exclude_alerts"), &x.alerts);
+    }
+    if (const Entry* e = Get(f, "exclude_alerts_margin")) {
+      GetDuration(*e, Join(path, "exclude_alerts_margin"), 0, &x.alerts_margin_ms);
     }
   }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "alert_threshold.h"
+#include "isoscope/alert.h"
 #include "isoscope/features.h"
 #include "isoscope/iforest.h"
 #include "isoscope/scaler.h"
@@ -106,6 +107,24 @@ struct AlertsConfig {
   std::string RecordName() const;
 };
 
+/// What `isoscope train` leaves out of a detector's training window (docs/lifecycle.md).
+struct ExcludeConfig {
+  /// `exclude:` items "START/END" (ISO 8601 or epoch seconds, [start, end)): absolute windows.
+  std::vector<IncidentWindow> windows;
+  /// `exclude:` items in the deploy_windows grammar ("Sat-Sun 00:00-24:00"): weekly UTC windows.
+  std::vector<WeeklyWindow> weekly;
+  std::vector<std::string> weekly_text;  ///< as written, one per weekly item
+  /// `exclude_when:` PromQL run over the training range (query_range at the step); rows at
+  /// whose time any of its series is > 0 are left out.
+  std::string when;
+  /// `exclude_alerts:` (default false) leave out the rows while the detector's own critical alert
+  /// (ALERTS{alertname="AnomalyScoreCritical",detector=NAME,alertstate="firing"}) fired.
+  bool alerts = false;
+  /// `exclude_alerts_margin:` (default 30m) also before and after each firing.
+  TimeMs alerts_margin_ms = 30 * kMinuteMs;
+  bool any() const { return !windows.empty() || !weekly.empty() || !when.empty() || alerts; }
+};
+
 /// One entry of `detectors:`: a set of PromQL feature queries, scored together by one model.
 struct DetectorConfig {
   /// `name:` (required) 1 to 64 of [a-z0-9_-]. It names the detector in metrics labels and is
@@ -147,6 +166,8 @@ struct DetectorConfig {
   Scaler::Kind scaler = Scaler::Kind::kStandard;
   /// `alerts:` (optional) thresholds, for:, smoothing and model-health alert settings.
   AlertsConfig alerts;
+  /// `exclude:`, `exclude_when:`, `exclude_alerts:`, `exclude_alerts_margin:` (optional).
+  ExcludeConfig exclude;
 
   int line = 0;  ///< line of the detector's entry in the file
 

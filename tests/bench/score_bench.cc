@@ -13,6 +13,7 @@
 //     time of those cycles in the JSON
 // isoscope_bench explain [--rows N] [--repeat N]   JSON: per-row time of the exact attribution
 //     (attribution.h) beside plain one-row scoring, 200 trees x 256 samples x 8 mixed columns
+// isoscope_bench tune [--repeat N]   JSON: time of isoscope tune's search on 90 days at 60 s
 // isoscope_bench score-bundle --bundle B --csv F [--repeat N]  JSON: median time of what the
 //     WebAssembly panel does on the same files (BuildFeatureRows + ScoreRows with the bundle's
 //     spec, derived features included), the native peer of wasm/panel's benchmark
@@ -44,6 +45,7 @@
 #include "isoscope/features.h"
 #include "isoscope/model.h"
 #include "isoscope/text.h"
+#include "isoscope/tune.h"
 #include "metrics.h"
 #include "model_json.h"
 
@@ -580,10 +582,56 @@ int Explain(size_t rows, int repeat) {
   return 0;
 }
 
+// isoscope tune's search (core/tune.h) on 90 days at 60 s: a noisy score with a burst every
+// ~3 days, 12 of them named incidents, and the CLI's default grid (4 windows x 5 for: x up to
+// 32 thresholds). Issue 17's target: at most 2 s on one core.
+int RunTuneBench(int repeat) {
+  const size_t n = 90 * 1440;
+  std::vector<TimeMs> times(n);
+  std::vector<double> scores(n);
+  uint64_t state = 17;
+  auto uniform = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) * 0x1.0p-53;
+  };
+  std::vector<IncidentWindow> incidents;
+  const TimeMs t0 = 1'785'715'200'000;  // 2026-08-03T00:00:00Z
+  for (size_t i = 0; i < n; ++i) {
+    times[i] = t0 + static_cast<TimeMs>(i) * kMinuteMs;
+    const bool burst = i % 4321 < 15;
+    scores[i] = 0.42 + 0.06 * uniform() + (burst ? 0.12 * uniform() + 0.08 : 0.0);
+    if (i % 4321 == 0 && incidents.size() < 12) {
+      incidents.push_back({"i" + std::to_string(i), times[i], times[i] + 15 * kMinuteMs});
+    }
+  }
+  TuneRequest req;
+  req.max_delay_ms = 15 * kMinuteMs;
+  std::vector<double> cpu;
+  size_t evaluated = 0, pages = 0;
+  const auto wall = Time(repeat, [&] {
+    const double c0 = ThreadCpuSeconds();
+    auto r = TuneAlerts(times, scores, req, incidents);
+    cpu.push_back(ThreadCpuSeconds() - c0);
+    if (r.ok()) {
+      evaluated = r->evaluated;
+      pages = r->chosen.pages;
+    }
+  });
+  std::printf(
+      "{\"rows\": %zu, \"incidents\": %zu, \"settings_judged\": %zu, \"chosen_pages\": %zu, "
+      "\"tune_s\": %.3f, \"tune_cpu_s\": %.3f}\n",
+      n, incidents.size(), evaluated, pages, Median(wall), Median(cpu));
+  return evaluated > 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "features") == 0) {
     const int repeat = argc >= 4 && std::strcmp(argv[2], "--repeat") == 0 ? std::atoi(argv[3]) : 9;
     return Features(std::max(1, repeat));
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "tune") == 0) {
+    const int repeat = argc >= 4 && std::strcmp(argv[2], "--repeat") == 0 ? std::atoi(argv[3]) : 5;
+    return RunTuneBench(std::max(1, repeat));
   }
   if (argc >= 2 && std::strcmp(argv[1], "explain") == 0) {
     size_t rows = 2000;

@@ -5,7 +5,7 @@
 //   themselves, so passing the same bundle again costs a compare, not a decode. It holds at
 //   most one model and is replaced when another bundle comes; there is no handle to leak.
 // - Only the core's public functions are called (DecodeBundle, ModelScorer, BuildFeatureRows,
-//   Replay), so a change in the core's feature set reaches the browser by recompiling.
+//   Replay, TuneAlerts), so a change in the core's feature set reaches the browser by recompiling.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -22,6 +22,7 @@
 #include "isoscope/calibration.h"
 #include "isoscope/features.h"
 #include "isoscope/model.h"
+#include "isoscope/tune.h"
 #include "isoscope/version.h"
 
 namespace isoscope::wasm {
@@ -333,6 +334,22 @@ val OptionalMs(const std::optional<TimeMs>& v) {
   return v ? val(static_cast<double>(*v)) : val::null();
 }
 
+// [{name, startMs, endMs}] (null or undefined: none) into incident windows.
+std::vector<IncidentWindow> Incidents(const val& incidents) {
+  std::vector<IncidentWindow> windows;
+  if (incidents.isUndefined() || incidents.isNull()) return windows;
+  const unsigned n = incidents["length"].as<unsigned>();
+  for (unsigned i = 0; i < n; ++i) {
+    val w = incidents[i];
+    IncidentWindow iw;
+    iw.name = w["name"].isString() ? w["name"].as<std::string>() : "incident " + std::to_string(i);
+    iw.start_ms = static_cast<TimeMs>(Number(w, "startMs", 0));
+    iw.end_ms = static_cast<TimeMs>(Number(w, "endMs", 0));
+    windows.push_back(iw);
+  }
+  return windows;
+}
+
 // settings: {warning, critical, forMs, smoothMs, evalIntervalMs, warningForMs?,
 // criticalForMs?}; incidents: [{name, startMs, endMs}] (optional).
 val ReplayScores(const val& times, const val& scores, const val& settings, const val& incidents) {
@@ -360,19 +377,7 @@ val ReplayScores(const val& times, const val& scores, const val& settings, const
   config.smooth_ms = static_cast<TimeMs>(smooth);
   config.eval_interval_ms = static_cast<TimeMs>(eval);
 
-  std::vector<IncidentWindow> windows;
-  if (!incidents.isUndefined() && !incidents.isNull()) {
-    const unsigned n = incidents["length"].as<unsigned>();
-    for (unsigned i = 0; i < n; ++i) {
-      val w = incidents[i];
-      IncidentWindow iw;
-      iw.name =
-          w["name"].isString() ? w["name"].as<std::string>() : "incident " + std::to_string(i);
-      iw.start_ms = static_cast<TimeMs>(Number(w, "startMs", 0));
-      iw.end_ms = static_cast<TimeMs>(Number(w, "endMs", 0));
-      windows.push_back(iw);
-    }
-  }
+  const std::vector<IncidentWindow> windows = Incidents(incidents);
   const std::vector<TimeMs> t = Times(times);
   const std::vector<double> s = Doubles(scores);
   auto r = Replay(t, s, config, windows);
@@ -402,6 +407,69 @@ val ReplayScores(const val& times, const val& scores, const val& settings, const
     list.set(i, x);
   }
   out.set("incidents", list);
+  return out;
+}
+
+// A list of durations in ms ({forMs: [...]}); `out` unchanged when the key is absent. False when
+// an entry is not a finite duration >= 0.
+bool Durations(const val& settings, const char* key, std::vector<TimeMs>& out) {
+  val list = settings[key];
+  if (list.isUndefined() || list.isNull()) return true;
+  out.clear();
+  for (double d : Doubles(list)) {
+    if (!std::isfinite(d) || d < 0 || d > 1e15) return false;
+    out.push_back(static_cast<TimeMs>(d));
+  }
+  return true;
+}
+
+val Candidate(const TuneCandidate& c) {
+  val out = val::object();
+  out.set("warning", c.warning);
+  out.set("critical", c.critical);
+  out.set("forMs", static_cast<double>(c.for_ms));
+  out.set("smoothMs", static_cast<double>(c.smooth_ms));
+  out.set("pages", static_cast<double>(c.pages));
+  out.set("pagesPerWeek", c.pages_per_week);
+  out.set("warnings", static_cast<double>(c.warnings));
+  out.set("warningsPerWeek", c.warnings_per_week);
+  out.set("caught", static_cast<double>(c.caught));
+  out.set("totalDelayMs", static_cast<double>(c.total_delay_ms));
+  out.set("falsePages", static_cast<double>(c.false_pages));
+  return out;
+}
+
+// settings: {budgetPerWeek, warningBudgetPerWeek?, maxDelayMs? (-1 or absent: none),
+// evalIntervalMs?, forMs?: number[], smoothMs?: number[]}; the defaults are TuneRequest's,
+// which are `isoscope tune`'s.
+val TuneScores(const val& times, const val& scores, const val& settings, const val& incidents) {
+  if (!IsObject(settings)) {
+    return ErrorObject(ErrorCode::kInvalidArgument, "tune settings must be an object");
+  }
+  TuneRequest req;
+  req.budget_per_week = Number(settings, "budgetPerWeek", req.budget_per_week);
+  req.warning_budget_per_week =
+      Number(settings, "warningBudgetPerWeek", req.warning_budget_per_week);
+  const double max_delay = Number(settings, "maxDelayMs", -1);
+  const double eval = Number(settings, "evalIntervalMs", static_cast<double>(req.eval_interval_ms));
+  if (!std::isfinite(max_delay) || !std::isfinite(eval) || eval > 1e15 || max_delay > 1e15 ||
+      !Durations(settings, "forMs", req.for_ms) ||
+      !Durations(settings, "smoothMs", req.smooth_ms)) {
+    return ErrorObject(ErrorCode::kInvalidArgument,
+                       "tune durations must be finite numbers of milliseconds >= 0");
+  }
+  req.max_delay_ms = max_delay < 0 ? -1 : static_cast<TimeMs>(max_delay);
+  req.eval_interval_ms = static_cast<TimeMs>(eval);
+  auto r = TuneAlerts(Times(times), Doubles(scores), req, Incidents(incidents));
+  if (!r.ok()) return ErrorObject(r.status());
+  val out = val::object();
+  out.set("ok", true);
+  out.set("chosen", Candidate(r->chosen));
+  val frontier = val::array();
+  for (size_t i = 0; i < r->frontier.size(); ++i) frontier.set(i, Candidate(r->frontier[i]));
+  out.set("frontier", frontier);
+  out.set("evaluated", static_cast<double>(r->evaluated));
+  out.set("scoredMs", static_cast<double>(r->replay.scored_ms));
   return out;
 }
 
@@ -444,6 +512,10 @@ EMSCRIPTEN_BINDINGS(isoscope) {
   emscripten::function(
       "replay", +[](val t, val s, val settings, val incidents) {
         return Guard([&] { return ReplayScores(t, s, settings, incidents); });
+      });
+  emscripten::function(
+      "tuneAlerts", +[](val t, val s, val settings, val incidents) {
+        return Guard([&] { return TuneScores(t, s, settings, incidents); });
       });
   emscripten::function(
       "issueNames", +[]() { return Guard([] { return IssueNames(); }); });

@@ -93,7 +93,20 @@ struct TrainOptions {
   std::vector<int32_t> group_of_row;
   /// The training-score pass behind offset, quantiles and calibration; empty: ScoreDense.
   DenseScoreFn score_dense;
+  /// Rows left out of training (maintenance, incidents, the detector's own alerts): per row
+  /// -1 (kept) or an index into `exclusion_reasons`; empty: none. Excluded rows enter the
+  /// feature streams as missing values, so a look-up (lag, seasonal) that reads one warms up;
+  /// and a kept row whose rolling window or smoothing (FeatureSpec in_memory_ms) reaches into an
+  /// excluded row is dropped too ("re-warming after an excluded window"): no feature averages
+  /// across an excluded window as if the data were contiguous. Training refuses
+  /// (kBadInput) when exclusions leave fewer than kMinRowsAfterExclusion usable rows
+  /// or take more than half of the rows.
+  std::vector<int32_t> exclusion_of_row;
+  std::vector<std::string> exclusion_reasons;
 };
+
+/// The fewest usable rows training accepts after exclusions: one default tree sample.
+constexpr size_t kMinRowsAfterExclusion = 256;
 
 /// Builds features, drops (and counts) unusable rows, fits scaler and forest, sets offset,
 /// quantile table, canaries, report and model version.

@@ -276,6 +276,47 @@ TEST(Config, BadContaminationAndModelValues) {
   EXPECT_EQ(problems.size(), 7u) << Dump(problems);
 }
 
+TEST(Config, ExclusionsAreRead) {
+  Config c;
+  const std::string yaml = Replace(kMinimal, "    model:\n",
+                                   "    exclude: [\"2026-10-06T01:00:00Z/2026-10-06T07:00:00Z\", "
+                                   "\"Sat-Sun 00:00-06:00\"]\n"
+                                   "    exclude_when: 'maintenance_mode > 0'\n"
+                                   "    exclude_alerts: true\n"
+                                   "    exclude_alerts_margin: 1h\n"
+                                   "    model:\n");
+  ASSERT_EQ(Dump(Check(yaml, &c)), "");
+  const ExcludeConfig& x = c.detectors[0].exclude;
+  ASSERT_EQ(x.windows.size(), 1u);
+  EXPECT_EQ(x.windows[0].start_ms, 1'791'248'400'000);  // date -d 2026-10-06T01:00:00Z +%s
+  EXPECT_EQ(x.windows[0].end_ms, 1'791'270'000'000);
+  // Saturday and Sunday 00:00-06:00: minutes from Monday 00:00 UTC.
+  ASSERT_EQ(x.weekly.size(), 2u);
+  EXPECT_EQ(x.weekly[0].start_minute, 5 * 1440);
+  EXPECT_EQ(x.weekly[0].end_minute, 5 * 1440 + 360);
+  EXPECT_EQ(x.weekly[1].start_minute, 6 * 1440);
+  EXPECT_EQ(x.when, "maintenance_mode > 0");
+  EXPECT_TRUE(x.alerts);
+  EXPECT_EQ(x.alerts_margin_ms, kHourMs);
+  // Defaults: nothing excluded, a 30m margin.
+  Config d;
+  ASSERT_EQ(Dump(Check(kMinimal, &d)), "");
+  EXPECT_FALSE(d.detectors[0].exclude.any());
+  EXPECT_EQ(d.detectors[0].exclude.alerts_margin_ms, 30 * kMinuteMs);
+}
+
+TEST(Config, BadExclusions) {
+  auto with = [](const std::string& lines) {
+    return Check(Replace(kMinimal, "    model:\n", lines + "    model:\n"));
+  };
+  EXPECT_TRUE(Has(with("    exclude: [\"2026-10-07T00:00:00Z/2026-10-06T00:00:00Z\"]\n"), 8,
+                  {"detectors[0].exclude[0]", "START before END"}));
+  EXPECT_TRUE(Has(with("    exclude: [\"Funday 00:00-01:00\"]\n"), 8,
+                  {"detectors[0].exclude[0]", "neither START/END nor a weekly window"}));
+  EXPECT_TRUE(Has(with("    exclude: \"Sun 00:00-01:00\"\n"), 8, {"expected a list"}));
+  EXPECT_TRUE(Has(with("    exclude_alerts: maybe\n"), 8, {"exclude_alerts"}));
+}
+
 TEST(Config, BadDurations) {
   auto with = [](const std::string& lines) {
     return Check(Replace(kMinimal, "    model:\n", lines + "    model:\n"));
