@@ -56,7 +56,7 @@ Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs
       return Status(series.status().code(), "exclude_alerts: " + series.status().message());
     }
     const std::string name =
-        "AnomalyScoreCritical firing, margin " + FormatDuration(x.alerts_margin_ms);
+        "AnomalyScoreCritical firing, margin " + FormatDurationMs(x.alerts_margin_ms);
     std::map<std::string, std::vector<PromSeries>> by_group;
     for (PromSeries& s : *series) by_group[GroupKey(s.labels, det.group_by)].push_back(s);
     for (const auto& [key, group_series] : by_group) {

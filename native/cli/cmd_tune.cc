@@ -91,7 +91,7 @@ Result<History> ReadHistory(const TuneArgs& args) {
 }
 
 // As the config writes durations, with 0 as "0s" rather than "0ms".
-std::string Duration(TimeMs ms) { return ms == 0 ? "0s" : FormatDuration(ms); }
+std::string Duration(TimeMs ms) { return ms == 0 ? "0s" : FormatDurationMs(ms); }
 
 // "1/week", "2/day", "0.5" (per week).
 std::optional<double> ParseBudget(const std::string& text) {
@@ -109,8 +109,8 @@ std::optional<double> ParseBudget(const std::string& text) {
 Result<std::vector<TimeMs>> ParseDurations(const std::string& flag, const std::string& text) {
   std::vector<TimeMs> out;
   for (const std::string& part : SplitList(text)) {
-    const auto d = ParseDuration(part);
-    if (!d || *d < 0) {
+    const auto d = ParseDurationMs(part);
+    if (!d.ok()) {
       return Status(ErrorCode::kInvalidArgument,
                     flag + ": '" + part + "' is not a duration like 5m (a list: 5m,10m)");
     }
@@ -145,12 +145,12 @@ Result<TuneRequest> RequestFromArgs(const TuneArgs& args, TimeMs step_ms) {
   req.budget_per_week = *budget;
   req.warning_budget_per_week = *warning_budget;
   if (!args.max_delay.empty()) {
-    const auto d = ParseDuration(args.max_delay);
-    if (!d || *d < 0) return Status(ErrorCode::kInvalidArgument, "--max-delay: not a duration");
+    const auto d = ParseDurationMs(args.max_delay, /*allow_zero=*/true);
+    if (!d.ok()) return Status(ErrorCode::kInvalidArgument, "--max-delay: not a duration");
     req.max_delay_ms = *d;
   }
-  const auto eval = ParseDuration(args.eval_interval);
-  if (!eval || *eval <= 0) {
+  const auto eval = ParseDurationMs(args.eval_interval);
+  if (!eval.ok()) {
     return Status(ErrorCode::kInvalidArgument, "--eval-interval: not a positive duration");
   }
   req.eval_interval_ms = *eval;
