@@ -109,7 +109,8 @@ std::optional<double> ParseBudget(const std::string& text) {
 Result<std::vector<TimeMs>> ParseDurations(const std::string& flag, const std::string& text) {
   std::vector<TimeMs> out;
   for (const std::string& part : SplitList(text)) {
-    const auto d = ParseDurationMs(part);
+    // 0s parses, so that the request's own check can say why it is too short.
+    const auto d = ParseDurationMs(part, /*allow_zero=*/true);
     if (!d.ok()) {
       return Status(ErrorCode::kInvalidArgument,
                     flag + ": '" + part + "' is not a duration like 5m (a list: 5m,10m)");

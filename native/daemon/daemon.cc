@@ -474,8 +474,7 @@ Result<GroupExplanation> Daemon::Explain(size_t index, const std::string& group)
     last = dets_.at(index)->last;
   }
   if (!last || last->rows.empty()) {
-    return Status(ErrorCode::kUnavailable, "no group of detector " +
-                                               dets_.at(index)->config.name +
+    return Status(ErrorCode::kUnavailable, "no group of detector " + dets_.at(index)->config.name +
                                                " was scored in the last cycle");
   }
   const auto it = group.empty() ? last->rows.begin() : last->rows.find(group);

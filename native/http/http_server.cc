@@ -378,13 +378,13 @@ class HttpServer::Impl {
       return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
     }
     const int index = daemon_.Find(name);
-    if (index < 0) return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
     // kNotFound: no such scored group; kUnavailable: nothing scored yet, or a warming row.
     auto e = daemon_.Explain(static_cast<size_t>(index), req.get_param_value("group"));
     if (!e.ok()) return SendError(res, e.status());
     res.set_content(GroupExplanationJson(name, *e), "application/json");
   }
-
 
   // Recent inputs of one detector (one group) as aligned arrays: what the what-if page
   // scores in the browser with the detector's own bundle.
