@@ -91,6 +91,22 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PYEOF
 
+# backtest's output: each model's rows carry their own model's surprise, so surprise thresholds
+# need no --bundles (relative ones would); the rules still run on the surprise.
+"$ISOSCOPE" backtest --csv "$W/history.csv" --out "$W/bt.csv" --initial 28d --retrain-every 7d \
+  --train-window 90d --contamination 0.02 --detector demo >"$W/bt.out" 2>&1 ||
+  { bad "backtest"; sed 's/^/  | /' "$W/bt.out"; }
+"$ISOSCOPE" replay --csv "$W/bt.csv" --incidents "$W/incidents.csv" --warning surprise:2 \
+  --critical surprise:3 --json >"$W/bt.json" 2>"$W/bt.err" ||
+  { bad "replay of backtest's output with surprise thresholds"; cat "$W/bt.err"; }
+"$PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["settings"]["series"] == "surprise", r["settings"]
+assert len(r["models"]) > 1, r["models"]  # several retrains, one surprise column
+assert r["scored_seconds"] > 0 and r["evaluations"] > 0, r
+' "$W/bt.json" || bad "replay of backtest's output on the surprise"
+
 # Refusals: a score and a surprise mixed; a scores CSV without a surprise column.
 "$ISOSCOPE" replay --bundle "$W/model.bundle" --csv "$W/history.csv" --warning contamination \
   --critical surprise:3 >"$W/bad.out" 2>&1

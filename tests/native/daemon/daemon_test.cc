@@ -894,3 +894,34 @@ TEST_F(DaemonTest, AlertStateFollowsTheSurpriseWhenSoConfigured) {
 
 }  // namespace
 }  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// A surprise threshold needs the model's score calibration; a bundle without one (older than
+// format 1.3) has no surprise, so the daemon refuses it and says why, as it does for a
+// relative threshold it cannot resolve, and keeps serving the calibrated model.
+TEST_F(DaemonTest, SurpriseThresholdRefusesAModelWithoutCalibration) {
+  AlertsConfig& a = config_.detectors[0].alerts;
+  a.critical = std::move(ParseAlertThreshold("surprise:4")).value();
+  MakeDaemon();
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  ASSERT_EQ(daemon_->Views()[0].model_version, v1);
+  Model old = models_.at(v1);
+  old.calibration = {};
+  old.model_version = "20260102-00000000";
+  old.info.created_ms += 1000;
+  BundleStore store(config_.models_dir, "checkout");
+  ASSERT_TRUE(
+      store.Install(old.model_version, old.info.created_ms, EncodeBundle(old), "{}", 5, nullptr)
+          .ok());
+  daemon_->PollReloads(false);
+  EXPECT_EQ(daemon_->Views()[0].model_version, v1);
+  EXPECT_EQ(CountLogs("alerts.critical: threshold 'surprise:4': the model carries no score "
+                      "calibration"),
+            1);
+}
+
+}  // namespace
+}  // namespace isoscope::native
