@@ -3,6 +3,7 @@
 #include "config.h"
 #include "file_io.h"
 #include "isoscope/text.h"
+#include "rules_gen.h"
 
 namespace isoscope::native {
 namespace {
@@ -30,6 +31,10 @@ std::string AlertSummary(const AlertsConfig& a) {
                   ", critical > " + a.critical.text + " for " + FormatDurationMs(a.for_ms) +
                   ", evaluated every " + FormatDurationMs(a.eval_interval_ms);
   if (a.keep_firing_for_ms > 0) s += ", keep firing " + FormatDurationMs(a.keep_firing_for_ms);
+  if (a.warning.on_surprise() || a.critical.on_surprise()) {
+    s += " (surprise:N on " + SurpriseRecordName(a) + " = avg_over_time(anomaly_surprise[" +
+         FormatDurationMs(a.smooth_ms) + "]))";
+  }
   return s + "; drift canary: anomaly_rate_5m < " + FormatShortest(a.drift.min_rate) + " for " +
          FormatDurationMs(a.drift.for_ms) + " in " + a.drift.peak_hours_text +
          " UTC; stale after " + FormatDurationMs(a.stale_after_ms) + ", model older than " +

@@ -17,6 +17,7 @@
 #include "incidents.h"
 #include "isoscope/alert.h"
 #include "isoscope/baseline.h"
+#include "isoscope/calibration.h"
 #include "isoscope/text.h"
 #include "parallel_score.h"
 #include "scored_csv.h"
@@ -140,10 +141,23 @@ void PrintBaseline(const ReplayResult& b, bool with_incidents) {
               b.incidents.size(), b.false_pages, Rate(b.false_pages_per_week).c_str());
 }
 
-// A threshold given as a score, as opposed to one relative to a model.
+// The rules' settings besides the thresholds.
 struct Durations {
   TimeMs for_ms, smooth_ms, eval_ms;
+  /// Both thresholds are surprise:N: the rules smooth the calibrated surprise, not the score.
+  bool on_surprise = false;
 };
+
+// The rules' settings in the JSON report; "series" is what they smooth.
+std::string SettingsJson(const ReplayConfig& config, const Durations& d, const ScoreSummary& s) {
+  return ",\"settings\":{\"warning\":" +
+         (s.warning_varies ? "null" : JsonNumber(config.warning.threshold)) +
+         ",\"critical\":" + (s.critical_varies ? "null" : JsonNumber(config.critical.threshold)) +
+         ",\"for_seconds\":" + std::to_string(d.for_ms / 1000) +
+         ",\"smooth_seconds\":" + std::to_string(d.smooth_ms / 1000) +
+         ",\"eval_interval_seconds\":" + std::to_string(d.eval_ms / 1000) +
+         ",\"series\":" + (d.on_surprise ? "\"surprise\"}" : "\"anomaly_score\"}");
+}
 
 Status Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& d,
               const ReplayResult& result, const std::vector<IncidentWindow>& incidents,
@@ -165,12 +179,7 @@ Status Report(const ReplayArgs& args, const ReplayConfig& config, const Duration
     j += ",\"scored_rows\":" + std::to_string(s.scored);
     j += ",\"flagged_rows\":" + (s.flagged ? std::to_string(*s.flagged) : "null");
     j += ",\"flagged_share\":" + (s.flagged ? JsonNumber(flagged_share) : "null");
-    j += ",\"settings\":{\"warning\":" +
-         (s.warning_varies ? "null" : JsonNumber(config.warning.threshold)) +
-         ",\"critical\":" + (s.critical_varies ? "null" : JsonNumber(config.critical.threshold)) +
-         ",\"for_seconds\":" + std::to_string(d.for_ms / 1000) +
-         ",\"smooth_seconds\":" + std::to_string(d.smooth_ms / 1000) +
-         ",\"eval_interval_seconds\":" + std::to_string(d.eval_ms / 1000) + "}";
+    j += SettingsJson(config, d, s);
     if (s.as_given) {
       j += ",\"scores_as_given\":true,\"models\":[";
       for (size_t i = 0; i < s.models.size(); ++i) {
@@ -259,7 +268,8 @@ Status Report(const ReplayArgs& args, const ReplayConfig& config, const Duration
   }
   for (const std::string& note : s.time.Notes())
     std::printf("%s: %s\n", args.csv.c_str(), note.c_str());
-  std::printf("rules: avg_over_time(anomaly_score[%s]) every %s, for %s\n", args.smooth.c_str(),
+  std::printf("rules: avg_over_time(%s[%s]) every %s, for %s\n",
+              d.on_surprise ? "surprise" : "anomaly_score", args.smooth.c_str(),
               args.eval_interval.c_str(), args.for_duration.c_str());
   std::printf(
       "scored time: %s of %s (evaluations with a score to smooth; warming and gaps left out); "
@@ -343,6 +353,22 @@ void WarnFewSamples(const Durations& d, TimeMs step_ms) {
   }
 }
 
+// Whether the rules run on the surprise: both thresholds surprise:N. One series feeds both
+// severities in the core's Replay, so a score and a surprise cannot be mixed here.
+Result<bool> RulesOnSurprise(const ReplayArgs& args) {
+  auto w = ParseAlertThreshold(args.warning);
+  if (!w.ok()) return Usage("--warning: " + w.status().message());
+  auto c = ParseAlertThreshold(args.critical);
+  if (!c.ok()) return Usage("--critical: " + c.status().message());
+  if (w->on_surprise() != c->on_surprise()) {
+    return Usage("--warning " + args.warning + " and --critical " + args.critical +
+                 ": replay runs both severities on one series, the score or the surprise; give "
+                 "both as surprise:N (e.g. --warning surprise:3 --critical surprise:4) or "
+                 "neither");
+  }
+  return w->on_surprise();
+}
+
 Status ReplayRescored(const ReplayArgs& args, const std::string& content, ReplayConfig config,
                       const Durations& d, const std::vector<IncidentWindow>& incidents) {
   auto model = LoadBundle(args.bundle);
@@ -400,6 +426,8 @@ Status ReplayRescored(const ReplayArgs& args, const std::string& content, Replay
     flagged += s.ok() && s.is_anomaly ? 1 : 0;
   }
   summary.flagged = flagged;
+  // The surprise as `isoscope score` writes it (the thresholds resolved: the model has one).
+  if (d.on_surprise) scores = SurpriseSeries(model->calibration, scores);
 
   auto r = ReplayOverScoredTime(data->times, scores, config, incidents, summary);
   // The same rules over the plain z-score of the raw inputs: does the forest earn its place?
@@ -417,6 +445,16 @@ Status ReplayRescored(const ReplayArgs& args, const std::string& content, Replay
   return Report(args, config, d, *r, incidents, summary);
 }
 
+// --contamination as a share, or none when not given.
+Result<std::optional<double>> ContaminationFlag(const ReplayArgs& args) {
+  if (args.contamination.empty()) return std::optional<double>();
+  auto c = ParseContamination(args.contamination);
+  if (!c.ok() || c->is_auto) {
+    return Usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
+  }
+  return std::optional<double>(c->value);
+}
+
 // The scores-as-given mode: a CSV of scores (score's or backtest's output) is not scored
 // again. Thresholds relative to a model resolve per model version from --bundles (or
 // --bundle), and at each model change the rules take the new model's thresholds.
@@ -428,14 +466,9 @@ Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayC
   if (!time_rules.ok()) return time_rules.status();
   const size_t n = data->times.size();
 
-  std::optional<double> contamination;
-  if (!args.contamination.empty()) {
-    auto c = ParseContamination(args.contamination);
-    if (!c.ok() || c->is_auto) {
-      return Usage("--contamination: '" + args.contamination + "' is not a share in (0, 0.5]");
-    }
-    contamination = c->value;
-  }
+  auto given = ContaminationFlag(args);
+  if (!given.ok()) return given.status();
+  const std::optional<double> contamination = *given;
   // Score thresholds are the same for every model; check them before anything is loaded.
   double fixed[2] = {0, 0};
   bool relative[2] = {false, false};
@@ -594,7 +627,8 @@ Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayC
                                                         : std::string("by each model's threshold");
   }
 
-  auto r = ReplayOverScoredTime(data->times, data->scores, config, incidents, summary);
+  auto r = ReplayOverScoredTime(data->times, d.on_surprise ? data->surprises : data->scores, config,
+                                incidents, summary);
   if (!r.ok()) {
     return r.status();
   }
@@ -617,7 +651,9 @@ Status RunReplay(const ReplayArgs& args) {
   config.warning.for_ms = config.critical.for_ms = *for_ms;
   config.smooth_ms = *smooth_ms;
   config.eval_interval_ms = *eval_ms;
-  const Durations d{*for_ms, *smooth_ms, *eval_ms};
+  auto on_surprise = RulesOnSurprise(args);
+  if (!on_surprise.ok()) return on_surprise.status();
+  const Durations d{*for_ms, *smooth_ms, *eval_ms, *on_surprise};
   if (!args.bundle.empty() && !args.bundles.empty()) {
     return Usage("give --bundle B (one model) or --bundles DIR (a model per version), not both");
   }
@@ -630,7 +666,14 @@ Status RunReplay(const ReplayArgs& args) {
   }
   auto content = ReadFile(args.csv);
   if (!content.ok()) return content.status();
-  if (HasScoreColumn(*content)) return ReplayAsGiven(args, *content, config, d, incidents);
+  if (HasScoreColumn(*content)) {
+    if (d.on_surprise && !HasSurpriseColumn(*content)) {
+      return Usage(args.csv +
+                   " has no surprise column to replay surprise:N thresholds on: score it with "
+                   "isoscope score or backtest and a bundle of format 1.3 or later");
+    }
+    return ReplayAsGiven(args, *content, config, d, incidents);
+  }
   if (args.bundle.empty()) {
     return Usage(args.csv +
                  " has no anomaly_score column, so its inputs must be scored: give --bundle B "

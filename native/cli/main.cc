@@ -201,6 +201,9 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& replay) {
       "model of each row: --bundles DIR (backtest --save-bundles DIR, or a detector's store)\n"
       "finds it by the row's model_version, and at each model change the thresholds become\n"
       "the new model's while the alert states carry on, as in a daemon after a reload.\n"
+      "Surprise thresholds (surprise:4: the calibrated surprise, -log10 of the tail probability\n"
+      "under the model's training scores, the same on every model) replay the surprise instead\n"
+      "of the score (score's surprise column, or computed here); give both as surprise:N.\n"
       "Examples: isoscope replay --bundle build/demo/model.bundle --csv build/demo/history.csv \\\n"
       "    --incidents build/demo/incidents.csv\n"
       "  isoscope replay --csv backtest.csv --bundles backtest-models --incidents incidents.csv" +
@@ -222,7 +225,8 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& replay) {
   y->add_option("--warning", replay.warning,
                 "Warning threshold on the smoothed score: a score (0.6), the score exceeded by a "
                 "share of training rows (1%), contamination (the model's anomaly threshold) or "
-                "contamination/N")
+                "contamination/N; or on the smoothed surprise: surprise:N (tail probability "
+                "10^-N)")
       ->capture_default_str();
   y->add_option("--critical", replay.critical, "Critical (paging) threshold, as --warning")
       ->capture_default_str();
@@ -417,6 +421,8 @@ CLI::App* AddRules(CLI::App& app, RulesArgs& rules) {
       "A threshold relative to the model (contamination, contamination/N, 1%) compares with\n"
       "the anomaly_alert_threshold{severity} that isoscope serve resolves at every model load,\n"
       "so the rules follow each retrain; a score (0.6) is written into the rules as is.\n"
+      "A surprise (surprise:4) compares job:anomaly_surprise:avg5m, the smoothed\n"
+      "anomaly_surprise, with the number: one threshold that means the same on every model.\n"
       "Example: isoscope rules --config isoscope.yml --out /etc/prometheus/rules \\\n"
       "    --detector checkout --critical 0.9 --for 5m" +
       std::string(kFooter));
@@ -426,8 +432,8 @@ CLI::App* AddRules(CLI::App& app, RulesArgs& rules) {
   u->add_option("--detector", rules.detector, "Only this detector (default: all)");
   u->add_option("--warning", rules.warning,
                 "Warning threshold on the smoothed score: a score (0.6), a share of training "
-                "rows (1%), contamination or contamination/N (default: the config's, else "
-                "contamination)");
+                "rows (1%), contamination or contamination/N, or surprise:N on the smoothed "
+                "surprise (default: the config's, else contamination)");
   u->add_option("--critical", rules.critical,
                 "Critical (paging) threshold, as --warning and at least as strict (default: the "
                 "config's, else contamination/2)");

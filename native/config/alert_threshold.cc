@@ -25,8 +25,9 @@ Result<AlertThreshold> ParseAlertThreshold(const std::string& text) {
   auto bad = [&text](const std::string& why) {
     return Status(ErrorCode::kInvalidArgument,
                   "threshold '" + text + "': " + why +
-                      " (give a score like 0.6, a share of training rows like 1%, or "
-                      "contamination or contamination/N)");
+                      " (give a score like 0.6, a share of training rows like 1%, "
+                      "contamination or contamination/N, or a calibrated surprise like "
+                      "surprise:4)");
   };
   AlertThreshold t;
   t.text = text;
@@ -57,11 +58,30 @@ Result<AlertThreshold> ParseAlertThreshold(const std::string& text) {
     t.value = v;
     return t;
   }
+  if (text.rfind("surprise:", 0) == 0) {
+    // 0 would page on every row (every surprise is >= 0); there is no upper bound, as a
+    // tail probability can be as small as the model's training rows allow.
+    if (!ParseFinite(text.substr(9), &v) || v <= 0) {
+      return bad("surprise:N needs N > 0, e.g. surprise:4 for a tail probability of 1e-4");
+    }
+    t.kind = AlertThreshold::Kind::kSurprise;
+    t.value = v;
+    return t;
+  }
   return bad("not understood");
 }
 
 Result<double> AlertThreshold::Resolve(const Model& model) const {
   if (kind == Kind::kScore) return value;
+  if (kind == Kind::kSurprise) {
+    if (model.calibration.count == 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "threshold '" + text +
+                        "': the model carries no score calibration (a bundle older than "
+                        "format 1.3), so it has no surprise; retrain it with this isoscope");
+    }
+    return value;
+  }
   const double share = kind == Kind::kShare ? value : TrainedShare(model) / value;
   auto bad = [this](const std::string& why) {
     return Status(ErrorCode::kInvalidArgument, "threshold '" + text + "': " + why);
@@ -74,7 +94,7 @@ Result<double> AlertThreshold::Resolve(const Model& model) const {
 
 bool AlertThreshold::AtLeastAsStrictAs(const AlertThreshold& other) const {
   if (kind != other.kind) return true;
-  // A higher score, a smaller share or a larger divisor is stricter.
+  // A higher score or surprise, a smaller share or a larger divisor is stricter.
   return kind == Kind::kContamination ? value >= other.value
          : kind == Kind::kShare       ? value <= other.value
                                       : value >= other.value;

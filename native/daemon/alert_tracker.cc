@@ -33,6 +33,7 @@ AlertTracker::AlertTracker(const DetectorConfig& detector, ExporterMetrics* metr
   for (int s = 0; s < 2; ++s) {
     const double threshold = given[s]->relative() ? unknown : given[s]->value;
     severities_[s] = {threshold, a.for_ms, a.keep_firing_for_ms};
+    on_surprise_[s] = given[s]->on_surprise();
     prometheus::Labels l = detector_labels_;
     l["severity"] = kSeverityNames[s];
     for_gauge_[s] = &metrics_->alert_for_seconds.Add(l);
@@ -54,6 +55,7 @@ void AlertTracker::SetThresholds(double warning, double critical) {
   const double t[2] = {warning, critical};
   for (int s = 0; s < 2; ++s) {
     severities_[s].threshold = t[s];
+    if (on_surprise_[s]) continue;
     if (threshold_gauge_[s] == nullptr) {
       prometheus::Labels l = detector_labels_;
       l["severity"] = kSeverityNames[s];
@@ -85,12 +87,13 @@ void AlertTracker::RemoveSeries(Group& g) {
 }
 
 void AlertTracker::Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now,
-                           double score) {
+                           double score, double surprise) {
   Group& g = groups_[key];
   g.labels = labels;
   if (!g.times.empty() && g.times.back() >= now) return;  // one score per group and instant
   g.times.push_back(now);
   g.scores.push_back(score);
+  g.surprises.push_back(surprise);
 }
 
 void AlertTracker::Evaluate(TimeMs now) {
@@ -102,15 +105,18 @@ void AlertTracker::Evaluate(TimeMs now) {
     while (old < g.times.size() && g.times[old] <= now - smooth_ms_) ++old;
     g.times.erase(g.times.begin(), g.times.begin() + static_cast<ptrdiff_t>(old));
     g.scores.erase(g.scores.begin(), g.scores.begin() + static_cast<ptrdiff_t>(old));
+    g.surprises.erase(g.surprises.begin(), g.surprises.begin() + static_cast<ptrdiff_t>(old));
     const std::vector<TimeMs>& times = g.times;
-    const std::vector<double>& scores = g.scores;
-    const std::optional<double> smoothed =
-        times.empty() ? std::nullopt : AvgOverTime(times, scores, now, smooth_ms_);
+    auto smooth = [&](const std::vector<double>& values) {
+      return times.empty() ? std::nullopt : AvgOverTime(times, values, now, smooth_ms_);
+    };
+    const std::optional<double> smoothed[2] = {smooth(g.scores), smooth(g.surprises)};
     bool active = false;
     for (int s = 0; s < 2; ++s) {
       // No threshold yet (relative, and no model loaded): nothing can be above it.
       const bool known = !std::isnan(severities_[s].threshold);
-      g.state[s] = Step(severities_[s], g.state[s], known ? smoothed : std::nullopt, now);
+      const std::optional<double>& value = smoothed[on_surprise_[s] ? 1 : 0];
+      g.state[s] = Step(severities_[s], g.state[s], known ? value : std::nullopt, now);
       active = active || g.state[s].phase != AlertPhase::kInactive;
     }
     if (times.empty() && !active) {

@@ -4,8 +4,10 @@
 // anomaly_alert_pending_seconds, anomaly_alert_for_seconds), computed per group with the same
 // core functions as isoscope replay and the generated rules: AvgOverTime over the group's
 // scores of the smoothing window, then Step per severity, once per scoring cycle. So the
-// panel and on-call see "critical pending for 2m of 3m" without querying ALERTS.
+// panel and on-call see "critical pending for 2m of 3m" without querying ALERTS. A severity
+// given as surprise:N follows the group's anomaly_surprise instead, smoothed the same way.
 
+#include <limits>
 #include <map>
 #include <string>
 #include <utility>
@@ -21,15 +23,18 @@ class AlertTracker {
  public:
   /// Registers anomaly_alert_for_seconds{detector, severity} for `detector`, and
   /// anomaly_alert_threshold{detector, severity} for the thresholds given as scores (relative
-  /// ones are known once a model is: SetThresholds).
+  /// ones are known once a model is: SetThresholds). Surprise thresholds are not exported
+  /// there: that series is on the score's scale (dashboards draw it over anomaly_score).
   AlertTracker(const DetectorConfig& detector, ExporterMetrics* metrics);
   /// Removes every series it added.
   ~AlertTracker();
   AlertTracker(const AlertTracker&) = delete;
   AlertTracker& operator=(const AlertTracker&) = delete;
 
-  /// The score of group `key` (labels: detector + group_by labels) in the cycle at `now`.
-  void Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now, double score);
+  /// The score and the surprise (NaN: none, as for a bundle without calibration) of group
+  /// `key` (labels: detector + group_by labels) in the cycle at `now`.
+  void Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now, double score,
+               double surprise = std::numeric_limits<double>::quiet_NaN());
 
   /// One rule evaluation at `now` for every group seen within the smoothing window, after the
   /// cycle's Observe calls. A group without a score in the window has no smoothed value (its
@@ -52,6 +57,7 @@ class AlertTracker {
     // would allocate over half a kilobyte per group even for five scores).
     std::vector<TimeMs> times;
     std::vector<double> scores;
+    std::vector<double> surprises;  // parallel to scores
     AlertState state[2];
     prometheus::Gauge* state_gauge[2] = {nullptr, nullptr};
     prometheus::Gauge* pending_gauge[2] = {nullptr, nullptr};
@@ -61,6 +67,7 @@ class AlertTracker {
 
   ExporterMetrics* metrics_;
   AlertConfig severities_[2];
+  bool on_surprise_[2] = {false, false};  // the severity follows anomaly_surprise
   TimeMs smooth_ms_;
   prometheus::Gauge* for_gauge_[2] = {nullptr, nullptr};
   prometheus::Gauge* threshold_gauge_[2] = {nullptr, nullptr};

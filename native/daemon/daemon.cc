@@ -58,22 +58,29 @@ struct Daemon::Group {
   prometheus::Gauge* is_anomaly = nullptr;
   std::vector<prometheus::Gauge*> contribution;  // per input; only while alerting
   prometheus::Gauge* surprise = nullptr;
+  prometheus::Gauge* onset = nullptr;
   // The calibrated surprise of this group's rows under the model named surprise_version
   // (a new model starts again from its own training scores).
   std::unique_ptr<SurpriseStream> surprise_stream;
   std::string surprise_version;
   TimeMs surprise_time = std::numeric_limits<TimeMs>::min();  // the row last pushed
   double surprise_value = 0;
+  double onset_value = 0;
   std::string stale_reason;  // last logged reason, empty when scored
 
   // Withdraws the group's per-row series (a stale or dropped group exports none).
   void RemoveGauges(ExporterMetrics& m) {
     if (score != nullptr) m.score.Remove(score);
     if (is_anomaly != nullptr) m.is_anomaly.Remove(is_anomaly);
-    if (surprise != nullptr) m.surprise.Remove(surprise);
-    score = is_anomaly = surprise = nullptr;
+    RemoveSurprise(m);
+    score = is_anomaly = nullptr;
     for (prometheus::Gauge* gauge : contribution) m.input_contribution.Remove(gauge);
     contribution.clear();
+  }
+  void RemoveSurprise(ExporterMetrics& m) {
+    if (surprise != nullptr) m.surprise.Remove(surprise);
+    if (onset != nullptr) m.onset.Remove(onset);
+    surprise = onset = nullptr;
   }
 };
 
@@ -500,11 +507,11 @@ void Daemon::DropGroups(Detector& d) {
   d.groups.clear();
 }
 
-void Daemon::PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score) {
+double Daemon::PublishSurprise(Group& g, const ActiveModel& active, TimeMs t,
+                               double anomaly_score) {
   if (active.model.calibration.count == 0) {  // a bundle older than format 1.3
-    if (g.surprise != nullptr) metrics_->surprise.Remove(g.surprise);
-    g.surprise = nullptr;
-    return;
+    g.RemoveSurprise(*metrics_);
+    return std::numeric_limits<double>::quiet_NaN();
   }
   if (!g.surprise_stream || g.surprise_version != active.version) {
     g.surprise_stream = std::make_unique<SurpriseStream>(active.model.calibration);
@@ -514,10 +521,14 @@ void Daemon::PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, doub
   // A grid instant scored in an earlier cycle is published again, not counted twice.
   if (t != g.surprise_time) {
     g.surprise_value = g.surprise_stream->Push(anomaly_score);
+    g.onset_value = g.surprise_stream->onset();
     g.surprise_time = t;
   }
   if (g.surprise == nullptr) g.surprise = &metrics_->surprise.Add(g.labels);
+  if (g.onset == nullptr) g.onset = &metrics_->onset.Add(g.labels);
   g.surprise->Set(g.surprise_value);
+  g.onset->Set(g.onset_value);
+  return g.surprise_value;
 }
 
 void Daemon::PublishWindow(Detector& d, TimeMs now) {
@@ -878,9 +889,9 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
     if (g.is_anomaly == nullptr) g.is_anomaly = &metrics_->is_anomaly.Add(g.labels);
     g.score->Set(s->second.anomaly_score);
     g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
-    PublishSurprise(g, *active, t_eval, s->second.anomaly_score);
+    const double surprise = PublishSurprise(g, *active, t_eval, s->second.anomaly_score);
     d.window.push_back({now, s->second.anomaly_score, s->second.is_anomaly});
-    d.alerts->Observe(key, g.labels, now, s->second.anomaly_score);
+    d.alerts->Observe(key, g.labels, now, s->second.anomaly_score, surprise);
   }
   PublishWindow(d, now);
   if (vecs.empty() && other_shards.empty()) {

@@ -147,7 +147,9 @@ class Daemon {
   void KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& active,
                    std::map<std::string, std::vector<double>>& vectors, TimeMs t);
   void PublishWindow(Detector& d, TimeMs now);
-  void PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
+  // Exports the group's anomaly_surprise and anomaly_onset; returns the surprise (NaN when the
+  // bundle has no calibration) for the alert tracker.
+  double PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
   Result<std::vector<PromSeries>> RangeByInstants(const std::string& promql, TimeMs start,
                                                   TimeMs end, TimeMs step) const;
 

@@ -7,6 +7,14 @@
 #include "isoscope/version.h"
 
 namespace isoscope::native {
+namespace {
+
+prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registry, const char* name,
+                                                   const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+
+}  // namespace
 
 ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
     : registry(std::move(reg)),
@@ -29,6 +37,12 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                          "model and group, so one threshold serves a fleet. Absent when the "
                          "group is stale or the bundle predates format 1.3")
                    .Register(*registry)),
+      onset(GaugeFamily(*registry, "anomaly_onset",
+                        "Onset of the group's latest row (the same stream as anomaly_surprise): "
+                        "-log10 of the share of the group's earlier scores (training scores "
+                        "first) at least as high, plus 0.1 x its surprise, when that tops every "
+                        "level of the previous 144 rows, else 0: non-zero once at the start of "
+                        "an episode. Absent when anomaly_surprise is")),
       threshold(prometheus::BuildGauge()
                     .Name("anomaly_threshold")
                     .Help("Anomaly-score threshold of the active model (-offset_, set by its "
@@ -60,32 +74,29 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                       "scored (every group scored in the last cycle), stale (a query failed "
                       "or a group had no usable feature vector)")
                 .Register(*registry)),
-      build_info(prometheus::BuildGauge()
-                     .Name("isoscope_build_info")
-                     .Help("Always 1; the version label is the isoscope engine version")
-                     .Register(*registry)),
+      build_info(GaugeFamily(*registry, "isoscope_build_info",
+                             "Always 1; the version label is the isoscope engine version")),
       alert_state(prometheus::BuildGauge()
                       .Name("anomaly_alert_state")
                       .Help("The daemon's own evaluation of the detector's alert rule for the "
-                            "group and severity: 1 pending, 2 firing (smoothed score > "
-                            "threshold, held for for:); no series while inactive")
+                            "group and severity: 1 pending, 2 firing (smoothed score, or "
+                            "surprise for a surprise:N threshold, > threshold, held for for:); "
+                            "no series while inactive")
                       .Register(*registry)),
       alert_pending_seconds(prometheus::BuildGauge()
                                 .Name("anomaly_alert_pending_seconds")
                                 .Help("Seconds since the group's current pending or firing "
                                       "episode of the severity began; no series while inactive")
                                 .Register(*registry)),
-      alert_for_seconds(prometheus::BuildGauge()
-                            .Name("anomaly_alert_for_seconds")
-                            .Help("The for: duration of the detector's alert rule of the "
-                                  "severity, in seconds")
-                            .Register(*registry)),
+      alert_for_seconds(GaugeFamily(*registry, "anomaly_alert_for_seconds",
+                                    "The for: duration of the detector's alert rule of the "
+                                    "severity, in seconds")),
       alert_threshold(prometheus::BuildGauge()
                           .Name("anomaly_alert_threshold")
                           .Help("The smoothed-score threshold of the detector's alert rule of "
                                 "the severity, resolved for the active model (a share of its "
                                 "training rows, or a fixed score); the generated rules compare "
-                                "with it")
+                                "with it. None for a surprise:N threshold (not a score)")
                           .Register(*registry)),
       input_contribution(
           prometheus::BuildGauge()
@@ -94,15 +105,11 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                     "group's anomaly score in the last cycle (exact TreeSHAP; positive pushes "
                     "towards anomalous). Only for groups whose alert is pending or firing")
               .Register(*registry)),
-      shard_index(prometheus::BuildGauge()
-                      .Name("isoscope_shard_index")
-                      .Help("This replica's shard I of --shard I/N (0 when not sharded)")
-                      .Register(*registry)),
-      shard_count(prometheus::BuildGauge()
-                      .Name("isoscope_shards")
-                      .Help("N of --shard I/N: replicas that split the groups between them (1 "
-                            "when not sharded)")
-                      .Register(*registry)),
+      shard_index(GaugeFamily(*registry, "isoscope_shard_index",
+                              "This replica's shard I of --shard I/N (0 when not sharded)")),
+      shard_count(GaugeFamily(*registry, "isoscope_shards",
+                              "N of --shard I/N: replicas that split the groups between them "
+                              "(1 when not sharded)")),
       query_errors(prometheus::BuildCounter()
                        .Name("isoscope_query_errors_total")
                        .Help("Prometheus instant queries that failed")

@@ -21,6 +21,7 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Gauge>& score;
   prometheus::Family<prometheus::Gauge>& is_anomaly;
   prometheus::Family<prometheus::Gauge>& surprise;
+  prometheus::Family<prometheus::Gauge>& onset;
   prometheus::Family<prometheus::Gauge>& threshold;
   prometheus::Family<prometheus::Gauge>& score_p95;
   prometheus::Family<prometheus::Gauge>& rate_5m;

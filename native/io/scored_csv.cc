@@ -69,17 +69,31 @@ std::vector<std::string_view> Lines(std::string_view content) {
 
 bool Blank(std::string_view l) { return std::all_of(l.begin(), l.end(), Space); }
 
-}  // namespace
+// The time columns looked for when none is named.
+const std::vector<std::string> kTimeColumns = {"timestamp", "time", "ts", "datetime", "date"};
 
-bool HasScoreColumn(std::string_view content) {
+// A number, or empty (NaN: the row has none); false when the cell is neither.
+bool ParseNumberCell(const std::string& s, double* v) {
+  *v = std::numeric_limits<double>::quiet_NaN();
+  if (s.empty()) return true;
+  auto res = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return res.ec == std::errc() && res.ptr == s.data() + s.size() && std::isfinite(*v);
+}
+
+bool HasColumn(std::string_view content, const char* name) {
   for (std::string_view line : Lines(content)) {
     if (Blank(line)) continue;
     std::vector<std::string> header;
     if (!SplitQuoted(line, header)) return false;
-    return std::find(header.begin(), header.end(), "anomaly_score") != header.end();
+    return std::find(header.begin(), header.end(), name) != header.end();
   }
   return false;
 }
+
+}  // namespace
+
+bool HasScoreColumn(std::string_view content) { return HasColumn(content, "anomaly_score"); }
+bool HasSurpriseColumn(std::string_view content) { return HasColumn(content, "surprise"); }
 
 Result<ScoredCsv> ParseScoredCsv(std::string_view content, const std::string& time_column,
                                  const std::string& name) {
@@ -99,16 +113,12 @@ Result<ScoredCsv> ParseScoredCsv(std::string_view content, const std::string& ti
   };
   ScoredCsv out;
   int time_index = -1;
-  if (!time_column.empty()) {
-    time_index = column(time_column);
-    if (time_index < 0) return error(i + 1, "no time column '" + time_column + "'");
-  } else {
-    for (const char* c : {"timestamp", "time", "ts", "datetime", "date"}) {
-      if ((time_index = column(c)) >= 0) break;
-    }
-    if (time_index < 0) {
-      return error(i + 1, "has no time column; replay needs one (--time-column)");
-    }
+  for (const std::string& c : time_column.empty() ? kTimeColumns : std::vector{time_column}) {
+    if ((time_index = column(c)) >= 0) break;
+  }
+  if (time_index < 0) {
+    return error(i + 1, time_column.empty() ? "has no time column; replay needs one (--time-column)"
+                                            : "no time column '" + time_column + "'");
   }
   out.time_column = header[static_cast<size_t>(time_index)];
   const int score_index = column("anomaly_score");
@@ -116,6 +126,11 @@ Result<ScoredCsv> ParseScoredCsv(std::string_view content, const std::string& ti
   const int flag_index = column("is_anomaly");
   const int version_index = column("model_version");
   out.has_model_version = version_index >= 0;
+  const int surprise_index = column("surprise");
+  out.has_surprise = surprise_index >= 0;
+  auto number = [&cells](int index, double* v) {
+    return ParseNumberCell(cells[static_cast<size_t>(index)], v);
+  };
 
   for (++i; i < lines.size(); ++i) {
     if (Blank(lines[i])) continue;
@@ -135,16 +150,19 @@ Result<ScoredCsv> ParseScoredCsv(std::string_view content, const std::string& ti
     if (zoneless && out.zoneless_time.empty()) out.zoneless_time = t;
     out.times.push_back(*ms);
     out.time_text.push_back(t);
-    const std::string& s = cells[static_cast<size_t>(score_index)];
-    double v = std::numeric_limits<double>::quiet_NaN();
-    if (!s.empty()) {
-      auto res = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (res.ec != std::errc() || res.ptr != s.data() + s.size() || !std::isfinite(v)) {
-        return error(line_no, "column 'anomaly_score': '" + s +
-                                  "' is not a score (a number, or empty for no score)");
-      }
+    double v = 0;
+    if (!number(score_index, &v)) {
+      return error(line_no, "column 'anomaly_score': '" + cells[static_cast<size_t>(score_index)] +
+                                "' is not a score (a number, or empty for no score)");
     }
     out.scores.push_back(v);
+    if (surprise_index >= 0) {
+      if (!number(surprise_index, &v)) {
+        return error(line_no, "column 'surprise': '" + cells[static_cast<size_t>(surprise_index)] +
+                                  "' is not a number (or empty for none)");
+      }
+      out.surprises.push_back(v);
+    }
     if (flag_index >= 0) {
       const std::string& f = cells[static_cast<size_t>(flag_index)];
       if (f != "" && f != "0" && f != "1") {

@@ -80,6 +80,7 @@ Result<TimeRules> ApplyTimeRules(ScoredCsv& data, const std::string& name) {
   KeepRows(data.times, rules->kept);
   KeepRows(data.time_text, rules->kept);
   KeepRows(data.scores, rules->kept);
+  KeepRows(data.surprises, rules->kept);
   KeepRows(data.is_anomaly, rules->kept);
   KeepRows(data.model_versions, rules->kept);
   return rules;

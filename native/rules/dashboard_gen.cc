@@ -43,9 +43,10 @@ Json IsoscopePanel(int* id, const DetectorConfig& d, const std::string& daemon_u
                   {"forMinutes", static_cast<double>(a.for_ms) / 60000.0},
                   {"smoothMinutes", static_cast<double>(a.smooth_ms) / 60000.0},
                   {"evalIntervalSeconds", static_cast<double>(a.eval_interval_ms) / 1000.0}};
-  // Fixed scores go in as is; relative thresholds are left empty so the panel follows the model.
-  if (!a.warning.relative()) options["warning"] = a.warning.value;
-  if (!a.critical.relative()) options["critical"] = a.critical.value;
+  // Fixed scores go in as is; relative thresholds are left empty so the panel follows the model,
+  // and surprises too: they are not on the score's scale.
+  if (a.warning.kind == AlertThreshold::Kind::kScore) options["warning"] = a.warning.value;
+  if (a.critical.kind == AlertThreshold::Kind::kScore) options["critical"] = a.critical.value;
   p["options"] = options;
   return p;
 }
@@ -74,9 +75,10 @@ Json ScorePanel(int* id, const DetectorConfig& d, int y) {
        Target("C", "anomaly_alert_threshold{detector=\"" + d.name + "\",severity=\"critical\"}",
               "critical")});
   Json steps = Json::array({{{"color", "green"}, {"value", nullptr}}});
-  if (!d.alerts.warning.relative())
+  // Only fixed scores are lines on this panel's scale (a surprise is not a score).
+  if (d.alerts.warning.kind == AlertThreshold::Kind::kScore)
     steps.push_back({{"color", "orange"}, {"value", d.alerts.warning.value}});
-  if (!d.alerts.critical.relative())
+  if (d.alerts.critical.kind == AlertThreshold::Kind::kScore)
     steps.push_back({{"color", "red"}, {"value", d.alerts.critical.value}});
   p["fieldConfig"] = {
       {"defaults",

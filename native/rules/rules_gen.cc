@@ -1,6 +1,7 @@
 #include "rules_gen.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "isoscope/text.h"
@@ -71,8 +72,39 @@ struct Severity {
 };
 
 std::vector<Severity> Severities(const AlertsConfig& a) {
+  // The alert names stay AnomalyScore* for a surprise too: routes and silences keyed on them
+  // keep working when a detector moves to surprise thresholds.
   return {{"warning", "AnomalyScoreWarning", &a.warning},
           {"critical", "AnomalyScoreCritical", &a.critical}};
+}
+
+bool AnySurprise(const AlertsConfig& a) {
+  return a.warning.on_surprise() || a.critical.on_surprise();
+}
+
+// The recording rules the alerts need: "job:anomaly_score:avg5m", and " and
+// job:anomaly_surprise:avg5m" when a severity is a surprise.
+std::string NeededRecords(const AlertsConfig& a) {
+  return a.RecordName() + (AnySurprise(a) ? " and " + SurpriseRecordName(a) : std::string());
+}
+
+// The recorded series a severity compares with: the smoothed score or the smoothed surprise.
+std::string SeverityRecord(const AlertsConfig& a, const Severity& s) {
+  return s.threshold->on_surprise() ? SurpriseRecordName(a) : a.RecordName();
+}
+
+// What the severity's value is, for annotations and titles.
+const char* SignalName(const Severity& s) {
+  return s.threshold->on_surprise() ? "anomaly surprise" : "anomaly score";
+}
+
+// One recording rule: avg_over_time of `metric` over the smoothing window.
+void RecordRule(std::string* out, const DetectorConfig& d, const std::string& record,
+                const std::string& metric) {
+  Line(out, 6, "- record: " + record);
+  Line(out, 8,
+       "expr: " + Quote("avg_over_time(" + metric + Selector(d) + "[" +
+                        FormatDurationMs(d.alerts.smooth_ms) + "])"));
 }
 
 // The daemon's resolved threshold of a relative severity, one series per detector (max: two
@@ -92,6 +124,11 @@ std::string ThresholdPromQL(const DetectorConfig& d, const Severity& s) {
 // How an annotation names the threshold: "0.65", or "contamination/2 (0.537 for the model
 // now)" through the template's query function.
 std::string ThresholdText(const DetectorConfig& d, const Severity& s) {
+  if (s.threshold->on_surprise()) {
+    char p[32];
+    std::snprintf(p, sizeof(p), "%.0e", std::pow(10.0, -s.threshold->value));
+    return Number(s.threshold->value) + " (tail probability " + p + ")";
+  }
   if (!s.threshold->relative()) return Number(s.threshold->value);
   return s.threshold->text + " ({{ with query `" + ThresholdSeries(d, s) +
          "` }}{{ . | first | value | printf \"%.3f\" }}{{ else }}unknown{{ end }} for the "
@@ -131,14 +168,23 @@ Status ValidateAlerts(const AlertsConfig& a) {
     return bad("drift min_rate " + Number(a.drift.min_rate) + " is outside (0, 1), e.g. 0.005");
   }
   if (a.drift.peak_hours.empty()) return bad("drift peak_hours is empty");
-  const std::string record = a.RecordName();
-  for (size_t i = 0; i < record.size(); ++i) {
-    const char c = record[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-                    (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return bad("record '" + record + "' is not a Prometheus metric name");
+  for (const std::string& record : {a.RecordName(), SurpriseRecordName(a)}) {
+    for (size_t i = 0; i < record.size(); ++i) {
+      const char c = record[i];
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+                      (i > 0 && c >= '0' && c <= '9');
+      if (!ok) return bad("record '" + record + "' is not a Prometheus metric name");
+    }
   }
   return Status::Ok();
+}
+
+std::string SurpriseRecordName(const AlertsConfig& a) {
+  if (a.record.empty()) return "job:anomaly_surprise:avg" + FormatDurationMs(a.smooth_ms);
+  const std::string score = "anomaly_score";
+  const size_t at = a.record.find(score);
+  if (at == std::string::npos) return a.record + ":surprise";
+  return a.record.substr(0, at) + "anomaly_surprise" + a.record.substr(at + score.size());
 }
 
 std::string PeakHoursPromQL(const std::vector<WeeklyWindow>& windows) {
@@ -195,21 +241,24 @@ std::string RecordingRulesYaml(const DetectorConfig& d) {
   std::string out = Header(d, "Prometheus recording rule");
   out += "# The smoothed score the alerts use: Prometheus's avg_over_time over " +
          FormatDurationMs(a.smooth_ms) + ", every label of anomaly_score kept.\n";
+  if (AnySurprise(a)) {
+    out +=
+        "# Severities given as surprise:N use the smoothed anomaly_surprise, recorded the same "
+        "way.\n";
+  }
   Line(&out, 0, "groups:");
   Line(&out, 2, "- name: isoscope-" + d.name + "-recording");
   Line(&out, 4, "interval: " + FormatDurationMs(a.eval_interval_ms));
   Line(&out, 4, "rules:");
-  Line(&out, 6, "- record: " + a.RecordName());
-  Line(&out, 8,
-       "expr: " + Quote("avg_over_time(anomaly_score" + Selector(d) + "[" +
-                        FormatDurationMs(a.smooth_ms) + "])"));
+  RecordRule(&out, d, a.RecordName(), "anomaly_score");
+  if (AnySurprise(a)) RecordRule(&out, d, SurpriseRecordName(a), "anomaly_surprise");
   return out;
 }
 
 std::string AlertingRulesYaml(const DetectorConfig& d) {
   const AlertsConfig& a = d.alerts;
   std::string out = Header(d, "Prometheus alerting rules");
-  out += "# Needs the recording rule " + a.RecordName() + " (" + d.name +
+  out += "# Needs the recording rule " + NeededRecords(a) + " (" + d.name +
          ".recording.rules.yml) loaded in the same Prometheus.\n";
   if (a.warning.relative() || a.critical.relative()) {
     out +=
@@ -222,7 +271,8 @@ std::string AlertingRulesYaml(const DetectorConfig& d) {
   Line(&out, 4, "rules:");
   for (const Severity& s : Severities(a)) {
     Line(&out, 6, std::string("- alert: ") + s.alert);
-    Line(&out, 8, "expr: " + Quote(a.RecordName() + Selector(d) + " > " + ThresholdPromQL(d, s)));
+    Line(&out, 8,
+         "expr: " + Quote(SeverityRecord(a, s) + Selector(d) + " > " + ThresholdPromQL(d, s)));
     if (a.for_ms > 0) Line(&out, 8, "for: " + FormatDurationMs(a.for_ms));
     if (a.keep_firing_for_ms > 0) {
       Line(&out, 8, "keep_firing_for: " + FormatDurationMs(a.keep_firing_for_ms));
@@ -232,16 +282,19 @@ std::string AlertingRulesYaml(const DetectorConfig& d) {
     Line(&out, 8, "annotations:");
     Line(&out, 10,
          "summary: " +
-             Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": anomaly score (" +
+             Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": " + SignalName(s) + " (" +
                    FormatDurationMs(a.smooth_ms) + " average) {{ $value | printf \"%.3f\" }} > " +
                    ThresholdText(d, s) + " for " + DurationOrZero(a.for_ms)));
     Line(&out, 10,
          "description: " +
-             Quote("The Isolation Forest score of " + d.name + ", averaged over " +
-                   FormatDurationMs(a.smooth_ms) + ", has stayed above the " + s.name +
-                   " threshold " + ThresholdText(d, s) + " for " + DurationOrZero(a.for_ms) +
-                   ". Model version: " + ModelVersionTemplate(d) +
-                   ". Top input: " + TopInputTemplate(d) + "."));
+             Quote(std::string(s.threshold->on_surprise()
+                                   ? "The calibrated surprise (-log10 of the tail probability "
+                                     "under the model's training scores) of "
+                                   : "The Isolation Forest score of ") +
+                   d.name + ", averaged over " + FormatDurationMs(a.smooth_ms) +
+                   ", has stayed above the " + s.name + " threshold " + ThresholdText(d, s) +
+                   " for " + DurationOrZero(a.for_ms) + ". Model version: " +
+                   ModelVersionTemplate(d) + ". Top input: " + TopInputTemplate(d) + "."));
   }
   return out;
 }
@@ -338,12 +391,12 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
         sel + ") + 1)";
     // Relative thresholds are compared in PromQL (a comparison keeps the left side's value,
     // the smoothed score), and the Grafana threshold then only asks for a score at all.
-    if (!s.threshold->relative()) return a.RecordName() + sel + version_join;
+    if (!s.threshold->relative()) return SeverityRecord(a, s) + sel + version_join;
     return "(" + a.RecordName() + sel + " > " + ThresholdPromQL(d, s) + ")" + version_join;
   };
   std::string out = Header(d, "Grafana alert provisioning (Grafana 10.2+)");
   out += "# Put it in Grafana's provisioning/alerting/ directory. Needs the recording rule " +
-         a.RecordName() + " in the Prometheus of data source uid " + o.datasource_uid + ".\n";
+         NeededRecords(a) + " in the Prometheus of data source uid " + o.datasource_uid + ".\n";
   Line(&out, 0, "apiVersion: 1");
   Line(&out, 0, "groups:");
   Line(&out, 2, "- orgId: " + std::to_string(o.org_id));
@@ -353,7 +406,7 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
   Line(&out, 4, "rules:");
   for (const Severity& s : Severities(a)) {
     Line(&out, 6, "- uid: " + GrafanaUid(d.name, s.name));
-    Line(&out, 8, "title: " + Quote(d.name + " anomaly score " + s.name));
+    Line(&out, 8, "title: " + Quote(d.name + " " + SignalName(s) + " " + s.name));
     Line(&out, 8, "condition: C");
     Line(&out, 8, "data:");
     Line(&out, 10, "- refId: A");
@@ -411,7 +464,7 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
     Line(&out, 8, "annotations:");
     Line(&out, 10,
          "summary: " +
-             Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": anomaly score (" +
+             Quote("{{ $labels.detector }}" + GroupTemplate(d) + ": " + SignalName(s) + " (" +
                    FormatDurationMs(a.smooth_ms) +
                    " average) {{ $values.A.Value | printf \"%.3f\" }} > " +
                    (s.threshold->relative() ? s.threshold->text : Number(s.threshold->value)) +

@@ -35,9 +35,17 @@ Status ValidateAlerts(const AlertsConfig& alerts);
 /// day_of_week(), hour() and minute(), filtered per window and joined with `or`.
 std::string PeakHoursPromQL(const std::vector<WeeklyWindow>& windows);
 
-/// `record: <alerts.RecordName()>` = avg_over_time(anomaly_score{detector="NAME"}[smooth]).
+/// The recording rule of the smoothed anomaly_surprise, for severities given as a surprise
+/// (surprise:N): job:anomaly_surprise:avg<smooth> by default; with a `record:` of its own,
+/// that name with anomaly_score replaced by anomaly_surprise, or with :surprise appended.
+std::string SurpriseRecordName(const AlertsConfig& alerts);
+
+/// `record: <alerts.RecordName()>` = avg_over_time(anomaly_score{detector="NAME"}[smooth]),
+/// and when a severity is a surprise `record: <SurpriseRecordName()>` =
+/// avg_over_time(anomaly_surprise{detector="NAME"}[smooth]).
 std::string RecordingRulesYaml(const DetectorConfig& detector);
-/// Warning and critical alerting rules on the recorded series, for Alertmanager users.
+/// Warning and critical alerting rules on the recorded series (each severity on the smoothed
+/// score or, given as surprise:N, the smoothed surprise), for Alertmanager users.
 std::string AlertingRulesYaml(const DetectorConfig& detector);
 /// Drift canary, canary mismatch, stale detector, missing model, model too old.
 std::string ModelHealthRulesYaml(const DetectorConfig& detector);

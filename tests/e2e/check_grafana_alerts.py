@@ -131,6 +131,13 @@ def check_content(groups, detector, warning, critical, for_, ds_uid):
         params = c.get("conditions", [{}])[0].get("evaluator", {}).get("params")
         if isinstance(want[sev], float):
             need(params == [want[sev]], f"{sev}: threshold {params}, expected [{want[sev]}]")
+            need("anomaly_surprise" not in expr, f"{sev}: a score threshold on the surprise")
+        elif want[sev].startswith("surprise:"):
+            # A calibrated surprise: the smoothed anomaly_surprise against the fixed number.
+            n = float(want[sev][len("surprise:"):])
+            need(params == [n], f"{sev}: threshold {params}, expected [{n}]")
+            need("anomaly_surprise" in expr, f"{sev}: A.expr is not on the smoothed surprise")
+            need("anomaly_alert_threshold" not in expr, f"{sev}: a surprise needs no daemon threshold")
         else:
             # Relative to the model: A keeps only the scores above the daemon's resolved
             # threshold for this severity, and C asks for any score at all.
@@ -148,7 +155,7 @@ def main():
     with open(path) as f:
         doc = yaml.safe_load(f)
     groups = check_schema(doc)
-    def threshold(text):  # a score, or a threshold relative to the model (kept as text)
+    def threshold(text):  # a score, or a surprise or relative threshold (kept as text)
         try:
             return float(text)
         except ValueError:

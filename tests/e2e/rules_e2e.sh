@@ -87,6 +87,23 @@ promtool_dir "$R" rules_promtool_relative_test.yml "relative thresholds"
 "$PY" "$HERE/check_grafana_alerts.py" "$R/checkout.grafana-alerting.yml" checkout \
   contamination contamination/2 3m prometheus >"$W/grafana3.out" 2>&1 && ok ||
   { bad "Grafana provisioning file (relative)"; sed 's/^/  | /' "$W/grafana3.out"; }
+# Thresholds on the calibrated surprise: the rules smooth anomaly_surprise and compare it with
+# the fixed numbers (hand-computed in rules_promtool_surprise_test.yml).
+S=$W/surprise
+sed -e 's/^      warning: 0.65$/      warning: surprise:3/' \
+  -e 's/^      critical: 0.85$/      critical: surprise:4/' "$W/isoscope.yml" >"$W/surprise.yml"
+"$ISOSCOPE" rules --config "$W/surprise.yml" --out "$S" >"$W/sur.out" 2>&1 && ok ||
+  { bad "isoscope rules with surprise thresholds"; sed 's/^/  | /' "$W/sur.out"; }
+grep -qF "avg_over_time(anomaly_surprise{detector=\"checkout\"}[5m])" "$S/checkout.recording.rules.yml" &&
+  ok || bad "the surprise's recording rule"
+promtool_dir "$S" rules_promtool_surprise_test.yml "surprise thresholds"
+"$PY" "$HERE/check_grafana_alerts.py" "$S/checkout.grafana-alerting.yml" checkout \
+  surprise:3 surprise:4 3m prometheus >"$W/grafana4.out" 2>&1 && ok ||
+  { bad "Grafana provisioning file (surprise)"; sed 's/^/  | /' "$W/grafana4.out"; }
+"$ISOSCOPE" rules --config "$W/surprise.yml" --warning surprise:5 >"$W/bad.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "critical (surprise:4) is less strict than warning (surprise:5)" "$W/bad.out" &&
+  ok || { bad "a surprise warning above the critical refused (exit $rc)"; sed 's/^/  | /' "$W/bad.out"; }
 "$ISOSCOPE" rules --config "$W/relative.yml" --critical contamination/3 >"$W/bad.out" 2>&1
 rc=$?
 [ $rc = 2 ] && grep -q "resolves thresholds relative to the model from the config" "$W/bad.out" && ok ||

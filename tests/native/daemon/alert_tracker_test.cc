@@ -115,5 +115,69 @@ TEST_F(AlertTrackerTest, KeepFiringForHoldsAfterTheScoreDrops) {
   }
 }
 
+// warning: surprise:3, critical: surprise:5; for 20s, smooth 30s, a row every 10 s. The
+// score stays at 0.1 (below any score threshold): only the surprise can page. By hand:
+//   t   surprise  window     smoothed  warning (> 3)     critical (> 5)
+//   0   4         {4}        4         pending (0 s)     inactive
+//   10  4         {4,4}      4         pending (10 s)    inactive
+//   20  7         {4,4,7}    5         firing (20 s)     inactive (5 is not > 5)
+//   30  7         {4,7,7}    6         firing            pending (0 s)
+//   40  1         {7,7,1}    5         firing            inactive
+//   50  1         {7,1,1}    3         inactive          inactive
+TEST_F(AlertTrackerTest, SurpriseThresholdsFollowTheSmoothedSurprise) {
+  detector_.alerts.warning = std::move(ParseAlertThreshold("surprise:3")).value();
+  detector_.alerts.critical = std::move(ParseAlertThreshold("surprise:5")).value();
+  AlertTracker tracker(detector_, &metrics_);
+  const struct {
+    int t;
+    double surprise;
+    std::optional<double> warning, critical;
+  } rows[] = {{0, 4, 1, std::nullopt},  {10, 4, 1, std::nullopt},
+              {20, 7, 2, std::nullopt}, {30, 7, 2, 1},
+              {40, 1, 2, std::nullopt}, {50, 1, std::nullopt, std::nullopt}};
+  for (const auto& r : rows) {
+    const TimeMs now = r.t * 1000;
+    tracker.Observe("api", labels_, now, 0.1, r.surprise);
+    tracker.Evaluate(now);
+    EXPECT_EQ(Get("anomaly_alert_state", "warning"), r.warning) << "t=" << r.t;
+    EXPECT_EQ(Get("anomaly_alert_state", "critical"), r.critical) << "t=" << r.t;
+  }
+  EXPECT_EQ(tracker.Threshold(0), 3);
+  EXPECT_EQ(tracker.Threshold(1), 5);
+  // anomaly_alert_threshold is on the score's scale (dashboards draw it over the score).
+  for (const char* severity : {"warning", "critical"}) {
+    EXPECT_FALSE(Value(*registry_, "anomaly_alert_threshold",
+                       {{"detector", "checkout"}, {"severity", severity}}))
+        << severity;
+  }
+}
+
+// warning > 0.6 on the score, critical > 5 on the surprise; for 20s, smooth 30s. By hand:
+//   t   score  surprise  smoothed score  smoothed surprise  warning          critical
+//   0   0.7    9         0.7             9                  pending (0 s)    pending (0 s)
+//   10  0.5    9         0.6             9                  inactive         pending (10 s)
+//   20  0.5    9         0.5667          9                  inactive         firing (20 s)
+TEST_F(AlertTrackerTest, MixedSeveritiesEachFollowTheirSeries) {
+  detector_.alerts.critical = std::move(ParseAlertThreshold("surprise:5")).value();
+  AlertTracker tracker(detector_, &metrics_);
+  const struct {
+    int t;
+    double score, surprise;
+    std::optional<double> warning, critical;
+  } rows[] = {{0, 0.7, 9, 1, 1}, {10, 0.5, 9, std::nullopt, 1}, {20, 0.5, 9, std::nullopt, 2}};
+  for (const auto& r : rows) {
+    const TimeMs now = r.t * 1000;
+    tracker.Observe("api", labels_, now, r.score, r.surprise);
+    tracker.Evaluate(now);
+    EXPECT_EQ(Get("anomaly_alert_state", "warning"), r.warning) << "t=" << r.t;
+    EXPECT_EQ(Get("anomaly_alert_state", "critical"), r.critical) << "t=" << r.t;
+  }
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_threshold",
+                  {{"detector", "checkout"}, {"severity", "warning"}}),
+            0.6);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_threshold",
+                     {{"detector", "checkout"}, {"severity", "critical"}}));
+}
+
 }  // namespace
 }  // namespace isoscope::native

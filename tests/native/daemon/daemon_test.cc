@@ -15,6 +15,8 @@
 
 #include "file_io.h"
 #include "isoscope/bundle.h"
+#include "isoscope/calibration.h"
+#include "isoscope/text.h"
 #include "isoscope/version.h"
 #include "support/small_model.h"
 
@@ -809,6 +811,116 @@ TEST_F(DaemonTest, GroupWithNonUtf8LabelValueIsStale) {
   EXPECT_EQ(CountLogs("label job has a value that is not valid UTF-8: 'pay\\xff'"), 1);
   EXPECT_NE(daemon_->Views()[0].reason.find("group {job=\"pay\\xff\"}"), std::string::npos)
       << daemon_->Views()[0].reason;
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// anomaly_onset next to anomaly_surprise, from the same stream: row by row it equals the
+// core's OnsetSeries (tested on its own in tests/core) over the scores the daemon exported,
+// starting from the model's calibration, as the daemon's stream does.
+TEST_F(DaemonTest, ExportsTheOnsetOfTheSurpriseStream) {
+  const std::string v = InstallModel(1);
+  daemon_->PollReloads(false);
+  const ScoreCalibration& cal = models_.at(v).calibration;
+  ASSERT_GT(cal.count, 0);
+  const prometheus::Labels checkout = {{"detector", "checkout"}, {"job", "checkout"}};
+  // Ordinary rows, a burst far outside training, then ordinary again.
+  const double latencies[] = {120, 118, 121, 5000, 5000, 5000, 119, 120};
+  std::vector<double> scores;
+  std::vector<double> onsets;
+  for (size_t i = 0; i < std::size(latencies); ++i) {
+    answers_["latency_q"] = {Sample("checkout", latencies[i])};
+    answers_["errors_q"] = {Sample("checkout", 0.011)};
+    daemon_->RunCycle(0, kNow + static_cast<TimeMs>(i) * 10'000);
+    ASSERT_TRUE(Score("checkout")) << i;
+    scores.push_back(*Score("checkout"));
+    const auto onset = Value(*registry_, "anomaly_onset", checkout);
+    ASSERT_TRUE(onset) << i;
+    onsets.push_back(*onset);
+    const std::vector<double> expected = OnsetSeries(cal, scores);
+    EXPECT_EQ(*onset, expected.back()) << "row " << i;
+    EXPECT_EQ(Value(*registry_, "anomaly_surprise", checkout), SurpriseSeries(cal, scores).back())
+        << "row " << i;
+  }
+  // Not a constant: the burst's first row is an onset, the rows inside it are not.
+  EXPECT_GT(onsets[3], 0);
+  EXPECT_EQ(onsets[4], 0);
+  // A stale group exports neither.
+  answers_["errors_q"] = {};
+  daemon_->RunCycle(0, kNow + 100'000);
+  EXPECT_FALSE(Value(*registry_, "anomaly_onset", checkout));
+  EXPECT_FALSE(Value(*registry_, "anomaly_surprise", checkout));
+}
+
+// alerts: {warning, critical: surprise:T}: the daemon's alert state follows the surprise. With
+// smooth = interval and for 0, a row fires exactly when its surprise is above T; T is halfway
+// between an ordinary row's surprise and an outlier's, both computed by the core's
+// SurpriseSeries on the exported scores.
+TEST_F(DaemonTest, AlertStateFollowsTheSurpriseWhenSoConfigured) {
+  const std::string v = InstallModel(1);
+  const ScoreCalibration& cal = models_.at(v).calibration;
+  const double ordinary = Expected(v, 120, 0.011);
+  const double outlier = Expected(v, 5000, 0.011);
+  const std::vector<double> expected = SurpriseSeries(cal, {ordinary, outlier});
+  ASSERT_GT(expected[1], expected[0]);
+  const std::string t = "surprise:" + FormatShortest((expected[0] + expected[1]) / 2);
+  AlertsConfig& a = config_.detectors[0].alerts;
+  a.warning = a.critical = std::move(ParseAlertThreshold(t)).value();
+  a.for_ms = 0;
+  a.smooth_ms = 10'000;
+  daemon_.reset();
+  MakeDaemon();
+  daemon_->PollReloads(false);
+  ASSERT_TRUE(daemon_->Ready(nullptr));
+  const prometheus::Labels c = {
+      {"detector", "checkout"}, {"job", "checkout"}, {"severity", "critical"}};
+  answers_["latency_q"] = {Sample("checkout", 120)};
+  answers_["errors_q"] = {Sample("checkout", 0.011)};
+  daemon_->RunCycle(0, kNow);
+  EXPECT_EQ(Score("checkout"), ordinary);
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c)) << "below " << t;
+  answers_["latency_q"] = {Sample("checkout", 5000)};
+  daemon_->RunCycle(0, kNow + 10'000);
+  EXPECT_EQ(Score("checkout"), outlier);
+  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 2) << "above " << t;
+  // The surprise threshold is no score: not exported as one.
+  EXPECT_FALSE(Value(*registry_, "anomaly_alert_threshold",
+                     {{"detector", "checkout"}, {"severity", "critical"}}));
+}
+
+}  // namespace
+}  // namespace isoscope::native
+
+namespace isoscope::native {
+namespace {
+
+// A surprise threshold needs the model's score calibration; a bundle without one (older than
+// format 1.3) has no surprise, so the daemon refuses it and says why, as it does for a
+// relative threshold it cannot resolve, and keeps serving the calibrated model.
+TEST_F(DaemonTest, SurpriseThresholdRefusesAModelWithoutCalibration) {
+  AlertsConfig& a = config_.detectors[0].alerts;
+  a.critical = std::move(ParseAlertThreshold("surprise:4")).value();
+  MakeDaemon();
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  ASSERT_EQ(daemon_->Views()[0].model_version, v1);
+  Model old = models_.at(v1);
+  old.calibration = {};
+  old.model_version = "20260102-00000000";
+  old.info.created_ms += 1000;
+  BundleStore store(config_.models_dir, "checkout");
+  ASSERT_TRUE(
+      store.Install(old.model_version, old.info.created_ms, EncodeBundle(old), "{}", 5, nullptr)
+          .ok());
+  daemon_->PollReloads(false);
+  EXPECT_EQ(daemon_->Views()[0].model_version, v1);
+  EXPECT_EQ(CountLogs("alerts.critical: threshold 'surprise:4': the model carries no score "
+                      "calibration"),
+            1);
 }
 
 }  // namespace

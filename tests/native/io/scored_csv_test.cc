@@ -50,6 +50,33 @@ TEST(ScoredCsv, ScoreOutputHasNoModelVersion) {
   EXPECT_EQ(d->times, (std::vector<TimeMs>{kJan5}));
 }
 
+TEST(ScoredCsv, ReadsTheSurpriseColumn) {
+  // score's columns since format 1.3: surprise and onset after the reason.
+  const std::string text =
+      "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset\n"
+      "0,2026-01-05T00:00:00Z,,,,\"no score: warming\",,\n"
+      "1,2026-01-05T00:01:00Z,0.5,0,0,,0.75,0.5\n"
+      "2,2026-01-05T00:02:00Z,0.625,-0.1,1,,4.25,0\n";
+  EXPECT_TRUE(HasSurpriseColumn(text));
+  EXPECT_FALSE(HasSurpriseColumn("row,timestamp,anomaly_score\n"));
+  auto d = ParseScoredCsv(text, "", "s.csv");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_TRUE(d->has_surprise);
+  ASSERT_EQ(d->surprises.size(), 3u);
+  EXPECT_TRUE(std::isnan(d->surprises[0]));
+  EXPECT_EQ(d->surprises[1], 0.75);
+  EXPECT_EQ(d->surprises[2], 4.25);
+  auto bad = ParseScoredCsv("timestamp,anomaly_score,surprise\n1767571200,0.5,big\n", "", "s.csv");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("s.csv:2: column 'surprise': 'big' is not a number"),
+            std::string::npos)
+      << bad.status().message();
+  auto none = ParseScoredCsv("timestamp,anomaly_score\n1767571200,0.5\n", "", "s.csv");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_surprise);
+  EXPECT_TRUE(none->surprises.empty());
+}
+
 TEST(ScoredCsv, HeaderDetection) {
   const struct {
     const char* text;

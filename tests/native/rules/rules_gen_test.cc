@@ -244,6 +244,108 @@ TEST(RulesGen, ValidateAlerts) {
   EXPECT_FALSE(ValidateAlerts(a).ok());
 }
 
+// warning: surprise:3, critical: surprise:4 (tail probabilities 1e-3 and 1e-4 on any model).
+DetectorConfig SurpriseCheckout() {
+  DetectorConfig d = Checkout();
+  d.alerts.warning = std::move(ParseAlertThreshold("surprise:3")).value();
+  d.alerts.critical = std::move(ParseAlertThreshold("surprise:4")).value();
+  return d;
+}
+
+TEST(RulesGen, SurpriseThresholdsRecordTheSmoothedSurprise) {
+  const std::string yaml = RecordingRulesYaml(SurpriseCheckout());
+  const std::string expected =
+      "groups:\n"
+      "  - name: isoscope-checkout-recording\n"
+      "    interval: 1m\n"
+      "    rules:\n"
+      "      - record: job:anomaly_score:avg5m\n"
+      "        expr: 'avg_over_time(anomaly_score{detector=\"checkout\"}[5m])'\n"
+      "      - record: job:anomaly_surprise:avg5m\n"
+      "        expr: 'avg_over_time(anomaly_surprise{detector=\"checkout\"}[5m])'\n";
+  ASSERT_TRUE(Contains(yaml, expected)) << yaml;
+  EXPECT_EQ(yaml.substr(yaml.size() - expected.size()), expected);
+  // Score thresholds alone record no surprise.
+  EXPECT_FALSE(Contains(RecordingRulesYaml(Checkout()), "anomaly_surprise"));
+}
+
+TEST(RulesGen, SurpriseRecordNameFollowsSmoothAndRecord) {
+  AlertsConfig a;
+  EXPECT_EQ(SurpriseRecordName(a), "job:anomaly_surprise:avg5m");
+  a.smooth_ms = 15 * kMinuteMs;
+  EXPECT_EQ(SurpriseRecordName(a), "job:anomaly_surprise:avg15m");
+  a.record = "team:anomaly_score:smooth";
+  EXPECT_EQ(SurpriseRecordName(a), "team:anomaly_surprise:smooth");
+  a.record = "checkout:score:smooth";
+  EXPECT_EQ(SurpriseRecordName(a), "checkout:score:smooth:surprise");
+}
+
+TEST(RulesGen, SurpriseAlertsCompareTheSmoothedSurprise) {
+  const std::string yaml = AlertingRulesYaml(SurpriseCheckout());
+  EXPECT_TRUE(Contains(yaml,
+                       "      - alert: AnomalyScoreWarning\n"
+                       "        expr: 'job:anomaly_surprise:avg5m{detector=\"checkout\"} > 3'\n"
+                       "        for: 3m\n"
+                       "        labels:\n"
+                       "          severity: warning\n"
+                       "        annotations:\n"
+                       "          summary: '{{ $labels.detector }} job={{ $labels.job }}: anomaly "
+                       "surprise (5m average) {{ $value | printf \"%.3f\" }} > 3 (tail "
+                       "probability 1e-03) for 3m'\n"
+                       "          description: 'The calibrated surprise (-log10 of the tail "
+                       "probability under the model''s training scores) of checkout, averaged "
+                       "over 5m, has stayed above the warning threshold 3 (tail probability "
+                       "1e-03) for 3m."))
+      << yaml;
+  EXPECT_TRUE(Contains(yaml,
+                       "      - alert: AnomalyScoreCritical\n"
+                       "        expr: 'job:anomaly_surprise:avg5m{detector=\"checkout\"} > 4'\n"));
+  EXPECT_TRUE(Contains(yaml,
+                       "# Needs the recording rule job:anomaly_score:avg5m and "
+                       "job:anomaly_surprise:avg5m (checkout.recording.rules.yml)"));
+  // A surprise needs nothing from the daemon but anomaly_surprise itself.
+  EXPECT_FALSE(Contains(yaml, "anomaly_alert_threshold"));
+}
+
+// A score warning and a surprise page: each severity on its own recorded series.
+TEST(RulesGen, MixedSeveritiesEachOnTheirSeries) {
+  DetectorConfig d = SurpriseCheckout();
+  d.alerts.warning = AlertThreshold::Score(0.6);
+  EXPECT_TRUE(ValidateAlerts(d.alerts).ok());
+  const std::string yaml = AlertingRulesYaml(d);
+  EXPECT_TRUE(Contains(yaml, "expr: 'job:anomaly_score:avg5m{detector=\"checkout\"} > 0.6'"));
+  EXPECT_TRUE(Contains(yaml, "expr: 'job:anomaly_surprise:avg5m{detector=\"checkout\"} > 4'"));
+  EXPECT_TRUE(Contains(RecordingRulesYaml(d), "record: job:anomaly_surprise:avg5m"));
+}
+
+TEST(RulesGen, SurpriseInGrafanaProvisioning) {
+  const std::string yaml = GrafanaAlertsYaml(SurpriseCheckout(), GrafanaRuleOptions());
+  EXPECT_TRUE(Contains(yaml, "        title: 'checkout anomaly surprise critical'\n")) << yaml;
+  EXPECT_TRUE(Contains(yaml,
+                       "              expr: 'job:anomaly_surprise:avg5m{detector=\"checkout\"} "
+                       "* on(detector) group_left(model_version)"));
+  EXPECT_TRUE(Contains(yaml,
+                       "                - evaluator:\n"
+                       "                    params: [4]\n"
+                       "                    type: gt\n"));
+  EXPECT_TRUE(Contains(yaml,
+                       "anomaly surprise (5m average) {{ $values.A.Value | printf "
+                       "\"%.3f\" }} > 4 for 3m"));
+}
+
+TEST(RulesGen, ValidateAlertsWithSurprises) {
+  AlertsConfig a;
+  a.warning = std::move(ParseAlertThreshold("surprise:4")).value();
+  a.critical = std::move(ParseAlertThreshold("surprise:3")).value();
+  EXPECT_NE(ValidateAlerts(a).message().find(
+                "critical (surprise:3) is less strict than warning (surprise:4)"),
+            std::string::npos);
+  a.critical = std::move(ParseAlertThreshold("surprise:6")).value();
+  EXPECT_TRUE(ValidateAlerts(a).ok());
+  a.record = "checkout:score";  // its surprise twin, checkout:score:surprise, is valid too
+  EXPECT_TRUE(ValidateAlerts(a).ok());
+}
+
 TEST(RulesGen, FourFilesPerDetector) {
   const auto files = GenerateRuleFiles(Checkout(), GrafanaRuleOptions());
   ASSERT_EQ(files.size(), 4u);
