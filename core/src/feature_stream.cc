@@ -301,6 +301,42 @@ struct FeatureStream::Impl {
     while (!w.minq.empty() && h.at(w.minq.back()).x >= x) w.minq.pop_back();
     w.minq.push_back(i);
   }
+
+  // A rolling-window feature (mean, zscore, rate, range, median_diff) of a warm window, from
+  // the window's running sums (the median alone walks the window); x is the row's input.
+  double WindowValue(const DerivedFeature& d, const Window& w, const History& h, double x) {
+    double v = 0;
+    const double n = static_cast<double>(w.n);
+    const double sx = w.sx.Value();
+    const double mean = sx / n;
+    switch (d.kind) {
+      case DerivedFeature::Kind::kMean:
+        v = mean;
+        break;
+      case DerivedFeature::Kind::kZScore: {
+        const double var = std::max(0.0, (w.sxx.Value() - sx * mean) / n);
+        const double sd = std::max({std::sqrt(var), 1e-3 * std::fabs(mean), 1e-12});
+        v = std::clamp((x - mean) / sd, -kZClip, kZClip);
+        break;
+      }
+      case DerivedFeature::Kind::kRate: {
+        const double su = static_cast<double>(w.su);
+        const double den = n * w.suu.Value() - su * su;
+        const double num = n * w.sux.Value() - su * sx;
+        v = den > 0 ? num / den * 1000.0 : 0.0;
+        break;
+      }
+      case DerivedFeature::Kind::kRange:
+        v = h.at(w.maxq.front()).x - h.at(w.minq.front()).x;
+        break;
+      case DerivedFeature::Kind::kMedianDiff:
+        v = x - WindowMedian(h, w.left);
+        break;
+      default:
+        break;
+    }
+    return v;
+  }
 };
 
 Result<FeatureStream> FeatureStream::Create(const FeatureSpec& spec, bool external_lookups) {
@@ -508,36 +544,7 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
       if (h.first_t == kNoTime || h.first_t > t - d.window_ms + step || w.n < 2) {
         return {RowIssue::kWarming, column};
       }
-      const double n = static_cast<double>(w.n);
-      const double sx = w.sx.Value();
-      const double mean = sx / n;
-      switch (d.kind) {
-        case DerivedFeature::Kind::kMean:
-          v = mean;
-          break;
-        case DerivedFeature::Kind::kZScore: {
-          const double var = std::max(0.0, (w.sxx.Value() - sx * mean) / n);
-          const double sd = std::max({std::sqrt(var), 1e-3 * std::fabs(mean), 1e-12});
-          const double x = inputs[static_cast<size_t>(d.input)];
-          v = std::clamp((x - mean) / sd, -kZClip, kZClip);
-          break;
-        }
-        case DerivedFeature::Kind::kRate: {
-          const double su = static_cast<double>(w.su);
-          const double den = n * w.suu.Value() - su * su;
-          const double num = n * w.sux.Value() - su * sx;
-          v = den > 0 ? num / den * 1000.0 : 0.0;
-          break;
-        }
-        case DerivedFeature::Kind::kRange:
-          v = h.at(w.maxq.front()).x - h.at(w.minq.front()).x;
-          break;
-        case DerivedFeature::Kind::kMedianDiff:
-          v = inputs[static_cast<size_t>(d.input)] - m.WindowMedian(h, w.left);
-          break;
-        default:
-          break;
-      }
+      v = m.WindowValue(d, w, h, inputs[static_cast<size_t>(d.input)]);
     }
     out[off + f] = v;
   }

@@ -562,43 +562,104 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
 #endif
 }
 
+// A group's row of this cycle: its labels, the inputs' values, and why it is not scored.
+struct Daemon::GroupVec {
+  prometheus::Labels labels;
+  std::vector<double> values;
+  std::vector<double> lookups;  // temporal models: the look-up keys' values at t - lag
+  std::vector<int> seen;
+  std::string reason;
+};
+
+// One scoring cycle's working set, handed from step to step of ScoreCycle.
+struct Daemon::Cycle {
+  TimeMs now = 0;
+  TimeMs t_eval = 0;  // the rows' time: `now`, or the latest step-grid instant (temporal)
+  std::shared_ptr<const ActiveModel> active;
+  std::vector<std::pair<size_t, std::vector<PromSample>>> results;  // (input index, samples)
+  std::map<std::string, GroupVec> vecs;
+  std::set<std::string> other_shards;  // groups another replica scores
+  std::map<std::string, RowScore> scores;
+  std::map<std::string, std::vector<double>> vectors;  // the scored feature vectors
+  const FeatureSpec& spec() const { return active->model.spec; }
+};
+
+// New groups' history: per group a flat grid of n_rows rows (first, first + step, ...), each
+// the inputs then the look-ups.
+struct Daemon::HistoryGrid {
+  size_t n_rows = 0;
+  size_t n_inputs = 0;
+  size_t n_columns = 0;
+  TimeMs first = 0;
+  std::map<std::string, std::vector<double>> cells;
+};
+
+// A cycle's groups by outcome, and the first stale group's reason (the detector's state).
+struct Daemon::CycleCounts {
+  size_t scored = 0;
+  size_t stale = 0;
+  size_t warming = 0;  // unscored only because temporal features lack history yet
+  std::string first_reason;
+};
+
+namespace {
+
+// The PromQL of the model's input `input`, or null when the detector has no query for it.
+const std::string* PromqlOf(const DetectorConfig& config, const FeatureSpec& spec, int32_t input) {
+  for (const auto& [name, promql] : config.queries) {
+    if (name == spec.inputs[static_cast<size_t>(input)]) return &promql;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void Daemon::ScoreCycle(size_t index, TimeMs now) {
   Detector& d = *dets_.at(index);
-  std::shared_ptr<const ActiveModel> active = d.active;  // written by this thread only
-  std::map<std::string, std::vector<double>> vectors;    // this cycle's scored feature vectors
-  TimeMs row_time = now;                                 // the time of those rows
-  auto finish = [&](size_t scored, size_t stale) {
-    d.alerts->Evaluate(now);  // every path of a cycle ends here: one rule evaluation
-    PublishContributions(d, active.get(), vectors);
-    KeepVectors(d, active, vectors, row_time);
-    std::lock_guard<std::mutex> lock(mu_);
-    d.groups_scored = scored;
-    d.groups_stale = stale;
-    d.last_cycle_ms = now;
-  };
-  if (!active) {
+  Cycle c;
+  c.now = now;
+  c.t_eval = now;
+  c.active = d.active;  // written by this thread only
+  if (!c.active) {
     DropGroups(d);
     SetState(d, DetectorState::kWarming, "no model loaded yet");
     PublishWindow(d, now);
-    finish(0, 0);
+    FinishCycle(d, c, 0, 0);
     return;
   }
-  const FeatureSpec& spec = active->model.spec;
-  const size_t n_inputs = spec.inputs.size();
+  const FeatureSpec& spec = c.spec();
   // A model with temporal features sees rows on its training step grid, as the range queries
   // of training did: the cycle evaluates at the latest grid instant.
-  const bool temporal = spec.has_temporal();
-  const TimeMs t_eval =
-      temporal ? now - (((now % spec.step_ms) + spec.step_ms) % spec.step_ms) : now;
-  row_time = t_eval;
+  if (spec.has_temporal()) c.t_eval = now - (((now % spec.step_ms) + spec.step_ms) % spec.step_ms);
+  if (!QueryInputs(d, c)) return;  // 1. any failure makes every group stale
+  BuildVectors(d, c);              // 2. one feature vector per group
+  const auto t0 = std::chrono::steady_clock::now();
+  if (spec.has_temporal()) {  // 3. score
+    ScoreTemporal(d, c);
+  } else {
+    ScoreInstant(d, c);
+  }
+  d.scoring_duration->Observe(SecondsSince(t0));
+  PublishGroups(d, c);  // 4. scores for scored groups, nothing for stale ones
+}
 
-  // 1. The instant queries; any failure makes every group stale.
-  std::vector<std::pair<size_t, std::vector<PromSample>>> results;  // (input index, samples)
+void Daemon::FinishCycle(Detector& d, Cycle& c, size_t scored, size_t stale) {
+  d.alerts->Evaluate(c.now);  // every path of a cycle ends here: one rule evaluation
+  PublishContributions(d, c.active.get(), c.vectors);
+  KeepVectors(d, c.active, c.vectors, c.t_eval);
+  std::lock_guard<std::mutex> lock(mu_);
+  d.groups_scored = scored;
+  d.groups_stale = stale;
+  d.last_cycle_ms = c.now;
+}
+
+bool Daemon::QueryInputs(Detector& d, Cycle& c) {
+  const FeatureSpec& spec = c.spec();
   for (const auto& [name, promql] : d.config.queries) {
     const auto it = std::find(spec.inputs.begin(), spec.inputs.end(), name);
     if (it == spec.inputs.end()) continue;  // a query the model does not use
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = query_(promql, t_eval);
+    auto r = query_(promql, c.t_eval);
     d.query_duration->Observe(SecondsSince(t0));
     if (!r.ok()) {
       d.query_errors->Increment();
@@ -612,60 +673,60 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       const size_t stale = d.groups.size();
       DropGroups(d);
       SetState(d, DetectorState::kStale, why);
-      PublishWindow(d, now);
-      finish(0, stale);
-      return;
+      PublishWindow(d, c.now);
+      FinishCycle(d, c, 0, stale);
+      return false;
     }
     size_t nonfinite = 0;
     for (const PromSample& smp : *r) nonfinite += std::isfinite(smp.value) ? 0 : 1;
     if (nonfinite > 0) d.nonfinite->Increment(static_cast<double>(nonfinite));
-    results.emplace_back(static_cast<size_t>(it - spec.inputs.begin()), std::move(*r));
+    c.results.emplace_back(static_cast<size_t>(it - spec.inputs.begin()), std::move(*r));
   }
   if (!d.cycle_error.empty()) {
     log_.Info("queries recovered", {{"detector", d.config.name}});
     d.cycle_error.clear();
   }
+  return true;
+}
 
-  // 2. One feature vector per group.
-  struct Vec {
-    prometheus::Labels labels;
-    std::vector<double> values;
-    std::vector<double> lookups;  // temporal models: the look-up keys' values at t - lag
-    std::vector<int> seen;
-    std::string reason;
-  };
-  std::map<std::string, Vec> vecs;
-  std::set<std::string> other_shards;  // groups another replica scores
+// A new group's vector: its labels (with the shard's), NaN values, and the reason it cannot be
+// scored when a label value is not UTF-8. False: another replica's group.
+bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_labels, size_t n_inputs,
+                       GroupVec& v) const {
+  v.labels = d.labels;
+  for (const std::string& l : d.config.group_by) {
+    auto f = sample_labels.find(l);
+    v.labels.emplace(l, f == sample_labels.end() ? "" : f->second);
+  }
   const Shard& shard = config_.shard;
-  for (const auto& [input, samples] : results) {
+  if (shard.configured) {
+    if (!shard.Owns(GroupHash(v.labels))) return false;
+    v.labels.emplace("shard", shard.Label());
+  }
+  v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
+  v.seen.assign(n_inputs, 0);
+  // Label values become exposition text, which must be UTF-8: such a group is stale.
+  for (const auto& [name, value] : v.labels) {
+    if (v.reason.empty() && !IsValidUtf8(value)) {
+      v.reason =
+          "label " + name + " has a value that is not valid UTF-8: '" + EscapeBytes(value) + "'";
+    }
+  }
+  return true;
+}
+
+void Daemon::BuildVectors(const Detector& d, Cycle& c) const {
+  const FeatureSpec& spec = c.spec();
+  for (const auto& [input, samples] : c.results) {
     for (const PromSample& s : samples) {
       const std::string key = GroupKey(s.labels, d.config.group_by);
-      if (other_shards.count(key) != 0) continue;
-      auto [it, inserted] = vecs.try_emplace(key);
-      Vec& v = it->second;
-      if (inserted) {
-        v.labels = d.labels;
-        for (const std::string& l : d.config.group_by) {
-          auto f = s.labels.find(l);
-          v.labels.emplace(l, f == s.labels.end() ? "" : f->second);
-        }
-        if (shard.configured) {
-          if (!shard.Owns(GroupHash(v.labels))) {
-            other_shards.insert(key);
-            vecs.erase(it);
-            continue;
-          }
-          v.labels.emplace("shard", shard.Label());
-        }
-        v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
-        v.seen.assign(n_inputs, 0);
-        // Label values become exposition text, which must be UTF-8: such a group is stale.
-        for (const auto& [name, value] : v.labels) {
-          if (v.reason.empty() && !IsValidUtf8(value)) {
-            v.reason = "label " + name + " has a value that is not valid UTF-8: '" +
-                       EscapeBytes(value) + "'";
-          }
-        }
+      if (c.other_shards.count(key) != 0) continue;
+      auto [it, inserted] = c.vecs.try_emplace(key);
+      GroupVec& v = it->second;
+      if (inserted && !NewVector(d, s.labels, spec.inputs.size(), v)) {
+        c.other_shards.insert(key);
+        c.vecs.erase(it);
+        continue;
       }
       if (++v.seen[input] > 1 && v.reason.empty()) {
         v.reason = "query " + spec.inputs[input] + " returned several series for group " + key +
@@ -674,158 +735,178 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       v.values[input] = s.value;
     }
   }
-  std::vector<std::pair<size_t, std::vector<PromSample>>>().swap(results);  // all in vecs now
+  std::vector<std::pair<size_t, std::vector<PromSample>>>().swap(c.results);  // all in vecs now
+}
 
-  // 3. Score.
-  const auto t0 = std::chrono::steady_clock::now();
-  std::map<std::string, RowScore> scores;
-  if (temporal) {
-    if (d.stream_version != active->version) {  // a new model: new windows, refilled below
-      d.streams.clear();
-      d.stream_version = active->version;
-    }
-    for (auto it = d.streams.begin(); it != d.streams.end();) {
-      it = vecs.count(it->first) == 0 ? d.streams.erase(it) : std::next(it);
-    }
-    auto proto = FeatureStream::Create(spec, /*external_lookups=*/true);
-    if (!proto.ok()) {
-      for (auto& [key, v] : vecs) v.reason = "cannot build features: " + proto.status().message();
-    }
-    const std::vector<FeatureStream::LookupKey> keys =
-        proto.ok() ? proto->LookupKeys() : std::vector<FeatureStream::LookupKey>{};
-    auto promql_of = [&](int32_t input) -> const std::string* {
-      for (const auto& [name, promql] : d.config.queries) {
-        if (name == spec.inputs[static_cast<size_t>(input)]) return &promql;
-      }
-      return nullptr;
-    };
-    // Look-ups (delta, seasonal_diff, lag) come from Prometheus at t - lag, so a group needs
-    // no week of history in memory: a failed look-up only leaves its groups warming.
-    // Straight into each group's row: no map per key (10,000 groups x 9 keys a cycle).
-    // Hashed by key (the map's own strings): nine look-ups x 100,000 groups a cycle would
-    // otherwise walk the ordered map a million times.
-    std::unordered_map<std::string_view, Vec*> by_key;
-    by_key.reserve(vecs.size());
-    for (auto& [key, v] : vecs) {
-      v.lookups.assign(keys.size(), std::numeric_limits<double>::quiet_NaN());
-      by_key.emplace(key, &v);
-    }
-    for (size_t k = 0; k < keys.size(); ++k) {
-      const std::string* promql = promql_of(keys[k].input);
-      if (promql == nullptr) continue;
-      auto r = query_(*promql, t_eval - keys[k].lag_ms);
-      if (!r.ok()) {
-        d.query_errors->Increment();
-        continue;
-      }
-      for (const PromSample& smp : *r) {
-        auto v = by_key.find(GroupKey(smp.labels, d.config.group_by));
-        if (v != by_key.end()) v->second->lookups[k] = smp.value;
-      }
-    }
-    // New groups: fill their windows with one range query per input over the longest window,
-    // and one per look-up key shifted by its lag (smoothed seasonal baselines average the
-    // look-ups of the window's rows too).
-    TimeMs window = 0;
-    for (const DerivedFeature& f : spec.derived) window = std::max(window, f.in_memory_ms());
-    bool fill_lookups = false;
-    for (const DerivedFeature& f : spec.derived) {
-      fill_lookups =
-          fill_lookups || (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff && f.smooth_ms > 0);
-    }
-    std::vector<std::string> fresh;
-    for (auto& [key, v] : vecs) {
-      if (v.reason.empty() && d.streams.count(key) == 0 && proto.ok()) {
-        d.streams.emplace(key, Detector::Stream{proto->Fresh(), {}, {}});
-        fresh.push_back(key);
-      }
-    }
-    if (!fresh.empty() && window > 0) {
-      const size_t n_rows = static_cast<size_t>(window / spec.step_ms);
-      const TimeMs first = t_eval - static_cast<TimeMs>(n_rows) * spec.step_ms;
-      // Per new group, a grid of rows first, first + step, ... t_eval - step, each the inputs
-      // then the look-ups: flat, so 10,000 new groups cost one block each, not a map of rows.
-      const size_t n_columns = n_inputs + (fill_lookups ? keys.size() : 0);
-      std::map<std::string, std::vector<double>> grid;
-      for (const std::string& key : fresh) grid[key];
-      for (size_t j = 0; j < n_columns; ++j) {
-        const bool is_lookup = j >= n_inputs;
-        const int32_t input = is_lookup ? keys[j - n_inputs].input : static_cast<int32_t>(j);
-        const TimeMs lag = is_lookup ? keys[j - n_inputs].lag_ms : 0;
-        const std::string* promql = promql_of(input);
-        if (promql == nullptr) continue;
-        auto r =
-            range_query_
-                ? range_query_(*promql, first - lag, t_eval - spec.step_ms - lag, spec.step_ms)
-                : RangeByInstants(*promql, first - lag, t_eval - spec.step_ms - lag, spec.step_ms);
-        if (!r.ok()) {
-          d.query_errors->Increment();
-          log_.Warn("history fill failed; the new groups warm up as data arrives",
-                    {{"detector", d.config.name}, {"reason", r.status().message()}});
-          break;
-        }
-        for (const PromSeries& series : *r) {
-          auto g = grid.find(GroupKey(series.labels, d.config.group_by));
-          if (g == grid.end()) continue;  // not a new group of this replica
-          if (g->second.empty()) {
-            g->second.assign(n_rows * n_columns, std::numeric_limits<double>::quiet_NaN());
-          }
-          for (size_t i = 0; i < series.times.size(); ++i) {
-            const TimeMs t = series.times[i] + lag;
-            if (t < first || t >= t_eval || (t - first) % spec.step_ms != 0) continue;
-            g->second[static_cast<size_t>((t - first) / spec.step_ms) * n_columns + j] =
-                series.values[i];
-          }
-        }
-      }
-      std::vector<double> scratch(spec.width());
-      for (auto& [key, cells] : grid) {
-        if (cells.empty()) continue;
-        FeatureStream& fs = d.streams.at(key).features;
-        for (size_t row = 0; row < n_rows; ++row) {
-          const double* values = cells.data() + row * n_columns;
-          bool any = false;  // a row no query had stays out, as before: not a missing row
-          for (size_t j = 0; j < n_columns; ++j) any = any || !std::isnan(values[j]);
-          if (!any) continue;
-          fs.Push(first + static_cast<TimeMs>(row) * spec.step_ms, values, scratch.data(),
-                  fill_lookups ? values + n_inputs : nullptr);
-        }
-        std::vector<double>().swap(cells);
-      }
-      grid.clear();
-    }
-    std::vector<double> out(spec.width());
-    for (auto& [key, v] : vecs) {
-      if (!v.reason.empty()) continue;
-      Detector::Stream& st = d.streams.at(key);
-      if (st.features.last_time() >= t_eval) {  // this grid instant is scored already
-        if (st.last_problem.issue == RowIssue::kNone) {
-          scores.emplace(key, st.last);
-        } else {
-          v.reason = FeatureRows::Describe(st.last_problem, spec);
-        }
-        continue;
-      }
-      st.last_problem = st.features.Push(t_eval, v.values.data(), out.data(), v.lookups.data());
-      if (st.last_problem.issue != RowIssue::kNone) {
-        v.reason = FeatureRows::Describe(st.last_problem, spec);
-        continue;
-      }
-      st.last = active->scorer.ScoreFeatures(out.data());
-      if (!st.last.ok()) {
-        st.last_problem = {st.last.issue, st.last.column};
-        v.reason = std::string("no score: ") + RowIssueName(st.last.issue);
-        continue;
-      }
-      scores.emplace(key, st.last);
-      vectors[key] = out;
+void Daemon::ScoreTemporal(Detector& d, Cycle& c) {
+  if (d.stream_version != c.active->version) {  // a new model: new windows, refilled below
+    d.streams.clear();
+    d.stream_version = c.active->version;
+  }
+  for (auto it = d.streams.begin(); it != d.streams.end();) {
+    it = c.vecs.count(it->first) == 0 ? d.streams.erase(it) : std::next(it);
+  }
+  auto proto = FeatureStream::Create(c.spec(), /*external_lookups=*/true);
+  if (!proto.ok()) {
+    for (auto& [key, v] : c.vecs) v.reason = "cannot build features: " + proto.status().message();
+    return;
+  }
+  const std::vector<FeatureStream::LookupKey> keys = proto->LookupKeys();
+  FetchLookups(d, c, keys);
+  std::vector<std::string> fresh;
+  for (auto& [key, v] : c.vecs) {
+    if (v.reason.empty() && d.streams.count(key) == 0) {
+      d.streams.emplace(key, Detector::Stream{proto->Fresh(), {}, {}});
+      fresh.push_back(key);
     }
   }
-  for (auto& [key, v] : vecs) {
-    if (temporal || !v.reason.empty()) continue;
+  if (!fresh.empty()) FillNewGroups(d, c, keys, fresh);
+  ScoreStreams(d, c);
+}
+
+// Look-ups (delta, seasonal_diff, lag) come from Prometheus at t - lag, so a group needs no week
+// of history in memory: a failed look-up only leaves its groups warming.
+void Daemon::FetchLookups(Detector& d, Cycle& c,
+                          const std::vector<FeatureStream::LookupKey>& keys) {
+  // Straight into each group's row: no map per key (10,000 groups x 9 keys a cycle). Hashed by
+  // key (the map's own strings): nine look-ups x 100,000 groups a cycle would otherwise walk
+  // the ordered map a million times.
+  std::unordered_map<std::string_view, GroupVec*> by_key;
+  by_key.reserve(c.vecs.size());
+  for (auto& [key, v] : c.vecs) {
+    v.lookups.assign(keys.size(), std::numeric_limits<double>::quiet_NaN());
+    by_key.emplace(key, &v);
+  }
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const std::string* promql = PromqlOf(d.config, c.spec(), keys[k].input);
+    if (promql == nullptr) continue;
+    auto r = query_(*promql, c.t_eval - keys[k].lag_ms);
+    if (!r.ok()) {
+      d.query_errors->Increment();
+      continue;
+    }
+    for (const PromSample& smp : *r) {
+      auto v = by_key.find(GroupKey(smp.labels, d.config.group_by));
+      if (v != by_key.end()) v->second->lookups[k] = smp.value;
+    }
+  }
+}
+
+// New groups: their windows filled with one range query per input over the longest window, and
+// one per look-up key shifted by its lag (smoothed seasonal baselines average the look-ups of
+// the window's rows too).
+void Daemon::FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys,
+                           const std::vector<std::string>& fresh) {
+  const FeatureSpec& spec = c.spec();
+  TimeMs window = 0;
+  bool fill_lookups = false;
+  for (const DerivedFeature& f : spec.derived) {
+    window = std::max(window, f.in_memory_ms());
+    fill_lookups =
+        fill_lookups || (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff && f.smooth_ms > 0);
+  }
+  if (window <= 0) return;
+  HistoryGrid g;
+  g.n_rows = static_cast<size_t>(window / spec.step_ms);
+  g.first = c.t_eval - static_cast<TimeMs>(g.n_rows) * spec.step_ms;
+  g.n_inputs = spec.inputs.size();
+  g.n_columns = g.n_inputs + (fill_lookups ? keys.size() : 0);
+  for (const std::string& key : fresh) g.cells[key];
+  for (size_t j = 0; j < g.n_columns; ++j) {
+    if (!FillColumn(d, c, keys, j, g)) break;
+  }
+  std::vector<double> scratch(spec.width());
+  for (auto& [key, cells] : g.cells) {
+    if (cells.empty()) continue;
+    FeatureStream& fs = d.streams.at(key).features;
+    for (size_t row = 0; row < g.n_rows; ++row) {
+      const double* values = cells.data() + row * g.n_columns;
+      bool any = false;  // a row no query had stays out, as before: not a missing row
+      for (size_t j = 0; j < g.n_columns; ++j) any = any || !std::isnan(values[j]);
+      if (!any) continue;
+      fs.Push(g.first + static_cast<TimeMs>(row) * spec.step_ms, values, scratch.data(),
+              fill_lookups ? values + g.n_inputs : nullptr);
+    }
+    std::vector<double>().swap(cells);
+  }
+}
+
+// Column j of the new groups' grid (an input, or a look-up key at its lag) from one range query.
+// Per new group, a grid of rows first, first + step, ... t_eval - step, each the inputs then the
+// look-ups: flat, so 10,000 new groups cost one block each, not a map of rows. False: the query
+// failed (logged; the new groups warm up as data arrives).
+bool Daemon::FillColumn(Detector& d, const Cycle& c,
+                        const std::vector<FeatureStream::LookupKey>& keys, size_t j,
+                        HistoryGrid& g) {
+  const FeatureSpec& spec = c.spec();
+  const TimeMs step = spec.step_ms;
+  const bool is_lookup = j >= g.n_inputs;
+  const int32_t input = is_lookup ? keys[j - g.n_inputs].input : static_cast<int32_t>(j);
+  const TimeMs lag = is_lookup ? keys[j - g.n_inputs].lag_ms : 0;
+  const std::string* promql = PromqlOf(d.config, spec, input);
+  if (promql == nullptr) return true;
+  const TimeMs from = g.first - lag, to = c.t_eval - step - lag;
+  auto r = range_query_ ? range_query_(*promql, from, to, step)
+                        : RangeByInstants(*promql, from, to, step);
+  if (!r.ok()) {
+    d.query_errors->Increment();
+    log_.Warn("history fill failed; the new groups warm up as data arrives",
+              {{"detector", d.config.name}, {"reason", r.status().message()}});
+    return false;
+  }
+  for (const PromSeries& series : *r) {
+    auto cell = g.cells.find(GroupKey(series.labels, d.config.group_by));
+    if (cell == g.cells.end()) continue;  // not a new group of this replica
+    if (cell->second.empty()) {
+      cell->second.assign(g.n_rows * g.n_columns, std::numeric_limits<double>::quiet_NaN());
+    }
+    for (size_t i = 0; i < series.times.size(); ++i) {
+      const TimeMs t = series.times[i] + lag;
+      if (t < g.first || t >= c.t_eval || (t - g.first) % step != 0) continue;
+      cell->second[static_cast<size_t>((t - g.first) / step) * g.n_columns + j] = series.values[i];
+    }
+  }
+  return true;
+}
+
+// Each group's stream takes this cycle's row once per grid instant and scores it.
+void Daemon::ScoreStreams(Detector& d, Cycle& c) {
+  const FeatureSpec& spec = c.spec();
+  std::vector<double> out(spec.width());
+  for (auto& [key, v] : c.vecs) {
+    if (!v.reason.empty()) continue;
+    Detector::Stream& st = d.streams.at(key);
+    if (st.features.last_time() >= c.t_eval) {  // this grid instant is scored already
+      if (st.last_problem.issue == RowIssue::kNone) {
+        c.scores.emplace(key, st.last);
+      } else {
+        v.reason = FeatureRows::Describe(st.last_problem, spec);
+      }
+      continue;
+    }
+    st.last_problem = st.features.Push(c.t_eval, v.values.data(), out.data(), v.lookups.data());
+    if (st.last_problem.issue != RowIssue::kNone) {
+      v.reason = FeatureRows::Describe(st.last_problem, spec);
+      continue;
+    }
+    st.last = c.active->scorer.ScoreFeatures(out.data());
+    if (!st.last.ok()) {
+      st.last_problem = {st.last.issue, st.last.column};
+      v.reason = std::string("no score: ") + RowIssueName(st.last.issue);
+      continue;
+    }
+    c.scores.emplace(key, st.last);
+    c.vectors[key] = out;
+  }
+}
+
+void Daemon::ScoreInstant(Detector& d, Cycle& c) {
+  const FeatureSpec& spec = c.spec();
+  for (auto& [key, v] : c.vecs) {
+    if (!v.reason.empty()) continue;
     std::vector<const double*> series;
     for (const double& x : v.values) series.push_back(&x);
-    auto rows = BuildFeatureRows(spec, &now, series, 1);
+    auto rows = BuildFeatureRows(spec, &c.now, series, 1);
     if (!rows.ok()) {
       d.scoring_errors->Increment();
       v.reason = "cannot build features: " + rows.status().message();
@@ -835,19 +916,19 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       v.reason = FeatureRows::Describe(rows->problems[0], spec);
       continue;
     }
-    const std::vector<RowScore> s = active->scorer.ScoreRows(*rows);
+    const std::vector<RowScore> s = c.active->scorer.ScoreRows(*rows);
     if (s.empty() || !s[0].ok()) {
       v.reason = s.empty() ? "no score" : std::string("no score: ") + RowIssueName(s[0].issue);
       continue;
     }
-    scores.emplace(key, s[0]);
-    vectors[key] = rows->values;
+    c.scores.emplace(key, s[0]);
+    c.vectors[key] = rows->values;
   }
-  d.scoring_duration->Observe(SecondsSince(t0));
+}
 
-  // 4. Publish: scores for scored groups, nothing for stale ones.
+void Daemon::PublishGroups(Detector& d, Cycle& c) {
   for (auto it = d.groups.begin(); it != d.groups.end();) {
-    if (vecs.count(it->first) == 0) {  // no query returns the group any more
+    if (c.vecs.count(it->first) == 0) {  // no query returns the group any more
       it->second.RemoveGauges(*metrics_);
       log_.Info("group gone", {{"detector", d.config.name}, {"group", it->first}});
       it = d.groups.erase(it);
@@ -855,55 +936,55 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
       ++it;
     }
   }
-  size_t n_scored = 0;
-  size_t n_stale = 0;
-  size_t n_warming = 0;  // unscored only because temporal features lack history yet
-  std::string first_reason;
-  for (auto& [key, v] : vecs) {
+  CycleCounts n;
+  for (auto& [key, v] : c.vecs) {
     auto [git, inserted] = d.groups.try_emplace(key);
     Group& g = git->second;
     if (inserted) g.labels = v.labels;
-    auto s = scores.find(key);
-    if (s == scores.end()) {
-      ++n_stale;
-      // Bytes that are not UTF-8 reach logs and the JSON API escaped.
-      const std::string shown = IsValidUtf8(key) ? key : EscapeBytes(key);
-      if (first_reason.empty()) first_reason = "group " + shown + ": " + v.reason;
-      if (v.reason.rfind("warming", 0) == 0) ++n_warming;
-      g.RemoveGauges(*metrics_);
-      if (v.reason != g.stale_reason) {
-        log_.Warn("group stale",
-                  {{"detector", d.config.name}, {"group", shown}, {"reason", v.reason}});
-      }
-      g.stale_reason = v.reason;
+    auto s = c.scores.find(key);
+    if (s == c.scores.end()) {
+      MarkStale(d, key, v.reason, g, n);
       continue;
     }
-    ++n_scored;
-    if (!g.stale_reason.empty() || inserted) {
-      if (!g.stale_reason.empty()) {
-        log_.Info("group scored again", {{"detector", d.config.name}, {"group", key}});
-      }
+    ++n.scored;
+    if (!g.stale_reason.empty()) {
+      log_.Info("group scored again", {{"detector", d.config.name}, {"group", key}});
       g.stale_reason.clear();
     }
     if (g.score == nullptr) g.score = &metrics_->score.Add(g.labels);
     if (g.is_anomaly == nullptr) g.is_anomaly = &metrics_->is_anomaly.Add(g.labels);
     g.score->Set(s->second.anomaly_score);
     g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
-    const double surprise = PublishSurprise(g, *active, t_eval, s->second.anomaly_score);
-    d.window.push_back({now, s->second.anomaly_score, s->second.is_anomaly});
-    d.alerts->Observe(key, g.labels, now, s->second.anomaly_score, surprise);
+    const double surprise = PublishSurprise(g, *c.active, c.t_eval, s->second.anomaly_score);
+    d.window.push_back({c.now, s->second.anomaly_score, s->second.is_anomaly});
+    d.alerts->Observe(key, g.labels, c.now, s->second.anomaly_score, surprise);
   }
-  PublishWindow(d, now);
-  if (vecs.empty() && other_shards.empty()) {
+  PublishWindow(d, c.now);
+  if (c.vecs.empty() && c.other_shards.empty()) {
     SetState(d, DetectorState::kStale, "the queries returned no series");
-  } else if (n_stale > 0 && n_warming == n_stale) {
-    SetState(d, DetectorState::kWarming, first_reason);
-  } else if (n_stale > 0) {
-    SetState(d, DetectorState::kStale, first_reason);
+  } else if (n.stale > 0 && n.warming == n.stale) {
+    SetState(d, DetectorState::kWarming, n.first_reason);
+  } else if (n.stale > 0) {
+    SetState(d, DetectorState::kStale, n.first_reason);
   } else {
     SetState(d, DetectorState::kScored, "");
   }
-  finish(n_scored, n_stale);
+  FinishCycle(d, c, n.scored, n.stale);
+}
+
+// A group without a score this cycle: no series, the reason logged once and counted.
+void Daemon::MarkStale(const Detector& d, const std::string& key, const std::string& reason,
+                       Group& g, CycleCounts& n) {
+  ++n.stale;
+  // Bytes that are not UTF-8 reach logs and the JSON API escaped.
+  const std::string shown = IsValidUtf8(key) ? key : EscapeBytes(key);
+  if (n.first_reason.empty()) n.first_reason = "group " + shown + ": " + reason;
+  if (reason.rfind("warming", 0) == 0) ++n.warming;  // unscored only for want of history
+  g.RemoveGauges(*metrics_);
+  if (reason != g.stale_reason) {
+    log_.Warn("group stale", {{"detector", d.config.name}, {"group", shown}, {"reason", reason}});
+  }
+  g.stale_reason = reason;
 }
 
 Result<std::vector<PromSeries>> Daemon::RangeByInstants(const std::string& promql, TimeMs start,

@@ -133,6 +133,27 @@ class Daemon {
   void Activate(Detector& d, const Prepared& p);
   bool HasActive(const Detector& d) const;
   void ScoreCycle(size_t index, TimeMs now);  // RunCycle, before it hands memory back
+  // ScoreCycle's steps (docs/design.md, the scoring cycle), on one cycle's working set.
+  struct Cycle;
+  struct GroupVec;
+  struct HistoryGrid;
+  struct CycleCounts;
+  bool QueryInputs(Detector& d, Cycle& c);  // 1. false: a query failed, every group stale
+  void BuildVectors(const Detector& d, Cycle& c) const;  // 2. one row per group
+  bool NewVector(const Detector& d, const prometheus::Labels& sample_labels, size_t n_inputs,
+                 GroupVec& v) const;
+  void ScoreTemporal(Detector& d, Cycle& c);  // 3. score, with each group's feature stream
+  void FetchLookups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys);
+  void FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys,
+                     const std::vector<std::string>& fresh);
+  bool FillColumn(Detector& d, const Cycle& c, const std::vector<FeatureStream::LookupKey>& keys,
+                  size_t j, HistoryGrid& g);
+  void ScoreStreams(Detector& d, Cycle& c);
+  void ScoreInstant(Detector& d, Cycle& c);   // 3. score, a model without temporal features
+  void PublishGroups(Detector& d, Cycle& c);  // 4. export, alert state, detector state
+  void MarkStale(const Detector& d, const std::string& key, const std::string& reason, Group& g,
+                 CycleCounts& n);
+  void FinishCycle(Detector& d, Cycle& c, size_t scored, size_t stale);
   void Refuse(Detector& d, const std::string& version, const Status& why);
   void SetState(Detector& d, DetectorState state, const std::string& reason);
   void DropGroups(Detector& d);
