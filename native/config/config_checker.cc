@@ -78,6 +78,49 @@ void ConfigChecker::CheckRoot(const YAML::Node& root, Config* cfg) {
   }
 }
 
+// basic_auth: under prometheus:; `other_credentials` names the bearer token key also given.
+void ConfigChecker::CheckBasicAuth(const Entry& section, const std::string& path,
+                                   const char* other_credentials, PrometheusConfig* p) {
+  const Entry* e = &section;
+  const std::string auth_path = Join(path, "basic_auth");
+  if (other_credentials != nullptr) {
+    Add(e->line, auth_path,
+        "given together with " + std::string(other_credentials) +
+            " — Prometheus takes one kind of credentials; keep one of them");
+  }
+  if (IsMapping(*e, auth_path, "basic_auth: {username: isoscope, password_file: /etc/pw}")) {
+    p->has_basic_auth = true;
+    const std::vector<Entry> a = Fields(e->value, auth_path, kBasicAuthSection);
+    if (const Entry* u = Get(a, "username")) {
+      if (GetString(*u, Join(auth_path, "username"), "username: isoscope", &p->username) &&
+          p->username.empty()) {
+        Add(u->line, Join(auth_path, "username"), "empty — e.g. username: isoscope");
+      }
+    } else {
+      Add(e->line, Join(auth_path, "username"), "missing — e.g. username: isoscope");
+    }
+    const Entry* pw = Get(a, "password");
+    const Entry* pw_file = Get(a, "password_file");
+    if (pw && pw_file) {
+      Add(pw_file->line, Join(auth_path, "password_file"),
+          "given together with password (line " + std::to_string(pw->line) +
+              ") — keep one of them");
+    } else if (pw) {
+      GetString(*pw, Join(auth_path, "password"), "password: secret", &p->password);
+    } else if (pw_file) {
+      std::string file;
+      if (GetString(*pw_file, Join(auth_path, "password_file"),
+                    "password_file: /etc/isoscope/password", &file)) {
+        p->password_file = Resolve(file);
+        ReadSecretFile(*pw_file, Join(auth_path, "password_file"), p->password_file, &p->password);
+      }
+    } else {
+      Add(e->line, Join(auth_path, "password"),
+          "missing — give password: or, better, password_file: /etc/isoscope/password");
+    }
+  }
+}
+
 void ConfigChecker::CheckPrometheus(const Entry& section, PrometheusConfig* p) {
   const std::string path = "prometheus";
   p->line = section.line;
@@ -130,44 +173,8 @@ void ConfigChecker::CheckPrometheus(const Entry& section, PrometheusConfig* p) {
     }
   }
   if (const Entry* e = Get(f, "basic_auth")) {
-    const std::string auth_path = Join(path, "basic_auth");
-    if (token || token_file) {
-      Add(e->line, auth_path,
-          "given together with " + std::string(token ? "bearer_token" : "bearer_token_file") +
-              " — Prometheus takes one kind of credentials; keep one of them");
-    }
-    if (IsMapping(*e, auth_path, "basic_auth: {username: isoscope, password_file: /etc/pw}")) {
-      p->has_basic_auth = true;
-      const std::vector<Entry> a = Fields(e->value, auth_path, kBasicAuthSection);
-      if (const Entry* u = Get(a, "username")) {
-        if (GetString(*u, Join(auth_path, "username"), "username: isoscope", &p->username) &&
-            p->username.empty()) {
-          Add(u->line, Join(auth_path, "username"), "empty — e.g. username: isoscope");
-        }
-      } else {
-        Add(e->line, Join(auth_path, "username"), "missing — e.g. username: isoscope");
-      }
-      const Entry* pw = Get(a, "password");
-      const Entry* pw_file = Get(a, "password_file");
-      if (pw && pw_file) {
-        Add(pw_file->line, Join(auth_path, "password_file"),
-            "given together with password (line " + std::to_string(pw->line) +
-                ") — keep one of them");
-      } else if (pw) {
-        GetString(*pw, Join(auth_path, "password"), "password: secret", &p->password);
-      } else if (pw_file) {
-        std::string file;
-        if (GetString(*pw_file, Join(auth_path, "password_file"),
-                      "password_file: /etc/isoscope/password", &file)) {
-          p->password_file = Resolve(file);
-          ReadSecretFile(*pw_file, Join(auth_path, "password_file"), p->password_file,
-                         &p->password);
-        }
-      } else {
-        Add(e->line, Join(auth_path, "password"),
-            "missing — give password: or, better, password_file: /etc/isoscope/password");
-      }
-    }
+    const char* bearer = token ? "bearer_token" : token_file ? "bearer_token_file" : nullptr;
+    CheckBasicAuth(*e, path, bearer, p);
   }
 }
 
@@ -244,11 +251,8 @@ void ConfigChecker::CheckDetectors(const Entry& section, std::vector<DetectorCon
   }
 }
 
-void ConfigChecker::CheckDetector(const YAML::Node& node, const std::string& path,
-                                  DetectorConfig* d) {
-  const size_t problems_before = ProblemCount();
-  std::vector<int> query_lines;  // the line of each of d->queries
-  const std::vector<Entry> f = Fields(node, path, kDetectorSection);
+void ConfigChecker::CheckName(const std::vector<Entry>& f, const std::string& path,
+                              DetectorConfig* d) {
   if (const Entry* e = Get(f, "name")) {
     std::string name;
     if (GetString(*e, Join(path, "name"), "name: checkout", &name)) {
@@ -265,66 +269,53 @@ void ConfigChecker::CheckDetector(const YAML::Node& node, const std::string& pat
   } else {
     Add(d->line, Join(path, "name"), "missing — e.g. name: checkout (a-z, 0-9, '_', '-')");
   }
+}
 
-  if (const Entry* e = Get(f, "queries")) {
-    CheckQueries(*e, Join(path, "queries"), &d->queries, &query_lines);
-  } else {
-    Add(d->line, Join(path, "queries"),
-        "missing — name at least one PromQL feature query, e.g. queries: {error_rate: "
-        "'sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m]))'}");
-  }
-  for (const auto& [name, query] : d->queries) d->spec.inputs.push_back(name);
-
-  if (const Entry* e = Get(f, "group_by")) {
-    std::vector<std::pair<std::string, int>> labels;
-    if (GetList(*e, Join(path, "group_by"), "group_by: [job]", &labels)) {
-      for (size_t i = 0; i < labels.size(); ++i) {
-        const auto& [label, line] = labels[i];
-        const std::string p = Join(path, "group_by") + "[" + std::to_string(i) + "]";
-        if (!IsName(label, false)) {
-          Add(line, p, "'" + label + "' is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)");
-        } else if (label.rfind("__", 0) == 0) {
-          Add(line, p, "'" + label + "': labels starting with __ are internal to Prometheus");
-        } else if (label == "detector") {
-          Add(line, p,
-              "'detector' is the label isoscope adds to its own metrics — group by another "
-              "label");
-        } else if (std::find(d->group_by.begin(), d->group_by.end(), label) != d->group_by.end()) {
-          Add(line, p, "'" + label + "' is listed twice — keep one");
-        } else {
-          d->group_by.push_back(label);
-        }
-      }
-    }
-  }
-
-  if (const Entry* e = Get(f, "deploy_windows")) {
-    std::string text;
-    if (GetString(*e, Join(path, "deploy_windows"), "deploy_windows: \"Mon-Fri 10:00-12:00\"",
-                  &text)) {
-      auto windows = ParseDeployWindows(text);
-      if (!windows.ok()) {
-        Add(e->line, Join(path, "deploy_windows"), windows.status().message());
-      } else if (windows->empty()) {
-        Add(e->line, Join(path, "deploy_windows"),
-            "no window given — e.g. deploy_windows: \"Mon-Fri 10:00-12:00\", or leave "
-            "is_deploy_window out of derived:");
+void ConfigChecker::CheckGroupBy(const Entry& section, const std::string& path, DetectorConfig* d) {
+  std::vector<std::pair<std::string, int>> labels;
+  if (GetList(section, Join(path, "group_by"), "group_by: [job]", &labels)) {
+    for (size_t i = 0; i < labels.size(); ++i) {
+      const auto& [label, line] = labels[i];
+      const std::string p = Join(path, "group_by") + "[" + std::to_string(i) + "]";
+      if (!IsName(label, false)) {
+        Add(line, p, "'" + label + "' is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+      } else if (label.rfind("__", 0) == 0) {
+        Add(line, p, "'" + label + "': labels starting with __ are internal to Prometheus");
+      } else if (label == "detector") {
+        Add(line, p,
+            "'detector' is the label isoscope adds to its own metrics — group by another "
+            "label");
+      } else if (std::find(d->group_by.begin(), d->group_by.end(), label) != d->group_by.end()) {
+        Add(line, p, "'" + label + "' is listed twice — keep one");
       } else {
-        d->spec.deploy_windows = std::move(windows).value();
+        d->group_by.push_back(label);
       }
     }
   }
+}
 
-  if (const Entry* e = Get(f, "step")) GetDuration(*e, Join(path, "step"), 1000, &d->step_ms);
-  if (const Entry* e = Get(f, "lookback")) {
-    if (GetDuration(*e, Join(path, "lookback"), kDayMs, &d->lookback_ms) &&
-        d->lookback_ms <= d->step_ms) {
-      Add(e->line, Join(path, "lookback"), "must be longer than step — e.g. lookback: 90d");
+void ConfigChecker::CheckDeployWindows(const Entry& section, const std::string& path,
+                                       DetectorConfig* d) {
+  std::string text;
+  if (GetString(section, Join(path, "deploy_windows"), "deploy_windows: \"Mon-Fri 10:00-12:00\"",
+                &text)) {
+    auto windows = ParseDeployWindows(text);
+    if (!windows.ok()) {
+      Add(section.line, Join(path, "deploy_windows"), windows.status().message());
+    } else if (windows->empty()) {
+      Add(section.line, Join(path, "deploy_windows"),
+          "no window given — e.g. deploy_windows: \"Mon-Fri 10:00-12:00\", or leave "
+          "is_deploy_window out of derived:");
+    } else {
+      d->spec.deploy_windows = std::move(windows).value();
     }
   }
+}
 
-  // derived: after step and lookback, which `auto` is chosen from and temporal features
-  // are computed on.
+// derived: read after step and lookback, which `auto` is chosen from and temporal features
+// are computed on; a query may not have the name of a derived feature.
+void ConfigChecker::CheckDerived(const std::vector<Entry>& f, const std::string& path,
+                                 const std::vector<int>& query_lines, DetectorConfig* d) {
   std::vector<std::string> derived_items(std::begin(kDerivedNames), std::end(kDerivedNames));
   int derived_line = 0;
   // Nothing to measure in a config: `auto` goes by step and lookback, and adds
@@ -383,6 +374,40 @@ void ConfigChecker::CheckDetector(const YAML::Node& node, const std::string& pat
       }
     }
   }
+}
+
+void ConfigChecker::CheckDetector(const YAML::Node& node, const std::string& path,
+                                  DetectorConfig* d) {
+  const size_t problems_before = ProblemCount();
+  std::vector<int> query_lines;  // the line of each of d->queries
+  const std::vector<Entry> f = Fields(node, path, kDetectorSection);
+  CheckName(f, path, d);
+
+  if (const Entry* e = Get(f, "queries")) {
+    CheckQueries(*e, Join(path, "queries"), &d->queries, &query_lines);
+  } else {
+    Add(d->line, Join(path, "queries"),
+        "missing — name at least one PromQL feature query, e.g. queries: {error_rate: "
+        "'sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m]))'}");
+  }
+  for (const auto& [name, query] : d->queries) d->spec.inputs.push_back(name);
+
+  if (const Entry* e = Get(f, "group_by")) CheckGroupBy(*e, path, d);
+
+  if (const Entry* e = Get(f, "deploy_windows")) CheckDeployWindows(*e, path, d);
+
+  if (const Entry* e = Get(f, "step")) GetDuration(*e, Join(path, "step"), 1000, &d->step_ms);
+  if (const Entry* e = Get(f, "lookback")) {
+    if (GetDuration(*e, Join(path, "lookback"), kDayMs, &d->lookback_ms) &&
+        d->lookback_ms <= d->step_ms) {
+      Add(e->line, Join(path, "lookback"), "must be longer than step — e.g. lookback: 90d");
+    }
+  }
+
+  // derived: after step and lookback, which `auto` is chosen from and temporal features
+  // are computed on.
+  CheckDerived(f, path, query_lines, d);
+
   if (const Entry* e = Get(f, "interval")) {
     GetDuration(*e, Join(path, "interval"), 1000, &d->interval_ms);
   }
@@ -617,6 +642,45 @@ void ConfigChecker::CheckDrift(const Entry& section, const std::string& path, Dr
   }
 }
 
+void ConfigChecker::CheckMaxFeatures(const Entry& section, const std::string& path,
+                                     DetectorConfig* d) {
+  const Entry* e = &section;
+  IForestParams& p = d->params;
+  std::string text;
+  if (GetString(*e, Join(path, "max_features"), "max_features: 1.0", &text)) {
+    auto v = ParseMaxFeatures(text);
+    if (!v.ok()) {
+      Add(e->line, Join(path, "max_features"),
+          "'" + text +
+              "' is not valid — use a column count like 3, or a fraction in (0, 1] like 0.6 "
+              "or 1.0");
+    } else if (v->kind == MaxFeatures::Kind::kCount &&
+               v->count > static_cast<int64_t>(d->spec.width()) && d->spec.width() > 0) {
+      Add(e->line, Join(path, "max_features"),
+          std::to_string(v->count) + " is more than the " + std::to_string(d->spec.width()) +
+              " features of this detector — use at most " + std::to_string(d->spec.width()) +
+              ", or a fraction like 1.0");
+    } else {
+      p.max_features = *v;
+    }
+  }
+}
+
+void ConfigChecker::CheckScaler(const Entry& section, const std::string& path, DetectorConfig* d) {
+  const Entry* e = &section;
+  std::string text;
+  if (GetString(*e, Join(path, "scaler"), "scaler: standard", &text)) {
+    if (text == "standard") {
+      d->scaler = Scaler::Kind::kStandard;
+    } else if (text == "none") {
+      d->scaler = Scaler::Kind::kNone;
+    } else {
+      Add(e->line, Join(path, "scaler"),
+          "'" + text + "' is not a scaler — use standard (sklearn StandardScaler) or none");
+    }
+  }
+}
+
 void ConfigChecker::CheckModel(const Entry& section, const std::string& path, DetectorConfig* d) {
   if (!IsMapping(section, path, "model: {n_estimators: 200, contamination: 0.02}")) return;
   const std::vector<Entry> f = Fields(section.value, path, kModelSection);
@@ -667,40 +731,9 @@ void ConfigChecker::CheckModel(const Entry& section, const std::string& path, De
       }
     }
   }
-  if (const Entry* e = Get(f, "max_features")) {
-    std::string text;
-    if (GetString(*e, Join(path, "max_features"), "max_features: 1.0", &text)) {
-      auto v = ParseMaxFeatures(text);
-      if (!v.ok()) {
-        Add(e->line, Join(path, "max_features"),
-            "'" + text +
-                "' is not valid — use a column count like 3, or a fraction in (0, 1] like 0.6 "
-                "or 1.0");
-      } else if (v->kind == MaxFeatures::Kind::kCount &&
-                 v->count > static_cast<int64_t>(d->spec.width()) && d->spec.width() > 0) {
-        Add(e->line, Join(path, "max_features"),
-            std::to_string(v->count) + " is more than the " + std::to_string(d->spec.width()) +
-                " features of this detector — use at most " + std::to_string(d->spec.width()) +
-                ", or a fraction like 1.0");
-      } else {
-        p.max_features = *v;
-      }
-    }
-  }
+  if (const Entry* e = Get(f, "max_features")) CheckMaxFeatures(*e, path, d);
   if (const Entry* e = Get(f, "bootstrap")) GetBool(*e, Join(path, "bootstrap"), &p.bootstrap);
-  if (const Entry* e = Get(f, "scaler")) {
-    std::string text;
-    if (GetString(*e, Join(path, "scaler"), "scaler: standard", &text)) {
-      if (text == "standard") {
-        d->scaler = Scaler::Kind::kStandard;
-      } else if (text == "none") {
-        d->scaler = Scaler::Kind::kNone;
-      } else {
-        Add(e->line, Join(path, "scaler"),
-            "'" + text + "' is not a scaler — use standard (sklearn StandardScaler) or none");
-      }
-    }
-  }
+  if (const Entry* e = Get(f, "scaler")) CheckScaler(*e, path, d);
 }
 
 }  // namespace isoscope::native::config_detail

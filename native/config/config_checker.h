@@ -26,6 +26,12 @@ class ConfigChecker : public YamlChecker {
 
   void CheckDetectors(const Entry& section, std::vector<DetectorConfig>* out);
 
+  // The parts of a detector: its name, group_by:, deploy_windows: and derived:.
+  void CheckName(const std::vector<Entry>& f, const std::string& path, DetectorConfig* d);
+  void CheckGroupBy(const Entry& section, const std::string& path, DetectorConfig* d);
+  void CheckDeployWindows(const Entry& section, const std::string& path, DetectorConfig* d);
+  void CheckDerived(const std::vector<Entry>& f, const std::string& path,
+                    const std::vector<int>& query_lines, DetectorConfig* d);
   void CheckDetector(const YAML::Node& node, const std::string& path, DetectorConfig* d);
 
   // exclude: items are "START/END" (absolute) or weekly windows ("Sat 00:00-06:00").
@@ -41,6 +47,11 @@ class ConfigChecker : public YamlChecker {
 
   void CheckDrift(const Entry& section, const std::string& path, DriftConfig* drift);
 
+  // Parts of prometheus: and of model:.
+  void CheckBasicAuth(const Entry& section, const std::string& path, const char* other_credentials,
+                      PrometheusConfig* p);
+  void CheckMaxFeatures(const Entry& section, const std::string& path, DetectorConfig* d);
+  void CheckScaler(const Entry& section, const std::string& path, DetectorConfig* d);
   void CheckModel(const Entry& section, const std::string& path, DetectorConfig* d);
 };
 
