@@ -42,6 +42,81 @@ int32_t FullWeeks(const std::vector<TimeMs>& times) {
   return *std::min_element(per_hour.begin(), per_hour.end());
 }
 
+// Canaries from the training rows: the most and least anomalous, the median one, the column
+// means and a far outlier, so the check walks deep and shallow paths and the scaler.
+std::vector<Canary> TrainingRowCanaries(const std::vector<double>& train_rows,
+                                        const std::vector<double>& anomaly, size_t width) {
+  const size_t n = anomaly.size();
+  std::vector<Canary> out;
+  // The rows a stable sort by score would put first, in the middle and last: ordering by
+  // (score, row) is that stable order, and only three of its places are needed.
+  auto before = [&](size_t a, size_t b) {
+    return anomaly[a] < anomaly[b] || (anomaly[a] == anomaly[b] && a < b);
+  };
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) {
+    order[i] = i;
+  }
+  std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n / 2), order.end(),
+                   before);
+  const size_t median_row = order[n / 2];
+  const size_t least = *std::min_element(order.begin(), order.end(), before);
+  const size_t most = *std::max_element(order.begin(), order.end(), before);
+  auto row = [&](size_t i) {
+    return std::vector<double>(train_rows.begin() + static_cast<std::ptrdiff_t>(i * width),
+                               train_rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+  };
+  std::vector<double> mean(width, 0.0), lo(width, DBL_MAX), hi(width, -DBL_MAX);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < width; ++j) {
+      const double v = train_rows[i * width + j];
+      mean[j] += v / static_cast<double>(n);
+      lo[j] = std::min(lo[j], v);
+      hi[j] = std::max(hi[j], v);
+    }
+  }
+  std::vector<double> far(width);
+  for (size_t j = 0; j < width; ++j) {
+    far[j] = hi[j] + (hi[j] - lo[j]) + 1.0;
+  }
+  out.push_back({"most_normal_training_row", row(least), 0});
+  out.push_back({"median_training_row", row(median_row), 0});
+  out.push_back({"most_anomalous_training_row", row(most), 0});
+  out.push_back({"column_means", mean, 0});
+  out.push_back({"beyond_training_range", far, 0});
+  return out;
+}
+
+// No data (an import without training rows): canaries that probe the range the splits cover.
+std::vector<Canary> SplitRangeCanaries(const Model& model, size_t width) {
+  std::vector<Canary> out;
+  std::vector<double> lo(width, 0.0), hi(width, 0.0);
+  std::vector<bool> seen(width, false);
+  for (const Tree& t : model.forest.trees) {
+    for (size_t i = 0; i < t.node_count(); ++i) {
+      if (t.children_left[i] == -1) {
+        continue;
+      }
+      const auto col = static_cast<size_t>(t.features[static_cast<size_t>(t.feature[i])]);
+      double v = t.threshold[i];
+      if (model.scaler.kind == Scaler::Kind::kStandard) {
+        v = v * model.scaler.scale[col] + model.scaler.mean[col];
+      }
+      lo[col] = seen[col] ? std::min(lo[col], v) : v;
+      hi[col] = seen[col] ? std::max(hi[col], v) : v;
+      seen[col] = true;
+    }
+  }
+  for (double f : {0.0, 0.25, 0.5, 0.75, 2.0}) {
+    std::vector<double> x(width);
+    for (size_t j = 0; j < width; ++j) {
+      x[j] = lo[j] + f * (hi[j] - lo[j]) + (f > 1.0 ? 1.0 : 0.0);
+    }
+    out.push_back({"split_range_" + FormatShortest(f), x, 0});
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<double> Model::ThresholdFor(double contamination) const {
@@ -93,73 +168,9 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
   }
   model.info.flagged_fraction = n ? static_cast<double>(flagged) / static_cast<double>(n) : 0.0;
 
-  // Canaries: the most and least anomalous training rows, the median one, the column means
-  // and a far outlier, so the check walks deep and shallow paths and the scaler.
-  model.canaries.clear();
-  if (n > 0) {
-    // The rows a stable sort by score would put first, in the middle and last: ordering by
-    // (score, row) is that stable order, and only three of its places are needed.
-    auto before = [&](size_t a, size_t b) {
-      return anomaly[a] < anomaly[b] || (anomaly[a] == anomaly[b] && a < b);
-    };
-    std::vector<size_t> order(n);
-    for (size_t i = 0; i < n; ++i) {
-      order[i] = i;
-    }
-    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n / 2), order.end(),
-                     before);
-    const size_t median_row = order[n / 2];
-    const size_t least = *std::min_element(order.begin(), order.end(), before);
-    const size_t most = *std::max_element(order.begin(), order.end(), before);
-    auto row = [&](size_t i) {
-      return std::vector<double>(train_rows.begin() + static_cast<std::ptrdiff_t>(i * width),
-                                 train_rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
-    };
-    std::vector<double> mean(width, 0.0), lo(width, DBL_MAX), hi(width, -DBL_MAX);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < width; ++j) {
-        const double v = train_rows[i * width + j];
-        mean[j] += v / static_cast<double>(n);
-        lo[j] = std::min(lo[j], v);
-        hi[j] = std::max(hi[j], v);
-      }
-    }
-    std::vector<double> far(width);
-    for (size_t j = 0; j < width; ++j) {
-      far[j] = hi[j] + (hi[j] - lo[j]) + 1.0;
-    }
-    model.canaries.push_back({"most_normal_training_row", row(least), 0});
-    model.canaries.push_back({"median_training_row", row(median_row), 0});
-    model.canaries.push_back({"most_anomalous_training_row", row(most), 0});
-    model.canaries.push_back({"column_means", mean, 0});
-    model.canaries.push_back({"beyond_training_range", far, 0});
-  } else {
-    // No data (an import without training rows): probe the range the splits cover.
-    std::vector<double> lo(width, 0.0), hi(width, 0.0);
-    std::vector<bool> seen(width, false);
-    for (const Tree& t : model.forest.trees) {
-      for (size_t i = 0; i < t.node_count(); ++i) {
-        if (t.children_left[i] == -1) {
-          continue;
-        }
-        const auto col = static_cast<size_t>(t.features[static_cast<size_t>(t.feature[i])]);
-        double v = t.threshold[i];
-        if (model.scaler.kind == Scaler::Kind::kStandard) {
-          v = v * model.scaler.scale[col] + model.scaler.mean[col];
-        }
-        lo[col] = seen[col] ? std::min(lo[col], v) : v;
-        hi[col] = seen[col] ? std::max(hi[col], v) : v;
-        seen[col] = true;
-      }
-    }
-    for (double f : {0.0, 0.25, 0.5, 0.75, 2.0}) {
-      std::vector<double> x(width);
-      for (size_t j = 0; j < width; ++j) {
-        x[j] = lo[j] + f * (hi[j] - lo[j]) + (f > 1.0 ? 1.0 : 0.0);
-      }
-      model.canaries.push_back({"split_range_" + FormatShortest(f), x, 0});
-    }
-  }
+  // Canaries: deep and shallow paths and the scaler, checked at every load.
+  model.canaries =
+      n > 0 ? TrainingRowCanaries(train_rows, anomaly, width) : SplitRangeCanaries(model, width);
   for (Canary& c : model.canaries) {
     const RowScore s = scorer->ScoreFeatures(c.features.data());
     if (!s.ok()) {
@@ -243,6 +254,109 @@ Status CheckEnoughLeft(const TrainOptions& o, size_t n, size_t used, size_t excl
 
 }  // namespace
 
+namespace {
+
+// The training rows: the ones no exclusion drops and whose features are all usable (finite,
+// within float32 as scikit-learn casts), row-major, with their times and the reasons for the
+// rest.
+struct UsableRows {
+  std::vector<double> dense;
+  std::vector<TimeMs> times;
+  std::map<std::string, int64_t> dropped;  // reason -> rows
+  size_t excluded = 0;                     // rows an exclusion dropped
+};
+
+UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, const FeatureRows& rows,
+                            const TrainOptions& options, size_t n) {
+  const size_t width = rows.width;
+  UsableRows out;
+  out.dense.reserve(rows.usable * width);
+  const TimeMs span = RollingSpan(spec);
+  std::map<int32_t, TimeMs> last_excluded;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string exclusion = ExclusionDrop(options, times, i, span, last_excluded);
+    if (!exclusion.empty()) {
+      ++out.dropped[exclusion];
+      out.excluded += options.exclusion_of_row[i] >= 0 ? 1 : 0;
+      continue;
+    }
+    RowProblem p = rows.problems[i];
+    const double* row = rows.values.data() + i * width;
+    if (p.issue == RowIssue::kNone) {
+      for (size_t j = 0; j < width; ++j) {
+        if (std::fabs(row[j]) > FLT_MAX) {
+          p = {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
+          break;
+        }
+      }
+    }
+    if (p.issue != RowIssue::kNone) {
+      ++out.dropped[FeatureRows::Describe(p, spec)];
+      continue;
+    }
+    out.dense.insert(out.dense.end(), row, row + width);
+    if (times != nullptr) {
+      out.times.push_back(times[i]);
+    }
+  }
+  return out;
+}
+
+// The training rows scaled and cast to float32, as scikit-learn fits; a scaled value beyond
+// float32's range is refused.
+Result<std::vector<float>> ScaledFloat32(const Scaler& scaler, const FeatureSpec& spec,
+                                         const std::vector<double>& dense, size_t used) {
+  const size_t width = spec.width();
+  std::vector<float> x32(used * width);
+  std::vector<double> buf(width);
+  for (size_t i = 0; i < used; ++i) {
+    std::copy_n(dense.data() + i * width, width, buf.data());
+    scaler.TransformRow(buf.data());
+    for (size_t j = 0; j < width; ++j) {
+      if (std::fabs(buf[j]) > FLT_MAX) {
+        return Status(ErrorCode::kBadInput,
+                      "scaled value of " + spec.ColumnNames()[j] + " exceeds float32 range");
+      }
+      x32[i * width + j] = static_cast<float>(buf[j]);
+    }
+  }
+  return x32;
+}
+
+std::vector<std::string> TrainingWarnings(const Model& model, size_t used,
+                                          bool contamination_explicit) {
+  std::vector<std::string> w;
+  const IForestParams& p = model.params;
+  if (p.max_samples.kind == MaxSamples::Kind::kCount && p.max_samples.count > int64_t(used)) {
+    w.push_back("max_samples " + std::to_string(p.max_samples.count) + " is more than the " +
+                std::to_string(used) + " usable rows; used " + std::to_string(used) +
+                " (as scikit-learn does)");
+  }
+  if (model.info.has_time) {
+    const double days =
+        static_cast<double>(model.info.window_end_ms - model.info.window_start_ms) / kDayMs;
+    if (days < 14.0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.1f", days);
+      w.push_back("only " + std::string(buf) +
+                  " days of history: train on at least two full weeks (better 90 days), or "
+                  "hour-of-week patterns and weekly events look anomalous");
+    } else if (model.info.full_weeks < 2) {
+      w.push_back(
+          "some hours of the week are covered by fewer than two weeks of data: "
+          "gaps in history make those hours look anomalous");
+    }
+  }
+  if (!contamination_explicit) {
+    w.push_back("contamination was not given: using '" + p.contamination.ToString() +
+                "', which flags " + Percent(model.info.flagged_fraction) +
+                " of the training rows; choose it explicitly (e.g. --contamination 0.02)");
+  }
+  return w;
+}
+
+}  // namespace
+
 Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
                          const std::vector<const double*>& series, size_t n,
                          const TrainOptions& options) {
@@ -269,39 +383,10 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   model.info.source = options.source;
   model.info.rows_total = static_cast<int64_t>(n);
 
-  std::vector<double> dense;
-  dense.reserve(rows.usable * width);
-  std::vector<TimeMs> used_times;
-  std::map<std::string, int64_t> dropped;
-  const TimeMs span = RollingSpan(spec);
-  std::map<int32_t, TimeMs> last_excluded;
-  size_t excluded = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const std::string exclusion = ExclusionDrop(options, times, i, span, last_excluded);
-    if (!exclusion.empty()) {
-      ++dropped[exclusion];
-      excluded += options.exclusion_of_row[i] >= 0 ? 1 : 0;
-      continue;
-    }
-    RowProblem p = rows.problems[i];
-    const double* row = rows.values.data() + i * width;
-    if (p.issue == RowIssue::kNone) {
-      for (size_t j = 0; j < width; ++j) {
-        if (std::fabs(row[j]) > FLT_MAX) {
-          p = {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
-          break;
-        }
-      }
-    }
-    if (p.issue != RowIssue::kNone) {
-      ++dropped[FeatureRows::Describe(p, spec)];
-      continue;
-    }
-    dense.insert(dense.end(), row, row + width);
-    if (times != nullptr) {
-      used_times.push_back(times[i]);
-    }
-  }
+  UsableRows kept = SelectUsableRows(spec, times, rows, options, n);
+  const std::vector<double>& dense = kept.dense;
+  const std::map<std::string, int64_t>& dropped = kept.dropped;
+  const size_t excluded = kept.excluded;
   const size_t used = width ? dense.size() / width : 0;
   model.info.rows_used = static_cast<int64_t>(used);
   model.info.rows_dropped = static_cast<int64_t>(n - used);
@@ -321,31 +406,20 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
     return scaler.status();
   }
   model.scaler = std::move(scaler).value();
-  std::vector<float> x32(used * width);
-  std::vector<double> buf(width);
-  for (size_t i = 0; i < used; ++i) {
-    std::copy_n(dense.data() + i * width, width, buf.data());
-    model.scaler.TransformRow(buf.data());
-    for (size_t j = 0; j < width; ++j) {
-      if (std::fabs(buf[j]) > FLT_MAX) {
-        return Status(ErrorCode::kBadInput,
-                      "scaled value of " + spec.ColumnNames()[j] + " exceeds float32 range");
-      }
-      x32[i * width + j] = static_cast<float>(buf[j]);
-    }
-  }
-  auto forest = FitForest(x32.data(), used, width, options.params);
+  auto x32 = ScaledFloat32(model.scaler, spec, dense, used);
+  if (!x32.ok()) return x32.status();
+  auto forest = FitForest(x32->data(), used, width, options.params);
   if (!forest.ok()) {
     return forest.status();
   }
   model.forest = std::move(forest).value();
 
-  if (!used_times.empty()) {
+  if (!kept.times.empty()) {
     model.info.has_time = true;
-    auto [lo, hi] = std::minmax_element(used_times.begin(), used_times.end());
+    auto [lo, hi] = std::minmax_element(kept.times.begin(), kept.times.end());
     model.info.window_start_ms = *lo;
     model.info.window_end_ms = *hi;
-    model.info.full_weeks = FullWeeks(used_times);
+    model.info.full_weeks = FullWeeks(kept.times);
   }
   Status finished = FinishModel(model, dense, false, options.score_dense);
   if (!finished.ok()) {
@@ -353,33 +427,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   }
 
   // The origin team's mistakes, said out loud at training time.
-  auto& w = model.info.warnings;
-  const auto& p = options.params;
-  if (p.max_samples.kind == MaxSamples::Kind::kCount && p.max_samples.count > int64_t(used)) {
-    w.push_back("max_samples " + std::to_string(p.max_samples.count) + " is more than the " +
-                std::to_string(used) + " usable rows; used " + std::to_string(used) +
-                " (as scikit-learn does)");
-  }
-  if (model.info.has_time) {
-    const double days =
-        static_cast<double>(model.info.window_end_ms - model.info.window_start_ms) / kDayMs;
-    if (days < 14.0) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.1f", days);
-      w.push_back("only " + std::string(buf) +
-                  " days of history: train on at least two full weeks (better 90 days), or "
-                  "hour-of-week patterns and weekly events look anomalous");
-    } else if (model.info.full_weeks < 2) {
-      w.push_back(
-          "some hours of the week are covered by fewer than two weeks of data: "
-          "gaps in history make those hours look anomalous");
-    }
-  }
-  if (!options.contamination_explicit) {
-    w.push_back("contamination was not given: using '" + p.contamination.ToString() +
-                "', which flags " + Percent(model.info.flagged_fraction) +
-                " of the training rows; choose it explicitly (e.g. --contamination 0.02)");
-  }
+  model.info.warnings = TrainingWarnings(model, used, options.contamination_explicit);
   return model;
 }
 
