@@ -126,9 +126,11 @@ AlertState Step(const AlertConfig& config, AlertState state, std::optional<doubl
   return state;
 }
 
-Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<double>& scores,
-                            const ReplayConfig& config,
-                            const std::vector<IncidentWindow>& incidents) {
+namespace {
+
+// The arguments of Replay: equal lengths, ascending times, valid rules, changes and incidents.
+Status CheckReplayInputs(const std::vector<TimeMs>& times, const std::vector<double>& scores,
+                         const ReplayConfig& config, const std::vector<IncidentWindow>& incidents) {
   if (times.size() != scores.size()) {
     return Status(ErrorCode::kInvalidArgument, "times and scores differ in length");
   }
@@ -175,6 +177,48 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
                     "incident '" + inc.name + "' must end after it starts");
     }
   }
+  return Status::Ok();
+}
+
+// Each incident's first warning and page (within the incident or the smoothing and for:
+// after it), and the pages no incident explains.
+void MatchIncidents(const ReplayConfig& config, const std::vector<IncidentWindow>& incidents,
+                    double weeks, ReplayResult* r) {
+  const TimeMs grace = config.critical.for_ms + config.smooth_ms;
+  for (const IncidentWindow& inc : incidents) {
+    IncidentOutcome o;
+    o.name = inc.name;
+    o.start_ms = inc.start_ms;
+    o.end_ms = inc.end_ms;
+    const TimeMs last = inc.end_ms + grace;
+    if (auto w = FirstStartIn(r->warning.firing, inc.start_ms, last)) {
+      o.warning_delay_ms = *w - inc.start_ms;
+    }
+    if (auto p = FirstStartIn(r->critical.firing, inc.start_ms, last)) {
+      o.page_delay_ms = *p - inc.start_ms;
+      o.caught = true;
+    }
+    r->incidents.push_back(o);
+  }
+  if (!incidents.empty()) {
+    for (const AlertInterval& page : r->critical.firing) {
+      bool explained = false;
+      for (const IncidentWindow& inc : incidents) {
+        explained =
+            explained || (page.start_ms >= inc.start_ms && page.start_ms <= inc.end_ms + grace);
+      }
+      r->false_pages += explained ? 0 : 1;
+    }
+    r->false_pages_per_week = static_cast<double>(r->false_pages) / weeks;
+  }
+}
+
+}  // namespace
+
+Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<double>& scores,
+                            const ReplayConfig& config,
+                            const std::vector<IncidentWindow>& incidents) {
+  if (Status s = CheckReplayInputs(times, scores, config, incidents); !s.ok()) return s;
 
   ReplayResult r;
   r.start_ms = times.front();
@@ -209,33 +253,7 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
   r.pages = r.critical.firing.size();
   r.pages_per_week = r.critical.firings_per_week;
 
-  const TimeMs grace = config.critical.for_ms + config.smooth_ms;
-  for (const IncidentWindow& inc : incidents) {
-    IncidentOutcome o;
-    o.name = inc.name;
-    o.start_ms = inc.start_ms;
-    o.end_ms = inc.end_ms;
-    const TimeMs last = inc.end_ms + grace;
-    if (auto w = FirstStartIn(r.warning.firing, inc.start_ms, last)) {
-      o.warning_delay_ms = *w - inc.start_ms;
-    }
-    if (auto p = FirstStartIn(r.critical.firing, inc.start_ms, last)) {
-      o.page_delay_ms = *p - inc.start_ms;
-      o.caught = true;
-    }
-    r.incidents.push_back(o);
-  }
-  if (!incidents.empty()) {
-    for (const AlertInterval& page : r.critical.firing) {
-      bool explained = false;
-      for (const IncidentWindow& inc : incidents) {
-        explained =
-            explained || (page.start_ms >= inc.start_ms && page.start_ms <= inc.end_ms + grace);
-      }
-      r.false_pages += explained ? 0 : 1;
-    }
-    r.false_pages_per_week = static_cast<double>(r.false_pages) / weeks;
-  }
+  MatchIncidents(config, incidents, weeks, &r);
   return r;
 }
 

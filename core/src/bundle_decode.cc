@@ -296,6 +296,45 @@ Status ReadScaler(const Fields& f, Scaler* s) {
   return Status::Ok();
 }
 
+// Rebuilds sklearn's children arrays of a tree from the pre-order leaf pattern of `feature`
+// (kLeafFeature for a leaf) and the splits' thresholds in order.
+Status RebuildChildren(const std::string& path, const std::vector<uint16_t>& feature,
+                       const std::vector<double>& thresholds, Tree* tree) {
+  const size_t n = feature.size();
+  tree->children_left.assign(n, -1);
+  tree->children_right.assign(n, -1);
+  tree->feature.assign(n, -2);
+  tree->threshold.assign(n, -2.0);
+  std::vector<int32_t> open;  // splits still waiting for their right child
+  size_t next_threshold = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto id = static_cast<int32_t>(i);
+    if (i > 0) {
+      if (tree->children_left[i - 1] == -2) {  // previous node is a split: we are its left
+        tree->children_left[i - 1] = id;
+      } else if (!open.empty()) {
+        tree->children_right[static_cast<size_t>(open.back())] = id;
+        open.pop_back();
+      } else {
+        return Corrupt(path + " has nodes after the tree is complete");
+      }
+    }
+    if (feature[i] != detail::kLeafFeature) {
+      if (next_threshold >= thresholds.size()) {
+        return Corrupt(path + " has fewer thresholds than splits");
+      }
+      tree->feature[i] = feature[i];
+      tree->threshold[i] = thresholds[next_threshold++];
+      tree->children_left[i] = -2;  // placeholder until the next node arrives
+      open.push_back(id);
+    }
+  }
+  if (!open.empty() || tree->children_left[n - 1] == -2 || next_threshold != thresholds.size()) {
+    return Corrupt(path + " ends before every split has two children");
+  }
+  return Status::Ok();
+}
+
 Status ReadForest(const Fields& f, Forest* forest) {
   int64_t v = 0;
   RETURN_IF_ERROR(f.Int("n_features", 1, 65535, &v));
@@ -359,38 +398,7 @@ Status ReadForest(const Fields& f, Forest* forest) {
     if (n == 0 || tree.n_node_samples.size() != n) {
       return Corrupt(tf.path() + " node arrays are empty or differ in length");
     }
-    // Rebuild sklearn's children from the pre-order leaf pattern.
-    tree.children_left.assign(n, -1);
-    tree.children_right.assign(n, -1);
-    tree.feature.assign(n, -2);
-    tree.threshold.assign(n, -2.0);
-    std::vector<int32_t> open;  // splits still waiting for their right child
-    size_t next_threshold = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const auto id = static_cast<int32_t>(i);
-      if (i > 0) {
-        if (tree.children_left[i - 1] == -2) {  // previous node is a split: we are its left
-          tree.children_left[i - 1] = id;
-        } else if (!open.empty()) {
-          tree.children_right[static_cast<size_t>(open.back())] = id;
-          open.pop_back();
-        } else {
-          return Corrupt(tf.path() + " has nodes after the tree is complete");
-        }
-      }
-      if (feature[i] != detail::kLeafFeature) {
-        if (next_threshold >= thresholds.size()) {
-          return Corrupt(tf.path() + " has fewer thresholds than splits");
-        }
-        tree.feature[i] = feature[i];
-        tree.threshold[i] = thresholds[next_threshold++];
-        tree.children_left[i] = -2;  // placeholder until the next node arrives
-        open.push_back(id);
-      }
-    }
-    if (!open.empty() || tree.children_left[n - 1] == -2 || next_threshold != thresholds.size()) {
-      return Corrupt(tf.path() + " ends before every split has two children");
-    }
+    RETURN_IF_ERROR(RebuildChildren(tf.path(), feature, thresholds, &tree));
     forest->trees.push_back(std::move(tree));
   }
   Status valid = ValidateForest(*forest);
@@ -502,12 +510,18 @@ std::string HexPrefix(const uint8_t* p, size_t size) {
 
 }  // namespace
 
-Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& options,
-                           std::vector<std::string>* warnings) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  if (size == 0) {
-    return Status(ErrorCode::kTruncated, "bundle is empty (0 bytes)");
-  }
+namespace {
+
+// The 26-byte header (BUNDLE_FORMAT.md): magic, format version, checksum and body length,
+// checked against the bytes at hand before the body is touched.
+struct BundleHeader {
+  uint16_t major = 0, minor = 0;
+  uint32_t crc = 0;
+  size_t body_len = 0;
+  std::string version() const { return std::to_string(major) + "." + std::to_string(minor); }
+};
+
+Result<BundleHeader> ReadHeader(const uint8_t* p, size_t size) {
   const size_t magic_check = std::min(size, size_t{2} + detail::kMagicLen);
   uint8_t expect[2 + detail::kMagicLen];
   expect[0] = 0x95;
@@ -527,11 +541,14 @@ Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& o
       p[detail::kCrcOffset - 1] != 0xce || p[detail::kLengthOffset - 1] != 0xc6) {
     return Corrupt("the header's field markers are damaged");
   }
-  const auto major = static_cast<uint16_t>(GetBe(p + detail::kMajorOffset, 2));
-  const auto minor = static_cast<uint16_t>(GetBe(p + detail::kMinorOffset, 2));
-  const auto crc = static_cast<uint32_t>(GetBe(p + detail::kCrcOffset, 4));
-  const size_t body_len = GetBe(p + detail::kLengthOffset, 4);
-  const std::string version = std::to_string(major) + "." + std::to_string(minor);
+  BundleHeader h;
+  h.major = static_cast<uint16_t>(GetBe(p + detail::kMajorOffset, 2));
+  h.minor = static_cast<uint16_t>(GetBe(p + detail::kMinorOffset, 2));
+  h.crc = static_cast<uint32_t>(GetBe(p + detail::kCrcOffset, 4));
+  h.body_len = GetBe(p + detail::kLengthOffset, 4);
+  const uint16_t major = h.major;
+  const size_t body_len = h.body_len;
+  const std::string version = h.version();
   if (major != kBundleFormatMajor) {
     return Status(ErrorCode::kUnsupportedVersion,
                   "bundle format " + version +
@@ -556,20 +573,11 @@ Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& o
     return Corrupt(std::to_string(size - detail::kHeaderSize - body_len) +
                    " unexpected bytes after the end of the bundle");
   }
-  const uint8_t* body = p + detail::kHeaderSize;
-  const uint32_t actual = Crc32(body, body_len);
-  if (actual != crc) {
-    return Corrupt("checksum mismatch (stored " + std::to_string(crc) + ", computed " +
-                   std::to_string(actual) + "): the file was damaged after it was written");
-  }
-  if (minor > kBundleFormatMinor && warnings != nullptr) {
-    warnings->push_back("bundle format " + version + " is newer than this isoscope's " +
-                        std::to_string(kBundleFormatMajor) + "." +
-                        std::to_string(kBundleFormatMinor) +
-                        "; fields this version does not know are ignored");
-  }
+  return h;
+}
 
-  Model model;
+// The msgpack body into `model`; no exception leaves.
+Status ParseBody(const uint8_t* body, size_t body_len, Model* model) {
   try {
     size_t offset = 0;
     // Limits bound what a hostile body can make the parser allocate.
@@ -584,13 +592,38 @@ Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& o
     if (!root.is_map()) {
       return Corrupt("the body is not a map");
     }
-    Status s = ReadBody(root, &model);
-    if (!s.ok()) {
-      return s;
-    }
+    return ReadBody(root, model);
   } catch (const std::exception& e) {
     return Corrupt(std::string("the body cannot be parsed (") + e.what() + ")");
   }
+}
+
+}  // namespace
+
+Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& options,
+                           std::vector<std::string>* warnings) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  if (size == 0) {
+    return Status(ErrorCode::kTruncated, "bundle is empty (0 bytes)");
+  }
+  auto header = ReadHeader(p, size);
+  if (!header.ok()) return header.status();
+  const size_t body_len = header->body_len;
+  const uint8_t* body = p + detail::kHeaderSize;
+  const uint32_t actual = Crc32(body, body_len);
+  if (actual != header->crc) {
+    return Corrupt("checksum mismatch (stored " + std::to_string(header->crc) + ", computed " +
+                   std::to_string(actual) + "): the file was damaged after it was written");
+  }
+  if (header->minor > kBundleFormatMinor && warnings != nullptr) {
+    warnings->push_back("bundle format " + header->version() + " is newer than this isoscope's " +
+                        std::to_string(kBundleFormatMajor) + "." +
+                        std::to_string(kBundleFormatMinor) +
+                        "; fields this version does not know are ignored");
+  }
+
+  Model model;
+  if (Status parsed = ParseBody(body, body_len, &model); !parsed.ok()) return parsed;
 
   auto scorer = ModelScorer::Create(model);
   if (!scorer.ok()) {

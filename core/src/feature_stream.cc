@@ -293,18 +293,64 @@ struct FeatureStream::Impl {
     }
   }
 
-  static void PushExtremes(const Plan::WindowDef& def, Window& w, const History& h, uint64_t i) {
-    if (!def.extremes) return;
-    const double x = h.at(i).x;
-    while (!w.maxq.empty() && h.at(w.maxq.back()).x <= x) w.maxq.pop_back();
-    w.maxq.push_back(i);
-    while (!w.minq.empty() && h.at(w.minq.back()).x >= x) w.minq.pop_back();
-    w.minq.push_back(i);
+  // The row's inputs into the histories, windows, look-ups, baselines and smoothers, raw
+  // inputs copied to `out` when the spec keeps them; the first unusable input, if any.
+  RowProblem Absorb(TimeMs t, const double* inputs, double* out, const double* lookups) {
+    const Plan& p = *plan;
+    const size_t k = p.spec.inputs.size();
+    RowProblem problem;
+    for (size_t j = 0; j < k; ++j) {
+      const double x = inputs[j];
+      if (p.spec.raw_inputs) out[j] = x;
+      if (!Usable(x)) {
+        if (problem.issue == RowIssue::kNone) {
+          problem = {std::isnan(x)   ? RowIssue::kMissing
+                     : std::isinf(x) ? RowIssue::kNonFinite
+                                     : RowIssue::kOutOfRange,
+                     static_cast<int32_t>(j)};
+        }
+        continue;
+      }
+      History& h = hist[j];
+      if (h.first_t == kNoTime) h.first_t = t;
+      if (p.keep_ms[j] > 0) h.s.push_back({t, x});
+    }
+    for (size_t w = 0; w < p.windows.size(); ++w) {
+      const Plan::WindowDef& def = p.windows[w];
+      const size_t j = static_cast<size_t>(def.input);
+      Advance(def, windows[w], hist[j], t, Usable(inputs[j]));
+    }
+    if (!p.external) {
+      for (size_t l = 0; l < p.keys.size(); ++l) {
+        const LookupKey& key = p.keys[l];
+        const History& h = hist[static_cast<size_t>(key.input)];
+        LookupPos& lp = lookup_pos[l];
+        if (lp.pos < h.base) lp.pos = h.base;
+        const TimeMs until = t - key.lag_ms;
+        while (lp.pos < h.end()) {
+          const Sample& smp = h.at(lp.pos);
+          if (smp.t > until) break;
+          lp.last = smp;
+          ++lp.pos;
+        }
+      }
+    }
+    for (size_t b = 0; b < p.baselines.size(); ++b) AdvanceResidual(b, t, inputs, lookups);
+    for (size_t s = 0; s < p.smoothers.size(); ++s) AdvanceSmoother(s, t);
+    // Drop history no window or look-up can reach any more.
+    for (size_t j = 0; j < k; ++j) {
+      History& h = hist[j];
+      while (!h.s.empty() && h.s.front().t <= t - p.keep_ms[j]) {
+        h.s.pop_front();
+        ++h.base;
+      }
+    }
+    return problem;
   }
 
-  // A rolling-window feature (mean, zscore, rate, range, median_diff) of a warm window, from
-  // the window's running sums (the median alone walks the window); x is the row's input.
-  double WindowValue(const DerivedFeature& d, const Window& w, const History& h, double x) {
+  // A rolling-window feature (mean, zscore, rate, range, median_diff) of a warm window.
+  double WindowFeature(const DerivedFeature& d, const Window& w, const History& h,
+                       const double* inputs) {
     double v = 0;
     const double n = static_cast<double>(w.n);
     const double sx = w.sx.Value();
@@ -316,6 +362,7 @@ struct FeatureStream::Impl {
       case DerivedFeature::Kind::kZScore: {
         const double var = std::max(0.0, (w.sxx.Value() - sx * mean) / n);
         const double sd = std::max({std::sqrt(var), 1e-3 * std::fabs(mean), 1e-12});
+        const double x = inputs[static_cast<size_t>(d.input)];
         v = std::clamp((x - mean) / sd, -kZClip, kZClip);
         break;
       }
@@ -330,12 +377,21 @@ struct FeatureStream::Impl {
         v = h.at(w.maxq.front()).x - h.at(w.minq.front()).x;
         break;
       case DerivedFeature::Kind::kMedianDiff:
-        v = x - WindowMedian(h, w.left);
+        v = inputs[static_cast<size_t>(d.input)] - WindowMedian(h, w.left);
         break;
       default:
         break;
     }
     return v;
+  }
+
+  static void PushExtremes(const Plan::WindowDef& def, Window& w, const History& h, uint64_t i) {
+    if (!def.extremes) return;
+    const double x = h.at(i).x;
+    while (!w.maxq.empty() && h.at(w.maxq.back()).x <= x) w.maxq.pop_back();
+    w.maxq.push_back(i);
+    while (!w.minq.empty() && h.at(w.minq.back()).x >= x) w.minq.pop_back();
+    w.minq.push_back(i);
   }
 };
 
@@ -456,53 +512,7 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
   m.last = t;
   const size_t k = plan.spec.inputs.size();
   const size_t off = plan.spec.raw_inputs ? k : 0;  // where the derived columns start
-  RowProblem problem;
-  for (size_t j = 0; j < k; ++j) {
-    const double x = inputs[j];
-    if (plan.spec.raw_inputs) out[j] = x;
-    if (!Usable(x)) {
-      if (problem.issue == RowIssue::kNone) {
-        problem = {std::isnan(x)   ? RowIssue::kMissing
-                   : std::isinf(x) ? RowIssue::kNonFinite
-                                   : RowIssue::kOutOfRange,
-                   static_cast<int32_t>(j)};
-      }
-      continue;
-    }
-    Impl::History& h = m.hist[j];
-    if (h.first_t == kNoTime) h.first_t = t;
-    if (plan.keep_ms[j] > 0) h.s.push_back({t, x});
-  }
-  for (size_t w = 0; w < plan.windows.size(); ++w) {
-    const Plan::WindowDef& def = plan.windows[w];
-    const size_t j = static_cast<size_t>(def.input);
-    Impl::Advance(def, m.windows[w], m.hist[j], t, Usable(inputs[j]));
-  }
-  if (!plan.external) {
-    for (size_t l = 0; l < plan.keys.size(); ++l) {
-      const LookupKey& key = plan.keys[l];
-      const Impl::History& h = m.hist[static_cast<size_t>(key.input)];
-      Impl::LookupPos& lp = m.lookup_pos[l];
-      if (lp.pos < h.base) lp.pos = h.base;
-      const TimeMs until = t - key.lag_ms;
-      while (lp.pos < h.end()) {
-        const Sample& smp = h.at(lp.pos);
-        if (smp.t > until) break;
-        lp.last = smp;
-        ++lp.pos;
-      }
-    }
-  }
-  for (size_t b = 0; b < plan.baselines.size(); ++b) m.AdvanceResidual(b, t, inputs, lookups);
-  for (size_t s = 0; s < plan.smoothers.size(); ++s) m.AdvanceSmoother(s, t);
-  // Drop history no window or look-up can reach any more.
-  for (size_t j = 0; j < k; ++j) {
-    Impl::History& h = m.hist[j];
-    while (!h.s.empty() && h.s.front().t <= t - plan.keep_ms[j]) {
-      h.s.pop_front();
-      ++h.base;
-    }
-  }
+  const RowProblem problem = m.Absorb(t, inputs, out, lookups);
   if (problem.issue != RowIssue::kNone) {
     return problem;
   }
@@ -544,7 +554,7 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
       if (h.first_t == kNoTime || h.first_t > t - d.window_ms + step || w.n < 2) {
         return {RowIssue::kWarming, column};
       }
-      v = m.WindowValue(d, w, h, inputs[static_cast<size_t>(d.input)]);
+      v = m.WindowFeature(d, w, h, inputs);
     }
     out[off + f] = v;
   }

@@ -360,6 +360,109 @@ std::vector<DerivedFeature> AutoDerived(size_t n_inputs, const AutoContext& c) {
   return out;
 }
 
+namespace {
+
+// seasonal_median_diff's "period, periods[, smoothing]" into f; "" or what is wrong.
+std::string ParseSeasonalArgs(std::string_view dur, const std::string& input, DerivedFeature* f) {
+  const std::vector<std::string_view> parts = SplitTopLevel(dur);
+  if (parts.size() < 2 || parts.size() > 3) {
+    return "is written seasonal_median_diff(x, period, periods[, smoothing]), e.g. " +
+           f->KindName() + "(" + input + ",1w,3,30m)";
+  }
+  auto period = ParseDurationMs(parts[0]);
+  if (!period.ok()) return period.status().message();
+  if (!AllDigits(parts[1]) || std::stoll(std::string(parts[1])) < 1 ||
+      std::stoll(std::string(parts[1])) > kMaxSeasonalPeriods) {
+    return "the number of past periods must be a whole number from 1 to " +
+           std::to_string(kMaxSeasonalPeriods);
+  }
+  f->window_ms = *period;
+  f->periods = static_cast<int32_t>(std::stoll(std::string(parts[1])));
+  if (parts.size() == 3) {
+    auto smooth = ParseDurationMs(parts[2]);
+    if (!smooth.ok()) return smooth.status().message();
+    f->smooth_ms = *smooth;
+  }
+  if (f->periods * f->window_ms > kMaxWindowMs) return "looks back more than 366d";
+  if (f->smooth_ms > f->window_ms) return "the smoothing is longer than the period";
+  return "";
+}
+
+// lag(x,k) or the shingle lag(x,a..b) in steps of the data (`step_ms`); "" or what is wrong.
+std::string ParseLagSteps(std::string_view dur, size_t dots, int64_t step_ms, int64_t* first_step,
+                          int64_t* last_step) {
+  if (dots != std::string_view::npos) {
+    if (!AllDigits(dur.substr(0, dots)) || !AllDigits(dur.substr(dots + 2))) {
+      return "a shingle is written lag(x,1..k) with whole numbers";
+    }
+    *first_step = std::stoll(std::string(dur.substr(0, dots)));
+    *last_step = std::stoll(std::string(dur.substr(dots + 2)));
+  } else {
+    *first_step = *last_step = std::stoll(std::string(dur));
+  }
+  if (*first_step < 1 || *last_step < *first_step || *last_step - *first_step >= 64) {
+    return "lag steps must be 1 <= a <= b with at most 64 of them";
+  }
+  if (step_ms <= 0) {
+    return "a lag in steps needs the data's step; give a duration instead, e.g. 5m";
+  }
+  return "";
+}
+
+// A temporal item, "kind(input,args)", into the features it names (a lag shingle names
+// several), each with the name a duplicate is reported under.
+Status ParseTemporalItem(std::string_view item, size_t open, const std::string& name,
+                         const std::vector<std::string>& inputs, const AutoContext& auto_context,
+                         DerivedFeature f,
+                         std::vector<std::pair<DerivedFeature, std::string>>* out) {
+  auto fail = [&name](const std::string& why) {
+    return Status(ErrorCode::kInvalidArgument, "derived feature '" + name + "': " + why);
+  };
+  if (open == std::string_view::npos || item.back() != ')') {
+    return fail("needs an input and a duration, e.g. " + f.KindName() + "(latency_p95,1h)");
+  }
+  const std::string_view args = item.substr(open + 1, item.size() - open - 2);
+  const size_t comma = args.find(',');
+  if (comma == std::string_view::npos) {
+    return fail("needs an input and a duration, e.g. " + f.KindName() + "(latency_p95,1h)");
+  }
+  const std::string input(Trim(args.substr(0, comma)));
+  const auto it = std::find(inputs.begin(), inputs.end(), input);
+  if (it == inputs.end()) {
+    std::string known;
+    for (const std::string& s : inputs) known += (known.empty() ? "" : ", ") + s;
+    return fail("no input called '" + input + "' (inputs: " + known + ")");
+  }
+  f.input = static_cast<int32_t>(it - inputs.begin());
+  std::string_view dur = Trim(args.substr(comma + 1));
+  if (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
+    if (std::string why = ParseSeasonalArgs(dur, input, &f); !why.empty()) return fail(why);
+    out->emplace_back(f, name);
+    return Status::Ok();
+  }
+  int64_t first_step = 0;
+  int64_t last_step = 0;
+  const size_t dots = dur.find("..");
+  if (f.kind == DerivedFeature::Kind::kLag && (AllDigits(dur) || dots != std::string_view::npos)) {
+    std::string why = ParseLagSteps(dur, dots, auto_context.step_ms, &first_step, &last_step);
+    if (!why.empty()) return fail(why);
+    for (int64_t k = first_step; k <= last_step; ++k) {
+      DerivedFeature g = f;
+      g.window_ms = k * auto_context.step_ms;
+      out->emplace_back(g, g.Name(inputs));
+    }
+    return Status::Ok();
+  }
+  auto window = ParseDurationMs(dur);
+  if (!window.ok()) return fail(window.status().message());
+  f.window_ms = *window;
+  if (f.window_ms > kMaxWindowMs) return fail("windows are limited to 366d");
+  out->emplace_back(f, name);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
                                                      const std::vector<std::string>& inputs,
                                                      const AutoContext& auto_context,
@@ -413,83 +516,13 @@ Result<std::vector<DerivedFeature>> ParseDerivedList(std::string_view text,
       if (!s.ok()) return s;
       continue;
     }
-    if (open == std::string_view::npos || item.back() != ')') {
-      return fail("needs an input and a duration, e.g. " + f.KindName() + "(latency_p95,1h)");
-    }
-    const std::string_view args = item.substr(open + 1, item.size() - open - 2);
-    const size_t comma = args.find(',');
-    if (comma == std::string_view::npos) {
-      return fail("needs an input and a duration, e.g. " + f.KindName() + "(latency_p95,1h)");
-    }
-    const std::string input(Trim(args.substr(0, comma)));
-    const auto it = std::find(inputs.begin(), inputs.end(), input);
-    if (it == inputs.end()) {
-      std::string known;
-      for (const std::string& s : inputs) known += (known.empty() ? "" : ", ") + s;
-      return fail("no input called '" + input + "' (inputs: " + known + ")");
-    }
-    f.input = static_cast<int32_t>(it - inputs.begin());
-    std::string_view dur = Trim(args.substr(comma + 1));
-    if (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff) {
-      const std::vector<std::string_view> parts = SplitTopLevel(dur);
-      if (parts.size() < 2 || parts.size() > 3) {
-        return fail("is written seasonal_median_diff(x, period, periods[, smoothing]), e.g. " +
-                    f.KindName() + "(" + input + ",1w,3,30m)");
-      }
-      auto period = ParseDurationMs(parts[0]);
-      if (!period.ok()) return fail(period.status().message());
-      if (!AllDigits(parts[1]) || std::stoll(std::string(parts[1])) < 1 ||
-          std::stoll(std::string(parts[1])) > kMaxSeasonalPeriods) {
-        return fail("the number of past periods must be a whole number from 1 to " +
-                    std::to_string(kMaxSeasonalPeriods));
-      }
-      f.window_ms = *period;
-      f.periods = static_cast<int32_t>(std::stoll(std::string(parts[1])));
-      if (parts.size() == 3) {
-        auto smooth = ParseDurationMs(parts[2]);
-        if (!smooth.ok()) return fail(smooth.status().message());
-        f.smooth_ms = *smooth;
-      }
-      if (f.periods * f.window_ms > kMaxWindowMs) return fail("looks back more than 366d");
-      if (f.smooth_ms > f.window_ms) return fail("the smoothing is longer than the period");
-      Status s = add(f, name);
+    std::vector<std::pair<DerivedFeature, std::string>> named;
+    Status parsed = ParseTemporalItem(item, open, name, inputs, auto_context, f, &named);
+    if (!parsed.ok()) return parsed;
+    for (const auto& [g, g_name] : named) {
+      Status s = add(g, g_name);
       if (!s.ok()) return s;
-      continue;
     }
-    int64_t first_step = 0;
-    int64_t last_step = 0;
-    const size_t dots = dur.find("..");
-    if (f.kind == DerivedFeature::Kind::kLag &&
-        (AllDigits(dur) || dots != std::string_view::npos)) {
-      if (dots != std::string_view::npos) {
-        if (!AllDigits(dur.substr(0, dots)) || !AllDigits(dur.substr(dots + 2))) {
-          return fail("a shingle is written lag(x,1..k) with whole numbers");
-        }
-        first_step = std::stoll(std::string(dur.substr(0, dots)));
-        last_step = std::stoll(std::string(dur.substr(dots + 2)));
-      } else {
-        first_step = last_step = std::stoll(std::string(dur));
-      }
-      if (first_step < 1 || last_step < first_step || last_step - first_step >= 64) {
-        return fail("lag steps must be 1 <= a <= b with at most 64 of them");
-      }
-      if (auto_context.step_ms <= 0) {
-        return fail("a lag in steps needs the data's step; give a duration instead, e.g. 5m");
-      }
-      for (int64_t k = first_step; k <= last_step; ++k) {
-        DerivedFeature g = f;
-        g.window_ms = k * auto_context.step_ms;
-        Status s = add(g, g.Name(inputs));
-        if (!s.ok()) return s;
-      }
-      continue;
-    }
-    auto window = ParseDurationMs(dur);
-    if (!window.ok()) return fail(window.status().message());
-    f.window_ms = *window;
-    if (f.window_ms > kMaxWindowMs) return fail("windows are limited to 366d");
-    Status s = add(f, name);
-    if (!s.ok()) return s;
   }
   if (raw_inputs != nullptr) *raw_inputs = raw;
   return out;
@@ -672,6 +705,53 @@ RowProblem CheckRow(const double* row, size_t n_inputs) {
   return {};
 }
 
+namespace {
+
+// BuildFeatureRows for a spec with temporal features: each group's rows through a stream of
+// its own, in time order; out->rows and the sizes are set by the caller.
+Status BuildTemporalRows(const FeatureSpec& spec, const TimeMs* times,
+                         const std::vector<const double*>& series, const int32_t* group_of_row,
+                         FeatureRows* out) {
+  const size_t n = out->rows;
+  const size_t k = spec.inputs.size();
+  auto proto = FeatureStream::Create(spec);
+  if (!proto.ok()) {
+    return proto.status();
+  }
+  // One stream (and one time order) per group: a group's windows never see another's rows.
+  struct Group {
+    FeatureStream stream;
+    TimeMs prev;
+  };
+  std::map<int32_t, Group> groups;
+  std::vector<double> in(k);
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t g = group_of_row == nullptr ? 0 : group_of_row[i];
+    auto it = groups.find(g);
+    if (it == groups.end()) {
+      it = groups.emplace(g, Group{proto->Fresh(), std::numeric_limits<TimeMs>::min()}).first;
+    }
+    TimeMs& prev = it->second.prev;
+    const TimeMs t = times[i];
+    if (t != std::numeric_limits<TimeMs>::min()) {
+      if (prev != std::numeric_limits<TimeMs>::min() && t <= prev) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "temporal features need rows in increasing time order: row " +
+                          std::to_string(i + 1) + " is not after the row before it" +
+                          (group_of_row == nullptr ? "" : " of its group") +
+                          "; sort the data by time and drop duplicate timestamps");
+      }
+      prev = t;
+    }
+    for (size_t j = 0; j < k; ++j) in[j] = series[j][i];
+    out->problems[i] = it->second.stream.Push(t, in.data(), out->values.data() + i * out->width);
+    if (out->problems[i].issue == RowIssue::kNone) ++out->usable;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* times,
                                      const std::vector<const double*>& series, size_t n,
                                      const int32_t* group_of_row) {
@@ -696,39 +776,8 @@ Result<FeatureRows> BuildFeatureRows(const FeatureSpec& spec, const TimeMs* time
   out.problems.resize(n);
   const size_t k = spec.inputs.size();
   if (spec.has_temporal()) {
-    auto proto = FeatureStream::Create(spec);
-    if (!proto.ok()) {
-      return proto.status();
-    }
-    // One stream (and one time order) per group: a group's windows never see another's rows.
-    struct Group {
-      FeatureStream stream;
-      TimeMs prev;
-    };
-    std::map<int32_t, Group> groups;
-    std::vector<double> in(k);
-    for (size_t i = 0; i < n; ++i) {
-      const int32_t g = group_of_row == nullptr ? 0 : group_of_row[i];
-      auto it = groups.find(g);
-      if (it == groups.end()) {
-        it = groups.emplace(g, Group{proto->Fresh(), std::numeric_limits<TimeMs>::min()}).first;
-      }
-      TimeMs& prev = it->second.prev;
-      const TimeMs t = times[i];
-      if (t != std::numeric_limits<TimeMs>::min()) {
-        if (prev != std::numeric_limits<TimeMs>::min() && t <= prev) {
-          return Status(ErrorCode::kInvalidArgument,
-                        "temporal features need rows in increasing time order: row " +
-                            std::to_string(i + 1) + " is not after the row before it" +
-                            (group_of_row == nullptr ? "" : " of its group") +
-                            "; sort the data by time and drop duplicate timestamps");
-        }
-        prev = t;
-      }
-      for (size_t j = 0; j < k; ++j) in[j] = series[j][i];
-      out.problems[i] = it->second.stream.Push(t, in.data(), out.values.data() + i * out.width);
-      if (out.problems[i].issue == RowIssue::kNone) ++out.usable;
-    }
+    Status built = BuildTemporalRows(spec, times, series, group_of_row, &out);
+    if (!built.ok()) return built;
     return out;
   }
   for (size_t i = 0; i < n; ++i) {

@@ -1,4 +1,4 @@
-#include "isoscope/forest_scorer.h"
+#include "isoscope/detail/forest_scorer.h"
 
 #include <algorithm>
 #include <cmath>

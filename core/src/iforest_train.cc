@@ -339,7 +339,9 @@ Result<int64_t> ResolveMaxFeatures(const MaxFeatures& mf, int64_t d) {
 
 }  // namespace
 
-Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams& params) {
+namespace {
+
+Status CheckFitArgs(size_t n, size_t d, const IForestParams& params) {
   if (n < 1) {
     return Status(ErrorCode::kBadInput, "no training rows");
   }
@@ -358,6 +360,62 @@ Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams
     return Status(ErrorCode::kInvalidArgument, "contamination must be 'auto' or in (0, 0.5] (got " +
                                                    params.contamination.ToString() + ")");
   }
+  return Status::Ok();
+}
+
+// Buckets the draws by input row (counting sort), so that one ascending sweep over the
+// input gathers every tree's rows: each input row is read once, in memory order, and each
+// tree receives its rows already sorted, duplicates (bootstrap) merged into weights.
+void GatherRows(const float* x, size_t n, size_t d, uint32_t random_state,
+                std::vector<std::vector<int64_t>>& draws, std::vector<TreeData>& trees) {
+  const size_t n_trees = trees.size();
+  std::vector<uint32_t> start(n + 1, 0);
+  for (const auto& dr : draws) {
+    for (int64_t r : dr) {
+      ++start[static_cast<size_t>(r) + 1];
+    }
+  }
+  for (size_t r = 0; r < n; ++r) {
+    start[r + 1] += start[r];
+  }
+  std::vector<uint32_t> owner(start[n]);
+  {
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (size_t t = 0; t < n_trees; ++t) {
+      for (int64_t r : draws[t]) {
+        owner[fill[static_cast<size_t>(r)]++] = static_cast<uint32_t>(t);
+      }
+      draws[t] = std::vector<int64_t>();
+    }
+  }
+  // The regressor's random target y is RandomState(seed).uniform(size=n): the sweep draws it
+  // in row order and keeps it only for rows some tree uses.
+  detail::NumpyRandomState y_rng(random_state);
+  for (size_t r = 0; r < n; ++r) {
+    const double y = y_rng.Uniform();
+    const float* row = x + r * d;
+    for (uint32_t e = start[r]; e < start[r + 1]; ++e) {
+      TreeData& td = trees[owner[e]];
+      td.weighted_n_samples += 1.0;
+      if (td.last_row == static_cast<int64_t>(r)) {
+        td.w.back() += 1.0;  // drawn again (bootstrap)
+        continue;
+      }
+      td.last_row = static_cast<int64_t>(r);
+      for (int32_t f : td.features) {
+        td.x.push_back(row[f]);
+      }
+      td.y.push_back(y);
+      td.w.push_back(1.0);
+      ++td.m;
+    }
+  }
+}
+
+}  // namespace
+
+Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams& params) {
+  if (Status s = CheckFitArgs(n, d, params); !s.ok()) return s;
   const auto n64 = static_cast<int64_t>(n);
   const auto d64 = static_cast<int64_t>(d);
   auto psi_or = ResolveMaxSamples(params.max_samples, n64);
@@ -413,50 +471,8 @@ Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams
     trees[t].w.reserve(static_cast<size_t>(psi));
   }
 
-  // 2. Bucket the draws by input row (counting sort), so that one ascending sweep over the
-  // input gathers every tree's rows: each input row is read once, in memory order, and each
-  // tree receives its rows already sorted, duplicates (bootstrap) merged into weights.
-  std::vector<uint32_t> start(n + 1, 0);
-  for (const auto& dr : draws) {
-    for (int64_t r : dr) {
-      ++start[static_cast<size_t>(r) + 1];
-    }
-  }
-  for (size_t r = 0; r < n; ++r) {
-    start[r + 1] += start[r];
-  }
-  std::vector<uint32_t> owner(start[n]);
-  {
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (size_t t = 0; t < n_trees; ++t) {
-      for (int64_t r : draws[t]) {
-        owner[fill[static_cast<size_t>(r)]++] = static_cast<uint32_t>(t);
-      }
-      draws[t] = std::vector<int64_t>();
-    }
-  }
-  // The regressor's random target y is RandomState(seed).uniform(size=n): the sweep draws it
-  // in row order and keeps it only for rows some tree uses.
-  detail::NumpyRandomState y_rng(params.random_state);
-  for (size_t r = 0; r < n; ++r) {
-    const double y = y_rng.Uniform();
-    const float* row = x + r * d;
-    for (uint32_t e = start[r]; e < start[r + 1]; ++e) {
-      TreeData& td = trees[owner[e]];
-      td.weighted_n_samples += 1.0;
-      if (td.last_row == static_cast<int64_t>(r)) {
-        td.w.back() += 1.0;  // drawn again (bootstrap)
-        continue;
-      }
-      td.last_row = static_cast<int64_t>(r);
-      for (int32_t f : td.features) {
-        td.x.push_back(row[f]);
-      }
-      td.y.push_back(y);
-      td.w.push_back(1.0);
-      ++td.m;
-    }
-  }
+  // 2. Every tree's rows gathered in one sweep over the input.
+  GatherRows(x, n, d, params.random_state, draws, trees);
 
   // 3. Grow the trees.
   Forest forest;

@@ -42,17 +42,8 @@ int32_t FullWeeks(const std::vector<TimeMs>& times) {
   return *std::min_element(per_hour.begin(), per_hour.end());
 }
 
-}  // namespace
-
-Result<double> Model::ThresholdFor(double contamination) const {
-  if (!params.contamination.is_auto && contamination == params.contamination.value) {
-    return threshold();
-  }
-  return InterpolateThreshold(quantiles, contamination);
-}
-
-namespace {
-
+// Canaries from the training rows: the most and least anomalous, the median one, the column
+// means and a far outlier, so the check walks deep and shallow paths and the scaler.
 std::vector<Canary> TrainingRowCanaries(const std::vector<double>& train_rows,
                                         const std::vector<double>& anomaly, size_t width) {
   const size_t n = anomaly.size();
@@ -96,8 +87,8 @@ std::vector<Canary> TrainingRowCanaries(const std::vector<double>& train_rows,
   return out;
 }
 
-std::vector<Canary> SplitRangeCanaries(const Model& model) {
-  const size_t width = model.spec.width();
+// No data (an import without training rows): canaries that probe the range the splits cover.
+std::vector<Canary> SplitRangeCanaries(const Model& model, size_t width) {
   std::vector<Canary> out;
   std::vector<double> lo(width, 0.0), hi(width, 0.0);
   std::vector<bool> seen(width, false);
@@ -127,6 +118,13 @@ std::vector<Canary> SplitRangeCanaries(const Model& model) {
 }
 
 }  // namespace
+
+Result<double> Model::ThresholdFor(double contamination) const {
+  if (!params.contamination.is_auto && contamination == params.contamination.value) {
+    return threshold();
+  }
+  return InterpolateThreshold(quantiles, contamination);
+}
 
 Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset,
                    const DenseScoreFn& score_dense) {
@@ -170,11 +168,9 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
   }
   model.info.flagged_fraction = n ? static_cast<double>(flagged) / static_cast<double>(n) : 0.0;
 
-  // Canaries: the most and least anomalous training rows, the median one, the column means
-  // and a far outlier, so the check walks deep and shallow paths and the scaler; without
-  // rows (an import), points across the range the splits cover.
+  // Canaries: deep and shallow paths and the scaler, checked at every load.
   model.canaries =
-      n > 0 ? TrainingRowCanaries(train_rows, anomaly, width) : SplitRangeCanaries(model);
+      n > 0 ? TrainingRowCanaries(train_rows, anomaly, width) : SplitRangeCanaries(model, width);
   for (Canary& c : model.canaries) {
     const RowScore s = scorer->ScoreFeatures(c.features.data());
     if (!s.ok()) {
@@ -256,10 +252,81 @@ Status CheckEnoughLeft(const TrainOptions& o, size_t n, size_t used, size_t excl
   return Status::Ok();
 }
 
-// The origin team's mistakes, said out loud at training time.
-void AddTrainingWarnings(Model& model, const TrainOptions& options, size_t used) {
-  auto& w = model.info.warnings;
-  const auto& p = options.params;
+}  // namespace
+
+namespace {
+
+// The training rows: the ones no exclusion drops and whose features are all usable (finite,
+// within float32 as scikit-learn casts), row-major, with their times and the reasons for the
+// rest.
+struct UsableRows {
+  std::vector<double> dense;
+  std::vector<TimeMs> times;
+  std::map<std::string, int64_t> dropped;  // reason -> rows
+  size_t excluded = 0;                     // rows an exclusion dropped
+};
+
+UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, const FeatureRows& rows,
+                            const TrainOptions& options, size_t n) {
+  const size_t width = rows.width;
+  UsableRows out;
+  out.dense.reserve(rows.usable * width);
+  const TimeMs span = RollingSpan(spec);
+  std::map<int32_t, TimeMs> last_excluded;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string exclusion = ExclusionDrop(options, times, i, span, last_excluded);
+    if (!exclusion.empty()) {
+      ++out.dropped[exclusion];
+      out.excluded += options.exclusion_of_row[i] >= 0 ? 1 : 0;
+      continue;
+    }
+    RowProblem p = rows.problems[i];
+    const double* row = rows.values.data() + i * width;
+    if (p.issue == RowIssue::kNone) {
+      for (size_t j = 0; j < width; ++j) {
+        if (std::fabs(row[j]) > FLT_MAX) {
+          p = {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
+          break;
+        }
+      }
+    }
+    if (p.issue != RowIssue::kNone) {
+      ++out.dropped[FeatureRows::Describe(p, spec)];
+      continue;
+    }
+    out.dense.insert(out.dense.end(), row, row + width);
+    if (times != nullptr) {
+      out.times.push_back(times[i]);
+    }
+  }
+  return out;
+}
+
+// The training rows scaled and cast to float32, as scikit-learn fits; a scaled value beyond
+// float32's range is refused.
+Result<std::vector<float>> ScaledFloat32(const Scaler& scaler, const FeatureSpec& spec,
+                                         const std::vector<double>& dense, size_t used) {
+  const size_t width = spec.width();
+  std::vector<float> x32(used * width);
+  std::vector<double> buf(width);
+  for (size_t i = 0; i < used; ++i) {
+    std::copy_n(dense.data() + i * width, width, buf.data());
+    scaler.TransformRow(buf.data());
+    for (size_t j = 0; j < width; ++j) {
+      if (std::fabs(buf[j]) > FLT_MAX) {
+        return Status(ErrorCode::kBadInput,
+                      "scaled value of " + spec.ColumnNames()[j] + " exceeds float32 range");
+      }
+      x32[i * width + j] = static_cast<float>(buf[j]);
+    }
+  }
+  return x32;
+}
+
+std::vector<std::string> TrainingWarnings(const Model& model, size_t used,
+                                          bool contamination_explicit) {
+  std::vector<std::string> w;
+  const IForestParams& p = model.params;
   if (p.max_samples.kind == MaxSamples::Kind::kCount && p.max_samples.count > int64_t(used)) {
     w.push_back("max_samples " + std::to_string(p.max_samples.count) + " is more than the " +
                 std::to_string(used) + " usable rows; used " + std::to_string(used) +
@@ -280,32 +347,12 @@ void AddTrainingWarnings(Model& model, const TrainOptions& options, size_t used)
           "gaps in history make those hours look anomalous");
     }
   }
-  if (!options.contamination_explicit) {
+  if (!contamination_explicit) {
     w.push_back("contamination was not given: using '" + p.contamination.ToString() +
                 "', which flags " + Percent(model.info.flagged_fraction) +
                 " of the training rows; choose it explicitly (e.g. --contamination 0.02)");
   }
-}
-
-// The rows as the forest sees them: scaled, then float32 as scikit-learn's X (a value beyond
-// float32 would become inf there, so it is refused here).
-Result<std::vector<float>> ScaledFloat32(const Scaler& scaler, const std::vector<double>& dense,
-                                         size_t used, const FeatureSpec& spec) {
-  const size_t width = spec.width();
-  std::vector<float> x32(used * width);
-  std::vector<double> buf(width);
-  for (size_t i = 0; i < used; ++i) {
-    std::copy_n(dense.data() + i * width, width, buf.data());
-    scaler.TransformRow(buf.data());
-    for (size_t j = 0; j < width; ++j) {
-      if (std::fabs(buf[j]) > FLT_MAX) {
-        return Status(ErrorCode::kBadInput,
-                      "scaled value of " + spec.ColumnNames()[j] + " exceeds float32 range");
-      }
-      x32[i * width + j] = static_cast<float>(buf[j]);
-    }
-  }
-  return x32;
+  return w;
 }
 
 }  // namespace
@@ -336,39 +383,10 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   model.info.source = options.source;
   model.info.rows_total = static_cast<int64_t>(n);
 
-  std::vector<double> dense;
-  dense.reserve(rows.usable * width);
-  std::vector<TimeMs> used_times;
-  std::map<std::string, int64_t> dropped;
-  const TimeMs span = RollingSpan(spec);
-  std::map<int32_t, TimeMs> last_excluded;
-  size_t excluded = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const std::string exclusion = ExclusionDrop(options, times, i, span, last_excluded);
-    if (!exclusion.empty()) {
-      ++dropped[exclusion];
-      excluded += options.exclusion_of_row[i] >= 0 ? 1 : 0;
-      continue;
-    }
-    RowProblem p = rows.problems[i];
-    const double* row = rows.values.data() + i * width;
-    if (p.issue == RowIssue::kNone) {
-      for (size_t j = 0; j < width; ++j) {
-        if (std::fabs(row[j]) > FLT_MAX) {
-          p = {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
-          break;
-        }
-      }
-    }
-    if (p.issue != RowIssue::kNone) {
-      ++dropped[FeatureRows::Describe(p, spec)];
-      continue;
-    }
-    dense.insert(dense.end(), row, row + width);
-    if (times != nullptr) {
-      used_times.push_back(times[i]);
-    }
-  }
+  UsableRows kept = SelectUsableRows(spec, times, rows, options, n);
+  const std::vector<double>& dense = kept.dense;
+  const std::map<std::string, int64_t>& dropped = kept.dropped;
+  const size_t excluded = kept.excluded;
   const size_t used = width ? dense.size() / width : 0;
   model.info.rows_used = static_cast<int64_t>(used);
   model.info.rows_dropped = static_cast<int64_t>(n - used);
@@ -388,7 +406,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
     return scaler.status();
   }
   model.scaler = std::move(scaler).value();
-  auto x32 = ScaledFloat32(model.scaler, dense, used, spec);
+  auto x32 = ScaledFloat32(model.scaler, spec, dense, used);
   if (!x32.ok()) return x32.status();
   auto forest = FitForest(x32->data(), used, width, options.params);
   if (!forest.ok()) {
@@ -396,19 +414,20 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   }
   model.forest = std::move(forest).value();
 
-  if (!used_times.empty()) {
+  if (!kept.times.empty()) {
     model.info.has_time = true;
-    auto [lo, hi] = std::minmax_element(used_times.begin(), used_times.end());
+    auto [lo, hi] = std::minmax_element(kept.times.begin(), kept.times.end());
     model.info.window_start_ms = *lo;
     model.info.window_end_ms = *hi;
-    model.info.full_weeks = FullWeeks(used_times);
+    model.info.full_weeks = FullWeeks(kept.times);
   }
   Status finished = FinishModel(model, dense, false, options.score_dense);
   if (!finished.ok()) {
     return finished;
   }
 
-  AddTrainingWarnings(model, options, used);
+  // The origin team's mistakes, said out loud at training time.
+  model.info.warnings = TrainingWarnings(model, used, options.contamination_explicit);
   return model;
 }
 

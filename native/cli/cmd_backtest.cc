@@ -158,6 +158,203 @@ std::vector<double> TrainingScores(const ModelScorer& scorer, const FeatureRows&
   return out;
 }
 
+// What the walk forward accumulates: per row its score, surprise, onset and model; per model
+// its version, threshold and feature spec.
+struct Walk {
+  std::vector<RowScore> scores;
+  std::vector<double> surprises, onsets;
+  std::vector<std::string> versions;
+  std::vector<FeatureSpec> specs;  // one per distinct spec, in order of first use
+  FeatureRows rows;                // the rows of specs.back()
+  std::vector<Trained> models;
+  std::vector<int> model_of, spec_of_model;
+  Status waiting = Status::Ok();
+  int trained = 0;
+
+  explicit Walk(size_t n)
+      : scores(n),
+        surprises(n, std::nan("")),
+        onsets(n, std::nan("")),
+        versions(n),
+        model_of(n, -1) {}
+};
+
+// What every span of the walk reads: the arguments, the history and the training settings.
+struct WalkInputs {
+  const BacktestArgs& args;
+  const CsvData& data;
+  std::vector<const double*> series;
+  TrainOptions options;
+  std::vector<IncidentWindow> excluded;  // --exclude, left out of every retrain, as train does
+  Span window;
+  bool per_window = false;
+};
+
+// The feature spec of the model trained at row `next`; the rows are rebuilt when it changes.
+Status UpdateSpec(const WalkInputs& in, size_t next, Walk* w) {
+  if (!w->specs.empty() && !in.per_window) return Status::Ok();
+  auto spec = SpecFromArgs(in.args.train, in.data, next);
+  if (!spec.ok()) return spec.status();
+  if (!w->specs.empty() && *spec == w->specs.back()) return Status::Ok();
+  // Features look back only, so one pass over the whole history gives every row the values it
+  // had when it arrived.
+  auto built = BuildFeatureRows(*spec, in.data.times.data(), in.series, in.data.rows);
+  if (!built.ok()) return built.status();
+  w->rows = std::move(*built);
+  w->specs.push_back(*spec);
+  if (!in.args.train.quiet && in.per_window) {
+    std::string cols;
+    for (const std::string& c : spec->ColumnNames()) cols += (cols.empty() ? "" : ", ") + c;
+    std::fprintf(stderr, "auto for models from %s: read %s; chose %s\n",
+                 FormatTime(in.data.times[next]).c_str(), DescribeAuto(in.data, next).c_str(),
+                 cols.c_str());
+  }
+  return Status::Ok();
+}
+
+// Rows [next, until) scored by `model`, each model's surprise starting from its own training
+// scores (rows [from, next)), as a freshly deployed model's would.
+Status ScoreSpan(const Model& model, size_t from, size_t next, size_t until, Walk* w) {
+  auto scorer = ModelScorer::Create(model);
+  if (!scorer.ok()) return scorer.status();
+  const FeatureRows& rows = w->rows;
+  const std::vector<RowScore> part = ParallelScoreDense(
+      *scorer, rows.values.data() + next * rows.width, rows.problems.data() + next, until - next);
+  std::copy(part.begin(), part.end(), w->scores.begin() + static_cast<ptrdiff_t>(next));
+  SurpriseStream surprise(model.calibration);
+  surprise.SeedTail(TrainingScores(*scorer, rows, from, next));
+  for (size_t i = next; i < until; ++i) {
+    if (!w->scores[i].ok()) continue;
+    w->surprises[i] = surprise.Push(w->scores[i].anomaly_score);
+    w->onsets[i] = surprise.onset();
+  }
+  std::fill(w->versions.begin() + static_cast<ptrdiff_t>(next),
+            w->versions.begin() + static_cast<ptrdiff_t>(until), model.model_version);
+  std::fill(w->model_of.begin() + static_cast<ptrdiff_t>(next),
+            w->model_of.begin() + static_cast<ptrdiff_t>(until),
+            static_cast<int>(w->models.size()));
+  w->models.push_back({model.model_version, model.threshold(), model.info.created_ms});
+  w->spec_of_model.push_back(static_cast<int>(w->specs.size()) - 1);
+  return Status::Ok();
+}
+
+// One step of the walk: a model trained on rows before `next` only (plus the look-back their
+// features need) scores rows [next, until).
+Status TrainAndScore(const WalkInputs& in, size_t next, size_t until, Walk* w) {
+  const std::vector<TimeMs>& times = in.data.times;
+  const FeatureSpec& spec = w->specs.back();
+  const TimeMs lookback = spec.max_lookback_ms() + spec.step_ms;
+  const size_t from = WindowStart(times, next, in.window);
+  const size_t raw_from = static_cast<size_t>(
+      std::lower_bound(times.begin(), times.begin() + from, times[from] - lookback) -
+      times.begin());
+  std::vector<const double*> slice;
+  for (const auto& s : in.data.series) slice.push_back(s.data() + raw_from);
+  TrainOptions o = in.options;
+  o.created_ms = times[next - 1];  // the model's date is the day it would have run
+  o.source = "backtest:" + in.args.train.csv;
+  o.score_dense = ParallelDenseScorer();
+  ExcludeWindows(std::vector<TimeMs>(times.begin() + static_cast<ptrdiff_t>(raw_from),
+                                     times.begin() + static_cast<ptrdiff_t>(next)),
+                 in.excluded, "--exclude", o);
+  auto model = TrainModel(spec, times.data() + raw_from, slice, next - raw_from, o);
+  if (!model.ok()) {
+    Status failed(model.status().code(),
+                  "training for " + FormatTime(times[next]) + ": " + model.status().message());
+    if (!w->models.empty()) return failed;
+    // The first model waits until its features have warmed on enough rows, as a deployed
+    // detector would; its rows stay unscored ("before the first model").
+    w->waiting = failed;
+    if (!in.args.train.quiet) {
+      std::fprintf(stderr, "no model yet (%s); waiting\n", failed.message().c_str());
+    }
+    return Status::Ok();
+  }
+  Status scored = ScoreSpan(*model, from, next, until, w);
+  if (!scored.ok()) return scored;
+  if (!in.args.save_bundles.empty()) {
+    // Named by version, as in a detector's store, so replay --bundles finds each row's model.
+    Status saved = WriteFileAtomic(in.args.save_bundles + "/" + model->model_version + ".bundle",
+                                   EncodeBundle(*model));
+    if (!saved.ok()) return saved;
+  }
+  ++w->trained;
+  if (!in.args.train.quiet) {
+    std::fprintf(stderr, "model %d %s: trained on %s .. %s, scores %s .. %s\n", w->trained,
+                 model->model_version.c_str(), FormatTime(times[from]).c_str(),
+                 FormatTime(times[next - 1]).c_str(), FormatTime(times[next]).c_str(),
+                 FormatTime(times[until - 1]).c_str());
+  }
+  return Status::Ok();
+}
+
+// A row per row of the file, numbered as there; a row dropped for its repeated time has no
+// score and no model, and the time of the row kept for it (the next kept one).
+std::string BacktestCsv(const CsvData& data, const TimeRules& time_rules, const Walk& w) {
+  std::string out =
+      "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version,surprise,onset\n";
+  const std::vector<size_t> kept_row = time_rules.KeptRowOf();
+  for (size_t row = 0, i = 0; row < time_rules.rows; ++row) {
+    out += std::to_string(row) + "," + FormatTime(data.times[i]) + ",";
+    if (kept_row[row] != row) {
+      out += ",,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",,,\n";
+      continue;
+    }
+    const size_t k = i++;  // the kept row's index in scores, versions and surprises
+    const RowScore& s = w.scores[k];
+    if (w.versions[k].empty()) {
+      out += ",,,before the first model,,,\n";
+    } else if (!s.ok()) {
+      const FeatureSpec& spec = w.specs[static_cast<size_t>(w.spec_of_model[w.model_of[k]])];
+      out += ",,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
+             "," + w.versions[k] + ",,\n";
+    } else {
+      out += FormatShortest(s.anomaly_score) + "," + FormatShortest(s.decision) + "," +
+             (s.is_anomaly ? "1" : "0") + ",," + w.versions[k] + "," +
+             (std::isnan(w.surprises[k]) ? "" : FormatShortest(w.surprises[k])) + "," +
+             (std::isnan(w.onsets[k]) ? "" : FormatShortest(w.onsets[k])) + "\n";
+    }
+  }
+  return out;
+}
+
+void PrintSummary(const BacktestArgs& args, const TimeRules& time_rules, int trained,
+                  double seconds) {
+  std::fprintf(stderr, "backtest: %d models, %zu rows in %.2f s; wrote %s\n", trained,
+               time_rules.rows, seconds, args.train.out.c_str());
+  for (const std::string& note : time_rules.Notes()) {
+    std::fprintf(stderr, "backtest: %s: %s\n", args.train.csv.c_str(), note.c_str());
+  }
+  if (!args.save_bundles.empty()) {
+    std::fprintf(stderr, "backtest: kept the %d bundles in %s/<model_version>.bundle\n", trained,
+                 args.save_bundles.c_str());
+  }
+  if (!args.openmetrics.empty()) {
+    std::fprintf(stderr, "backtest: wrote %s (OpenMetrics, detector=\"%s\")\n",
+                 args.openmetrics.c_str(), args.detector.c_str());
+  }
+}
+
+// The history of --csv with a time column, its time rules applied.
+Status ReadHistory(const TrainArgs& train, CsvData* data, TimeRules* time_rules) {
+  auto content = ReadFile(train.csv);
+  if (!content.ok()) return content.status();
+  CsvOptions csv_options;
+  csv_options.time_column = train.time_column;
+  csv_options.features = SplitList(train.features);
+  auto parsed = ParseCsv(*content, csv_options, train.csv);
+  if (!parsed.ok()) return parsed.status();
+  *data = std::move(parsed).value();
+  if (data->times.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "a backtest walks through time: the CSV needs a time column");
+  }
+  auto rules = ApplyTimeRules(*data, train.csv);
+  if (!rules.ok()) return rules.status();
+  *time_rules = std::move(rules).value();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunBacktest(const BacktestArgs& args) {
@@ -169,36 +366,21 @@ Status RunBacktest(const BacktestArgs& args) {
   if (!window.ok()) return window.status();
   auto options = OptionsFromArgs(args.train);
   if (!options.ok()) return options.status();
-  // --exclude: every retrain leaves the windows out of its training rows, as train does.
-  std::vector<IncidentWindow> excluded;
+  CsvData data;
+  WalkInputs in{args, data, {}, *options, {}, *window};
   if (!args.train.exclude.empty()) {
     auto read = ReadIncidents(args.train.exclude);
     if (!read.ok()) return read.status();
-    excluded = std::move(*read);
+    in.excluded = std::move(*read);
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto content = ReadFile(args.train.csv);
-  if (!content.ok()) return content.status();
-  CsvOptions csv_options;
-  csv_options.time_column = args.train.time_column;
-  csv_options.features = SplitList(args.train.features);
-  auto data = ParseCsv(*content, csv_options, args.train.csv);
-  if (!data.ok()) return data.status();
-  if (data->times.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "a backtest walks through time: the CSV needs a time column");
-  }
-  auto time_rules = ApplyTimeRules(*data, args.train.csv);
-  if (!time_rules.ok()) return time_rules.status();
-  std::vector<const double*> series;
-  for (const auto& s : data->series) series.push_back(s.data());
-  const size_t n = data->rows;
-  std::vector<RowScore> scores(n);
-  std::vector<double> surprises(n, std::nan(""));
-  std::vector<double> onsets(n, std::nan(""));
-  std::vector<std::string> versions(n);
-  size_t next = Advance(data->times, 0, *initial);
+  TimeRules time_rules;
+  Status read = ReadHistory(args.train, &data, &time_rules);
+  if (!read.ok()) return read;
+  for (const auto& s : data.series) in.series.push_back(s.data());
+  const size_t n = data.rows;
+  size_t next = Advance(data.times, 0, *initial);
   if (next >= n) {
     return Status(ErrorCode::kInvalidArgument,
                   "--initial covers the whole history: nothing is left to score");
@@ -210,153 +392,27 @@ Status RunBacktest(const BacktestArgs& args) {
   }
   // `auto` chooses from what each model's training window holds, as it would have when that
   // model was trained; explicit features are the same for every model.
-  const bool per_window = args.train.derived.find("auto") != std::string::npos;
-  std::vector<FeatureSpec> specs;  // one per distinct spec, in order of first use
-  FeatureRows rows;
-  std::vector<Trained> models;
-  std::vector<int> model_of(n, -1), spec_of_model;
-  Status waiting = Status::Ok();
-  int trained = 0;
+  in.per_window = args.train.derived.find("auto") != std::string::npos;
+  Walk w(n);
   while (next < n) {
-    const size_t until = std::max(next + 1, Advance(data->times, next, *every));
-    if (specs.empty() || per_window) {
-      auto spec = SpecFromArgs(args.train, *data, next);
-      if (!spec.ok()) return spec.status();
-      if (specs.empty() || !(*spec == specs.back())) {
-        // Features look back only, so one pass over the whole history gives every row the
-        // values it had when it arrived.
-        auto built = BuildFeatureRows(*spec, data->times.data(), series, n);
-        if (!built.ok()) return built.status();
-        rows = std::move(*built);
-        specs.push_back(*spec);
-        if (!args.train.quiet && per_window) {
-          std::string cols;
-          for (const std::string& c : spec->ColumnNames()) cols += (cols.empty() ? "" : ", ") + c;
-          std::fprintf(stderr, "auto for models from %s: read %s; chose %s\n",
-                       FormatTime(data->times[next]).c_str(), DescribeAuto(*data, next).c_str(),
-                       cols.c_str());
-        }
-      }
-    }
-    const FeatureSpec& spec = specs.back();
-    const TimeMs lookback = spec.max_lookback_ms() + spec.step_ms;
-    // Train on rows before `next` only, plus the look-back their features need.
-    const size_t from = WindowStart(data->times, next, *window);
-    const size_t raw_from =
-        static_cast<size_t>(std::lower_bound(data->times.begin(), data->times.begin() + from,
-                                             data->times[from] - lookback) -
-                            data->times.begin());
-    std::vector<const double*> slice;
-    for (const auto& s : data->series) slice.push_back(s.data() + raw_from);
-    TrainOptions o = *options;
-    o.created_ms = data->times[next - 1];  // the model's date is the day it would have run
-    o.source = "backtest:" + args.train.csv;
-    o.score_dense = ParallelDenseScorer();
-    ExcludeWindows(std::vector<TimeMs>(data->times.begin() + static_cast<ptrdiff_t>(raw_from),
-                                       data->times.begin() + static_cast<ptrdiff_t>(next)),
-                   excluded, "--exclude", o);
-    auto model = TrainModel(spec, data->times.data() + raw_from, slice, next - raw_from, o);
-    if (!model.ok() && models.empty()) {
-      // The first model waits until its features have warmed on enough rows, as a deployed
-      // detector would; its rows stay unscored ("before the first model").
-      waiting = Status(model.status().code(), "training for " + FormatTime(data->times[next]) +
-                                                  ": " + model.status().message());
-      if (!args.train.quiet) {
-        std::fprintf(stderr, "no model yet (%s); waiting\n", waiting.message().c_str());
-      }
-      next = until;
-      continue;
-    }
-    if (!model.ok()) {
-      return Status(model.status().code(), "training for " + FormatTime(data->times[next]) + ": " +
-                                               model.status().message());
-    }
-    auto scorer = ModelScorer::Create(*model);
-    if (!scorer.ok()) return scorer.status();
-    const std::vector<RowScore> part = ParallelScoreDense(
-        *scorer, rows.values.data() + next * rows.width, rows.problems.data() + next, until - next);
-    std::copy(part.begin(), part.end(), scores.begin() + static_cast<ptrdiff_t>(next));
-    // Each model's surprise starts from its own training scores, as a freshly deployed
-    // model's would, and learns from the rows it scores.
-    SurpriseStream surprise(model->calibration);
-    surprise.SeedTail(TrainingScores(*scorer, rows, from, next));
-    for (size_t i = next; i < until; ++i) {
-      if (!scores[i].ok()) continue;
-      surprises[i] = surprise.Push(scores[i].anomaly_score);
-      onsets[i] = surprise.onset();
-    }
-    std::fill(versions.begin() + static_cast<ptrdiff_t>(next),
-              versions.begin() + static_cast<ptrdiff_t>(until), model->model_version);
-    std::fill(model_of.begin() + static_cast<ptrdiff_t>(next),
-              model_of.begin() + static_cast<ptrdiff_t>(until), static_cast<int>(models.size()));
-    models.push_back({model->model_version, model->threshold(), model->info.created_ms});
-    spec_of_model.push_back(static_cast<int>(specs.size()) - 1);
-    if (!args.save_bundles.empty()) {
-      // Named by version, as in a detector's store, so replay --bundles finds each row's model.
-      Status saved = WriteFileAtomic(args.save_bundles + "/" + model->model_version + ".bundle",
-                                     EncodeBundle(*model));
-      if (!saved.ok()) return saved;
-    }
-    ++trained;
-    if (!args.train.quiet) {
-      std::fprintf(stderr, "model %d %s: trained on %s .. %s, scores %s .. %s\n", trained,
-                   model->model_version.c_str(), FormatTime(data->times[from]).c_str(),
-                   FormatTime(data->times[next - 1]).c_str(), FormatTime(data->times[next]).c_str(),
-                   FormatTime(data->times[until - 1]).c_str());
-    }
+    const size_t until = std::max(next + 1, Advance(data.times, next, *every));
+    Status step = UpdateSpec(in, next, &w);
+    if (step.ok()) step = TrainAndScore(in, next, until, &w);
+    if (!step.ok()) return step;
     next = until;
   }
 
-  if (models.empty()) return waiting;
-  // A row per row of the file, numbered as there; a row dropped for its repeated time has no
-  // score and no model, and the time of the row kept for it (the next kept one).
-  std::string out =
-      "row,timestamp,anomaly_score,decision,is_anomaly,reason,model_version,surprise,onset\n";
-  const std::vector<size_t> kept_row = time_rules->KeptRowOf();
-  for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
-    out += std::to_string(row) + "," + FormatTime(data->times[i]) + ",";
-    if (kept_row[row] != row) {
-      out += ",,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",,,\n";
-      continue;
-    }
-    const size_t k = i++;  // the kept row's index in scores, versions and surprises
-    const RowScore& s = scores[k];
-    if (versions[k].empty()) {
-      out += ",,,before the first model,,,\n";
-    } else if (!s.ok()) {
-      const FeatureSpec& spec = specs[static_cast<size_t>(spec_of_model[model_of[k]])];
-      out += ",,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
-             "," + versions[k] + ",,\n";
-    } else {
-      out += FormatShortest(s.anomaly_score) + "," + FormatShortest(s.decision) + "," +
-             (s.is_anomaly ? "1" : "0") + ",," + versions[k] + "," +
-             (std::isnan(surprises[k]) ? "" : FormatShortest(surprises[k])) + "," +
-             (std::isnan(onsets[k]) ? "" : FormatShortest(onsets[k])) + "\n";
-    }
-  }
-  Status written = WriteFileAtomic(args.train.out, out);
+  if (w.models.empty()) return w.waiting;
+  Status written = WriteFileAtomic(args.train.out, BacktestCsv(data, time_rules, w));
   if (!written.ok()) return written;
   if (!args.openmetrics.empty()) {
-    written = WriteFileAtomic(args.openmetrics,
-                              OpenMetrics(args.detector, data->times, scores, model_of, models));
+    written = WriteFileAtomic(
+        args.openmetrics, OpenMetrics(args.detector, data.times, w.scores, w.model_of, w.models));
     if (!written.ok()) return written;
   }
   if (!args.train.quiet) {
-    std::fprintf(stderr, "backtest: %d models, %zu rows in %.2f s; wrote %s\n", trained,
-                 time_rules->rows,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                 args.train.out.c_str());
-    for (const std::string& note : time_rules->Notes()) {
-      std::fprintf(stderr, "backtest: %s: %s\n", args.train.csv.c_str(), note.c_str());
-    }
-    if (!args.save_bundles.empty()) {
-      std::fprintf(stderr, "backtest: kept the %d bundles in %s/<model_version>.bundle\n", trained,
-                   args.save_bundles.c_str());
-    }
-    if (!args.openmetrics.empty()) {
-      std::fprintf(stderr, "backtest: wrote %s (OpenMetrics, detector=\"%s\")\n",
-                   args.openmetrics.c_str(), args.detector.c_str());
-    }
+    PrintSummary(args, time_rules, w.trained,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return Status::Ok();
 }

@@ -73,13 +73,8 @@ Result<std::vector<std::string>> TopInputsAtPages(const Model& model, const Feat
   return out;
 }
 
-}  // namespace
-
-Status RunDemo(const DemoArgs& args) {
-  if (args.days < 21) {
-    return Status(ErrorCode::kInvalidArgument, "--days must be at least 21");
-  }
-  std::string dir = args.out_dir;
+// `dir` and every directory above it, as mkdir -p.
+Status MakeDirs(const std::string& dir) {
   for (size_t pos = 1; pos <= dir.size(); ++pos) {
     if (pos == dir.size() || dir[pos] == '/') {
       const std::string part = dir.substr(0, pos);
@@ -89,16 +84,32 @@ Status RunDemo(const DemoArgs& args) {
       }
     }
   }
-  const std::string history = dir + "/history.csv";
-  const std::string incidents_path = dir + "/incidents.csv";
-  const std::string bundle = dir + "/model.bundle";
-  const std::string scores = dir + "/scores.csv";
+  return Status::Ok();
+}
 
+// The demo's files, all in the output directory.
+struct DemoPaths {
+  std::string dir, history, incidents, bundle, scores;
+  explicit DemoPaths(const std::string& d)
+      : dir(d),
+        history(d + "/history.csv"),
+        incidents(d + "/incidents.csv"),
+        bundle(d + "/model.bundle"),
+        scores(d + "/scores.csv") {}
+};
+
+// Steps 1 to 3: the history written, a model trained on it and the history scored, through
+// the train and score commands.
+Status WriteTrainScore(const DemoArgs& args, const DemoPaths& p, const DemoData& data,
+                       TrainArgs* train) {
+  const std::string& history = p.history;
+  const std::string& incidents_path = p.incidents;
+  const std::string& bundle = p.bundle;
+  const std::string& scores = p.scores;
   std::printf(
       "== 1. built-in history: %d days at 60 s of latency_p95, error_rate, cpu_throttle, "
       "memory_mb\n",
       args.days);
-  const DemoData data = GenerateDemoData(args.days, args.seed);
   for (const auto& [path, text] : {std::pair{history, DemoDataCsv(data)},
                                    std::pair{incidents_path, IncidentsCsv(data.incidents)}}) {
     Status s = WriteFileAtomic(path, text);
@@ -112,13 +123,12 @@ Status RunDemo(const DemoArgs& args) {
       "--random-state 42\n",
       history.c_str(), bundle.c_str());
   std::fflush(stdout);
-  TrainArgs train;
-  train.csv = history;
-  train.out = bundle;
-  train.n_estimators = 200;
-  train.contamination = "0.02";
-  train.random_state = 42;
-  Status rc = RunTrain(train);
+  train->csv = history;
+  train->out = bundle;
+  train->n_estimators = 200;
+  train->contamination = "0.02";
+  train->random_state = 42;
+  Status rc = RunTrain(*train);
   if (!rc.ok()) return rc;
 
   std::printf("\n== 3. isoscope score --bundle %s --csv %s --out %s\n", bundle.c_str(),
@@ -130,70 +140,61 @@ Status RunDemo(const DemoArgs& args) {
   score.out = scores;
   rc = RunScore(score);
   std::fflush(stderr);
-  if (!rc.ok()) return rc;
+  return rc;
+}
 
-  // 4. Would it have paged? The same replay as `isoscope replay` with its default rules, for
-  // the auto feature set and for the origin team's point features, each with thresholds from
-  // its own training scores: the 0.65 / 0.85 of the origin pipeline sit above anything a
-  // forest over several features scores (printed below).
-  const std::string point_bundle = dir + "/point.bundle";
-  TrainArgs point = train;
-  point.out = point_bundle;
-  point.derived = "hour_of_week,is_deploy_window";
-  point.quiet = true;
-  rc = RunTrain(point);
-  if (!rc.ok()) return rc;
-  std::vector<IncidentWindow> windows;
-  for (const Incident& inc : data.incidents) {
-    windows.push_back({inc.name, inc.start_ms, inc.end_ms});
+// How one model would have paged on the demo history.
+struct Outcome {
+  std::string label;
+  double warning = 0, critical = 0, max_score = 0;
+  ReplayResult replay;
+  std::vector<std::string> top_input;  // per incident, at its first page
+};
+
+// Scores the history with the bundle at `path` and replays the default alert rules over it.
+Result<Outcome> ReplayModel(const std::string& label, const std::string& path, const DemoData& data,
+                            const std::vector<IncidentWindow>& windows) {
+  auto model = LoadBundle(path);  // with the canary check, as every other command loads
+  if (!model.ok()) return model.status();
+  auto scorer = ModelScorer::Create(*model);
+  if (!scorer.ok()) return scorer.status();
+  std::vector<const double*> series;
+  for (const auto& s : data.series) series.push_back(s.data());
+  std::vector<const double*> used;
+  for (const std::string& name : model->spec.inputs) {
+    const auto it = std::find(data.names.begin(), data.names.end(), name);
+    used.push_back(series[static_cast<size_t>(it - data.names.begin())]);
   }
-  struct Outcome {
-    std::string label;
-    double warning = 0, critical = 0, max_score = 0;
-    ReplayResult replay;
-    std::vector<std::string> top_input;  // per incident, at its first page
-  };
-  std::vector<Outcome> outcomes;
-  for (const auto& [label, path] :
-       {std::pair<std::string, std::string>{"auto", bundle}, {"point", point_bundle}}) {
-    auto model = LoadBundle(path);  // with the canary check, as every other command loads
-    if (!model.ok()) return model.status();
-    auto scorer = ModelScorer::Create(*model);
-    if (!scorer.ok()) return scorer.status();
-    std::vector<const double*> series;
-    for (const auto& s : data.series) series.push_back(s.data());
-    std::vector<const double*> used;
-    for (const std::string& name : model->spec.inputs) {
-      const auto it = std::find(data.names.begin(), data.names.end(), name);
-      used.push_back(series[static_cast<size_t>(it - data.names.begin())]);
-    }
-    auto rows = BuildFeatureRows(model->spec, data.times.data(), used, data.times.size());
-    if (!rows.ok()) return rows.status();
-    std::vector<double> scores;
-    Outcome o;
-    o.label = label;
-    for (const RowScore& r : scorer->ScoreRows(*rows)) {
-      scores.push_back(r.ok() ? r.anomaly_score : std::nan(""));
-      if (r.ok()) o.max_score = std::max(o.max_score, r.anomaly_score);
-    }
-    const double share = TrainedShare(*model);
-    auto w = ResolveAlertThreshold(kDefaults.warning, *model, share);
-    auto c = ResolveAlertThreshold(kDefaults.critical, *model, share);
-    if (!w.ok() || !c.ok()) return w.ok() ? c.status() : w.status();
-    o.warning = *w;
-    o.critical = *c;
-    ReplayConfig config;  // smoothing 5m, for 3m, evaluated every minute: the defaults
-    config.warning.threshold = o.warning;
-    config.critical.threshold = o.critical;
-    auto replay = Replay(data.times, scores, config, windows);
-    if (!replay.ok()) return replay.status();
-    // Rates are per week of scored time (the auto model warms up 3 weeks), as replay's.
-    o.replay = *replay;
-    auto top = TopInputsAtPages(*model, *rows, data.times, o.replay, config.smooth_ms);
-    if (!top.ok()) return top.status();
-    o.top_input = *top;
-    outcomes.push_back(std::move(o));
+  auto rows = BuildFeatureRows(model->spec, data.times.data(), used, data.times.size());
+  if (!rows.ok()) return rows.status();
+  std::vector<double> scores;
+  Outcome o;
+  o.label = label;
+  for (const RowScore& r : scorer->ScoreRows(*rows)) {
+    scores.push_back(r.ok() ? r.anomaly_score : std::nan(""));
+    if (r.ok()) o.max_score = std::max(o.max_score, r.anomaly_score);
   }
+  const double share = TrainedShare(*model);
+  auto w = ResolveAlertThreshold(kDefaults.warning, *model, share);
+  auto c = ResolveAlertThreshold(kDefaults.critical, *model, share);
+  if (!w.ok() || !c.ok()) return w.ok() ? c.status() : w.status();
+  o.warning = *w;
+  o.critical = *c;
+  ReplayConfig config;  // smoothing 5m, for 3m, evaluated every minute: the defaults
+  config.warning.threshold = o.warning;
+  config.critical.threshold = o.critical;
+  auto replay = Replay(data.times, scores, config, windows);
+  if (!replay.ok()) return replay.status();
+  // Rates are per week of scored time (the auto model warms up 3 weeks), as replay's.
+  o.replay = *replay;
+  auto top = TopInputsAtPages(*model, *rows, data.times, o.replay, config.smooth_ms);
+  if (!top.ok()) return top.status();
+  o.top_input = *top;
+  return o;
+}
+
+// Step 4's table: per incident, when each model warned and paged.
+void PrintOutcomes(const DemoData& data, const std::vector<Outcome>& outcomes) {
   std::printf(
       "\n== 4. would it have paged? isoscope replay's defaults: avg_over_time %s, for: %s, every "
       "%s;\n   warning at %s (the score 2%% of training rows exceed), critical at %s (1%%)\n",
@@ -231,13 +232,16 @@ Status RunDemo(const DemoArgs& args) {
   size_t caught = 0;
   for (const IncidentOutcome& io : outcomes[0].replay.incidents) caught += io.caught ? 1 : 0;
   std::printf("   auto features: %zu of %zu incidents paged\n", caught, data.incidents.size());
-  // The busy-but-healthy times the history holds every week must not page: say where each
-  // false page of the auto model fell.
+}
+
+// The busy-but-healthy times the history holds every week must not page: says where each
+// false page of the auto model fell; returns how many fell on those habits.
+size_t PrintFalsePages(const DemoData& data, const ReplayResult& replay) {
   const ReplayConfig rules;  // the defaults the replay above ran with
   const TimeMs grace = rules.critical.for_ms + rules.smooth_ms;  // as the replay counts
   const std::vector<WeeklyWindow> deploys = DefaultDeployWindows();
   size_t on_habits = 0;
-  for (const AlertInterval& page : outcomes[0].replay.critical.firing) {
+  for (const AlertInterval& page : replay.critical.firing) {
     bool explained = false;
     for (const Incident& inc : data.incidents) {
       explained =
@@ -256,16 +260,59 @@ Status RunDemo(const DemoArgs& args) {
     on_habits += where == "a normal hour" ? 0 : 1;
     std::printf("   false page at %s (%s)\n", FormatTime(page.start_ms).c_str(), where.c_str());
   }
+  return on_habits;
+}
+
+}  // namespace
+
+Status RunDemo(const DemoArgs& args) {
+  if (args.days < 21) {
+    return Status(ErrorCode::kInvalidArgument, "--days must be at least 21");
+  }
+  const DemoPaths p(args.out_dir);
+  const std::string& dir = p.dir;
+  const std::string& bundle = p.bundle;
+  Status rc = MakeDirs(dir);
+  if (!rc.ok()) return rc;
+  const DemoData data = GenerateDemoData(args.days, args.seed);
+  TrainArgs train;
+  rc = WriteTrainScore(args, p, data, &train);
+  if (!rc.ok()) return rc;
+
+  // 4. Would it have paged? The same replay as `isoscope replay` with its default rules, for
+  // the auto feature set and for the origin team's point features, each with thresholds from
+  // its own training scores: the 0.65 / 0.85 of the origin pipeline sit above anything a
+  // forest over several features scores (printed below).
+  const std::string point_bundle = dir + "/point.bundle";
+  TrainArgs point = train;
+  point.out = point_bundle;
+  point.derived = "hour_of_week,is_deploy_window";
+  point.quiet = true;
+  rc = RunTrain(point);
+  if (!rc.ok()) return rc;
+  std::vector<IncidentWindow> windows;
+  for (const Incident& inc : data.incidents) {
+    windows.push_back({inc.name, inc.start_ms, inc.end_ms});
+  }
+  std::vector<Outcome> outcomes;
+  for (const auto& [label, path] :
+       {std::pair<std::string, std::string>{"auto", bundle}, {"point", point_bundle}}) {
+    auto o = ReplayModel(label, path, data, windows);
+    if (!o.ok()) return o.status();
+    outcomes.push_back(std::move(o).value());
+  }
+  PrintOutcomes(data, outcomes);
+  const size_t on_habits = PrintFalsePages(data, outcomes[0].replay);
   std::printf("   auto features: %zu false pages on the Monday ramp or in deploy windows\n",
               on_habits);
   std::printf(
       "   try other values: isoscope replay --bundle %s --csv %s --incidents %s "
       "--critical %.3f\n",
-      bundle.c_str(), history.c_str(), incidents_path.c_str(), outcomes[0].critical);
+      bundle.c_str(), p.history.c_str(), p.incidents.c_str(), outcomes[0].critical);
   Status config = WriteDaemonConfig(dir, bundle);
   if (!config.ok()) return config;
   std::printf("\nnext: isoscope inspect --bundle %s   |   scores in %s   |   daemon config %s\n",
-              bundle.c_str(), scores.c_str(), (dir + "/isoscope.yml").c_str());
+              bundle.c_str(), p.scores.c_str(), (dir + "/isoscope.yml").c_str());
   return Status::Ok();
 }
 

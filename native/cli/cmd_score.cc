@@ -1,5 +1,7 @@
+// `isoscope score`: a bundle scores a CSV, a row out per row in, as the daemon would.
 #include <charconv>
 #include <string>
+#include <vector>
 
 #include "commands.h"
 #include "csv.h"
@@ -11,62 +13,61 @@
 
 namespace isoscope::native {
 
-Status RunScore(const ScoreArgs& args) {
-  auto model = LoadBundle(args.bundle);
-  if (!model.ok()) return model.status();
-  auto scorer = ModelScorer::Create(*model);
-  if (!scorer.ok()) return scorer.status();
+namespace {
 
+// --csv with the model's inputs by name, its time rules applied; `time_text` keeps every
+// row's time as written, dropped rows included.
+Status ReadScoreCsv(const ScoreArgs& args, const Model& model, CsvData* data,
+                    std::vector<std::string>* time_text, TimeRules* time_rules) {
   auto content = ReadFile(args.csv);
   if (!content.ok()) return content.status();
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;
-  csv_options.features = model->spec.inputs;  // by name: column order in the CSV is free
-  auto data = ParseCsv(*content, csv_options, args.csv);
-  if (!data.ok()) return data.status();
-  if (model->spec.needs_time() && data->time_column.empty()) {
+  csv_options.features = model.spec.inputs;  // by name: column order in the CSV is free
+  auto parsed = ParseCsv(*content, csv_options, args.csv);
+  if (!parsed.ok()) return parsed.status();
+  *data = std::move(parsed).value();
+  if (model.spec.needs_time() && data->time_column.empty()) {
     return Status(ErrorCode::kBadInput,
                   args.csv +
                       " has no time column, but the model uses time features; "
                       "name it with --time-column");
   }
-  // Every row of the file gets an output row; the dropped ones keep their time as written.
-  const std::vector<std::string> time_text = data->time_text;
-  auto time_rules = ApplyTimeRules(*data, args.csv, model->spec.has_temporal());
-  if (!time_rules.ok()) return time_rules.status();
-  const std::vector<size_t> kept_row = time_rules->KeptRowOf();
-  std::vector<const double*> series;
-  for (const auto& s : data->series) {
-    series.push_back(s.data());
-  }
-  auto rows = BuildFeatureRows(model->spec, data->times.empty() ? nullptr : data->times.data(),
-                               series, data->rows);
-  if (!rows.ok()) return rows.status();
-  const std::vector<RowScore> scores = ParallelScoreRows(*scorer, *rows);
-  // --explain: exact per-feature contributions to log2 of the score, on both cores.
-  std::vector<RowExplanation> explained;
-  if (args.explain) {
-    auto explainer = Explainer::Create(*model);
-    if (!explainer.ok()) return explainer.status();
-    explained = ExplainRows(*explainer, *rows, scores);
-  }
+  *time_text = data->time_text;
+  auto rules = ApplyTimeRules(*data, args.csv, model.spec.has_temporal());
+  if (!rules.ok()) return rules.status();
+  *time_rules = std::move(rules).value();
+  return Status::Ok();
+}
+
+// The output CSV: a row per row of the file, counting the flagged and the unscored ones.
+struct ScoredOutput {
+  std::string csv;
+  size_t flagged = 0, unscored = 0;
+};
+
+ScoredOutput ScoreOutputCsv(const Model& model, const std::vector<RowScore>& scores,
+                            const std::vector<RowExplanation>& explained, bool explain,
+                            const std::vector<std::string>& time_text,
+                            const TimeRules& time_rules) {
+  const std::vector<size_t> kept_row = time_rules.KeptRowOf();
   // A row without an explanation (dropped for its repeated time) gets empty cells.
   auto explain_cells = [&](size_t i) {
     if (explained.empty()) return std::string();
-    return i < explained.size() ? ExplanationCells(explained[i], model->spec)
-                                : std::string(model->spec.width() + 1, ',');
+    return i < explained.size() ? ExplanationCells(explained[i], model.spec)
+                                : std::string(model.spec.width() + 1, ',');
   };
-
   // The calibrated surprise follows the rows in order, as the daemon's stream would.
-  SurpriseStream surprise(model->calibration);
-  const bool calibrated = model->calibration.count > 0;
-  std::string out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
-                    (args.explain ? ExplanationHeader(model->spec) : std::string()) + "\n";
-  size_t flagged = 0, unscored = 0;
+  SurpriseStream surprise(model.calibration);
+  const bool calibrated = model.calibration.count > 0;
+  ScoredOutput o;
+  std::string& out = o.csv;
+  out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
+        (explain ? ExplanationHeader(model.spec) : std::string()) + "\n";
   // About 60 bytes a row (more with --explain): one allocation up front, not one per row.
-  out.reserve(out.size() + time_rules->rows * (64 + (args.explain ? 24 * model->spec.width() : 0)));
+  out.reserve(out.size() + time_rules.rows * (64 + (explain ? 24 * model.spec.width() : 0)));
   char number[24];
-  for (size_t row = 0, i = 0; row < time_rules->rows; ++row) {
+  for (size_t row = 0, i = 0; row < time_rules.rows; ++row) {
     out.append(number, std::to_chars(number, number + sizeof number, row).ptr);
     out += ',';
     if (!time_text.empty()) {
@@ -75,7 +76,7 @@ Status RunScore(const ScoreArgs& args) {
     if (kept_row[row] != row) {
       out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",," +
              explain_cells(scores.size()) + "\n";
-      ++unscored;
+      ++o.unscored;
       continue;
     }
     const size_t k = i++;  // the kept row's index in scores (and explanations)
@@ -92,25 +93,22 @@ Status RunScore(const ScoreArgs& args) {
       if (calibrated) AppendShortest(out, surprise.onset());
       if (!explained.empty()) out += explain_cells(k);
       out += '\n';
-      flagged += s.is_anomaly ? 1 : 0;
+      o.flagged += s.is_anomaly ? 1 : 0;
     } else {
       out += ",,,," +
-             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model->spec)) +
-             ",," + explain_cells(k) + "\n";
-      ++unscored;
+             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model.spec)) + ",," +
+             explain_cells(k) + "\n";
+      ++o.unscored;
     }
   }
-  if (args.out.empty()) {
-    std::fwrite(out.data(), 1, out.size(), stdout);
-  } else {
-    Status written = WriteFileAtomic(args.out, out);
-    if (!written.ok()) return written;
-  }
-  // The drift canary's other side: a model that flags far more than it was trained to
-  // expect pages on everything, and says so here rather than in the pager.
-  const double expected = model->params.contamination.is_auto ? model->info.flagged_fraction
-                                                              : model->params.contamination.value;
-  const size_t scored = time_rules->rows - unscored;  // unscored counts the dropped rows too
+  return o;
+}
+
+// The drift canary's other side: a model that flags far more than it was trained to
+// expect pages on everything, and says so here rather than in the pager.
+void WarnOverscoring(const Model& model, size_t flagged, size_t scored) {
+  const double expected = model.params.contamination.is_auto ? model.info.flagged_fraction
+                                                             : model.params.contamination.value;
   const double share = scored ? static_cast<double>(flagged) / static_cast<double>(scored) : 0.0;
   if (flagged >= 10 && share > kOverscoringRatio * expected) {
     std::fprintf(stderr,
@@ -119,13 +117,53 @@ Status RunScore(const ScoreArgs& args) {
                  "the contamination is too low\n",
                  100.0 * share, expected > 0 ? share / expected : 0.0, 100.0 * expected);
   }
+}
+
+}  // namespace
+
+Status RunScore(const ScoreArgs& args) {
+  auto model = LoadBundle(args.bundle);
+  if (!model.ok()) return model.status();
+  auto scorer = ModelScorer::Create(*model);
+  if (!scorer.ok()) return scorer.status();
+  CsvData data;
+  // Every row of the file gets an output row; the dropped ones keep their time as written.
+  std::vector<std::string> time_text;
+  TimeRules time_rules;
+  Status read = ReadScoreCsv(args, *model, &data, &time_text, &time_rules);
+  if (!read.ok()) return read;
+  std::vector<const double*> series;
+  for (const auto& s : data.series) {
+    series.push_back(s.data());
+  }
+  auto rows = BuildFeatureRows(model->spec, data.times.empty() ? nullptr : data.times.data(),
+                               series, data.rows);
+  if (!rows.ok()) return rows.status();
+  const std::vector<RowScore> scores = ParallelScoreRows(*scorer, *rows);
+  // --explain: exact per-feature contributions to log2 of the score, on both cores.
+  std::vector<RowExplanation> explained;
+  if (args.explain) {
+    auto explainer = Explainer::Create(*model);
+    if (!explainer.ok()) return explainer.status();
+    explained = ExplainRows(*explainer, *rows, scores);
+  }
+  const ScoredOutput out =
+      ScoreOutputCsv(*model, scores, explained, args.explain, time_text, time_rules);
+  if (args.out.empty()) {
+    std::fwrite(out.csv.data(), 1, out.csv.size(), stdout);
+  } else {
+    Status written = WriteFileAtomic(args.out, out.csv);
+    if (!written.ok()) return written;
+  }
+  // unscored counts the dropped rows too
+  WarnOverscoring(*model, out.flagged, time_rules.rows - out.unscored);
   if (!args.quiet) {
     std::fprintf(stderr,
                  "scored %zu rows with model %s: %zu anomalies (threshold %s), %zu rows without "
                  "a score\n",
-                 time_rules->rows - unscored, model->model_version.c_str(), flagged,
-                 FormatShortest(model->threshold()).c_str(), unscored);
-    for (const std::string& note : time_rules->Notes()) {
+                 time_rules.rows - out.unscored, model->model_version.c_str(), out.flagged,
+                 FormatShortest(model->threshold()).c_str(), out.unscored);
+    for (const std::string& note : time_rules.Notes()) {
       std::fprintf(stderr, "%s: %s\n", args.csv.c_str(), note.c_str());
     }
   }

@@ -305,10 +305,8 @@ void WaitForSignals(Daemon& daemon, HttpServer& server, std::thread& http, Logge
   }
 }
 
-}  // namespace
-
-Status RunServe(const ServeArgs& args) {
-  Logger log;
+// --config, with --shard over the file's shard:.
+Result<Config> LoadServeConfig(const ServeArgs& args) {
   auto config = LoadConfig(args.config);
   if (!config.ok()) {
     return config.status();
@@ -324,6 +322,11 @@ Status RunServe(const ServeArgs& args) {
       return Status(ErrorCode::kInvalidArgument, "--shard: " + clash);
     }
   }
+  return config;
+}
+
+// --web.config.file, or the defaults (plain HTTP, no users) without it.
+Result<ExporterWebConfig> LoadServeWebConfig(const ServeArgs& args) {
   ExporterWebConfig web;
   if (!args.web_config_file.empty()) {
     auto loaded = LoadWebConfig(args.web_config_file);
@@ -332,23 +335,105 @@ Status RunServe(const ServeArgs& args) {
     }
     web = std::move(*loaded);
   }
-  // The daemon's clock: the system clock, or one that starts at --start-time (or at the
-  // replay's first row) and runs --replay-speed times as fast as the wall clock.
-  const double speed = args.replay_speed;
-  if (!(speed > 0) || !std::isfinite(speed) || speed > 1e6) {
+  return web;
+}
+
+// The daemon's clock: the system clock, or one that starts at --start-time (or at the
+// replay's first row) and runs --replay-speed times as fast as the wall clock.
+struct ServeClock {
+  double speed = 1;
+  TimeMs start_ms = 0;
+  bool custom = false;  ///< not the system clock
+};
+
+Result<ServeClock> ClockFromArgs(const ServeArgs& args) {
+  ServeClock clock;
+  clock.speed = args.replay_speed;
+  if (!(clock.speed > 0) || !std::isfinite(clock.speed) || clock.speed > 1e6) {
     return Status(ErrorCode::kInvalidArgument, "--replay-speed must be a number in (0, 1000000]");
   }
-  TimeMs start_ms = 0;
-  bool custom_clock = false;
   if (!args.start_time.empty()) {
     auto t = ParseTime(args.start_time);
     if (!t) {
       return Status(ErrorCode::kInvalidArgument,
                     "--start-time '" + args.start_time + "': use epoch seconds or ISO 8601");
     }
-    start_ms = *t;
-    custom_clock = true;
+    clock.start_ms = *t;
+    clock.custom = true;
   }
+  return clock;
+}
+
+// Temp files of an install killed mid-write (kill -9, power loss): nothing else removes them.
+void RemoveOrphans(const Config& config, Logger& log) {
+  for (const DetectorConfig& d : config.detectors) {
+    const int removed = BundleStore(config.models_dir, d.name).RemoveOrphans();
+    if (removed > 0) {
+      log.Info("removed temp files of an interrupted install",
+               {{"detector", d.name}, {"files", std::to_string(removed)}});
+    }
+  }
+}
+
+// The server's history (--incidents marked on it), web config watch and what-if page.
+Status SetUpServer(const ServeArgs& args, HistoryFunction history, std::function<TimeMs()> now,
+                   const std::string& ui_dir, HttpServer& server) {
+  std::vector<IncidentWindow> incidents;
+  if (!args.incidents.empty()) {
+    auto read = ReadIncidents(args.incidents);
+    if (!read.ok()) {
+      return Status(read.status().code(), "--incidents: " + read.status().message());
+    }
+    incidents = std::move(*read);
+  }
+  server.SetHistory(std::move(history), std::move(now), std::move(incidents));
+  if (!args.web_config_file.empty()) server.WatchWebConfig(args.web_config_file);
+  if (!ui_dir.empty()) {
+    Status ui = server.ServeUi(ui_dir);
+    if (!ui.ok()) {
+      return Status(ErrorCode::kInvalidArgument, "--web.ui-dir: " + ui.message());
+    }
+  }
+  return Status::Ok();
+}
+
+// The "starting" lines: version, config, detectors, clock, shard, replay and what-if page.
+void LogStart(const ServeArgs& args, const Daemon& daemon, const ServeClock& clock, TimeMs now,
+              const ReplaySource* replay, const std::string& ui_dir, Logger& log) {
+  std::string names;
+  for (const DetectorConfig& d : daemon.config().detectors) {
+    names += (names.empty() ? "" : ",") + d.name;
+  }
+  LogFields start = {{"version", kEngineVersion}, {"config", args.config}, {"detectors", names}};
+  if (clock.custom) start.emplace_back("start_time", FormatTime(now));
+  if (clock.speed != 1) start.emplace_back("speed", FormatShortest(clock.speed));
+  if (daemon.config().shard.configured) start.emplace_back("shard", daemon.config().shard.Label());
+  log.Info("starting", start);
+  if (replay) {
+    log.Info("replaying history instead of querying Prometheus",
+             {{"csv", args.replay_csv},
+              {"rows", std::to_string(replay->rows())},
+              {"groups", std::to_string(replay->groups())},
+              {"from", FormatTime(replay->first_time())},
+              {"to", FormatTime(replay->last_time())}});
+  }
+  if (ui_dir.empty()) {
+    log.Info("no what-if page to serve at / (build it with make test, or pass --web.ui-dir)");
+  } else {
+    log.Info("serving the what-if page at /", {{"dir", ui_dir}});
+  }
+}
+
+}  // namespace
+
+Status RunServe(const ServeArgs& args) {
+  Logger log;
+  auto config = LoadServeConfig(args);
+  if (!config.ok()) return config.status();
+  auto web = LoadServeWebConfig(args);
+  if (!web.ok()) return web.status();
+  auto clock = ClockFromArgs(args);
+  if (!clock.ok()) return clock.status();
   // --replay-csv: answer the instant queries from recorded history instead of Prometheus.
   std::shared_ptr<const ReplaySource> replay;
   std::map<std::string, std::string> replay_column;  // PromQL -> CSV column
@@ -358,14 +443,15 @@ Status RunServe(const ServeArgs& args) {
     replay_column = std::move(loaded->column);
     auto& source = loaded->source;
     replay = std::make_shared<const ReplaySource>(std::move(*source));
-    if (!custom_clock) {
-      start_ms = replay->first_time();
-      custom_clock = true;
+    if (!clock->custom) {
+      clock->start_ms = replay->first_time();
+      clock->custom = true;
     }
   }
   // Starts now, after the replay is loaded: its first interval is scored at start_ms exactly.
   const TimeMs wall0 = NowMs();
-  if (!custom_clock) start_ms = wall0;
+  const TimeMs start_ms = clock->custom ? clock->start_ms : wall0;
+  const double speed = clock->speed;
   auto now = [=] {
     return start_ms +
            static_cast<TimeMs>(std::llround(static_cast<double>(NowMs() - wall0) * speed));
@@ -383,47 +469,23 @@ Status RunServe(const ServeArgs& args) {
 
   auto sources = MakeSources(*config, replay, replay_column);
   if (!sources.ok()) return sources.status();
-  QueryFunction query = std::move(sources->query);
-  RangeQueryFunction range_query = std::move(sources->range_query);
-  HistoryFunction history = std::move(sources->history);
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<ExporterMetrics>(registry);
   const std::string cors = config->web.cors_origin;
-  // Temp files of an install killed mid-write (kill -9, power loss): nothing else removes them.
-  for (const DetectorConfig& d : config->detectors) {
-    const int removed = BundleStore(config->models_dir, d.name).RemoveOrphans();
-    if (removed > 0) {
-      log.Info("removed temp files of an interrupted install",
-               {{"detector", d.name}, {"files", std::to_string(removed)}});
-    }
-  }
-  Daemon daemon(std::move(*config), std::move(query), metrics, log);
-  daemon.SetRangeQuery(std::move(range_query));
+  RemoveOrphans(*config, log);
+  Daemon daemon(std::move(*config), std::move(sources->query), metrics, log);
+  daemon.SetRangeQuery(std::move(sources->range_query));
 
-  if (web.auth() && !web.tls()) {
+  if (web->auth() && !web->tls()) {
     log.Warn(
         "basic_auth_users without tls_server_config: passwords cross the network in clear "
         "text",
         {{"web_config", args.web_config_file}});
   }
-  std::vector<IncidentWindow> incidents;
-  if (!args.incidents.empty()) {
-    auto read = ReadIncidents(args.incidents);
-    if (!read.ok()) {
-      return Status(read.status().code(), "--incidents: " + read.status().message());
-    }
-    incidents = std::move(*read);
-  }
-  HttpServer server(daemon, registry, cors, log, web);
-  server.SetHistory(std::move(history), now, std::move(incidents));
-  if (!args.web_config_file.empty()) server.WatchWebConfig(args.web_config_file);
+  HttpServer server(daemon, registry, cors, log, *web);
   const std::string ui_dir = args.ui_dir.empty() ? DefaultUiDir() : args.ui_dir;
-  if (!ui_dir.empty()) {
-    Status ui = server.ServeUi(ui_dir);
-    if (!ui.ok()) {
-      return Status(ErrorCode::kInvalidArgument, "--web.ui-dir: " + ui.message());
-    }
-  }
+  Status set_up = SetUpServer(args, std::move(sources->history), now, ui_dir, server);
+  if (!set_up.ok()) return set_up;
   auto port = server.Bind(listen);
   if (!port.ok()) {
     log.Error("cannot listen", {{"address", listen}, {"reason", port.status().message()}});
@@ -432,34 +494,12 @@ Status RunServe(const ServeArgs& args) {
     return usage ? port.status() : Status(ErrorCode::kBadInput, port.status().message());
   }
   const auto addr = ParseListenAddress(listen);
-  std::string names;
-  for (const DetectorConfig& d : daemon.config().detectors) {
-    names += (names.empty() ? "" : ",") + d.name;
-  }
-  LogFields start = {{"version", kEngineVersion}, {"config", args.config}, {"detectors", names}};
-  if (custom_clock) start.emplace_back("start_time", FormatTime(now()));
-  if (speed != 1) start.emplace_back("speed", FormatShortest(speed));
-  if (daemon.config().shard.configured) start.emplace_back("shard", daemon.config().shard.Label());
-  log.Info("starting", start);
-  if (replay) {
-    log.Info("replaying history instead of querying Prometheus",
-             {{"csv", args.replay_csv},
-              {"rows", std::to_string(replay->rows())},
-              {"groups", std::to_string(replay->groups())},
-              {"from", FormatTime(replay->first_time())},
-              {"to", FormatTime(replay->last_time())}});
-  }
-
-  if (ui_dir.empty()) {
-    log.Info("no what-if page to serve at / (build it with make test, or pass --web.ui-dir)");
-  } else {
-    log.Info("serving the what-if page at /", {{"dir", ui_dir}});
-  }
+  LogStart(args, daemon, *clock, now(), replay.get(), ui_dir, log);
   std::thread http([&server] { server.Run(); });
   log.Info("listening on " + addr->first + ":" + std::to_string(*port),
            {{"address", addr->first + ":" + std::to_string(*port)},
-            {"tls", web.tls() ? "true" : "false"},
-            {"basic_auth", web.auth() ? "true" : "false"}});
+            {"tls", web->tls() ? "true" : "false"},
+            {"basic_auth", web->auth() ? "true" : "false"}});
 
   WaitForSignals(daemon, server, http, log, now, speed, signals);
   log.Info("stopped");

@@ -71,6 +71,71 @@ Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs
   return Status::Ok();
 }
 
+// Every query of the detector over [start, end] at its step (a progress bar on a terminal),
+// joined into rows per group.
+Result<JoinedRows> PullHistory(const TrainArgs& args, const DetectorConfig& det, PromClient& client,
+                               TimeMs start, TimeMs end) {
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::vector<std::pair<std::string, std::vector<PromSeries>>> results;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& [name, query] : det.queries) {
+    auto progress = [&, name = name](int done, int total) {
+      if (args.quiet) return;
+      if (tty) {
+        const int width = 30, filled = total ? done * width / total : width;
+        std::fprintf(stderr, "\r%-16s [%s%s] %d/%d", name.c_str(), std::string(filled, '#').c_str(),
+                     std::string(width - filled, '.').c_str(), done, total);
+        if (done == total) std::fprintf(stderr, "\n");
+      } else if (done == total) {
+        std::fprintf(stderr, "pulled %s: %d requests\n", name.c_str(), total);
+      }
+    };
+    auto series = client.QueryRange(query, start, end, det.step_ms, progress);
+    if (!series.ok()) {
+      return Status(series.status().code(), "feature '" + name + "': " + series.status().message());
+    }
+    if (series->empty()) {
+      return Status(ErrorCode::kBadInput, "feature '" + name +
+                                              "': the query returned no series between " +
+                                              FormatTime(start) + " and " + FormatTime(end) +
+                                              "; check it in Prometheus's expression browser");
+    }
+    results.emplace_back(name, std::move(series).value());
+  }
+  auto joined = JoinByGroup(results, det.group_by);
+  if (!joined.ok()) return joined.status();
+  results.clear();
+  if (!args.quiet) {
+    std::fprintf(stderr, "joined %zu rows over %zu groups from %s to %s in %.1f s\n",
+                 joined->rows(), joined->groups.size(), FormatTime(start).c_str(),
+                 FormatTime(end).c_str(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return joined;
+}
+
+// The model into the detector's store as its latest version; older ones pruned.
+Status InstallModel(const TrainArgs& args, const DetectorConfig& det, const std::string& models_dir,
+                    const Model& model, size_t groups) {
+  const std::string bytes = EncodeBundle(model);
+  BundleStore store(models_dir, det.name);
+  std::vector<std::string> pruned;
+  Status installed = store.Install(
+      model.model_version, model.info.created_ms, bytes,
+      ModelToJson(model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
+      det.keep_versions, &pruned);
+  if (!installed.ok()) return installed;
+  if (!args.quiet) {
+    PrintReport(stdout, model);
+    std::printf("groups            %zu\n", groups);
+    std::printf("installed         %s (latest)\n", store.BundlePath(model.model_version).c_str());
+    for (const std::string& v : pruned) {
+      std::printf("pruned            %s (keeping %d versions)\n", v.c_str(), det.keep_versions);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunTrainFromPrometheus(const TrainArgs& args) {
@@ -98,42 +163,8 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
   const TimeMs start = end - det->lookback_ms;
 
   PromClient client(ClientOptionsFor(config->prometheus));
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  std::vector<std::pair<std::string, std::vector<PromSeries>>> results;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (const auto& [name, query] : det->queries) {
-    auto progress = [&, name = name](int done, int total) {
-      if (args.quiet) return;
-      if (tty) {
-        const int width = 30, filled = total ? done * width / total : width;
-        std::fprintf(stderr, "\r%-16s [%s%s] %d/%d", name.c_str(), std::string(filled, '#').c_str(),
-                     std::string(width - filled, '.').c_str(), done, total);
-        if (done == total) std::fprintf(stderr, "\n");
-      } else if (done == total) {
-        std::fprintf(stderr, "pulled %s: %d requests\n", name.c_str(), total);
-      }
-    };
-    auto series = client.QueryRange(query, start, end, det->step_ms, progress);
-    if (!series.ok()) {
-      return Status(series.status().code(), "feature '" + name + "': " + series.status().message());
-    }
-    if (series->empty()) {
-      return Status(ErrorCode::kBadInput, "feature '" + name +
-                                              "': the query returned no series between " +
-                                              FormatTime(start) + " and " + FormatTime(end) +
-                                              "; check it in Prometheus's expression browser");
-    }
-    results.emplace_back(name, std::move(series).value());
-  }
-  auto joined = JoinByGroup(results, det->group_by);
+  auto joined = PullHistory(args, *det, client, start, end);
   if (!joined.ok()) return joined.status();
-  results.clear();
-  if (!args.quiet) {
-    std::fprintf(stderr, "joined %zu rows over %zu groups from %s to %s in %.1f s\n",
-                 joined->rows(), joined->groups.size(), FormatTime(start).c_str(),
-                 FormatTime(end).c_str(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
 
   TrainOptions options;
   options.params = det->params;
@@ -160,23 +191,7 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
                       " h; need at least " + std::to_string(kMinTrainingRows) +
                       " rows over a day (better 90 days). The previous model is untouched.");
   }
-  const std::string bytes = EncodeBundle(*model);
-  BundleStore store(config->models_dir, det->name);
-  std::vector<std::string> pruned;
-  Status installed = store.Install(
-      model->model_version, model->info.created_ms, bytes,
-      ModelToJson(*model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
-      det->keep_versions, &pruned);
-  if (!installed.ok()) return installed;
-  if (!args.quiet) {
-    PrintReport(stdout, *model);
-    std::printf("groups            %zu\n", joined->groups.size());
-    std::printf("installed         %s (latest)\n", store.BundlePath(model->model_version).c_str());
-    for (const std::string& v : pruned) {
-      std::printf("pruned            %s (keeping %d versions)\n", v.c_str(), det->keep_versions);
-    }
-  }
-  return Status::Ok();
+  return InstallModel(args, *det, config->models_dir, *model, joined->groups.size());
 }
 
 }  // namespace isoscope::native

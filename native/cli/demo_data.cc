@@ -26,6 +26,33 @@ class Noise {
   std::mt19937_64 rng_;
 };
 
+// The injected incidents, none in a history shorter than four weeks.
+std::vector<Incident> DemoIncidents(TimeMs start, int days) {
+  std::vector<Incident> out;
+  // Incidents in the last three whole weeks, so a weekly retrain would have had normal weeks
+  // first. at(3, 1, ...) is the Tuesday of the third-last whole week.
+  const int64_t weeks = days / 7;
+  auto at = [&](int weeks_back, int weekday, int hour, int minute) {
+    return start + (weeks - weeks_back) * kWeekMs + weekday * kDayMs + hour * kHourMs +
+           minute * kMinuteMs;
+  };
+  if (days >= 28) {
+    out.push_back({"memory_leak",
+                   "memory grows 12 MB/hour for 6 hours at night, under the GC "
+                   "sawtooth, until a restart clears it",
+                   at(3, 1, 1, 0), at(3, 1, 7, 0)});
+    out.push_back({"latency_spike", "5 minutes of 4x latency and 6% errors at peak",
+                   at(2, 3, 15, 30), at(2, 3, 15, 35)});
+    out.push_back({"level_shift",
+                   "a deploy at 11:30 leaves latency 45 ms higher and CPU throttling "
+                   "up until it is rolled back at 14:30",
+                   at(1, 2, 11, 30), at(1, 2, 14, 30)});
+    out.push_back({"error_burst", "20 minutes of 3% errors at night, latency normal",
+                   at(1, 4, 3, 0), at(1, 4, 3, 20)});
+  }
+  return out;
+}
+
 }  // namespace
 
 DemoData GenerateDemoData(int days, uint32_t seed) {
@@ -35,27 +62,7 @@ DemoData GenerateDemoData(int days, uint32_t seed) {
   // Starts on a Monday so every week of history is whole.
   const TimeMs start = *ParseTime("2026-08-03T00:00:00Z");
   const int64_t n = static_cast<int64_t>(days) * 1440;
-  // Incidents in the last three whole weeks, so a weekly retrain would have had normal weeks
-  // first. at(3, 1, ...) is the Tuesday of the third-last whole week.
-  const int64_t weeks = days / 7;
-  auto at = [&](int weeks_back, int weekday, int hour, int minute) {
-    return start + (weeks - weeks_back) * kWeekMs + weekday * kDayMs + hour * kHourMs +
-           minute * kMinuteMs;
-  };
-  if (days >= 28) {
-    d.incidents.push_back({"memory_leak",
-                           "memory grows 12 MB/hour for 6 hours at night, under the GC "
-                           "sawtooth, until a restart clears it",
-                           at(3, 1, 1, 0), at(3, 1, 7, 0)});
-    d.incidents.push_back({"latency_spike", "5 minutes of 4x latency and 6% errors at peak",
-                           at(2, 3, 15, 30), at(2, 3, 15, 35)});
-    d.incidents.push_back({"level_shift",
-                           "a deploy at 11:30 leaves latency 45 ms higher and CPU throttling "
-                           "up until it is rolled back at 14:30",
-                           at(1, 2, 11, 30), at(1, 2, 14, 30)});
-    d.incidents.push_back({"error_burst", "20 minutes of 3% errors at night, latency normal",
-                           at(1, 4, 3, 0), at(1, 4, 3, 20)});
-  }
+  d.incidents = DemoIncidents(start, days);
   const TimeMs gap_start = start + 20 * kDayMs + 13 * kHourMs;
   const TimeMs gap_end = gap_start + 45 * kMinuteMs;
 

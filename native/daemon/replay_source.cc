@@ -55,6 +55,36 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+// The header's label columns (with their indices), its time column and its series columns.
+Status SplitHeader(const std::vector<std::string>& header,
+                   const std::vector<std::string>& label_columns, const std::string& name,
+                   std::vector<std::string>* label_names, std::vector<size_t>* label_index,
+                   std::vector<std::string>* columns) {
+  bool has_time = false;
+  for (size_t i = 0; i < header.size(); ++i) {
+    const std::string& h = header[i];
+    if (std::find(label_columns.begin(), label_columns.end(), h) != label_columns.end()) {
+      label_names->push_back(h);
+      label_index->push_back(i);
+    } else if (!has_time && IsTimeName(h)) {
+      has_time = true;
+    } else {
+      columns->push_back(h);
+    }
+  }
+  if (!has_time) {
+    return Status(ErrorCode::kBadInput,
+                  name +
+                      ": no time column (timestamp, time, ts, datetime or date); the header "
+                      "has: " +
+                      JoinNames(header));
+  }
+  if (columns->empty()) {
+    return Status(ErrorCode::kBadInput, name + ": no series columns besides time and labels");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ReplaySource> ReplaySource::FromCsv(std::string_view csv_text, const std::string& name,
@@ -66,28 +96,9 @@ Result<ReplaySource> ReplaySource::FromCsv(std::string_view csv_text, const std:
   const std::vector<std::string>& header = lines[0];
   ReplaySource out;
   std::vector<size_t> label_index;
-  bool has_time = false;
-  for (size_t i = 0; i < header.size(); ++i) {
-    const std::string& h = header[i];
-    if (std::find(label_columns.begin(), label_columns.end(), h) != label_columns.end()) {
-      out.label_columns_.push_back(h);
-      label_index.push_back(i);
-    } else if (!has_time && IsTimeName(h)) {
-      has_time = true;
-    } else {
-      out.columns_.push_back(h);
-    }
-  }
-  if (!has_time) {
-    return Status(ErrorCode::kBadInput,
-                  name +
-                      ": no time column (timestamp, time, ts, datetime or date); the header "
-                      "has: " +
-                      JoinNames(header));
-  }
-  if (out.columns_.empty()) {
-    return Status(ErrorCode::kBadInput, name + ": no series columns besides time and labels");
-  }
+  Status split =
+      SplitHeader(header, label_columns, name, &out.label_columns_, &label_index, &out.columns_);
+  if (!split.ok()) return split;
   CsvOptions options;
   options.features = out.columns_;
   auto data = ParseCsv(csv_text, options, name);

@@ -132,6 +132,13 @@ class HttpServer::Impl {
     } else {
       tls_error_ = tls.status().message();
     }
+    SetDefaultHeaders();
+    SetHooks();
+    Route();
+  }
+
+  // Headers on every answer: the web config's, CORS, and nosniff.
+  void SetDefaultHeaders() {
     httplib::Headers headers(web_.headers.begin(), web_.headers.end());
     if (!cors_.empty()) {
       headers.emplace("Access-Control-Allow-Origin", cors_);
@@ -141,6 +148,10 @@ class HttpServer::Impl {
     // serves HTML, e.g. /index.html%00.js).
     headers.emplace("X-Content-Type-Options", "nosniff");
     server_.set_default_headers(headers);
+  }
+
+  // Before routing: the request guard and authorization; after a throw: a bare 500.
+  void SetHooks() {
     server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (GuardRequest(req, res) == httplib::Server::HandlerResponse::Handled) {
         return httplib::Server::HandlerResponse::Handled;
@@ -162,6 +173,10 @@ class HttpServer::Impl {
           res.status = 500;
           res.set_content("internal error\n", "text/plain; charset=utf-8");
         });
+  }
+
+  // The endpoints.
+  void Route() {
     server_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
       ServeMetrics(AcceptsGzip(req.get_header_value("Accept-Encoding")), res);
     });

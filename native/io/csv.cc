@@ -60,6 +60,131 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
+// The non-blank lines of a text, without their line ends, counting every line read.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view content) : content_(content) {}
+  bool Next(std::string_view* line) {
+    while (pos_ < content_.size()) {
+      size_t end = content_.find('\n', pos_);
+      if (end == std::string_view::npos) {
+        end = content_.size();
+      }
+      std::string_view l = content_.substr(pos_, end - pos_);
+      pos_ = end + 1;
+      ++line_no_;
+      if (!l.empty() && l.back() == '\r') {
+        l.remove_suffix(1);
+      }
+      if (!TrimCell(l).empty()) {
+        *line = l;
+        return true;
+      }
+    }
+    return false;
+  }
+  size_t line_no() const { return line_no_; }
+  std::string_view Rest() const { return content_.substr(std::min(pos_, content_.size())); }
+
+ private:
+  std::string_view content_;
+  size_t pos_ = 0;
+  size_t line_no_ = 0;
+};
+
+// Column names end up in bundles, JSON and metric labels: bytes that are not UTF-8 are
+// refused here, where the file can still be fixed. "" when every name is UTF-8.
+std::string NotUtf8(const std::vector<std::string>& header) {
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (!IsValidUtf8(header[i])) {
+      return "column " + std::to_string(i + 1) + " name '" + EscapeBytes(header[i]) +
+             "' is not valid UTF-8; save the file as UTF-8";
+    }
+  }
+  return "";
+}
+
+// A time cell appended to data's times; false when it is not a time.
+bool ReadTimeCell(std::string_view cell, CsvData* data) {
+  bool zoneless = false;
+  auto t = ParseTime(cell, &zoneless);
+  if (zoneless && data->zoneless_time.empty()) {
+    data->zoneless_time = cell;
+  }
+  if (!t) return false;
+  data->times.push_back(*t);
+  data->time_text.emplace_back(cell);
+  return true;
+}
+
+// A number cell: NaN when missing, +-HUGE_VAL beyond the range of a double; false when the
+// cell is not a number.
+bool ReadNumberCell(std::string_view cell, double* out) {
+  double v = std::numeric_limits<double>::quiet_NaN();
+  if (!IsMissing(cell)) {
+    const char* first = cell.data();
+    if (!cell.empty() && cell.front() == '+') {
+      ++first;
+    }
+    auto res = std::from_chars(first, cell.data() + cell.size(), v);
+    if (res.ec == std::errc::result_out_of_range) {
+      v = cell.find('-') == 0 ? -HUGE_VAL : HUGE_VAL;
+    } else if (res.ec != std::errc() || res.ptr != cell.data() + cell.size()) {
+      return false;
+    }
+  }
+  *out = v;
+  return true;
+}
+
+// The time column: --time-column by name, else the first of the usual names; -1 for none.
+Result<int> FindTimeColumn(const std::vector<std::string>& header, const CsvOptions& options) {
+  if (!options.no_time) {
+    if (!options.time_column.empty()) {
+      auto it = std::find(header.begin(), header.end(), options.time_column);
+      if (it == header.end()) {
+        return Status(ErrorCode::kBadInput, "no time column '" + options.time_column +
+                                                "'; the header has: " + Join(header));
+      }
+      return static_cast<int>(it - header.begin());
+    } else {
+      for (size_t i = 0; i < header.size(); ++i) {
+        const std::string l = Lower(header[i]);
+        if (l == "timestamp" || l == "time" || l == "ts" || l == "datetime" || l == "date") {
+          return static_cast<int>(i);
+        }
+      }
+    }
+  }
+  return -1;
+}
+
+// The feature columns: --features by name, else every column but the time.
+Result<std::vector<size_t>> FindFeatureColumns(const std::vector<std::string>& header,
+                                               const CsvOptions& options, int time_index) {
+  std::vector<size_t> feature_index;
+  if (options.features.empty()) {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (static_cast<int>(i) != time_index) {
+        feature_index.push_back(i);
+      }
+    }
+  } else {
+    for (const std::string& f : options.features) {
+      auto it = std::find(header.begin(), header.end(), f);
+      if (it == header.end()) {
+        return Status(ErrorCode::kBadInput,
+                      "no column '" + f + "'; the header has: " + Join(header));
+      }
+      feature_index.push_back(static_cast<size_t>(it - header.begin()));
+    }
+  }
+  if (feature_index.empty()) {
+    return Status(ErrorCode::kBadInput, "has no feature columns");
+  }
+  return feature_index;
+}
+
 }  // namespace
 
 std::vector<std::string> SplitList(std::string_view text) {
@@ -88,92 +213,31 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
       static_cast<unsigned char>(content[2]) == 0xBF) {
     content.remove_prefix(3);  // UTF-8 byte order mark from spreadsheet exports
   }
-  size_t pos = 0;
-  size_t line_no = 0;
-  auto next_line = [&](std::string_view* line) {
-    while (pos < content.size()) {
-      size_t end = content.find('\n', pos);
-      if (end == std::string_view::npos) {
-        end = content.size();
-      }
-      std::string_view l = content.substr(pos, end - pos);
-      pos = end + 1;
-      ++line_no;
-      if (!l.empty() && l.back() == '\r') {
-        l.remove_suffix(1);
-      }
-      if (!TrimCell(l).empty()) {
-        *line = l;
-        return true;
-      }
-    }
-    return false;
-  };
-
+  LineReader lines(content);
   std::string_view line;
-  if (!next_line(&line)) {
+  if (!lines.Next(&line)) {
     return error(0, "is empty; expected a header row and data rows");
   }
   std::vector<std::string_view> cells;
   SplitLine(line, cells);
   std::vector<std::string> header(cells.begin(), cells.end());
-  // Column names end up in bundles, JSON and metric labels: bytes that are not UTF-8 are
-  // refused here, where the file can still be fixed.
-  for (size_t i = 0; i < header.size(); ++i) {
-    if (!IsValidUtf8(header[i])) {
-      return error(1, "column " + std::to_string(i + 1) + " name '" + EscapeBytes(header[i]) +
-                          "' is not valid UTF-8; save the file as UTF-8");
-    }
-  }
-
+  if (std::string bad = NotUtf8(header); !bad.empty()) return error(1, bad);
   CsvData data;
-  int time_index = -1;
-  if (!options.no_time) {
-    if (!options.time_column.empty()) {
-      auto it = std::find(header.begin(), header.end(), options.time_column);
-      if (it == header.end()) {
-        return error(line_no, "no time column '" + options.time_column +
-                                  "'; the header has: " + Join(header));
-      }
-      time_index = static_cast<int>(it - header.begin());
-    } else {
-      for (size_t i = 0; i < header.size(); ++i) {
-        const std::string l = Lower(header[i]);
-        if (l == "timestamp" || l == "time" || l == "ts" || l == "datetime" || l == "date") {
-          time_index = static_cast<int>(i);
-          break;
-        }
-      }
-    }
-  }
+  auto found_time = FindTimeColumn(header, options);
+  if (!found_time.ok()) return error(lines.line_no(), found_time.status().message());
+  const int time_index = *found_time;
   if (time_index >= 0) {
     data.time_column = header[static_cast<size_t>(time_index)];
   }
-  std::vector<size_t> feature_index;
-  if (options.features.empty()) {
-    for (size_t i = 0; i < header.size(); ++i) {
-      if (static_cast<int>(i) != time_index) {
-        feature_index.push_back(i);
-      }
-    }
-  } else {
-    for (const std::string& f : options.features) {
-      auto it = std::find(header.begin(), header.end(), f);
-      if (it == header.end()) {
-        return error(line_no, "no column '" + f + "'; the header has: " + Join(header));
-      }
-      feature_index.push_back(static_cast<size_t>(it - header.begin()));
-    }
-  }
-  if (feature_index.empty()) {
-    return error(line_no, "has no feature columns");
-  }
+  auto found_features = FindFeatureColumns(header, options, time_index);
+  if (!found_features.ok()) return error(lines.line_no(), found_features.status().message());
+  const std::vector<size_t>& feature_index = *found_features;
   for (size_t i : feature_index) {
     data.feature_names.push_back(header[i]);
   }
   data.series.resize(feature_index.size());
   // One line a row: reserving for every line left avoids regrowing the columns.
-  const std::string_view rest = content.substr(std::min(pos, content.size()));
+  const std::string_view rest = lines.Rest();
   const size_t lines_left = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n')) + 1;
   for (auto& s : data.series) {
     s.reserve(lines_left);
@@ -183,44 +247,28 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
     data.time_text.reserve(lines_left);
   }
 
-  while (next_line(&line)) {
+  while (lines.Next(&line)) {
     SplitLine(line, cells);
     if (cells.size() != header.size()) {
-      return error(line_no, "has " + std::to_string(cells.size()) + " fields, the header has " +
-                                std::to_string(header.size()));
+      return error(lines.line_no(), "has " + std::to_string(cells.size()) +
+                                        " fields, the header has " + std::to_string(header.size()));
     }
     for (size_t k = 0; k < feature_index.size(); ++k) {
       std::string_view cell = cells[feature_index[k]];
-      double v = std::numeric_limits<double>::quiet_NaN();
-      if (!IsMissing(cell)) {
-        const char* first = cell.data();
-        if (!cell.empty() && cell.front() == '+') {
-          ++first;
-        }
-        auto res = std::from_chars(first, cell.data() + cell.size(), v);
-        if (res.ec == std::errc::result_out_of_range) {
-          v = cell.find('-') == 0 ? -HUGE_VAL : HUGE_VAL;
-        } else if (res.ec != std::errc() || res.ptr != cell.data() + cell.size()) {
-          return error(line_no, "column '" + data.feature_names[k] + "': '" + std::string(cell) +
-                                    "' is not a number");
-        }
+      double v = 0;
+      if (!ReadNumberCell(cell, &v)) {
+        return error(lines.line_no(), "column '" + data.feature_names[k] + "': '" +
+                                          std::string(cell) + "' is not a number");
       }
       data.series[k].push_back(v);
     }
     if (time_index >= 0) {
       std::string_view cell = cells[static_cast<size_t>(time_index)];
-      bool zoneless = false;
-      auto t = ParseTime(cell, &zoneless);
-      if (zoneless && data.zoneless_time.empty()) {
-        data.zoneless_time = cell;
+      if (!ReadTimeCell(cell, &data)) {
+        return error(lines.line_no(),
+                     "time column '" + data.time_column + "': cannot read '" + std::string(cell) +
+                         "' (use epoch seconds, epoch milliseconds or ISO 8601 UTC)");
       }
-      if (!t) {
-        return error(line_no, "time column '" + data.time_column + "': cannot read '" +
-                                  std::string(cell) +
-                                  "' (use epoch seconds, epoch milliseconds or ISO 8601 UTC)");
-      }
-      data.times.push_back(*t);
-      data.time_text.emplace_back(cell);
     }
     ++data.rows;
   }

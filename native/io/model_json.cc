@@ -48,6 +48,21 @@ json ParamsToJson(const IForestParams& p) {
   return j;
 }
 
+// The feature spec as inspect shows it: inputs, derived features by name, columns.
+json FeaturesToJson(const FeatureSpec& spec) {
+  json features;
+  features["inputs"] = spec.inputs;
+  std::vector<std::string> derived;
+  for (const DerivedFeature& d : spec.derived) {
+    derived.push_back(d.Name(spec.inputs));
+  }
+  features["derived"] = derived;
+  features["columns"] = spec.ColumnNames();
+  if (spec.step_ms > 0) features["step"] = FormatDurationMs(spec.step_ms);
+  features["deploy_windows"] = FormatDeployWindows(spec.deploy_windows);
+  return features;
+}
+
 }  // namespace
 
 Result<IForestParams> ParamsFromJson(const json& j) {
@@ -136,17 +151,7 @@ json ModelToJson(const Model& m, bool trees) {
   j["bundle_format"] =
       std::to_string(kBundleFormatMajor) + "." + std::to_string(kBundleFormatMinor);
   j["params"] = ParamsToJson(m.params);
-  json features;
-  features["inputs"] = m.spec.inputs;
-  std::vector<std::string> derived;
-  for (const DerivedFeature& d : m.spec.derived) {
-    derived.push_back(d.Name(m.spec.inputs));
-  }
-  features["derived"] = derived;
-  features["columns"] = m.spec.ColumnNames();
-  if (m.spec.step_ms > 0) features["step"] = FormatDurationMs(m.spec.step_ms);
-  features["deploy_windows"] = FormatDeployWindows(m.spec.deploy_windows);
-  j["features"] = features;
+  j["features"] = FeaturesToJson(m.spec);
   j["scaler"] = {{"kind", m.scaler.kind == Scaler::Kind::kStandard ? "standard" : "none"},
                  {"mean", m.scaler.mean},
                  {"scale", m.scaler.scale}};

@@ -11,7 +11,7 @@
 #include <limits>
 #include <random>
 
-#include "isoscope/forest_scorer.h"
+#include "isoscope/detail/forest_scorer.h"
 #include "isoscope/iforest.h"
 #include "isoscope/model.h"
 

@@ -1,11 +1,10 @@
 // What `auto` reads from the data. Expected values are worked out by hand (a sine sampled on
 // its own grid repeats exactly one period later: r = 1; half a period later it is negated:
-// r = -1) or are properties of the project's own demo generator (daily and weekly cycles).
+// r = -1). The demo generator's cycles are checked in tests/native/cli/demo_data_test.cc.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "demo_data.h"
 #include "isoscope/features.h"
 
 namespace isoscope {
@@ -77,21 +76,6 @@ TEST(MeasureCycle, GapsKeepThePairsOnTheGrid) {
   }
   const CycleEvidence e = MeasureCycle(s.t.data(), s.x.data(), s.x.size(), kHourMs, kDayMs);
   EXPECT_NEAR(e.autocorrelation, 1.0, 1e-12);
-}
-
-TEST(MeasureAutoContext, TheDemoShowsItsDailyAndWeeklyCycles) {
-  const native::DemoData d = native::GenerateDemoData(28, 7);
-  std::vector<const double*> series;
-  for (const auto& x : d.series) series.push_back(x.data());
-  const AutoContext c = MeasureAutoContext(d.times.data(), series, d.times.size(), false);
-  EXPECT_TRUE(c.measured);
-  EXPECT_EQ(c.step_ms, kMinuteMs);
-  EXPECT_TRUE(c.daily);
-  EXPECT_TRUE(c.weekly);
-  // The first two days alone: too few cycles of either.
-  const AutoContext short_c = MeasureAutoContext(d.times.data(), series, 2 * 1440, false);
-  EXPECT_FALSE(short_c.daily);
-  EXPECT_FALSE(short_c.weekly);
 }
 
 bool Has(const std::vector<DerivedFeature>& v, DerivedFeature::Kind k, TimeMs w = -1) {

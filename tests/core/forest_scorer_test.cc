@@ -1,6 +1,6 @@
 // Hand-built forests with path lengths worked out from sklearn's formula
 // h = (nodes on path) + c(n_leaf) - 1, score = 2^(-mean h / c(psi)).
-#include "isoscope/forest_scorer.h"
+#include "isoscope/detail/forest_scorer.h"
 
 #include <gtest/gtest.h>
 

@@ -29,6 +29,9 @@ case $STEP in
       { cat package-lock.json; node --version; } >"$stamp"
     fi ;;
   build)
+    # plugin.json's version is the build's: the binary's (webpack.config.cjs fills it in).
+    ISOSCOPE_VERSION=$("$ISOSCOPE" --version | cut -d' ' -f2)
+    export ISOSCOPE_VERSION
     npm run --silent build
     node harness/build.mjs "$BUILD/panel/harness"
     ls -l "$ISOSCOPE_PANEL_DIST" ;;

@@ -3,11 +3,10 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include "model_json.h"
 
 namespace isoscope::testing {
 
@@ -41,45 +40,83 @@ std::vector<std::string> GoldenCaseNames() {
   return names;
 }
 
+GoldenTable ParseGoldenCsv(const std::string& text, const std::string& name) {
+  GoldenTable t;
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(name + " is empty");
+  std::istringstream header(line);
+  for (std::string cell; std::getline(header, cell, ',');) t.feature_names.push_back(cell);
+  t.series.resize(t.feature_names.size());
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::istringstream row(line);
+    size_t k = 0;
+    for (std::string cell; std::getline(row, cell, ','); ++k) {
+      // strtod is correctly rounded in glibc: the double Python wrote, bit for bit.
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || end != cell.c_str() + cell.size() || k >= t.series.size()) {
+        throw std::runtime_error(name + ": bad row '" + line + "'");
+      }
+      t.series[k].push_back(v);
+    }
+    if (k != t.series.size()) throw std::runtime_error(name + ": short row '" + line + "'");
+    ++t.rows;
+  }
+  return t;
+}
+
 GoldenCase LoadGoldenCase(const std::string& name) {
   GoldenCase c;
   c.name = name;
   c.dir = GoldenPath("sklearn/" + name);
   c.config = nlohmann::json::parse(ReadText(c.dir + "/case.json"));
   c.model = nlohmann::json::parse(ReadText(c.dir + "/model.json"));
-  native::CsvOptions options;
-  options.no_time = true;
-  auto train = native::ParseCsv(ReadText(c.dir + "/train.csv"), options, "train.csv");
-  auto score = native::ParseCsv(ReadText(c.dir + "/score.csv"), options, "score.csv");
-  if (!train.ok() || !score.ok()) {
-    throw std::runtime_error("golden CSV of " + name + " does not parse");
+  c.train = ParseGoldenCsv(ReadText(c.dir + "/train.csv"), name + "/train.csv");
+  c.score = ParseGoldenCsv(ReadText(c.dir + "/score.csv"), name + "/score.csv");
+  const GoldenTable expected =
+      ParseGoldenCsv(ReadText(c.dir + "/expected.csv"), name + "/expected.csv");
+  if (expected.feature_names.size() != 4) {
+    throw std::runtime_error("expected.csv of " + name + " does not have 4 columns");
   }
-  c.train = std::move(train).value();
-  c.score = std::move(score).value();
-  native::CsvOptions expected_options;
-  expected_options.no_time = true;
-  auto expected =
-      native::ParseCsv(ReadText(c.dir + "/expected.csv"), expected_options, "expected.csv");
-  if (!expected.ok() || expected->feature_names.size() != 4) {
-    throw std::runtime_error("expected.csv of " + name + " does not parse");
-  }
-  c.score_samples = expected->series[1];
-  c.decision = expected->series[2];
-  for (double p : expected->series[3]) {
+  c.score_samples = expected.series[1];
+  c.decision = expected.series[2];
+  for (double p : expected.series[3]) {
     c.predict.push_back(static_cast<int>(p));
   }
   return c;
 }
 
+// case.json holds IsolationForest's constructor arguments as scikit-learn takes them.
 IForestParams ParamsOf(const GoldenCase& c) {
-  auto p = native::ParamsFromJson(c.config);
-  if (!p.ok()) {
-    throw std::runtime_error("case.json of " + c.name + ": " + p.status().message());
+  const nlohmann::json& j = c.config;
+  IForestParams p;
+  if (j.contains("n_estimators")) p.n_estimators = j["n_estimators"].get<int32_t>();
+  if (j.contains("max_samples")) {
+    const nlohmann::json& v = j["max_samples"];
+    p.max_samples = v.is_string()           ? MaxSamples::Auto()
+                    : v.is_number_integer() ? MaxSamples::Count(v.get<int64_t>())
+                                            : MaxSamples::Fraction(v.get<double>());
   }
-  return *p;
+  if (j.contains("max_features")) {
+    const nlohmann::json& v = j["max_features"];
+    p.max_features = v.is_number_integer() ? MaxFeatures::Count(v.get<int64_t>())
+                                           : MaxFeatures::Fraction(v.get<double>());
+  }
+  if (j.contains("contamination")) {
+    const nlohmann::json& v = j["contamination"];
+    p.contamination =
+        v.is_string() ? Contamination::Auto() : Contamination::Fraction(v.get<double>());
+  }
+  if (j.contains("bootstrap")) p.bootstrap = j["bootstrap"].get<bool>();
+  if (j.contains("random_state") && !j["random_state"].is_null()) {
+    p.random_state = j["random_state"].get<uint32_t>();
+  }
+  return p;
 }
 
-std::vector<double> RowMajor(const native::CsvData& data) {
+std::vector<double> RowMajor(const GoldenTable& data) {
   std::vector<double> out;
   out.reserve(data.rows * data.series.size());
   for (size_t i = 0; i < data.rows; ++i) {

@@ -7,10 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "csv.h"
 #include "isoscope/iforest.h"
 
 namespace isoscope::testing {
+
+/// A golden CSV: a header of column names and rows of numbers, no time column (what
+/// tools/gen_golden.py writes). Read here rather than with native/io's CSV reader, so that the
+/// core's tests link the core alone.
+struct GoldenTable {
+  std::vector<std::string> feature_names;
+  std::vector<std::vector<double>> series;  ///< one per column
+  size_t rows = 0;
+};
+/// Parses `text`; throws std::runtime_error naming `name` when a cell is not a number or a
+/// row has another number of cells than the header.
+GoldenTable ParseGoldenCsv(const std::string& text, const std::string& name);
 
 std::string GoldenPath(const std::string& relative);
 std::string ReadText(const std::string& path);
@@ -21,8 +32,8 @@ struct GoldenCase {
   std::string dir;
   nlohmann::json config;  ///< constructor arguments (case.json)
   nlohmann::json model;   ///< sklearn's fitted forest (model.json)
-  native::CsvData train;
-  native::CsvData score;
+  GoldenTable train;
+  GoldenTable score;
   std::vector<double> score_samples;  ///< sklearn score_samples on score.csv
   std::vector<double> decision;       ///< sklearn decision_function
   std::vector<int> predict;           ///< sklearn predict (+1 / -1)
@@ -31,6 +42,6 @@ struct GoldenCase {
 GoldenCase LoadGoldenCase(const std::string& name);
 IForestParams ParamsOf(const GoldenCase& c);
 /// Row-major values of a CSV's series.
-std::vector<double> RowMajor(const native::CsvData& data);
+std::vector<double> RowMajor(const GoldenTable& data);
 
 }  // namespace isoscope::testing

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "isoscope/calibration.h"
+#include "isoscope/detail/forest_scorer.h"
 #include "isoscope/features.h"
-#include "isoscope/forest_scorer.h"
 #include "isoscope/iforest.h"
 #include "isoscope/scaler.h"
 #include "isoscope/status.h"

@@ -8,6 +8,8 @@ import { createRoot } from 'react-dom/client';
 import * as GrafanaData from '@grafana/data';
 import { FieldType, LoadingState, dateTime, toDataFrame, type DataFrame, type PanelPlugin } from '@grafana/data';
 
+const harnessTheme = GrafanaData.createTheme();
+
 interface HarnessConfig {
   pluginUrl: string;
   csvUrl: string;
@@ -52,7 +54,9 @@ function loadPlugin(url: string): Promise<PanelPlugin> {
       react: React,
       'react-dom': ReactDOM,
       '@grafana/data': GrafanaData,
-      '@grafana/ui': {},
+      // Grafana hands panels its current theme through @grafana/ui's useTheme2: here the
+      // default (dark) theme @grafana/data creates.
+      '@grafana/ui': { useTheme2: () => harnessTheme },
       '@grafana/runtime': {},
       '@grafana/schema': {},
       module: { uri: new URL(url, location.href).href },

@@ -2,7 +2,8 @@ import './public-path';
 
 import { PanelPlugin } from '@grafana/data';
 
-import { DEFAULT_OPTIONS, IsoscopePanel, type PanelOptions } from './components/IsoscopePanel';
+import { IsoscopePanel } from './components/IsoscopePanel';
+import { DEFAULT_OPTIONS, type PanelOptions } from './types';
 
 export const plugin = new PanelPlugin<PanelOptions>(IsoscopePanel).setPanelOptions((builder) =>
   builder

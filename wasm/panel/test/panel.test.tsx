@@ -7,7 +7,8 @@ import React, { act } from 'react';
 import { createRoot } from 'react-dom/client';
 import { FieldType, LoadingState, toDataFrame, dateTime, type PanelData, type DataFrame } from '@grafana/data';
 
-import { IsoscopePanel, DEFAULT_OPTIONS, type PanelOptions } from '../src/components/IsoscopePanel';
+import { IsoscopePanel } from '../src/components/IsoscopePanel';
+import { DEFAULT_OPTIONS, type PanelOptions } from '../src/types';
 import { provideIsoscope } from '../src/wasm';
 import { goldenBundle, testWasm } from './wasm';
 

@@ -1,22 +1,18 @@
 // The Grafana panel: query frames + the daemon's (or an uploaded) bundle -> WhatIf.
 import React, { useEffect, useMemo, useState } from 'react';
 import type { DataFrame, PanelProps } from '@grafana/data';
+import { useTheme2 } from '@grafana/ui';
 
 import { fetchBundle, bundleUrl } from '../bundleSource';
 import { describeMissing, mapFrames, type MappedSeries } from '../frames';
 import { BundleError, IsoscopeModel } from '../model';
 import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from '../wasm';
+import type { PanelOptions } from '../types';
 import { DEFAULT_SETTINGS, type WhatIfSettings } from '../whatif';
 import { CSP_HELP, StateMessage } from './States';
+import { paletteFromTheme } from './themePalette';
 import { WhatIf } from './WhatIf';
 
-export interface PanelOptions extends WhatIfSettings {
-  /** Base URL of isoscope serve, e.g. http://isoscope:8080 (empty: same origin). */
-  daemonUrl: string;
-  detector: string;
-}
-
-export const DEFAULT_OPTIONS: PanelOptions = { ...DEFAULT_SETTINGS, daemonUrl: '', detector: '' };
 
 type WasmState = { kind: 'loading' } | { kind: 'ready'; wasm: IsoscopeModule } | { kind: 'blocked' | 'error'; message: string };
 type BundleState =
@@ -52,6 +48,9 @@ function loadModel(wasm: IsoscopeModule, bytes: Uint8Array, from: string): Bundl
 export function IsoscopePanel(props: PanelProps<PanelOptions>) {
   const { options, data, width, height, onOptionsChange } = props;
   const wasmState = useWasm();
+  // Colours from the dashboard's theme (light or dark), as Grafana's own panels take them.
+  const theme = useTheme2();
+  const palette = useMemo(() => paletteFromTheme(theme), [theme]);
   const [upload, setUpload] = useState<{ name: string; bytes: Uint8Array } | null>(null);
   const [bundle, setBundle] = useState<BundleState>({ kind: 'none' });
 
@@ -117,6 +116,7 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
           width={width}
           height={height}
           detector={options.detector || 'anomaly_score'}
+          palette={palette}
         />
       </ErrorBoundary>
     );
@@ -148,7 +148,7 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
   }
   const settings = panelSettings(options);
   const ambiguous = mapping.ambiguous.length > 0 && (
-    <div data-testid="ambiguous-series" style={{ fontSize: 11, color: '#ff9830' }}>
+    <div data-testid="ambiguous-series" style={{ fontSize: 11, color: palette.warning }}>
       Several series match {mapping.ambiguous.join(', ')}: the first is used. Aggregate the query (sum by (...)) or
       give each series its own legend.
     </div>
@@ -165,6 +165,7 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
       width={width}
       height={ambiguous ? height - 16 : height}
       detector={options.detector || bundle.model.info.modelVersion}
+      palette={palette}
       />
     </ErrorBoundary>
   );

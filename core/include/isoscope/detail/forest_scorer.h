@@ -9,6 +9,9 @@
 
 namespace isoscope {
 
+// Layout internal (detail/): model.h's ModelScorer holds one, so the header is installed with
+// the public ones, but callers score through ModelScorer, never through this class.
+
 /// A forest laid out for scoring speed: 8-byte nodes (float32 threshold; left child index in
 /// the whole forest << 8 | column), right child = left child + 1, leaves that loop to themselves so
 /// every walk is a fixed number of branch-free steps, and each leaf's `depth + c(n) - 1`

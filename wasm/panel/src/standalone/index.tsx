@@ -5,13 +5,13 @@
 import React, { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
-import { CSP_HELP, StateMessage } from './components/States';
-import { WhatIf } from './components/WhatIf';
-import { fetchBundle } from './bundleSource';
-import type { MappedSeries } from './frames';
-import { BundleError, IsoscopeModel } from './model';
-import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from './wasm';
-import { DEFAULT_SETTINGS, type IncidentMark, type WhatIfSettings } from './whatif';
+import { CSP_HELP, StateMessage } from '../components/States';
+import { WhatIf } from '../components/WhatIf';
+import { fetchBundle } from '../bundleSource';
+import type { MappedSeries } from '../frames';
+import { BundleError, IsoscopeModel } from '../model';
+import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from '../wasm';
+import { DEFAULT_SETTINGS, type IncidentMark, type WhatIfSettings } from '../whatif';
 
 interface DetectorInfo {
   name: string;
