@@ -159,88 +159,106 @@ std::string SettingsJson(const ReplayConfig& config, const Durations& d, const S
          ",\"series\":" + (d.on_surprise ? "\"surprise\"}" : "\"anomaly_score\"}");
 }
 
-Status Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& d,
-              const ReplayResult& result, const std::vector<IncidentWindow>& incidents,
-              const ScoreSummary& s) {
+// One severity's replay as JSON: counts, rates and its pending and firing intervals.
+std::string SeverityJson(const char* name, const SeverityReplay& sev) {
+  std::string j = ",\"" + std::string(name) + "\":{";
+  j += "\"pending_count\":" + std::to_string(sev.pending.size());
+  j += ",\"firing_count\":" + std::to_string(sev.firing.size());
+  j += ",\"firing_seconds\":" + std::to_string(sev.firing_ms / 1000);
+  j += ",\"firings_per_week\":" + JsonNumber(sev.firings_per_week);
+  for (const auto& [key, list] :
+       {std::pair<const char*, const std::vector<AlertInterval>*>{"pending", &sev.pending},
+        {"firing", &sev.firing}}) {
+    j += ",\"" + std::string(key) + "\":[";
+    for (size_t i = 0; i < list->size(); ++i) {
+      const AlertInterval& a = (*list)[i];
+      j += (i ? "," : "") + std::string("{\"start\":") + JsonString(FormatTime(a.start_ms)) +
+           ",\"end\":" + JsonString(FormatTime(a.end_ms)) +
+           ",\"open\":" + (a.open ? "true" : "false") + "}";
+    }
+    j += "]";
+  }
+  return j + "}";
+}
+
+// Each incident: caught or not, and the delays of its first warning and first page.
+std::string IncidentsJson(const ReplayResult& result) {
+  const ReplayResult* r = &result;
+  std::string j;
+  j += ",\"incidents\":[";
+  for (size_t i = 0; i < r->incidents.size(); ++i) {
+    const IncidentOutcome& o = r->incidents[i];
+    j += (i ? "," : "") + std::string("{\"name\":") + JsonString(o.name) +
+         ",\"start\":" + JsonString(FormatTime(o.start_ms)) +
+         ",\"end\":" + JsonString(FormatTime(o.end_ms)) +
+         ",\"caught\":" + (o.caught ? "true" : "false") +
+         ",\"warning_delay_seconds\":" + JsonDelay(o.warning_delay_ms) +
+         ",\"page_delay_seconds\":" + JsonDelay(o.page_delay_ms) + "}";
+  }
+  j += "]";
+  return j;
+}
+
+// The models of a scores-as-given replay, each from its first row on, with its thresholds.
+std::string ModelsJson(const ScoreSummary& s) {
+  std::string j;
+  if (s.as_given) {
+    j += ",\"scores_as_given\":true,\"models\":[";
+    for (size_t i = 0; i < s.models.size(); ++i) {
+      const ModelSpan& m = s.models[i];
+      j += (i ? "," : "") + std::string("{\"model_version\":") + JsonString(m.version) +
+           ",\"from\":" + JsonString(FormatTime(m.from_ms)) +
+           ",\"warning\":" + JsonNumber(m.warning) + ",\"critical\":" + JsonNumber(m.critical) +
+           ",\"threshold\":" + JsonNumber(m.threshold) + "}";
+    }
+    j += "]";
+  }
+  return j;
+}
+
+// replay --json: the whole result, one object.
+std::string ReportJson(const ReplayConfig& config, const Durations& d, const ReplayResult& result,
+                       const std::vector<IncidentWindow>& incidents, const ScoreSummary& s) {
   const ReplayResult* r = &result;
   const double flagged_share =
       s.flagged && s.scored ? static_cast<double>(*s.flagged) / s.scored : 0.0;
-  if (args.json) {
-    std::string j = "{";
-    j +=
-        "\"model_version\":" +
-        (s.as_given && s.model_version.empty() ? std::string("null") : JsonString(s.model_version));
-    j += ",\"threshold\":" + JsonNumber(s.threshold);
-    j += ",\"rows\":" + std::to_string(s.rows);
-    j += ",\"repeated_time_rows\":" + std::to_string(s.time.repeated());
-    j += ",\"time_without_zone\":" + (s.time.zoneless_example.empty()
-                                          ? std::string("null")
-                                          : JsonString(s.time.zoneless_example));
-    j += ",\"scored_rows\":" + std::to_string(s.scored);
-    j += ",\"flagged_rows\":" + (s.flagged ? std::to_string(*s.flagged) : "null");
-    j += ",\"flagged_share\":" + (s.flagged ? JsonNumber(flagged_share) : "null");
-    j += SettingsJson(config, d, s);
-    if (s.as_given) {
-      j += ",\"scores_as_given\":true,\"models\":[";
-      for (size_t i = 0; i < s.models.size(); ++i) {
-        const ModelSpan& m = s.models[i];
-        j += (i ? "," : "") + std::string("{\"model_version\":") + JsonString(m.version) +
-             ",\"from\":" + JsonString(FormatTime(m.from_ms)) +
-             ",\"warning\":" + JsonNumber(m.warning) + ",\"critical\":" + JsonNumber(m.critical) +
-             ",\"threshold\":" + JsonNumber(m.threshold) + "}";
-      }
-      j += "]";
-    }
-    j += ",\"start\":" + JsonString(FormatTime(r->start_ms));
-    j += ",\"end\":" + JsonString(FormatTime(r->end_ms));
-    j += ",\"evaluations\":" + std::to_string(r->evaluations);
-    j += ",\"replayed_seconds\":" + std::to_string((r->end_ms - r->start_ms) / 1000);
-    j += ",\"scored_seconds\":" + std::to_string(s.scored_ms / 1000);
-    for (const auto& [name, sev] :
-         {std::pair<const char*, const SeverityReplay*>{"warning", &r->warning},
-          {"critical", &r->critical}}) {
-      j += ",\"" + std::string(name) + "\":{";
-      j += "\"pending_count\":" + std::to_string(sev->pending.size());
-      j += ",\"firing_count\":" + std::to_string(sev->firing.size());
-      j += ",\"firing_seconds\":" + std::to_string(sev->firing_ms / 1000);
-      j += ",\"firings_per_week\":" + JsonNumber(sev->firings_per_week);
-      for (const auto& [key, list] :
-           {std::pair<const char*, const std::vector<AlertInterval>*>{"pending", &sev->pending},
-            {"firing", &sev->firing}}) {
-        j += ",\"" + std::string(key) + "\":[";
-        for (size_t i = 0; i < list->size(); ++i) {
-          const AlertInterval& a = (*list)[i];
-          j += (i ? "," : "") + std::string("{\"start\":") + JsonString(FormatTime(a.start_ms)) +
-               ",\"end\":" + JsonString(FormatTime(a.end_ms)) +
-               ",\"open\":" + (a.open ? "true" : "false") + "}";
-        }
-        j += "]";
-      }
-      j += "}";
-    }
-    j += ",\"pages\":" + std::to_string(r->pages);
-    j += ",\"pages_per_week\":" + JsonNumber(r->pages_per_week);
-    if (!incidents.empty()) {
-      j += ",\"false_pages\":" + std::to_string(r->false_pages);
-      j += ",\"false_pages_per_week\":" + JsonNumber(r->false_pages_per_week);
-    }
-    j += ",\"incidents\":[";
-    for (size_t i = 0; i < r->incidents.size(); ++i) {
-      const IncidentOutcome& o = r->incidents[i];
-      j += (i ? "," : "") + std::string("{\"name\":") + JsonString(o.name) +
-           ",\"start\":" + JsonString(FormatTime(o.start_ms)) +
-           ",\"end\":" + JsonString(FormatTime(o.end_ms)) +
-           ",\"caught\":" + (o.caught ? "true" : "false") +
-           ",\"warning_delay_seconds\":" + JsonDelay(o.warning_delay_ms) +
-           ",\"page_delay_seconds\":" + JsonDelay(o.page_delay_ms) + "}";
-    }
-    j += "]";
-    if (s.baseline) j += BaselineJson(*s.baseline, !incidents.empty());
-    j += "}\n";
-    std::fwrite(j.data(), 1, j.size(), stdout);
-    return Status::Ok();
+  std::string j = "{";
+  j += "\"model_version\":" +
+       (s.as_given && s.model_version.empty() ? std::string("null") : JsonString(s.model_version));
+  j += ",\"threshold\":" + JsonNumber(s.threshold);
+  j += ",\"rows\":" + std::to_string(s.rows);
+  j += ",\"repeated_time_rows\":" + std::to_string(s.time.repeated());
+  j +=
+      ",\"time_without_zone\":" +
+      (s.time.zoneless_example.empty() ? std::string("null") : JsonString(s.time.zoneless_example));
+  j += ",\"scored_rows\":" + std::to_string(s.scored);
+  j += ",\"flagged_rows\":" + (s.flagged ? std::to_string(*s.flagged) : "null");
+  j += ",\"flagged_share\":" + (s.flagged ? JsonNumber(flagged_share) : "null");
+  j += SettingsJson(config, d, s);
+  j += ModelsJson(s);
+  j += ",\"start\":" + JsonString(FormatTime(r->start_ms));
+  j += ",\"end\":" + JsonString(FormatTime(r->end_ms));
+  j += ",\"evaluations\":" + std::to_string(r->evaluations);
+  j += ",\"replayed_seconds\":" + std::to_string((r->end_ms - r->start_ms) / 1000);
+  j += ",\"scored_seconds\":" + std::to_string(s.scored_ms / 1000);
+  j += SeverityJson("warning", r->warning);
+  j += SeverityJson("critical", r->critical);
+  j += ",\"pages\":" + std::to_string(r->pages);
+  j += ",\"pages_per_week\":" + JsonNumber(r->pages_per_week);
+  if (!incidents.empty()) {
+    j += ",\"false_pages\":" + std::to_string(r->false_pages);
+    j += ",\"false_pages_per_week\":" + JsonNumber(r->false_pages_per_week);
   }
+  j += IncidentsJson(*r);
+  if (s.baseline) j += BaselineJson(*s.baseline, !incidents.empty());
+  return j + "}\n";
+}
 
+// The text report's first lines: what was replayed, and how many rows were flagged.
+void PrintHeader(const ReplayArgs& args, const ReplayResult& result, const ScoreSummary& s) {
+  const ReplayResult* r = &result;
+  const double flagged_share =
+      s.flagged && s.scored ? static_cast<double>(*s.flagged) / s.scored : 0.0;
   if (!s.as_given) {
     std::printf("replay of %s with model %s: %zu rows (%zu scored), %s to %s, %zu evaluations\n",
                 args.csv.c_str(), s.model_version.c_str(), s.rows, s.scored,
@@ -266,6 +284,36 @@ Status Report(const ReplayArgs& args, const ReplayConfig& config, const Duration
       std::printf("is_anomaly: unknown (no is_anomaly column; --bundles gives the models)\n");
     }
   }
+}
+
+// The incident table: caught or not, and the delays of the first warning and page.
+void PrintIncidents(const ReplayResult& result) {
+  const ReplayResult* r = &result;
+  std::printf("\n%-16s %-21s %-7s %14s %12s\n", "incident", "start", "caught", "first warning",
+              "first page");
+  size_t caught = 0;
+  for (const IncidentOutcome& o : r->incidents) {
+    caught += o.caught ? 1 : 0;
+    std::printf("%-16s %-21s %-7s %14s %12s\n", o.name.c_str(), FormatTime(o.start_ms).c_str(),
+                o.caught ? "yes" : "no",
+                o.warning_delay_ms ? ("+" + Minutes(*o.warning_delay_ms)).c_str() : "-",
+                o.page_delay_ms ? ("+" + Minutes(*o.page_delay_ms)).c_str() : "-");
+  }
+  std::printf("\n%zu of %zu incidents caught; false pages: %zu (%s per week)\n", caught,
+              r->incidents.size(), r->false_pages, Rate(r->false_pages_per_week).c_str());
+  std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
+}
+
+Status Report(const ReplayArgs& args, const ReplayConfig& config, const Durations& d,
+              const ReplayResult& result, const std::vector<IncidentWindow>& incidents,
+              const ScoreSummary& s) {
+  const ReplayResult* r = &result;
+  if (args.json) {
+    const std::string j = ReportJson(config, d, result, incidents, s);
+    std::fwrite(j.data(), 1, j.size(), stdout);
+    return Status::Ok();
+  }
+  PrintHeader(args, result, s);
   for (const std::string& note : s.time.Notes())
     std::printf("%s: %s\n", args.csv.c_str(), note.c_str());
   std::printf("rules: avg_over_time(%s[%s]) every %s, for %s\n",
@@ -302,21 +350,7 @@ Status Report(const ReplayArgs& args, const ReplayConfig& config, const Duration
   }
   std::printf("\npages (critical firing starts): %zu, %s per week\n", r->pages,
               Rate(r->pages_per_week).c_str());
-  if (!incidents.empty()) {
-    std::printf("\n%-16s %-21s %-7s %14s %12s\n", "incident", "start", "caught", "first warning",
-                "first page");
-    size_t caught = 0;
-    for (const IncidentOutcome& o : r->incidents) {
-      caught += o.caught ? 1 : 0;
-      std::printf("%-16s %-21s %-7s %14s %12s\n", o.name.c_str(), FormatTime(o.start_ms).c_str(),
-                  o.caught ? "yes" : "no",
-                  o.warning_delay_ms ? ("+" + Minutes(*o.warning_delay_ms)).c_str() : "-",
-                  o.page_delay_ms ? ("+" + Minutes(*o.page_delay_ms)).c_str() : "-");
-    }
-    std::printf("\n%zu of %zu incidents caught; false pages: %zu (%s per week)\n", caught,
-                r->incidents.size(), r->false_pages, Rate(r->false_pages_per_week).c_str());
-    std::printf("(caught = a page started between the incident start and end + for + smooth)\n");
-  }
+  if (!incidents.empty()) PrintIncidents(result);
   if (s.baseline) PrintBaseline(*s.baseline, !incidents.empty());
   return Status::Ok();
 }
@@ -455,71 +489,74 @@ Result<std::optional<double>> ContaminationFlag(const ReplayArgs& args) {
   return std::optional<double>(c->value);
 }
 
-// The scores-as-given mode: a CSV of scores (score's or backtest's output) is not scored
-// again. Thresholds relative to a model resolve per model version from --bundles (or
-// --bundle), and at each model change the rules take the new model's thresholds.
-Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConfig config,
-                     const Durations& d, const std::vector<IncidentWindow>& incidents) {
-  auto data = ParseScoredCsv(content, args.time_column, args.csv);
-  if (!data.ok()) return data.status();
-  auto time_rules = ApplyTimeRules(*data, args.csv);
-  if (!time_rules.ok()) return time_rules.status();
-  const size_t n = data->times.size();
-
-  auto given = ContaminationFlag(args);
-  if (!given.ok()) return given.status();
-  const std::optional<double> contamination = *given;
-  // Score thresholds are the same for every model; check them before anything is loaded.
+// --warning and --critical of a scores-as-given replay: scores hold for every model; relative
+// thresholds resolve per model version.
+struct GivenThresholds {
   double fixed[2] = {0, 0};
   bool relative[2] = {false, false};
-  const std::pair<const char*, const std::string*> flags[2] = {{"--warning", &args.warning},
-                                                               {"--critical", &args.critical}};
-  for (int k = 0; k < 2; ++k) {
-    auto t = ParseAlertThreshold(*flags[k].second);
-    if (!t.ok()) return Usage(std::string(flags[k].first) + ": " + t.status().message());
-    relative[k] = t->relative();
-    if (!relative[k]) fixed[k] = t->value;
-  }
-  const bool have_models = !args.bundle.empty() || !args.bundles.empty();
-  if (!have_models) {
-    for (int k = 0; k < 2; ++k) {
-      if (relative[k]) {
-        return Usage(std::string(flags[k].first) + " '" + *flags[k].second +
-                     "' is relative to the model that scored each row, and " + args.csv +
-                     " holds scores only: pass --bundles DIR (the bundles backtest "
-                     "--save-bundles DIR kept) or --bundle B, or give a score like " +
-                     (k == 0 ? "0.65" : "0.85"));
-      }
-    }
-    if (contamination) {
-      return Usage(
-          "--contamination re-chooses each model's is_anomaly threshold: pass "
-          "--bundles DIR (backtest --save-bundles DIR) or --bundle B");
-    }
-  }
+  std::pair<const char*, const std::string*> flags[2];
+};
 
-  // The models, by version: --bundle's, and those of --bundles DIR loaded as rows need them.
-  std::map<std::string, Model> models;
-  std::string single;
-  if (!args.bundle.empty()) {
-    auto m = LoadBundle(args.bundle);
-    if (!m.ok()) return m.status();
-    single = m->model_version;
-    models.emplace(single, std::move(*m));
+// Checks the thresholds before anything is loaded: a relative one (and --contamination) needs
+// the models that scored the rows.
+Result<GivenThresholds> ParseGivenThresholds(const ReplayArgs& args, bool have_models,
+                                             bool contamination) {
+  GivenThresholds g;
+  g.flags[0] = {"--warning", &args.warning};
+  g.flags[1] = {"--critical", &args.critical};
+  for (int k = 0; k < 2; ++k) {
+    auto t = ParseAlertThreshold(*g.flags[k].second);
+    if (!t.ok()) return Usage(std::string(g.flags[k].first) + ": " + t.status().message());
+    g.relative[k] = t->relative();
+    if (!g.relative[k]) g.fixed[k] = t->value;
   }
-  auto model_for = [&](const std::string& version) -> Result<const Model*> {
-    auto it = models.find(version);
-    if (it != models.end()) return &it->second;
-    if (args.bundles.empty()) {
+  if (have_models) return g;
+  for (int k = 0; k < 2; ++k) {
+    if (g.relative[k]) {
+      return Usage(std::string(g.flags[k].first) + " '" + *g.flags[k].second +
+                   "' is relative to the model that scored each row, and " + args.csv +
+                   " holds scores only: pass --bundles DIR (the bundles backtest "
+                   "--save-bundles DIR kept) or --bundle B, or give a score like " +
+                   (k == 0 ? "0.65" : "0.85"));
+    }
+  }
+  if (contamination) {
+    return Usage(
+        "--contamination re-chooses each model's is_anomaly threshold: pass "
+        "--bundles DIR (backtest --save-bundles DIR) or --bundle B");
+  }
+  return g;
+}
+
+// The models by version: --bundle's, and those of --bundles DIR, loaded as rows need them.
+class ModelsByVersion {
+ public:
+  explicit ModelsByVersion(const ReplayArgs& args) : args_(args) {}
+
+  Status LoadSingle() {
+    if (args_.bundle.empty()) return Status::Ok();
+    auto m = LoadBundle(args_.bundle);
+    if (!m.ok()) return m.status();
+    single_ = m->model_version;
+    models_.emplace(single_, std::move(*m));
+    return Status::Ok();
+  }
+  const std::string& single() const { return single_; }
+  const Model& at(const std::string& version) const { return models_.at(version); }
+
+  Result<const Model*> For(const std::string& version) {
+    auto it = models_.find(version);
+    if (it != models_.end()) return &it->second;
+    if (args_.bundles.empty()) {
       return Status(ErrorCode::kInvalidArgument,
-                    "rows scored by model " + version + ", but --bundle is model " + single +
+                    "rows scored by model " + version + ", but --bundle is model " + single_ +
                         ": pass --bundles DIR to replay several models");
     }
-    const std::string path = args.bundles + "/" + version + ".bundle";
+    const std::string path = args_.bundles + "/" + version + ".bundle";
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
       return Status(ErrorCode::kInvalidArgument,
-                    "no bundle for model " + version + " in --bundles " + args.bundles +
+                    "no bundle for model " + version + " in --bundles " + args_.bundles +
                         " (expected " + path + ", as backtest --save-bundles writes it)");
     }
     auto m = LoadBundle(path);
@@ -528,18 +565,50 @@ Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayC
       return Status(ErrorCode::kInvalidArgument,
                     path + " holds model " + m->model_version + ", not " + version);
     }
-    return &models.emplace(version, std::move(*m)).first->second;
-  };
+    return &models_.emplace(version, std::move(*m)).first->second;
+  }
 
-  // Every row's model: its model_version, or without that column --bundle's model.
-  ScoreSummary summary;
-  summary.as_given = true;
-  summary.rows = time_rules->rows;
-  summary.time = std::move(*time_rules);
-  std::vector<int> span_of(n, -1);
+ private:
+  const ReplayArgs& args_;
+  std::map<std::string, Model> models_;
+  std::string single_;
+};
+
+// A model's thresholds from its first row on: the fixed ones, the relative ones resolved for
+// it, and its is_anomaly threshold (re-chosen with --contamination).
+Status ResolveSpan(const GivenThresholds& g, const Model& m,
+                   const std::optional<double>& contamination, ModelSpan& span) {
+  const double share = contamination ? *contamination : TrainedShare(m);
+  double* out[2] = {&span.warning, &span.critical};
+  for (int k = 0; k < 2; ++k) {
+    if (!g.relative[k]) continue;
+    auto t = ResolveAlertThreshold(*g.flags[k].second, m, share);
+    if (!t.ok()) {
+      return Usage(std::string(g.flags[k].first) + ": model " + span.version + ": " +
+                   t.status().message());
+    }
+    *out[k] = *t;
+  }
+  span.threshold = m.threshold();
+  if (contamination) {
+    auto t = m.ThresholdFor(*contamination);
+    if (!t.ok()) return t.status();
+    span.threshold = *t;
+  }
+  return Status::Ok();
+}
+
+// Every row's model: its model_version, or without that column --bundle's model. Fills
+// summary.models (one span per run of rows of one model) and each row's span (-1: none).
+Status SpanRows(const ReplayArgs& args, const ScoredCsv& data, const GivenThresholds& g,
+                const std::optional<double>& contamination, ModelsByVersion* models,
+                ScoreSummary& summary, std::vector<int>& span_of) {
+  const size_t n = data.times.size();
+  const bool have_models = !args.bundle.empty() || !args.bundles.empty();
+  span_of.assign(n, -1);
   for (size_t i = 0; i < n; ++i) {
-    const std::string& version = data->has_model_version ? data->model_versions[i] : single;
-    const bool scored = !std::isnan(data->scores[i]);
+    const std::string& version = data.has_model_version ? data.model_versions[i] : models->single();
+    const bool scored = !std::isnan(data.scores[i]);
     summary.scored += scored ? 1 : 0;
     if (version.empty()) {
       if (scored && have_models) {
@@ -552,39 +621,26 @@ Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayC
     if (summary.models.empty() || summary.models.back().version != version) {
       ModelSpan span;
       span.version = version;
-      span.from_ms = data->times[i];
-      span.warning = fixed[0];
-      span.critical = fixed[1];
+      span.from_ms = data.times[i];
+      span.warning = g.fixed[0];
+      span.critical = g.fixed[1];
       if (have_models) {
-        auto model = model_for(version);
+        auto model = models->For(version);
         if (!model.ok()) return model.status();
-        const Model& m = **model;
-        const double share = contamination ? *contamination : TrainedShare(m);
-        double* out[2] = {&span.warning, &span.critical};
-        for (int k = 0; k < 2; ++k) {
-          if (!relative[k]) continue;
-          auto t = ResolveAlertThreshold(*flags[k].second, m, share);
-          if (!t.ok()) {
-            return Usage(std::string(flags[k].first) + ": model " + version + ": " +
-                         t.status().message());
-          }
-          *out[k] = *t;
-        }
-        span.threshold = m.threshold();
-        if (contamination) {
-          auto t = m.ThresholdFor(*contamination);
-          if (!t.ok()) return t.status();
-          span.threshold = *t;
-        }
+        if (Status s = ResolveSpan(g, **model, contamination, span); !s.ok()) return s;
       }
       summary.models.push_back(span);
     }
     span_of[i] = static_cast<int>(summary.models.size()) - 1;
   }
+  return Status::Ok();
+}
 
-  // The rules: the first model's thresholds, then each model's from its first row on.
-  config.warning.threshold = fixed[0];
-  config.critical.threshold = fixed[1];
+// The rules: the first model's thresholds, then each model's from its first row on.
+void ApplySpans(const GivenThresholds& g, const ModelsByVersion& models, ReplayConfig& config,
+                ScoreSummary& summary) {
+  config.warning.threshold = g.fixed[0];
+  config.critical.threshold = g.fixed[1];
   if (!summary.models.empty()) {
     config.warning.threshold = summary.models[0].warning;
     config.critical.threshold = summary.models[0].critical;
@@ -600,38 +656,64 @@ Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayC
   if (summary.models.size() == 1) {
     summary.model_version = summary.models[0].version;
     summary.threshold = summary.models[0].threshold;
-  } else if (summary.models.empty() && !single.empty()) {
-    summary.model_version = single;
-    summary.threshold = models.at(single).threshold();
+  } else if (summary.models.empty() && !models.single().empty()) {
+    summary.model_version = models.single();
+    summary.threshold = models.at(models.single()).threshold();
   }
+}
 
-  // is_anomaly: re-chosen per model with --contamination, else as the CSV says, else from
-  // the models' own thresholds when every scored row has one.
+// is_anomaly: re-chosen per model with --contamination, else as the CSV says, else from the
+// models' own thresholds when every scored row has one.
+void CountFlagged(const ReplayArgs& args, const ScoredCsv& data, const std::vector<int>& span_of,
+                  const std::optional<double>& contamination, ScoreSummary& summary) {
   size_t flagged = 0;
-  bool known = true;
-  for (size_t i = 0; i < n && known; ++i) {
-    if (std::isnan(data->scores[i])) continue;
-    if (!contamination && !data->is_anomaly.empty()) {
-      flagged += data->is_anomaly[i] == 1 ? 1 : 0;
+  for (size_t i = 0; i < data.times.size(); ++i) {
+    if (std::isnan(data.scores[i])) continue;
+    if (!contamination && !data.is_anomaly.empty()) {
+      flagged += data.is_anomaly[i] == 1 ? 1 : 0;
     } else if (span_of[i] >= 0 && !std::isnan(summary.models[span_of[i]].threshold)) {
-      flagged += data->scores[i] > summary.models[span_of[i]].threshold ? 1 : 0;
+      flagged += data.scores[i] > summary.models[span_of[i]].threshold ? 1 : 0;
     } else {
-      known = false;
+      return;  // unknown
     }
   }
-  if (known) {
-    summary.flagged = flagged;
-    summary.flagged_basis = contamination
-                                ? "threshold per model for contamination " + args.contamination
-                            : !data->is_anomaly.empty() ? std::string("as scored")
-                                                        : std::string("by each model's threshold");
-  }
+  summary.flagged = flagged;
+  summary.flagged_basis = contamination
+                              ? "threshold per model for contamination " + args.contamination
+                          : !data.is_anomaly.empty() ? std::string("as scored")
+                                                     : std::string("by each model's threshold");
+}
 
+// The scores-as-given mode: a CSV of scores (score's or backtest's output) is not scored
+// again. Thresholds relative to a model resolve per model version from --bundles (or
+// --bundle), and at each model change the rules take the new model's thresholds.
+Status ReplayAsGiven(const ReplayArgs& args, const std::string& content, ReplayConfig config,
+                     const Durations& d, const std::vector<IncidentWindow>& incidents) {
+  auto data = ParseScoredCsv(content, args.time_column, args.csv);
+  if (!data.ok()) return data.status();
+  auto time_rules = ApplyTimeRules(*data, args.csv);
+  if (!time_rules.ok()) return time_rules.status();
+  auto given = ContaminationFlag(args);
+  if (!given.ok()) return given.status();
+  const std::optional<double> contamination = *given;
+  const bool have_models = !args.bundle.empty() || !args.bundles.empty();
+  auto g = ParseGivenThresholds(args, have_models, contamination.has_value());
+  if (!g.ok()) return g.status();
+  ModelsByVersion models(args);
+  if (Status s = models.LoadSingle(); !s.ok()) return s;
+
+  ScoreSummary summary;
+  summary.as_given = true;
+  summary.rows = time_rules->rows;
+  summary.time = std::move(*time_rules);
+  std::vector<int> span_of;
+  Status spanned = SpanRows(args, *data, *g, contamination, &models, summary, span_of);
+  if (!spanned.ok()) return spanned;
+  ApplySpans(*g, models, config, summary);
+  CountFlagged(args, *data, span_of, contamination, summary);
   auto r = ReplayOverScoredTime(data->times, d.on_surprise ? data->surprises : data->scores, config,
                                 incidents, summary);
-  if (!r.ok()) {
-    return r.status();
-  }
+  if (!r.ok()) return r.status();
   return Report(args, config, d, *r, incidents, summary);
 }
 

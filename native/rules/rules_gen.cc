@@ -379,6 +379,60 @@ std::string ModelHealthRulesYaml(const DetectorConfig& d) {
   return out;
 }
 
+namespace {
+
+// A Grafana rule's data: A the PromQL `expr` (instant), B its last value, C the condition
+// B > `threshold`.
+void GrafanaRuleData(std::string* out, const std::string& expr, const std::string& threshold,
+                     TimeMs smooth_ms, const std::string& datasource_uid) {
+  Line(out, 8, "data:");
+  Line(out, 10, "- refId: A");
+  Line(out, 12, "relativeTimeRange:");
+  Line(out, 14, "from: " + std::to_string(std::max<TimeMs>(600, smooth_ms / 1000 * 2)));
+  Line(out, 14, "to: 0");
+  Line(out, 12, "datasourceUid: " + Quote(datasource_uid));
+  Line(out, 12, "model:");
+  Line(out, 14, "refId: A");
+  Line(out, 14, "expr: " + Quote(expr));
+  Line(out, 14, "instant: true");
+  Line(out, 14, "range: false");
+  Line(out, 14, "intervalMs: 1000");
+  Line(out, 14, "maxDataPoints: 43200");
+  Line(out, 10, "- refId: B");
+  Line(out, 12, "datasourceUid: __expr__");
+  Line(out, 12, "model:");
+  Line(out, 14, "refId: B");
+  Line(out, 14, "type: reduce");
+  Line(out, 14, "expression: A");
+  Line(out, 14, "reducer: last");
+  Line(out, 14, "datasource:");
+  Line(out, 16, "type: __expr__");
+  Line(out, 16, "uid: __expr__");
+  Line(out, 10, "- refId: C");
+  Line(out, 12, "datasourceUid: __expr__");
+  Line(out, 12, "model:");
+  Line(out, 14, "refId: C");
+  Line(out, 14, "type: threshold");
+  Line(out, 14, "expression: B");
+  Line(out, 14, "datasource:");
+  Line(out, 16, "type: __expr__");
+  Line(out, 16, "uid: __expr__");
+  Line(out, 14, "conditions:");
+  Line(out, 16, "- evaluator:");
+  Line(out, 20, "params: [" + threshold + "]");
+  Line(out, 20, "type: gt");
+  Line(out, 18, "operator:");
+  Line(out, 20, "type: and");
+  Line(out, 18, "query:");
+  Line(out, 20, "params: [C]");
+  Line(out, 18, "reducer:");
+  Line(out, 20, "params: []");
+  Line(out, 20, "type: last");
+  Line(out, 18, "type: query");
+}
+
+}  // namespace
+
 std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions& o) {
   const AlertsConfig& a = d.alerts;
   const std::string sel = Selector(d);
@@ -408,51 +462,8 @@ std::string GrafanaAlertsYaml(const DetectorConfig& d, const GrafanaRuleOptions&
     Line(&out, 6, "- uid: " + GrafanaUid(d.name, s.name));
     Line(&out, 8, "title: " + Quote(d.name + " " + SignalName(s) + " " + s.name));
     Line(&out, 8, "condition: C");
-    Line(&out, 8, "data:");
-    Line(&out, 10, "- refId: A");
-    Line(&out, 12, "relativeTimeRange:");
-    Line(&out, 14, "from: " + std::to_string(std::max<TimeMs>(600, a.smooth_ms / 1000 * 2)));
-    Line(&out, 14, "to: 0");
-    Line(&out, 12, "datasourceUid: " + Quote(o.datasource_uid));
-    Line(&out, 12, "model:");
-    Line(&out, 14, "refId: A");
-    Line(&out, 14, "expr: " + Quote(query(s)));
-    Line(&out, 14, "instant: true");
-    Line(&out, 14, "range: false");
-    Line(&out, 14, "intervalMs: 1000");
-    Line(&out, 14, "maxDataPoints: 43200");
-    Line(&out, 10, "- refId: B");
-    Line(&out, 12, "datasourceUid: __expr__");
-    Line(&out, 12, "model:");
-    Line(&out, 14, "refId: B");
-    Line(&out, 14, "type: reduce");
-    Line(&out, 14, "expression: A");
-    Line(&out, 14, "reducer: last");
-    Line(&out, 14, "datasource:");
-    Line(&out, 16, "type: __expr__");
-    Line(&out, 16, "uid: __expr__");
-    Line(&out, 10, "- refId: C");
-    Line(&out, 12, "datasourceUid: __expr__");
-    Line(&out, 12, "model:");
-    Line(&out, 14, "refId: C");
-    Line(&out, 14, "type: threshold");
-    Line(&out, 14, "expression: B");
-    Line(&out, 14, "datasource:");
-    Line(&out, 16, "type: __expr__");
-    Line(&out, 16, "uid: __expr__");
-    Line(&out, 14, "conditions:");
-    Line(&out, 16, "- evaluator:");
-    Line(&out, 20,
-         "params: [" + (s.threshold->relative() ? "0" : Number(s.threshold->value)) + "]");
-    Line(&out, 20, "type: gt");
-    Line(&out, 18, "operator:");
-    Line(&out, 20, "type: and");
-    Line(&out, 18, "query:");
-    Line(&out, 20, "params: [C]");
-    Line(&out, 18, "reducer:");
-    Line(&out, 20, "params: []");
-    Line(&out, 20, "type: last");
-    Line(&out, 18, "type: query");
+    GrafanaRuleData(&out, query(s), s.threshold->relative() ? "0" : Number(s.threshold->value),
+                    a.smooth_ms, o.datasource_uid);
     // No smoothed score means the detector is stale or has no model: the model-health rules
     // report that, so here it is not an anomaly.
     Line(&out, 8, "noDataState: OK");
