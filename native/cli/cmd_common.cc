@@ -23,6 +23,16 @@ int ExitCodeFor(const Status& status) {
   }
 }
 
+Result<const DetectorConfig*> FindDetector(const Config& config, const std::string& name,
+                                           const std::string& path) {
+  const DetectorConfig* d = config.Find(name);
+  if (d != nullptr) return d;
+  std::string names;
+  for (const DetectorConfig& c : config.detectors) names += (names.empty() ? "" : ", ") + c.name;
+  return Status(ErrorCode::kInvalidArgument,
+                "no detector '" + name + "' in " + path + " (it has: " + names + ")");
+}
+
 Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share) {
   auto t = ParseAlertThreshold(text);
   if (!t.ok()) return t.status();

@@ -16,15 +16,9 @@ Status RunDashboard(const DashboardArgs& args) {
   }
   std::vector<DetectorConfig> detectors = config->detectors;
   if (!args.detector.empty()) {
-    const DetectorConfig* d = config->Find(args.detector);
-    if (d == nullptr) {
-      std::string names;
-      for (const DetectorConfig& c : config->detectors)
-        names += (names.empty() ? "" : ", ") + c.name;
-      return Status(ErrorCode::kInvalidArgument, "no detector '" + args.detector + "' in " +
-                                                     args.config + " (it has: " + names + ")");
-    }
-    detectors = {*d};
+    auto d = FindDetector(*config, args.detector, args.config);
+    if (!d.ok()) return d.status();
+    detectors = {**d};
   }
   DashboardOptions options;
   options.title = args.title;

@@ -84,15 +84,9 @@ Status RunRules(const RulesArgs& args) {
   }
   std::vector<DetectorConfig> detectors;
   if (!args.detector.empty()) {
-    const DetectorConfig* d = config->Find(args.detector);
-    if (d == nullptr) {
-      std::string names;
-      for (const DetectorConfig& c : config->detectors)
-        names += (names.empty() ? "" : ", ") + c.name;
-      return Status(ErrorCode::kInvalidArgument, "no detector '" + args.detector + "' in " +
-                                                     args.config + " (it has: " + names + ")");
-    }
-    detectors.push_back(*d);
+    auto d = FindDetector(*config, args.detector, args.config);
+    if (!d.ok()) return d.status();
+    detectors.push_back(**d);
   } else {
     detectors = config->detectors;
   }

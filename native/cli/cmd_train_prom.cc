@@ -141,15 +141,9 @@ Status InstallModel(const TrainArgs& args, const DetectorConfig& det, const std:
 Status RunTrainFromPrometheus(const TrainArgs& args) {
   auto config = LoadConfig(args.config);
   if (!config.ok()) return config.status();
-  const DetectorConfig* det = config->Find(args.detector);
-  if (det == nullptr) {
-    std::string known;
-    for (const DetectorConfig& d : config->detectors) {
-      known += (known.empty() ? "" : ", ") + d.name;
-    }
-    return Status(ErrorCode::kInvalidArgument,
-                  "no detector '" + args.detector + "' in " + args.config + "; it has: " + known);
-  }
+  auto found = FindDetector(*config, args.detector, args.config);
+  if (!found.ok()) return found.status();
+  const DetectorConfig* det = *found;
   TimeMs end = NowMs();
   if (!args.end.empty()) {
     auto t = ParseTime(args.end);

@@ -6,6 +6,7 @@
 #include "alert_threshold.h"
 #include "bundle_file.h"
 #include "clock.h"
+#include "config.h"
 #include "isoscope/iforest.h"
 #include "isoscope/model.h"
 #include "model_params.h"
@@ -161,6 +162,10 @@ Status RunCheckConfig(const CheckConfigArgs& args);
 /// An alert threshold (alert_threshold.h) resolved for `model`, with "contamination" meaning
 /// `share` (replay's --contamination may differ from the trained one).
 Result<double> ResolveAlertThreshold(const std::string& text, const Model& model, double share);
+
+/// The detector `name` of `config` (read from `path`), or a usage error that lists its names.
+Result<const DetectorConfig*> FindDetector(const Config& config, const std::string& name,
+                                           const std::string& path);
 
 struct RulesArgs {
   std::string config;
