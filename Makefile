@@ -14,7 +14,7 @@ PKGS_BUILD := cmake make g++ pkg-config libmsgpack-cxx-dev libcli11-dev \
 PKGS_TEST  := libgtest-dev libgmock-dev python3 python3-numpy python3-sklearn python3-msgpack python3-yaml \
               clang-format prometheus curl openssl apache2-utils python3-bcrypt strace util-linux \
               clang libclang-rt-14-dev emscripten nodejs $(NPM_IF_MISSING) chromium fonts-dejavu-core \
-              lintian systemd dpkg-dev victoria-metrics iproute2 zip unzip wrk
+              lintian systemd dpkg-dev victoria-metrics iproute2 zip unzip wrk time
 PKGS_BENCH := libbenchmark-dev python3 python3-numpy python3-sklearn time prometheus curl wrk chromium \
               fonts-dejavu-core
 PKGS_DEMO  := curl
