@@ -1,5 +1,5 @@
 // The what-if's pure logic: settings, the stats strip from a replay, and drawing helpers.
-import type { ReplayOut } from '../../isoscope';
+import type { IncidentInput, ReplayOut, TuneCandidate, TuneSettings } from '../../isoscope';
 
 export interface WhatIfSettings {
   /** Share of points to flag; null keeps the model's own threshold. */
@@ -260,4 +260,54 @@ export function shownRows(
 export function firstScoredTime(times: Float64Array, scores: Float64Array): number | null {
   for (let i = 0; i < scores.length; i++) if (scores[i] === scores[i]) return times[i];
   return null;
+}
+
+/**
+ * The what-if settings "fit to budget" chose: the candidate's warning, critical, for: and
+ * smoothing, as numbers (no longer following the model); contamination and the evaluation
+ * interval stay as they were, the search ran at that interval.
+ */
+export function settingsFromTune(s: WhatIfSettings, c: TuneCandidate): WhatIfSettings {
+  return {
+    ...s,
+    warning: c.warning,
+    critical: c.critical,
+    forMinutes: c.forMs / MINUTE_MS,
+    smoothMinutes: c.smoothMs / MINUTE_MS,
+  };
+}
+
+/** The chart's incident marks in the form the core's replay and tune read. */
+export function incidentInputs(marks: IncidentMark[] | undefined): IncidentInput[] | null {
+  if (!marks || marks.length === 0) return null;
+  return marks.map((m) => ({ name: m.name, startMs: m.start, endMs: m.end }));
+}
+
+/** isoscope tune's default grids, in minutes (its --for and --smooth). */
+export const TUNE_FOR_MINUTES = [3, 5, 10, 15];
+export const TUNE_SMOOTH_MINUTES = [5, 10, 15, 30];
+
+/**
+ * The search "fit to budget" runs, as `isoscope tune --budget B/week` would: its default grids
+ * less the values that hold fewer than three samples at the step (a rule over fewer pages on
+ * one outlier; the CLI drops them too), at the what-if's evaluation interval. A grid left
+ * empty gives the CLI's message instead.
+ */
+export function tuneRequest(budgetPerWeek: number, evalIntervalSeconds: number, stepMs: number): TuneSettings | string {
+  const keep = (minutes: number[]) => minutes.map((m) => m * MINUTE_MS).filter((ms) => ms >= 3 * stepMs);
+  const forMs = keep(TUNE_FOR_MINUTES);
+  const smoothMs = keep(TUNE_SMOOTH_MINUTES);
+  for (const [name, list] of [['for:', forMs], ['smoothing', smoothMs]] as const) {
+    if (list.length === 0) {
+      return `every ${name} value holds fewer than 3 samples at the step of ${formatDuration(stepMs)}; use at least ${formatDuration(3 * stepMs)}`;
+    }
+  }
+  return { budgetPerWeek, evalIntervalMs: Math.round(evalIntervalSeconds * 1000), forMs, smoothMs };
+}
+
+/** The typical step of shown data: the median gap between times (60 s with fewer than 2). */
+export function medianStep(times: Float64Array): number {
+  if (times.length < 2) return MINUTE_MS;
+  const gaps = Array.from(times.subarray(1), (t, i) => t - times[i]).sort((a, b) => a - b);
+  return gaps[gaps.length >> 1];
 }

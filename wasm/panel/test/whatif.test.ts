@@ -10,7 +10,10 @@ import {
   formatDuration,
   replaySettings,
   resolveThresholds,
+  medianStep,
+  settingsFromTune,
   shownRows,
+  tuneRequest,
   unionLength,
   DEFAULT_SETTINGS,
 } from '../src/whatif';
@@ -125,4 +128,31 @@ test('the warm-up rows are cut off after scoring: the shown rows start at shownF
   assert.equal(shownRows(data, scores, 0).scores, scores); // nothing to cut: the same arrays
   assert.equal(firstScoredTime(times, scores), 120);
   assert.equal(firstScoredTime(times, Float64Array.from([NaN, NaN, NaN, NaN, NaN])), null);
+});
+
+test('fit to budget searches isoscope tune\'s grids less what holds fewer than 3 samples', () => {
+  assert.deepEqual(tuneRequest(1, 60, M), {
+    budgetPerWeek: 1,
+    evalIntervalMs: 60_000,
+    forMs: [3 * M, 5 * M, 10 * M, 15 * M],
+    smoothMs: [5 * M, 10 * M, 15 * M, 30 * M],
+  });
+  // 5-minute data: 3m, 5m and 10m hold fewer than 3 samples.
+  assert.deepEqual(tuneRequest(2, 300, 5 * M), { budgetPerWeek: 2, evalIntervalMs: 300_000, forMs: [15 * M], smoothMs: [15 * M, 30 * M] });
+  // Hourly data: nothing in the for: grid is 3 hours long (the CLI refuses the same way).
+  assert.equal(tuneRequest(1, 60, 60 * M), 'every for: value holds fewer than 3 samples at the step of 60m; use at least 3.0h');
+});
+
+test('the median step and the settings a tune choice gives', () => {
+  assert.equal(medianStep(Float64Array.from([0, 60, 120, 300, 360].map((s) => s * 1000))), 60_000);
+  assert.equal(medianStep(Float64Array.from([5])), M);
+  const chosen = { warning: 0.57, critical: 0.6, forMs: 5 * M, smoothMs: 10 * M, pages: 2, pagesPerWeek: 0.7, warnings: 9, warningsPerWeek: 3, caught: 0, totalDelayMs: 0, falsePages: 0 };
+  assert.deepEqual(settingsFromTune({ ...DEFAULT_SETTINGS, contamination: 0.03 }, chosen), {
+    ...DEFAULT_SETTINGS,
+    contamination: 0.03,
+    warning: 0.57,
+    critical: 0.6,
+    forMinutes: 5,
+    smoothMinutes: 10,
+  });
 });
