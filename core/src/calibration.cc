@@ -105,39 +105,51 @@ SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t shor
       mean_(calibration.mean),
       m2_(calibration.stddev * calibration.stddev * static_cast<double>(calibration.count)) {
   recent_.reserve(static_cast<size_t>(short_rows_));
-  tail_.assign(static_cast<size_t>(kTailBins) + 1, 0);
-  recent_level_.reserve(static_cast<size_t>(kDefaultOnsetRows));
+}
+
+void SurpriseStream::AddToTail(size_t bin) {
+  const auto it = std::lower_bound(tail_bins_.begin(), tail_bins_.end(), bin);
+  const auto at = it - tail_bins_.begin();
+  if (it != tail_bins_.end() && *it == bin) {
+    ++tail_counts_[static_cast<size_t>(at)];
+  } else {
+    tail_bins_.insert(it, static_cast<uint16_t>(bin));
+    tail_counts_.insert(tail_counts_.begin() + at, 1);
+  }
+  ++tail_count_;
 }
 
 double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
   const auto bin = static_cast<size_t>(std::clamp(anomaly_score, 0.0, 1.0) * kTailBins);
+  const auto from =
+      std::lower_bound(tail_bins_.begin(), tail_bins_.end(), bin) - tail_bins_.begin();
   int64_t at_least = 0;  // earlier scores in this bin or above
-  for (size_t b = bin; b < tail_.size(); ++b) at_least += tail_[b];
+  for (size_t b = static_cast<size_t>(from); b < tail_counts_.size(); ++b)
+    at_least += tail_counts_[b];
   const double level =
       -std::log10(static_cast<double>(at_least + 1) / static_cast<double>(tail_count_ + 1)) +
       kGaussianWeight * surprise;
-  ++tail_[bin];
-  ++tail_count_;
+  AddToTail(bin);
   return level;
 }
 
 void SurpriseStream::SeedTail(const std::vector<double>& training_scores) {
   for (double s : training_scores) {
     if (std::isnan(s)) continue;
-    ++tail_[static_cast<size_t>(std::clamp(s, 0.0, 1.0) * kTailBins)];
-    ++tail_count_;
+    AddToTail(static_cast<size_t>(std::clamp(s, 0.0, 1.0) * kTailBins));
   }
 }
 
 void SurpriseStream::RememberLevel(double level) {
-  double highest = 0;  // the first row has nothing to top but zero
-  for (double l : recent_level_) highest = std::max(highest, l);
+  // The first row has nothing to top but zero.
+  const double highest = level_queue_.empty() ? 0.0 : std::max(0.0, level_queue_.front().second);
   onset_ = level > highest ? level : 0.0;
-  if (recent_level_.size() < static_cast<size_t>(kDefaultOnsetRows)) {
-    recent_level_.push_back(level);
-  } else {
-    recent_level_[next_level_] = level;
-    next_level_ = (next_level_ + 1) % recent_level_.size();
+  // A level at or below the new one can never be the window's maximum again.
+  while (!level_queue_.empty() && level_queue_.back().second <= level) level_queue_.pop_back();
+  const int64_t row = level_rows_++;
+  level_queue_.emplace_back(row, level);
+  if (level_queue_.front().first <= row - kDefaultOnsetRows) {
+    level_queue_.erase(level_queue_.begin());
   }
 }
 

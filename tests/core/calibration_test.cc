@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 namespace isoscope {
 namespace {
@@ -117,6 +120,51 @@ TEST(SurpriseStream, SameRowsSameBits) {
     const double x = 0.4 + 0.2 * std::fabs(std::sin(i * 0.37));
     EXPECT_EQ(a.Push(x), b.Push(x));
   }
+}
+
+TEST(SurpriseStream, OnsetEqualsItsDefinitionComputedByBruteForce) {
+  // The stream keeps a sparse histogram and a monotonic queue of levels; the definition is a
+  // dense count of every earlier score at or above the row's bin and the maximum of all the
+  // previous kDefaultOnsetRows levels. Scores wander (a random walk, with spikes and NaN), so
+  // the queue grows and shrinks and bins are added in every order.
+  const ScoreCalibration c = CalibrateScores({0.41, 0.43, 0.47, 0.52});
+  const std::vector<double> seed = {0.41, 0.43, 0.47, 0.52};
+  SurpriseStream stream(c), gaussian_only(c);
+  stream.SeedTail(seed);
+  std::vector<double> earlier = seed, levels;
+  uint64_t state = 12345;
+  auto uniform = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  double walk = 0.45;
+  int fired = 0;
+  for (int row = 0; row < 5000; ++row) {
+    walk = std::clamp(walk + 0.01 * (uniform() - 0.5), 0.3, 0.7);
+    const double u = uniform();
+    const double x = u < 0.01 ? std::nan("") : u < 0.03 ? walk + 0.3 * uniform() : walk;
+    const double surprise = gaussian_only.Push(x);
+    stream.Push(x);
+    if (std::isnan(x)) {
+      EXPECT_TRUE(std::isnan(stream.onset()));
+      continue;
+    }
+    const auto bin = [](double v) { return static_cast<int>(std::clamp(v, 0.0, 1.0) * 1024); };
+    const auto at_least =
+        std::count_if(earlier.begin(), earlier.end(), [&](double e) { return bin(e) >= bin(x); });
+    const double level =
+        -std::log10(static_cast<double>(at_least + 1) / static_cast<double>(earlier.size() + 1)) +
+        0.1 * surprise;
+    double highest = 0;
+    const size_t from = levels.size() > 144 ? levels.size() - 144 : 0;
+    for (size_t i = from; i < levels.size(); ++i) highest = std::max(highest, levels[i]);
+    const double want = level > highest ? level : 0.0;
+    ASSERT_EQ(stream.onset(), want) << "row " << row;
+    fired += want > 0;
+    earlier.push_back(x);
+    levels.push_back(level);
+  }
+  EXPECT_GT(fired, 20);  // the check covered onsets as well as zeros
 }
 
 }  // namespace

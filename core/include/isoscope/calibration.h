@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace isoscope {
@@ -87,13 +88,21 @@ class SurpriseStream {
   double m2_;  ///< sum of squared deviations (Welford)
   std::vector<double> recent_;
   size_t next_ = 0;
-  std::vector<uint32_t> tail_;        ///< histogram of the scores pushed so far
-  int64_t tail_count_ = 0;            ///< how many they are
-  std::vector<double> recent_level_;  ///< the last kDefaultOnsetRows onset levels, a ring
-  size_t next_level_ = 0;
+  // The histogram of the scores pushed so far, sparse: the occupied bins in ascending order
+  // and their counts. One stream's scores fill a narrow band of the kTailBins + 1 bins, and
+  // the daemon keeps a stream per group (dense, 4 KB each: 400 MB at 100,000 groups).
+  std::vector<uint16_t> tail_bins_;
+  std::vector<uint32_t> tail_counts_;
+  int64_t tail_count_ = 0;  ///< how many scores the histogram holds
+  // The levels of the last kDefaultOnsetRows rows that can still be the highest of that
+  // window, as (row, level) with levels strictly decreasing (a monotonic queue): the front is
+  // the window's maximum, and a steady stream keeps a few entries instead of all 144.
+  std::vector<std::pair<int64_t, double>> level_queue_;
+  int64_t level_rows_ = 0;  ///< rows whose level was remembered
   double onset_ = 0;
 
   double OnsetLevel(double anomaly_score, double surprise);
+  void AddToTail(size_t bin);
   void RememberLevel(double level);
 };
 
