@@ -175,6 +175,11 @@ Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x,
     run.rows_fed += c.n;
     run.peak_chunk_rows = std::max(run.peak_chunk_rows, c.n);
   }
+  if (run.rows_fed == 0) {
+    return Status(ErrorCode::kBadInput, "the detector's queries returned no series between " +
+                                            FormatTime(run.start) + " and " + FormatTime(run.end) +
+                                            "; check them in Prometheus's expression browser");
+  }
   return trainer.EndPass();
 }
 
@@ -196,15 +201,7 @@ Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run
   const auto t0 = std::chrono::steady_clock::now();
   for (int pass = 1; pass <= 2; ++pass) {
     run.rows_fed = 0;
-    if (Status s = StreamPass(run, client, *exclusions, *trainer); !s.ok()) {
-      if (run.rows_fed == 0 && pass == 1) {
-        return Status(ErrorCode::kBadInput, "the detector's queries returned no series between " +
-                                                FormatTime(run.start) + " and " +
-                                                FormatTime(run.end) +
-                                                "; check them in Prometheus's expression browser");
-      }
-      return s;
-    }
+    if (Status s = StreamPass(run, client, *exclusions, *trainer); !s.ok()) return s;
     if (!args.quiet) {
       std::fprintf(stderr, "pass %d: %zu rows over %zu groups from %s to %s in %.1f s\n", pass,
                    run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
