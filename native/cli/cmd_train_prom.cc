@@ -203,7 +203,7 @@ Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run
     run.rows_fed = 0;
     if (Status s = StreamPass(run, client, *exclusions, *trainer); !s.ok()) return s;
     if (!args.quiet) {
-      std::fprintf(stderr, "pass %d: %zu rows over %zu groups from %s to %s in %.1f s\n", pass,
+      std::fprintf(stderr, "pass %d: joined %zu rows over %zu groups from %s to %s in %.1f s\n", pass,
                    run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
                    FormatTime(run.end).c_str(),
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
