@@ -144,6 +144,7 @@ struct StreamRun {
   std::map<std::string, int32_t> group_ids;
   size_t rows_fed = 0;
   size_t peak_chunk_rows = 0;
+  int chunks = 0;  // this pass's chunks (each one query_range request per query)
 };
 
 // One pass: every chunk pulled, joined, excluded and fed. Rows are numbered chunk by chunk,
@@ -153,6 +154,7 @@ Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x,
   const TimeMs step = run.det->step_ms;
   for (TimeMs cs = run.start; cs <= run.end; cs += run.chunk_ms) {
     const TimeMs ce = std::min(run.end, cs + run.chunk_ms - step);
+    ++run.chunks;
     auto pulled = PullChunk(*run.det, client, cs, ce);
     if (!pulled.ok()) return pulled.status();
     if (!pulled->has_value()) continue;
@@ -201,12 +203,17 @@ Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run
   const auto t0 = std::chrono::steady_clock::now();
   for (int pass = 1; pass <= 2; ++pass) {
     run.rows_fed = 0;
+    run.chunks = 0;
     if (Status s = StreamPass(run, client, *exclusions, *trainer); !s.ok()) return s;
     if (!args.quiet) {
-      std::fprintf(stderr, "pass %d: joined %zu rows over %zu groups from %s to %s in %.1f s\n", pass,
-                   run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
+      std::fprintf(stderr,
+                   "pass %d: joined %zu rows over %zu groups from %s to %s in %.1f s (%d chunks, "
+                   "largest %zu rows, trainer %.1f MiB)\n",
+                   pass, run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
                    FormatTime(run.end).c_str(),
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   run.chunks, run.peak_chunk_rows,
+                   static_cast<double>(trainer->MemoryBytes()) / 1048576.0);
     }
   }
   auto model = trainer->Finish();

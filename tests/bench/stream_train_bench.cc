@@ -1,7 +1,8 @@
 // make bench: peak memory of pooled training against the row count, streamed (StreamTrainer,
 // rows in chunks, twice) and in memory (TrainModel), on synthetic rows generated on the fly
 // (so that the input itself is not what is measured).
-//   isoscope_stream_bench ROWS GROUPS stream|memory [N_ESTIMATORS]
+//   isoscope_stream_bench ROWS GROUPS stream|memory [N_ESTIMATORS] [CHUNK_STEPS]
+// (CHUNK_STEPS: steps of every group per chunk, default 1440 = train --config's --chunk 1d)
 // prints one JSON line: rows, groups, mode, usable rows, wall seconds, peak RSS (MiB).
 #include <sys/resource.h>
 
@@ -71,10 +72,9 @@ struct Rows {
 };
 
 isoscope::Result<isoscope::Model> Streamed(const isoscope::TrainOptions& o, size_t groups,
-                                           size_t steps) {
+                                           size_t steps, size_t chunk_steps) {
   auto trainer = isoscope::StreamTrainer::Create(Spec(), o);
   if (!trainer.ok()) return trainer.status();
-  const size_t chunk_steps = 1440;  // one day per chunk, as train --config's default
   Rows rows;
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t from = 0; from < steps; from += chunk_steps) {
@@ -98,7 +98,8 @@ isoscope::Result<isoscope::Model> InMemory(isoscope::TrainOptions o, size_t grou
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s ROWS GROUPS stream|memory [N_ESTIMATORS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s ROWS GROUPS stream|memory [N_ESTIMATORS] [CHUNK_STEPS]\n",
+                 argv[0]);
     return 2;
   }
   const size_t rows = std::strtoull(argv[1], nullptr, 10);
@@ -111,7 +112,9 @@ int main(int argc, char** argv) {
   o.contamination_explicit = true;
   const size_t steps = rows / groups;
   const auto t0 = std::chrono::steady_clock::now();
-  auto model = mode == "stream" ? Streamed(o, groups, steps) : InMemory(o, groups, steps);
+  const size_t chunk_steps = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1440;
+  auto model =
+      mode == "stream" ? Streamed(o, groups, steps, chunk_steps) : InMemory(o, groups, steps);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!model.ok()) {
     std::fprintf(stderr, "%s\n", model.status().ToString().c_str());
@@ -121,8 +124,8 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &ru);
   std::printf(
       "{\"rows\": %zu, \"groups\": %zu, \"mode\": \"%s\", \"usable\": %lld, \"wall_s\": %.2f, "
-      "\"peak_rss_mib\": %.1f, \"model_version\": \"%s\"}\n",
+      "\"peak_rss_mib\": %.1f, \"chunk_steps\": %zu, \"model_version\": \"%s\"}\n",
       steps * groups, groups, mode.c_str(), static_cast<long long>(model->info.rows_used), wall,
-      static_cast<double>(ru.ru_maxrss) / 1024.0, model->model_version.c_str());
+      static_cast<double>(ru.ru_maxrss) / 1024.0, chunk_steps, model->model_version.c_str());
   return 0;
 }
