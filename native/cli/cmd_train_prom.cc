@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "bundle_store.h"
 #include "commands.h"
@@ -140,25 +141,54 @@ namespace {
 // chunks and passes, in order of first appearance).
 struct StreamRun {
   const DetectorConfig* det = nullptr;
-  TimeMs start = 0, end = 0, chunk_ms = 0;
+  TimeMs start = 0, end = 0;
+  TimeMs chunk_ms = 0;                            // --chunk; 0: auto (NextChunkMs)
+  std::vector<std::pair<TimeMs, TimeMs>> bounds;  // pass 1's chunks, which pass 2 replays
   std::map<std::string, int32_t> group_ids;
   size_t rows_fed = 0;
   size_t peak_chunk_rows = 0;
   int chunks = 0;  // this pass's chunks (each one query_range request per query)
 };
 
+// The rows an automatic chunk aims at: a few hundred MB of JSON and joined rows at most.
+constexpr size_t kAutoChunkRows = 250000;
+
+// --chunk auto: the first chunk is one hour; each next one as long as puts about
+// kAutoChunkRows rows in it at the previous chunk's group count, in whole steps, at most a day.
+TimeMs NextChunkMs(const StreamRun& run, size_t last_groups) {
+  const TimeMs step = run.det->step_ms;
+  if (run.chunk_ms > 0) return run.chunk_ms;
+  const TimeMs wanted =
+      last_groups == 0 ? kHourMs : static_cast<TimeMs>(kAutoChunkRows / last_groups) * step;
+  const TimeMs ms = std::min<TimeMs>(wanted, kDayMs);
+  return std::max(step, ms - ms % step);
+}
+
 // One pass: every chunk pulled, joined, excluded and fed. Rows are numbered chunk by chunk,
-// and within a chunk by group key, then time (JoinByGroup's order).
+// and within a chunk by group key, then time (JoinByGroup's order). Pass 1 sizes the chunks
+// and records them; pass 2 pulls exactly the same ones.
 Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x,
                   StreamTrainer& trainer) {
   const TimeMs step = run.det->step_ms;
-  for (TimeMs cs = run.start; cs <= run.end; cs += run.chunk_ms) {
-    const TimeMs ce = std::min(run.end, cs + run.chunk_ms - step);
+  const bool first_pass = run.bounds.empty();
+  size_t last_groups = 0;
+  for (size_t k = 0;; ++k) {
+    TimeMs cs = 0, ce = 0;
+    if (first_pass) {
+      cs = run.bounds.empty() ? run.start : run.bounds.back().second + step;
+      if (cs > run.end) break;
+      ce = std::min(run.end, cs + NextChunkMs(run, last_groups) - step);
+      run.bounds.emplace_back(cs, ce);
+    } else {
+      if (k >= run.bounds.size()) break;
+      std::tie(cs, ce) = run.bounds[k];
+    }
     ++run.chunks;
     auto pulled = PullChunk(*run.det, client, cs, ce);
     if (!pulled.ok()) return pulled.status();
     if (!pulled->has_value()) continue;
     const JoinedRows& joined = **pulled;
+    last_groups = joined.groups.size();
     TrainOptions ex;
     ApplyConfigExclusions(*run.det, x, joined, ex);
     std::vector<int32_t> ids(joined.rows());
@@ -250,12 +280,15 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
   }
   run.end -= ((run.end % det->step_ms) + det->step_ms) % det->step_ms;  // align to the step grid
   run.start = run.end - det->lookback_ms;
-  auto chunk = ParseDurationMs(args.chunk);
-  if (!chunk.ok() || *chunk < det->step_ms) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "--chunk '" + args.chunk + "': a duration of at least the step, e.g. 1d");
+  if (args.chunk != "auto") {
+    auto chunk = ParseDurationMs(args.chunk);
+    if (!chunk.ok() || *chunk < det->step_ms) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--chunk '" + args.chunk + "': auto, or a duration of at least the step (" +
+                        FormatDurationMs(det->step_ms) + "), e.g. 1h");
+    }
+    run.chunk_ms = *chunk - *chunk % det->step_ms;
   }
-  run.chunk_ms = *chunk - *chunk % det->step_ms;
   if (!args.shard.empty()) {
     auto shard = ParseShard(args.shard);
     if (!shard.ok())

@@ -119,8 +119,9 @@ CLI::App* AddTrain(CLI::App& app, TrainArgs& train) {
   t->add_option("--end", train.end,
                 "With --config: end of the training window (epoch s or ISO 8601; default now)");
   t->add_option("--chunk", train.chunk,
-                "With --config: time range pulled from Prometheus at a time; memory is one "
-                "chunk's rows plus the rows the trees draw (rows are numbered chunk by chunk)")
+                "With --config: time range pulled from Prometheus at a time (auto: about "
+                "250,000 rows, at most 1d); memory is one chunk's rows plus the rows the trees "
+                "draw (rows are numbered chunk by chunk)")
       ->capture_default_str();
   t->add_option("--shard", train.shard,
                 "With --config: I/N, this pod's part of a training Job; a pooled model is "
