@@ -293,9 +293,7 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
     auto shard = ParseShard(args.shard);
     if (!shard.ok())
       return Status(ErrorCode::kInvalidArgument, "--shard: " + shard.status().message());
-    // A pooled model is one fit over every group's rows: shard 0 trains it (in bounded
-    // memory), the other shards of the Job have nothing to do (README.md, "train").
-    if (shard->index != 0) {
+    if (!shard->TrainsPooledModel()) {
       if (!args.quiet) {
         std::printf(
             "shard %s: detector %s has one pooled model, which shard 0/%d trains; "
