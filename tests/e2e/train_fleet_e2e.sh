@@ -4,6 +4,7 @@
 #     scikit-learn's StandardScaler + IsolationForest on the same rows in the documented order
 #     (tests/e2e/train_fleet_check.py pulls them itself), array for array, and its offset within
 #     1e-15 of sklearn's offset_;
+#     and `--chunk auto` sizes the chunks as documented (1h, then at most 1d);
 #  2. three training shards (`--shard I/3`, the Indexed Job): shard 0 installs the pooled model,
 #     shards 1 and 2 say they have nothing to do, exit 0 and install nothing;
 #  3. three serving shards (`serve --shard I/3`) load that model and together score each of the
@@ -89,6 +90,13 @@ for t, (a, b) in enumerate(zip(ours["trees"], ref["trees"])):
 assert abs(ours["offset_"] - ref["offset_"]) <= 1e-15, (ours["offset_"], ref["offset_"])
 print(f"  {ref['rows']} rows, 40 trees identical to scikit-learn's, offset {ours['offset_']!r}")
 PYEOF
+
+# --chunk auto (the default): the first chunk one hour (60 steps), then 250,000 rows at 12 groups
+# is capped at one day (1,440 steps); the window's 2,881 steps are 60 + 1,440 + 1,381: 3 chunks.
+"$ISOSCOPE" train --config "$W/isoscope.yml" --detector fleet --end "$PROM_END" \
+  >"$W/auto.out" 2>"$W/auto.err" && ok || bad "train --chunk auto"
+grep -q "pass 2: joined 34572 rows over 12 groups .* (3 chunks, largest 17280 rows" "$W/auto.err" && ok ||
+  bad "auto chunks: 1h, 1d, the rest: $(cat "$W/auto.err")"
 
 # 2. Three training shards: only shard 0 trains the pooled model.
 before=$(find "$W/models/fleet" -name '*.bundle' | wc -l)
