@@ -17,4 +17,4 @@ for rows in 1000000 10000000; do
 done
 "$BENCH" 100000000 10000 stream 100 60 || exit 1
 echo "== train --config, $GROUPS_N groups x $DAYS days x 3 inputs at 60 s from a local Prometheus" >&2
-"$HERE/train_fleet_bench.sh" "$BUILD/native/isoscope" "$GROUPS_N" "$DAYS" 1h
+"$HERE/train_fleet_bench.sh" "$BUILD/native/isoscope" "$GROUPS_N" "$DAYS" auto

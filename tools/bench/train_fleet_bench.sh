@@ -10,7 +10,7 @@ set -u
 ISOSCOPE=$1
 GROUPS_N=${2:-1000}
 DAYS=${3:-3}
-CHUNK=${4:-1h}
+CHUNK=${4:-auto}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../tests/e2e/prom_fixture.sh
 source "$ROOT/tests/e2e/prom_fixture.sh"
