@@ -89,8 +89,9 @@ test-asan: deps-test
 
 bench: deps-bench build panel
 	cmake -S . -B $(BUILD) -DISOSCOPE_BUILD_BENCH=ON
-	cmake --build $(BUILD) -j$(JOBS) --target isoscope_bench isoscope
+	cmake --build $(BUILD) -j$(JOBS) --target isoscope_bench isoscope_stream_bench isoscope
 	/usr/bin/python3 tools/bench/run_bench.py --build $(BUILD)
+	tools/bench/fleet_bench.sh $(BUILD)
 	tests/panel/panel_step.sh bench $(BUILD) $(ISOSCOPE) $(BUILD)/tests/bench/isoscope_bench
 
 # make fuzz: the libFuzzer targets of tests/fuzz (clang, ASan + UBSan) in their own build dir,

@@ -28,7 +28,6 @@ struct TreeData {
   std::vector<double> w;
   std::vector<int32_t> features;  // the tree's columns of the input
   double weighted_n_samples = 0;
-  int64_t last_row = -1;  // while gathering: the input row of slot m - 1
   uint32_t rand_r_state = 0;
   float X(int32_t row, int32_t f) const {
     return x[static_cast<size_t>(row) * static_cast<size_t>(dt) + static_cast<size_t>(f)];
@@ -363,58 +362,61 @@ Status CheckFitArgs(size_t n, size_t d, const IForestParams& params) {
   return Status::Ok();
 }
 
-// Buckets the draws by input row (counting sort), so that one ascending sweep over the
-// input gathers every tree's rows: each input row is read once, in memory order, and each
-// tree receives its rows already sorted, duplicates (bootstrap) merged into weights.
-void GatherRows(const float* x, size_t n, size_t d, uint32_t random_state,
-                std::vector<std::vector<int64_t>>& draws, std::vector<TreeData>& trees) {
-  const size_t n_trees = trees.size();
-  std::vector<uint32_t> start(n + 1, 0);
-  for (const auto& dr : draws) {
-    for (int64_t r : dr) {
-      ++start[static_cast<size_t>(r) + 1];
+// Each tree's rows, ascending, duplicates (bootstrap) merged into weights: the splitter's
+// order and sklearn's sample_weight = bincount(indices).
+TreeData GatherTree(const ForestPlan& plan, const ForestPlan::TreeDraws& td, const float* x) {
+  TreeData out;
+  out.features = td.features;
+  out.dt = static_cast<int32_t>(td.features.size());
+  out.rand_r_state = td.rand_r_state;
+  std::vector<int64_t> draws = td.draws;
+  std::sort(draws.begin(), draws.end());
+  const size_t d = static_cast<size_t>(plan.n_features);
+  out.x.reserve(draws.size() * td.features.size());
+  out.y.reserve(draws.size());
+  out.w.reserve(draws.size());
+  for (size_t i = 0; i < draws.size(); ++i) {
+    out.weighted_n_samples += 1.0;
+    if (i > 0 && draws[i] == draws[i - 1]) {
+      out.w.back() += 1.0;  // drawn again (bootstrap)
+      continue;
     }
-  }
-  for (size_t r = 0; r < n; ++r) {
-    start[r + 1] += start[r];
-  }
-  std::vector<uint32_t> owner(start[n]);
-  {
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (size_t t = 0; t < n_trees; ++t) {
-      for (int64_t r : draws[t]) {
-        owner[fill[static_cast<size_t>(r)]++] = static_cast<uint32_t>(t);
-      }
-      draws[t] = std::vector<int64_t>();
+    const auto k = static_cast<size_t>(
+        std::lower_bound(plan.rows.begin(), plan.rows.end(), draws[i]) - plan.rows.begin());
+    const float* row = x + k * d;
+    for (int32_t f : td.features) {
+      out.x.push_back(row[f]);
     }
+    out.y.push_back(plan.y[k]);
+    out.w.push_back(1.0);
+    ++out.m;
   }
-  // The regressor's random target y is RandomState(seed).uniform(size=n): the sweep draws it
-  // in row order and keeps it only for rows some tree uses.
+  return out;
+}
+
+// The distinct rows of every tree, ascending, and the regressor's target y at them: y is
+// RandomState(random_state).uniform(size=n), swept in row order and kept only where needed.
+void CollectRows(ForestPlan& plan, uint32_t random_state) {
+  for (const auto& t : plan.trees) {
+    plan.rows.insert(plan.rows.end(), t.draws.begin(), t.draws.end());
+  }
+  std::sort(plan.rows.begin(), plan.rows.end());
+  plan.rows.erase(std::unique(plan.rows.begin(), plan.rows.end()), plan.rows.end());
+  plan.y.resize(plan.rows.size());
   detail::NumpyRandomState y_rng(random_state);
-  for (size_t r = 0; r < n; ++r) {
-    const double y = y_rng.Uniform();
-    const float* row = x + r * d;
-    for (uint32_t e = start[r]; e < start[r + 1]; ++e) {
-      TreeData& td = trees[owner[e]];
-      td.weighted_n_samples += 1.0;
-      if (td.last_row == static_cast<int64_t>(r)) {
-        td.w.back() += 1.0;  // drawn again (bootstrap)
-        continue;
-      }
-      td.last_row = static_cast<int64_t>(r);
-      for (int32_t f : td.features) {
-        td.x.push_back(row[f]);
-      }
-      td.y.push_back(y);
-      td.w.push_back(1.0);
-      ++td.m;
+  int64_t r = 0;
+  for (size_t k = 0; k < plan.rows.size(); ++k) {
+    for (; r < plan.rows[k]; ++r) {
+      y_rng.Uniform();
     }
+    plan.y[k] = y_rng.Uniform();
+    ++r;
   }
 }
 
 }  // namespace
 
-Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams& params) {
+Result<ForestPlan> PlanForest(size_t n, size_t d, const IForestParams& params) {
   if (Status s = CheckFitArgs(n, d, params); !s.ok()) return s;
   const auto n64 = static_cast<int64_t>(n);
   const auto d64 = static_cast<int64_t>(d);
@@ -426,69 +428,73 @@ Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams
   if (!mf_or.ok()) {
     return mf_or.status();
   }
-  const int64_t psi = *psi_or;
-  const int64_t mf = *mf_or;
-  int32_t max_depth = 0;
-  while ((int64_t{1} << max_depth) < std::max<int64_t>(psi, 2)) {
-    ++max_depth;
+  ForestPlan plan;
+  plan.n_rows = n64;
+  plan.n_features = static_cast<int32_t>(d);
+  plan.max_samples = static_cast<int32_t>(*psi_or);
+  plan.max_features = static_cast<int32_t>(*mf_or);
+  while ((int64_t{1} << plan.max_depth) < std::max<int64_t>(*psi_or, 2)) {
+    ++plan.max_depth;
   }
-
   std::vector<uint32_t> seeds(static_cast<size_t>(params.n_estimators));
-  {
-    detail::NumpyRandomState rs(params.random_state);
-    for (uint32_t& s : seeds) {
-      s = static_cast<uint32_t>(rs.RandInt(0, kMaxInt));
-    }
+  detail::NumpyRandomState rs(params.random_state);
+  for (uint32_t& s : seeds) {
+    s = static_cast<uint32_t>(rs.RandInt(0, kMaxInt));
   }
-
-  // 1. Each tree's random draws: its columns, its rows, its splitter seed.
-  const size_t n_trees = seeds.size();
-  std::vector<TreeData> trees(n_trees);
-  std::vector<std::vector<int64_t>> draws(n_trees);
-  std::vector<uint8_t> seen(n, 0);
+  // Each tree's random draws, in sklearn's order: its columns, its rows, its splitter seed.
+  // `seen` is population-sized scratch only while that stays small; beyond, a set per tree.
+  std::vector<uint8_t> seen(n <= (size_t{1} << 24) ? n : 0, 0);
   std::vector<uint8_t> seen_features(d, 0);
-  for (size_t t = 0; t < n_trees; ++t) {
-    const uint32_t seed = seeds[t];
+  plan.trees.resize(seeds.size());
+  for (size_t t = 0; t < seeds.size(); ++t) {
+    ForestPlan::TreeDraws& td = plan.trees[t];
     const auto tree_seed =
-        static_cast<uint32_t>(detail::NumpyRandomState(seed).RandInt(0, kMaxInt));
-    detail::NumpyRandomState bag(seed);
+        static_cast<uint32_t>(detail::NumpyRandomState(seeds[t]).RandInt(0, kMaxInt));
+    detail::NumpyRandomState bag(seeds[t]);
     const std::vector<int64_t> feats =
-        detail::SampleWithoutReplacement(d64, mf, bag, seen_features);
-    trees[t].features.assign(feats.begin(), feats.end());
+        detail::SampleWithoutReplacement(d64, *mf_or, bag, seen_features);
+    td.features.assign(feats.begin(), feats.end());
     if (params.bootstrap) {
-      draws[t].resize(static_cast<size_t>(psi));
-      for (auto& v : draws[t]) {
+      td.draws.resize(static_cast<size_t>(*psi_or));
+      for (auto& v : td.draws) {
         v = bag.RandInt(0, n64);
       }
     } else {
-      draws[t] = detail::SampleWithoutReplacement(n64, psi, bag, seen);
+      td.draws = detail::SampleWithoutReplacement(n64, *psi_or, bag, seen);
     }
-    trees[t].rand_r_state =
+    td.rand_r_state =
         static_cast<uint32_t>(detail::NumpyRandomState(tree_seed).RandInt(0, detail::RandR::kMax));
-    trees[t].dt = static_cast<int32_t>(feats.size());
-    trees[t].x.reserve(static_cast<size_t>(psi) * feats.size());
-    trees[t].y.reserve(static_cast<size_t>(psi));
-    trees[t].w.reserve(static_cast<size_t>(psi));
   }
+  CollectRows(plan, params.random_state);
+  return plan;
+}
 
-  // 2. Every tree's rows gathered in one sweep over the input.
-  GatherRows(x, n, d, params.random_state, draws, trees);
-
-  // 3. Grow the trees.
+Result<Forest> FitForestOnPlan(const ForestPlan& plan, const float* x) {
   Forest forest;
-  forest.n_features = static_cast<int32_t>(d);
-  forest.max_samples = static_cast<int32_t>(psi);
-  forest.max_features = static_cast<int32_t>(mf);
-  forest.trees.resize(n_trees);
-  for (size_t t = 0; t < n_trees; ++t) {
+  forest.n_features = plan.n_features;
+  forest.max_samples = plan.max_samples;
+  forest.max_features = plan.max_features;
+  forest.trees.resize(plan.trees.size());
+  for (size_t t = 0; t < plan.trees.size(); ++t) {
+    const TreeData data = GatherTree(plan, plan.trees[t], x);
     Tree& tree = forest.trees[t];
-    tree.features = trees[t].features;
-    TreeBuilder builder(trees[t], max_depth, trees[t].rand_r_state);
+    tree.features = data.features;
+    TreeBuilder builder(data, plan.max_depth, data.rand_r_state);
     builder.Build(tree);
-    trees[t] = TreeData();
   }
   BakePathLengths(forest);
   return forest;
+}
+
+Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams& params) {
+  auto plan = PlanForest(n, d, params);
+  if (!plan.ok()) return plan.status();
+  // Only the planned rows, in plan order: the same bytes a streaming caller gathers.
+  std::vector<float> rows(plan->rows.size() * d);
+  for (size_t k = 0; k < plan->rows.size(); ++k) {
+    std::copy_n(x + static_cast<size_t>(plan->rows[k]) * d, d, rows.data() + k * d);
+  }
+  return FitForestOnPlan(*plan, rows.data());
 }
 
 }  // namespace isoscope

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "detail/train_steps.h"
 #include "isoscope/bundle.h"
 #include "isoscope/text.h"
 #include "isoscope/version.h"
@@ -18,28 +19,6 @@ std::string Percent(double f) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * f);
   return buf;
-}
-
-// min over the 168 hours of the week of the number of distinct weeks with data in that hour.
-int32_t FullWeeks(const std::vector<TimeMs>& times) {
-  std::vector<std::pair<int32_t, int64_t>> cells;
-  cells.reserve(times.size());
-  for (TimeMs t : times) {
-    // Weeks counted from a Monday (1970-01-05), floor division for earlier times.
-    const TimeMs since = t - 4 * kDayMs;
-    int64_t week = since / kWeekMs;
-    if (since % kWeekMs != 0 && since < 0) {
-      --week;
-    }
-    cells.emplace_back(HourOfWeek(t), week);
-  }
-  std::sort(cells.begin(), cells.end());
-  cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
-  std::vector<int32_t> per_hour(168, 0);
-  for (const auto& c : cells) {
-    ++per_hour[static_cast<size_t>(c.first)];
-  }
-  return *std::min_element(per_hour.begin(), per_hour.end());
 }
 
 // Canaries from the training rows: the most and least anomalous, the median one, the column
@@ -184,14 +163,6 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
 
 namespace {
 
-// The longest rolling span of the spec's features: a row whose span reaches an excluded row
-// would average across the excluded window.
-TimeMs RollingSpan(const FeatureSpec& spec) {
-  TimeMs span = 0;
-  for (const DerivedFeature& d : spec.derived) span = std::max(span, d.in_memory_ms());
-  return span;
-}
-
 Status CheckExclusions(const TrainOptions& o, size_t n) {
   if (o.exclusion_of_row.empty()) return Status::Ok();
   if (o.exclusion_of_row.size() != n) {
@@ -203,25 +174,6 @@ Status CheckExclusions(const TrainOptions& o, size_t n) {
     }
   }
   return Status::Ok();
-}
-
-// Why row i does not train for exclusion's sake ("" when it may): excluded itself, or kept but
-// within the rolling span after an excluded row of its group. `last_excluded` (per group) is
-// updated as the rows go by in time order.
-std::string ExclusionDrop(const TrainOptions& o, const TimeMs* times, size_t i, TimeMs span,
-                          std::map<int32_t, TimeMs>& last_excluded) {
-  if (o.exclusion_of_row.empty()) return "";
-  const int32_t group = o.group_of_row.empty() ? 0 : o.group_of_row[i];
-  const int32_t e = o.exclusion_of_row[i];
-  if (e >= 0) {
-    if (times != nullptr) last_excluded[group] = times[i];
-    return "excluded: " + o.exclusion_reasons[static_cast<size_t>(e)];
-  }
-  auto it = last_excluded.find(group);
-  if (times != nullptr && span > 0 && it != last_excluded.end() && times[i] - it->second < span) {
-    return "re-warming after an excluded window";
-  }
-  return "";
 }
 
 // Masks excluded rows as missing values, into `storage`; returns the series to build from.
@@ -238,18 +190,6 @@ std::vector<const double*> MaskExcluded(const TrainOptions& o,
     out.push_back(storage.back().data());
   }
   return out;
-}
-
-Status CheckEnoughLeft(const TrainOptions& o, size_t n, size_t used, size_t excluded) {
-  if (o.exclusion_of_row.empty()) return Status::Ok();
-  if (2 * excluded > n || used < kMinRowsAfterExclusion) {
-    return Status(ErrorCode::kBadInput,
-                  "too little training data after exclusions: " + std::to_string(excluded) +
-                      " of " + std::to_string(n) + " rows excluded, " + std::to_string(used) +
-                      " usable rows left (need at least " + std::to_string(kMinRowsAfterExclusion) +
-                      " and at most half of the rows excluded)");
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -271,25 +211,22 @@ UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, const 
   const size_t width = rows.width;
   UsableRows out;
   out.dense.reserve(rows.usable * width);
-  const TimeMs span = RollingSpan(spec);
-  std::map<int32_t, TimeMs> last_excluded;
+  const TimeMs span = detail::RollingSpan(spec);
+  std::map<int32_t, detail::ExclusionState> exclusion_state;
   for (size_t i = 0; i < n; ++i) {
-    const std::string exclusion = ExclusionDrop(options, times, i, span, last_excluded);
-    if (!exclusion.empty()) {
-      ++out.dropped[exclusion];
-      out.excluded += options.exclusion_of_row[i] >= 0 ? 1 : 0;
-      continue;
-    }
-    RowProblem p = rows.problems[i];
-    const double* row = rows.values.data() + i * width;
-    if (p.issue == RowIssue::kNone) {
-      for (size_t j = 0; j < width; ++j) {
-        if (std::fabs(row[j]) > FLT_MAX) {
-          p = {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
-          break;
-        }
+    if (!options.exclusion_of_row.empty()) {
+      const int32_t group = options.group_of_row.empty() ? 0 : options.group_of_row[i];
+      const int32_t e = options.exclusion_of_row[i];
+      const std::string exclusion = detail::ExclusionDrop(
+          e, options.exclusion_reasons, times ? times + i : nullptr, span, exclusion_state[group]);
+      if (!exclusion.empty()) {
+        ++out.dropped[exclusion];
+        out.excluded += e >= 0 ? 1 : 0;
+        continue;
       }
     }
+    const double* row = rows.values.data() + i * width;
+    const RowProblem p = detail::TrainingRowProblem(rows.problems[i], row, width);
     if (p.issue != RowIssue::kNone) {
       ++out.dropped[FeatureRows::Describe(p, spec)];
       continue;
@@ -300,6 +237,72 @@ UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, const 
     }
   }
   return out;
+}
+
+}  // namespace
+
+namespace detail {
+
+TimeMs RollingSpan(const FeatureSpec& spec) {
+  TimeMs span = 0;
+  for (const DerivedFeature& d : spec.derived) span = std::max(span, d.in_memory_ms());
+  return span;
+}
+
+void WeekCells::Add(TimeMs t) {
+  // Weeks counted from a Monday (1970-01-05), floor division for earlier times.
+  const TimeMs since = t - 4 * kDayMs;
+  int64_t week = since / kWeekMs;
+  if (since % kWeekMs != 0 && since < 0) {
+    --week;
+  }
+  cells_.emplace(HourOfWeek(t), week);
+}
+
+int32_t WeekCells::FullWeeks() const {
+  std::vector<int32_t> per_hour(168, 0);
+  for (const auto& c : cells_) {
+    ++per_hour[static_cast<size_t>(c.first)];
+  }
+  return *std::min_element(per_hour.begin(), per_hour.end());
+}
+
+std::string ExclusionDrop(int32_t e, const std::vector<std::string>& reasons, const TimeMs* t,
+                          TimeMs span, ExclusionState& state) {
+  if (e >= 0) {
+    if (t != nullptr) {
+      state.has_last = true;
+      state.last = *t;
+    }
+    return "excluded: " + reasons[static_cast<size_t>(e)];
+  }
+  if (t != nullptr && span > 0 && state.has_last && *t - state.last < span) {
+    return "re-warming after an excluded window";
+  }
+  return "";
+}
+
+RowProblem TrainingRowProblem(RowProblem p, const double* row, size_t width) {
+  if (p.issue == RowIssue::kNone) {
+    for (size_t j = 0; j < width; ++j) {
+      if (std::fabs(row[j]) > FLT_MAX) {
+        return {RowIssue::kOutOfRange, static_cast<int32_t>(j)};
+      }
+    }
+  }
+  return p;
+}
+
+Status CheckEnoughLeft(bool has_exclusions, size_t n, size_t used, size_t excluded) {
+  if (!has_exclusions) return Status::Ok();
+  if (2 * excluded > n || used < kMinRowsAfterExclusion) {
+    return Status(ErrorCode::kBadInput,
+                  "too little training data after exclusions: " + std::to_string(excluded) +
+                      " of " + std::to_string(n) + " rows excluded, " + std::to_string(used) +
+                      " usable rows left (need at least " + std::to_string(kMinRowsAfterExclusion) +
+                      " and at most half of the rows excluded)");
+  }
+  return Status::Ok();
 }
 
 // The training rows scaled and cast to float32, as scikit-learn fits; a scaled value beyond
@@ -355,7 +358,7 @@ std::vector<std::string> TrainingWarnings(const Model& model, size_t used,
   return w;
 }
 
-}  // namespace
+}  // namespace detail
 
 Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
                          const std::vector<const double*>& series, size_t n,
@@ -393,7 +396,9 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   for (const auto& [reason, count] : dropped) {
     model.info.dropped_by_reason.emplace_back(reason, count);
   }
-  if (Status s = CheckEnoughLeft(options, n, used, excluded); !s.ok()) return s;
+  if (Status s = detail::CheckEnoughLeft(!options.exclusion_of_row.empty(), n, used, excluded);
+      !s.ok())
+    return s;
   if (used == 0) {
     return Status(ErrorCode::kBadInput,
                   "no usable training rows: all " + std::to_string(n) +
@@ -406,7 +411,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
     return scaler.status();
   }
   model.scaler = std::move(scaler).value();
-  auto x32 = ScaledFloat32(model.scaler, spec, dense, used);
+  auto x32 = detail::ScaledFloat32(model.scaler, spec, dense, used);
   if (!x32.ok()) return x32.status();
   auto forest = FitForest(x32->data(), used, width, options.params);
   if (!forest.ok()) {
@@ -419,7 +424,9 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
     auto [lo, hi] = std::minmax_element(kept.times.begin(), kept.times.end());
     model.info.window_start_ms = *lo;
     model.info.window_end_ms = *hi;
-    model.info.full_weeks = FullWeeks(kept.times);
+    detail::WeekCells cells;
+    for (TimeMs t : kept.times) cells.Add(t);
+    model.info.full_weeks = cells.FullWeeks();
   }
   Status finished = FinishModel(model, dense, false, options.score_dense);
   if (!finished.ok()) {
@@ -427,7 +434,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   }
 
   // The origin team's mistakes, said out loud at training time.
-  model.info.warnings = TrainingWarnings(model, used, options.contamination_explicit);
+  model.info.warnings = detail::TrainingWarnings(model, used, options.contamination_explicit);
   return model;
 }
 

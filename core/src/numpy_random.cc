@@ -1,5 +1,7 @@
 #include "detail/numpy_random.h"
 
+#include <unordered_set>
+
 namespace isoscope::detail {
 
 std::vector<int64_t> SampleWithoutReplacement(int64_t n_pop, int64_t k, NumpyRandomState& rng,
@@ -18,6 +20,20 @@ std::vector<int64_t> SampleWithoutReplacement(int64_t n_pop, int64_t k, NumpyRan
       std::swap(a[static_cast<size_t>(i)], a[static_cast<size_t>(j)]);
     }
     out.assign(a.begin(), a.begin() + k);
+    return out;
+  }
+  if (ratio < 0.2 && seen.size() < static_cast<size_t>(n_pop)) {
+    // Tracking selection with a set of the k drawn values: the same draws as below, in memory
+    // of the sample rather than of the population (a forest over a billion rows).
+    std::unordered_set<int64_t> drawn;
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t j = rng.RandInt(0, n_pop);
+      while (drawn.count(j) != 0) {
+        j = rng.RandInt(0, n_pop);
+      }
+      drawn.insert(j);
+      out.push_back(j);
+    }
     return out;
   }
   if (ratio < 0.2) {

@@ -1,10 +1,13 @@
-// `isoscope train --config C --detector D`: pull the lookback from Prometheus, join the
-// feature queries per group and timestamp, fit, and install a new version in the store.
+// `isoscope train --config C --detector D`: stream the lookback from Prometheus in chunks of
+// time (twice: StreamTrainer's two passes), join the feature queries per group and timestamp,
+// fit, and install a new version in the store. Memory: one chunk plus the rows the forest draws.
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <tuple>
 
 #include "bundle_store.h"
 #include "commands.h"
@@ -12,11 +15,13 @@
 #include "exclusions.h"
 #include "file_io.h"
 #include "isoscope/bundle.h"
+#include "isoscope/stream_train.h"
 #include "model_json.h"
 #include "parallel_score.h"
 #include "prom_client.h"
 #include "prom_config.h"
 #include "prom_join.h"
+#include "shard.h"
 #include "time_parse.h"
 
 namespace isoscope::native {
@@ -29,24 +34,29 @@ constexpr TimeMs kMinTrainingSpan = kDayMs;
 
 namespace {
 
-// The detector's exclude:, exclude_when: and exclude_alerts: as rows left out of training.
-// exclude_when is time-based (a time it excludes is excluded for every group); an alert
-// excludes the rows of its own group (its group_by labels).
-Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs start, TimeMs end,
-                           const JoinedRows& joined, TrainOptions& options) {
-  const std::vector<TimeMs>& times = joined.times;
+// The detector's exclude:, exclude_when: and exclude_alerts:, queried once for the whole
+// window and applied to each chunk's rows (they depend on a row's time and group only).
+struct ConfigExclusions {
+  std::vector<std::pair<std::string, std::vector<WeeklyWindow>>> weekly;
+  std::vector<IncidentWindow> when;
+  std::string alerts_name;
+  std::map<std::string, std::vector<IncidentWindow>> alerts;  // by group key
+};
+
+Result<ConfigExclusions> LoadConfigExclusions(const DetectorConfig& det, PromClient& client,
+                                              TimeMs start, TimeMs end) {
+  ConfigExclusions out;
   const ExcludeConfig& x = det.exclude;
-  ExcludeWindows(times, x.windows, "exclude", options);
-  for (size_t k = 0; k < x.weekly_text.size(); ++k) {
-    auto weekly = ParseDeployWindows(x.weekly_text[k]);
-    if (weekly.ok()) ExcludeWeekly(times, *weekly, "exclude " + x.weekly_text[k], options);
+  for (const std::string& text : x.weekly_text) {
+    auto weekly = ParseDeployWindows(text);
+    if (weekly.ok()) out.weekly.emplace_back("exclude " + text, *weekly);
   }
   if (!x.when.empty()) {
     auto series = client.QueryRange(x.when, start, end, det.step_ms);
     if (!series.ok()) {
       return Status(series.status().code(), "exclude_when: " + series.status().message());
     }
-    ExcludeWindows(times, WindowsWhere(*series, det.step_ms, 0, x.when), "exclude_when", options);
+    out.when = WindowsWhere(*series, det.step_ms, 0, x.when);
   }
   if (x.alerts) {
     const std::string query = "ALERTS{alertname=\"AnomalyScoreCritical\",detector=\"" + det.name +
@@ -55,63 +65,50 @@ Status AddConfigExclusions(const DetectorConfig& det, PromClient& client, TimeMs
     if (!series.ok()) {
       return Status(series.status().code(), "exclude_alerts: " + series.status().message());
     }
-    const std::string name =
-        "AnomalyScoreCritical firing, margin " + FormatDurationMs(x.alerts_margin_ms);
+    out.alerts_name = "AnomalyScoreCritical firing, margin " + FormatDurationMs(x.alerts_margin_ms);
     std::map<std::string, std::vector<PromSeries>> by_group;
     for (PromSeries& s : *series) by_group[GroupKey(s.labels, det.group_by)].push_back(s);
     for (const auto& [key, group_series] : by_group) {
-      std::vector<char> only(times.size(), 0);
-      for (size_t i = 0; i < times.size(); ++i) {
-        only[i] = joined.groups[static_cast<size_t>(joined.group_of_row[i])] == key ? 1 : 0;
-      }
-      ExcludeWindows(times, WindowsWhere(group_series, det.step_ms, x.alerts_margin_ms, name),
-                     "exclude_alerts", options, only);
+      out.alerts[key] =
+          WindowsWhere(group_series, det.step_ms, x.alerts_margin_ms, out.alerts_name);
     }
   }
-  return Status::Ok();
+  return out;
 }
 
-// Every query of the detector over [start, end] at its step (a progress bar on a terminal),
-// joined into rows per group.
-Result<JoinedRows> PullHistory(const TrainArgs& args, const DetectorConfig& det, PromClient& client,
-                               TimeMs start, TimeMs end) {
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
+// The exclusions of `joined`'s rows into `options`, in the same order (and so with the same
+// reasons) for every chunk: an alert excludes the rows of its own group (its group_by labels).
+void ApplyConfigExclusions(const DetectorConfig& det, const ConfigExclusions& x,
+                           const JoinedRows& joined, TrainOptions& options) {
+  const std::vector<TimeMs>& times = joined.times;
+  ExcludeWindows(times, det.exclude.windows, "exclude", options);
+  for (const auto& [reason, weekly] : x.weekly) ExcludeWeekly(times, weekly, reason, options);
+  ExcludeWindows(times, x.when, "exclude_when", options);
+  for (const auto& [key, windows] : x.alerts) {
+    std::vector<char> only(times.size(), 0);
+    for (size_t i = 0; i < times.size(); ++i) {
+      only[i] = joined.groups[static_cast<size_t>(joined.group_of_row[i])] == key ? 1 : 0;
+    }
+    ExcludeWindows(times, windows, "exclude_alerts", options, only);
+  }
+}
+
+// Every query of the detector over [start, end] at its step, joined into rows per group.
+// A chunk where a query has no series yet is empty (nullopt), not an error.
+Result<std::optional<JoinedRows>> PullChunk(const DetectorConfig& det, PromClient& client,
+                                            TimeMs start, TimeMs end) {
   std::vector<std::pair<std::string, std::vector<PromSeries>>> results;
-  const auto t0 = std::chrono::steady_clock::now();
   for (const auto& [name, query] : det.queries) {
-    auto progress = [&, name = name](int done, int total) {
-      if (args.quiet) return;
-      if (tty) {
-        const int width = 30, filled = total ? done * width / total : width;
-        std::fprintf(stderr, "\r%-16s [%s%s] %d/%d", name.c_str(), std::string(filled, '#').c_str(),
-                     std::string(width - filled, '.').c_str(), done, total);
-        if (done == total) std::fprintf(stderr, "\n");
-      } else if (done == total) {
-        std::fprintf(stderr, "pulled %s: %d requests\n", name.c_str(), total);
-      }
-    };
-    auto series = client.QueryRange(query, start, end, det.step_ms, progress);
+    auto series = client.QueryRange(query, start, end, det.step_ms);
     if (!series.ok()) {
       return Status(series.status().code(), "feature '" + name + "': " + series.status().message());
     }
-    if (series->empty()) {
-      return Status(ErrorCode::kBadInput, "feature '" + name +
-                                              "': the query returned no series between " +
-                                              FormatTime(start) + " and " + FormatTime(end) +
-                                              "; check it in Prometheus's expression browser");
-    }
+    if (series->empty()) return std::optional<JoinedRows>();
     results.emplace_back(name, std::move(series).value());
   }
   auto joined = JoinByGroup(results, det.group_by);
   if (!joined.ok()) return joined.status();
-  results.clear();
-  if (!args.quiet) {
-    std::fprintf(stderr, "joined %zu rows over %zu groups from %s to %s in %.1f s\n",
-                 joined->rows(), joined->groups.size(), FormatTime(start).c_str(),
-                 FormatTime(end).c_str(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return joined;
+  return std::optional<JoinedRows>(std::move(joined).value());
 }
 
 // The model into the detector's store as its latest version; older ones pruned.
@@ -138,44 +135,118 @@ Status InstallModel(const TrainArgs& args, const DetectorConfig& det, const std:
 
 }  // namespace
 
-Status RunTrainFromPrometheus(const TrainArgs& args) {
-  auto config = LoadConfig(args.config);
-  if (!config.ok()) return config.status();
-  auto found = FindDetector(*config, args.detector, args.config);
-  if (!found.ok()) return found.status();
-  const DetectorConfig* det = *found;
-  TimeMs end = NowMs();
-  if (!args.end.empty()) {
-    auto t = ParseTime(args.end);
-    if (!t) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "--end '" + args.end + "': use epoch seconds or ISO 8601 UTC");
+namespace {
+
+// What one training run streams: the window cut into chunks and the group ids (stable across
+// chunks and passes, in order of first appearance).
+struct StreamRun {
+  const DetectorConfig* det = nullptr;
+  TimeMs start = 0, end = 0;
+  TimeMs chunk_ms = 0;                            // --chunk; 0: auto (NextChunkMs)
+  std::vector<std::pair<TimeMs, TimeMs>> bounds;  // pass 1's chunks, which pass 2 replays
+  std::map<std::string, int32_t> group_ids;
+  size_t rows_fed = 0;
+  size_t peak_chunk_rows = 0;
+  int chunks = 0;  // this pass's chunks (each one query_range request per query)
+};
+
+// The rows an automatic chunk aims at: a few hundred MB of JSON and joined rows at most.
+constexpr size_t kAutoChunkRows = 250000;
+
+// --chunk auto: the first chunk is one hour; each next one as long as puts about
+// kAutoChunkRows rows in it at the previous chunk's group count, in whole steps, at most a day.
+TimeMs NextChunkMs(const StreamRun& run, size_t last_groups) {
+  const TimeMs step = run.det->step_ms;
+  if (run.chunk_ms > 0) return run.chunk_ms;
+  const TimeMs wanted =
+      last_groups == 0 ? kHourMs : static_cast<TimeMs>(kAutoChunkRows / last_groups) * step;
+  const TimeMs ms = std::min<TimeMs>(wanted, kDayMs);
+  return std::max(step, ms - ms % step);
+}
+
+// One pass: every chunk pulled, joined, excluded and fed. Rows are numbered chunk by chunk,
+// and within a chunk by group key, then time (JoinByGroup's order). Pass 1 sizes the chunks
+// and records them; pass 2 pulls exactly the same ones.
+Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x,
+                  StreamTrainer& trainer) {
+  const TimeMs step = run.det->step_ms;
+  const bool first_pass = run.bounds.empty();
+  size_t last_groups = 0;
+  for (size_t k = 0;; ++k) {
+    TimeMs cs = 0, ce = 0;
+    if (first_pass) {
+      cs = run.bounds.empty() ? run.start : run.bounds.back().second + step;
+      if (cs > run.end) break;
+      ce = std::min(run.end, cs + NextChunkMs(run, last_groups) - step);
+      run.bounds.emplace_back(cs, ce);
+    } else {
+      if (k >= run.bounds.size()) break;
+      std::tie(cs, ce) = run.bounds[k];
     }
-    end = *t;
+    ++run.chunks;
+    auto pulled = PullChunk(*run.det, client, cs, ce);
+    if (!pulled.ok()) return pulled.status();
+    if (!pulled->has_value()) continue;
+    const JoinedRows& joined = **pulled;
+    last_groups = joined.groups.size();
+    TrainOptions ex;
+    ApplyConfigExclusions(*run.det, x, joined, ex);
+    std::vector<int32_t> ids(joined.rows());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const std::string& key = joined.groups[static_cast<size_t>(joined.group_of_row[i])];
+      ids[i] = run.group_ids.emplace(key, static_cast<int32_t>(run.group_ids.size())).first->second;
+    }
+    TrainChunk c;
+    c.times = joined.times.data();
+    for (const auto& s : joined.series) c.series.push_back(s.data());
+    c.n = joined.rows();
+    c.group_of_row = ids.data();
+    c.exclusion_of_row = ex.exclusion_of_row.empty() ? nullptr : ex.exclusion_of_row.data();
+    c.exclusion_reasons = &ex.exclusion_reasons;
+    if (Status s = trainer.Feed(c); !s.ok()) return s;
+    run.rows_fed += c.n;
+    run.peak_chunk_rows = std::max(run.peak_chunk_rows, c.n);
   }
-  end -= ((end % det->step_ms) + det->step_ms) % det->step_ms;  // align to the step grid
-  const TimeMs start = end - det->lookback_ms;
+  if (run.rows_fed == 0) {
+    return Status(ErrorCode::kBadInput, "the detector's queries returned no series between " +
+                                            FormatTime(run.start) + " and " + FormatTime(run.end) +
+                                            "; check them in Prometheus's expression browser");
+  }
+  return trainer.EndPass();
+}
 
-  PromClient client(ClientOptionsFor(config->prometheus));
-  auto joined = PullHistory(args, *det, client, start, end);
-  if (!joined.ok()) return joined.status();
-
+// Pulls the window twice (StreamTrainer's two passes), fits and installs the model.
+Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run) {
+  const DetectorConfig& det = *run.det;
+  PromClient client(ClientOptionsFor(config.prometheus));
+  auto exclusions = LoadConfigExclusions(det, client, run.start, run.end);
+  if (!exclusions.ok()) return exclusions.status();
   TrainOptions options;
-  options.params = det->params;
-  options.scaler = det->scaler;
+  options.params = det.params;
+  options.scaler = det.scaler;
   options.contamination_explicit = true;  // the config requires it
   options.created_ms = NowMs();
-  options.source = "prometheus:" + config->prometheus.url + " detector " + det->name;
-  options.group_of_row = joined->group_of_row;  // temporal features per group, as served
-  if (Status s = AddConfigExclusions(*det, client, start, end, *joined, options); !s.ok()) {
-    return s;
-  }
+  options.source = "prometheus:" + config.prometheus.url + " detector " + det.name;
   options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
-  std::vector<const double*> series;
-  for (const auto& s : joined->series) {
-    series.push_back(s.data());
+  auto trainer = StreamTrainer::Create(det.spec, options);
+  if (!trainer.ok()) return trainer.status();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int pass = 1; pass <= 2; ++pass) {
+    run.rows_fed = 0;
+    run.chunks = 0;
+    if (Status s = StreamPass(run, client, *exclusions, *trainer); !s.ok()) return s;
+    if (!args.quiet) {
+      std::fprintf(stderr,
+                   "pass %d: joined %zu rows over %zu groups from %s to %s in %.1f s (%d chunks, "
+                   "largest %zu rows, trainer %.1f MiB)\n",
+                   pass, run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
+                   FormatTime(run.end).c_str(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   run.chunks, run.peak_chunk_rows,
+                   static_cast<double>(trainer->MemoryBytes()) / 1048576.0);
+    }
   }
-  auto model = TrainModel(det->spec, joined->times.data(), series, joined->rows(), options);
+  auto model = trainer->Finish();
   if (!model.ok()) return model.status();
   const TimeMs span = model->info.window_end_ms - model->info.window_start_ms;
   if (model->info.rows_used < kMinTrainingRows || span < kMinTrainingSpan) {
@@ -185,7 +256,54 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
                       " h; need at least " + std::to_string(kMinTrainingRows) +
                       " rows over a day (better 90 days). The previous model is untouched.");
   }
-  return InstallModel(args, *det, config->models_dir, *model, joined->groups.size());
+  return InstallModel(args, det, config.models_dir, *model, run.group_ids.size());
+}
+
+}  // namespace
+
+Status RunTrainFromPrometheus(const TrainArgs& args) {
+  auto config = LoadConfig(args.config);
+  if (!config.ok()) return config.status();
+  auto found = FindDetector(*config, args.detector, args.config);
+  if (!found.ok()) return found.status();
+  StreamRun run;
+  run.det = *found;
+  const DetectorConfig* det = run.det;
+  run.end = NowMs();
+  if (!args.end.empty()) {
+    auto t = ParseTime(args.end);
+    if (!t) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--end '" + args.end + "': use epoch seconds or ISO 8601 UTC");
+    }
+    run.end = *t;
+  }
+  run.end -= ((run.end % det->step_ms) + det->step_ms) % det->step_ms;  // align to the step grid
+  run.start = run.end - det->lookback_ms;
+  if (args.chunk != "auto") {
+    auto chunk = ParseDurationMs(args.chunk);
+    if (!chunk.ok() || *chunk < det->step_ms) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--chunk '" + args.chunk + "': auto, or a duration of at least the step (" +
+                        FormatDurationMs(det->step_ms) + "), e.g. 1h");
+    }
+    run.chunk_ms = *chunk - *chunk % det->step_ms;
+  }
+  if (!args.shard.empty()) {
+    auto shard = ParseShard(args.shard);
+    if (!shard.ok())
+      return Status(ErrorCode::kInvalidArgument, "--shard: " + shard.status().message());
+    if (!shard->TrainsPooledModel()) {
+      if (!args.quiet) {
+        std::printf(
+            "shard %s: detector %s has one pooled model, which shard 0/%d trains; "
+            "nothing to do\n",
+            shard->Label().c_str(), det->name.c_str(), shard->count);
+      }
+      return Status::Ok();
+    }
+  }
+  return TrainStreamed(args, *config, run);
 }
 
 }  // namespace isoscope::native

@@ -28,7 +28,9 @@ int ExitCodeFor(const Status& status);
 struct TrainArgs {
   std::string config;  ///< with detector: train from Prometheus instead of a CSV
   std::string detector;
-  std::string end;  ///< end of the training window (default now)
+  std::string end;             ///< end of the training window (default now)
+  std::string chunk = "auto";  ///< with config: the time range pulled (and fed) at a time
+  std::string shard;           ///< with config: "I/N" of a training Job (pooled: shard 0 trains)
   std::string csv;
   std::string out;
   std::string time_column;

@@ -76,6 +76,9 @@ Status Train(const TrainArgs& train) {
     }
     return RunTrainFromPrometheus(train);
   }
+  if (!train.shard.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "--shard goes with --config and --detector");
+  }
   if (train.csv.empty() || train.out.empty()) {
     return Status(ErrorCode::kInvalidArgument,
                   "--csv and --out are required (or --config with --detector to train from "
@@ -115,6 +118,14 @@ CLI::App* AddTrain(CLI::App& app, TrainArgs& train) {
   t->add_option("--detector", train.detector, "Detector of --config to train");
   t->add_option("--end", train.end,
                 "With --config: end of the training window (epoch s or ISO 8601; default now)");
+  t->add_option("--chunk", train.chunk,
+                "With --config: time range pulled from Prometheus at a time (auto: about "
+                "250,000 rows, at most 1d); memory is one chunk's rows plus the rows the trees "
+                "draw (rows are numbered chunk by chunk)")
+      ->capture_default_str();
+  t->add_option("--shard", train.shard,
+                "With --config: I/N, this pod's part of a training Job; a pooled model is "
+                "trained by shard 0, the others exit 0");
   t->add_option("--time-column", train.time_column, kTimeColumnHelp);
   t->add_flag("--no-time", train.no_time, "Ignore any time column");
   AddModelFlags(t, train);

@@ -31,6 +31,10 @@ struct Shard {
   std::string Label() const;
   /// True when the group whose label set hashes to `hash` is this replica's.
   bool Owns(uint64_t hash) const { return hash % static_cast<uint64_t>(count) == uint64_t(index); }
+  /// True when this pod of a training Job (`train --shard`) trains a detector's pooled model:
+  /// one fit over every group's rows cannot be split by group, so shard 0 (or an unsharded
+  /// run) trains it and the other shards have nothing to do.
+  bool TrainsPooledModel() const { return !configured || index == 0; }
 };
 
 /// The most replicas a detector can be split over.

@@ -132,7 +132,6 @@ const [svc] = find(all, "Service").filter((s) => s.spec.clusterIP !== "None");
 const [headless] = find(all, "Service").filter((s) => s.spec.clusterIP === "None");
 const [sm] = find(all, "ServiceMonitor");
 const [np] = find(all, "NetworkPolicy");
-const [cron] = find(all, "CronJob");
 const [rule] = find(all, "PrometheusRule");
 fs.writeFileSync(path.join(outDir, "rules.yml"), YAML.stringify({ groups: rule.spec.groups }));
 const listenPort = Number(config.web.listen_address.split(":").pop());
@@ -223,16 +222,41 @@ eq(np.spec.ingress[0].from.length, 1, "NetworkPolicy has one source");
 eq(np.spec.ingress[0].from[0].podSelector?.matchLabels, { "app.kubernetes.io/name": "prometheus" },
    "NetworkPolicy source is the Prometheus pods");
 check(np.spec.ingress[0].from[0].namespaceSelector, "NetworkPolicy source namespace is selected");
-eq(cron.spec.schedule, "0 2 * * 0", "CronJob weekly at 02:00 on Sunday");
-eq(cron.spec.concurrencyPolicy, "Forbid", "CronJob never overlaps");
-const jobPod = cron.spec.jobTemplate.spec.template.spec;
-const trained = [];
-for (const c of jobPod.containers) {
-  eq(c.args.slice(0, 1), ["train"], `CronJob ${c.name} runs train`);
-  trained.push(c.args[c.args.indexOf("--detector") + 1]);
-  checkPod(`CronJob ${c.name}`, jobPod, c, c.args, { modelsReadOnly: false });
+// The training CronJobs: plain (single), an Indexed Job of SHARDS pods (sharded) whose pod I runs
+// train --shard I/SHARDS, I from JOB_COMPLETION_INDEX, SHARDS the StatefulSet's replicas.
+for (const [variant, list] of Object.entries(byVariant)) {
+  const crons = find(list, "CronJob");
+  eq(crons.length, 1, `${variant}: one training CronJob`);
+  const cj = crons[0];
+  eq(cj.spec.schedule, "0 2 * * 0", `${variant} CronJob weekly at 02:00 on Sunday`);
+  eq(cj.spec.concurrencyPolicy, "Forbid", `${variant} CronJob never overlaps`);
+  const job = cj.spec.jobTemplate.spec;
+  const pod = job.template.spec;
+  const trainedHere = [];
+  for (const c of pod.containers) {
+    const what = `${variant} CronJob ${c.name}`;
+    let args = c.args;
+    if (variant === "sharded") {
+      const replicas = find(list, "StatefulSet")[0].spec.replicas;
+      eq(job.completionMode, "Indexed", `${what}: an Indexed Job`);
+      eq(job.completions, replicas, `${what}: completions equal the StatefulSet's replicas`);
+      eq(job.parallelism, replicas, `${what}: every shard at once`);
+      eq(c.command, ["/bin/sh", "-c"], `${what}: shell for the index`);
+      args = c.args[0].split(/\s+/);
+      eq(args.slice(0, 3), ["exec", "isoscope", "train"], `${what}: runs isoscope train`);
+      eq(args[args.indexOf("--shard") + 1], '"${JOB_COMPLETION_INDEX}/${SHARDS}"', `${what}: shard from the completion index`);
+      const env = Object.fromEntries((c.env || []).map((e) => [e.name, e]));
+      eq(Number(env.SHARDS?.value), replicas, `${what}: SHARDS equals completions`);
+      args = args.slice(2);
+    } else {
+      check(!job.completionMode || job.completionMode === "NonIndexed", `${what}: one pod`);
+    }
+    eq(args.slice(0, 1), ["train"], `${what} runs train`);
+    trainedHere.push(args[args.indexOf("--detector") + 1]);
+    checkPod(what, pod, c, args, { modelsReadOnly: false });
+  }
+  eq(trainedHere.sort(), detectors.slice().sort(), `${variant} CronJob trains every detector of the ConfigMap`);
 }
-eq(trained.sort(), detectors.slice().sort(), "CronJob trains every detector of the ConfigMap");
 const rules = rule.spec.groups.flatMap((g) => g.rules);
 eq(rules.find((r) => r.record === "job:anomaly_score:avg5m")?.expr, "avg_over_time(anomaly_score[5m])", "recording rule");
 for (const [name, sev] of [["AnomalyScoreWarning", "warning"], ["AnomalyScoreCritical", "critical"]]) {

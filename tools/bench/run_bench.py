@@ -457,7 +457,7 @@ def daemon_figures(a):
           % (d["groups_scored"], d["groups"], d["cycle_wall_s"] * 1e3, d["page_bytes"] / 1e6,
              d["rss_before_cycles_mib"], d["peak_rss_before_cycles_mib"]))
     if prom:
-        print("train from Prometheus: %d rows x 3 series, %d query_range requests; pull and join "
+        print("train from Prometheus: %d rows x 3 series, %d query_range requests (two passes); pull and join "
               "%.2f s, fit and install %.2f s (fixture backfill and startup %.1f s, not counted)"
               % (prom["rows"], prom["requests"], prom["pull_s"], prom["fit_and_install_s"],
                  prom["fixture_setup_s"]))

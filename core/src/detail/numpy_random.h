@@ -123,7 +123,8 @@ class NumpyRandomState {
 };
 
 /// sklearn.utils.random.sample_without_replacement(n_pop, k, method="auto"). `seen` is scratch
-/// of size n_pop, all false on entry and on return (so the trainer reuses it across trees).
+/// of size n_pop, all false on entry and on return (so the trainer reuses it across trees);
+/// smaller (e.g. empty), the tracking selection keeps a set of the k values drawn instead.
 std::vector<int64_t> SampleWithoutReplacement(int64_t n_pop, int64_t k, NumpyRandomState& rng,
                                               std::vector<uint8_t>& seen);
 

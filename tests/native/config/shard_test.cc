@@ -111,5 +111,23 @@ TEST(ParseShard, RejectsWithAnExample) {
   }
 }
 
+// A training Job of N pods: exactly one trains a detector's pooled model, shard 0, and a run
+// without --shard trains it too.
+TEST(Shard, ExactlyShardZeroOfATrainingJobTrainsThePooledModel) {
+  EXPECT_TRUE(Shard().TrainsPooledModel());
+  for (int n : {1, 2, 3, 7}) {
+    int trainers = 0;
+    for (int i = 0; i < n; ++i) {
+      auto s = ParseShard(std::to_string(i) + "/" + std::to_string(n));
+      ASSERT_TRUE(s.ok());
+      if (s->TrainsPooledModel()) {
+        ++trainers;
+        EXPECT_EQ(i, 0);
+      }
+    }
+    EXPECT_EQ(trainers, 1) << "N=" << n;
+  }
+}
+
 }  // namespace
 }  // namespace isoscope::native
