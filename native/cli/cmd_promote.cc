@@ -16,8 +16,6 @@
 namespace isoscope::native {
 namespace {
 
-constexpr const char* kComparisonFile = "candidate-comparison.json";
-
 // One detector's candidate as found in the store, with the daemon's comparison of that very
 // candidate (not of an earlier one) when there is one.
 struct Found {
@@ -40,7 +38,7 @@ Result<Found> Look(const Config& config, const DetectorConfig& d) {
   }
   if (!candidate.ok()) return f;
   f.candidate = *candidate;
-  auto text = ReadSmallFile(store.dir() + "/" + kComparisonFile, 1 << 20);
+  auto text = ReadSmallFile(store.ComparisonPath(), 1 << 20);
   if (!text.ok()) return f;  // not compared yet (no daemon, or not scored since)
   auto view = ParseCandidateView(*text);
   if (view.ok() && view->candidate_version == f.candidate && view->active.version == f.active) {

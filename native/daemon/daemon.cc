@@ -1197,6 +1197,7 @@ void Daemon::EndChallenge(Detector& d, const std::string& why) {
         {{"detector", d.config.name}, {"candidate", d.challenge->model->version}, {"reason", why}});
     d.challenge->RemoveGauges(*metrics_);
     d.challenge.reset();
+    d.store.RemoveComparison();  // a candidate no longer compared shows nothing
   }
   std::lock_guard<std::mutex> lock(mu_);
   d.candidate_view.reset();
@@ -1312,8 +1313,7 @@ void Daemon::PublishChallenge(Detector& d, TimeMs now) {
     ch.gate_gauges[i]->Set(GateReasons()[i] == ch.gate.reason ? 1 : 0);
   }
   // Beside `candidate` in the store, for isoscope candidates; a read-only store only logs.
-  const Status written =
-      WriteFileAtomic(d.store.dir() + "/candidate-comparison.json", CandidateViewJson(*view));
+  const Status written = WriteFileAtomic(d.store.ComparisonPath(), CandidateViewJson(*view));
   if (!written.ok() && written.message() != ch.write_error) {
     log_.Warn("cannot write the candidate comparison",
               {{"detector", d.config.name}, {"reason", written.message()}});

@@ -195,9 +195,12 @@ Status BundleStore::ClearCandidate() {
   if (::unlink(CandidatePath().c_str()) != 0 && errno != ENOENT) {
     return Errno("cannot remove", CandidatePath());
   }
+  RemoveComparison();  // of a candidate that is gone: nothing to show
   SyncDir(dir_);
   return Status::Ok();
 }
+
+void BundleStore::RemoveComparison() const { ::unlink(ComparisonPath().c_str()); }
 
 Result<std::string> BundleStore::Promote(const std::string& expected) {
   auto candidate = Candidate();

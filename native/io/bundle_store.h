@@ -49,7 +49,7 @@ class BundleStore {
   /// candidate never promotes a newer one. The bundle must load (checksum, canaries: the
   /// decoder's errors) before `latest` moves. Returns the promoted version.
   Result<std::string> Promote(const std::string& expected);
-  /// Removes `candidate` (the bundle stays, as an older version would).
+  /// Removes `candidate` and its comparison (the bundle stays, as an older version would).
   Status ClearCandidate();
   /// Stored versions, newest first (by creation time recorded in each bundle).
   Result<std::vector<StoredVersion>> List() const;
@@ -68,6 +68,9 @@ class BundleStore {
   std::string BundlePath(const std::string& version) const;
   std::string LatestPath() const { return dir_ + "/latest"; }
   std::string CandidatePath() const { return dir_ + "/candidate"; }
+  /// The daemon's comparison of the candidate with the active model (isoscope candidates).
+  std::string ComparisonPath() const { return dir_ + "/candidate-comparison.json"; }
+  void RemoveComparison() const;
 
  private:
   Status EnsureDir() const;
