@@ -105,7 +105,8 @@ GateDecision DecideGate(const PromotionConfig& promotion, TimeMs elapsed_ms,
   using V = GateDecision::Verdict;
   if (elapsed_ms < promotion.after_ms) {
     return Decision(V::kWaiting, "waiting",
-                    "compared for " + FormatDurationMs(std::max<TimeMs>(0, elapsed_ms)) + " of " +
+                    "compared for " +
+                        FormatDurationMs(std::max<TimeMs>(0, elapsed_ms) / 1000 * 1000) + " of " +
                         FormatDurationMs(promotion.after_ms));
   }
   if (candidate.scored == 0) {

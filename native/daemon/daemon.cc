@@ -1281,6 +1281,11 @@ void Daemon::PublishChallenge(Detector& d, TimeMs now) {
   view->active = ViewOf(ch.champion_version, ch.champion, elapsed);
   view->candidate = ViewOf(ch.model->version, ch.candidate, elapsed);
   view->gate = ch.gate;
+  {
+    // The view before the gauges: whoever sees the gate's reason on /metrics finds it in the API.
+    std::lock_guard<std::mutex> lock(mu_);
+    d.candidate_view = view;
+  }
   const prometheus::Labels& l = d.labels;
   if (ch.rows == nullptr) {
     ch.rows = &metrics_->candidate_rows.Add(l);
@@ -1319,8 +1324,6 @@ void Daemon::PublishChallenge(Detector& d, TimeMs now) {
               {{"detector", d.config.name}, {"reason", written.message()}});
   }
   ch.write_error = written.ok() ? "" : written.message();
-  std::lock_guard<std::mutex> lock(mu_);
-  d.candidate_view = std::move(view);
 }
 
 void Daemon::RunGate(Detector& d, TimeMs now) {

@@ -67,7 +67,7 @@ vbad=$(link candidate)
   --start-time "$((PROM_END - 64800))" --replay-speed 60 2>"$W/serve.log" &
 SERVE_PID=$!
 _port() {
-  PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*"' "$W/serve.log" | grep -o '[0-9]*"$' | tr -d '"')
+  PORT=$(grep -so 'listening on 127.0.0.1:[0-9]*"' "$W/serve.log" | grep -o '[0-9]*"$' | tr -d '"')
   [ -n "$PORT" ]
 }
 wait_for 10 _port && ok || { bad "daemon listens"; exit 1; }
