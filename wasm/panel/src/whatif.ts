@@ -1,5 +1,5 @@
 // The what-if's pure logic: settings, the stats strip from a replay, and drawing helpers.
-import type { ReplayOut } from '../../isoscope';
+import type { IncidentInput, IsoscopeModule, ReplayOut, TuneOut, WasmError } from '../../isoscope';
 
 export interface WhatIfSettings {
   /** Share of points to flag; null keeps the model's own threshold. */
@@ -260,4 +260,40 @@ export function shownRows(
 export function firstScoredTime(times: Float64Array, scores: Float64Array): number | null {
   for (let i = 0; i < scores.length; i++) if (scores[i] === scores[i]) return times[i];
   return null;
+}
+
+/**
+ * "Fit to budget": the core's TuneAlerts (isoscope tune's search, the same in WASM, checked by
+ * wasm.tune_parity) over the shown scores, for at most `budgetPerWeek` pages a week of scored
+ * time, catching the most of the known incidents. Returns the settings it chose (thresholds,
+ * for: and smoothing; the rest as they were) and a line saying what they do, or the core's
+ * error (e.g. nothing scored).
+ */
+export function fitToBudget(
+  wasm: Pick<IsoscopeModule, 'tuneAlerts'>,
+  times: Float64Array,
+  scores: Float64Array,
+  settings: WhatIfSettings,
+  budgetPerWeek: number,
+  incidents: IncidentMark[]
+): { settings: WhatIfSettings; summary: string; out: TuneOut } | WasmError {
+  const marks: IncidentInput[] = incidents.map((i) => ({ name: i.name, startMs: i.start, endMs: i.end }));
+  const out = wasm.tuneAlerts(
+    times,
+    scores,
+    { budgetPerWeek, evalIntervalMs: Math.round(settings.evalIntervalSeconds * 1000) },
+    marks.length > 0 ? marks : null
+  );
+  if (!('ok' in out) || out.ok !== true) return out as WasmError;
+  const c = out.chosen;
+  const next: WhatIfSettings = {
+    ...settings,
+    warning: c.warning,
+    critical: c.critical,
+    forMinutes: c.forMs / MINUTE_MS,
+    smoothMinutes: c.smoothMs / MINUTE_MS,
+  };
+  const caught = marks.length > 0 ? `, ${c.caught} of ${marks.length} incidents caught` : '';
+  const summary = `${c.pages} pages (${c.pagesPerWeek.toFixed(2)}/week)${caught}`;
+  return { settings: next, summary, out };
 }

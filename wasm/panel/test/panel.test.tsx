@@ -184,6 +184,22 @@ test('the what-if view: overlay, counts, and a control change re-running the rep
   await p.unmount();
 });
 
+test('fit to budget: the button sets what the search chose, and that pages within the budget', async () => {
+  fakeFetch(goldenBundle());
+  // The 15-minute excursion pages at warning 0.6 / critical 0.7 (the test above). Ten hours are
+  // 0.06 of a week: a budget of 1 page a week allows no page at all.
+  const p = await render({ detector: 'checkout', contamination: 0.05, warning: 0.6, critical: 0.7 }, frames(INPUTS));
+  const num = (id: string) => Number(p.q(id)!.textContent);
+  assert.equal(num('stat-pages'), 1);
+  await act(async () => (p.q('fit-budget') as HTMLButtonElement).click());
+  assert.match(p.q('fit-result')!.textContent ?? '', /^fit: 0 pages/);
+  const o = p.options();
+  assert.ok(typeof o.critical === 'number' && typeof o.warning === 'number', 'the thresholds are set');
+  await p.redraw({});
+  assert.equal(num('stat-pages'), 0, 'the replay of the chosen settings pages no more than the budget');
+  await p.unmount();
+});
+
 test('two series for one input: the first is used and the panel says so', async () => {
   fakeFetch(goldenBundle());
   const p = await render({ detector: 'checkout', warning: 0.6, critical: 0.7 }, [...frames(INPUTS), ...frames(['x2'])]);

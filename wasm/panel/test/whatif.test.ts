@@ -7,6 +7,7 @@ import {
   downsample,
   firstAtOrAfter,
   firstScoredTime,
+  fitToBudget,
   formatDuration,
   replaySettings,
   resolveThresholds,
@@ -125,4 +126,34 @@ test('the warm-up rows are cut off after scoring: the shown rows start at shownF
   assert.equal(shownRows(data, scores, 0).scores, scores); // nothing to cut: the same arrays
   assert.equal(firstScoredTime(times, scores), 120);
   assert.equal(firstScoredTime(times, Float64Array.from([NaN, NaN, NaN, NaN, NaN])), null);
+});
+
+test('fit to budget: the chosen settings, replayed, stay within the budget and page the incident', async () => {
+  const wasm = await testWasm();
+  // Two weeks at one score a minute: 0.4 with a small daily wobble, two short blips to 0.8
+  // (noise a page would be false on) and one 30-minute incident at 0.9 on day 9.
+  const n = 14 * 1440;
+  const times = Float64Array.from({ length: n }, (_, i) => i * M);
+  const incident = { name: 'outage', start: 9 * 1440 * M, end: (9 * 1440 + 30) * M };
+  const scores = Float64Array.from({ length: n }, (_, i) => {
+    if (i >= 9 * 1440 && i < 9 * 1440 + 30) return 0.9;
+    if (i === 3 * 1440 || i === 6 * 1440 + 7) return 0.8;
+    return 0.4 + 0.02 * Math.sin((i * 2 * Math.PI) / 1440);
+  });
+  const r = fitToBudget(wasm, times, scores, DEFAULT_SETTINGS, 1, [incident]);
+  assert.ok(!('code' in r), 'code' in r ? r.message : '');
+  if ('code' in r) return;
+  const s = r.settings;
+  assert.ok(s.warning !== null && s.critical !== null && s.warning <= s.critical);
+  // Replayed with the core's Replay (not the search): at most 2 pages in 2 weeks, one of them
+  // during the incident.
+  const replay = replayScores(wasm, times, scores, replaySettings(resolveThresholds(s, null)));
+  assert.ok(replay.pages <= 2, `${replay.pages} pages`);
+  const starts = Array.from(replay.critical.firing.start);
+  assert.ok(starts.some((t) => t >= incident.start && t <= incident.end + (s.forMinutes + s.smoothMinutes) * M));
+  assert.match(r.summary, /1 of 1 incidents caught/);
+  // A budget nothing can meet is still an answer (the search's frontier), never a throw; an
+  // empty history is the core's error, returned.
+  const empty = fitToBudget(wasm, new Float64Array(0), new Float64Array(0), DEFAULT_SETTINGS, 1, []);
+  assert.ok('code' in empty);
 });

@@ -13,6 +13,7 @@ import {
   downsample,
   extent,
   firstAtOrAfter,
+  fitToBudget,
   firstScoredTime,
   formatDuration,
   type IncidentMark,
@@ -169,7 +170,7 @@ export function WhatIf(props: WhatIfProps) {
       />
       {pages && <PageList causes={pages.causes} total={replay.critical.firing.start.length} ms={pages.ms} palette={p} />}
       {hovered && <HoverCard point={hovered} left={hoverX > width - 330 ? Math.max(0, hoverX - 330) : hoverX + 12} top={STATS_H + 4} palette={p} />}
-      <Controls {...props} threshold={threshold} resolved={resolved} />
+      <Controls {...props} threshold={threshold} resolved={resolved} times={data.times} shownScores={scored.scores} />
     </div>
   );
 }
@@ -431,9 +432,23 @@ function formatValue(v: number): string {
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 }
 
-function Controls(props: WhatIfProps & { threshold: number; resolved: ResolvedSettings }) {
+function Controls(
+  props: WhatIfProps & { threshold: number; resolved: ResolvedSettings; times: Float64Array; shownScores: Float64Array }
+) {
   const { settings, onSettingsChange, model, detector, resolved } = props;
   const [copied, setCopied] = useState<string | null>(null);
+  // Fit to budget: the same search as isoscope tune, over the shown scores and incidents.
+  const [budget, setBudget] = useState(1);
+  const [fitNote, setFitNote] = useState<string | null>(null);
+  const fit = () => {
+    const r = fitToBudget(props.wasm, props.times, props.shownScores, settings, budget, props.incidents ?? []);
+    if ('code' in r) {
+      setFitNote(`cannot fit: ${r.message}`);
+      return;
+    }
+    onSettingsChange(r.settings);
+    setFitNote(`fit: ${r.summary}`);
+  };
   const set = (patch: Partial<WhatIfSettings>) => onSettingsChange({ ...settings, ...patch });
   const contamination = model
     ? settings.contamination ?? model.info.contamination ?? model.info.trainedFlaggedFraction
@@ -490,6 +505,35 @@ function Controls(props: WhatIfProps & { threshold: number; resolved: ResolvedSe
         settings.critical === null && model ? `model (${resolved.critical.toFixed(3)})` : resolved.critical.toFixed(3))}
       {slider('for', 'for:', settings.forMinutes, 0, 30, 1, (v) => set({ forMinutes: v }), `${settings.forMinutes}m`)}
       {slider('smooth', 'smoothing', settings.smoothMinutes, 1, 30, 1, (v) => set({ smoothMinutes: v }), `${settings.smoothMinutes}m`)}
+      <label style={{ display: 'inline-flex', alignItems: 'center', marginRight: 4 }}>
+        <span style={{ marginRight: 4 }}>budget</span>
+        <input
+          type="number"
+          data-testid="control-budget"
+          aria-label="pages per week"
+          min={0.1}
+          step={0.1}
+          value={budget}
+          onChange={(e) => setBudget(Number(e.currentTarget.value))}
+          style={{ width: 48 }}
+        />
+        <span style={{ marginLeft: 4 }}>pages/week</span>
+      </label>
+      <button
+        type="button"
+        data-testid="fit-budget"
+        onClick={fit}
+        disabled={!(budget > 0)}
+        title="Search warning, critical, for: and smoothing for this many pages a week (isoscope tune)"
+        style={{ marginRight: 12 }}
+      >
+        Fit to budget
+      </button>
+      {fitNote && (
+        <span data-testid="fit-result" style={{ marginRight: 12 }}>
+          {fitNote}
+        </span>
+      )}
       <button type="button" data-testid="copy-rules" onClick={copy} title="Prometheus rule YAML for these values">
         Copy as rules
       </button>
