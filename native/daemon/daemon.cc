@@ -196,7 +196,8 @@ struct Daemon::Challenge {
   prometheus::Gauge* rows = nullptr;
   prometheus::Gauge* pages[2] = {nullptr, nullptr};  // active, candidate
   prometheus::Gauge* rate[2] = {nullptr, nullptr};
-  prometheus::Gauge* quantile[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};  // p50, p99
+  prometheus::Gauge* p50[2] = {nullptr, nullptr};
+  prometheus::Gauge* p99[2] = {nullptr, nullptr};
   std::vector<prometheus::Gauge*> gate_gauges;  // one per GateReasons()
 
   Challenge(const AlertsConfig& alerts, double champion_critical, const Prepared& p,
@@ -214,9 +215,8 @@ struct Daemon::Challenge {
     for (int r = 0; r < 2; ++r) {
       if (pages[r] != nullptr) m.candidate_pages.Remove(pages[r]);
       if (rate[r] != nullptr) m.candidate_rate.Remove(rate[r]);
-      for (prometheus::Gauge* q : quantile[r]) {
-        if (q != nullptr) m.candidate_quantile.Remove(q);
-      }
+      if (p50[r] != nullptr) m.candidate_p50.Remove(p50[r]);
+      if (p99[r] != nullptr) m.candidate_p99.Remove(p99[r]);
     }
     for (prometheus::Gauge* g : gate_gauges) m.candidate_gate.Remove(g);
     gate_gauges.clear();
@@ -1294,11 +1294,9 @@ void Daemon::PublishChallenge(Detector& d, TimeMs now) {
       rl["role"] = r == 0 ? "active" : "candidate";
       ch.pages[r] = &metrics_->candidate_pages.Add(rl);
       ch.rate[r] = &metrics_->candidate_rate.Add(rl);
-      for (int q = 0; q < 2; ++q) {
-        prometheus::Labels ql = rl;
-        ql["quantile"] = q == 0 ? "0.5" : "0.99";
-        ch.quantile[r][q] = &metrics_->candidate_quantile.Add(ql);
-      }
+      // Two families, not a quantile label: promtool allows that label on summaries only.
+      ch.p50[r] = &metrics_->candidate_p50.Add(rl);
+      ch.p99[r] = &metrics_->candidate_p99.Add(rl);
     }
     for (const std::string& reason : GateReasons()) {
       prometheus::Labels gl = l;
@@ -1311,8 +1309,8 @@ void Daemon::PublishChallenge(Detector& d, TimeMs now) {
   for (int r = 0; r < 2; ++r) {
     ch.pages[r]->Set(static_cast<double>(sides[r]->pages));
     ch.rate[r]->Set(sides[r]->anomaly_rate);
-    ch.quantile[r][0]->Set(sides[r]->p50);
-    ch.quantile[r][1]->Set(sides[r]->p99);
+    ch.p50[r]->Set(sides[r]->p50);
+    ch.p99[r]->Set(sides[r]->p99);
   }
   for (size_t i = 0; i < GateReasons().size(); ++i) {
     ch.gate_gauges[i]->Set(GateReasons()[i] == ch.gate.reason ? 1 : 0);

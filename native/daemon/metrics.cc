@@ -117,9 +117,12 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
       candidate_rate(Gauge(*registry, "anomaly_candidate_anomaly_rate",
                            "Share of the rows since the candidate arrived that the model (role "
                            "active or candidate) flags as anomalies")),
-      candidate_quantile(Gauge(*registry, "anomaly_candidate_score_quantile",
-                               "Quantile (0.5, 0.99) of the model's scores (role active or "
-                               "candidate) since the candidate arrived, within 1/8192")),
+      candidate_p50(Gauge(*registry, "anomaly_candidate_score_p50",
+                          "Median of the model's scores (role active or candidate) since the "
+                          "candidate arrived, within 1/8192 (a 4096-bin histogram)")),
+      candidate_p99(Gauge(*registry, "anomaly_candidate_score_p99",
+                          "99th percentile of the model's scores (role active or candidate) since "
+                          "the candidate arrived, within 1/8192 (a 4096-bin histogram)")),
       candidate_gate(Gauge(*registry, "isoscope_candidate_gate", kCandidateGateHelp)),
       shard_index(Gauge(*registry, "isoscope_shard_index",
                         "This replica's shard I of --shard I/N (0 when not sharded)")),

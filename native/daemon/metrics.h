@@ -40,7 +40,8 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Gauge>& candidate_rows;
   prometheus::Family<prometheus::Gauge>& candidate_pages;
   prometheus::Family<prometheus::Gauge>& candidate_rate;
-  prometheus::Family<prometheus::Gauge>& candidate_quantile;
+  prometheus::Family<prometheus::Gauge>& candidate_p50;
+  prometheus::Family<prometheus::Gauge>& candidate_p99;
   prometheus::Family<prometheus::Gauge>& candidate_gate;
   prometheus::Family<prometheus::Gauge>& shard_index;
   prometheus::Family<prometheus::Gauge>& shard_count;

@@ -108,6 +108,12 @@ live=$(metric 'anomaly_score{detector="checkout",job="checkout"}')
 cand=$(metric "$cand_score")
 awk -v l="$live" -v c="$cand" 'BEGIN { exit !(c > l + 0.1) }' && ok ||
   bad "candidate scores the live rows higher ($cand) than the active model ($live)"
+# The page with a candidate's families is valid exposition (promtool, as e2e.serve checks it).
+metrics >"$W/metrics.txt"
+promtool check metrics <"$W/metrics.txt" >"$W/promtool.out" 2>&1 && ok ||
+  { bad "promtool check metrics"; sed 's/^/  | /' "$W/promtool.out"; }
+grep -q '^anomaly_candidate_score_p99{detector="checkout",role="candidate"} ' "$W/metrics.txt" && ok ||
+  bad "the candidate's p99 is exported"
 # The live series carry no role label, and the candidate has no alert state of its own.
 metrics | grep -q '^anomaly_score{.*role=' && bad "role label on the live series" || ok
 
