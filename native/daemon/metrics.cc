@@ -60,6 +60,22 @@ constexpr const char* kCandidateScoreHelp =
     "(role=\"candidate\"; promotion: manual or gate): the same rows as anomaly_score. Its own "
     "family, so that rules over anomaly_score never alert on a candidate";
 
+// Both models (role active or candidate), since the candidate arrived, on the same rows.
+constexpr const char* kCandidateRowsHelp =
+    "Rows scored by both the active and the candidate model since the candidate arrived";
+constexpr const char* kCandidatePagesHelp =
+    "Critical alerts the model (role active or candidate) would have started since the "
+    "candidate arrived, by the detector's alerts:";
+constexpr const char* kCandidateRateHelp =
+    "Share of the rows since the candidate arrived that the model (role active or candidate) "
+    "flags as anomalies";
+constexpr const char* kCandidateP50Help =
+    "Median of the model's scores (role active or candidate) since the candidate arrived, "
+    "within 1/8192 (a 4096-bin histogram)";
+constexpr const char* kCandidateP99Help =
+    "99th percentile of the model's scores (role active or candidate) since the candidate "
+    "arrived, within 1/8192 (a 4096-bin histogram)";
+
 constexpr const char* kCandidateGateHelp =
     "The promotion gate's current word on the candidate: 1 for the reason (waiting, no_rows, "
     "passed, canary, pages, anomaly_rate), 0 for the others; absent without a candidate";
@@ -108,21 +124,11 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
       alert_threshold(Gauge(*registry, "anomaly_alert_threshold", kAlertThresholdHelp)),
       input_contribution(Gauge(*registry, "anomaly_input_contribution", kInputContributionHelp)),
       candidate_score(Gauge(*registry, "anomaly_candidate_score", kCandidateScoreHelp)),
-      candidate_rows(Gauge(*registry, "anomaly_candidate_rows",
-                           "Rows scored by both the active and the candidate model since the "
-                           "candidate arrived")),
-      candidate_pages(Gauge(*registry, "anomaly_candidate_pages",
-                            "Critical alerts the model (role active or candidate) would have "
-                            "started since the candidate arrived, by the detector's alerts:")),
-      candidate_rate(Gauge(*registry, "anomaly_candidate_anomaly_rate",
-                           "Share of the rows since the candidate arrived that the model (role "
-                           "active or candidate) flags as anomalies")),
-      candidate_p50(Gauge(*registry, "anomaly_candidate_score_p50",
-                          "Median of the model's scores (role active or candidate) since the "
-                          "candidate arrived, within 1/8192 (a 4096-bin histogram)")),
-      candidate_p99(Gauge(*registry, "anomaly_candidate_score_p99",
-                          "99th percentile of the model's scores (role active or candidate) since "
-                          "the candidate arrived, within 1/8192 (a 4096-bin histogram)")),
+      candidate_rows(Gauge(*registry, "anomaly_candidate_rows", kCandidateRowsHelp)),
+      candidate_pages(Gauge(*registry, "anomaly_candidate_pages", kCandidatePagesHelp)),
+      candidate_rate(Gauge(*registry, "anomaly_candidate_anomaly_rate", kCandidateRateHelp)),
+      candidate_p50(Gauge(*registry, "anomaly_candidate_score_p50", kCandidateP50Help)),
+      candidate_p99(Gauge(*registry, "anomaly_candidate_score_p99", kCandidateP99Help)),
       candidate_gate(Gauge(*registry, "isoscope_candidate_gate", kCandidateGateHelp)),
       shard_index(Gauge(*registry, "isoscope_shard_index",
                         "This replica's shard I of --shard I/N (0 when not sharded)")),
