@@ -262,12 +262,35 @@ export function firstScoredTime(times: Float64Array, scores: Float64Array): numb
   return null;
 }
 
+/** isoscope tune's default grids of for: and smoothing (its --for and --smooth). */
+export const TUNE_FOR_MS = [3, 5, 10, 15].map((m) => m * MINUTE_MS);
+export const TUNE_SMOOTH_MS = [5, 10, 15, 30].map((m) => m * MINUTE_MS);
+
+/**
+ * The grids without the values that hold fewer than 3 samples at the data's step, as isoscope
+ * tune drops them (a single outlier would page), so that the panel searches what the CLI
+ * searches. stepMs: the model's step, or the scores' median step; 0 keeps every value.
+ */
+export function tuneGrids(stepMs: number): { forMs: number[]; smoothMs: number[] } {
+  const enough = (v: number) => v >= 3 * stepMs;
+  return { forMs: TUNE_FOR_MS.filter(enough), smoothMs: TUNE_SMOOTH_MS.filter(enough) };
+}
+
+/** The median of the positive steps between consecutive times (0 without any). */
+export function medianStep(times: Float64Array): number {
+  const steps: number[] = [];
+  for (let i = 1; i < times.length; i++) if (times[i] > times[i - 1]) steps.push(times[i] - times[i - 1]);
+  if (steps.length === 0) return 0;
+  steps.sort((a, b) => a - b);
+  return steps[Math.floor(steps.length / 2)];
+}
+
 /**
  * "Fit to budget": the core's TuneAlerts (isoscope tune's search, the same in WASM, checked by
  * wasm.tune_parity) over the shown scores, for at most `budgetPerWeek` pages a week of scored
  * time, catching the most of the known incidents. Returns the settings it chose (thresholds,
  * for: and smoothing; the rest as they were) and a line saying what they do, or the core's
- * error (e.g. nothing scored).
+ * error (e.g. nothing scored). stepMs filters the grids as isoscope tune does (tuneGrids).
  */
 export function fitToBudget(
   wasm: Pick<IsoscopeModule, 'tuneAlerts'>,
@@ -275,13 +298,18 @@ export function fitToBudget(
   scores: Float64Array,
   settings: WhatIfSettings,
   budgetPerWeek: number,
-  incidents: IncidentMark[]
+  incidents: IncidentMark[],
+  stepMs = 0
 ): { settings: WhatIfSettings; summary: string; out: TuneOut } | WasmError {
   const marks: IncidentInput[] = incidents.map((i) => ({ name: i.name, startMs: i.start, endMs: i.end }));
+  const grids = tuneGrids(stepMs);
+  if (grids.forMs.length === 0 || grids.smoothMs.length === 0) {
+    return { code: 'invalid_argument', message: `every for: and smoothing holds fewer than 3 samples at the step of ${formatDuration(stepMs)}` };
+  }
   const out = wasm.tuneAlerts(
     times,
     scores,
-    { budgetPerWeek, evalIntervalMs: Math.round(settings.evalIntervalSeconds * 1000) },
+    { budgetPerWeek, evalIntervalMs: Math.round(settings.evalIntervalSeconds * 1000), ...grids },
     marks.length > 0 ? marks : null
   );
   if (!('ok' in out) || out.ok !== true) return out as WasmError;

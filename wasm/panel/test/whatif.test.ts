@@ -9,6 +9,8 @@ import {
   firstScoredTime,
   fitToBudget,
   formatDuration,
+  medianStep,
+  tuneGrids,
   replaySettings,
   resolveThresholds,
   shownRows,
@@ -156,4 +158,13 @@ test('fit to budget: the chosen settings, replayed, stay within the budget and p
   // empty history is the core's error, returned.
   const empty = fitToBudget(wasm, new Float64Array(0), new Float64Array(0), DEFAULT_SETTINGS, 1, []);
   assert.ok('code' in empty);
+});
+
+test("fit to budget searches isoscope tune's grids, without values under 3 steps", () => {
+  assert.deepEqual(tuneGrids(60_000), { forMs: [3, 5, 10, 15].map((m) => m * M), smoothMs: [5, 10, 15, 30].map((m) => m * M) });
+  // At 5-minute data, for: 3m..10m hold fewer than 3 samples (15m does), as do smoothing 5m and 10m.
+  assert.deepEqual(tuneGrids(5 * M), { forMs: [15 * M], smoothMs: [15 * M, 30 * M] });
+  assert.deepEqual(tuneGrids(0), tuneGrids(1));
+  assert.equal(medianStep(Float64Array.from([0, 60, 120, 300, 360])), 60);
+  assert.equal(medianStep(new Float64Array(0)), 0);
 });

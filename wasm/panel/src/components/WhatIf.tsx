@@ -14,6 +14,7 @@ import {
   extent,
   firstAtOrAfter,
   fitToBudget,
+  medianStep,
   firstScoredTime,
   formatDuration,
   type IncidentMark,
@@ -441,7 +442,9 @@ function Controls(
   const [budget, setBudget] = useState(1);
   const [fitNote, setFitNote] = useState<string | null>(null);
   const fit = () => {
-    const r = fitToBudget(props.wasm, props.times, props.shownScores, settings, budget, props.incidents ?? []);
+    // The step isoscope tune uses: the model's, or the scores' median step.
+    const step = model ? model.info.stepMs : medianStep(props.times);
+    const r = fitToBudget(props.wasm, props.times, props.shownScores, settings, budget, props.incidents ?? [], step);
     if ('code' in r) {
       setFitNote(`cannot fit: ${r.message}`);
       return;
