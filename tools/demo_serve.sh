@@ -40,6 +40,15 @@ echo "   config $DIR/isoscope.yml (written by isoscope demo: one query per input
 "$ISOSCOPE" check-config --config "$DIR/isoscope.yml" | sed 's/^/   /'
 "$ISOSCOPE" install --config "$DIR/isoscope.yml" --detector demo --bundle "$DIR/model.bundle" |
   sed 's/^/   /'
+# Champion and challenger (docs/lifecycle.md): a retrain with the incidents left out becomes the
+# detector's candidate (promotion: manual); the daemon scores it on the same rows as model.bundle.
+echo "   a retrain without the incidents (isoscope train --exclude incidents.csv) as the candidate:"
+"$ISOSCOPE" train --csv "$DIR/history.csv" --out "$DIR/excluded.bundle" --exclude "$DIR/incidents.csv" \
+  --n-estimators 200 --contamination 0.02 --random-state 42 --quiet 2>/dev/null
+grep -q '^    promotion:' "$DIR/isoscope.yml" ||
+  sed -i 's/^    interval: .*/&\n    promotion: manual/' "$DIR/isoscope.yml"
+"$ISOSCOPE" install --config "$DIR/isoscope.yml" --detector demo --bundle "$DIR/excluded.bundle" |
+  sed 's/^/   /'
 
 args=(serve --config "$DIR/isoscope.yml" --web.listen-address "$LISTEN")
 if [ -z "$PROM_URL" ]; then
@@ -73,7 +82,14 @@ stop() {
   if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID" 2>/dev/null || true; fi
   wait "$PID" 2>/dev/null || true
 }
-trap 'echo; echo "   stopping"; stop; exit 0' INT TERM
+# After the daemon: the comparison it kept, and how to promote the candidate.
+compared() {
+  echo
+  echo "== 6. the candidate against the active model on the same rows: isoscope candidates"
+  "$ISOSCOPE" candidates --config "$DIR/isoscope.yml" | sed 's/^/   /'
+  echo "   isoscope promote --config $DIR/isoscope.yml --detector demo   makes it latest"
+}
+trap 'echo; echo "   stopping"; stop; compared; exit 0' INT TERM
 
 port=""
 for _ in $(seq 100); do
@@ -124,6 +140,7 @@ while kill -0 "$PID" 2>/dev/null; do
   if [ -n "$SECONDS_LIMIT" ] && [ $((SECONDS - begin)) -ge "$SECONDS_LIMIT" ]; then
     stop
     echo "   stopped after $SECONDS_LIMIT s"
+    compared
     exit 0
   fi
   cycle=$(curl -s --max-time 2 "$URL/api/v1/detectors" 2>/dev/null | grep -o '"last_cycle":"[^"]*"' || true)

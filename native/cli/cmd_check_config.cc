@@ -41,6 +41,17 @@ std::string AlertSummary(const AlertsConfig& a) {
          FormatDurationMs(a.max_model_age_ms);
 }
 
+// Shown only when not immediate, so that the summary of a file without promotion: is as before.
+std::string PromotionSummary(const PromotionConfig& p) {
+  std::string s =
+      std::string("promotion: ") + PromotionModeName(p.mode) + " (train installs a candidate; ";
+  if (p.mode == PromotionConfig::Mode::kManual) return s + "isoscope promote makes it latest)";
+  return s + "the daemon promotes it after " + FormatDurationMs(p.after_ms) +
+         " if its pages per week <= max(1, " + FormatShortest(p.pages_factor) +
+         " x the active model's) and its anomaly rate is within [" + FormatShortest(p.rate_low) +
+         ", " + FormatShortest(p.rate_high) + "] x the active model's)";
+}
+
 }  // namespace
 
 Status RunCheckConfig(const CheckConfigArgs& args) {
@@ -72,6 +83,7 @@ Status RunCheckConfig(const CheckConfigArgs& args) {
   for (const DetectorConfig& d : config.detectors) {
     std::printf("  %s\n", Summary(d).c_str());
     std::printf("    %s\n", AlertSummary(d.alerts).c_str());
+    if (d.promotion.candidate()) std::printf("    %s\n", PromotionSummary(d.promotion).c_str());
     for (const std::string& w : AlertSampleWarnings(d)) {
       std::fprintf(stderr, "WARNING: %s\n", w.c_str());
     }

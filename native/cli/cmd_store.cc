@@ -49,12 +49,17 @@ Status RunInstall(const InstallArgs& args) {
   }
   BundleStore store(config->models_dir, det->name);
   std::vector<std::string> pruned;
-  Status installed = store.Install(
-      model->model_version, model->info.created_ms, *bytes,
-      ModelToJson(*model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
-      det->keep_versions, &pruned);
+  const std::string report =
+      ModelToJson(*model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // As train --config: under promotion manual or gate a candidate, unless there is no model yet.
+  const bool candidate = det->promotion.candidate() && store.Latest().ok();
+  Status installed = candidate ? store.InstallCandidate(model->model_version, *bytes, report,
+                                                        det->keep_versions, &pruned)
+                               : store.Install(model->model_version, model->info.created_ms, *bytes,
+                                               report, det->keep_versions, &pruned);
   if (!installed.ok()) return installed;
-  std::printf("installed         %s (latest)\n", store.BundlePath(model->model_version).c_str());
+  std::printf("installed         %s (%s)\n", store.BundlePath(model->model_version).c_str(),
+              candidate ? "candidate; latest unchanged" : "latest");
   for (const std::string& v : pruned) {
     std::printf("pruned            %s (keeping %d versions)\n", v.c_str(), det->keep_versions);
   }

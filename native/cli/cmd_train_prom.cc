@@ -111,21 +111,30 @@ Result<std::optional<JoinedRows>> PullChunk(const DetectorConfig& det, PromClien
   return std::optional<JoinedRows>(std::move(joined).value());
 }
 
-// The model into the detector's store as its latest version; older ones pruned.
+// The model into the detector's store: as its latest version, or under promotion: manual or
+// gate as its candidate (latest stays; unless there is no latest yet); older versions pruned.
 Status InstallModel(const TrainArgs& args, const DetectorConfig& det, const std::string& models_dir,
                     const Model& model, size_t groups) {
   const std::string bytes = EncodeBundle(model);
+  const std::string report =
+      ModelToJson(model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
   BundleStore store(models_dir, det.name);
   std::vector<std::string> pruned;
-  Status installed = store.Install(
-      model.model_version, model.info.created_ms, bytes,
-      ModelToJson(model, false).dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
-      det.keep_versions, &pruned);
+  // The first model of a detector has nothing to be compared with: it goes live at once.
+  const bool candidate = det.promotion.candidate() && store.Latest().ok();
+  Status installed = candidate ? store.InstallCandidate(model.model_version, bytes, report,
+                                                        det.keep_versions, &pruned)
+                               : store.Install(model.model_version, model.info.created_ms, bytes,
+                                               report, det.keep_versions, &pruned);
   if (!installed.ok()) return installed;
   if (!args.quiet) {
     PrintReport(stdout, model);
     std::printf("groups            %zu\n", groups);
-    std::printf("installed         %s (latest)\n", store.BundlePath(model.model_version).c_str());
+    std::printf("installed         %s (%s)\n", store.BundlePath(model.model_version).c_str(),
+                candidate ? (std::string("candidate, promotion: ") +
+                             PromotionModeName(det.promotion.mode) + "; latest unchanged")
+                                .c_str()
+                          : "latest");
     for (const std::string& v : pruned) {
       std::printf("pruned            %s (keeping %d versions)\n", v.c_str(), det.keep_versions);
     }

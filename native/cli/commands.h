@@ -88,6 +88,23 @@ struct RollbackArgs {
 };
 Status RunRollback(const RollbackArgs& args);
 
+struct CandidatesArgs {
+  std::string config;
+  std::string detector;  ///< empty: every detector of the file
+  bool json = false;
+};
+/// Each detector's candidate and, when the daemon has compared it, the comparison it wrote
+/// beside `candidate` in the store (models_dir/<detector>/candidate-comparison.json).
+Status RunCandidates(const CandidatesArgs& args);
+
+struct PromoteArgs {
+  std::string config;
+  std::string detector;
+  std::string version;  ///< empty: whatever the candidate is; else refuse another one
+};
+/// Makes the detector's candidate `latest` (checksum and canaries first) and removes `candidate`.
+Status RunPromote(const PromoteArgs& args);
+
 struct ScoreArgs {
   std::string bundle;
   std::string csv;

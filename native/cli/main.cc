@@ -345,6 +345,36 @@ CLI::App* AddRollback(CLI::App& app, RollbackArgs& rollback) {
   return r;
 }
 
+CLI::App* AddCandidates(CLI::App& app, CandidatesArgs& candidates) {
+  auto* c = app.add_subcommand("candidates",
+                               "Show each detector's candidate model and how it compares with "
+                               "the active one (promotion: manual or gate)");
+  c->footer(std::string("\nThe comparison is the daemon's, written beside the candidate in the "
+                        "store at every cycle: would-be pages, anomaly rate and score "
+                        "quantiles of both models on the same rows.") +
+            kFooter);
+  c->add_option("--config", candidates.config, "isoscope.yml")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--detector", candidates.detector, "Only this detector");
+  c->add_flag("--json", candidates.json, "One JSON array instead of the table");
+  return c;
+}
+
+CLI::App* AddPromote(CLI::App& app, PromoteArgs& promote) {
+  auto* p = app.add_subcommand("promote",
+                               "Make a detector's candidate model its latest; a running daemon "
+                               "follows it");
+  p->footer(std::string("\nThe candidate is checked (checksum, canaries) before latest moves; "
+                        "exit 1 when there is no candidate, 3 when it is damaged.") +
+            kFooter);
+  p->add_option("--config", promote.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
+  p->add_option("--detector", promote.detector, "Detector whose candidate to promote")->required();
+  p->add_option("--version", promote.version,
+                "Promote only if the candidate is this version (what you compared)");
+  return p;
+}
+
 CLI::App* AddDemo(CLI::App& app, DemoArgs& demo) {
   auto* d = app.add_subcommand("demo",
                                "Generate built-in synthetic history, train, score and report "
@@ -521,6 +551,8 @@ int main(int argc, char** argv) {
   InspectArgs inspect;
   ImportArgs import;
   RollbackArgs rollback;
+  CandidatesArgs candidates;
+  PromoteArgs promote;
   DemoArgs demo;
   CheckConfigArgs check_config;
   ServeArgs serve;
@@ -538,6 +570,8 @@ int main(int argc, char** argv) {
       {AddInspect(app, inspect), [&] { return RunInspect(inspect); }},
       {AddImportSklearn(app, import), [&] { return RunImportSklearn(import); }},
       {AddRollback(app, rollback), [&] { return RunRollback(rollback); }},
+      {AddCandidates(app, candidates), [&] { return RunCandidates(candidates); }},
+      {AddPromote(app, promote), [&] { return RunPromote(promote); }},
       {AddDemo(app, demo), [&] { return RunDemo(demo); }},
       {AddCheckConfig(app, check_config), [&] { return RunCheckConfig(check_config); }},
       {AddServe(app, serve), [&] { return RunServe(serve); }},

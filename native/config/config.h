@@ -125,6 +125,30 @@ struct ExcludeConfig {
   bool any() const { return !windows.empty() || !weekly.empty() || !when.empty() || alerts; }
 };
 
+/// `promotion:` and `gate:` of a detector: how a retrained model goes live (docs/lifecycle.md).
+struct PromotionConfig {
+  enum class Mode {
+    kImmediate,  ///< `immediate` (default): train points `latest` at the new bundle
+    kManual,     ///< `manual`: train installs a `candidate`; `isoscope promote` makes it latest
+    kGate,       ///< `gate`: as manual, and the daemon promotes it once it passes the gate
+  };
+  Mode mode = Mode::kImmediate;
+  /// `gate.after:` (default 3d, at least 1s) how long the daemon compares the candidate with
+  /// the active model before it decides.
+  TimeMs after_ms = 3 * kDayMs;
+  /// `gate.rate_band:` (default [0.5, 2.0]) the candidate's anomaly rate must lie within
+  /// [low, high] times the active model's on the same rows (give or take one row).
+  double rate_low = 0.5;
+  double rate_high = 2.0;
+  /// `gate.pages_factor:` (default 1.5) the candidate may page at most max(1, factor x the
+  /// active model's pages) per week.
+  double pages_factor = 1.5;
+  bool candidate() const { return mode != Mode::kImmediate; }
+};
+
+/// "immediate", "manual" or "gate".
+const char* PromotionModeName(PromotionConfig::Mode mode);
+
 /// One entry of `detectors:`: a set of PromQL feature queries, scored together by one model.
 struct DetectorConfig {
   /// `name:` (required) 1 to 64 of [a-z0-9_-]. It names the detector in metrics labels and is
@@ -168,6 +192,8 @@ struct DetectorConfig {
   AlertsConfig alerts;
   /// `exclude:`, `exclude_when:`, `exclude_alerts:`, `exclude_alerts_margin:` (optional).
   ExcludeConfig exclude;
+  /// `promotion:` (default immediate) and `gate:` (only with promotion: gate).
+  PromotionConfig promotion;
 
   int line = 0;  ///< line of the detector's entry in the file
 

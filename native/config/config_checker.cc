@@ -3,6 +3,8 @@
 #include "config_checker.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <tuple>
@@ -429,6 +431,7 @@ void ConfigChecker::CheckDetector(const YAML::Node& node, const std::string& pat
   d->alerts.stale_after_ms = std::max<TimeMs>(15 * kMinuteMs, 3 * d->interval_ms);
   if (const Entry* e = Get(f, "alerts")) CheckAlerts(*e, Join(path, "alerts"), d);
   CheckExclude(f, path, d);
+  CheckPromotion(f, path, d);
 
   if (ProblemCount() == problems_before) {
     Status valid = d->spec.Validate();
@@ -487,6 +490,71 @@ void ConfigChecker::CheckExclude(const std::vector<Entry>& f, const std::string&
   if (const Entry* e = Get(f, "exclude_alerts_margin")) {
     GetDuration(*e, Join(path, "exclude_alerts_margin"), 0, &x.alerts_margin_ms);
   }
+}
+
+void ConfigChecker::CheckPromotion(const std::vector<Entry>& f, const std::string& path,
+                                   DetectorConfig* d) {
+  PromotionConfig& p = d->promotion;
+  if (const Entry* e = Get(f, "promotion")) {
+    std::string mode;
+    if (GetString(*e, Join(path, "promotion"), "promotion: manual", &mode)) {
+      if (mode == "immediate") {
+        p.mode = PromotionConfig::Mode::kImmediate;
+      } else if (mode == "manual") {
+        p.mode = PromotionConfig::Mode::kManual;
+      } else if (mode == "gate") {
+        p.mode = PromotionConfig::Mode::kGate;
+      } else {
+        Add(e->line, Join(path, "promotion"),
+            "'" + mode +
+                "' is not a promotion mode — use immediate (train makes the model live), manual "
+                "(isoscope promote does) or gate (the daemon does once the candidate passes)");
+      }
+    }
+  }
+  const Entry* gate = Get(f, "gate");
+  if (gate == nullptr) return;
+  if (p.mode != PromotionConfig::Mode::kGate) {
+    Add(gate->line, Join(path, "gate"),
+        "applies only with promotion: gate — add promotion: gate, or remove gate:");
+    return;
+  }
+  CheckGate(*gate, Join(path, "gate"), &p);
+}
+
+void ConfigChecker::CheckGate(const Entry& section, const std::string& path, PromotionConfig* p) {
+  if (section.value.IsNull()) return;  // "gate:" alone keeps the defaults
+  if (!IsMapping(section, path, "gate: {after: 3d, rate_band: [0.5, 2.0]}")) return;
+  const std::vector<Entry> f = Fields(section.value, path, kGateSection);
+  if (const Entry* e = Get(f, "after")) GetDuration(*e, Join(path, "after"), 1000, &p->after_ms);
+  if (const Entry* e = Get(f, "rate_band")) CheckRateBand(*e, Join(path, "rate_band"), p);
+  if (const Entry* e = Get(f, "pages_factor")) {
+    GetNumber(*e, Join(path, "pages_factor"), 0, 1000, false, "pages_factor: 1.5",
+              &p->pages_factor);
+  }
+}
+
+// rate_band: [low, high], 0 <= low <= 1 <= high: the band must hold the active model's own rate.
+void ConfigChecker::CheckRateBand(const Entry& e, const std::string& path, PromotionConfig* p) {
+  const std::string example = "rate_band: [0.5, 2.0]";
+  std::vector<std::pair<std::string, int>> items;
+  if (!GetList(e, path, example, &items)) return;
+  double v[2] = {0, 0};
+  bool ok = items.size() == 2;
+  for (size_t i = 0; ok && i < 2; ++i) {
+    char* end = nullptr;
+    v[i] = std::strtod(items[i].first.c_str(), &end);
+    ok = end != nullptr && *end == '\0' && std::isfinite(v[i]);
+  }
+  if (!ok || v[0] < 0 || v[0] > 1 || v[1] < 1) {
+    Add(e.line, path,
+        "must be two numbers [low, high] with 0 <= low <= 1 <= high (ratios of the candidate's "
+        "anomaly rate to the active model's) — e.g. " +
+            example);
+    return;
+  }
+  p->rate_low = v[0];
+  p->rate_high = v[1];
 }
 
 void ConfigChecker::CheckQueries(const Entry& e, const std::string& path,

@@ -40,6 +40,11 @@ class ConfigChecker : public YamlChecker {
 
   void CheckExclude(const std::vector<Entry>& f, const std::string& path, DetectorConfig* d);
 
+  // promotion: immediate|manual|gate, and gate: {after, rate_band, pages_factor}.
+  void CheckPromotion(const std::vector<Entry>& f, const std::string& path, DetectorConfig* d);
+  void CheckGate(const Entry& section, const std::string& path, PromotionConfig* p);
+  void CheckRateBand(const Entry& e, const std::string& path, PromotionConfig* p);
+
   void CheckQueries(const Entry& e, const std::string& path,
                     std::vector<std::pair<std::string, std::string>>* out, std::vector<int>* lines);
 

@@ -21,7 +21,7 @@ const Section kDetectorSection{
     "in a detector",
     {"name", "queries", "group_by", "derived", "deploy_windows", "step", "lookback", "interval",
      "keep_versions", "model", "alerts", "exclude", "exclude_when", "exclude_alerts",
-     "exclude_alerts_margin"}};
+     "exclude_alerts_margin", "promotion", "gate"}};
 const Section kModelSection{"under a detector's model:",
                             {"n_estimators", "contamination", "random_state", "max_samples",
                              "max_features", "bootstrap", "scaler"}};
@@ -30,9 +30,11 @@ const Section kAlertsSection{"under a detector's alerts:",
                               "eval_interval", "record", "drift", "stale_after", "max_model_age"}};
 const Section kDriftSection{"under a detector's alerts.drift:", {"min_rate", "for", "peak_hours"}};
 
-const std::array<const Section*, 8> kAllSections = {
-    &kRootSection,     &kPrometheusSection, &kBasicAuthSection, &kWebSection,
-    &kDetectorSection, &kModelSection,      &kAlertsSection,    &kDriftSection};
+const Section kGateSection{"under a detector's gate:", {"after", "rate_band", "pages_factor"}};
+
+const std::array<const Section*, 9> kAllSections = {
+    &kRootSection,  &kPrometheusSection, &kBasicAuthSection, &kWebSection, &kDetectorSection,
+    &kModelSection, &kAlertsSection,     &kDriftSection,     &kGateSection};
 
 }  // namespace config_detail
 
@@ -54,6 +56,18 @@ std::string AlertsConfig::RecordName() const {
 std::vector<WeeklyWindow> DriftConfig::DefaultPeakHours() {
   auto windows = ParseDeployWindows("Mon-Fri 09:00-18:00");
   return windows.ok() ? std::move(windows).value() : std::vector<WeeklyWindow>{};
+}
+
+const char* PromotionModeName(PromotionConfig::Mode mode) {
+  switch (mode) {
+    case PromotionConfig::Mode::kManual:
+      return "manual";
+    case PromotionConfig::Mode::kGate:
+      return "gate";
+    case PromotionConfig::Mode::kImmediate:
+      break;
+  }
+  return "immediate";
 }
 
 const DetectorConfig* Config::Find(const std::string& name) const {

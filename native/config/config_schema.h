@@ -24,8 +24,9 @@ extern const Section kDetectorSection;
 extern const Section kModelSection;
 extern const Section kAlertsSection;
 extern const Section kDriftSection;
+extern const Section kGateSection;
 // Every section, to say where a key put at the wrong level belongs.
-extern const std::array<const Section*, 8> kAllSections;
+extern const std::array<const Section*, 9> kAllSections;
 
 // derived: when a detector does not say.
 inline const char* const kDerivedNames[] = {"hour_of_week", "is_deploy_window"};

@@ -50,6 +50,18 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+// version|mtime|size: a bundle rewritten under the same name is a new target.
+std::string FileKey(const std::string& version, const std::string& path) {
+  struct stat st {};
+  std::string key = version;
+  if (::lstat(path.c_str(), &st) == 0) {
+    key += "|" + std::to_string(static_cast<int64_t>(st.st_mtim.tv_sec)) + "." +
+           std::to_string(static_cast<int64_t>(st.st_mtim.tv_nsec)) + "|" +
+           std::to_string(static_cast<int64_t>(st.st_size));
+  }
+  return key;
+}
+
 }  // namespace
 
 struct Daemon::Group {
@@ -154,8 +166,61 @@ struct Daemon::Detector {
   std::map<std::string, Stream> streams;
   std::string stream_version;
 
+  // Champion and challenger (promotion: manual or gate).
+  std::unique_ptr<Prepared> prepared_candidate;  // under mu_, as prepared
+  bool candidate_gone = false;                   // under mu_: `candidate` was removed
+  std::string candidate_key;                     // the thread that prepares reloads only
+  std::unique_ptr<Challenge> challenge;          // cycle thread
+  std::unique_ptr<Prepared> waiting_candidate;   // cycle thread: no active model to compare yet
+  std::shared_ptr<const CandidateView> candidate_view;  // under mu_
+
   Detector(const DetectorConfig& c, const std::string& models_dir)
       : config(c), store(models_dir, c.name), labels{{"detector", c.name}} {}
+};
+
+// A candidate model compared with the active one (cycle thread only): both models' would-be
+// behaviour on the same rows since the first cycle that scored both, and the series it exports.
+struct Daemon::Challenge {
+  std::shared_ptr<const ActiveModel> model;  // the candidate
+  std::pair<double, double> thresholds;      // the candidate's, resolved from alerts:
+  std::string champion_version;
+  TimeMs since = 0;  // 0 until a cycle scores both
+  TimeMs now = 0;    // the last cycle
+  ModelTally champion, candidate;
+  ShadowPager champion_pager, candidate_pager;
+  std::map<std::string, std::unique_ptr<SurpriseStream>> surprise;  // the candidate's
+  std::map<std::string, prometheus::Gauge*> scores;  // anomaly_candidate_score per group
+  GateDecision gate;
+  bool decided = false;     // the gate promoted or held: it does not decide again
+  std::string write_error;  // the last logged failure to write the comparison file
+  prometheus::Gauge* rows = nullptr;
+  prometheus::Gauge* pages[2] = {nullptr, nullptr};  // active, candidate
+  prometheus::Gauge* rate[2] = {nullptr, nullptr};
+  prometheus::Gauge* p50[2] = {nullptr, nullptr};
+  prometheus::Gauge* p99[2] = {nullptr, nullptr};
+  std::vector<prometheus::Gauge*> gate_gauges;  // one per GateReasons()
+
+  Challenge(const AlertsConfig& alerts, double champion_critical, const Prepared& p,
+            std::string champion)
+      : model(p.active),
+        thresholds(p.thresholds),
+        champion_version(std::move(champion)),
+        champion_pager(alerts, champion_critical),
+        candidate_pager(alerts, p.thresholds.second) {}
+
+  void RemoveGauges(ExporterMetrics& m) {
+    for (auto& [key, g] : scores) m.candidate_score.Remove(g);
+    scores.clear();
+    if (rows != nullptr) m.candidate_rows.Remove(rows);
+    for (int r = 0; r < 2; ++r) {
+      if (pages[r] != nullptr) m.candidate_pages.Remove(pages[r]);
+      if (rate[r] != nullptr) m.candidate_rate.Remove(rate[r]);
+      if (p50[r] != nullptr) m.candidate_p50.Remove(p50[r]);
+      if (p99[r] != nullptr) m.candidate_p99.Remove(p99[r]);
+    }
+    for (prometheus::Gauge* g : gate_gauges) m.candidate_gate.Remove(g);
+    gate_gauges.clear();
+  }
 };
 
 Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetrics> metrics,
@@ -187,7 +252,11 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
   }
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  for (auto& d : dets_) {
+    if (d->challenge) d->challenge->RemoveGauges(*metrics_);
+  }
+}
 
 int Daemon::Find(const std::string& name) const {
   for (size_t i = 0; i < dets_.size(); ++i) {
@@ -258,7 +327,10 @@ void Daemon::PollReloads(bool force) {
 }
 
 void Daemon::PrepareReloads(bool force) {
-  for (auto& d : dets_) PollReload(*d, force);
+  for (auto& d : dets_) {
+    PollReload(*d, force);
+    PollCandidate(*d, force);
+  }
 }
 
 bool Daemon::ApplyReloads() {
@@ -273,6 +345,7 @@ bool Daemon::ApplyReloads() {
       Activate(*d, *p);
       any = true;
     }
+    ApplyCandidate(*d);
   }
   return any;
 }
@@ -325,22 +398,25 @@ void Daemon::PollReload(Detector& d, bool force) {
   d.latest_error.clear();
   const std::string& version = *latest;
   const std::string path = d.store.BundlePath(version);
-  struct stat st {};
-  std::string key = version;
-  if (::lstat(path.c_str(), &st) == 0) {
-    key += "|" + std::to_string(static_cast<int64_t>(st.st_mtim.tv_sec)) + "." +
-           std::to_string(static_cast<int64_t>(st.st_mtim.tv_nsec)) + "|" +
-           std::to_string(static_cast<int64_t>(st.st_size));
-  }
+  const std::string key = FileKey(version, path);
   if (key == d.latest_key && !force) return;
   d.latest_key = key;
 
+  auto prepared = Load(d, version, path);
+  if (!prepared.ok()) return Refuse(d, version, prepared.status());
+  std::lock_guard<std::mutex> lock(mu_);
+  d.prepared = std::move(*prepared);  // a newer one replaces one not switched to yet
+}
+
+Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const Detector& d,
+                                                       const std::string& version,
+                                                       const std::string& path) const {
   // Never blocks and reads at most what the header announces: a FIFO, a device, a symlink
   // out of the directory or a 2 GB file refuse at once instead of stalling every detector.
   auto bytes = d.store.ReadVersion(version);
-  if (!bytes.ok()) return Refuse(d, version, bytes.status());
+  if (!bytes.ok()) return bytes.status();
   auto model = LoadBundleBytes(*bytes, path);
-  if (!model.ok()) return Refuse(d, version, model.status());
+  if (!model.ok()) return model.status();
   // Every input the model needs must be one of the detector's queries.
   std::vector<std::string> absent;
   for (const std::string& input : model->spec.inputs) {
@@ -349,26 +425,24 @@ void Daemon::PollReload(Detector& d, bool force) {
     if (!found) absent.push_back(input);
   }
   if (!absent.empty()) {
-    return Refuse(d, version,
-                  Status(ErrorCode::kInvalidArgument,
-                         "the model needs inputs the detector has no query for: " +
-                             JoinNames(absent) + " (retrain after changing queries)"));
+    return Status(ErrorCode::kInvalidArgument,
+                  "the model needs inputs the detector has no query for: " + JoinNames(absent) +
+                      " (retrain after changing queries)");
   }
   auto scorer = ModelScorer::Create(*model);
-  if (!scorer.ok()) return Refuse(d, version, scorer.status());
+  if (!scorer.ok()) return scorer.status();
   // Thresholds relative to the model (contamination/2, 1%) are fixed here, once per model.
   auto thresholds = ResolveThresholds(d.config.alerts, *model);
-  if (!thresholds.ok()) return Refuse(d, version, thresholds.status());
+  if (!thresholds.ok()) return thresholds.status();
 
   auto explainer = Explainer::Create(*model);
-  if (!explainer.ok()) return Refuse(d, version, explainer.status());
+  if (!explainer.ok()) return explainer.status();
   auto prepared = std::make_unique<Prepared>();
   prepared->active = std::make_shared<ActiveModel>(ActiveModel{
       version, path, std::make_shared<const std::string>(std::move(*bytes)), std::move(*model),
       std::move(*scorer), std::make_shared<const Explainer>(std::move(*explainer))});
   prepared->thresholds = *thresholds;
-  std::lock_guard<std::mutex> lock(mu_);
-  d.prepared = std::move(prepared);  // a newer one replaces one not switched to yet
+  return prepared;
 }
 
 void Daemon::Activate(Detector& d, const Prepared& p) {
@@ -407,6 +481,15 @@ void Daemon::Activate(Detector& d, const Prepared& p) {
   log_.Info("model loaded", f);
   if (d.state == DetectorState::kWarming) {
     SetState(d, DetectorState::kStale, "model loaded, not scored yet");
+  }
+  // A comparison is with one active model: a new one (a promotion, a rollback) starts it again.
+  if (d.waiting_candidate) {
+    StartChallenge(d, std::move(d.waiting_candidate));
+  } else if (previous != version && d.challenge) {
+    auto again = std::make_unique<Prepared>();
+    again->active = d.challenge->model;
+    again->thresholds = d.challenge->thresholds;
+    StartChallenge(d, std::move(again));
   }
 }
 
@@ -645,6 +728,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
 
 void Daemon::FinishCycle(Detector& d, Cycle& c, size_t scored, size_t stale) {
   d.alerts->Evaluate(c.now);  // every path of a cycle ends here: one rule evaluation
+  if (d.challenge) FinishChallenge(d, c.now);
   PublishContributions(d, c.active.get(), c.vectors);
   KeepVectors(d, c.active, c.vectors, c.t_eval);
   std::lock_guard<std::mutex> lock(mu_);
@@ -959,6 +1043,7 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
     d.window.push_back({c.now, s->second.anomaly_score, s->second.is_anomaly});
     d.alerts->Observe(key, g.labels, c.now, s->second.anomaly_score, surprise);
   }
+  if (d.challenge) ScoreCandidate(d, c);
   PublishWindow(d, c.now);
   if (c.vecs.empty() && c.other_shards.empty()) {
     SetState(d, DetectorState::kStale, "the queries returned no series");
@@ -1016,6 +1101,272 @@ TimeMs Daemon::RunDue(TimeMs now) {
     next = std::min(next, d.next_due);
   }
   return next;
+}
+
+// ---- Champion and challenger -------------------------------------------------------------
+
+void Daemon::PollCandidate(Detector& d, bool force) {
+  if (!d.config.promotion.candidate()) return;
+  auto version = d.store.Candidate();
+  if (!version.ok()) {
+    if (!d.candidate_key.empty()) {  // promoted or removed
+      std::lock_guard<std::mutex> lock(mu_);
+      d.prepared_candidate.reset();
+      d.candidate_gone = true;
+    }
+    if (version.status().code() != ErrorCode::kNotFound && d.candidate_key != "!") {
+      log_.Warn("cannot read candidate",
+                {{"detector", d.config.name}, {"reason", version.status().message()}});
+      d.candidate_key = "!";  // logged once until it changes
+      return;
+    }
+    if (version.status().code() == ErrorCode::kNotFound) d.candidate_key.clear();
+    return;
+  }
+  const std::string path = d.store.BundlePath(*version);
+  const std::string key = FileKey(*version, path);
+  if (key == d.candidate_key && !force) return;
+  d.candidate_key = key;
+  auto prepared = Load(d, *version, path);
+  if (!prepared.ok()) return RefuseCandidate(d, *version, prepared.status().ToString());
+  std::lock_guard<std::mutex> lock(mu_);
+  d.prepared_candidate = std::move(*prepared);
+  d.candidate_gone = false;
+}
+
+void Daemon::RefuseCandidate(Detector& d, const std::string& version, const std::string& why) {
+  log_.Error("candidate refused, not compared",
+             {{"detector", d.config.name}, {"candidate", version}, {"reason", why}});
+  auto view = std::make_shared<CandidateView>();
+  view->detector = d.config.name;
+  view->promotion = PromotionModeName(d.config.promotion.mode);
+  view->candidate_version = version;
+  view->refused = why;
+  view->after_ms = d.config.promotion.after_ms;
+  std::lock_guard<std::mutex> lock(mu_);
+  d.candidate_view = std::move(view);
+}
+
+void Daemon::ApplyCandidate(Detector& d) {
+  std::unique_ptr<Prepared> p;
+  bool gone = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    p = std::move(d.prepared_candidate);
+    gone = d.candidate_gone;
+    d.candidate_gone = false;
+  }
+  if (gone) EndChallenge(d, "candidate removed");
+  if (!p) return;
+  // A SIGHUP reloads the same candidate: its comparison carries on.
+  if (d.challenge && d.challenge->model->version == p->active->version) return;
+  StartChallenge(d, std::move(p));
+}
+
+void Daemon::StartChallenge(Detector& d, std::unique_ptr<Prepared> p) {
+  if (d.challenge) d.challenge->RemoveGauges(*metrics_);
+  d.challenge.reset();
+  const std::string version = p->active->version;
+  if (!d.active) {  // compared once there is an active model
+    d.waiting_candidate = std::move(p);
+    return;
+  }
+  if (d.active->version == version) return EndChallenge(d, "the candidate is the active model");
+  // The comparison scores the active model's feature vectors: the candidate must build the same.
+  if (!(p->active->model.spec == d.active->model.spec)) {
+    return RefuseCandidate(d, version,
+                           "its features differ from the active model's (" +
+                               JoinNames(p->active->model.spec.ColumnNames()) + " vs " +
+                               JoinNames(d.active->model.spec.ColumnNames()) +
+                               "); promote it with isoscope promote, uncompared");
+  }
+  d.challenge =
+      std::make_unique<Challenge>(d.config.alerts, d.alerts->Threshold(1), *p, d.active->version);
+  log_.Info("candidate loaded, comparing",
+            {{"detector", d.config.name},
+             {"candidate", version},
+             {"active", d.active->version},
+             {"promotion", PromotionModeName(d.config.promotion.mode)}});
+}
+
+void Daemon::EndChallenge(Detector& d, const std::string& why) {
+  d.waiting_candidate.reset();
+  if (d.challenge) {
+    log_.Info(
+        "candidate comparison ended",
+        {{"detector", d.config.name}, {"candidate", d.challenge->model->version}, {"reason", why}});
+    d.challenge->RemoveGauges(*metrics_);
+    d.challenge.reset();
+    d.store.RemoveComparison();  // a candidate no longer compared shows nothing
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  d.candidate_view.reset();
+}
+
+namespace {
+
+void Tally(ModelTally& t, const RowScore& s) {
+  ++t.scored;
+  t.anomalies += s.is_anomaly ? 1 : 0;
+  t.scores.Add(s.anomaly_score);
+}
+
+}  // namespace
+
+void Daemon::ScoreCandidate(Detector& d, const Cycle& c) {
+  Challenge& ch = *d.challenge;
+  if (ch.champion_version != c.active->version) return;  // restarted at the next Activate
+  const bool calibrated = ch.model->model.calibration.count > 0;
+  for (const auto& [key, vector] : c.vectors) {  // rows scored this cycle, once each
+    const RowScore cand = ch.model->scorer.ScoreFeatures(vector.data());
+    if (!cand.ok()) continue;
+    const RowScore& champ = c.scores.at(key);
+    if (ch.since == 0) ch.since = c.now;
+    Tally(ch.champion, champ);
+    Tally(ch.candidate, cand);
+    const Group& g = d.groups.at(key);
+    double cand_value = cand.anomaly_score;
+    if (ch.candidate_pager.on_surprise()) {
+      auto& stream = ch.surprise[key];
+      if (!stream && calibrated)
+        stream = std::make_unique<SurpriseStream>(ch.model->model.calibration);
+      cand_value =
+          stream ? stream->Push(cand.anomaly_score) : std::numeric_limits<double>::quiet_NaN();
+    }
+    ch.champion_pager.Observe(
+        key, c.now, ch.champion_pager.on_surprise() ? g.surprise_value : champ.anomaly_score);
+    ch.candidate_pager.Observe(key, c.now, cand_value);
+    prometheus::Gauge*& gauge = ch.scores[key];
+    if (gauge == nullptr) {
+      prometheus::Labels l = g.labels;
+      l["role"] = "candidate";
+      gauge = &metrics_->candidate_score.Add(l);
+    }
+    gauge->Set(cand.anomaly_score);
+  }
+  // A group without a live score has no candidate score either.
+  for (auto it = ch.scores.begin(); it != ch.scores.end();) {
+    const auto g = d.groups.find(it->first);
+    if (g == d.groups.end() || g->second.score == nullptr) {
+      metrics_->candidate_score.Remove(it->second);
+      it = ch.scores.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Daemon::FinishChallenge(Detector& d, TimeMs now) {
+  Challenge& ch = *d.challenge;
+  ch.now = now;
+  if (ch.since != 0) {
+    ch.champion.pages += ch.champion_pager.Evaluate(now);
+    ch.candidate.pages += ch.candidate_pager.Evaluate(now);
+  }
+  RunGate(d, now);
+  PublishChallenge(d, now);
+}
+
+void Daemon::PublishChallenge(Detector& d, TimeMs now) {
+  Challenge& ch = *d.challenge;
+  auto view = std::make_shared<CandidateView>();
+  view->detector = d.config.name;
+  view->promotion = PromotionModeName(d.config.promotion.mode);
+  view->candidate_version = ch.model->version;
+  view->since_ms = ch.since;
+  view->updated_ms = now;
+  view->after_ms = d.config.promotion.after_ms;
+  view->rows = ch.candidate.scored;
+  const TimeMs elapsed = ch.since == 0 ? 0 : now - ch.since;
+  view->active = ViewOf(ch.champion_version, ch.champion, elapsed);
+  view->candidate = ViewOf(ch.model->version, ch.candidate, elapsed);
+  view->gate = ch.gate;
+  {
+    // The view before the gauges: whoever sees the gate's reason on /metrics finds it in the API.
+    std::lock_guard<std::mutex> lock(mu_);
+    d.candidate_view = view;
+  }
+  const prometheus::Labels& l = d.labels;
+  if (ch.rows == nullptr) {
+    ch.rows = &metrics_->candidate_rows.Add(l);
+    for (int r = 0; r < 2; ++r) {
+      prometheus::Labels rl = l;
+      rl["role"] = r == 0 ? "active" : "candidate";
+      ch.pages[r] = &metrics_->candidate_pages.Add(rl);
+      ch.rate[r] = &metrics_->candidate_rate.Add(rl);
+      // Two families, not a quantile label: promtool allows that label on summaries only.
+      ch.p50[r] = &metrics_->candidate_p50.Add(rl);
+      ch.p99[r] = &metrics_->candidate_p99.Add(rl);
+    }
+    for (const std::string& reason : GateReasons()) {
+      prometheus::Labels gl = l;
+      gl["reason"] = reason;
+      ch.gate_gauges.push_back(&metrics_->candidate_gate.Add(gl));
+    }
+  }
+  ch.rows->Set(static_cast<double>(view->rows));
+  const TallyView* sides[2] = {&view->active, &view->candidate};
+  for (int r = 0; r < 2; ++r) {
+    ch.pages[r]->Set(static_cast<double>(sides[r]->pages));
+    ch.rate[r]->Set(sides[r]->anomaly_rate);
+    ch.p50[r]->Set(sides[r]->p50);
+    ch.p99[r]->Set(sides[r]->p99);
+  }
+  for (size_t i = 0; i < GateReasons().size(); ++i) {
+    ch.gate_gauges[i]->Set(GateReasons()[i] == ch.gate.reason ? 1 : 0);
+  }
+  // Beside `candidate` in the store, for isoscope candidates; a read-only store only logs.
+  const Status written = WriteFileAtomic(d.store.ComparisonPath(), CandidateViewJson(*view));
+  if (!written.ok() && written.message() != ch.write_error) {
+    log_.Warn("cannot write the candidate comparison",
+              {{"detector", d.config.name}, {"reason", written.message()}});
+  }
+  ch.write_error = written.ok() ? "" : written.message();
+}
+
+void Daemon::RunGate(Detector& d, TimeMs now) {
+  Challenge& ch = *d.challenge;
+  if (d.config.promotion.mode != PromotionConfig::Mode::kGate || ch.decided) return;
+  const TimeMs elapsed = ch.since == 0 ? 0 : now - ch.since;
+  ch.gate = DecideGate(d.config.promotion, elapsed, ch.champion, ch.candidate, true);
+  if (ch.gate.verdict == GateDecision::Verdict::kWaiting) return;
+  ch.decided = true;
+  LogFields f = {{"detector", d.config.name},
+                 {"candidate", ch.model->version},
+                 {"active", ch.champion_version},
+                 {"reason", ch.gate.reason},
+                 {"detail", ch.gate.detail}};
+  if (ch.gate.verdict == GateDecision::Verdict::kHold) {
+    return log_.Warn("candidate held back by the gate, keeping the active model", f);
+  }
+  // Checksum and canaries again, then `latest` moves; the reload thread loads it as any retrain.
+  auto promoted = d.store.Promote(ch.model->version);
+  if (!promoted.ok()) {
+    const bool bad_model = promoted.status().code() == ErrorCode::kCanaryMismatch ||
+                           promoted.status().code() == ErrorCode::kCorrupt ||
+                           promoted.status().code() == ErrorCode::kTruncated;
+    ch.gate.verdict = GateDecision::Verdict::kHold;
+    ch.gate.reason = bad_model ? "canary" : "promote_failed";
+    ch.gate.detail = promoted.status().message();
+    f[3].second = ch.gate.reason;
+    f[4].second = ch.gate.detail;
+    return log_.Error("candidate passed the gate but was not promoted, keeping the active model",
+                      f);
+  }
+  log_.Info("candidate promoted by the gate", f);
+}
+
+Result<CandidateView> Daemon::Candidate(size_t index) const {
+  const Detector& d = *dets_.at(index);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!d.candidate_view) {
+    return Status(ErrorCode::kNotFound,
+                  "detector " + d.config.name +
+                      (d.config.promotion.candidate()
+                           ? " has no candidate being compared"
+                           : " promotes immediately (promotion: immediate): no candidate"));
+  }
+  return *d.candidate_view;
 }
 
 }  // namespace isoscope::native

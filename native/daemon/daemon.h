@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bundle_store.h"
+#include "challenger.h"
 #include "config.h"
 #include "isoscope/attribution.h"
 #include "isoscope/model.h"
@@ -123,6 +124,9 @@ class Daemon {
   /// last cycle did not score. Safe from any thread: it reads the kept vectors under the lock
   /// and explains outside it.
   Result<GroupExplanation> Explain(size_t index, const std::string& group) const;
+  /// The candidate of detector `index` and its comparison with the active model (promotion:
+  /// manual or gate); kNotFound when it has none.
+  Result<CandidateView> Candidate(size_t index) const;
 
  private:
   struct Group;
@@ -171,6 +175,19 @@ class Daemon {
   // Exports the group's anomaly_surprise and anomaly_onset; returns the surprise (NaN when the
   // bundle has no calibration) for the alert tracker.
   double PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
+  // Champion and challenger (promotion: manual or gate; docs/lifecycle.md).
+  struct Challenge;
+  Result<std::unique_ptr<Prepared>> Load(const Detector& d, const std::string& version,
+                                         const std::string& path) const;
+  void PollCandidate(Detector& d, bool force);  // prepares, as PollReload
+  void ApplyCandidate(Detector& d);             // the cycle thread's half
+  void StartChallenge(Detector& d, std::unique_ptr<Prepared> candidate);
+  void EndChallenge(Detector& d, const std::string& why);
+  void RefuseCandidate(Detector& d, const std::string& version, const std::string& why);
+  void ScoreCandidate(Detector& d, const Cycle& c);  // the rows the active model scored
+  void FinishChallenge(Detector& d, TimeMs now);     // alert evaluation, metrics, view, gate
+  void PublishChallenge(Detector& d, TimeMs now);
+  void RunGate(Detector& d, TimeMs now);
   Result<std::vector<PromSeries>> RangeByInstants(const std::string& promql, TimeMs start,
                                                   TimeMs end, TimeMs step) const;
 

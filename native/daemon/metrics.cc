@@ -55,6 +55,31 @@ constexpr const char* kInputContributionHelp =
     "anomaly score in the last cycle (exact TreeSHAP; positive pushes towards "
     "anomalous). Only for groups whose alert is pending or firing";
 
+constexpr const char* kCandidateScoreHelp =
+    "Anomaly score of the group's latest feature vector under the detector's candidate model "
+    "(role=\"candidate\"; promotion: manual or gate): the same rows as anomaly_score. Its own "
+    "family, so that rules over anomaly_score never alert on a candidate";
+
+// Both models (role active or candidate), since the candidate arrived, on the same rows.
+constexpr const char* kCandidateRowsHelp =
+    "Rows scored by both the active and the candidate model since the candidate arrived";
+constexpr const char* kCandidatePagesHelp =
+    "Critical alerts the model (role active or candidate) would have started since the "
+    "candidate arrived, by the detector's alerts:";
+constexpr const char* kCandidateRateHelp =
+    "Share of the rows since the candidate arrived that the model (role active or candidate) "
+    "flags as anomalies";
+constexpr const char* kCandidateP50Help =
+    "Median of the model's scores (role active or candidate) since the candidate arrived, "
+    "within 1/8192 (a 4096-bin histogram)";
+constexpr const char* kCandidateP99Help =
+    "99th percentile of the model's scores (role active or candidate) since the candidate "
+    "arrived, within 1/8192 (a 4096-bin histogram)";
+
+constexpr const char* kCandidateGateHelp =
+    "The promotion gate's current word on the candidate: 1 for the reason (waiting, no_rows, "
+    "passed, canary, pages, anomaly_rate), 0 for the others; absent without a candidate";
+
 }  // namespace
 
 ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
@@ -98,6 +123,13 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
                 "The for: duration of the detector's alert rule of the severity, in seconds")),
       alert_threshold(Gauge(*registry, "anomaly_alert_threshold", kAlertThresholdHelp)),
       input_contribution(Gauge(*registry, "anomaly_input_contribution", kInputContributionHelp)),
+      candidate_score(Gauge(*registry, "anomaly_candidate_score", kCandidateScoreHelp)),
+      candidate_rows(Gauge(*registry, "anomaly_candidate_rows", kCandidateRowsHelp)),
+      candidate_pages(Gauge(*registry, "anomaly_candidate_pages", kCandidatePagesHelp)),
+      candidate_rate(Gauge(*registry, "anomaly_candidate_anomaly_rate", kCandidateRateHelp)),
+      candidate_p50(Gauge(*registry, "anomaly_candidate_score_p50", kCandidateP50Help)),
+      candidate_p99(Gauge(*registry, "anomaly_candidate_score_p99", kCandidateP99Help)),
+      candidate_gate(Gauge(*registry, "isoscope_candidate_gate", kCandidateGateHelp)),
       shard_index(Gauge(*registry, "isoscope_shard_index",
                         "This replica's shard I of --shard I/N (0 when not sharded)")),
       shard_count(Gauge(

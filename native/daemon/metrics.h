@@ -34,6 +34,15 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Gauge>& alert_for_seconds;
   prometheus::Family<prometheus::Gauge>& alert_threshold;
   prometheus::Family<prometheus::Gauge>& input_contribution;
+  // Champion and challenger (promotion: manual or gate): the candidate's scores and what both
+  // models would have done since the candidate arrived.
+  prometheus::Family<prometheus::Gauge>& candidate_score;
+  prometheus::Family<prometheus::Gauge>& candidate_rows;
+  prometheus::Family<prometheus::Gauge>& candidate_pages;
+  prometheus::Family<prometheus::Gauge>& candidate_rate;
+  prometheus::Family<prometheus::Gauge>& candidate_p50;
+  prometheus::Family<prometheus::Gauge>& candidate_p99;
+  prometheus::Family<prometheus::Gauge>& candidate_gate;
   prometheus::Family<prometheus::Gauge>& shard_index;
   prometheus::Family<prometheus::Gauge>& shard_count;
   prometheus::Family<prometheus::Counter>& query_errors;

@@ -206,6 +206,10 @@ class HttpServer::Impl {
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Explain(req.matches[1].str(), req, res);
                 });
+    server_.Get(R"(/api/v1/detectors/([^/]*)/candidate)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Candidate(req.matches[1].str(), res);
+                });
     server_.Options(R"(/api/v1/.*)", [this](const httplib::Request&, httplib::Response& res) {
       if (!cors_.empty()) {
         res.set_header("Access-Control-Allow-Methods", "GET, OPTIONS");
@@ -399,6 +403,19 @@ class HttpServer::Impl {
     auto e = daemon_.Explain(static_cast<size_t>(index), req.get_param_value("group"));
     if (!e.ok()) return SendError(res, e.status());
     res.set_content(GroupExplanationJson(name, *e), "application/json");
+  }
+
+  // The detector's candidate compared with its active model (promotion: manual or gate).
+  void Candidate(const std::string& name, httplib::Response& res) const {
+    if (!BundleStore::ValidateName(name).ok()) {
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    auto view = daemon_.Candidate(static_cast<size_t>(index));  // kNotFound: no candidate
+    if (!view.ok()) return SendError(res, view.status());
+    res.set_content(CandidateViewJson(*view), "application/json");
   }
 
   // Recent inputs of one detector (one group) as aligned arrays: what the what-if page

@@ -68,6 +68,15 @@ CreatedCache& Cache() {
   return cache;
 }
 
+// Makes renames and unlinks in `dir` durable.
+void SyncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
 }  // namespace
 
 BundleStore::BundleStore(std::string models_dir, std::string detector)
@@ -106,30 +115,25 @@ Status BundleStore::EnsureDir() const {
   return Status::Ok();
 }
 
-Status BundleStore::PointLatest(const std::string& version) {
-  // A new symlink under a temporary name, renamed over `latest`: rename is atomic.
-  const std::string tmp = dir_ + "/.latest.tmp." + std::to_string(::getpid());
+Status BundleStore::PointLink(const std::string& link, const std::string& version) {
+  // A new symlink under a temporary name, renamed over `link`: rename is atomic.
+  const std::string tmp = dir_ + "/." + link + ".tmp." + std::to_string(::getpid());
+  const std::string path = dir_ + "/" + link;
   ::unlink(tmp.c_str());
   if (::symlink((version + kBundleSuffix).c_str(), tmp.c_str()) != 0) {
     return Errno("cannot create", tmp);
   }
-  if (::rename(tmp.c_str(), LatestPath().c_str()) != 0) {
-    Status s = Errno("cannot move into place", LatestPath());
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status s = Errno("cannot move into place", path);
     ::unlink(tmp.c_str());
     return s;
   }
-  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  SyncDir(dir_);
   return Status::Ok();
 }
 
-Status BundleStore::Install(const std::string& version, TimeMs created_ms,
-                            std::string_view bundle_bytes, std::string_view report_json, int keep,
-                            std::vector<std::string>* pruned) {
-  (void)created_ms;  // stored inside the bundle; List() reads it from there
+Status BundleStore::WriteVersion(const std::string& version, std::string_view bundle_bytes,
+                                 std::string_view report_json) {
   Status s = EnsureDir();
   if (!s.ok()) return s;
   RemoveOrphans();
@@ -139,17 +143,16 @@ Status BundleStore::Install(const std::string& version, TimeMs created_ms,
   s = WriteFileAtomic(report, report_json);
   if (!s.ok()) return s;
   s = WriteFileAtomic(BundlePath(version), bundle_bytes);
-  if (!s.ok()) {
-    ::unlink(report.c_str());
-    return s;
-  }
-  s = PointLatest(version);
-  if (!s.ok()) return s;
+  if (!s.ok()) ::unlink(report.c_str());
+  return s;
+}
+
+Status BundleStore::Prune(int keep, std::vector<std::string>* pruned) {
   auto versions = List();
   if (!versions.ok()) return versions.status();
   int seen = 0;
   for (const StoredVersion& v : *versions) {  // newest first
-    if (++seen <= std::max(1, keep) || v.is_latest) {
+    if (++seen <= std::max(1, keep) || v.is_latest || v.is_candidate) {
       continue;
     }
     ::unlink(BundlePath(v.version).c_str());
@@ -159,6 +162,65 @@ Status BundleStore::Install(const std::string& version, TimeMs created_ms,
     }
   }
   return Status::Ok();
+}
+
+Status BundleStore::Install(const std::string& version, TimeMs created_ms,
+                            std::string_view bundle_bytes, std::string_view report_json, int keep,
+                            std::vector<std::string>* pruned) {
+  (void)created_ms;  // stored inside the bundle; List() reads it from there
+  Status s = WriteVersion(version, bundle_bytes, report_json);
+  if (!s.ok()) return s;
+  s = PointLatest(version);
+  if (!s.ok()) return s;
+  return Prune(keep, pruned);
+}
+
+Status BundleStore::InstallCandidate(const std::string& version, std::string_view bundle_bytes,
+                                     std::string_view report_json, int keep,
+                                     std::vector<std::string>* pruned) {
+  Status s = WriteVersion(version, bundle_bytes, report_json);
+  if (!s.ok()) return s;
+  s = PointLink("candidate", version);
+  if (!s.ok()) return s;
+  return Prune(keep, pruned);
+}
+
+Result<std::string> BundleStore::Candidate() const {
+  return ReadLink("candidate",
+                  Status(ErrorCode::kNotFound, "detector '" + detector_ + "' has no candidate (" +
+                                                   CandidatePath() + " does not exist)"));
+}
+
+Status BundleStore::ClearCandidate() {
+  if (::unlink(CandidatePath().c_str()) != 0 && errno != ENOENT) {
+    return Errno("cannot remove", CandidatePath());
+  }
+  RemoveComparison();  // of a candidate that is gone: nothing to show
+  SyncDir(dir_);
+  return Status::Ok();
+}
+
+void BundleStore::RemoveComparison() const { ::unlink(ComparisonPath().c_str()); }
+
+Result<std::string> BundleStore::Promote(const std::string& expected) {
+  auto candidate = Candidate();
+  if (!candidate.ok()) return candidate.status();
+  if (!expected.empty() && *candidate != expected) {
+    return Status(ErrorCode::kInvalidArgument, "the candidate of detector '" + detector_ +
+                                                   "' is now " + *candidate + ", not " + expected);
+  }
+  auto bytes = ReadVersion(*candidate);
+  if (!bytes.ok()) return bytes.status();
+  auto model = DecodeBundle(bytes->data(), bytes->size());  // checksum and canaries
+  if (!model.ok()) {
+    return Status(model.status().code(),
+                  "refusing to promote " + *candidate + ": " + model.status().message());
+  }
+  Status s = PointLatest(*candidate);
+  if (!s.ok()) return s;
+  s = ClearCandidate();
+  if (!s.ok()) return s;
+  return *candidate;
 }
 
 Result<std::vector<StoredVersion>> BundleStore::List() const {
@@ -181,11 +243,13 @@ Result<std::vector<StoredVersion>> BundleStore::List() const {
   }
   ::closedir(d);
   auto latest = Latest();
+  auto candidate = Candidate();
   std::vector<StoredVersion> out;
   for (const std::string& v : names) {
     StoredVersion sv;
     sv.version = v;
     sv.is_latest = latest.ok() && *latest == v;
+    sv.is_candidate = candidate.ok() && *candidate == v;
     struct stat st {};
     sv.has_report = ::stat((dir_ + "/" + v + kReportSuffix).c_str(), &st) == 0;
     if (::lstat(BundlePath(v).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -211,21 +275,24 @@ Result<std::vector<StoredVersion>> BundleStore::List() const {
 }
 
 Result<std::string> BundleStore::Latest() const {
+  return ReadLink("latest", Status(ErrorCode::kBadInput,
+                                   "detector '" + detector_ + "' has no model yet (" +
+                                       LatestPath() + " does not exist); run isoscope train"));
+}
+
+Result<std::string> BundleStore::ReadLink(const std::string& link, const Status& missing) const {
+  const std::string path = dir_ + "/" + link;
   char target[512];
-  const ssize_t n = ::readlink(LatestPath().c_str(), target, sizeof target - 1);
+  const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
   if (n < 0) {
-    if (errno == ENOENT) {
-      return Status(ErrorCode::kBadInput, "detector '" + detector_ + "' has no model yet (" +
-                                              LatestPath() +
-                                              " does not exist); run isoscope train");
-    }
-    return Errno("cannot read", LatestPath());
+    if (errno == ENOENT) return missing;
+    return Errno("cannot read", path);
   }
   std::string name(target, static_cast<size_t>(n));
   const std::string version =
       EndsWith(name, kBundleSuffix) ? name.substr(0, name.size() - std::strlen(kBundleSuffix)) : "";
   if (!IsVersionName(version)) {
-    return Status(ErrorCode::kCorrupt, LatestPath() + " points at '" + EscapeBytes(name) +
+    return Status(ErrorCode::kCorrupt, path + " points at '" + EscapeBytes(name) +
                                            "', not at a bundle in its own directory");
   }
   return version;

@@ -317,6 +317,53 @@ TEST(Config, BadExclusions) {
   EXPECT_TRUE(Has(with("    exclude_alerts: maybe\n"), 8, {"exclude_alerts"}));
 }
 
+TEST(Config, PromotionAndGateAreRead) {
+  Config c;
+  ASSERT_EQ(Dump(Check(Replace(kMinimal, "    model:\n",
+                               "    promotion: gate\n"
+                               "    gate: {after: 2h, rate_band: [0.25, 4], pages_factor: 2}\n"
+                               "    model:\n"),
+                       &c)),
+            "");
+  const PromotionConfig& p = c.detectors[0].promotion;
+  EXPECT_EQ(p.mode, PromotionConfig::Mode::kGate);
+  EXPECT_EQ(p.after_ms, 2 * kHourMs);
+  EXPECT_EQ(p.rate_low, 0.25);
+  EXPECT_EQ(p.rate_high, 4.0);
+  EXPECT_EQ(p.pages_factor, 2.0);
+  // Defaults: immediate; a gate of 3 days, the band [0.5, 2] and 1.5 x the pages.
+  Config d;
+  ASSERT_EQ(Dump(Check(kMinimal, &d)), "");
+  EXPECT_EQ(d.detectors[0].promotion.mode, PromotionConfig::Mode::kImmediate);
+  EXPECT_FALSE(d.detectors[0].promotion.candidate());
+  Config m;
+  ASSERT_EQ(
+      Dump(Check(Replace(kMinimal, "    model:\n", "    promotion: manual\n    model:\n"), &m)),
+      "");
+  EXPECT_EQ(m.detectors[0].promotion.mode, PromotionConfig::Mode::kManual);
+  EXPECT_EQ(m.detectors[0].promotion.after_ms, 3 * kDayMs);
+  EXPECT_EQ(m.detectors[0].promotion.rate_low, 0.5);
+  EXPECT_EQ(m.detectors[0].promotion.rate_high, 2.0);
+  EXPECT_EQ(m.detectors[0].promotion.pages_factor, 1.5);
+}
+
+TEST(Config, BadPromotion) {
+  auto with = [](const std::string& lines) {
+    return Check(Replace(kMinimal, "    model:\n", lines + "    model:\n"));
+  };
+  EXPECT_TRUE(Has(with("    promotion: later\n"), 8,
+                  {"detectors[0].promotion", "'later' is not a promotion mode", "manual"}));
+  EXPECT_TRUE(Has(with("    promotion: manual\n    gate: {after: 1d}\n"), 9,
+                  {"detectors[0].gate", "only with promotion: gate"}));
+  EXPECT_TRUE(Has(with("    gate: {after: 1d}\n"), 8, {"only with promotion: gate"}));
+  EXPECT_TRUE(Has(with("    promotion: gate\n    gate: {rate_band: [2, 0.5]}\n"), 9,
+                  {"detectors[0].gate.rate_band", "0 <= low <= 1 <= high"}));
+  EXPECT_TRUE(Has(with("    promotion: gate\n    gate: {rate_band: [0.5]}\n"), 9,
+                  {"gate.rate_band", "two numbers"}));
+  EXPECT_TRUE(Has(with("    promotion: gate\n    gate: {after: soon}\n"), 9, {"gate.after"}));
+  EXPECT_TRUE(Has(with("    promotion: gate\n    gate: {afer: 1d}\n"), 9, {"afer", "after"}));
+}
+
 TEST(Config, BadDurations) {
   auto with = [](const std::string& lines) {
     return Check(Replace(kMinimal, "    model:\n", lines + "    model:\n"));

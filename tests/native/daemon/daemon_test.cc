@@ -106,8 +106,10 @@ class DaemonTest : public ::testing::Test {
 
   // Trains a small model (inputs latency, errors; hour_of_week, is_deploy_window) with `seed`
   // and installs it as latest.
-  std::string InstallModel(uint32_t seed, TimeMs created_offset = 0) {
+  std::string InstallModel(uint32_t seed, TimeMs created_offset = 0, bool candidate = false,
+                           double latency_shift = 0) {
     auto h = testing::MakeSmallHistory();
+    for (double& a : h.a) a += latency_shift;
     FeatureSpec spec;
     spec.inputs = {"latency", "errors"};
     spec.derived = {{DerivedFeature::Kind::kHourOfWeek}, {DerivedFeature::Kind::kIsDeployWindow}};
@@ -121,9 +123,11 @@ class DaemonTest : public ::testing::Test {
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     models_[m->model_version] = *m;
     BundleStore store(config_.models_dir, "checkout");
-    EXPECT_TRUE(
-        store.Install(m->model_version, m->info.created_ms, EncodeBundle(*m), "{}", 5, nullptr)
-            .ok());
+    EXPECT_TRUE((candidate
+                     ? store.InstallCandidate(m->model_version, EncodeBundle(*m), "{}", 5, nullptr)
+                     : store.Install(m->model_version, m->info.created_ms, EncodeBundle(*m), "{}",
+                                     5, nullptr))
+                    .ok());
     return m->model_version;
   }
 
@@ -362,6 +366,118 @@ TEST_F(DaemonTest, HotReloadReplacesTheModelAndItsVersionSeries) {
   // SIGHUP: forced reload of the same bundle.
   daemon_->PollReloads(true);
   EXPECT_EQ(Det("isoscope_reloads_total"), 3);
+}
+
+// The scores and the is_anomaly of model `version` for one feature vector at kNow, computed
+// independently of the daemon.
+RowScore ScoreOf(const Model& m, double latency, double errors) {
+  auto scorer = ModelScorer::Create(m);
+  const double x[4] = {latency, errors, static_cast<double>(HourOfWeek(kNow)), 0};
+  return scorer->ScoreFeatures(x);
+}
+
+TEST_F(DaemonTest, CandidateIsScoredOnTheSameRowsAndComparedUntilPromoted) {
+  config_.detectors[0].promotion.mode = PromotionConfig::Mode::kManual;
+  MakeDaemon();
+  const std::string v1 = InstallModel(1);
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, kNow);
+  EXPECT_EQ(daemon_->Candidate(0).status().code(), ErrorCode::kNotFound);  // none yet
+  const std::string v2 = InstallModel(2, kHourMs, /*candidate=*/true);
+  daemon_->PollReloads(false);
+  EXPECT_EQ(daemon_->Views()[0].model_version, v1);  // the candidate is not live
+  daemon_->RunCycle(0, kNow + 10'000);
+  // Its score, on the live row, as an independent scorer of that model gives it.
+  const prometheus::Labels cand = {
+      {"detector", "checkout"}, {"job", "checkout"}, {"role", "candidate"}};
+  EXPECT_EQ(Value(*registry_, "anomaly_candidate_score", cand), Expected(v2, 120, 0.011));
+  EXPECT_EQ(*Score("checkout"), Expected(v1, 120, 0.011));  // the live series unchanged
+  EXPECT_EQ(SeriesCount(*registry_, "anomaly_candidate_score"), 2u);
+  auto view = daemon_->Candidate(0);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  EXPECT_EQ(view->candidate_version, v2);
+  EXPECT_EQ(view->active.version, v1);
+  EXPECT_EQ(view->rows, 2u);  // two groups, one cycle since it arrived
+  uint64_t want[2] = {0, 0};  // anomalies of v1, v2 on the two rows
+  for (const auto& [latency, errors] : {std::pair{120.0, 0.011}, std::pair{95.0, 0.012}}) {
+    want[0] += ScoreOf(models_.at(v1), latency, errors).is_anomaly ? 1 : 0;
+    want[1] += ScoreOf(models_.at(v2), latency, errors).is_anomaly ? 1 : 0;
+  }
+  EXPECT_EQ(view->active.anomalies, want[0]);
+  EXPECT_EQ(view->candidate.anomalies, want[1]);
+  EXPECT_EQ(view->gate.reason, "waiting");  // manual: the gate never decides
+  EXPECT_EQ(Value(*registry_, "anomaly_candidate_rows", {{"detector", "checkout"}}), 2.0);
+  // The comparison is in the store too, for isoscope candidates.
+  auto file = ReadFile(config_.models_dir + "/checkout/candidate-comparison.json");
+  ASSERT_TRUE(file.ok());
+  auto parsed = ParseCandidateView(*file);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->candidate_version, v2);
+  EXPECT_EQ(parsed->rows, 2u);
+
+  BundleStore store(config_.models_dir, "checkout");
+  ASSERT_TRUE(store.Promote(v2).ok());
+  daemon_->PollReloads(false);
+  EXPECT_EQ(daemon_->Views()[0].model_version, v2);
+  EXPECT_EQ(daemon_->Candidate(0).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(SeriesCount(*registry_, "anomaly_candidate_score"), 0u);
+  EXPECT_EQ(SeriesCount(*registry_, "isoscope_candidate_gate"), 0u);
+  struct stat st {};
+  EXPECT_NE(::stat(store.ComparisonPath().c_str(), &st), 0);  // promoted: no comparison left
+}
+
+TEST_F(DaemonTest, GateHoldsBackACandidateThatFlagsWhatTheActiveModelDoesNot) {
+  DetectorConfig& det = config_.detectors[0];
+  det.promotion.mode = PromotionConfig::Mode::kGate;
+  det.promotion.after_ms = 30'000;
+  det.alerts.for_ms = 0;
+  det.alerts.smooth_ms = 10'000;  // one score per window: the rule sees each score
+  MakeDaemon();
+  const std::string v1 = InstallModel(1);
+  // Trained on latency 1000 higher. (An isolation forest sees a value beyond its training range
+  // as its edge, so not every live row looks anomalous to it: counted below, independently.)
+  const std::string bad = InstallModel(2, kHourMs, /*candidate=*/true, /*latency_shift=*/1000);
+  daemon_->PollReloads(false);
+  for (TimeMs t = 0; t <= 30'000; t += 10'000) daemon_->RunCycle(0, kNow + t);
+  // Per model: the rows it flags and the groups whose score is above its critical threshold
+  // (contamination/2 of its training rows, the default), from an independent scorer.
+  auto count = [&](const Model& m, bool critical) {
+    const double line = *m.ThresholdFor(0.05);
+    uint64_t n = 0;
+    for (const auto& [latency, errors] : {std::pair{120.0, 0.011}, std::pair{95.0, 0.012}}) {
+      const RowScore r = ScoreOf(m, latency, errors);
+      n += (critical ? r.anomaly_score > line : r.is_anomaly) ? 1 : 0;
+    }
+    return n;
+  };
+  const uint64_t bad_rows = count(models_.at(bad), false), v1_rows = count(models_.at(v1), false);
+  ASSERT_EQ(v1_rows, 0u);   // the premise: the active model flags neither live row
+  ASSERT_GE(bad_rows, 1u);  // ... and the candidate flags at least one
+  auto view = daemon_->Candidate(0);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->candidate.anomalies, 4 * bad_rows);  // 4 cycles
+  EXPECT_EQ(view->active.anomalies, 0u);
+  // for: 0s: a group above its critical threshold pages at the first evaluation, once.
+  EXPECT_EQ(view->candidate.pages, count(models_.at(bad), true));
+  EXPECT_EQ(view->active.pages, 0u);
+  EXPECT_EQ(SeriesCount(*registry_, "anomaly_alert_state"), 0u);  // the daemon's own tracker
+  // Pages first; otherwise 4 x bad_rows >= 4 anomalies against none is outside [0.5, 2] x 0 + 1.
+  const std::string reason = view->candidate.pages > 0 ? "pages" : "anomaly_rate";
+  EXPECT_EQ(view->gate.verdict, GateDecision::Verdict::kHold);
+  EXPECT_EQ(view->gate.reason, reason);
+  EXPECT_EQ(
+      Value(*registry_, "isoscope_candidate_gate", {{"detector", "checkout"}, {"reason", reason}}),
+      1.0);
+  EXPECT_EQ(Value(*registry_, "isoscope_candidate_gate",
+                  {{"detector", "checkout"}, {"reason", "waiting"}}),
+            0.0);
+  EXPECT_EQ(CountLogs("candidate held back by the gate, keeping the active model"), 1);
+  BundleStore store(config_.models_dir, "checkout");
+  EXPECT_EQ(*store.Latest(), v1);
+  EXPECT_EQ(*store.Candidate(), bad);
+  // Decided once: later cycles do not promote it.
+  daemon_->RunCycle(0, kNow + 40'000);
+  EXPECT_EQ(*store.Latest(), v1);
 }
 
 TEST_F(DaemonTest, CorruptBundleIsRefusedAndTheOldModelKeepsServing) {

@@ -76,23 +76,26 @@ class HttpServerTest : public ::testing::Test {
     }
   }
 
-  std::string Install(const std::string& detector) {
+  std::string Install(const std::string& detector, uint32_t seed = 0, bool candidate = false) {
     auto h = testing::MakeSmallHistory();
     FeatureSpec spec;
     spec.inputs = {"latency", "errors"};
     spec.derived.clear();
     TrainOptions options;
     options.params.n_estimators = 5;
+    options.params.random_state = seed;
     options.params.contamination = Contamination::Fraction(0.05);
     options.contamination_explicit = true;
-    options.created_ms = h.times.back();
+    options.created_ms = h.times.back() + seed;
     auto m = TrainModel(spec, nullptr, {h.a.data(), h.b.data()}, h.times.size(), options);
     EXPECT_TRUE(m.ok());
     BundleStore store(config_.models_dir, detector);
-    EXPECT_TRUE(store
-                    .Install(m->model_version, m->info.created_ms, EncodeBundle(*m),
-                             R"({"rows_used": 3024})", 5, nullptr)
-                    .ok());
+    const std::string report = R"({"rows_used": 3024})";
+    EXPECT_TRUE(
+        (candidate ? store.InstallCandidate(m->model_version, EncodeBundle(*m), report, 5, nullptr)
+                   : store.Install(m->model_version, m->info.created_ms, EncodeBundle(*m), report,
+                                   5, nullptr))
+            .ok());
     return m->model_version;
   }
 
@@ -269,6 +272,34 @@ TEST_F(HttpServerTest, ExplainApiBreaksTheLastScoreDownByFeature) {
   EXPECT_EQ(client_->Get("/api/v1/detectors/checkout/explain?group=x")->status, 404);
   EXPECT_EQ(client_->Get("/api/v1/detectors/payments/explain")->status, 503);
   EXPECT_EQ(client_->Get("/api/v1/detectors/nope/explain")->status, 404);
+}
+
+TEST_F(HttpServerTest, CandidateApiComparesOrSaysThereIsNone) {
+  config_.detectors[0].promotion.mode = PromotionConfig::Mode::kManual;
+  Start();
+  const std::string v1 = Install("checkout");
+  daemon_->PollReloads(false);
+  auto none = client_->Get("/api/v1/detectors/checkout/candidate");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  EXPECT_NE(nlohmann::json::parse(none->body)["error"].get<std::string>().find("no candidate"),
+            std::string::npos);
+  const std::string v2 = Install("checkout", 7, /*candidate=*/true);
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, 1767495600000);
+  auto r = client_->Get("/api/v1/detectors/checkout/candidate");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["candidate_version"], v2);
+  EXPECT_EQ(j["active"]["version"], v1);
+  EXPECT_EQ(j["rows"], 1);  // one group (job="api"), one cycle
+  EXPECT_EQ(j["promotion"], "manual");
+  EXPECT_EQ(j["gate"]["verdict"], "waiting");
+  // immediate: never a candidate; a bad name and an unknown detector as elsewhere.
+  EXPECT_EQ(client_->Get("/api/v1/detectors/payments/candidate")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/detectors/nope/candidate")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/detectors/a.b/candidate")->status, 400);
 }
 
 }  // namespace

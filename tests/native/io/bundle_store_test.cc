@@ -43,6 +43,71 @@ class BundleStoreTest : public ::testing::Test {
   std::string root_;
 };
 
+TEST_F(BundleStoreTest, CandidateLeavesLatestAndPromoteMovesIt) {
+  BundleStore store(root_ + "/models", "checkout");
+  auto [v0, b0] = NewModel(0);
+  auto [v1, b1] = NewModel(1);
+  ASSERT_TRUE(store.Install(v0, 0, b0, "{}", 5, nullptr).ok());
+  EXPECT_EQ(store.Candidate().status().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(store.InstallCandidate(v1, b1, "{}", 5, nullptr).ok());
+  EXPECT_EQ(*store.Latest(), v0);  // the candidate is not live
+  EXPECT_EQ(*store.Candidate(), v1);
+  // A symlink, as latest: readlink gives the bundle's name in the same directory.
+  char target[256] = {};
+  ASSERT_GT(::readlink(store.CandidatePath().c_str(), target, sizeof target - 1), 0);
+  EXPECT_EQ(std::string(target), v1 + ".bundle");
+  auto list = store.List();
+  ASSERT_TRUE(list.ok());
+  for (const StoredVersion& v : *list) {
+    EXPECT_EQ(v.is_candidate, v.version == v1) << v.version;
+    EXPECT_EQ(v.is_latest, v.version == v0) << v.version;
+  }
+  // Another version than the one decided on is refused; then the right one is promoted.
+  EXPECT_EQ(store.Promote(v0).status().code(), ErrorCode::kInvalidArgument);
+  auto promoted = store.Promote(v1);
+  ASSERT_TRUE(promoted.ok()) << promoted.status().ToString();
+  EXPECT_EQ(*promoted, v1);
+  EXPECT_EQ(*store.Latest(), v1);
+  EXPECT_EQ(store.Candidate().status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store.Promote("").status().code(), ErrorCode::kNotFound);  // nothing left
+}
+
+TEST_F(BundleStoreTest, PromoteRefusesADamagedCandidateAndLatestStays) {
+  BundleStore store(root_ + "/models", "checkout");
+  auto [v0, b0] = NewModel(0);
+  auto [v1, b1] = NewModel(1);
+  ASSERT_TRUE(store.Install(v0, 0, b0, "{}", 5, nullptr).ok());
+  ASSERT_TRUE(store.InstallCandidate(v1, b1, "{}", 5, nullptr).ok());
+  // One flipped byte in the body: the header's CRC no longer matches.
+  std::string bad = b1;
+  bad[bad.size() - 10] = static_cast<char>(bad[bad.size() - 10] ^ 0x5a);
+  ASSERT_TRUE(WriteFileAtomic(store.BundlePath(v1), bad).ok());
+  auto promoted = store.Promote("");
+  ASSERT_FALSE(promoted.ok());
+  EXPECT_EQ(promoted.status().code(), ErrorCode::kCorrupt) << promoted.status().ToString();
+  EXPECT_NE(promoted.status().message().find("refusing to promote " + v1), std::string::npos);
+  EXPECT_EQ(*store.Latest(), v0);
+  EXPECT_EQ(*store.Candidate(), v1);  // still there, to look at
+}
+
+TEST_F(BundleStoreTest, PruningKeepsTheCandidate) {
+  BundleStore store(root_ + "/models", "checkout");
+  auto [v0, b0] = NewModel(0);
+  ASSERT_TRUE(store.Install(v0, 0, b0, "{}", 1, nullptr).ok());
+  auto [v1, b1] = NewModel(1);
+  ASSERT_TRUE(store.InstallCandidate(v1, b1, "{}", 1, nullptr).ok());
+  // keep 1: the newest (the candidate) is kept, and so is the older latest.
+  auto [v2, b2] = NewModel(2);
+  std::vector<std::string> pruned;
+  ASSERT_TRUE(store.Install(v2, 0, b2, "{}", 1, &pruned).ok());
+  EXPECT_TRUE(pruned.size() == 1 && pruned[0] == v0) << pruned.size();
+  struct stat st {};
+  EXPECT_EQ(::stat(store.BundlePath(v1).c_str(), &st), 0);  // the candidate survived
+  ASSERT_TRUE(store.ClearCandidate().ok());
+  EXPECT_EQ(store.Candidate().status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(store.ClearCandidate().ok());  // clearing nothing is fine
+}
+
 TEST_F(BundleStoreTest, InstallPointsLatestAndPrunesOldVersions) {
   BundleStore store(root_ + "/models", "checkout");
   std::vector<std::string> versions;

@@ -188,6 +188,25 @@ try {
   const yaml = await text('rules-yaml');
   check(yaml.includes('expr: avg_over_time(anomaly_score[10m])') && yaml.includes('> 0.645') && yaml.includes('for: 5m'),
     'copy as rules: the YAML carries the chosen values', yaml);
+  // Fit to budget: the panel's search (the core's tuneAlerts in WASM, over the shown scores)
+  // chooses what isoscope tune chooses on the same history, and the panel then shows what
+  // native replay gives for that choice.
+  const tuned = JSON.parse(execFileSync(isoscope, ['tune', '--bundle', bundle, '--csv', csv, '--budget', '2/week',
+    '--json']).toString()).chosen;
+  await page.getByTestId('control-budget').fill('2');
+  await page.getByTestId('fit-budget').click();
+  await page.getByTestId('fit-result').waitFor();
+  const fitted = await page.waitForFunction((t) => {
+    const o = window.__options;
+    return o.critical === t.critical && o.warning === t.warning && o.forMinutes * 60 === t.for_seconds &&
+      o.smoothMinutes * 60 === t.smooth_seconds ? o : null;
+  }, tuned, { timeout: 10_000 }).then((h) => h.jsonValue()).catch(() => null);
+  check(fitted !== null, `fit to budget (2/week): the panel chooses what isoscope tune chooses (critical ${tuned.critical}, ` +
+    `for ${tuned.for_seconds / 60}m, smoothing ${tuned.smooth_seconds / 60}m)`,
+  JSON.stringify({ tuned, panel: await page.evaluate(() => window.__options), note: await text('fit-result') }));
+  settings = { ...settings, warning: tuned.warning, critical: tuned.critical, forMinutes: tuned.for_seconds / 60,
+    smoothMinutes: tuned.smooth_seconds / 60 };
+  await compare('fit to budget');
   // The dashboard `isoscope dashboard` writes, loaded into the panel: its isoscope panel's
   // queries are named after the bundle's inputs (the harness names the frames the same way),
   // and with its options as they are the panel fetches the bundle from the daemon URL and

@@ -5,7 +5,7 @@
 // thresholds move.
 //   ISOSCOPE=... PANEL_DIST=... OUT_DIR=... node harness/standalone_e2e.mjs
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checker, env, launchChromium, nativeShownReplay } from './common.mjs';
@@ -80,29 +80,6 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-testid="value-critical"]')?.textContent === '0.520');
   const moved = await compare('warning 0.5, critical 0.52', { warning: 0.5, critical: 0.52 });
   check(moved.pages > 0, 'the moved thresholds page at least once (a meaningful check)');
-
-  // "Fit to budget" chooses what `isoscope tune --budget 7/week` chooses on the same shown
-  // scores and incidents, and the stats strip then counts the chosen setting's pages.
-  const incidentsCsv = join(work, 'page-incidents.csv');
-  writeFileSync(incidentsCsv, ['name,start,end', ...(history.incidents ?? []).map((i) =>
-    `${i.name},${new Date(i.start).toISOString()},${new Date(i.end).toISOString()}`)].join('\n') + '\n');
-  const tuneArgs = ['tune', '--csv', join(work, 'page-scores.csv'), '--budget', '7/week', '--json'];
-  if ((history.incidents ?? []).length > 0) tuneArgs.push('--incidents', incidentsCsv);
-  const cli = JSON.parse(execFileSync(isoscope, tuneArgs, { encoding: 'utf8' })).chosen;
-  await page.getByTestId('control-budget').fill('7');
-  await page.getByTestId('fit-budget').click();
-  const fit = page.getByTestId('fit-result');
-  await fit.waitFor({ timeout: 30_000 });
-  const chosen = JSON.parse((await fit.getAttribute('data-chosen')) || 'null');
-  const pick = (c) => c && [c.warning, c.critical, c.forMs ?? c.for_seconds * 1000, c.smoothMs ?? c.smooth_seconds * 1000, c.pages];
-  check(JSON.stringify(pick(chosen)) === JSON.stringify(pick(cli)),
-    `fit to budget 7/week (3 pages in the 72 h shown): the page and isoscope tune choose the same (${JSON.stringify(pick(cli))}, ${(history.incidents ?? []).length} incidents)`,
-    `${await fit.textContent()} ${JSON.stringify(pick(chosen))}`);
-  const counted = await page
-    .waitForFunction((pages) => document.querySelector('[data-testid="stat-pages"]')?.textContent === String(pages), cli.pages, { timeout: 10_000 })
-    .then(() => true, () => false);
-  check(counted, `after the fit the stats strip counts the chosen setting's ${cli.pages} pages`,
-    `stat-pages: ${await page.getByTestId('stat-pages').textContent()}`);
   await page.screenshot({ path: join(outDir, 'standalone.png') });
   check(errors.length === 0, 'no page errors', errors.join('\n'));
 } catch (e) {

@@ -2,14 +2,11 @@
 // and caches the decoded model by the bytes (see wasm/isoscope.d.ts).
 import type {
   ExplainOut,
-  IncidentInput,
   IsoscopeModule,
   ModelInfo,
   ReplayOut,
   ReplaySettings,
   ScoresOut,
-  TuneOut,
-  TuneSettings,
   WasmError,
 } from '../../isoscope';
 
@@ -75,19 +72,6 @@ export function replayScores(
   settings: ReplaySettings
 ): ReplayOut {
   const r = wasm.replay(times, scores, settings, null);
-  if (isError(r)) throw new BundleError(r.code, r.message);
-  return r;
-}
-
-/** The core's TuneAlerts (isoscope tune's search) over shown scores; a core error throws. */
-export function tuneScores(
-  wasm: IsoscopeModule,
-  times: Float64Array,
-  scores: Float64Array,
-  settings: TuneSettings,
-  incidents: IncidentInput[] | null
-): TuneOut {
-  const r = wasm.tuneAlerts(times, scores, settings, incidents);
   if (isError(r)) throw new BundleError(r.code, r.message);
   return r;
 }

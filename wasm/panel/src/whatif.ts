@@ -1,5 +1,5 @@
 // The what-if's pure logic: settings, the stats strip from a replay, and drawing helpers.
-import type { IncidentInput, ReplayOut, TuneCandidate, TuneSettings } from '../../isoscope';
+import type { IncidentInput, IsoscopeModule, ReplayOut, TuneOut, WasmError } from '../../isoscope';
 
 export interface WhatIfSettings {
   /** Share of points to flag; null keeps the model's own threshold. */
@@ -262,52 +262,66 @@ export function firstScoredTime(times: Float64Array, scores: Float64Array): numb
   return null;
 }
 
+/** isoscope tune's default grids of for: and smoothing (its --for and --smooth). */
+export const TUNE_FOR_MS = [3, 5, 10, 15].map((m) => m * MINUTE_MS);
+export const TUNE_SMOOTH_MS = [5, 10, 15, 30].map((m) => m * MINUTE_MS);
+
 /**
- * The what-if settings "fit to budget" chose: the candidate's warning, critical, for: and
- * smoothing, as numbers (no longer following the model); contamination and the evaluation
- * interval stay as they were, the search ran at that interval.
+ * The grids without the values that hold fewer than 3 samples at the data's step, as isoscope
+ * tune drops them (a single outlier would page), so that the panel searches what the CLI
+ * searches. stepMs: the model's step, or the scores' median step; 0 keeps every value.
  */
-export function settingsFromTune(s: WhatIfSettings, c: TuneCandidate): WhatIfSettings {
-  return {
-    ...s,
+export function tuneGrids(stepMs: number): { forMs: number[]; smoothMs: number[] } {
+  const enough = (v: number) => v >= 3 * stepMs;
+  return { forMs: TUNE_FOR_MS.filter(enough), smoothMs: TUNE_SMOOTH_MS.filter(enough) };
+}
+
+/** The median of the positive steps between consecutive times (0 without any). */
+export function medianStep(times: Float64Array): number {
+  const steps: number[] = [];
+  for (let i = 1; i < times.length; i++) if (times[i] > times[i - 1]) steps.push(times[i] - times[i - 1]);
+  if (steps.length === 0) return 0;
+  steps.sort((a, b) => a - b);
+  return steps[Math.floor(steps.length / 2)];
+}
+
+/**
+ * "Fit to budget": the core's TuneAlerts (isoscope tune's search, the same in WASM, checked by
+ * wasm.tune_parity) over the shown scores, for at most `budgetPerWeek` pages a week of scored
+ * time, catching the most of the known incidents. Returns the settings it chose (thresholds,
+ * for: and smoothing; the rest as they were) and a line saying what they do, or the core's
+ * error (e.g. nothing scored). stepMs filters the grids as isoscope tune does (tuneGrids).
+ */
+export function fitToBudget(
+  wasm: Pick<IsoscopeModule, 'tuneAlerts'>,
+  times: Float64Array,
+  scores: Float64Array,
+  settings: WhatIfSettings,
+  budgetPerWeek: number,
+  incidents: IncidentMark[],
+  stepMs = 0
+): { settings: WhatIfSettings; summary: string; out: TuneOut } | WasmError {
+  const marks: IncidentInput[] = incidents.map((i) => ({ name: i.name, startMs: i.start, endMs: i.end }));
+  const grids = tuneGrids(stepMs);
+  if (grids.forMs.length === 0 || grids.smoothMs.length === 0) {
+    return { code: 'invalid_argument', message: `every for: and smoothing holds fewer than 3 samples at the step of ${formatDuration(stepMs)}` };
+  }
+  const out = wasm.tuneAlerts(
+    times,
+    scores,
+    { budgetPerWeek, evalIntervalMs: Math.round(settings.evalIntervalSeconds * 1000), ...grids },
+    marks.length > 0 ? marks : null
+  );
+  if (!('ok' in out) || out.ok !== true) return out as WasmError;
+  const c = out.chosen;
+  const next: WhatIfSettings = {
+    ...settings,
     warning: c.warning,
     critical: c.critical,
     forMinutes: c.forMs / MINUTE_MS,
     smoothMinutes: c.smoothMs / MINUTE_MS,
   };
-}
-
-/** The chart's incident marks in the form the core's replay and tune read. */
-export function incidentInputs(marks: IncidentMark[] | undefined): IncidentInput[] | null {
-  if (!marks || marks.length === 0) return null;
-  return marks.map((m) => ({ name: m.name, startMs: m.start, endMs: m.end }));
-}
-
-/** isoscope tune's default grids, in minutes (its --for and --smooth). */
-export const TUNE_FOR_MINUTES = [3, 5, 10, 15];
-export const TUNE_SMOOTH_MINUTES = [5, 10, 15, 30];
-
-/**
- * The search "fit to budget" runs, as `isoscope tune --budget B/week` would: its default grids
- * less the values that hold fewer than three samples at the step (a rule over fewer pages on
- * one outlier; the CLI drops them too), at the what-if's evaluation interval. A grid left
- * empty gives the CLI's message instead.
- */
-export function tuneRequest(budgetPerWeek: number, evalIntervalSeconds: number, stepMs: number): TuneSettings | string {
-  const keep = (minutes: number[]) => minutes.map((m) => m * MINUTE_MS).filter((ms) => ms >= 3 * stepMs);
-  const forMs = keep(TUNE_FOR_MINUTES);
-  const smoothMs = keep(TUNE_SMOOTH_MINUTES);
-  for (const [name, list] of [['for:', forMs], ['smoothing', smoothMs]] as const) {
-    if (list.length === 0) {
-      return `every ${name} value holds fewer than 3 samples at the step of ${formatDuration(stepMs)}; use at least ${formatDuration(3 * stepMs)}`;
-    }
-  }
-  return { budgetPerWeek, evalIntervalMs: Math.round(evalIntervalSeconds * 1000), forMs, smoothMs };
-}
-
-/** The typical step of shown data: the median gap between times (60 s with fewer than 2). */
-export function medianStep(times: Float64Array): number {
-  if (times.length < 2) return MINUTE_MS;
-  const gaps = Array.from(times.subarray(1), (t, i) => t - times[i]).sort((a, b) => a - b);
-  return gaps[gaps.length >> 1];
+  const caught = marks.length > 0 ? `, ${c.caught} of ${marks.length} incidents caught` : '';
+  const summary = `${c.pages} pages (${c.pagesPerWeek.toFixed(2)}/week)${caught}`;
+  return { settings: next, summary, out };
 }

@@ -7,13 +7,13 @@ import {
   downsample,
   firstAtOrAfter,
   firstScoredTime,
+  fitToBudget,
   formatDuration,
+  medianStep,
+  tuneGrids,
   replaySettings,
   resolveThresholds,
-  medianStep,
-  settingsFromTune,
   shownRows,
-  tuneRequest,
   unionLength,
   DEFAULT_SETTINGS,
 } from '../src/whatif';
@@ -130,29 +130,41 @@ test('the warm-up rows are cut off after scoring: the shown rows start at shownF
   assert.equal(firstScoredTime(times, Float64Array.from([NaN, NaN, NaN, NaN, NaN])), null);
 });
 
-test('fit to budget searches isoscope tune\'s grids less what holds fewer than 3 samples', () => {
-  assert.deepEqual(tuneRequest(1, 60, M), {
-    budgetPerWeek: 1,
-    evalIntervalMs: 60_000,
-    forMs: [3 * M, 5 * M, 10 * M, 15 * M],
-    smoothMs: [5 * M, 10 * M, 15 * M, 30 * M],
+test('fit to budget: the chosen settings, replayed, stay within the budget and page the incident', async () => {
+  const wasm = await testWasm();
+  // Two weeks at one score a minute: 0.4 with a small daily wobble, two short blips to 0.8
+  // (noise a page would be false on) and one 30-minute incident at 0.9 on day 9.
+  const n = 14 * 1440;
+  const times = Float64Array.from({ length: n }, (_, i) => i * M);
+  const incident = { name: 'outage', start: 9 * 1440 * M, end: (9 * 1440 + 30) * M };
+  const scores = Float64Array.from({ length: n }, (_, i) => {
+    if (i >= 9 * 1440 && i < 9 * 1440 + 30) return 0.9;
+    if (i === 3 * 1440 || i === 6 * 1440 + 7) return 0.8;
+    return 0.4 + 0.02 * Math.sin((i * 2 * Math.PI) / 1440);
   });
-  // 5-minute data: 3m, 5m and 10m hold fewer than 3 samples.
-  assert.deepEqual(tuneRequest(2, 300, 5 * M), { budgetPerWeek: 2, evalIntervalMs: 300_000, forMs: [15 * M], smoothMs: [15 * M, 30 * M] });
-  // Hourly data: nothing in the for: grid is 3 hours long (the CLI refuses the same way).
-  assert.equal(tuneRequest(1, 60, 60 * M), 'every for: value holds fewer than 3 samples at the step of 60m; use at least 3.0h');
+  const r = fitToBudget(wasm, times, scores, DEFAULT_SETTINGS, 1, [incident]);
+  assert.ok(!('code' in r), 'code' in r ? r.message : '');
+  if ('code' in r) return;
+  const s = r.settings;
+  assert.ok(s.warning !== null && s.critical !== null && s.warning <= s.critical);
+  // Replayed with the core's Replay (not the search): at most 2 pages in 2 weeks, one of them
+  // during the incident.
+  const replay = replayScores(wasm, times, scores, replaySettings(resolveThresholds(s, null)));
+  assert.ok(replay.pages <= 2, `${replay.pages} pages`);
+  const starts = Array.from(replay.critical.firing.start);
+  assert.ok(starts.some((t) => t >= incident.start && t <= incident.end + (s.forMinutes + s.smoothMinutes) * M));
+  assert.match(r.summary, /1 of 1 incidents caught/);
+  // A budget nothing can meet is still an answer (the search's frontier), never a throw; an
+  // empty history is the core's error, returned.
+  const empty = fitToBudget(wasm, new Float64Array(0), new Float64Array(0), DEFAULT_SETTINGS, 1, []);
+  assert.ok('code' in empty);
 });
 
-test('the median step and the settings a tune choice gives', () => {
-  assert.equal(medianStep(Float64Array.from([0, 60, 120, 300, 360].map((s) => s * 1000))), 60_000);
-  assert.equal(medianStep(Float64Array.from([5])), M);
-  const chosen = { warning: 0.57, critical: 0.6, forMs: 5 * M, smoothMs: 10 * M, pages: 2, pagesPerWeek: 0.7, warnings: 9, warningsPerWeek: 3, caught: 0, totalDelayMs: 0, falsePages: 0 };
-  assert.deepEqual(settingsFromTune({ ...DEFAULT_SETTINGS, contamination: 0.03 }, chosen), {
-    ...DEFAULT_SETTINGS,
-    contamination: 0.03,
-    warning: 0.57,
-    critical: 0.6,
-    forMinutes: 5,
-    smoothMinutes: 10,
-  });
+test("fit to budget searches isoscope tune's grids, without values under 3 steps", () => {
+  assert.deepEqual(tuneGrids(60_000), { forMs: [3, 5, 10, 15].map((m) => m * M), smoothMs: [5, 10, 15, 30].map((m) => m * M) });
+  // At 5-minute data, for: 3m..10m hold fewer than 3 samples (15m does), as do smoothing 5m and 10m.
+  assert.deepEqual(tuneGrids(5 * M), { forMs: [15 * M], smoothMs: [15 * M, 30 * M] });
+  assert.deepEqual(tuneGrids(0), tuneGrids(1));
+  assert.equal(medianStep(Float64Array.from([0, 60, 120, 300, 360])), 60);
+  assert.equal(medianStep(new Float64Array(0)), 0);
 });

@@ -6,24 +6,21 @@ import React, { useMemo, useState } from 'react';
 
 import { explainPoint, pageCauses } from '../explain';
 import type { MappedSeries } from '../frames';
-import { IsoscopeModel, replayScores, tuneScores } from '../model';
+import { IsoscopeModel, replayScores } from '../model';
 import type { IsoscopeModule } from '../wasm';
-import type { TuneCandidate } from '../../../isoscope';
 import {
   computeStats,
   downsample,
   extent,
   firstAtOrAfter,
+  fitToBudget,
+  medianStep,
   firstScoredTime,
   formatDuration,
   type IncidentMark,
-  incidentInputs,
-  medianStep,
   replaySettings,
   resolveThresholds,
-  settingsFromTune,
   shownRows,
-  tuneRequest,
   type ResolvedSettings,
   type Stats,
   type WhatIfSettings,
@@ -145,22 +142,6 @@ export function WhatIf(props: WhatIfProps) {
     };
   }, [hover, data.times, scored.scores, view, model, props.data]);
 
-  // "Fit to budget": isoscope tune's search in the core over the shown scores and marked
-  // incidents; its choice replaces the thresholds, for: and smoothing (CLI and panel choose
-  // the same, wasm.tune_parity and panel.standalone_e2e check it).
-  const fitToBudget = (budgetPerWeek: number): FitResult => {
-    const step = model?.info.stepMs || medianStep(data.times);
-    const request = tuneRequest(budgetPerWeek, settings.evalIntervalSeconds, step);
-    if (typeof request === 'string') return { error: request };
-    try {
-      const out = tuneScores(wasm, data.times, scored.scores, request, incidentInputs(props.incidents));
-      props.onSettingsChange(settingsFromTune(settings, out.chosen));
-      return { chosen: out.chosen, evaluated: out.evaluated, incidents: props.incidents?.length ?? 0 };
-    } catch (e) {
-      return { error: e instanceof Error ? e.message : String(e) };
-    }
-  };
-
   const listH = pages && replay.critical.firing.start.length > 0 ? PAGES_H : 0;
   const chartH = Math.max(80, height - CONTROLS_H - STATS_H - listH);
   const left = 36;
@@ -190,7 +171,7 @@ export function WhatIf(props: WhatIfProps) {
       />
       {pages && <PageList causes={pages.causes} total={replay.critical.firing.start.length} ms={pages.ms} palette={p} />}
       {hovered && <HoverCard point={hovered} left={hoverX > width - 330 ? Math.max(0, hoverX - 330) : hoverX + 12} top={STATS_H + 4} palette={p} />}
-      <Controls {...props} threshold={threshold} resolved={resolved} fit={fitToBudget} />
+      <Controls {...props} threshold={threshold} resolved={resolved} times={data.times} shownScores={scored.scores} />
     </div>
   );
 }
@@ -452,9 +433,25 @@ function formatValue(v: number): string {
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 }
 
-function Controls(props: WhatIfProps & { threshold: number; resolved: ResolvedSettings; fit: (budgetPerWeek: number) => FitResult }) {
+function Controls(
+  props: WhatIfProps & { threshold: number; resolved: ResolvedSettings; times: Float64Array; shownScores: Float64Array }
+) {
   const { settings, onSettingsChange, model, detector, resolved } = props;
   const [copied, setCopied] = useState<string | null>(null);
+  // Fit to budget: the same search as isoscope tune, over the shown scores and incidents.
+  const [budget, setBudget] = useState(1);
+  const [fitNote, setFitNote] = useState<string | null>(null);
+  const fit = () => {
+    // The step isoscope tune uses: the model's, or the scores' median step.
+    const step = model ? model.info.stepMs : medianStep(props.times);
+    const r = fitToBudget(props.wasm, props.times, props.shownScores, settings, budget, props.incidents ?? [], step);
+    if ('code' in r) {
+      setFitNote(`cannot fit: ${r.message}`);
+      return;
+    }
+    onSettingsChange(r.settings);
+    setFitNote(`fit: ${r.summary}`);
+  };
   const set = (patch: Partial<WhatIfSettings>) => onSettingsChange({ ...settings, ...patch });
   const contamination = model
     ? settings.contamination ?? model.info.contamination ?? model.info.trainedFlaggedFraction
@@ -511,64 +508,44 @@ function Controls(props: WhatIfProps & { threshold: number; resolved: ResolvedSe
         settings.critical === null && model ? `model (${resolved.critical.toFixed(3)})` : resolved.critical.toFixed(3))}
       {slider('for', 'for:', settings.forMinutes, 0, 30, 1, (v) => set({ forMinutes: v }), `${settings.forMinutes}m`)}
       {slider('smooth', 'smoothing', settings.smoothMinutes, 1, 30, 1, (v) => set({ smoothMinutes: v }), `${settings.smoothMinutes}m`)}
+      <label style={{ display: 'inline-flex', alignItems: 'center', marginRight: 4 }}>
+        <span style={{ marginRight: 4 }}>budget</span>
+        <input
+          type="number"
+          data-testid="control-budget"
+          aria-label="pages per week"
+          min={0.1}
+          step={0.1}
+          value={budget}
+          onChange={(e) => setBudget(Number(e.currentTarget.value))}
+          style={{ width: 48 }}
+        />
+        <span style={{ marginLeft: 4 }}>pages/week</span>
+      </label>
+      <button
+        type="button"
+        data-testid="fit-budget"
+        onClick={fit}
+        disabled={!(budget > 0)}
+        title="Search warning, critical, for: and smoothing for this many pages a week (isoscope tune)"
+        style={{ marginRight: 12 }}
+      >
+        Fit to budget
+      </button>
+      {fitNote && (
+        <span data-testid="fit-result" style={{ marginRight: 12 }}>
+          {fitNote}
+        </span>
+      )}
       <button type="button" data-testid="copy-rules" onClick={copy} title="Prometheus rule YAML for these values">
         Copy as rules
       </button>
       {copied && <span style={{ marginLeft: 6 }}>{copied}</span>}
-      <BudgetFit fit={props.fit} />
       {yaml && (
         <pre data-testid="rules-yaml" style={{ width: '100%', maxHeight: 120, overflow: 'auto', fontSize: 10, margin: 0 }}>
           {yaml}
         </pre>
       )}
     </div>
-  );
-}
-
-/** What "fit to budget" chose (and how many settings it judged), or why it could not. */
-export type FitResult = { chosen: TuneCandidate; evaluated: number; incidents: number } | { error: string };
-
-function describeFit(r: FitResult): string {
-  if ('error' in r) return `cannot fit: ${r.error}`;
-  const c = r.chosen;
-  const caught = r.incidents > 0 ? `, ${c.caught} of ${r.incidents} incidents paged` : '';
-  return `${c.pages} pages (${c.pagesPerWeek.toFixed(2)}/week)${caught}; best of ${r.evaluated} settings`;
-}
-
-/** A pages-per-week budget and the button that fits warning, critical, for: and smoothing to it. */
-function BudgetFit({ fit }: { fit: (budgetPerWeek: number) => FitResult }) {
-  const [budget, setBudget] = useState(1);
-  const [result, setResult] = useState<FitResult | null>(null);
-  return (
-    <span style={{ display: 'inline-flex', alignItems: 'center', marginLeft: 12 }}>
-      <label style={{ marginRight: 4 }}>
-        budget{' '}
-        <input
-          type="number"
-          data-testid="control-budget"
-          aria-label="pages per week"
-          min={0.5}
-          step={0.5}
-          value={budget}
-          onChange={(e) => setBudget(Number(e.currentTarget.value))}
-          style={{ width: 48 }}
-        />{' '}
-        pages/week
-      </label>
-      <button
-        type="button"
-        data-testid="fit-budget"
-        disabled={!(budget > 0)}
-        onClick={() => setResult(fit(budget))}
-        title="Search thresholds, for: and smoothing on the shown history, as isoscope tune --budget does"
-      >
-        Fit to budget
-      </button>
-      {result && (
-        <span data-testid="fit-result" data-chosen={'chosen' in result ? JSON.stringify(result.chosen) : ''} style={{ marginLeft: 6 }}>
-          {describeFit(result)}
-        </span>
-      )}
-    </span>
   );
 }
