@@ -75,6 +75,12 @@ export interface ScoresOut extends RowIssues {
    * without calibration (format < 1.3).
    */
   surprise: Float64Array | null;
+  /**
+   * The plain rule isoscope replay reports beside the forest: per row, the largest |z| of the
+   * model's inputs against their own last 24 hours (core RollingZScoreBaseline; NaN until an
+   * input has 12 earlier rows in its window); null when a row has no timestamp.
+   */
+  baseline: Float64Array | null;
 }
 
 /** Exact per-feature attribution of the asked rows (TreeSHAP, core/include/isoscope/attribution.h). */

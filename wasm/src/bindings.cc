@@ -9,6 +9,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -18,6 +19,7 @@
 
 #include "isoscope/alert.h"
 #include "isoscope/attribution.h"
+#include "isoscope/baseline.h"
 #include "isoscope/bundle.h"
 #include "isoscope/calibration.h"
 #include "isoscope/features.h"
@@ -151,14 +153,12 @@ std::vector<TimeMs> Times(const val& times) {
   return out;
 }
 
-// Builds the feature rows of `series` ({input name: numbers}); names the first missing input.
-Result<FeatureRows> Rows(const Model& model, const val& times, const val& series,
-                         std::vector<TimeMs>* times_out) {
+// The model's input columns of `series` ({input name: numbers}), aligned with the times;
+// names every missing input.
+Result<std::vector<std::vector<double>>> Columns(const Model& model, const val& series, size_t n) {
   if (!IsObject(series)) {
     return Status(ErrorCode::kInvalidArgument, "series must be an object {input name: numbers}");
   }
-  *times_out = Times(times);
-  const size_t n = times_out->size();
   std::vector<std::vector<double>> columns;
   std::vector<std::string> missing;
   for (const std::string& name : model.spec.inputs) {
@@ -181,9 +181,26 @@ Result<FeatureRows> Rows(const Model& model, const val& times, const val& series
     return Status(ErrorCode::kBadInput,
                   "the model needs input series that are not given: " + names);
   }
+  return columns;
+}
+
+std::vector<const double*> Pointers(const std::vector<std::vector<double>>& columns) {
   std::vector<const double*> pointers;
   for (const auto& c : columns) pointers.push_back(c.data());
-  return BuildFeatureRows(model.spec, times_out->data(), pointers, n);
+  return pointers;
+}
+
+// Builds the feature rows of `series`, with the core times in times_out.
+Result<FeatureRows> Rows(const Model& model, const val& times, const val& series,
+                         std::vector<TimeMs>* times_out,
+                         std::vector<std::vector<double>>* columns_out = nullptr) {
+  *times_out = Times(times);
+  const size_t n = times_out->size();
+  auto columns = Columns(model, series, n);
+  if (!columns.ok()) return columns.status();
+  auto rows = BuildFeatureRows(model.spec, times_out->data(), Pointers(*columns), n);
+  if (columns_out != nullptr) *columns_out = std::move(*columns);
+  return rows;
 }
 
 val IssuesOut(const FeatureRows& rows, val out) {
@@ -219,7 +236,8 @@ val ScoreRows(const std::string& bytes, const val& times, const val& series) {
   const LoadedModel* m = Load(bytes, &status);
   if (!m) return ErrorObject(status);
   std::vector<TimeMs> t;
-  auto rows = Rows(m->model, times, series, &t);
+  std::vector<std::vector<double>> columns;
+  auto rows = Rows(m->model, times, series, &t, &columns);
   if (!rows.ok()) return ErrorObject(rows.status());
   const std::vector<RowScore> scored = m->scorer.ScoreRows(*rows);
   std::vector<double> scores(scored.size());
@@ -237,6 +255,14 @@ val ScoreRows(const std::string& bytes, const val& times, const val& series) {
   // it (NaN where a row has no score); null for a bundle without calibration (format < 1.3).
   out.set("surprise", m->model.calibration.count > 0
                           ? CopyOut(SurpriseSeries(m->model.calibration, scores))
+                          : val::null());
+  // The plain rule beside the forest, as isoscope replay's baseline: the largest |z| of the
+  // inputs against their last 24 hours (core/include/isoscope/baseline.h).
+  // Null when a row has no timestamp: the 24-hour window is a span of time.
+  const bool timed = std::none_of(t.begin(), t.end(),
+                                  [](TimeMs x) { return x == std::numeric_limits<TimeMs>::min(); });
+  out.set("baseline", timed
+                          ? CopyOut(RollingZScoreBaseline(t, Pointers(columns), kBaselineWindowMs))
                           : val::null());
   return IssuesOut(*rows, out);
 }

@@ -23,6 +23,18 @@ export const DEFAULT_SETTINGS: WhatIfSettings = {
 };
 
 export const MINUTE_MS = 60_000;
+
+/**
+ * The plain rule isoscope replay reports beside the forest (core/include/isoscope/baseline.h:
+ * kBaselineWarningZ, kBaselineCriticalZ): the largest |z| of the inputs against their last 24
+ * hours, replayed with the same for:, smoothing and interval as the forest's thresholds.
+ */
+export const BASELINE_Z = { warning: 3, critical: 4 };
+
+/** The baseline rule's replay settings: the what-if's rules with the z thresholds. */
+export function baselineSettings(s: ResolvedSettings) {
+  return { ...replaySettings(s), warning: BASELINE_Z.warning, critical: BASELINE_Z.critical };
+}
 const WEEK_MS = 7 * 24 * 60 * MINUTE_MS;
 
 /** Settings with the thresholds resolved to scores. */

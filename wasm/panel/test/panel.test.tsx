@@ -267,3 +267,42 @@ test('a bundle configured: anomaly_score in the query does not replace scoring t
   assert.equal(Number(p.q('stat-pages')!.textContent), 1, 'the 6-sigma excursion, not the 0.99 series');
   await p.unmount();
 });
+
+test('beside the forest, the pages of the plain z-score rule (the largest |z| of the inputs against their last 24 h)', async () => {
+  fakeFetch(goldenBundle());
+  const p = await render({ detector: 'checkout', warning: 0.6, critical: 0.7, forMinutes: 3, smoothMinutes: 5 }, frames(INPUTS));
+  // The rule's definition, by brute force here: per row and input, |x - mean| / std
+  // (population) of the earlier rows in (t - 24 h, t), at least 12 of them; the largest over
+  // the inputs; then replayed with isoscope replay's baseline thresholds (3, 4) and the view's rules.
+  const times = Float64Array.from({ length: N }, (_, i) => T0 + i * M);
+  const inputs = frames(INPUTS).map((f) => Float64Array.from(f.fields[1].values as number[]));
+  const z = new Float64Array(N).fill(NaN);
+  for (let i = 0; i < N; i++) {
+    for (const x of inputs) {
+      const w: number[] = [];
+      for (let j = 0; j < i; j++) if (times[j] > times[i] - 86_400_000) w.push(x[j]);
+      if (w.length < 12) continue;
+      const mean = w.reduce((a, b) => a + b, 0) / w.length;
+      const variance = w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length;
+      if (variance <= 0) continue;
+      const zi = Math.abs(x[i] - mean) / Math.sqrt(variance);
+      z[i] = Number.isNaN(z[i]) ? zi : Math.max(z[i], zi);
+    }
+  }
+  const wasm = await testWasm();
+  const series = Object.fromEntries(INPUTS.map((name, k) => [name, inputs[k]]));
+  const out = wasm.scoreRows(goldenBundle(), times, series);
+  assert.ok(!('code' in out) && out.baseline);
+  let compared = 0;
+  for (let i = 0; i < N; i++) {
+    assert.equal(Number.isNaN(out.baseline[i]), Number.isNaN(z[i]), `row ${i}`);
+    if (Number.isNaN(z[i])) continue;
+    assert.ok(Math.abs(out.baseline[i] - z[i]) <= 1e-9 * z[i], `row ${i}: ${out.baseline[i]} against ${z[i]}`);
+    compared++;
+  }
+  assert.equal(compared, N - 12, 'every row from the 13th on has a z');
+  const want = wasm.replay(times, z, { warning: 3, critical: 4, forMs: 3 * M, smoothMs: 5 * M, evalIntervalMs: M }, null);
+  assert.ok(!('code' in want) && want.pages >= 1, 'the 6-sigma excursion pages under the z rule too');
+  assert.equal(Number(p.q('stat-baseline-pages')!.textContent), want.pages);
+  await p.unmount();
+});

@@ -6,7 +6,7 @@ import React, { useMemo, useState } from 'react';
 
 import { explainPoint, pageCauses } from '../explain';
 import type { MappedSeries } from '../frames';
-import { IsoscopeModel, replayScores } from '../model';
+import { IsoscopeModel, replayScores, type ReplayOut } from '../model';
 import type { IsoscopeModule } from '../wasm';
 import {
   computeStats,
@@ -17,6 +17,8 @@ import {
   medianStep,
   firstScoredTime,
   formatDuration,
+  BASELINE_Z,
+  baselineSettings,
   type IncidentMark,
   replaySettings,
   resolveThresholds,
@@ -98,7 +100,10 @@ export function WhatIf(props: WhatIfProps) {
     const all = given ?? out!.scores;
     const first = props.shownFrom === undefined ? 0 : firstAtOrAfter(props.data.times, props.shownFrom);
     const surprise = out?.surprise ? out.surprise.subarray(first) : null;
-    return { ...shownRows(props.data, all, first, props.thresholds), surprise, first };
+    // The z-score baseline over every row (the warm-up gives its 24-hour window history),
+    // then cut like the scores.
+    const baseline = out?.baseline ? out.baseline.subarray(first) : null;
+    return { ...shownRows(props.data, all, first, props.thresholds), surprise, baseline, first };
   }, [model, props.data, given, props.shownFrom, props.thresholds]);
   const data = view.data;
   const scored = { scores: view.scores };
@@ -118,11 +123,13 @@ export function WhatIf(props: WhatIfProps) {
     return resolveThresholds(settings, { share, thresholdFor: (c) => model.thresholdFor(c) });
   }, [model, settings]);
 
-  const { replay, stats, recomputeMs } = useMemo(() => {
+  const { replay, stats, baseline, recomputeMs } = useMemo(() => {
     const t0 = performance.now();
     const replay = replayScores(wasm, data.times, scored.scores, replaySettings(resolved));
     const stats = computeStats(scored.scores, !model && view.thresholds ? view.thresholds : threshold, replay);
-    return { replay, stats, recomputeMs: performance.now() - t0 };
+    // Does the forest earn its place? The plain z-score rule on the same rows and rules.
+    const baseline = view.baseline ? replayScores(wasm, data.times, view.baseline, baselineSettings(resolved)) : null;
+    return { replay, stats, baseline, recomputeMs: performance.now() - t0 };
   }, [wasm, data.times, view, threshold, resolved, model]);
 
   // Each page's top input: explained when the pages change, for their smoothing windows only.
@@ -153,7 +160,7 @@ export function WhatIf(props: WhatIfProps) {
       data-recompute-ms={recomputeMs.toFixed(3)}
       style={{ position: 'relative', width, height, color: p.text, background: p.background, fontSize: 12, fontFamily: 'sans-serif' }}
     >
-      <StatsStrip stats={stats} threshold={threshold} palette={p} latest={latestPoint(scored.scores, view.surprise)} />
+      <StatsStrip stats={stats} threshold={threshold} palette={p} latest={latestPoint(scored.scores, view.surprise)} baseline={baseline} />
       <WarmupNote model={model} times={data.times} scores={scored.scores} palette={p} />
       <Chart
         width={width}
@@ -207,7 +214,19 @@ function lastFinite(values: Float64Array | undefined): number {
   return NaN;
 }
 
-function StatsStrip({ stats, threshold, palette, latest }: { stats: Stats; threshold: number; palette: Palette; latest: { score: number; surprise: number } }) {
+function StatsStrip({
+  stats,
+  threshold,
+  palette,
+  latest,
+  baseline,
+}: {
+  stats: Stats;
+  threshold: number;
+  palette: Palette;
+  latest: { score: number; surprise: number };
+  baseline: ReplayOut | null;
+}) {
   const item = (id: string, label: string, value: string, color?: string, raw?: number) => (
     <span style={{ marginRight: 14 }}>
       <span style={{ color: palette.weak }}>{label} </span>
@@ -222,6 +241,11 @@ function StatsStrip({ stats, threshold, palette, latest }: { stats: Stats; thres
       {item('warnings', 'warnings', `${stats.warnings}`, palette.warning)}
       {item('pages', 'pages', `${stats.pages}`, palette.critical)}
       {item('pages-per-week', 'pages/week', Number.isFinite(stats.pagesPerWeek) ? stats.pagesPerWeek.toFixed(2) : '-', undefined, stats.pagesPerWeek)}
+      {baseline && (
+        <span title={`isoscope replay's baseline: |z| of the inputs against their last 24 h, warning > ${BASELINE_Z.warning}, critical > ${BASELINE_Z.critical}, same for: and smoothing`}>
+          {item('baseline-pages', 'z-score rule pages', `${baseline.pages}`, palette.weak, baseline.pages)}
+        </span>
+      )}
       {item('time-in-alert', 'time in alert', formatDuration(stats.timeInAlertMs), undefined, stats.timeInAlertMs)}
       {item('latest-score', 'latest score', Number.isFinite(latest.score) ? latest.score.toFixed(3) : '-', palette.score, latest.score)}
       {Number.isFinite(latest.surprise) &&
