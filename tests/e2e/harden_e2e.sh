@@ -58,7 +58,7 @@ start() {
     --start-time 2026-08-20T03:00:00Z --replay-speed 60 --web.listen-address 127.0.0.1:0 \
     "$@" 2>"$log" &
   printf -v "$var" '%s' $!
-  _port() { PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$'); [ -n "$PORT" ]; }
+  _port() { PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9][0-9]*"' "$log" | grep -o '[0-9]*"$' | tr -d '"'); [ -n "$PORT" ]; }
   wait_for 10 _port
 }
 metric() { curl -fs "$URL/metrics" | awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'; }

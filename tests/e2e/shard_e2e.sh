@@ -106,9 +106,11 @@ replica_start() {
   PIDS[i]=$!
   # The shell creates the log in the background: absent for a moment, hence 2>/dev/null. ASan
   # builds on a busy 2-core machine have taken more than 10 s to start.
-  _listening() { grep -q 'listening on 127.0.0.1:[0-9]*' "$log" 2>/dev/null; }
+  # The whole port and the quote after it: a line caught half written ("127.0.0.1:" or a
+  # port's first digits) once gave an empty port.
+  _listening() { grep -q 'listening on 127\.0\.0\.1:[0-9][0-9]*"' "$log" 2>/dev/null; }
   wait_for 30 _listening || return 1
-  PORTS[i]=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$')
+  PORTS[i]=$(grep -o 'listening on 127\.0\.0\.1:[0-9][0-9]*"' "$log" | grep -o '[0-9]*"$' | tr -d '"')
 }
 for i in 0 1 2; do
   replica_start $i && ok || { bad "replica $i starts"; cat "$W/replica_$i.log"; exit 1; }

@@ -119,13 +119,13 @@ for i in 0 1 2; do
   "$ISOSCOPE" serve --config "$W/isoscope.yml" --shard "$i/3" --web.listen-address 127.0.0.1:0 \
     --start-time "$PROM_END" 2>"$log" &
   PIDS[i]=$!
-  _listening() { grep -q 'listening on 127.0.0.1:[0-9]*' "$log" 2>/dev/null; }
+  _listening() { grep -q 'listening on 127\.0\.0\.1:[0-9][0-9]*"' "$log" 2>/dev/null; }
   wait_for 30 _listening && ok || { bad "replica $i starts"; cat "$log"; exit 1; }
 done
 scored() {  # the "job shard" pairs of every replica's anomaly_score series
   local i port
   for i in 0 1 2; do
-    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/replica_$i.log" | grep -o '[0-9]*$')
+    port=$(grep -o 'listening on 127\.0\.0\.1:[0-9][0-9]*"' "$W/replica_$i.log" | grep -o '[0-9]*"$' | tr -d '"')
     curl -fs "http://127.0.0.1:$port/metrics" | grep '^anomaly_score{' |
       sed -n "s/.*job=\"\([^\"]*\)\".*/\1 $i/p"
   done | sort
