@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "detail/float_threshold.h"
+#include "detail/forest_walk_wide.h"
 
 namespace isoscope {
 namespace {
@@ -18,7 +19,7 @@ double LeafC(const Forest& forest, int32_t n) {
 
 }  // namespace
 
-Result<ForestScorer> ForestScorer::Compile(const Forest& forest) {
+Result<ForestScorer> ForestScorer::Compile(const Forest& forest, Walk walk) {
   Status valid = ValidateForest(forest);
   if (!valid.ok()) {
     return valid;
@@ -29,6 +30,7 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest) {
                       std::to_string(forest.n_features));
   }
   ForestScorer s;
+  s.wide_ = walk == Walk::kFastest && detail::WideWalkAvailable();
   s.n_features_ = static_cast<size_t>(forest.n_features);
   s.denominator_ = static_cast<double>(forest.trees.size()) * forest.c_max_samples;
 
@@ -105,6 +107,9 @@ void ForestScorer::WalkGroup(const float* row, size_t first_tree, double& sum) c
 }
 
 double ForestScorer::PathSum(const float* row) const {
+  if (wide_ && n_features_ <= 16) {
+    return detail::WidePathSum(View(), row);
+  }
   double sum = 0.0;
   const size_t n_trees = tree_start_.size();
   size_t t = 0;
@@ -163,12 +168,21 @@ void ForestScorer::PathSums(const float* rows, size_t n, double* out) const {
   // Blocks of rows per tree keep one tree hot while independent walks overlap.
   constexpr size_t kBlock = 12;
   size_t r0 = 0;
+  if (wide_) {
+    r0 = n - n % detail::kWideBlockRows;
+    detail::WidePathSums(View(), rows, r0, out);
+  }
   for (; r0 + kBlock <= n; r0 += kBlock) {
     WalkBlock<kBlock>(rows + r0 * n_features_, out + r0);
   }
   for (; r0 < n; ++r0) {
     out[r0] = PathSum(rows + r0 * n_features_);
   }
+}
+
+detail::ForestView ForestScorer::View() const {
+  return {nodes_.data(),      leaf_value_.data(), tree_start_.data(), tree_depth_.data(),
+          tree_start_.size(), n_features_,        nodes_.size()};
 }
 
 double ForestScorer::AnomalyScore(double path_sum) const {

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <vector>
+
+#include "isoscope/iforest.h"
 
 namespace isoscope {
 namespace {
@@ -151,6 +155,82 @@ TEST(ForestScorer, RejectsMalformedForests) {
   Tree badfeat = Stump(0.5, 1, 3);
   badfeat.features = {4};
   EXPECT_FALSE(ForestScorer::Compile(OneFeatureForest({badfeat}, 4)).ok());
+}
+
+}  // namespace
+}  // namespace isoscope
+
+namespace isoscope {
+namespace {
+
+// scikit-learn's definition, walked on the forest's own arrays in float64: a row goes left
+// when its value (float32, widened) is <= the threshold; a tree adds (nodes on the path) +
+// c(n_leaf) - 1; trees are added in order. No scoring layout involved.
+double BruteForcePathSum(const Forest& f, const float* row) {
+  double sum = 0.0;
+  for (const Tree& t : f.trees) {
+    int32_t node = 0;
+    int32_t depth = 0;
+    while (t.children_left[static_cast<size_t>(node)] != -1) {
+      const auto n = static_cast<size_t>(node);
+      const int32_t column = t.features[static_cast<size_t>(t.feature[n])];
+      const bool left = static_cast<double>(row[column]) <= t.threshold[n];
+      node = left ? t.children_left[n] : t.children_right[n];
+      ++depth;
+    }
+    sum += (static_cast<double>(depth + 1) +
+            AveragePathLength(t.n_node_samples[static_cast<size_t>(node)])) -
+           1.0;
+  }
+  return sum;
+}
+
+std::vector<float> RandomRows(size_t n, size_t d, uint32_t seed) {
+  std::vector<float> x(n * d);
+  uint32_t s = seed;
+  for (float& v : x) {
+    s = s * 1664525u + 1013904223u;
+    v = static_cast<float>(s >> 8) / 65536.0f;  // 0 to 256, many distinct values
+  }
+  return x;
+}
+
+// Both walks (the portable one, and the AVX-512 one where this CPU has it) against the
+// definition, bit for bit: tree counts that leave partial groups of 16 and 64, widths on both
+// sides of the one-row walk's 16-column limit, batches that leave a partial block of 64, and
+// infinities. (NaN never reaches a walk: ModelScorer refuses such rows, as scikit-learn does.)
+TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
+  struct Case {
+    size_t d;
+    int32_t trees;
+    size_t rows;
+  };
+  for (const Case c : {Case{1, 7, 65}, Case{5, 200, 200}, Case{16, 67, 129}, Case{17, 33, 64},
+                       Case{40, 16, 63}, Case{3, 1, 1}}) {
+    const std::vector<float> train = RandomRows(300, c.d, 7);
+    IForestParams params;
+    params.n_estimators = c.trees;
+    params.random_state = 42;
+    auto forest = FitForest(train.data(), 300, c.d, params);
+    ASSERT_TRUE(forest.ok()) << forest.status().message();
+    std::vector<float> rows = RandomRows(c.rows, c.d, 11);
+    if (rows.size() > c.d + 1) {
+      rows[c.d] = std::numeric_limits<float>::infinity();
+      rows[c.d + 1] = -std::numeric_limits<float>::infinity();
+    }
+    for (const auto walk : {ForestScorer::Walk::kScalar, ForestScorer::Walk::kFastest}) {
+      auto s = ForestScorer::Compile(*forest, walk);
+      ASSERT_TRUE(s.ok());
+      std::vector<double> batch(c.rows);
+      s->PathSums(rows.data(), c.rows, batch.data());
+      for (size_t r = 0; r < c.rows; ++r) {
+        const double expected = BruteForcePathSum(*forest, rows.data() + r * c.d);
+        ASSERT_EQ(s->PathSum(rows.data() + r * c.d), expected)
+            << "d " << c.d << " row " << r << " wide " << s->wide();
+        ASSERT_EQ(batch[r], expected) << "d " << c.d << " row " << r << " wide " << s->wide();
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include "isoscope/status.h"
 
 namespace isoscope {
+namespace detail {
+struct ForestView;
+}
 
 // Layout internal (detail/): model.h's ModelScorer holds one, so the header is installed with
 // the public ones, but callers score through ModelScorer, never through this class.
@@ -19,7 +22,10 @@ namespace isoscope {
 /// itself would.
 class ForestScorer {
  public:
-  static Result<ForestScorer> Compile(const Forest& forest);
+  /// kFastest walks 16 trees (one row) or 16 rows (a batch) per instruction where the CPU has
+  /// AVX-512, with the same bits; kScalar is the portable walk (tests compare the two).
+  enum class Walk { kFastest, kScalar };
+  static Result<ForestScorer> Compile(const Forest& forest, Walk walk = Walk::kFastest);
 
   /// Sum over trees (in tree order, as sklearn adds them) of each tree's path length for one
   /// row of float32 values, n_features wide, in the forest's column order.
@@ -31,6 +37,8 @@ class ForestScorer {
 
   size_t n_features() const { return n_features_; }
   size_t node_count() const { return nodes_.size(); }
+  /// True when this scorer uses the AVX-512 walk.
+  bool wide() const { return wide_; }
 
  private:
   struct Node {
@@ -44,6 +52,7 @@ class ForestScorer {
   static constexpr uint32_t kColumnMask = (1u << kColumnBits) - 1;
   static constexpr uint64_t kMaxNodes = uint64_t{1} << (32 - kColumnBits);
 
+  detail::ForestView View() const;
   template <int kTrees>
   void WalkGroup(const float* row, size_t first_tree, double& sum) const;
   template <size_t kRows>
@@ -55,6 +64,7 @@ class ForestScorer {
   std::vector<uint32_t> tree_depth_;
   size_t n_features_ = 0;
   double denominator_ = 0;
+  bool wide_ = false;
 };
 
 }  // namespace isoscope

@@ -1,0 +1,208 @@
+#include "detail/forest_walk_wide.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+// Compiled on every target; the AVX-512 body only where GCC or Clang build for x86-64 (the
+// function attribute lets the rest of the binary stay baseline x86-64, as Debian builds it).
+#if (defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__EMSCRIPTEN__))
+#define ISOSCOPE_WIDE_WALK 1
+#include <immintrin.h>
+// GCC 12's own intrinsics start some results from _mm512_undefined_*(), which its
+// -Wmaybe-uninitialized then reports inside the header (GCC bug 105593); nothing here reads an
+// uninitialised value.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace isoscope::detail {
+
+#ifdef ISOSCOPE_WIDE_WALK
+
+namespace {
+
+constexpr int kColumnBits = 8;
+
+// One step of 16 walks, given each lane's node and its column's value: the left child, or the
+// one after it when the value is above the threshold.
+__attribute__((target("avx512f"))) inline __m512i NextIndex(__m512i packed, __m512 threshold,
+                                                            __m512 x) {
+  const __mmask16 right = _mm512_cmp_ps_mask(threshold, x, _CMP_LT_OQ);  // NaN goes left
+  const __m512i left = _mm512_srli_epi32(packed, kColumnBits);
+  return _mm512_mask_add_epi32(left, right, left, _mm512_set1_epi32(1));
+}
+
+__attribute__((target("avx512f"))) inline void AddLeaves(const double* leaves, __m512i idx,
+                                                         __m512d& lo, __m512d& hi) {
+  lo = _mm512_add_pd(lo, _mm512_i32gather_pd(_mm512_castsi512_si256(idx), leaves, 8));
+  hi = _mm512_add_pd(hi, _mm512_i32gather_pd(_mm512_extracti64x4_epi64(idx, 1), leaves, 8));
+}
+
+}  // namespace
+
+bool WideWalkAvailable() { return __builtin_cpu_supports("avx512f"); }
+
+__attribute__((target("avx512f"))) double WidePathSum(const ForestView& f, const float* row) {
+  // Four groups of 16 trees at once: a step's gathers wait on the one before it in the same
+  // tree, so independent groups keep the loads overlapping.
+  constexpr size_t kGroups = 4;
+  const char* nodes = static_cast<const char*>(f.nodes);
+  const auto column_mask = _mm512_set1_epi32((1 << kColumnBits) - 1);
+  // The row's columns in one register: a lane's value is a permute, not a load.
+  const __m512 columns =
+      _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << f.n_features) - 1u), row);
+  double sum = 0.0;
+  alignas(64) double leaf[16 * kGroups];
+  for (size_t t = 0; t < f.n_trees; t += 16 * kGroups) {
+    const size_t trees = std::min<size_t>(16 * kGroups, f.n_trees - t);
+    __m512i idx[kGroups];
+    for (size_t g = 0; g < kGroups; ++g) {
+      const size_t lanes = trees > 16 * g ? std::min<size_t>(16, trees - 16 * g) : 0;
+      // Idle lanes walk from node 0 (a real node, so every gather stays in bounds) and are not
+      // added.
+      idx[g] = _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << lanes) - 1u),
+                                        f.tree_start + t + std::min(16 * g, trees));
+    }
+    const uint32_t depth = *std::max_element(f.tree_depth + t, f.tree_depth + t + trees);
+    for (uint32_t step = 0; step < depth; ++step) {
+      for (size_t g = 0; g < kGroups; ++g) {
+        const __m512 threshold = _mm512_i32gather_ps(idx[g], nodes, 8);
+        const __m512i packed = _mm512_i32gather_epi32(idx[g], nodes + 4, 8);
+        const __m512 x = _mm512_permutexvar_ps(_mm512_and_si512(packed, column_mask), columns);
+        idx[g] = NextIndex(packed, threshold, x);
+      }
+    }
+    for (size_t g = 0; g < kGroups; ++g) {
+      __m512d lo = _mm512_setzero_pd();
+      __m512d hi = _mm512_setzero_pd();
+      AddLeaves(f.leaf_value, idx[g], lo, hi);
+      _mm512_store_pd(leaf + 16 * g, lo);
+      _mm512_store_pd(leaf + 16 * g + 8, hi);
+    }
+    for (size_t k = 0; k < trees; ++k) {
+      sum += leaf[k];  // tree order, as sklearn adds them
+    }
+  }
+  return sum;
+}
+
+namespace {
+
+constexpr int kVectors = kWideBlockRows / 16;
+
+// A tree's first 32 nodes (breadth first: its levels 0 to 4, so every node a walk reaches in
+// its first four steps) as two tables of thresholds and of packed words, 16 lanes each.
+struct TopLevels {
+  __m512 threshold[2];
+  __m512i packed[2];
+};
+
+__attribute__((target("avx512f"))) inline TopLevels LoadTopLevels(const ForestView& f,
+                                                                  size_t start) {
+  // Masked loads: a small last tree may have fewer than 32 nodes left in the array.
+  const size_t words = 2 * std::min<size_t>(32, f.n_nodes - start);
+  const auto* base = static_cast<const int*>(f.nodes) + 2 * start;
+  __m512i raw[4];
+  for (size_t k = 0; k < 4; ++k) {
+    const size_t have = words > 16 * k ? std::min<size_t>(16, words - 16 * k) : 0;
+    raw[k] = _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << have) - 1u), base + 16 * k);
+  }
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  TopLevels top;
+  for (size_t h = 0; h < 2; ++h) {
+    top.threshold[h] =
+        _mm512_castsi512_ps(_mm512_permutex2var_epi32(raw[2 * h], even, raw[2 * h + 1]));
+    top.packed[h] = _mm512_permutex2var_epi32(raw[2 * h], odd, raw[2 * h + 1]);
+  }
+  return top;
+}
+
+// Block column-major, 64 rows a column: the lane's value sits at column * 64 + row.
+__attribute__((target("avx512f"))) inline __m512 ColumnValue(const float* columns, __m512i packed,
+                                                             __m512i lane) {
+  const auto column_mask = _mm512_set1_epi32((1 << kColumnBits) - 1);
+  const __m512i at =
+      _mm512_add_epi32(_mm512_slli_epi32(_mm512_and_si512(packed, column_mask), 6), lane);
+  return _mm512_i32gather_ps(at, columns, 4);
+}
+
+// One tree for the block's 64 rows, four independent vectors of 16 so their gathers overlap.
+// The first four steps read nodes from registers (TopLevels); deeper ones gather them.
+__attribute__((target("avx512f"))) inline void WalkTree(const ForestView& f, size_t t,
+                                                        const float* columns, __m512d* lo,
+                                                        __m512d* hi) {
+  const char* nodes = static_cast<const char*>(f.nodes);
+  const size_t start = f.tree_start[t];
+  const TopLevels top = LoadTopLevels(f, start);
+  const __m512i first = _mm512_set1_epi32(static_cast<int>(start));
+  const __m512 root_thr = _mm512_permutexvar_ps(_mm512_setzero_si512(), top.threshold[0]);
+  const __m512i root_packed = _mm512_permutexvar_epi32(_mm512_setzero_si512(), top.packed[0]);
+  __m512i idx[kVectors];
+  __m512i lane[kVectors];
+  for (int v = 0; v < kVectors; ++v) {
+    lane[v] =
+        _mm512_add_epi32(_mm512_set1_epi32(v * 16),
+                         _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+    idx[v] = NextIndex(root_packed, root_thr, ColumnValue(columns, root_packed, lane[v]));
+  }
+  const uint32_t depth = f.tree_depth[t];
+  uint32_t step = 1;
+  for (; step < depth && step <= 4; ++step) {
+    for (int v = 0; v < kVectors; ++v) {
+      const __m512i rel = _mm512_sub_epi32(idx[v], first);
+      const __m512 threshold = _mm512_permutex2var_ps(top.threshold[0], rel, top.threshold[1]);
+      const __m512i packed = _mm512_permutex2var_epi32(top.packed[0], rel, top.packed[1]);
+      idx[v] = NextIndex(packed, threshold, ColumnValue(columns, packed, lane[v]));
+    }
+  }
+  for (; step < depth; ++step) {
+    for (int v = 0; v < kVectors; ++v) {
+      const __m512 threshold = _mm512_i32gather_ps(idx[v], nodes, 8);
+      const __m512i packed = _mm512_i32gather_epi32(idx[v], nodes + 4, 8);
+      idx[v] = NextIndex(packed, threshold, ColumnValue(columns, packed, lane[v]));
+    }
+  }
+  for (int v = 0; v < kVectors; ++v) {
+    AddLeaves(f.leaf_value, idx[v], lo[v], hi[v]);
+  }
+}
+
+}  // namespace
+
+__attribute__((target("avx512f"))) void WidePathSums(const ForestView& f, const float* rows,
+                                                     size_t n, double* out) {
+  static_assert(kWideBlockRows == 64, "WalkTree's shift by 6 is column * 64");
+  std::vector<float> columns(f.n_features * kWideBlockRows);
+  for (size_t r0 = 0; r0 < n; r0 += kWideBlockRows) {
+    const float* block = rows + r0 * f.n_features;
+    for (size_t r = 0; r < kWideBlockRows; ++r) {
+      for (size_t c = 0; c < f.n_features; ++c) {
+        columns[c * kWideBlockRows + r] = block[r * f.n_features + c];
+      }
+    }
+    __m512d lo[kVectors];
+    __m512d hi[kVectors];
+    for (int v = 0; v < kVectors; ++v) {
+      lo[v] = _mm512_setzero_pd();
+      hi[v] = _mm512_setzero_pd();
+    }
+    for (size_t t = 0; t < f.n_trees; ++t) {
+      WalkTree(f, t, columns.data(), lo, hi);
+    }
+    for (int v = 0; v < kVectors; ++v) {
+      _mm512_storeu_pd(out + r0 + 16 * static_cast<size_t>(v), lo[v]);
+      _mm512_storeu_pd(out + r0 + 16 * static_cast<size_t>(v) + 8, hi[v]);
+    }
+  }
+}
+
+#else  // no wide walk on this target: Compile never chooses it
+
+bool WideWalkAvailable() { return false; }
+double WidePathSum(const ForestView&, const float*) { return 0.0; }
+void WidePathSums(const ForestView&, const float*, size_t, double*) {}
+
+#endif
+
+}  // namespace isoscope::detail
