@@ -438,7 +438,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   return model;
 }
 
-Result<ModelScorer> ModelScorer::Create(const Model& model) {
+Result<ModelScorer> ModelScorer::Create(const Model& model, ForestScorer::Walk walk) {
   const size_t width = model.spec.width();
   if (static_cast<size_t>(model.forest.n_features) != width) {
     return Status(ErrorCode::kCorrupt,
@@ -454,7 +454,7 @@ Result<ModelScorer> ModelScorer::Create(const Model& model) {
       return Status(ErrorCode::kCorrupt, "the scaler has a zero or non-finite scale");
     }
   }
-  auto forest = ForestScorer::Compile(model.forest);
+  auto forest = ForestScorer::Compile(model.forest, walk);
   if (!forest.ok()) {
     return forest.status();
   }

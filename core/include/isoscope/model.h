@@ -125,7 +125,9 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
 /// A model compiled for scoring. Cheap to copy around by reference; immutable.
 class ModelScorer {
  public:
-  static Result<ModelScorer> Create(const Model& model);
+  /// `walk`: ForestScorer::Walk; the default takes the fastest walk this CPU has (same bits).
+  static Result<ModelScorer> Create(const Model& model,
+                                    ForestScorer::Walk walk = ForestScorer::Walk::kFastest);
 
   /// Scores one feature vector (spec width, unscaled).
   RowScore ScoreFeatures(const double* features) const;
