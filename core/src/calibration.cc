@@ -126,11 +126,33 @@ double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
   int64_t at_least = 0;  // earlier scores in this bin or above
   for (size_t b = static_cast<size_t>(from); b < tail_counts_.size(); ++b)
     at_least += tail_counts_[b];
-  const double level =
-      -std::log10(static_cast<double>(at_least + 1) / static_cast<double>(tail_count_ + 1)) +
-      kGaussianWeight * surprise;
+  const double n1 = static_cast<double>(tail_count_ + 1);
+  double level = -std::log10(static_cast<double>(at_least + 1) / n1);
+  const double beyond = TailBeyond(anomaly_score, bin);
+  if (!std::isnan(beyond)) level = beyond;
   AddToTail(bin);
-  return level;
+  return level + kGaussianWeight * surprise;
+}
+
+double SurpriseStream::TailBeyond(double anomaly_score, size_t bin) const {
+  // Peaks over a threshold: the highest kTailShare of earlier scores (at least kTailMinRows)
+  // above the threshold bin u, with an exponential tail of their mean excess beta:
+  // P(S >= s) = (m / (n + 1)) * exp(-(s - u) / beta).
+  const auto want = std::max<int64_t>(
+      kTailMinRows, static_cast<int64_t>(kTailShare * static_cast<double>(tail_count_)));
+  if (tail_count_ < want || tail_bins_.empty()) return std::nan("");
+  int64_t m = 0;
+  size_t k = tail_bins_.size();
+  while (k > 0 && m < want) m += tail_counts_[--k];
+  const size_t u_bin = tail_bins_[k];
+  if (bin <= u_bin) return std::nan("");
+  double excess = 0;
+  for (size_t b = k; b < tail_bins_.size(); ++b)
+    excess += static_cast<double>(tail_counts_[b]) * static_cast<double>(tail_bins_[b] - u_bin);
+  const double u = static_cast<double>(u_bin) / kTailBins;
+  const double beta = std::max(excess / static_cast<double>(m) / kTailBins, 1.0 / kTailBins);
+  return -std::log10(static_cast<double>(m) / static_cast<double>(tail_count_ + 1)) +
+         (anomaly_score - u) / beta / std::log(10.0);
 }
 
 void SurpriseStream::SeedTail(const std::vector<double>& training_scores) {

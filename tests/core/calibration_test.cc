@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace isoscope {
@@ -75,20 +76,25 @@ TEST(SurpriseSeries, IsTheStreamOverAWholeHistory) {
 }
 
 TEST(SurpriseStream, OnsetIsTheTailLevelWhenItTopsTheRecentRows) {
-  // Python, independent of the stream: level = -log10((k + 1) / (n + 1)), k of the n earlier
-  // scores in floor(1024 x) bins at or above the row's, plus 0.1 * the surprise above.
-  // Row 1 (0.8): k 0 of the 5 training scores: 0.77815 + 0.49568 = 1.27383, above nothing.
-  // Row 2 (0.5): k 4 of 6 (0.5, 0.55, 0.6, 0.8): 0.14613 + 0.01866 = 0.16479, below row 1's.
+  // Python, independent of the stream, bins floor(1024 x). Below the tail threshold u the level
+  // is -log10((k + 1) / (n + 1)), k of the n earlier scores at or above the row's bin; above
+  // it, with m = max(5, floor(0.01 n)) earlier scores in the top bins from u up and beta their
+  // mean excess over u, -log10(m / (n + 1)) + (x - u) / beta / ln 10; plus 0.1 * the surprise.
+  // Row 1 (0.8): n 5, m 5, u bin 409, excess 513 bins: beta 0.10020, 0.07918 + 1.73614 =
+  // 1.81532, + 0.49568 = 2.31120, above nothing.
+  // Row 2 (0.5): n 6, m 5, u bin 460, beta 0.13047: 0.14613 + 0.16905 + 0.01866 = 0.33382,
+  // below row 1's.
   SurpriseStream s(CalibrateScores({0.4, 0.45, 0.5, 0.55, 0.6}));
   s.SeedTail({0.4, 0.45, 0.5, std::nan(""), 0.55, 0.6});
   s.Push(0.8);
-  EXPECT_NEAR(s.onset(), 1.2738337012632375, 1e-12);
+  EXPECT_NEAR(s.onset(), 2.311195046602793, 1e-12);
   s.Push(std::nan(""));
   EXPECT_TRUE(std::isnan(s.onset()));
   s.Push(0.5);
   EXPECT_EQ(s.onset(), 0.0);
   const auto series = OnsetSeries(CalibrateScores({0.4, 0.45, 0.5, 0.55, 0.6}), {0.8, 0.5});
-  // Without SeedTail the histogram starts empty: row 1 is -log10(1/1) + 0.49568.
+  // Without SeedTail the histogram starts empty (fewer than 5 scores: no tail fitted): row 1
+  // is -log10(1/1) + 0.49568.
   EXPECT_NEAR(series[0], 0.4956824508795938, 1e-12);
 }
 
@@ -122,10 +128,40 @@ TEST(SurpriseStream, SameRowsSameBits) {
   }
 }
 
+// The onset's level without the Gaussian term, from every earlier score kept whole (the
+// stream keeps a sparse histogram): bins floor(1024 x); the tail threshold u is the lowest of
+// the top bins that together hold m >= max(5, floor(0.01 n)) earlier scores; above u, an
+// exponential tail of their mean excess; at or below, the empirical share.
+double BruteForceTailLevel(const std::vector<double>& earlier, double x) {
+  const auto bin = [](double v) { return static_cast<int>(std::clamp(v, 0.0, 1.0) * 1024); };
+  const auto n = static_cast<int64_t>(earlier.size());
+  const auto at_least =
+      std::count_if(earlier.begin(), earlier.end(), [&](double e) { return bin(e) >= bin(x); });
+  const double empirical =
+      -std::log10(static_cast<double>(at_least + 1) / static_cast<double>(n + 1));
+  const int64_t want = std::max<int64_t>(5, static_cast<int64_t>(0.01 * static_cast<double>(n)));
+  if (n < want) return empirical;
+  std::vector<int> bins;
+  for (double e : earlier) bins.push_back(bin(e));
+  std::sort(bins.begin(), bins.end(), std::greater<int>());
+  int64_t m = 0;
+  int u = bins[0];
+  for (size_t i = 0; i < bins.size() && m < want;) {
+    u = bins[i];
+    while (i < bins.size() && bins[i] == u) ++m, ++i;  // whole bins
+  }
+  if (bin(x) <= u) return empirical;
+  double excess = 0;
+  for (int b : bins) excess += b >= u ? b - u : 0;
+  const double beta = std::max(excess / static_cast<double>(m) / 1024, 1.0 / 1024);
+  return -std::log10(static_cast<double>(m) / static_cast<double>(n + 1)) +
+         (x - u / 1024.0) / beta / std::log(10.0);
+}
+
 TEST(SurpriseStream, OnsetEqualsItsDefinitionComputedByBruteForce) {
-  // The stream keeps a sparse histogram and a monotonic queue of levels; the definition is a
-  // dense count of every earlier score at or above the row's bin and the maximum of all the
-  // previous kDefaultOnsetRows levels. Scores wander (a random walk, with spikes and NaN), so
+  // The stream keeps a sparse histogram and a monotonic queue of levels; the definition is
+  // BruteForceTailLevel over every earlier score and the maximum of all the previous
+  // kDefaultOnsetRows levels. Scores wander (a random walk, with spikes and NaN), so
   // the queue grows and shrinks and bins are added in every order.
   const ScoreCalibration c = CalibrateScores({0.41, 0.43, 0.47, 0.52});
   const std::vector<double> seed = {0.41, 0.43, 0.47, 0.52};
@@ -149,12 +185,7 @@ TEST(SurpriseStream, OnsetEqualsItsDefinitionComputedByBruteForce) {
       EXPECT_TRUE(std::isnan(stream.onset()));
       continue;
     }
-    const auto bin = [](double v) { return static_cast<int>(std::clamp(v, 0.0, 1.0) * 1024); };
-    const auto at_least =
-        std::count_if(earlier.begin(), earlier.end(), [&](double e) { return bin(e) >= bin(x); });
-    const double level =
-        -std::log10(static_cast<double>(at_least + 1) / static_cast<double>(earlier.size() + 1)) +
-        0.1 * surprise;
+    const double level = BruteForceTailLevel(earlier, x) + 0.1 * surprise;
     double highest = 0;
     const size_t from = levels.size() > 144 ? levels.size() - 144 : 0;
     for (size_t i = from; i < levels.size(); ++i) highest = std::max(highest, levels[i]);
