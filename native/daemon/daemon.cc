@@ -1449,4 +1449,18 @@ std::shared_ptr<const std::vector<GroupModelView>> Daemon::GroupModelViews(size_
   return dets_.at(index)->group_views;
 }
 
+std::shared_ptr<const ActiveModel> Daemon::GroupActive(size_t index, uint64_t hash,
+                                                       std::string* reason) const {
+  const Detector& d = *dets_.at(index);
+  std::shared_ptr<const ActiveModel> pooled = Active(index);
+  if (!pooled) return nullptr;
+  if (!d.group_models) {
+    *reason = "the detector has one pooled model (model: per: detector)";
+    return pooled;
+  }
+  const std::shared_ptr<const GroupModelMap> map = d.group_models->Snapshot();
+  const ActiveModel* m = d.group_models->Pick(*map, hash, *pooled, reason);
+  return m == pooled.get() ? pooled : map->at(hash).model;
+}
+
 }  // namespace isoscope::native

@@ -130,6 +130,10 @@ class Daemon {
   /// model: per: group: which model scored each group in the last cycle (null for a detector
   /// without per: group; empty before the first cycle).
   std::shared_ptr<const std::vector<GroupModelView>> GroupModelViews(size_t index) const;
+  /// model: per: group: the model that scores group `hash` now (its own, else the pooled one
+  /// with the reason in `reason`); null while the detector has no pooled model.
+  std::shared_ptr<const ActiveModel> GroupActive(size_t index, uint64_t hash,
+                                                 std::string* reason) const;
   /// The candidate of detector `index` and its comparison with the active model (promotion:
   /// manual or gate); kNotFound when it has none.
   Result<CandidateView> Candidate(size_t index) const;

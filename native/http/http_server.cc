@@ -20,6 +20,8 @@
 
 #include "explain_api.h"
 #include "file_io.h"
+#include "group_api.h"
+#include "group_models.h"
 #include "gzip.h"
 #include "http_guard.h"
 #include "listen_address.h"
@@ -200,7 +202,12 @@ class HttpServer::Impl {
     });
     server_.Get(R"(/api/v1/detectors/([^/]*)/bundle)",
                 [this](const httplib::Request& req, httplib::Response& res) {
+                  if (req.has_param("group")) return GroupBundle(req.matches[1].str(), req, res);
                   Bundle(req.matches[1].str(), res);
+                });
+    server_.Get(R"(/api/v1/detectors/([^/]*)/groups)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Groups(req.matches[1].str(), res);
                 });
     server_.Get(R"(/api/v1/detectors/([^/]*)/explain)",
                 [this](const httplib::Request& req, httplib::Response& res) {
@@ -388,6 +395,54 @@ class HttpServer::Impl {
     res.set_header("Content-Disposition",
                    "attachment; filename=\"" + name + "-" + active->version + ".bundle\"");
     res.set_content(*active->bytes, "application/octet-stream");
+  }
+
+  // model: per: group: which model scored each group in the last cycle.
+  void Groups(const std::string& name, httplib::Response& res) const {
+    if (!BundleStore::ValidateName(name).ok()) {
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    auto views = daemon_.GroupModelViews(static_cast<size_t>(index));
+    if (!views) {
+      return SendError(res, Status(ErrorCode::kNotFound, "detector '" + name +
+                                                             "' has one pooled model "
+                                                             "(model: per: detector)"));
+    }
+    res.set_content(GroupModelsJson(name, *views), "application/json");
+  }
+
+  // ?group=<hash or key>: the group's own bundle, or the pooled one when it has none; the
+  // X-Isoscope-Model-Source header says which (group, pooled) and X-Isoscope-Pooled-Reason why.
+  void GroupBundle(const std::string& name, const httplib::Request& req,
+                   httplib::Response& res) const {
+    if (!BundleStore::ValidateName(name).ok()) {
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    auto views = daemon_.GroupModelViews(static_cast<size_t>(index));
+    auto hash = GroupHashOfParam(req.get_param_value("group"),
+                                 views ? *views : std::vector<GroupModelView>{});
+    if (!hash.ok()) return SendError(res, hash.status());
+    std::string reason;
+    auto model = daemon_.GroupActive(static_cast<size_t>(index), *hash, &reason);
+    if (!model) {
+      return SendError(
+          res, Status(ErrorCode::kUnavailable, "detector '" + name + "' has no model loaded yet"));
+    }
+    const bool own = reason.empty();
+    res.set_header("X-Isoscope-Model-Version", model->version);
+    res.set_header("X-Isoscope-Model-Source", own ? "group" : "pooled");
+    res.set_header("X-Isoscope-Group-Hash", BundleStore::GroupDirName(*hash));
+    if (!own) res.set_header("X-Isoscope-Pooled-Reason", reason);
+    res.set_header("Content-Disposition", "attachment; filename=\"" + name + "-" +
+                                              (own ? BundleStore::GroupDirName(*hash) + "-" : "") +
+                                              model->version + ".bundle\"");
+    res.set_content(*model->bytes, "application/octet-stream");
   }
 
   // One group's per-feature attribution of its last scored row, computed for this request only
