@@ -201,5 +201,16 @@ got=$(curl -fs "http://127.0.0.1:$p/metrics" | grep "^anomaly_score{.*job=\"$j\"
 "$PY" -c "import sys; w, g, p = map(float, sys.argv[1:4]); assert abs(w - g) <= 1e-12 * w and abs(p - g) > 1e-6, (w, g, p)" \
   "$want" "$got" "$pooled" && ok || bad "$j scored by its own bundle: daemon $got, its bundle $want, pooled $pooled"
 
+# 4. `rollback --group`: a retrain of checkout-2's shard installs a second version; rolling the
+# group back points its `latest` at the first again.
+first=$(readlink "$W/models/fleet/groups/$(hash_of $j)/latest")
+"$ISOSCOPE" train --config "$W/isoscope.yml" --detector fleet --end $((PROM_END - 3600)) \
+  --shard "$(shard_of $j)/3" -q >/dev/null 2>&1 && ok || bad "retrain shard $(shard_of $j)"
+[ "$(readlink "$W/models/fleet/groups/$(hash_of $j)/latest")" != "$first" ] && ok || bad "a new group version"
+"$ISOSCOPE" rollback --config "$W/isoscope.yml" --detector fleet --group "$(hash_of $j)" >"$W/rb.out" &&
+  [ "$(readlink "$W/models/fleet/groups/$(hash_of $j)/latest")" = "$first" ] && ok || bad "rollback --group: $(cat "$W/rb.out")"
+"$ISOSCOPE" rollback --config "$W/isoscope.yml" --detector fleet --group XYZ >/dev/null 2>&1
+[ $? = 2 ] && ok || bad "rollback --group XYZ is a usage error"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
