@@ -145,6 +145,10 @@ class HttpServer::Impl {
     if (!cors_.empty()) {
       headers.emplace("Access-Control-Allow-Origin", cors_);
       headers.emplace("Vary", "Origin");
+      // The panel reads which model /bundle sent (model: per: group) across origins.
+      headers.emplace("Access-Control-Expose-Headers",
+                      "X-Isoscope-Model-Version, X-Isoscope-Model-Source, X-Isoscope-Group-Hash, "
+                      "X-Isoscope-Pooled-Reason");
     }
     // Browsers must not guess another type than the one sent (a path ending in .js that
     // serves HTML, e.g. /index.html%00.js).

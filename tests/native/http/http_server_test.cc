@@ -238,7 +238,7 @@ TEST_F(HttpServerTest, DetectorsApiAndBundleBytes) {
 // hash or a group key) serves the group's own bundle, or the pooled one and says so.
 TEST_F(HttpServerTest, GroupModelsApiAndGroupBundles) {
   config_.detectors[0].per_group = true;
-  Start();
+  Start("https://grafana.example.com");
   const std::string pooled = Install("checkout");
   // The group {detector="checkout", job="api"} (the fake query's): FNV-1a 64 of
   // "detector=checkout" 0xFF "job=api" (shard.h's spec), written out here.
@@ -287,6 +287,9 @@ TEST_F(HttpServerTest, GroupModelsApiAndGroupBundles) {
     EXPECT_EQ(r->body, group_bytes) << group;
     EXPECT_EQ(r->get_header_value("X-Isoscope-Model-Source"), "group");
     EXPECT_EQ(r->get_header_value("X-Isoscope-Group-Hash"), hex);
+    // A browser on another origin may read them (the panel shows which model it got).
+    EXPECT_NE(r->get_header_value("Access-Control-Expose-Headers").find("X-Isoscope-Model-Source"),
+              std::string::npos);
   }
   r = client_->Get("/api/v1/detectors/checkout/bundle?group=00000000000000aa");
   ASSERT_TRUE(r);

@@ -54,7 +54,7 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
   const [upload, setUpload] = useState<{ name: string; bytes: Uint8Array } | null>(null);
   const [bundle, setBundle] = useState<BundleState>({ kind: 'none' });
 
-  const url = options.detector ? bundleUrl(options.daemonUrl ?? '', options.detector) : '';
+  const url = options.detector ? bundleUrl(options.daemonUrl ?? '', options.detector, options.group ?? '') : '';
   useEffect(() => {
     if (wasmState.kind !== 'ready') return;
     const wasm = wasmState.wasm;
