@@ -412,7 +412,8 @@ void Daemon::PollReload(Detector& d, bool force) {
 Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const DetectorConfig& config,
                                                        const BundleStore& store,
                                                        const std::string& version,
-                                                       const std::string& path) const {
+                                                       const std::string& path,
+                                                       bool group_model) const {
   // Never blocks and reads at most what the header announces: a FIFO, a device, a symlink
   // out of the directory or a 2 GB file refuse at once instead of stalling every detector.
   auto bytes = store.ReadVersion(version);
@@ -437,12 +438,23 @@ Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const DetectorConfig& con
   auto thresholds = ResolveThresholds(config.alerts, *model);
   if (!thresholds.ok()) return thresholds.status();
 
-  auto explainer = Explainer::Create(*model);
-  if (!explainer.ok()) return explainer.status();
+  std::shared_ptr<const Explainer> explainer;
+  std::shared_ptr<const std::string> kept = std::make_shared<const std::string>(std::move(*bytes));
+  if (!group_model) {
+    auto e = Explainer::Create(*model);
+    if (!e.ok()) return e.status();
+    explainer = std::make_shared<const Explainer>(std::move(*e));
+  } else {
+    // A group's model only scores (explanations use the pooled model) and a daemon holds
+    // thousands: the scorer has the compiled forest, the canaries were checked at decode, and
+    // /bundle?group= reads the file again (ActiveModel::bytes null).
+    decltype(model->forest.trees)().swap(model->forest.trees);
+    decltype(model->canaries)().swap(model->canaries);
+    kept.reset();
+  }
   auto prepared = std::make_unique<Prepared>();
   prepared->active = std::make_shared<ActiveModel>(ActiveModel{
-      version, path, std::make_shared<const std::string>(std::move(*bytes)), std::move(*model),
-      std::move(*scorer), std::make_shared<const Explainer>(std::move(*explainer))});
+      version, path, std::move(kept), std::move(*model), std::move(*scorer), std::move(explainer)});
   prepared->thresholds = *thresholds;
   return prepared;
 }
@@ -1407,7 +1419,7 @@ void Daemon::PollGroupModels(Detector& d, bool force) {
       force,
       [&](const BundleStore& store, const std::string& version,
           const std::string& path) -> Result<std::shared_ptr<const ActiveModel>> {
-        auto p = Load(d.config, store, version, path);
+        auto p = Load(d.config, store, version, path, /*group_model=*/true);
         if (!p.ok()) return p.status();
         return (*p)->active;
       });

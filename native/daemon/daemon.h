@@ -48,6 +48,7 @@ constexpr TimeMs kScoreWindowMs = 5 * kMinuteMs;
 struct ActiveModel {
   std::string version;
   std::string path;
+  /// The bundle's bytes; null for a per-group model (read from `path` when asked for).
   std::shared_ptr<const std::string> bytes;
   Model model;
   ModelScorer scorer;
@@ -187,8 +188,10 @@ class Daemon {
   double PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
   // Champion and challenger (promotion: manual or gate; docs/lifecycle.md).
   struct Challenge;
+  // `group_model`: a per-group model (group_models.h), kept lean: no explainer, no trees.
   Result<std::unique_ptr<Prepared>> Load(const DetectorConfig& config, const BundleStore& store,
-                                         const std::string& version, const std::string& path) const;
+                                         const std::string& version, const std::string& path,
+                                         bool group_model = false) const;
   // model: per: group (group_models.h): set-up, reload, the model of one group this cycle,
   // and the cycle's choices published (gauge and API).
   void SetUpGroupModels(Detector& d);

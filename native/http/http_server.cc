@@ -24,6 +24,7 @@
 #include "group_models.h"
 #include "gzip.h"
 #include "http_guard.h"
+#include "isoscope/bundle.h"
 #include "listen_address.h"
 #include "metrics.h"
 #include "time_parse.h"
@@ -439,6 +440,15 @@ class HttpServer::Impl {
           res, Status(ErrorCode::kUnavailable, "detector '" + name + "' has no model loaded yet"));
     }
     const bool own = reason.empty();
+    std::shared_ptr<const std::string> bytes = model->bytes;
+    if (!bytes) {  // a group's model keeps no copy: the file it was loaded from
+      auto file = ReadFile(model->path, ReadOptions{kMaxBundleBytes, /*no_follow=*/true});
+      if (!file.ok()) {
+        return SendError(res, Status(ErrorCode::kUnavailable,
+                                     "cannot read the group's bundle: " + file.status().message()));
+      }
+      bytes = std::make_shared<const std::string>(std::move(*file));
+    }
     res.set_header("X-Isoscope-Model-Version", model->version);
     res.set_header("X-Isoscope-Model-Source", own ? "group" : "pooled");
     res.set_header("X-Isoscope-Group-Hash", BundleStore::GroupDirName(*hash));
@@ -446,7 +456,7 @@ class HttpServer::Impl {
     res.set_header("Content-Disposition", "attachment; filename=\"" + name + "-" +
                                               (own ? BundleStore::GroupDirName(*hash) + "-" : "") +
                                               model->version + ".bundle\"");
-    res.set_content(*model->bytes, "application/octet-stream");
+    res.set_content(*bytes, "application/octet-stream");
   }
 
   // One group's per-feature attribution of its last scored row, computed for this request only
