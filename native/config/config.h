@@ -196,8 +196,9 @@ struct DetectorConfig {
   /// Per-group models are sized for one group's history (`model.group_n_estimators`,
   /// `model.group_max_samples`, `model.min_rows`; only with per: group). 50 trees of 128 rows:
   /// a quarter of the pooled model's trees and half its rows per tree, since one group's
-  /// levels vary less than a fleet's; the bundle is about a quarter of the pooled one and the
-  /// daemon holds one per group. The other `model:` parameters are the pooled model's.
+  /// levels vary less than a fleet's; the bundle is about a quarter of the pooled one (82-95 KB
+  /// against 366 KB with five features) and the daemon holds one per group. The other
+  /// `model:` parameters are the pooled model's.
   int32_t group_n_estimators = 50;
   MaxSamples group_max_samples = MaxSamples::Count(128);
   /// At least this many usable rows (default 1000, about 17 h at 60 s) before a group gets its
