@@ -445,11 +445,12 @@ Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const DetectorConfig& con
     if (!e.ok()) return e.status();
     explainer = std::make_shared<const Explainer>(std::move(*e));
   } else {
-    // A group's model only scores (explanations use the pooled model) and a daemon holds
-    // thousands: the scorer has the compiled forest, the canaries were checked at decode, and
-    // /bundle?group= reads the file again (ActiveModel::bytes null).
+    // A group's model only scores (explanations and alert thresholds use the pooled model)
+    // and a daemon holds thousands: the scorer has the compiled forest, the canaries were
+    // checked at decode, and /bundle?group= reads the file again (ActiveModel::bytes null).
     decltype(model->forest.trees)().swap(model->forest.trees);
     decltype(model->canaries)().swap(model->canaries);
+    model->quantiles = {};  // thresholds are the pooled model's (resolved above for the log)
     kept.reset();
   }
   auto prepared = std::make_unique<Prepared>();

@@ -77,7 +77,9 @@ detectors:
       group_n_estimators: 20
       min_rows: 1000
 YAML
-"$ISOSCOPE" check-config --config "$W/isoscope.yml" >/dev/null && ok || bad "check-config"
+"$ISOSCOPE" check-config --config "$W/isoscope.yml" >"$W/check.out" &&
+  grep -q "per group: 20 trees x max_samples 128 per group with at least 1000 rows, else the pooled model" \
+    "$W/check.out" && ok || bad "check-config: $(cat "$W/check.out")"
 "$PY" "$HERE/per_group_check.py" hashes fleet "${JOBS[@]}" fresh >"$W/hashes.txt" || exit 1
 hash_of() { awk -v j="$1" '$1 == j { print $2 }' "$W/hashes.txt"; }
 shard_of() { "$PY" -c "print(int('$(hash_of "$1")', 16) % 3)"; }
