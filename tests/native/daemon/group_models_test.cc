@@ -203,12 +203,31 @@ TEST_F(GroupModelsTest, BadGroupBundlesAreRefusedAndTheGroupIsStillScored) {
     BundleStore store = BundleStore::ForGroup(config_.models_dir, "checkout", HashOf("d"));
     ASSERT_TRUE(store.Install(pooled.model_version, 0, pooled_bytes, "{}", 5, nullptr).ok());
   }
+  {
+    // a's next version fails its canary check (an expectation changed after training).
+    Model bad = Train(1, 13);
+    bad.canaries.at(0).anomaly_score += 0.01;
+    InstallGroup("a", bad);
+  }
   daemon_->PollReloads(false);
   daemon_->RunCycle(0, kNow);
   EXPECT_DOUBLE_EQ(*Score("b"), ScoreWith(b, 9500, 0.012));
   EXPECT_DOUBLE_EQ(*Score("c"), ScoreWith(pooled_bytes, 1.2e6, 0.011));
   EXPECT_DOUBLE_EQ(*Score("d"), ScoreWith(pooled_bytes, 110, 0.01));
-  EXPECT_EQ(Value(*registry_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 2.0);
+  // a never had a good model loaded: the pooled one scores it.
+  EXPECT_DOUBLE_EQ(*Score("a"), ScoreWith(pooled_bytes, 120, 0.011));
+  EXPECT_EQ(Value(*registry_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 3.0);
+  bool canary_logged = false;
+  for (const std::string& l : logs_) {
+    canary_logged = canary_logged || (l.find("group model refused") != std::string::npos &&
+                                      l.find("canary") != std::string::npos);
+  }
+  EXPECT_TRUE(canary_logged);
+  // a's good version again: loaded at the next look.
+  InstallGroup("a", Train(1, 7));
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, kNow + 5'000);
+  EXPECT_DOUBLE_EQ(*Score("a"), ScoreWith(a, 120, 0.011));
 
   // b's next version is truncated: refused, b keeps its last good model.
   BundleStore store_b = BundleStore::ForGroup(config_.models_dir, "checkout", HashOf("b"));
@@ -223,7 +242,7 @@ TEST_F(GroupModelsTest, BadGroupBundlesAreRefusedAndTheGroupIsStillScored) {
   daemon_->PollReloads(false);
   daemon_->RunCycle(0, kNow + 10'000);
   EXPECT_DOUBLE_EQ(*Score("b"), ScoreWith(b, 9500, 0.012));
-  EXPECT_EQ(Value(*registry_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 3.0);
+  EXPECT_EQ(Value(*registry_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 4.0);
   bool logged = false;
   for (const std::string& l : logs_) {
     logged = logged || (l.find("group model refused") != std::string::npos &&
