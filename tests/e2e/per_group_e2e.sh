@@ -113,6 +113,8 @@ grep -q "group {job=\"fresh\"}: 120 usable rows, under min_rows 1000" "$W"/train
 for j in checkout-2 payments-1; do
   b=$W/models/fleet/groups/$(hash_of "$j")/latest
   "$ISOSCOPE" inspect --json --bundle "$b" >"$W/$j.json" && ok || bad "inspect $j"
+  "$ISOSCOPE" inspect --bundle "$b" | grep -q "^group             {detector=\"fleet\",job=\"$j\"}, hash $(hash_of "$j")$" &&
+    ok || bad "inspect prints $j's group: $("$ISOSCOPE" inspect --bundle "$b" | head -8)"
   "$PY" "$HERE/per_group_check.py" fit "$PROM_URL" $((PROM_END - 86400)) "$PROM_END" 60 20 128 0.02 42 \
     "$j" "latency_p95=$LAT" "error_rate=$ERR" >"$W/$j.sklearn.json" && ok || bad "scikit-learn on $j"
   "$PY" - "$W/$j.json" "$W/$j.sklearn.json" "$j" "$(hash_of "$j")" <<'PYEOF' && ok || bad "$j equals scikit-learn"
