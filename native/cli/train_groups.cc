@@ -76,7 +76,13 @@ Status GroupTrainers::Feed(const JoinedRows& joined, const TrainOptions& ex) {
 void GroupTrainers::EndPass() {
   for (auto it = groups_.begin(); it != groups_.end();) {
     Group& g = *it->second;
-    if (g.failed || !g.trainer->EndPass().ok()) {
+    const Status ended = g.failed ? Status::Ok() : g.trainer->EndPass();
+    if (g.failed || !ended.ok()) {
+      // Feed logged its own failure; pass 2 not seeing pass 1's rows is logged here.
+      if (!ended.ok()) {
+        std::fprintf(stderr, "group %s: %s; the pooled model scores it\n", it->first.c_str(),
+                     ended.ToString().c_str());
+      }
       ++summary_.failed;
       it = groups_.erase(it);
     } else if (pass_ == 1 && g.trainer->usable_rows() < static_cast<size_t>(det_.min_rows)) {
