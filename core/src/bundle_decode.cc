@@ -3,6 +3,7 @@
 // crash or a half-built model.
 #include <msgpack.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -454,6 +455,31 @@ Status ReadCalibration(const Fields& f, ScoreCalibration* c) {
   return Status::Ok();
 }
 
+// A per-group model's label set (1.5): names unique and sorted, the hash 16 hex digits.
+Status ReadGroup(const Fields& f, ModelGroup* g) {
+  RETURN_IF_ERROR(f.String("hash", &g->hash));
+  const bool hex = g->hash.size() == 16 && std::all_of(g->hash.begin(), g->hash.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
+  if (!hex) return Corrupt("group.hash must be 16 lowercase hex digits");
+  std::optional<Fields> labels;
+  RETURN_IF_ERROR(f.Map("labels", &labels));
+  const Obj* l = f.Find("labels");
+  g->labels.clear();
+  for (uint32_t i = 0; i < l->via.map.size; ++i) {
+    const auto& kv = l->via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR || kv.val.type != msgpack::type::STR) {
+      return Corrupt("group.labels holds a bad entry");
+    }
+    std::string name(kv.key.via.str.ptr, kv.key.via.str.size);
+    if (!g->labels.empty() && !(g->labels.back().first < name)) {
+      return Corrupt("group.labels must be sorted by name, each name once");
+    }
+    g->labels.emplace_back(std::move(name), std::string(kv.val.via.str.ptr, kv.val.via.str.size));
+  }
+  return Status::Ok();
+}
+
 Status ReadBody(const Fields& root, Model* m) {
   RETURN_IF_ERROR(root.String("model_version", &m->model_version));
   std::optional<Fields> params, spec, scaler, forest, quantiles, info;
@@ -492,6 +518,12 @@ Status ReadBody(const Fields& root, Model* m) {
     RETURN_IF_ERROR((c.LeArray<double, double>("features", &canary.features)));
     RETURN_IF_ERROR(c.Double("anomaly_score", &canary.anomaly_score));
     m->canaries.push_back(std::move(canary));
+  }
+  m->group = {};
+  if (root.Find("group") != nullptr) {
+    std::optional<Fields> group;
+    RETURN_IF_ERROR(root.Map("group", &group));
+    RETURN_IF_ERROR(ReadGroup(*group, &m->group));
   }
   RETURN_IF_ERROR(root.Map("training", &info));
   return ReadInfo(*info, &m->info);

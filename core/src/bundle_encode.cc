@@ -297,11 +297,25 @@ std::string ComputeModelVersion(const Model& model) {
   return FormatDateYmd(model.info.created_ms) + "-" + hex;
 }
 
+// group: {labels: {name: value, ...} sorted by name, hash: 16 hex digits}.
+void PackGroup(Packer& pk, const ModelGroup& g) {
+  pk.pack_map(2);
+  Key(pk, "labels");
+  pk.pack_map(static_cast<uint32_t>(g.labels.size()));
+  for (const auto& [name, value] : g.labels) {
+    Str(pk, name);
+    Str(pk, value);
+  }
+  Key(pk, "hash");
+  Str(pk, g.hash);
+}
+
 std::string EncodeBundle(const Model& model) {
   msgpack::sbuffer body;
   Packer pk(&body);
   const bool calibrated = model.calibration.count > 0;
-  pk.pack_map(calibrated ? 11 : 10);
+  const bool grouped = !model.group.empty();
+  pk.pack_map(10 + (calibrated ? 1 : 0) + (grouped ? 1 : 0));
   Key(pk, "model_version");
   Str(pk, model.model_version);
   Key(pk, "params");
@@ -324,6 +338,10 @@ std::string EncodeBundle(const Model& model) {
   PackCanaries(pk, model.canaries);
   Key(pk, "training");
   PackInfo(pk, model.info);
+  if (grouped) {
+    Key(pk, "group");
+    PackGroup(pk, model.group);
+  }
   Key(pk, "format_note");
   Str(pk, "isoscope model bundle; see core/BUNDLE_FORMAT.md");
 
@@ -336,7 +354,9 @@ std::string EncodeBundle(const Model& model) {
   out[detail::kMinorOffset - 1] = static_cast<char>(0xcd);
   // The oldest minor that holds the spec, so older readers load what they can compute.
   // A calibration is an optional key: a 1.2 reader still scores the bundle, with a warning.
-  const uint16_t minor = model.spec.needs_format_1_4()   ? 4
+  // The group is optional too: an older reader scores a group's bundle as any other.
+  const uint16_t minor = grouped                         ? 5
+                         : model.spec.needs_format_1_4() ? 4
                          : calibrated                    ? 3
                          : model.spec.needs_format_1_2() ? 2
                          : model.spec.has_temporal()     ? 1

@@ -84,6 +84,13 @@ Status RunCheckConfig(const CheckConfigArgs& args) {
     std::printf("  %s\n", Summary(d).c_str());
     std::printf("    %s\n", AlertSummary(d.alerts).c_str());
     if (d.promotion.candidate()) std::printf("    %s\n", PromotionSummary(d.promotion).c_str());
+    if (d.per_group) {
+      std::printf(
+          "    per group: %d trees x max_samples %s per group with at least %lld rows, "
+          "else the pooled model\n",
+          d.group_n_estimators, d.group_max_samples.ToString().c_str(),
+          static_cast<long long>(d.min_rows));
+    }
     for (const std::string& w : AlertSampleWarnings(d)) {
       std::fprintf(stderr, "WARNING: %s\n", w.c_str());
     }

@@ -52,6 +52,13 @@ void PrintReport(std::FILE* out, const Model& m) {
   if (!i.source.empty()) {
     std::fprintf(out, "source            %s\n", i.source.c_str());
   }
+  if (!m.group.empty()) {  // a per-group model (model: per: group)
+    std::string labels;
+    for (const auto& [name, value] : m.group.labels) {
+      labels += (labels.empty() ? "" : ",") + name + "=\"" + value + "\"";
+    }
+    std::fprintf(out, "group             {%s}, hash %s\n", labels.c_str(), m.group.hash.c_str());
+  }
   std::fprintf(out, "rows              %lld used, %lld dropped (of %lld)\n",
                static_cast<long long>(i.rows_used), static_cast<long long>(i.rows_dropped),
                static_cast<long long>(i.rows_total));

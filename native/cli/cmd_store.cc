@@ -16,10 +16,22 @@ Status RunRollback(const RollbackArgs& args) {
                   "no detector '" + args.detector + "' in " + args.config);
   }
   BundleStore store(config->models_dir, args.detector);
+  uint64_t group = 0;
+  if (!args.group.empty()) {
+    if (!BundleStore::ParseGroupDirName(args.group, &group)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--group '" + args.group +
+                        "': the group's hash, 16 lowercase hex digits (GET "
+                        "/api/v1/detectors/" +
+                        args.detector + "/groups lists them)");
+    }
+    store = BundleStore::ForGroup(config->models_dir, args.detector, group);
+  }
   auto before = store.Latest();
   auto now = store.Rollback(args.to);
   if (!now.ok()) return now.status();
-  std::printf("%s: latest %s -> %s\n", args.detector.c_str(),
+  std::printf("%s%s: latest %s -> %s\n", args.detector.c_str(),
+              args.group.empty() ? "" : (" group " + args.group).c_str(),
               before.ok() ? before->c_str() : "(none)", now->c_str());
   return Status::Ok();
 }

@@ -23,6 +23,7 @@
 #include "prom_join.h"
 #include "shard.h"
 #include "time_parse.h"
+#include "train_groups.h"
 
 namespace isoscope::native {
 namespace {
@@ -150,6 +151,9 @@ namespace {
 // chunks and passes, in order of first appearance).
 struct StreamRun {
   const DetectorConfig* det = nullptr;
+  Shard shard;                      // --shard (not configured: the whole detector)
+  StreamTrainer* pooled = nullptr;  // null: another shard trains the pooled model
+  GroupTrainers* groups = nullptr;  // model: per: group
   TimeMs start = 0, end = 0;
   TimeMs chunk_ms = 0;                            // --chunk; 0: auto (NextChunkMs)
   std::vector<std::pair<TimeMs, TimeMs>> bounds;  // pass 1's chunks, which pass 2 replays
@@ -176,8 +180,7 @@ TimeMs NextChunkMs(const StreamRun& run, size_t last_groups) {
 // One pass: every chunk pulled, joined, excluded and fed. Rows are numbered chunk by chunk,
 // and within a chunk by group key, then time (JoinByGroup's order). Pass 1 sizes the chunks
 // and records them; pass 2 pulls exactly the same ones.
-Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x,
-                  StreamTrainer& trainer) {
+Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x) {
   const TimeMs step = run.det->step_ms;
   const bool first_pass = run.bounds.empty();
   size_t last_groups = 0;
@@ -212,7 +215,12 @@ Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x,
     c.group_of_row = ids.data();
     c.exclusion_of_row = ex.exclusion_of_row.empty() ? nullptr : ex.exclusion_of_row.data();
     c.exclusion_reasons = &ex.exclusion_reasons;
-    if (Status s = trainer.Feed(c); !s.ok()) return s;
+    if (run.pooled != nullptr) {
+      if (Status s = run.pooled->Feed(c); !s.ok()) return s;
+    }
+    if (run.groups != nullptr) {
+      if (Status s = run.groups->Feed(joined, ex); !s.ok()) return s;
+    }
     run.rows_fed += c.n;
     run.peak_chunk_rows = std::max(run.peak_chunk_rows, c.n);
   }
@@ -221,15 +229,12 @@ Status StreamPass(StreamRun& run, PromClient& client, const ConfigExclusions& x,
                                             FormatTime(run.start) + " and " + FormatTime(run.end) +
                                             "; check them in Prometheus's expression browser");
   }
-  return trainer.EndPass();
+  if (run.groups != nullptr) run.groups->EndPass();
+  return run.pooled != nullptr ? run.pooled->EndPass() : Status::Ok();
 }
 
-// Pulls the window twice (StreamTrainer's two passes), fits and installs the model.
-Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run) {
-  const DetectorConfig& det = *run.det;
-  PromClient client(ClientOptionsFor(config.prometheus));
-  auto exclusions = LoadConfigExclusions(det, client, run.start, run.end);
-  if (!exclusions.ok()) return exclusions.status();
+// The pooled model's options (a group's start from them, train_groups.h).
+TrainOptions PooledOptions(const Config& config, const DetectorConfig& det) {
   TrainOptions options;
   options.params = det.params;
   options.scaler = det.scaler;
@@ -237,25 +242,12 @@ Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run
   options.created_ms = NowMs();
   options.source = "prometheus:" + config.prometheus.url + " detector " + det.name;
   options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
-  auto trainer = StreamTrainer::Create(det.spec, options);
-  if (!trainer.ok()) return trainer.status();
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int pass = 1; pass <= 2; ++pass) {
-    run.rows_fed = 0;
-    run.chunks = 0;
-    if (Status s = StreamPass(run, client, *exclusions, *trainer); !s.ok()) return s;
-    if (!args.quiet) {
-      std::fprintf(stderr,
-                   "pass %d: joined %zu rows over %zu groups from %s to %s in %.1f s (%d chunks, "
-                   "largest %zu rows, trainer %.1f MiB)\n",
-                   pass, run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
-                   FormatTime(run.end).c_str(),
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                   run.chunks, run.peak_chunk_rows,
-                   static_cast<double>(trainer->MemoryBytes()) / 1048576.0);
-    }
-  }
-  auto model = trainer->Finish();
+  return options;
+}
+
+// Fits the pooled model after both passes and installs it, unless it saw too little data.
+Status FinishPooled(const TrainArgs& args, const Config& config, const StreamRun& run) {
+  auto model = run.pooled->Finish();
   if (!model.ok()) return model.status();
   const TimeMs span = model->info.window_end_ms - model->info.window_start_ms;
   if (model->info.rows_used < kMinTrainingRows || span < kMinTrainingSpan) {
@@ -265,7 +257,53 @@ Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run
                       " h; need at least " + std::to_string(kMinTrainingRows) +
                       " rows over a day (better 90 days). The previous model is untouched.");
   }
-  return InstallModel(args, det, config.models_dir, *model, run.group_ids.size());
+  return InstallModel(args, *run.det, config.models_dir, *model, run.group_ids.size());
+}
+
+// Pulls the window twice (StreamTrainer's two passes), fits and installs the pooled model
+// (shard 0 or unsharded) and, under per: group, the models of this shard's groups.
+Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run) {
+  const DetectorConfig& det = *run.det;
+  PromClient client(ClientOptionsFor(config.prometheus));
+  auto exclusions = LoadConfigExclusions(det, client, run.start, run.end);
+  if (!exclusions.ok()) return exclusions.status();
+  const TrainOptions options = PooledOptions(config, det);
+  std::optional<StreamTrainer> pooled;
+  if (run.shard.TrainsPooledModel()) {
+    auto trainer = StreamTrainer::Create(det.spec, options);
+    if (!trainer.ok()) return trainer.status();
+    pooled.emplace(std::move(*trainer));
+    run.pooled = &*pooled;
+  }
+  std::optional<GroupTrainers> groups;
+  if (det.per_group) run.groups = &groups.emplace(det, options, run.shard, args.quiet);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int pass = 1; pass <= 2; ++pass) {
+    run.rows_fed = 0;
+    run.chunks = 0;
+    if (Status s = StreamPass(run, client, *exclusions); !s.ok()) return s;
+    if (!args.quiet) {
+      const size_t held =
+          (pooled ? pooled->MemoryBytes() : 0) + (groups ? groups->MemoryBytes() : 0);
+      std::fprintf(
+          stderr,
+          "pass %d: joined %zu rows over %zu groups from %s to %s in %.1f s (%d chunks, "
+          "largest %zu rows, trainer %.1f MiB%s)\n",
+          pass, run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
+          FormatTime(run.end).c_str(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), run.chunks,
+          run.peak_chunk_rows, static_cast<double>(held) / 1048576.0,
+          groups ? (", " + std::to_string(groups->size()) + " group trainers").c_str() : "");
+    }
+  }
+  if (pooled) {
+    if (Status s = FinishPooled(args, config, run); !s.ok()) return s;
+  } else if (!args.quiet) {
+    std::printf("shard %s: the pooled model of detector %s is trained by shard 0/%d\n",
+                run.shard.Label().c_str(), det.name.c_str(), run.shard.count);
+  }
+  if (groups) groups->Install(config.models_dir);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -302,7 +340,9 @@ Status RunTrainFromPrometheus(const TrainArgs& args) {
     auto shard = ParseShard(args.shard);
     if (!shard.ok())
       return Status(ErrorCode::kInvalidArgument, "--shard: " + shard.status().message());
-    if (!shard->TrainsPooledModel()) {
+    run.shard = *shard;
+    // Without per: group a shard other than 0 has nothing to train.
+    if (!shard->TrainsPooledModel() && !det->per_group) {
       if (!args.quiet) {
         std::printf(
             "shard %s: detector %s has one pooled model, which shard 0/%d trains; "

@@ -84,7 +84,8 @@ Status RunTrainFromPrometheus(const TrainArgs& args);
 struct RollbackArgs {
   std::string config;
   std::string detector;
-  std::string to;  ///< empty = the version before the current latest
+  std::string to;     ///< empty = the version before the current latest
+  std::string group;  ///< model: per: group: the group's hash (16 hex); empty = the pooled model
 };
 Status RunRollback(const RollbackArgs& args);
 

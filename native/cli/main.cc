@@ -342,6 +342,9 @@ CLI::App* AddRollback(CLI::App& app, RollbackArgs& rollback) {
   r->add_option("--config", rollback.config, "isoscope.yml")->required()->check(CLI::ExistingFile);
   r->add_option("--detector", rollback.detector, "Detector to roll back")->required();
   r->add_option("--to", rollback.to, "Version to point at (default: the one before latest)");
+  r->add_option("--group", rollback.group,
+                "model: per: group: roll back this group's model instead of the pooled one (its "
+                "hash, the directory name under models_dir/<detector>/groups/)");
   return r;
 }
 

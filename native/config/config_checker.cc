@@ -802,6 +802,60 @@ void ConfigChecker::CheckModel(const Entry& section, const std::string& path, De
   if (const Entry* e = Get(f, "max_features")) CheckMaxFeatures(*e, path, d);
   if (const Entry* e = Get(f, "bootstrap")) GetBool(*e, Join(path, "bootstrap"), &p.bootstrap);
   if (const Entry* e = Get(f, "scaler")) CheckScaler(*e, path, d);
+  CheckModelPer(f, path, d);
+}
+
+// model.per and the per-group keys, which mean something only with per: group.
+void ConfigChecker::CheckModelPer(const std::vector<Entry>& f, const std::string& path,
+                                  DetectorConfig* d) {
+  if (const Entry* e = Get(f, "per")) {
+    std::string text;
+    if (GetString(*e, Join(path, "per"), "per: group", &text)) {
+      if (text == "group" || text == "detector") {
+        d->per_group = text == "group";
+      } else {
+        Add(e->line, Join(path, "per"),
+            "'" + text +
+                "' is not valid — use detector (one pooled model) or group (one model per "
+                "group, the pooled one for groups with too little history)");
+      }
+    }
+    if (d->per_group && d->group_by.empty()) {
+      Add(e->line, Join(path, "per"),
+          "group needs group_by: — without it the detector has one group, which the pooled "
+          "model already is");
+    }
+  }
+  for (const char* key : {"group_n_estimators", "group_max_samples", "min_rows"}) {
+    const Entry* e = Get(f, key);
+    if (e != nullptr && !d->per_group) {
+      Add(e->line, Join(path, key), "applies only with per: group");
+    }
+  }
+  if (const Entry* e = Get(f, "group_n_estimators")) {
+    int64_t v = d->group_n_estimators;
+    if (GetInt(*e, Join(path, "group_n_estimators"), 1, kMaxEstimators, "group_n_estimators: 50",
+               &v)) {
+      d->group_n_estimators = static_cast<int32_t>(v);
+    }
+  }
+  if (const Entry* e = Get(f, "group_max_samples")) {
+    std::string text;
+    if (GetString(*e, Join(path, "group_max_samples"), "group_max_samples: 128", &text)) {
+      auto v = ParseMaxSamples(text);
+      if (v.ok()) {
+        d->group_max_samples = *v;
+      } else {
+        Add(e->line, Join(path, "group_max_samples"),
+            "'" + text +
+                "' is not valid — use auto (min(256, rows)), a row count like 128, or a "
+                "fraction in (0, 1] like 0.5");
+      }
+    }
+  }
+  if (const Entry* e = Get(f, "min_rows")) {
+    GetInt(*e, Join(path, "min_rows"), 2, 1000000000, "min_rows: 1000", &d->min_rows);
+  }
 }
 
 }  // namespace isoscope::native::config_detail

@@ -58,6 +58,7 @@ class ConfigChecker : public YamlChecker {
   void CheckMaxFeatures(const Entry& section, const std::string& path, DetectorConfig* d);
   void CheckScaler(const Entry& section, const std::string& path, DetectorConfig* d);
   void CheckModel(const Entry& section, const std::string& path, DetectorConfig* d);
+  void CheckModelPer(const std::vector<Entry>& f, const std::string& path, DetectorConfig* d);
 };
 
 }  // namespace isoscope::native::config_detail

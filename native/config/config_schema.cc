@@ -22,9 +22,10 @@ const Section kDetectorSection{
     {"name", "queries", "group_by", "derived", "deploy_windows", "step", "lookback", "interval",
      "keep_versions", "model", "alerts", "exclude", "exclude_when", "exclude_alerts",
      "exclude_alerts_margin", "promotion", "gate"}};
-const Section kModelSection{"under a detector's model:",
-                            {"n_estimators", "contamination", "random_state", "max_samples",
-                             "max_features", "bootstrap", "scaler"}};
+const Section kModelSection{
+    "under a detector's model:",
+    {"n_estimators", "contamination", "random_state", "max_samples", "max_features", "bootstrap",
+     "scaler", "per", "group_n_estimators", "group_max_samples", "min_rows"}};
 const Section kAlertsSection{"under a detector's alerts:",
                              {"warning", "critical", "for", "smooth", "keep_firing_for",
                               "eval_interval", "record", "drift", "stale_after", "max_model_age"}};

@@ -17,6 +17,7 @@
 #include "alert_tracker.h"
 #include "bundle_file.h"
 #include "file_io.h"
+#include "group_models.h"
 #include "isoscope/text.h"
 #include "isoscope/threshold.h"
 #include "prom_join.h"
@@ -50,16 +51,8 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
-// version|mtime|size: a bundle rewritten under the same name is a new target.
 std::string FileKey(const std::string& version, const std::string& path) {
-  struct stat st {};
-  std::string key = version;
-  if (::lstat(path.c_str(), &st) == 0) {
-    key += "|" + std::to_string(static_cast<int64_t>(st.st_mtim.tv_sec)) + "." +
-           std::to_string(static_cast<int64_t>(st.st_mtim.tv_nsec)) + "|" +
-           std::to_string(static_cast<int64_t>(st.st_size));
-  }
-  return key;
+  return BundleFileKey(version, path);
 }
 
 }  // namespace
@@ -174,6 +167,12 @@ struct Daemon::Detector {
   std::unique_ptr<Prepared> waiting_candidate;   // cycle thread: no active model to compare yet
   std::shared_ptr<const CandidateView> candidate_view;  // under mu_
 
+  // model: per: group (null otherwise): the groups' own models, the last cycle's choice per
+  // group (under mu_) and isoscope_group_models{source="group"|"pooled"}.
+  std::unique_ptr<GroupModels> group_models;
+  std::shared_ptr<const std::vector<GroupModelView>> group_views;
+  prometheus::Gauge* group_source[2] = {nullptr, nullptr};  // group, pooled
+
   Detector(const DetectorConfig& c, const std::string& models_dir)
       : config(c), store(models_dir, c.name), labels{{"detector", c.name}} {}
 };
@@ -248,6 +247,7 @@ Daemon::Daemon(Config config, QueryFunction query, std::shared_ptr<ExporterMetri
     d->query_duration = &m.query_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
     d->scoring_duration = &m.scoring_duration.Add(d->labels, ExporterMetrics::DurationBuckets());
     d->alerts = std::make_unique<AlertTracker>(c, metrics_.get());
+    if (c.per_group) SetUpGroupModels(*d);
     dets_.push_back(std::move(d));
   }
 }
@@ -330,6 +330,7 @@ void Daemon::PrepareReloads(bool force) {
   for (auto& d : dets_) {
     PollReload(*d, force);
     PollCandidate(*d, force);
+    if (d->group_models) PollGroupModels(*d, force);
   }
 }
 
@@ -402,18 +403,20 @@ void Daemon::PollReload(Detector& d, bool force) {
   if (key == d.latest_key && !force) return;
   d.latest_key = key;
 
-  auto prepared = Load(d, version, path);
+  auto prepared = Load(d.config, d.store, version, path);
   if (!prepared.ok()) return Refuse(d, version, prepared.status());
   std::lock_guard<std::mutex> lock(mu_);
   d.prepared = std::move(*prepared);  // a newer one replaces one not switched to yet
 }
 
-Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const Detector& d,
+Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const DetectorConfig& config,
+                                                       const BundleStore& store,
                                                        const std::string& version,
-                                                       const std::string& path) const {
+                                                       const std::string& path,
+                                                       bool group_model) const {
   // Never blocks and reads at most what the header announces: a FIFO, a device, a symlink
   // out of the directory or a 2 GB file refuse at once instead of stalling every detector.
-  auto bytes = d.store.ReadVersion(version);
+  auto bytes = store.ReadVersion(version);
   if (!bytes.ok()) return bytes.status();
   auto model = LoadBundleBytes(*bytes, path);
   if (!model.ok()) return model.status();
@@ -421,7 +424,7 @@ Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const Detector& d,
   std::vector<std::string> absent;
   for (const std::string& input : model->spec.inputs) {
     bool found = false;
-    for (const auto& q : d.config.queries) found = found || q.first == input;
+    for (const auto& q : config.queries) found = found || q.first == input;
     if (!found) absent.push_back(input);
   }
   if (!absent.empty()) {
@@ -432,15 +435,27 @@ Result<std::unique_ptr<Daemon::Prepared>> Daemon::Load(const Detector& d,
   auto scorer = ModelScorer::Create(*model);
   if (!scorer.ok()) return scorer.status();
   // Thresholds relative to the model (contamination/2, 1%) are fixed here, once per model.
-  auto thresholds = ResolveThresholds(d.config.alerts, *model);
+  auto thresholds = ResolveThresholds(config.alerts, *model);
   if (!thresholds.ok()) return thresholds.status();
 
-  auto explainer = Explainer::Create(*model);
-  if (!explainer.ok()) return explainer.status();
+  std::shared_ptr<const Explainer> explainer;
+  std::shared_ptr<const std::string> kept = std::make_shared<const std::string>(std::move(*bytes));
+  if (!group_model) {
+    auto e = Explainer::Create(*model);
+    if (!e.ok()) return e.status();
+    explainer = std::make_shared<const Explainer>(std::move(*e));
+  } else {
+    // A group's model only scores (explanations and alert thresholds use the pooled model)
+    // and a daemon holds thousands: the scorer has the compiled forest, the canaries were
+    // checked at decode, and /bundle?group= reads the file again (ActiveModel::bytes null).
+    decltype(model->forest.trees)().swap(model->forest.trees);
+    decltype(model->canaries)().swap(model->canaries);
+    model->quantiles = {};  // thresholds are the pooled model's (resolved above for the log)
+    kept.reset();
+  }
   auto prepared = std::make_unique<Prepared>();
   prepared->active = std::make_shared<ActiveModel>(ActiveModel{
-      version, path, std::make_shared<const std::string>(std::move(*bytes)), std::move(*model),
-      std::move(*scorer), std::make_shared<const Explainer>(std::move(*explainer))});
+      version, path, std::move(kept), std::move(*model), std::move(*scorer), std::move(explainer)});
   prepared->thresholds = *thresholds;
   return prepared;
 }
@@ -652,6 +667,9 @@ struct Daemon::GroupVec {
   std::vector<double> lookups;  // temporal models: the look-up keys' values at t - lag
   std::vector<int> seen;
   std::string reason;
+  uint64_t hash = 0;                   // GroupHash of labels (sharded or per: group)
+  const ActiveModel* model = nullptr;  // the model that scored it (per: group)
+  std::string pooled_reason;           // per: group: why the pooled model scored it
 };
 
 // One scoring cycle's working set, handed from step to step of ScoreCycle.
@@ -664,6 +682,7 @@ struct Daemon::Cycle {
   std::set<std::string> other_shards;  // groups another replica scores
   std::map<std::string, RowScore> scores;
   std::map<std::string, std::vector<double>> vectors;  // the scored feature vectors
+  std::shared_ptr<const GroupModelMap> group_models;   // per: group: this cycle's models
   const FeatureSpec& spec() const { return active->model.spec; }
 };
 
@@ -703,6 +722,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
   c.now = now;
   c.t_eval = now;
   c.active = d.active;  // written by this thread only
+  if (d.group_models) c.group_models = d.group_models->Snapshot();
   if (!c.active) {
     DropGroups(d);
     SetState(d, DetectorState::kWarming, "no model loaded yet");
@@ -723,6 +743,7 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
     ScoreInstant(d, c);
   }
   d.scoring_duration->Observe(SecondsSince(t0));
+  if (d.group_models) PublishGroupModels(d, c);  // which model scored which group
   PublishGroups(d, c);  // 4. scores for scored groups, nothing for stale ones
 }
 
@@ -783,8 +804,9 @@ bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_label
     v.labels.emplace(l, f == sample_labels.end() ? "" : f->second);
   }
   const Shard& shard = config_.shard;
+  if (shard.configured || d.group_models) v.hash = GroupHash(v.labels);
   if (shard.configured) {
-    if (!shard.Owns(GroupHash(v.labels))) return false;
+    if (!shard.Owns(v.hash)) return false;
     v.labels.emplace("shard", shard.Label());
   }
   v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
@@ -959,6 +981,7 @@ void Daemon::ScoreStreams(Detector& d, Cycle& c) {
   std::vector<double> out(spec.width());
   for (auto& [key, v] : c.vecs) {
     if (!v.reason.empty()) continue;
+    const ActiveModel& model = ModelFor(d, c, v);
     Detector::Stream& st = d.streams.at(key);
     if (st.features.last_time() >= c.t_eval) {  // this grid instant is scored already
       if (st.last_problem.issue == RowIssue::kNone) {
@@ -973,7 +996,7 @@ void Daemon::ScoreStreams(Detector& d, Cycle& c) {
       v.reason = FeatureRows::Describe(st.last_problem, spec);
       continue;
     }
-    st.last = c.active->scorer.ScoreFeatures(out.data());
+    st.last = model.scorer.ScoreFeatures(out.data());
     if (!st.last.ok()) {
       st.last_problem = {st.last.issue, st.last.column};
       v.reason = std::string("no score: ") + RowIssueName(st.last.issue);
@@ -1000,7 +1023,7 @@ void Daemon::ScoreInstant(Detector& d, Cycle& c) {
       v.reason = FeatureRows::Describe(rows->problems[0], spec);
       continue;
     }
-    const std::vector<RowScore> s = c.active->scorer.ScoreRows(*rows);
+    const std::vector<RowScore> s = ModelFor(d, c, v).scorer.ScoreRows(*rows);
     if (s.empty() || !s[0].ok()) {
       v.reason = s.empty() ? "no score" : std::string("no score: ") + RowIssueName(s[0].issue);
       continue;
@@ -1039,7 +1062,8 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
     if (g.is_anomaly == nullptr) g.is_anomaly = &metrics_->is_anomaly.Add(g.labels);
     g.score->Set(s->second.anomaly_score);
     g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
-    const double surprise = PublishSurprise(g, *c.active, c.t_eval, s->second.anomaly_score);
+    const ActiveModel& scored_by = v.model != nullptr ? *v.model : *c.active;
+    const double surprise = PublishSurprise(g, scored_by, c.t_eval, s->second.anomaly_score);
     d.window.push_back({c.now, s->second.anomaly_score, s->second.is_anomaly});
     d.alerts->Observe(key, g.labels, c.now, s->second.anomaly_score, surprise);
   }
@@ -1127,7 +1151,7 @@ void Daemon::PollCandidate(Detector& d, bool force) {
   const std::string key = FileKey(*version, path);
   if (key == d.candidate_key && !force) return;
   d.candidate_key = key;
-  auto prepared = Load(d, *version, path);
+  auto prepared = Load(d.config, d.store, *version, path);
   if (!prepared.ok()) return RefuseCandidate(d, *version, prepared.status().ToString());
   std::lock_guard<std::mutex> lock(mu_);
   d.prepared_candidate = std::move(*prepared);
@@ -1367,6 +1391,89 @@ Result<CandidateView> Daemon::Candidate(size_t index) const {
                            : " promotes immediately (promotion: immediate): no candidate"));
   }
   return *d.candidate_view;
+}
+
+// model: per: group. The family is registered with the first such detector, so a daemon
+// without one exports no isoscope_group_models.
+void Daemon::SetUpGroupModels(Detector& d) {
+  d.group_models =
+      std::make_unique<GroupModels>(config_.models_dir, d.config.name, config_.shard, log_);
+  auto& family = prometheus::BuildGauge()
+                     .Name("isoscope_group_models")
+                     .Help(
+                         "Groups of a model: per: group detector scored in the last cycle, by "
+                         "the model that scored them: source=\"group\" its own bundle, "
+                         "source=\"pooled\" the detector's pooled model (no group bundle, "
+                         "too little history at training, or a refused bundle)")
+                     .Register(*metrics_->registry);
+  for (int i = 0; i < 2; ++i) {
+    prometheus::Labels l = d.labels;
+    l["source"] = i == 0 ? "group" : "pooled";
+    d.group_source[i] = &family.Add(l);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  d.group_views = std::make_shared<const std::vector<GroupModelView>>();
+}
+
+void Daemon::PollGroupModels(Detector& d, bool force) {
+  const int refused = d.group_models->Poll(
+      force,
+      [&](const BundleStore& store, const std::string& version,
+          const std::string& path) -> Result<std::shared_ptr<const ActiveModel>> {
+        auto p = Load(d.config, store, version, path, /*group_model=*/true);
+        if (!p.ok()) return p.status();
+        return (*p)->active;
+      });
+  if (refused > 0) d.reload_errors->Increment(refused);
+}
+
+const ActiveModel& Daemon::ModelFor(const Detector& d, const Cycle& c, GroupVec& v) const {
+  if (!c.group_models) return *c.active;
+  v.model = d.group_models->Pick(*c.group_models, v.hash, *c.active, &v.pooled_reason);
+  return *v.model;
+}
+
+void Daemon::PublishGroupModels(Detector& d, const Cycle& c) {
+  auto views = std::make_shared<std::vector<GroupModelView>>();
+  views->reserve(c.scores.size());
+  size_t own = 0;
+  for (const auto& [key, v] : c.vecs) {
+    if (v.model == nullptr || c.scores.count(key) == 0) continue;  // not scored this cycle
+    GroupModelView g;
+    g.key = key;
+    for (const auto& [name, value] : v.labels) {
+      if (name != "shard") g.labels.emplace(name, value);
+    }
+    g.hash = v.hash;
+    g.own_model = v.model != c.active.get();
+    g.version = v.model->version;
+    g.reason = g.own_model ? "" : v.pooled_reason;
+    own += g.own_model ? 1 : 0;
+    views->push_back(std::move(g));
+  }
+  d.group_source[0]->Set(static_cast<double>(own));
+  d.group_source[1]->Set(static_cast<double>(views->size() - own));
+  std::lock_guard<std::mutex> lock(mu_);
+  d.group_views = std::move(views);
+}
+
+std::shared_ptr<const std::vector<GroupModelView>> Daemon::GroupModelViews(size_t index) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dets_.at(index)->group_views;
+}
+
+std::shared_ptr<const ActiveModel> Daemon::GroupActive(size_t index, uint64_t hash,
+                                                       std::string* reason) const {
+  const Detector& d = *dets_.at(index);
+  std::shared_ptr<const ActiveModel> pooled = Active(index);
+  if (!pooled) return nullptr;
+  if (!d.group_models) {
+    *reason = "the detector has one pooled model (model: per: detector)";
+    return pooled;
+  }
+  const std::shared_ptr<const GroupModelMap> map = d.group_models->Snapshot();
+  const ActiveModel* m = d.group_models->Pick(*map, hash, *pooled, reason);
+  return m == pooled.get() ? pooled : map->at(hash).model;
 }
 
 }  // namespace isoscope::native

@@ -48,6 +48,7 @@ constexpr TimeMs kScoreWindowMs = 5 * kMinuteMs;
 struct ActiveModel {
   std::string version;
   std::string path;
+  /// The bundle's bytes; null for a per-group model (read from `path` when asked for).
   std::shared_ptr<const std::string> bytes;
   Model model;
   ModelScorer scorer;
@@ -77,6 +78,9 @@ struct DetectorView {
   size_t groups_stale = 0;
   TimeMs last_cycle_ms = 0;  ///< the `now` of the last cycle, 0 before the first
 };
+
+struct GroupModelView;
+struct GroupModel;
 
 class Daemon {
  public:
@@ -124,6 +128,13 @@ class Daemon {
   /// last cycle did not score. Safe from any thread: it reads the kept vectors under the lock
   /// and explains outside it.
   Result<GroupExplanation> Explain(size_t index, const std::string& group) const;
+  /// model: per: group: which model scored each group in the last cycle (null for a detector
+  /// without per: group; empty before the first cycle).
+  std::shared_ptr<const std::vector<GroupModelView>> GroupModelViews(size_t index) const;
+  /// model: per: group: the model that scores group `hash` now (its own, else the pooled one
+  /// with the reason in `reason`); null while the detector has no pooled model.
+  std::shared_ptr<const ActiveModel> GroupActive(size_t index, uint64_t hash,
+                                                 std::string* reason) const;
   /// The candidate of detector `index` and its comparison with the active model (promotion:
   /// manual or gate); kNotFound when it has none.
   Result<CandidateView> Candidate(size_t index) const;
@@ -177,8 +188,16 @@ class Daemon {
   double PublishSurprise(Group& g, const ActiveModel& active, TimeMs t, double anomaly_score);
   // Champion and challenger (promotion: manual or gate; docs/lifecycle.md).
   struct Challenge;
-  Result<std::unique_ptr<Prepared>> Load(const Detector& d, const std::string& version,
-                                         const std::string& path) const;
+  // `group_model`: a per-group model (group_models.h), kept lean: no explainer, no trees.
+  Result<std::unique_ptr<Prepared>> Load(const DetectorConfig& config, const BundleStore& store,
+                                         const std::string& version, const std::string& path,
+                                         bool group_model = false) const;
+  // model: per: group (group_models.h): set-up, reload, the model of one group this cycle,
+  // and the cycle's choices published (gauge and API).
+  void SetUpGroupModels(Detector& d);
+  void PollGroupModels(Detector& d, bool force);
+  const ActiveModel& ModelFor(const Detector& d, const Cycle& c, GroupVec& v) const;
+  void PublishGroupModels(Detector& d, const Cycle& c);
   void PollCandidate(Detector& d, bool force);  // prepares, as PollReload
   void ApplyCandidate(Detector& d);             // the cycle thread's half
   void StartChallenge(Detector& d, std::unique_ptr<Prepared> candidate);

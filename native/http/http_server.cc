@@ -20,8 +20,11 @@
 
 #include "explain_api.h"
 #include "file_io.h"
+#include "group_api.h"
+#include "group_models.h"
 #include "gzip.h"
 #include "http_guard.h"
+#include "isoscope/bundle.h"
 #include "listen_address.h"
 #include "metrics.h"
 #include "time_parse.h"
@@ -143,6 +146,10 @@ class HttpServer::Impl {
     if (!cors_.empty()) {
       headers.emplace("Access-Control-Allow-Origin", cors_);
       headers.emplace("Vary", "Origin");
+      // The panel reads which model /bundle sent (model: per: group) across origins.
+      headers.emplace("Access-Control-Expose-Headers",
+                      "X-Isoscope-Model-Version, X-Isoscope-Model-Source, X-Isoscope-Group-Hash, "
+                      "X-Isoscope-Pooled-Reason");
     }
     // Browsers must not guess another type than the one sent (a path ending in .js that
     // serves HTML, e.g. /index.html%00.js).
@@ -200,7 +207,12 @@ class HttpServer::Impl {
     });
     server_.Get(R"(/api/v1/detectors/([^/]*)/bundle)",
                 [this](const httplib::Request& req, httplib::Response& res) {
+                  if (req.has_param("group")) return GroupBundle(req.matches[1].str(), req, res);
                   Bundle(req.matches[1].str(), res);
+                });
+    server_.Get(R"(/api/v1/detectors/([^/]*)/groups)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Groups(req.matches[1].str(), res);
                 });
     server_.Get(R"(/api/v1/detectors/([^/]*)/explain)",
                 [this](const httplib::Request& req, httplib::Response& res) {
@@ -388,6 +400,63 @@ class HttpServer::Impl {
     res.set_header("Content-Disposition",
                    "attachment; filename=\"" + name + "-" + active->version + ".bundle\"");
     res.set_content(*active->bytes, "application/octet-stream");
+  }
+
+  // model: per: group: which model scored each group in the last cycle.
+  void Groups(const std::string& name, httplib::Response& res) const {
+    if (!BundleStore::ValidateName(name).ok()) {
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    auto views = daemon_.GroupModelViews(static_cast<size_t>(index));
+    if (!views) {
+      return SendError(res, Status(ErrorCode::kNotFound, "detector '" + name +
+                                                             "' has one pooled model "
+                                                             "(model: per: detector)"));
+    }
+    res.set_content(GroupModelsJson(name, *views), "application/json");
+  }
+
+  // ?group=<hash or key>: the group's own bundle, or the pooled one when it has none; the
+  // X-Isoscope-Model-Source header says which (group, pooled) and X-Isoscope-Pooled-Reason why.
+  void GroupBundle(const std::string& name, const httplib::Request& req,
+                   httplib::Response& res) const {
+    if (!BundleStore::ValidateName(name).ok()) {
+      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+    }
+    const int index = daemon_.Find(name);
+    if (index < 0)
+      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    auto views = daemon_.GroupModelViews(static_cast<size_t>(index));
+    auto hash = GroupHashOfParam(req.get_param_value("group"),
+                                 views ? *views : std::vector<GroupModelView>{});
+    if (!hash.ok()) return SendError(res, hash.status());
+    std::string reason;
+    auto model = daemon_.GroupActive(static_cast<size_t>(index), *hash, &reason);
+    if (!model) {
+      return SendError(
+          res, Status(ErrorCode::kUnavailable, "detector '" + name + "' has no model loaded yet"));
+    }
+    const bool own = reason.empty();
+    std::shared_ptr<const std::string> bytes = model->bytes;
+    if (!bytes) {  // a group's model keeps no copy: the file it was loaded from
+      auto file = ReadFile(model->path, ReadOptions{kMaxBundleBytes, /*no_follow=*/true});
+      if (!file.ok()) {
+        return SendError(res, Status(ErrorCode::kUnavailable,
+                                     "cannot read the group's bundle: " + file.status().message()));
+      }
+      bytes = std::make_shared<const std::string>(std::move(*file));
+    }
+    res.set_header("X-Isoscope-Model-Version", model->version);
+    res.set_header("X-Isoscope-Model-Source", own ? "group" : "pooled");
+    res.set_header("X-Isoscope-Group-Hash", BundleStore::GroupDirName(*hash));
+    if (!own) res.set_header("X-Isoscope-Pooled-Reason", reason);
+    res.set_header("Content-Disposition", "attachment; filename=\"" + name + "-" +
+                                              (own ? BundleStore::GroupDirName(*hash) + "-" : "") +
+                                              model->version + ".bundle\"");
+    res.set_content(*bytes, "application/octet-stream");
   }
 
   // One group's per-feature attribution of its last scored row, computed for this request only

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -84,6 +85,52 @@ BundleStore::BundleStore(std::string models_dir, std::string detector)
       detector_(std::move(detector)),
       dir_(models_dir_ + "/" + detector_) {}
 
+BundleStore BundleStore::ForGroup(std::string models_dir, std::string detector,
+                                  uint64_t group_hash) {
+  BundleStore store(std::move(models_dir), std::move(detector));
+  store.group_ = GroupDirName(group_hash);
+  store.dir_ = store.models_dir_ + "/" + store.detector_ + "/groups/" + store.group_;
+  return store;
+}
+
+std::string BundleStore::GroupDirName(uint64_t group_hash) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(group_hash));
+  return hex;
+}
+
+bool BundleStore::ParseGroupDirName(std::string_view name, uint64_t* group_hash) {
+  if (name.size() != 16) return false;
+  uint64_t h = 0;
+  for (char c : name) {
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v < 0) return false;
+    h = h << 4 | static_cast<uint64_t>(v);
+  }
+  *group_hash = h;
+  return true;
+}
+
+Result<std::vector<std::string>> BundleStore::ListGroups(const std::string& models_dir,
+                                                         const std::string& detector) {
+  Status valid = ValidateName(detector);
+  if (!valid.ok()) return valid;
+  const std::string dir = models_dir + "/" + detector + "/groups";
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return out;
+    return Errno("cannot list", dir);
+  }
+  while (const dirent* e = ::readdir(d)) {
+    uint64_t h = 0;
+    if (ParseGroupDirName(e->d_name, &h)) out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Status BundleStore::ValidateName(std::string_view detector) {
   const bool ok = !detector.empty() && detector.size() <= 64 &&
                   std::all_of(detector.begin(), detector.end(), [](char c) {
@@ -107,7 +154,12 @@ Status BundleStore::EnsureDir() const {
   if (!valid.ok()) {
     return valid;
   }
-  for (const std::string& d : {models_dir_, dir_}) {
+  std::vector<std::string> dirs = {models_dir_, models_dir_ + "/" + detector_};
+  if (!group_.empty()) {  // models/<detector>/groups/<hash>
+    dirs.push_back(dirs.back() + "/groups");
+    dirs.push_back(dir_);
+  }
+  for (const std::string& d : dirs) {
     if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
       return Errno("cannot create the models directory", d);
     }

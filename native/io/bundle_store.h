@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,18 @@ struct StoredVersion {
 class BundleStore {
  public:
   BundleStore(std::string models_dir, std::string detector);
+  /// The store of one group of a `model: per: group` detector,
+  /// models/<detector>/groups/<16 hex digits of the group hash>/: the same files, links and
+  /// atomic writes as the detector's own store.
+  static BundleStore ForGroup(std::string models_dir, std::string detector, uint64_t group_hash);
+  /// The group directories of a detector (their names, 16 hex digits, sorted); a name that is
+  /// not 16 lowercase hex digits is not a group and is skipped. Empty without a groups/.
+  static Result<std::vector<std::string>> ListGroups(const std::string& models_dir,
+                                                     const std::string& detector);
+  /// "%016x" of a group hash: its directory name.
+  static std::string GroupDirName(uint64_t group_hash);
+  /// Parses a directory name as GroupDirName writes it.
+  static bool ParseGroupDirName(std::string_view name, uint64_t* group_hash);
 
   /// Letters, digits, '_' and '-', 1 to 64 of them: a detector name can never climb out of
   /// the models directory.
@@ -85,6 +98,7 @@ class BundleStore {
 
   std::string models_dir_;
   std::string detector_;
+  std::string group_;  // 16 hex digits for a group's store, empty for the detector's
   std::string dir_;
 };
 

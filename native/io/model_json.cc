@@ -199,6 +199,11 @@ json ModelToJson(const Model& m, bool trees) {
     info["window_end"] = FormatTime(i.window_end_ms);
   }
   j["training"] = info;
+  if (!m.group.empty()) {  // a per-group model (format 1.5): the group it was trained for
+    json labels = json::object();
+    for (const auto& [name, value] : m.group.labels) labels[name] = value;
+    j["group"] = {{"labels", labels}, {"hash", m.group.hash}};
+  }
   if (trees) {
     json arr = json::array();
     for (const Tree& t : m.forest.trees) {

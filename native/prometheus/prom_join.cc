@@ -36,6 +36,7 @@ Result<JoinedRows> JoinByGroup(
   const double nan = std::numeric_limits<double>::quiet_NaN();
   // group -> time -> one value per query
   std::map<std::string, std::map<TimeMs, std::vector<double>>> table;
+  std::map<std::string, std::map<std::string, std::string>> labels_of;
   for (size_t q = 0; q < per_query.size(); ++q) {
     std::map<std::string, const PromSeries*> seen;
     for (const PromSeries& s : per_query[q].second) {
@@ -52,6 +53,13 @@ Result<JoinedRows> JoinByGroup(
                           ") (...)");
       }
       auto& rows = table[key];
+      if (q == 0 || labels_of.count(key) == 0) {
+        std::map<std::string, std::string>& l = labels_of[key];
+        for (const std::string& name : group_by) {
+          auto v = s.labels.find(name);
+          l[name] = v == s.labels.end() ? "" : v->second;
+        }
+      }
       for (size_t i = 0; i < s.times.size(); ++i) {
         auto& row = rows[s.times[i]];
         if (row.empty()) {
@@ -66,6 +74,7 @@ Result<JoinedRows> JoinByGroup(
   for (const auto& [key, rows] : table) {
     const auto g = static_cast<int32_t>(out.groups.size());
     out.groups.push_back(key);
+    out.group_labels.push_back(std::move(labels_of[key]));
     for (const auto& [t, values] : rows) {
       out.times.push_back(t);
       out.group_of_row.push_back(g);

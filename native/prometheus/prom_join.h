@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,7 +14,9 @@ namespace isoscope::native {
 /// Feature rows assembled from several range queries: one row per (group, timestamp) seen by
 /// any query, NaN where a query has no point there, so training drops and counts those rows.
 struct JoinedRows {
-  std::vector<std::string> groups;          ///< group label sets, e.g. {job="checkout"}
+  std::vector<std::string> groups;  ///< group label sets, e.g. {job="checkout"}
+  /// Per group, its group_by labels (an absent one as ""), for the per-group models' hash.
+  std::vector<std::map<std::string, std::string>> group_labels;
   std::vector<TimeMs> times;                ///< per row
   std::vector<int32_t> group_of_row;        ///< index into groups, per row
   std::vector<std::vector<double>> series;  ///< per query, per row

@@ -5,7 +5,8 @@
 //     process: one scoring cycle of N groups x 3 features from a synthetic query function (CPU
 //     time), the /metrics page of those series (serialization, and real HTTP GETs against
 //     the daemon's HttpServer, plain and with Accept-Encoding: gzip as Prometheus sends it),
-//     and the process's RSS with them
+//     and the process's RSS with them; with --per-group, `model: per: group` with one group
+//     bundle per group (50 trees x 128 rows, the per-group defaults), loaded from the store
 //   [--load-seconds S --wrk PATH --wrk-out FILE [--idle-cycles N]] then, with the daemon's
 //     HttpServer still serving those series: a scoring cycle every second while idle (N, 10 by
 //     default), and while
@@ -39,6 +40,7 @@
 #include "daemon.h"
 #include "demo_data.h"
 #include "file_io.h"
+#include "group_models.h"
 #include "http_server.h"
 #include "isoscope/attribution.h"
 #include "isoscope/bundle.h"
@@ -48,6 +50,7 @@
 #include "isoscope/tune.h"
 #include "metrics.h"
 #include "model_json.h"
+#include "shard.h"
 
 using namespace isoscope;
 using Clock = std::chrono::steady_clock;
@@ -200,9 +203,42 @@ struct LoadOptions {
   int idle_cycles = 10;  ///< cycles a second apart before the load
 };
 
-int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
+// model: per: group: one bundle per group job-0 .. job-(N-1), each the same fit at the per-group
+// defaults (50 trees x 128 rows) labelled with its group, in models/bench/groups/<hash>/.
+// Returns the bytes of one bundle, 0 on failure.
+size_t InstallGroupModels(const std::string& models_dir, const FeatureSpec& spec,
+                          const std::vector<const double*>& series, const TimeMs* times, size_t n,
+                          size_t groups) {
+  TrainOptions options;
+  options.params.n_estimators = 50;
+  options.params.max_samples = MaxSamples::Count(128);
+  options.params.random_state = 42;
+  options.params.contamination = Contamination::Fraction(0.02);
+  options.contamination_explicit = true;
+  auto model = TrainModel(spec, times, series, n, options);
+  if (!model.ok()) return 0;
+  size_t bytes = 0;
+  for (size_t g = 0; g < groups; ++g) {
+    const std::map<std::string, std::string> labels = {{"detector", "bench"},
+                                                       {"job", "job-" + std::to_string(g)}};
+    const uint64_t hash = native::GroupHash(labels);
+    model->group.labels.assign(labels.begin(), labels.end());
+    model->group.hash = native::BundleStore::GroupDirName(hash);
+    const std::string b = EncodeBundle(*model);
+    bytes = b.size();
+    if (!native::BundleStore::ForGroup(models_dir, "bench", hash)
+             .Install(model->model_version, model->info.created_ms, b, "{}", 5, nullptr)
+             .ok()) {
+      return 0;
+    }
+  }
+  return bytes;
+}
+
+int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal, bool per_group) {
   char tmpl[] = "/tmp/isoscope_bench_daemon_XXXXXX";
   const std::string root = mkdtemp(tmpl);
+  size_t group_bundle_bytes = 0;
   // The demo's model: 200 trees on 28 days of the built-in history, derived features on; or
   // with `seasonal`, 35 days and `auto` (seasonal baselines: each group holds a stream and
   // the daemon makes look-up queries every cycle).
@@ -239,6 +275,14 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
       std::fprintf(stderr, "%s\n", s.message().c_str());
       return 1;
     }
+    if (per_group) {
+      group_bundle_bytes = InstallGroupModels(root + "/models", spec, series, data.times.data(),
+                                              data.times.size(), groups);
+      if (group_bundle_bytes == 0) {
+        std::fprintf(stderr, "cannot install the group models\n");
+        return 1;
+      }
+    }
   }
   native::Config config;
   config.models_dir = root + "/models";
@@ -246,6 +290,7 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
   d.name = "bench";
   d.queries = {{"latency_p95", "q_latency"}, {"error_rate", "q_errors"}, {"cpu_throttle", "q_cpu"}};
   d.group_by = {"job"};
+  d.per_group = per_group;
   config.detectors.push_back(d);
 
   // Sunday 2026-01-04 03:00 UTC, then one minute per cycle.
@@ -277,7 +322,9 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
   const native::Logger quiet(
       [](const std::string&, const std::string&, const native::LogFields&) {});
   native::Daemon daemon(config, query, metrics, quiet);
+  const auto load0 = Clock::now();
   daemon.PollReloads(true);
+  const double load_s = std::chrono::duration<double>(Clock::now() - load0).count();
   if (!daemon.Ready(nullptr)) {
     std::fprintf(stderr, "the bench model did not load\n");
     return 1;
@@ -296,6 +343,10 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
     wall.push_back(std::chrono::duration<double>(Clock::now() - w0).count());
   }
   scored = daemon.Views()[0].groups_scored;
+  size_t own_models = 0;  // groups scored by their own bundle (per: group)
+  if (auto views = daemon.GroupModelViews(0)) {
+    for (const native::GroupModelView& v : *views) own_models += v.own_model ? 1 : 0;
+  }
   // Live heap bytes (glibc's count of allocated chunks) against RSS: what the groups hold,
   // apart from pages the allocator keeps after the cycles' temporaries are freed.
   const double heap_after_cycles = HeapInUseMib();
@@ -419,13 +470,14 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal) {
       "\"http_bytes\": %zu, \"rss_mib\": %.1f, \"rss_before_cycles_mib\": %.1f, "
       "\"peak_rss_mib\": %.1f, \"peak_rss_before_cycles_mib\": %.1f, "
       "\"heap_before_cycles_mib\": %.1f, \"heap_after_cycles_mib\": %.1f, "
-      "\"rss_after_cycles_mib\": %.1f}\n",
+      "\"rss_after_cycles_mib\": %.1f, \"per_group\": %s, \"group_bundle_bytes\": %zu, "
+      "\"groups_own_model\": %zu, \"model_load_s\": %.3f}\n",
       groups, d.queries.size(), seasonal ? "true" : "false", scored, cycles, Median(cpu),
       *std::max_element(cpu.begin(), cpu.end()), Median(wall), Median(serialize), Median(scrape),
       Median(scrape_cold), Median(scrape_gzip),
       *std::max_element(scrape_gzip.begin(), scrape_gzip.end()), gzip_bytes, page.size(),
       http_bytes, rss, rss_before, hwm, hwm_before, heap_before, heap_after_cycles,
-      rss_after_cycles);
+      rss_after_cycles, per_group ? "true" : "false", group_bundle_bytes, own_models, load_s);
   std::system(("rm -rf '" + root + "'").c_str());
   return http_bytes > 0 && gzip_bytes > 0 && scored == groups ? 0 : 1;
 }
@@ -667,10 +719,14 @@ int main(int argc, char** argv) {
     size_t groups = 10000;
     int cycles = 10;
     LoadOptions load;
-    bool seasonal = false;
+    bool seasonal = false, per_group = false;
     for (int i = 2; i < argc; ++i) {
       if (std::strcmp(argv[i], "--seasonal") == 0) {
         seasonal = true;
+        continue;
+      }
+      if (std::strcmp(argv[i], "--per-group") == 0) {
+        per_group = true;
         continue;
       }
       if (i + 1 >= argc) break;
@@ -689,12 +745,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "--load-seconds needs --wrk-out FILE\n");
       return 2;
     }
-    return Daemon(std::max<size_t>(1, groups), cycles, load, seasonal);
+    return Daemon(std::max<size_t>(1, groups), cycles, load, seasonal, per_group);
   }
   std::fprintf(stderr,
                "usage: isoscope_bench write-data --out FILE [--days N]\n"
                "       isoscope_bench run --csv FILE [--repeat N]\n"
-               "       isoscope_bench daemon [--groups N] [--cycles N] [--seasonal] "
+               "       isoscope_bench daemon [--groups N] [--cycles N] [--seasonal] [--per-group] "
                "[--load-seconds S --wrk PATH --wrk-out FILE [--connections N] "
                "[--idle-cycles N]]\n"
                "       isoscope_bench score-bundle --bundle B --csv F [--repeat N]\n"

@@ -350,5 +350,48 @@ TEST(BundleCalibration, TrainedModelCarriesItAndRoundTrips) {
   EXPECT_EQ(old_back->calibration.count, 0);
 }
 
+// A per-group model's label set (format 1.5): written as `group`, read back, marked minor 5; a
+// bundle without it (every older one) has an empty group; a bad hash or unsorted labels are
+// corrupt, named by field.
+TEST(BundleGroup, LabelsRoundTripAndMarkMinorFive) {
+  FeatureSpec spec;
+  spec.inputs = {"x"};
+  auto model = TrainOnWave(spec);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  const std::string pooled = EncodeBundle(*model);
+  EXPECT_EQ(static_cast<uint8_t>(pooled[15]), 3) << "no group: minor as before";
+  auto pooled_back = DecodeBundle(pooled.data(), pooled.size());
+  ASSERT_TRUE(pooled_back.ok());
+  EXPECT_TRUE(pooled_back->group.empty());
+
+  model->group.labels = {{"detector", "fleet"}, {"job", "checkout-0"}};
+  model->group.hash = "0123456789abcdef";
+  const std::string bytes = EncodeBundle(*model);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[15]), 5) << "minor version byte";
+  EXPECT_NE(bytes.find("checkout-0"), std::string::npos);
+  std::vector<std::string> warnings;
+  auto back = DecodeBundle(bytes.data(), bytes.size(), {}, &warnings);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(back->group.labels, model->group.labels);
+  EXPECT_EQ(back->group.hash, "0123456789abcdef");
+  // The forest and scores are the pooled encoding's: the group only labels the bundle.
+  EXPECT_EQ(back->model_version, pooled_back->model_version);
+
+  Model bad = *model;
+  bad.group.hash = "0123456789ABCDEF";
+  std::string b = EncodeBundle(bad);
+  auto r = DecodeBundle(b.data(), b.size());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kCorrupt);
+  EXPECT_NE(r.status().message().find("group.hash"), std::string::npos) << r.status().message();
+  bad = *model;
+  bad.group.labels = {{"job", "a"}, {"detector", "fleet"}};
+  b = EncodeBundle(bad);
+  r = DecodeBundle(b.data(), b.size());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("group.labels"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace isoscope

@@ -5,6 +5,8 @@
 # seconds (not counted). The issue's size is 10,000 groups x 90 days (1.3 billion rows); the
 # backfill of that needs ~50 GB of OpenMetrics text and hours, so make bench runs a smaller
 # fleet and reports per-row figures to extrapolate from (memory does not grow with rows).
+# A second JSON line is the same run with `model: per: group` (the pooled model AND one model
+# per group, at the per-group defaults): its wall time, peak RSS, group bundles and their bytes.
 #   train_fleet_bench.sh ISOSCOPE [GROUPS] [DAYS] [CHUNK]
 set -u
 ISOSCOPE=$1
@@ -51,6 +53,15 @@ detectors:
     step: 60s
     lookback: ${DAYS}d
     model: {n_estimators: 200, contamination: 0.02, random_state: 42}
+  - name: fleet_pg
+    queries:
+      latency_p95: latency_p95
+      error_rate: error_rate
+      cpu_throttle: cpu_throttle
+    group_by: [job]
+    step: 60s
+    lookback: ${DAYS}d
+    model: {n_estimators: 200, contamination: 0.02, random_state: 42, per: group}
 YAML
 s=$(date +%s.%N)
 if ! /usr/bin/time -v "$ISOSCOPE" train --config "$W/isoscope.yml" --detector fleet --end "$PROM_END" \
@@ -66,3 +77,20 @@ awk -v s="$s" -v e="$e" -v t0="$t0" -v t1="$t1" -v rows="${rows:-0}" -v rss="${r
   -v g="$GROUPS_N" -v d="$DAYS" -v c="$CHUNK" 'BEGIN {
   printf "{\"rows\": %d, \"groups\": %d, \"days\": %d, \"chunk\": \"%s\", \"train_wall_s\": %.2f, \"peak_rss_mib\": %.1f, \"us_per_row\": %.3f, \"backfill_s\": %.1f}\n",
     rows, g, d, c, e - s, rss / 1024, (e - s) * 1e6 / (rows ? rows : 1), t1 - t0 }'
+
+# The same fleet with model: per: group.
+s=$(date +%s.%N)
+if ! /usr/bin/time -v "$ISOSCOPE" train --config "$W/isoscope.yml" --detector fleet_pg --end "$PROM_END" \
+  --chunk "$CHUNK" >"$W/pg.out" 2>"$W/pg.err"; then
+  cat "$W/pg.out" "$W/pg.err" >&2
+  exit 1
+fi
+e=$(date +%s.%N)
+grep '^pass \|^group models' "$W/pg.err" "$W/pg.out" >&2
+rss_kb=$(grep 'Maximum resident set size' "$W/pg.err" | grep -o '[0-9]*$')
+bundles=$(find "$W/models/fleet_pg/groups" -name '*.bundle' | wc -l)
+bytes=$(find "$W/models/fleet_pg/groups" -name '*.bundle' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+awk -v s="$s" -v e="$e" -v rows="${rows:-0}" -v rss="${rss_kb:-0}" -v g="$GROUPS_N" -v d="$DAYS" \
+  -v c="$CHUNK" -v b="$bundles" -v bytes="$bytes" 'BEGIN {
+  printf "{\"per\": \"group\", \"rows\": %d, \"groups\": %d, \"days\": %d, \"chunk\": \"%s\", \"train_wall_s\": %.2f, \"peak_rss_mib\": %.1f, \"group_bundles\": %d, \"bytes_per_group_bundle\": %d}\n",
+    rows, g, d, c, e - s, rss / 1024, b, b ? bytes / b : 0 }'

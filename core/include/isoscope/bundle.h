@@ -19,8 +19,9 @@ constexpr uint16_t kBundleFormatMajor = 1;
 /// width wrong), written only when a spec uses them. 1.3 added `calibration` (the training
 /// scores' count, mean and standard deviation, for the calibrated surprise), written whenever
 /// the model has training scores; older readers ignore it and score as before. 1.4 added the
-/// median_diff kind (a 1.3 reader refuses it), written only when a spec uses it.
-constexpr uint16_t kBundleFormatMinor = 4;
+/// median_diff kind (a 1.3 reader refuses it), written only when a spec uses it. 1.5 added
+/// `group` (the label set of a per-group model), an optional key older readers ignore.
+constexpr uint16_t kBundleFormatMinor = 5;
 /// Bundles larger than this are refused before parsing.
 constexpr size_t kMaxBundleBytes = 256u << 20;
 

@@ -43,6 +43,16 @@ struct TrainingInfo {
   std::vector<std::string> warnings;
 };
 
+/// The group a per-group model was trained for (`model: per: group`, format 1.5): its label
+/// set -- the detector and group_by labels, sorted by name -- and its group hash as 16 lowercase
+/// hex digits (the store's directory name; the native side computes it). Empty for a pooled
+/// model and for every bundle written before 1.5.
+struct ModelGroup {
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string hash;
+  bool empty() const { return hash.empty(); }
+};
+
 /// Everything a bundle holds. Scoring needs spec + scaler + forest + offset; the rest makes
 /// the model explainable and checkable.
 struct Model {
@@ -58,6 +68,7 @@ struct Model {
   ScoreCalibration calibration;
   std::vector<Canary> canaries;
   TrainingInfo info;
+  ModelGroup group;  ///< per-group models only (format 1.5)
 
   double threshold() const { return -offset; }
   /// Anomaly-score threshold for another contamination (exact at the trained one).

@@ -234,6 +234,80 @@ TEST_F(HttpServerTest, DetectorsApiAndBundleBytes) {
   EXPECT_EQ(r->status, 400);
 }
 
+// model: per: group: GET .../groups says which model scored each group; /bundle?group= (a
+// hash or a group key) serves the group's own bundle, or the pooled one and says so.
+TEST_F(HttpServerTest, GroupModelsApiAndGroupBundles) {
+  config_.detectors[0].per_group = true;
+  Start("https://grafana.example.com");
+  const std::string pooled = Install("checkout");
+  // The group {detector="checkout", job="api"} (the fake query's): FNV-1a 64 of
+  // "detector=checkout" 0xFF "job=api" (shard.h's spec), written out here.
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : std::string("detector=checkout\xffjob=api"))
+    h = (h ^ c) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  auto hist = testing::MakeSmallHistory();
+  for (double& a : hist.a) a *= 1000;
+  FeatureSpec spec;
+  spec.inputs = {"latency", "errors"};
+  spec.derived.clear();
+  TrainOptions options;
+  options.params.n_estimators = 5;
+  options.params.contamination = Contamination::Fraction(0.05);
+  options.contamination_explicit = true;
+  options.created_ms = hist.times.back();
+  auto m = TrainModel(spec, nullptr, {hist.a.data(), hist.b.data()}, hist.times.size(), options);
+  ASSERT_TRUE(m.ok());
+  m->group.labels = {{"detector", "checkout"}, {"job", "api"}};
+  m->group.hash = hex;
+  const std::string group_bytes = EncodeBundle(*m);
+  ASSERT_TRUE(BundleStore::ForGroup(config_.models_dir, "checkout", h)
+                  .Install(m->model_version, m->info.created_ms, group_bytes, "{}", 5, nullptr)
+                  .ok());
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, 1767495600000);
+
+  auto r = client_->Get("/api/v1/detectors/checkout/groups");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = nlohmann::json::parse(r->body);
+  ASSERT_EQ(j["groups"].size(), 1u);
+  EXPECT_EQ(j["groups"][0]["group"], "{job=\"api\"}");
+  EXPECT_EQ(j["groups"][0]["labels"], nlohmann::json({{"detector", "checkout"}, {"job", "api"}}));
+  EXPECT_EQ(j["groups"][0]["hash"], hex);
+  EXPECT_EQ(j["groups"][0]["source"], "group");
+  EXPECT_EQ(j["groups"][0]["model_version"], m->model_version);
+  EXPECT_EQ(j["counts"], nlohmann::json({{"group", 1}, {"pooled", 0}}));
+
+  for (const std::string& group : {std::string(hex), std::string("%7Bjob%3D%22api%22%7D")}) {
+    r = client_->Get("/api/v1/detectors/checkout/bundle?group=" + group);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, group_bytes) << group;
+    EXPECT_EQ(r->get_header_value("X-Isoscope-Model-Source"), "group");
+    EXPECT_EQ(r->get_header_value("X-Isoscope-Group-Hash"), hex);
+    // A browser on another origin may read them (the panel shows which model it got).
+    EXPECT_NE(r->get_header_value("Access-Control-Expose-Headers").find("X-Isoscope-Model-Source"),
+              std::string::npos);
+  }
+  r = client_->Get("/api/v1/detectors/checkout/bundle?group=00000000000000aa");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto file = ReadFile(BundleStore(config_.models_dir, "checkout").BundlePath(pooled));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(r->body, *file);
+  EXPECT_EQ(r->get_header_value("X-Isoscope-Model-Source"), "pooled");
+  EXPECT_NE(r->get_header_value("X-Isoscope-Pooled-Reason").find("no group model"),
+            std::string::npos);
+  r = client_->Get("/api/v1/detectors/checkout/bundle?group=nope");
+  EXPECT_EQ(r->status, 400);
+  r = client_->Get("/api/v1/detectors/payments/groups");
+  EXPECT_EQ(r->status, 404);
+  r = client_->Get("/api/v1/detectors/nope/groups");
+  EXPECT_EQ(r->status, 404);
+}
+
 // GET /api/v1/detectors/{name}/explain: the last scored row of one group, feature by feature;
 // the contributions add up to log2 of the score over the baseline, each input's is the sum of
 // its columns, and the top input is the largest. Errors: no cycle yet, no model, no group.

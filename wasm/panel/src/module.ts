@@ -19,6 +19,14 @@ export const plugin = new PanelPlugin<PanelOptions>(IsoscopePanel).setPanelOptio
       description: 'The bundle comes from /api/v1/detectors/{detector}/bundle',
       defaultValue: DEFAULT_OPTIONS.detector,
     })
+    .addTextInput({
+      path: 'group',
+      name: 'Group',
+      description:
+        'model: per: group: the group whose own bundle to use — its hash (GET /api/v1/detectors/{detector}/groups) ' +
+        'or key, e.g. {job="checkout"}; empty = the pooled model. A group without a bundle gets the pooled one',
+      defaultValue: DEFAULT_OPTIONS.group,
+    })
     .addNumberInput({
       path: 'warning',
       name: 'Warning threshold',

@@ -54,11 +54,11 @@ function panelData(series: DataFrame[]): PanelData {
 }
 
 let fetched: string[] = [];
-function fakeFetch(bytes: Uint8Array | null, status = 200) {
+function fakeFetch(bytes: Uint8Array | null, status = 200, headers: Record<string, string> = {}) {
   globalThis.fetch = (async (url: string) => {
     fetched.push(String(url));
     if (!bytes) return new Response(JSON.stringify({ error: "no detector 'x'" }), { status });
-    return new Response(bytes as unknown as BodyInit, { status });
+    return new Response(bytes as unknown as BodyInit, { status, headers });
   }) as typeof fetch;
 }
 
@@ -206,6 +206,21 @@ test('two series for one input: the first is used and the panel says so', async 
   assert.ok(p.q('isoscope-whatif'), p.host.innerHTML);
   assert.match(p.q('ambiguous-series')!.textContent!, /Several series match x2: the first is used/);
   await p.unmount();
+});
+
+test('model: per: group: the group is asked for, and a pooled fallback is said', async () => {
+  fetched = [];
+  fakeFetch(goldenBundle(), 200, { 'X-Isoscope-Model-Source': 'pooled', 'X-Isoscope-Pooled-Reason': 'no group model' });
+  const p = await render({ daemonUrl: 'http://isoscope:8080', detector: 'checkout', group: '{job="api"}' }, frames(INPUTS));
+  assert.deepEqual(fetched, ['http://isoscope:8080/api/v1/detectors/checkout/bundle?group=%7Bjob%3D%22api%22%7D']);
+  assert.ok(p.q('isoscope-whatif'), p.host.innerHTML);
+  assert.match(p.q('pooled-fallback')!.textContent!, /Group \{job="api"\} has no model of its own: the detector's pooled model \(no group model\)/);
+  await p.unmount();
+  fakeFetch(goldenBundle(), 200, { 'X-Isoscope-Model-Source': 'group' });
+  const own = await render({ daemonUrl: 'http://isoscope:8080', detector: 'checkout', group: '{job="api"}' }, frames(INPUTS));
+  assert.ok(own.q('isoscope-whatif'));
+  assert.equal(own.q('pooled-fallback'), null);
+  await own.unmount();
 });
 
 // A frame of precomputed values (Prometheus-style: the metric name in __name__).

@@ -3,7 +3,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 import type { DataFrame, PanelProps } from '@grafana/data';
 import { useTheme2 } from '@grafana/ui';
 
-import { fetchBundle, bundleUrl } from '../bundleSource';
+import { fetchBundleWithSource, bundleUrl, type BundleSource } from '../bundleSource';
 import { describeMissing, mapFrames, type MappedSeries } from '../frames';
 import { BundleError, IsoscopeModel } from '../model';
 import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from '../wasm';
@@ -18,7 +18,7 @@ type WasmState = { kind: 'loading' } | { kind: 'ready'; wasm: IsoscopeModule } |
 type BundleState =
   | { kind: 'none' }
   | { kind: 'loading'; from: string }
-  | { kind: 'ready'; model: IsoscopeModel; from: string }
+  | { kind: 'ready'; model: IsoscopeModel; from: string; source?: BundleSource }
   | { kind: 'error'; code: string; message: string; from: string };
 
 export function useWasm(): WasmState {
@@ -54,7 +54,7 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
   const [upload, setUpload] = useState<{ name: string; bytes: Uint8Array } | null>(null);
   const [bundle, setBundle] = useState<BundleState>({ kind: 'none' });
 
-  const url = options.detector ? bundleUrl(options.daemonUrl ?? '', options.detector) : '';
+  const url = options.detector ? bundleUrl(options.daemonUrl ?? '', options.detector, options.group ?? '') : '';
   useEffect(() => {
     if (wasmState.kind !== 'ready') return;
     const wasm = wasmState.wasm;
@@ -68,8 +68,12 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
     }
     let live = true;
     setBundle({ kind: 'loading', from: url });
-    fetchBundle(url).then(
-      (bytes) => live && setBundle(loadModel(wasm, bytes, url)),
+    fetchBundleWithSource(url).then(
+      (got) => {
+        if (!live) return;
+        const state = loadModel(wasm, got.bytes, url);
+        setBundle(state.kind === 'ready' ? { ...state, source: got } : state);
+      },
       (e) => live && setBundle({ kind: 'error', code: 'fetch', message: String(e.message ?? e), from: url })
     );
     return () => {
@@ -153,9 +157,17 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
       give each series its own legend.
     </div>
   );
+  // model: per: group: the daemon sent the pooled model for the group asked for; say so.
+  const pooled = options.group && bundle.source?.source === 'pooled' && (
+    <div data-testid="pooled-fallback" style={{ fontSize: 11, color: palette.warning }}>
+      Group {options.group} has no model of its own: the detector's pooled model
+      {bundle.source.reason ? ` (${bundle.source.reason})` : ''}.
+    </div>
+  );
   return (
     <ErrorBoundary resetKey={JSON.stringify(settings)}>
       {ambiguous}
+      {pooled}
       <WhatIf
       wasm={(wasmState as { wasm: IsoscopeModule }).wasm}
       model={bundle.model}
@@ -163,7 +175,7 @@ export function IsoscopePanel(props: PanelProps<PanelOptions>) {
       settings={settings}
       onSettingsChange={(s) => onOptionsChange({ ...options, ...s })}
       width={width}
-      height={ambiguous ? height - 16 : height}
+      height={height - (ambiguous ? 16 : 0) - (pooled ? 16 : 0)}
       detector={options.detector || bundle.model.info.modelVersion}
       palette={palette}
       />

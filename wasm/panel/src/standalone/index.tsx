@@ -7,7 +7,7 @@ import { createRoot } from 'react-dom/client';
 
 import { CSP_HELP, StateMessage } from '../components/States';
 import { WhatIf } from '../components/WhatIf';
-import { fetchBundle } from '../bundleSource';
+import { bundlePath, fetchBundle } from '../bundleSource';
 import type { MappedSeries } from '../frames';
 import { BundleError, IsoscopeModel } from '../model';
 import { loadIsoscope, WasmBlockedError, type IsoscopeModule } from '../wasm';
@@ -108,7 +108,8 @@ function App() {
       let history: History;
       try {
         [bytes, history] = await Promise.all([
-          fetchBundle(`api/v1/detectors/${name}/bundle`),
+          // The group's own bundle under model: per: group (the daemon sends the pooled one otherwise).
+          fetchBundle(bundlePath(detector, group)),
           getJson<History>(
             `api/v1/detectors/${name}/history?hours=${hours}` + (group ? `&group=${encodeURIComponent(group)}` : '')
           ),
