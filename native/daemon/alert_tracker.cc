@@ -86,10 +86,11 @@ void AlertTracker::RemoveSeries(Group& g) {
   }
 }
 
-void AlertTracker::Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now,
+void AlertTracker::Observe(const std::string& key,
+                           const std::shared_ptr<const prometheus::Labels>& labels, TimeMs now,
                            double score, double surprise) {
   Group& g = groups_[key];
-  g.labels = labels;
+  if (g.labels != labels) g.labels = labels;
   if (!g.times.empty() && g.times.back() >= now) return;  // one score per group and instant
   g.times.push_back(now);
   g.scores.push_back(score);
@@ -137,7 +138,7 @@ void AlertTracker::Evaluate(TimeMs now) {
         continue;
       }
       if (g.state_gauge[s] == nullptr) {
-        prometheus::Labels l = g.labels;
+        prometheus::Labels l = *g.labels;
         l["severity"] = kSeverityNames[s];
         g.state_gauge[s] = &metrics_->alert_state.Add(l);
         g.pending_gauge[s] = &metrics_->alert_pending_seconds.Add(l);

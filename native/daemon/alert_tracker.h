@@ -9,6 +9,7 @@
 
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,12 @@ class AlertTracker {
   /// The score and the surprise (NaN: none, as for a bundle without calibration) of group
   /// `key` (labels: detector + group_by labels) in the cycle at `now`.
   void Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now, double score,
+               double surprise = std::numeric_limits<double>::quiet_NaN()) {
+    Observe(key, std::make_shared<const prometheus::Labels>(labels), now, score, surprise);
+  }
+  /// The same with the caller's labels shared, not copied (the daemon's, per group).
+  void Observe(const std::string& key, const std::shared_ptr<const prometheus::Labels>& labels,
+               TimeMs now, double score,
                double surprise = std::numeric_limits<double>::quiet_NaN());
 
   /// One rule evaluation at `now` for every group seen within the smoothing window, after the
@@ -52,7 +59,7 @@ class AlertTracker {
 
  private:
   struct Group {
-    prometheus::Labels labels;
+    std::shared_ptr<const prometheus::Labels> labels;
     // The scores of the smoothing window: vectors, as AvgOverTime takes them (a std::deque
     // would allocate over half a kilobyte per group even for five scores).
     std::vector<TimeMs> times;

@@ -65,12 +65,12 @@ std::string FileKey(const std::string& version, const std::string& path) {
 }  // namespace
 
 struct Daemon::Group {
-  prometheus::Labels labels;  // detector + group_by labels
-  prometheus::Gauge* score = nullptr;
-  prometheus::Gauge* is_anomaly = nullptr;
+  // detector + group_by labels, shared with the alert tracker (one copy per group).
+  std::shared_ptr<const prometheus::Labels> labels;
+  // The group's anomaly_score, anomaly_is_anomaly, anomaly_surprise and anomaly_onset.
+  GroupFamilies::Slot slot = GroupFamilies::kNoSlot;
+  bool scored = false;                           // anomaly_score is exported
   std::vector<prometheus::Gauge*> contribution;  // per input; only while alerting
-  prometheus::Gauge* surprise = nullptr;
-  prometheus::Gauge* onset = nullptr;
   // The calibrated surprise of this group's rows under the model named surprise_version
   // (a new model starts again from its own training scores).
   std::unique_ptr<SurpriseStream> surprise_stream;
@@ -82,17 +82,14 @@ struct Daemon::Group {
 
   // Withdraws the group's per-row series (a stale or dropped group exports none).
   void RemoveGauges(ExporterMetrics& m) {
-    if (score != nullptr) m.score.Remove(score);
-    if (is_anomaly != nullptr) m.is_anomaly.Remove(is_anomaly);
-    RemoveSurprise(m);
-    score = is_anomaly = nullptr;
+    m.groups.Remove(slot);
+    slot = GroupFamilies::kNoSlot;
+    scored = false;
     for (prometheus::Gauge* gauge : contribution) m.input_contribution.Remove(gauge);
     contribution.clear();
   }
   void RemoveSurprise(ExporterMetrics& m) {
-    if (surprise != nullptr) m.surprise.Remove(surprise);
-    if (onset != nullptr) m.onset.Remove(onset);
-    surprise = onset = nullptr;
+    m.groups.Clear(slot, GroupFamilies::kSurprise, GroupFamilies::kOnset);
   }
 };
 
@@ -509,7 +506,7 @@ void Daemon::PublishContributions(Detector& d, const ActiveModel* active,
   for (auto& [key, g] : d.groups) {
     const auto v = vectors.find(key);
     // A temporal group whose grid instant was scored in an earlier cycle keeps its values.
-    if (v == vectors.end() && g.score != nullptr && alerting(key)) continue;
+    if (v == vectors.end() && g.scored && alerting(key)) continue;
     // Only pending or firing groups are explained: quiet groups cost nothing.
     if (active == nullptr || v == vectors.end() || !alerting(key)) {
       RemoveContributions(g);
@@ -524,7 +521,7 @@ void Daemon::PublishContributions(Detector& d, const ActiveModel* active,
     if (g.contribution.size() != inputs.size()) {
       RemoveContributions(g);
       for (const std::string& input : inputs) {
-        prometheus::Labels labels = g.labels;
+        prometheus::Labels labels = *g.labels;
         labels["input"] = input;
         g.contribution.push_back(&metrics_->input_contribution.Add(labels));
       }
@@ -548,7 +545,7 @@ void Daemon::KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& 
         key, std::make_pair(t, std::make_shared<const std::vector<double>>(std::move(v))));
   }
   for (const auto& [key, g] : d.groups) {
-    if (!same_model || g.score == nullptr || next->rows.count(key) != 0) continue;
+    if (!same_model || !g.scored || next->rows.count(key) != 0) continue;
     const auto p = prev->rows.find(key);  // scored on an earlier cycle's grid instant
     if (p != prev->rows.end()) next->rows.emplace(key, p->second);
   }
@@ -607,10 +604,8 @@ double Daemon::PublishSurprise(Group& g, const ActiveModel& active, TimeMs t,
     g.onset_value = g.surprise_stream->onset();
     g.surprise_time = t;
   }
-  if (g.surprise == nullptr) g.surprise = &metrics_->surprise.Add(g.labels);
-  if (g.onset == nullptr) g.onset = &metrics_->onset.Add(g.labels);
-  g.surprise->Set(g.surprise_value);
-  g.onset->Set(g.onset_value);
+  metrics_->groups.Set(g.slot, GroupFamilies::kSurprise, g.surprise_value, GroupFamilies::kOnset,
+                       g.onset_value);
   return g.surprise_value;
 }
 
@@ -1024,7 +1019,7 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
   for (auto& [key, v] : c.vecs) {
     auto [git, inserted] = d.groups.try_emplace(key);
     Group& g = git->second;
-    if (inserted) g.labels = v.labels;
+    if (inserted) g.labels = std::make_shared<const prometheus::Labels>(std::move(v.labels));
     auto s = c.scores.find(key);
     if (s == c.scores.end()) {
       MarkStale(d, key, v.reason, g, n);
@@ -1035,10 +1030,10 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
       log_.Info("group scored again", {{"detector", d.config.name}, {"group", key}});
       g.stale_reason.clear();
     }
-    if (g.score == nullptr) g.score = &metrics_->score.Add(g.labels);
-    if (g.is_anomaly == nullptr) g.is_anomaly = &metrics_->is_anomaly.Add(g.labels);
-    g.score->Set(s->second.anomaly_score);
-    g.is_anomaly->Set(s->second.is_anomaly ? 1 : 0);
+    if (g.slot == GroupFamilies::kNoSlot) g.slot = metrics_->groups.Add(*g.labels);
+    g.scored = true;
+    metrics_->groups.Set(g.slot, GroupFamilies::kScore, s->second.anomaly_score,
+                         GroupFamilies::kIsAnomaly, s->second.is_anomaly ? 1 : 0);
     const double surprise = PublishSurprise(g, *c.active, c.t_eval, s->second.anomaly_score);
     d.window.push_back({c.now, s->second.anomaly_score, s->second.is_anomaly});
     d.alerts->Observe(key, g.labels, c.now, s->second.anomaly_score, surprise);
@@ -1238,7 +1233,7 @@ void Daemon::ScoreCandidate(Detector& d, const Cycle& c) {
     ch.candidate_pager.Observe(key, c.now, cand_value);
     prometheus::Gauge*& gauge = ch.scores[key];
     if (gauge == nullptr) {
-      prometheus::Labels l = g.labels;
+      prometheus::Labels l = *g.labels;
       l["role"] = "candidate";
       gauge = &metrics_->candidate_score.Add(l);
     }
@@ -1247,7 +1242,7 @@ void Daemon::ScoreCandidate(Detector& d, const Cycle& c) {
   // A group without a live score has no candidate score either.
   for (auto it = ch.scores.begin(); it != ch.scores.end();) {
     const auto g = d.groups.find(it->first);
-    if (g == d.groups.end() || g->second.score == nullptr) {
+    if (g == d.groups.end() || !g->second.scored) {
       metrics_->candidate_score.Remove(it->second);
       it = ch.scores.erase(it);
     } else {

@@ -87,6 +87,8 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   const Config& config() const { return config_; }
+  /// The metrics the daemon exports (GET /metrics writes them: WriteMetrics).
+  std::shared_ptr<const ExporterMetrics> metrics() const { return metrics_; }
   void SetRangeQuery(RangeQueryFunction range_query) { range_query_ = std::move(range_query); }
   size_t size() const { return dets_.size(); }
 
