@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,9 @@ class AlertTracker {
   /// The threshold of a severity (0 warning, 1 critical); NaN before any is known.
   double Threshold(int severity) const { return severities_[severity].threshold; }
 
+  /// The keys of the groups with a severity pending or firing (usually none or few).
+  std::set<std::string> Alerting() const;
+
   /// The state of `key`'s severity (0 warning, 1 critical), for tests; inactive if unknown.
   AlertState State(const std::string& key, int severity) const;
 
@@ -80,6 +84,9 @@ class AlertTracker {
   prometheus::Gauge* threshold_gauge_[2] = {nullptr, nullptr};
   prometheus::Labels detector_labels_;
   std::map<std::string, Group> groups_;
+  // Where Observe looks first: the daemon observes its groups in key order, so the group after
+  // the last one observed is usually the next (one comparison instead of a search).
+  std::map<std::string, Group>::iterator cursor_ = groups_.end();
 };
 
 /// The detector's warning and critical thresholds for `model`; an error names the threshold

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "file_io.h"
@@ -1054,6 +1055,59 @@ TEST_F(DaemonTest, SurpriseThresholdRefusesAModelWithoutCalibration) {
   EXPECT_EQ(CountLogs("alerts.critical: threshold 'surprise:4': the model carries no score "
                       "calibration"),
             1);
+}
+
+// Look-up answers (seasonal_diff's value a day back) reach their groups whatever order
+// Prometheus answers in: the daemon checks each sample against the first query's order and
+// searches by key only when that fails. Both daemons must score every group alike, and each
+// group's look-up differs, so a look-up given to the wrong group would change its score.
+TEST_F(DaemonTest, LookupsReachTheirGroupsInAnyAnswerOrder) {
+  auto h = testing::MakeSmallHistory();
+  FeatureSpec spec;
+  spec.inputs = {"latency", "errors"};
+  spec.step_ms = 10 * kMinuteMs;
+  spec.derived = *ParseDerivedList("seasonal_diff(latency,1d)", spec.inputs);
+  TrainOptions options;
+  options.params.n_estimators = 20;
+  options.params.random_state = 5;
+  options.params.contamination = Contamination::Fraction(0.1);
+  options.contamination_explicit = true;
+  options.created_ms = h.times.back();
+  auto m = TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_TRUE(BundleStore(config_.models_dir, "checkout")
+                  .Install(m->model_version, m->info.created_ms, EncodeBundle(*m), "{}", 5, nullptr)
+                  .ok());
+  constexpr int kJobs = 40;
+  // Now: latency 100 + j; a day back: 100 + 6 j (a residual of -5 j per group).
+  auto answer = [](const std::string& q, TimeMs t, TimeMs now, bool reversed) {
+    std::vector<PromSample> out;
+    for (int j = 0; j < kJobs; ++j) {
+      const double latency = 100 + (t >= now - kHourMs ? j : 6 * j);
+      out.push_back(Sample("job-" + std::to_string(j), q == "latency_q" ? latency : 0.011));
+    }
+    if (reversed && t < now - kHourMs) std::reverse(out.begin(), out.end());  // look-ups only
+    return Result<std::vector<PromSample>>(out);
+  };
+  std::vector<std::optional<double>> scores[2];
+  for (int reversed = 0; reversed < 2; ++reversed) {
+    TimeMs now = kNow;
+    Daemon d(
+        config_, [&](const std::string& q, TimeMs t) { return answer(q, t, now, reversed == 1); },
+        std::make_shared<ExporterMetrics>(std::make_shared<prometheus::Registry>()));
+    d.PollReloads(false);
+    for (int cycle = 0; cycle < 2; ++cycle, now += 10 * kMinuteMs) d.RunCycle(0, now);
+    for (int j = 0; j < kJobs; ++j) {
+      scores[reversed].push_back(
+          Value(*d.metrics(), "anomaly_score",
+                {{"detector", "checkout"}, {"job", "job-" + std::to_string(j)}}));
+      ASSERT_TRUE(scores[reversed].back().has_value()) << j;
+    }
+  }
+  EXPECT_EQ(scores[0], scores[1]);
+  std::set<double> distinct;
+  for (const auto& s : scores[0]) distinct.insert(*s);
+  EXPECT_GT(distinct.size(), 5u);  // the look-ups matter: groups score differently
 }
 
 }  // namespace
