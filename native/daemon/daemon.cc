@@ -952,9 +952,12 @@ void Daemon::FetchLookups(Detector& d, Cycle& c,
 
 // New groups: their windows filled with one range query per input over the longest window, and
 // one per look-up key shifted by its lag (smoothed seasonal baselines average the look-ups of
-// the window's rows too).
+// the window's rows too). The grid of rows is filled in chunks of time of at most
+// kFillGridBytes: 100,000 new groups x 12 columns x 30 rows would be 288 MB at once, the
+// start-up's peak; per chunk the queries cover its rows only (the same points, more queries).
 void Daemon::FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys,
                            const std::vector<std::string>& fresh) {
+  constexpr size_t kFillGridBytes = size_t{48} << 20;
   const FeatureSpec& spec = c.spec();
   TimeMs window = 0;
   bool fill_lookups = false;
@@ -964,33 +967,43 @@ void Daemon::FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStrea
         fill_lookups || (f.kind == DerivedFeature::Kind::kSeasonalMedianDiff && f.smooth_ms > 0);
   }
   if (window <= 0) return;
+  const size_t total_rows = static_cast<size_t>(window / spec.step_ms);
   HistoryGrid g;
-  g.n_rows = static_cast<size_t>(window / spec.step_ms);
-  g.first = c.t_eval - static_cast<TimeMs>(g.n_rows) * spec.step_ms;
   g.n_inputs = spec.inputs.size();
   g.n_columns = g.n_inputs + (fill_lookups ? keys.size() : 0);
-  for (const std::string& key : fresh) g.cells[key];
-  for (size_t j = 0; j < g.n_columns; ++j) {
-    if (!FillColumn(d, c, keys, j, g)) break;
-  }
+  const size_t row_bytes = std::max<size_t>(fresh.size() * g.n_columns * sizeof(double), 1);
+  const size_t chunk_rows = std::max<size_t>(std::min(kFillGridBytes / row_bytes, total_rows), 1);
   std::vector<double> scratch(spec.width());
-  for (auto& [key, cells] : g.cells) {
-    if (cells.empty()) continue;
-    FeatureStream& fs = d.streams.at(key).features;
-    for (size_t row = 0; row < g.n_rows; ++row) {
-      const double* values = cells.data() + row * g.n_columns;
-      bool any = false;  // a row no query had stays out, as before: not a missing row
-      for (size_t j = 0; j < g.n_columns; ++j) any = any || !std::isnan(values[j]);
-      if (!any) continue;
-      fs.Push(g.first + static_cast<TimeMs>(row) * spec.step_ms, values, scratch.data(),
-              fill_lookups ? values + g.n_inputs : nullptr);
+  auto push = [&] {  // the chunk's rows into each new group's stream, in time order
+    for (auto& [key, cells] : g.cells) {
+      if (cells.empty()) continue;
+      FeatureStream& fs = d.streams.at(key).features;
+      for (size_t row = 0; row < g.n_rows; ++row) {
+        const double* values = cells.data() + row * g.n_columns;
+        bool any = false;  // a row no query had stays out, as before: not a missing row
+        for (size_t j = 0; j < g.n_columns; ++j) any = any || !std::isnan(values[j]);
+        if (!any) continue;
+        fs.Push(g.first + static_cast<TimeMs>(row) * spec.step_ms, values, scratch.data(),
+                fill_lookups ? values + g.n_inputs : nullptr);
+      }
+      std::vector<double>().swap(cells);
     }
-    std::vector<double>().swap(cells);
+  };
+  const TimeMs start = c.t_eval - static_cast<TimeMs>(total_rows) * spec.step_ms;
+  for (size_t done = 0; done < total_rows; done += chunk_rows) {
+    g.first = start + static_cast<TimeMs>(done) * spec.step_ms;
+    g.n_rows = std::min(chunk_rows, total_rows - done);
+    g.cells.clear();
+    for (const std::string& key : fresh) g.cells[key];
+    bool filled = true;
+    for (size_t j = 0; j < g.n_columns && filled; ++j) filled = FillColumn(d, c, keys, j, g);
+    push();
+    if (!filled) break;  // logged; the new groups warm up as data arrives
   }
 }
 
 // Column j of the new groups' grid (an input, or a look-up key at its lag) from one range query.
-// Per new group, a grid of rows first, first + step, ... t_eval - step, each the inputs then the
+// Per new group, a grid of the chunk's rows first, first + step, ..., each the inputs then the
 // look-ups: flat, so 10,000 new groups cost one block each, not a map of rows. False: the query
 // failed (logged; the new groups warm up as data arrives).
 bool Daemon::FillColumn(Detector& d, const Cycle& c,
@@ -1003,7 +1016,8 @@ bool Daemon::FillColumn(Detector& d, const Cycle& c,
   const TimeMs lag = is_lookup ? keys[j - g.n_inputs].lag_ms : 0;
   const std::string* promql = PromqlOf(d.config, spec, input);
   if (promql == nullptr) return true;
-  const TimeMs from = g.first - lag, to = c.t_eval - step - lag;
+  const TimeMs end = g.first + static_cast<TimeMs>(g.n_rows) * step;  // the chunk's rows: < end
+  const TimeMs from = g.first - lag, to = end - step - lag;
   auto r = range_query_ ? range_query_(*promql, from, to, step)
                         : RangeByInstants(*promql, from, to, step);
   if (!r.ok()) {
@@ -1020,7 +1034,7 @@ bool Daemon::FillColumn(Detector& d, const Cycle& c,
     }
     for (size_t i = 0; i < series.times.size(); ++i) {
       const TimeMs t = series.times[i] + lag;
-      if (t < g.first || t >= c.t_eval || (t - g.first) % step != 0) continue;
+      if (t < g.first || t >= end || (t - g.first) % step != 0) continue;
       cell->second[static_cast<size_t>((t - g.first) / step) * g.n_columns + j] = series.values[i];
     }
   }
