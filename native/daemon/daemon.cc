@@ -953,11 +953,10 @@ void Daemon::FetchLookups(Detector& d, Cycle& c,
 // New groups: their windows filled with one range query per input over the longest window, and
 // one per look-up key shifted by its lag (smoothed seasonal baselines average the look-ups of
 // the window's rows too). The grid of rows is filled in chunks of time of at most
-// kFillGridBytes: 100,000 new groups x 12 columns x 30 rows would be 288 MB at once, the
+// fill_grid_bytes_ (48 MB): 100,000 new groups x 12 columns x 30 rows would be 288 MB at once, the
 // start-up's peak; per chunk the queries cover its rows only (the same points, more queries).
 void Daemon::FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys,
                            const std::vector<std::string>& fresh) {
-  constexpr size_t kFillGridBytes = size_t{48} << 20;
   const FeatureSpec& spec = c.spec();
   TimeMs window = 0;
   bool fill_lookups = false;
@@ -972,7 +971,7 @@ void Daemon::FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStrea
   g.n_inputs = spec.inputs.size();
   g.n_columns = g.n_inputs + (fill_lookups ? keys.size() : 0);
   const size_t row_bytes = std::max<size_t>(fresh.size() * g.n_columns * sizeof(double), 1);
-  const size_t chunk_rows = std::max<size_t>(std::min(kFillGridBytes / row_bytes, total_rows), 1);
+  const size_t chunk_rows = std::max<size_t>(std::min(fill_grid_bytes_ / row_bytes, total_rows), 1);
   std::vector<double> scratch(spec.width());
   auto push = [&] {  // the chunk's rows into each new group's stream, in time order
     for (auto& [key, cells] : g.cells) {
