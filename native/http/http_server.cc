@@ -316,6 +316,10 @@ class HttpServer::Impl {
       if (!packed.ok()) return nullptr;
       gzip_page_ = std::make_shared<const std::string>(std::move(packed).value());
       gzip_time_ = std::chrono::steady_clock::now();
+#ifdef __GLIBC__
+      // The registry's collected families and the compressor's buffers, freed by now.
+      malloc_trim(0);
+#endif
     }
     return gzip_page_;
   }
