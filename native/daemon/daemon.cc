@@ -12,7 +12,6 @@
 #include <limits>
 #include <set>
 #include <string_view>
-#include <type_traits>
 #include <unordered_map>
 
 #include "alert_tracker.h"
@@ -677,7 +676,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
 struct Daemon::GroupVec {
   prometheus::Labels labels;
   std::vector<double> values;
-  std::vector<double> lookups;  // temporal models: the look-up keys' values at t - lag
+  uint32_t index = 0;  // in the cycle's groups_by_index, its look-ups and its keys
   std::vector<int> seen;
   std::string reason;
 };
@@ -692,9 +691,22 @@ struct Daemon::Cycle {
   // allocated per sample.
   std::map<std::string, GroupVec, std::less<>> vecs;
   std::set<std::string, std::less<>> other_shards;  // groups another replica scores
-  // vecs' entries in the order of the first query's samples: the other queries (look-ups
-  // included) usually answer in that order, so sample i is checked against entry i first.
-  std::vector<std::pair<const std::string*, GroupVec*>> order;
+  // vecs' entries by index (in the order they were made), their keys back to back in one
+  // buffer, and per sample of the first query its group's index (kNoIndex: another replica's).
+  // The other queries, look-ups included, usually answer in the same order, so their sample i
+  // is checked against that group first, in memory read front to back.
+  static constexpr uint32_t kNoIndex = UINT32_MAX;
+  std::vector<GroupVec*> groups_by_index;
+  std::string key_text;
+  std::vector<size_t> key_end;  // key i is key_text[key_end[i - 1], key_end[i])
+  std::vector<uint32_t> order;
+  // Temporal models: per group (by index) the look-up keys' values at t - lag.
+  size_t n_lookups = 0;
+  std::vector<double> lookups;
+  std::string_view Key(uint32_t i) const {
+    const size_t begin = i == 0 ? 0 : key_end[i - 1];
+    return std::string_view(key_text).substr(begin, key_end[i] - begin);
+  }
   std::map<std::string, RowScore> scores;
   std::map<std::string, std::vector<double>> vectors;  // the scored feature vectors
   const FeatureSpec& spec() const { return active->model.spec; }
@@ -723,12 +735,11 @@ namespace {
 // The group of the i-th sample when it is the i-th of the first query's too (queries usually
 // answer in the same order), else null: one comparison instead of a search.
 template <typename Cycle>
-auto* OrderedGuess(Cycle& c, size_t i, const std::string& key) {
-  using Vec = std::remove_pointer_t<decltype(c.order[0].second)>;
-  if (i < c.order.size() && c.order[i].first != nullptr && *c.order[i].first == key) {
-    return c.order[i].second;
+uint32_t OrderedGuess(const Cycle& c, size_t i, const std::string& key) {
+  if (i < c.order.size() && c.order[i] != Cycle::kNoIndex && c.Key(c.order[i]) == key) {
+    return c.order[i];
   }
-  return static_cast<Vec*>(nullptr);
+  return Cycle::kNoIndex;
 }
 
 // The PromQL of the model's input `input`, or null when the detector has no query for it.
@@ -851,26 +862,28 @@ void Daemon::BuildVectors(const Detector& d, Cycle& c) const {
     for (size_t i = 0; i < samples.size(); ++i) {
       const PromSample& s = samples[i];
       GroupKeyInto(s.labels, d.config.group_by, key);
-      GroupVec* found = OrderedGuess(c, i, key);
-      const std::string* name = nullptr;
+      const uint32_t guess = OrderedGuess(c, i, key);
+      GroupVec* found = guess == Cycle::kNoIndex ? nullptr : c.groups_by_index[guess];
       if (found == nullptr && c.other_shards.count(key) == 0) {
         auto it = c.vecs.lower_bound(key);
         if (it == c.vecs.end() || it->first != key) {
           GroupVec fresh;
           if (NewVector(d, s.labels, spec.inputs.size(), fresh)) {
+            fresh.index = static_cast<uint32_t>(c.groups_by_index.size());
             it = c.vecs.emplace_hint(it, key, std::move(fresh));
+            c.groups_by_index.push_back(&it->second);
+            c.key_text += key;
+            c.key_end.push_back(c.key_text.size());
           } else {
             c.other_shards.emplace(key);
             it = c.vecs.end();
           }
         }
-        if (it != c.vecs.end()) {
-          found = &it->second;
-          name = &it->first;
-        }
+        if (it != c.vecs.end()) found = &it->second;
       }
-      if (r == 0) c.order.emplace_back(name, found);  // one entry per sample: aligned
-      if (found == nullptr) continue;                 // another replica's group
+      // One entry per sample, so that position i stays sample i.
+      if (r == 0) c.order.push_back(found == nullptr ? Cycle::kNoIndex : found->index);
+      if (found == nullptr) continue;  // another replica's group
       GroupVec& v = *found;
       if (++v.seen[input] > 1 && v.reason.empty()) {
         v.reason = "query " + spec.inputs[input] + " returned several series for group " + key +
@@ -917,12 +930,13 @@ void Daemon::ScoreTemporal(Detector& d, Cycle& c) {
 // of history in memory: a failed look-up only leaves its groups warming.
 void Daemon::FetchLookups(Detector& d, Cycle& c,
                           const std::vector<FeatureStream::LookupKey>& keys) {
-  // Straight into each group's row: no map per key (100,000 groups x 9 keys a cycle). A sample
-  // is first checked against the group at its position in the first query's answer; only
-  // answers in another order are hashed by key (the map's own strings).
-  for (auto& [key, v] : c.vecs)
-    v.lookups.assign(keys.size(), std::numeric_limits<double>::quiet_NaN());
-  std::unordered_map<std::string_view, GroupVec*> by_key;  // built at the first miss
+  // Straight into one flat block, a row of keys.size() per group: no map per key (100,000
+  // groups x 9 keys a cycle). A sample is first checked against the group at its position in
+  // the first query's answer; only answers in another order are hashed by key.
+  const size_t n = c.groups_by_index.size();
+  c.n_lookups = keys.size();
+  c.lookups.assign(n * keys.size(), std::numeric_limits<double>::quiet_NaN());
+  std::unordered_map<std::string_view, uint32_t> by_key;  // built at the first miss
   std::string key;
   for (size_t k = 0; k < keys.size(); ++k) {
     const std::string* promql = PromqlOf(d.config, c.spec(), keys[k].input);
@@ -935,17 +949,17 @@ void Daemon::FetchLookups(Detector& d, Cycle& c,
     for (size_t i = 0; i < r->size(); ++i) {
       const PromSample& smp = (*r)[i];
       GroupKeyInto(smp.labels, d.config.group_by, key);
-      GroupVec* v = OrderedGuess(c, i, key);
-      if (v == nullptr) {
+      uint32_t index = OrderedGuess(c, i, key);
+      if (index == Cycle::kNoIndex) {
         if (by_key.empty()) {
-          by_key.reserve(c.vecs.size());
-          for (auto& [name, vec] : c.vecs) by_key.emplace(name, &vec);
+          by_key.reserve(n);
+          for (uint32_t g = 0; g < n; ++g) by_key.emplace(c.Key(g), g);
         }
         const auto it = by_key.find(key);
         if (it == by_key.end()) continue;
-        v = it->second;
+        index = it->second;
       }
-      v->lookups[k] = smp.value;
+      c.lookups[index * keys.size() + k] = smp.value;
     }
   }
 }
@@ -1058,7 +1072,8 @@ void Daemon::ScoreStreams(Detector& d, Cycle& c) {
       }
       continue;
     }
-    st.last_problem = st.features.Push(c.t_eval, v.values.data(), out.data(), v.lookups.data());
+    const double* lookups = c.n_lookups == 0 ? nullptr : c.lookups.data() + v.index * c.n_lookups;
+    st.last_problem = st.features.Push(c.t_eval, v.values.data(), out.data(), lookups);
     if (st.last_problem.issue != RowIssue::kNone) {
       v.reason = FeatureRows::Describe(st.last_problem, spec);
       continue;
