@@ -64,6 +64,22 @@ std::string FileKey(const std::string& version, const std::string& path) {
 
 }  // namespace
 
+// Group keys back to back in one buffer, by index: read front to back when answers come in the
+// same order as before, where a string per key would be a pointer chase each.
+struct KeyList {
+  std::string text;
+  std::vector<size_t> end;  // key i is text[end[i - 1], end[i])
+  void Add(const std::string& key) {
+    text += key;
+    end.push_back(text.size());
+  }
+  size_t size() const { return end.size(); }
+  std::string_view Key(size_t i) const {
+    const size_t begin = i == 0 ? 0 : end[i - 1];
+    return std::string_view(text).substr(begin, end[i] - begin);
+  }
+};
+
 struct Daemon::Group {
   // detector + group_by labels, shared with the alert tracker (one copy per group).
   std::shared_ptr<const prometheus::Labels> labels;
@@ -176,6 +192,15 @@ struct Daemon::Detector {
   };
   std::map<std::string, Stream> streams;
   std::string stream_version;
+
+  // The last cycle's first answer: per sample position its group's index, the groups' keys
+  // and shared labels. A group at the same position with the same key takes its labels again
+  // instead of building them (100,000 label maps a cycle).
+  struct FirstAnswer {
+    KeyList keys;
+    std::vector<uint32_t> order;
+    std::vector<std::shared_ptr<const prometheus::Labels>> labels;
+  } first_answer;
 
   // Champion and challenger (promotion: manual or gate).
   std::unique_ptr<Prepared> prepared_candidate;  // under mu_, as prepared
@@ -674,7 +699,7 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
 
 // A group's row of this cycle: its labels, the inputs' values, and why it is not scored.
 struct Daemon::GroupVec {
-  prometheus::Labels labels;
+  std::shared_ptr<const prometheus::Labels> labels;
   std::vector<double> values;
   uint32_t index = 0;  // in the cycle's groups_by_index, its look-ups and its keys
   std::vector<int> seen;
@@ -697,8 +722,7 @@ struct Daemon::Cycle {
   // is checked against that group first, in memory read front to back.
   static constexpr uint32_t kNoIndex = UINT32_MAX;
   std::vector<GroupVec*> groups_by_index;
-  std::string key_text;
-  std::vector<size_t> key_end;  // key i is key_text[key_end[i - 1], key_end[i])
+  KeyList keys;
   std::vector<uint32_t> order;
   // Temporal models: per group (by index) the look-up keys' values at t - lag.
   size_t n_lookups = 0;
@@ -710,15 +734,11 @@ struct Daemon::Cycle {
     decltype(vecs)().swap(vecs);
     decltype(scores)().swap(scores);
     decltype(groups_by_index)().swap(groups_by_index);
-    decltype(key_text)().swap(key_text);
-    decltype(key_end)().swap(key_end);
+    keys = KeyList();
     decltype(order)().swap(order);
     decltype(lookups)().swap(lookups);
   }
-  std::string_view Key(uint32_t i) const {
-    const size_t begin = i == 0 ? 0 : key_end[i - 1];
-    return std::string_view(key_text).substr(begin, key_end[i] - begin);
-  }
+  std::string_view Key(uint32_t i) const { return keys.Key(i); }
   std::map<std::string, RowScore> scores;
   std::map<std::string, std::vector<double>> vectors;  // the scored feature vectors
   const FeatureSpec& spec() const { return active->model.spec; }
@@ -847,20 +867,23 @@ bool Daemon::QueryInputs(Detector& d, Cycle& c) {
 // scored when a label value is not UTF-8. False: another replica's group.
 bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_labels, size_t n_inputs,
                        GroupVec& v) const {
-  v.labels = d.labels;
-  for (const std::string& l : d.config.group_by) {
-    auto f = sample_labels.find(l);
-    v.labels.emplace(l, f == sample_labels.end() ? "" : f->second);
-  }
-  const Shard& shard = config_.shard;
-  if (shard.configured) {
-    if (!shard.Owns(GroupHash(v.labels))) return false;
-    v.labels.emplace("shard", shard.Label());
+  if (!v.labels) {  // else the last cycle's labels of the group: this replica's then and now
+    prometheus::Labels labels = d.labels;
+    for (const std::string& l : d.config.group_by) {
+      auto f = sample_labels.find(l);
+      labels.emplace(l, f == sample_labels.end() ? "" : f->second);
+    }
+    const Shard& shard = config_.shard;
+    if (shard.configured) {
+      if (!shard.Owns(GroupHash(labels))) return false;
+      labels.emplace("shard", shard.Label());
+    }
+    v.labels = std::make_shared<const prometheus::Labels>(std::move(labels));
   }
   v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
   v.seen.assign(n_inputs, 0);
   // Label values become exposition text, which must be UTF-8: such a group is stale.
-  for (const auto& [name, value] : v.labels) {
+  for (const auto& [name, value] : *v.labels) {
     if (v.reason.empty() && !IsValidUtf8(value)) {
       v.reason =
           "label " + name + " has a value that is not valid UTF-8: '" + EscapeBytes(value) + "'";
@@ -884,12 +907,16 @@ void Daemon::BuildVectors(const Detector& d, Cycle& c) const {
         auto it = c.vecs.lower_bound(key);
         if (it == c.vecs.end() || it->first != key) {
           GroupVec fresh;
+          const Detector::FirstAnswer& last = d.first_answer;  // the group at this position then
+          if (first && i < last.order.size() && last.order[i] != Cycle::kNoIndex &&
+              last.keys.Key(last.order[i]) == key) {
+            fresh.labels = last.labels[last.order[i]];
+          }
           if (NewVector(d, s.labels, spec.inputs.size(), fresh)) {
             fresh.index = static_cast<uint32_t>(c.groups_by_index.size());
             it = c.vecs.emplace_hint(it, key, std::move(fresh));
             c.groups_by_index.push_back(&it->second);
-            c.key_text += key;
-            c.key_end.push_back(c.key_text.size());
+            c.keys.Add(key);
           } else {
             c.other_shards.emplace(key);
             it = c.vecs.end();
@@ -1152,7 +1179,7 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
     while (git != d.groups.end() && git->first < key) ++git;
     if (git == d.groups.end() || git->first != key) {
       git = d.groups.try_emplace(git, key);
-      git->second.labels = std::make_shared<const prometheus::Labels>(std::move(v.labels));
+      git->second.labels = v.labels;
     }
     Group& g = git->second;
     while (s != c.scores.end() && s->first < key) ++s;
@@ -1184,6 +1211,11 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
   } else {
     SetState(d, DetectorState::kScored, "");
   }
+  Detector::FirstAnswer& first = d.first_answer;  // for the next cycle's labels
+  first.keys = std::move(c.keys);
+  first.order = std::move(c.order);
+  first.labels.clear();
+  for (const GroupVec* v : c.groups_by_index) first.labels.push_back(v->labels);
   c.ReleaseGroups();
   FinishCycle(d, c, n.scored, n.stale);
 }
