@@ -64,6 +64,8 @@ std::string FileKey(const std::string& version, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
 // Group keys back to back in one buffer, by index: read front to back when answers come in the
 // same order as before, where a string per key would be a pointer chase each.
 struct KeyList {
@@ -79,6 +81,8 @@ struct KeyList {
     return std::string_view(text).substr(begin, end[i] - begin);
   }
 };
+
+}  // namespace
 
 struct Daemon::Group {
   // detector + group_by labels, shared with the alert tracker (one copy per group).
