@@ -86,10 +86,14 @@ void AlertTracker::RemoveSeries(Group& g) {
   }
 }
 
-void AlertTracker::Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now,
+void AlertTracker::Observe(const std::string& key,
+                           const std::shared_ptr<const prometheus::Labels>& labels, TimeMs now,
                            double score, double surprise) {
-  Group& g = groups_[key];
-  g.labels = labels;
+  auto it = cursor_;
+  if (it == groups_.end() || it->first != key) it = groups_.try_emplace(key).first;
+  cursor_ = std::next(it);
+  Group& g = it->second;
+  if (g.labels != labels) g.labels = labels;
   if (!g.times.empty() && g.times.back() >= now) return;  // one score per group and instant
   g.times.push_back(now);
   g.scores.push_back(score);
@@ -97,6 +101,7 @@ void AlertTracker::Observe(const std::string& key, const prometheus::Labels& lab
 }
 
 void AlertTracker::Evaluate(TimeMs now) {
+  cursor_ = groups_.end();  // erasing below may invalidate it
   for (auto it = groups_.begin(); it != groups_.end();) {
     Group& g = it->second;
     // AvgOverTime's window is (now - smooth, now]: older samples can never count again.
@@ -137,7 +142,7 @@ void AlertTracker::Evaluate(TimeMs now) {
         continue;
       }
       if (g.state_gauge[s] == nullptr) {
-        prometheus::Labels l = g.labels;
+        prometheus::Labels l = *g.labels;
         l["severity"] = kSeverityNames[s];
         g.state_gauge[s] = &metrics_->alert_state.Add(l);
         g.pending_gauge[s] = &metrics_->alert_pending_seconds.Add(l);
@@ -147,6 +152,17 @@ void AlertTracker::Evaluate(TimeMs now) {
     }
     ++it;
   }
+  cursor_ = groups_.begin();  // the next cycle observes from the first group
+}
+
+std::set<std::string> AlertTracker::Alerting() const {
+  std::set<std::string> out;
+  for (const auto& [key, g] : groups_) {
+    if (g.state[0].phase != AlertPhase::kInactive || g.state[1].phase != AlertPhase::kInactive) {
+      out.insert(out.end(), key);
+    }
+  }
+  return out;
 }
 
 AlertState AlertTracker::State(const std::string& key, int severity) const {

@@ -9,6 +9,8 @@
 
 #include <limits>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,12 @@ class AlertTracker {
   /// The score and the surprise (NaN: none, as for a bundle without calibration) of group
   /// `key` (labels: detector + group_by labels) in the cycle at `now`.
   void Observe(const std::string& key, const prometheus::Labels& labels, TimeMs now, double score,
+               double surprise = std::numeric_limits<double>::quiet_NaN()) {
+    Observe(key, std::make_shared<const prometheus::Labels>(labels), now, score, surprise);
+  }
+  /// The same with the caller's labels shared, not copied (the daemon's, per group).
+  void Observe(const std::string& key, const std::shared_ptr<const prometheus::Labels>& labels,
+               TimeMs now, double score,
                double surprise = std::numeric_limits<double>::quiet_NaN());
 
   /// One rule evaluation at `now` for every group seen within the smoothing window, after the
@@ -47,12 +55,15 @@ class AlertTracker {
   /// The threshold of a severity (0 warning, 1 critical); NaN before any is known.
   double Threshold(int severity) const { return severities_[severity].threshold; }
 
+  /// The keys of the groups with a severity pending or firing (usually none or few).
+  std::set<std::string> Alerting() const;
+
   /// The state of `key`'s severity (0 warning, 1 critical), for tests; inactive if unknown.
   AlertState State(const std::string& key, int severity) const;
 
  private:
   struct Group {
-    prometheus::Labels labels;
+    std::shared_ptr<const prometheus::Labels> labels;
     // The scores of the smoothing window: vectors, as AvgOverTime takes them (a std::deque
     // would allocate over half a kilobyte per group even for five scores).
     std::vector<TimeMs> times;
@@ -73,6 +84,9 @@ class AlertTracker {
   prometheus::Gauge* threshold_gauge_[2] = {nullptr, nullptr};
   prometheus::Labels detector_labels_;
   std::map<std::string, Group> groups_;
+  // Where Observe looks first: the daemon observes its groups in key order, so the group after
+  // the last one observed is usually the next (one comparison instead of a search).
+  std::map<std::string, Group>::iterator cursor_ = groups_.end();
 };
 
 /// The detector's warning and critical thresholds for `model`; an error names the threshold

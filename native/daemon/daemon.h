@@ -91,7 +91,12 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   const Config& config() const { return config_; }
+  /// The metrics the daemon exports (GET /metrics writes them: WriteMetrics).
+  std::shared_ptr<const ExporterMetrics> metrics() const { return metrics_; }
   void SetRangeQuery(RangeQueryFunction range_query) { range_query_ = std::move(range_query); }
+  /// The most bytes of new groups' history grid filled at once (in chunks of time beyond it);
+  /// tests make it small to fill in many chunks.
+  void SetFillGridBytes(size_t bytes) { fill_grid_bytes_ = bytes; }
   size_t size() const { return dets_.size(); }
 
   /// Looks at every detector's `latest` and loads the bundle it points at when the target
@@ -213,6 +218,7 @@ class Daemon {
   Config config_;
   QueryFunction query_;
   RangeQueryFunction range_query_;
+  size_t fill_grid_bytes_ = size_t{48} << 20;  // FillNewGroups: 48 MB
   std::shared_ptr<ExporterMetrics> metrics_;
   Logger log_;
   // Guards what Views/Ready/Active read (active, state, reason, counts), the models prepared

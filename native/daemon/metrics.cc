@@ -2,7 +2,11 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "isoscope/version.h"
 
@@ -25,6 +29,14 @@ prometheus::Family<prometheus::Histogram>& Histogram(prometheus::Registry& r, co
 }
 
 // The longer HELP texts, apart so that the constructor reads as the list of families.
+constexpr const char* kScoreHelp =
+    "Isolation Forest anomaly score in (0, 1] of the group's latest feature vector (sklearn "
+    "-score_samples; higher is more anomalous). Absent when the group is stale";
+
+constexpr const char* kIsAnomalyHelp =
+    "1 when anomaly_score exceeds anomaly_threshold (sklearn predict == -1), "
+    "else 0. Absent when the group is stale";
+
 constexpr const char* kSurpriseHelp =
     "Calibrated score of the group's latest row: -log10 of the probability that a normal row "
     "of this model scores at least this high (training scores, then the group's earlier "
@@ -84,15 +96,6 @@ constexpr const char* kCandidateGateHelp =
 
 ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
     : registry(std::move(reg)),
-      score(Gauge(
-          *registry, "anomaly_score",
-          "Isolation Forest anomaly score in (0, 1] of the group's latest feature vector (sklearn "
-          "-score_samples; higher is more anomalous). Absent when the group is stale")),
-      is_anomaly(Gauge(*registry, "anomaly_is_anomaly",
-                       "1 when anomaly_score exceeds anomaly_threshold (sklearn predict == -1), "
-                       "else 0. Absent when the group is stale")),
-      surprise(Gauge(*registry, "anomaly_surprise", kSurpriseHelp)),
-      onset(Gauge(*registry, "anomaly_onset", kOnsetHelp)),
       threshold(Gauge(
           *registry, "anomaly_threshold",
           "Anomaly-score threshold of the active model (-offset_, set by its contamination)")),
@@ -160,10 +163,190 @@ prometheus::Histogram::BucketBoundaries ExporterMetrics::DurationBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
-std::string SerializeMetrics(prometheus::Registry& registry) {
+// ---- The group families -------------------------------------------------------------------
+
+const char* GroupFamilies::Name(Family f) {
+  static constexpr const char* kNames[kFamilies] = {"anomaly_score", "anomaly_is_anomaly",
+                                                    "anomaly_surprise", "anomaly_onset"};
+  return kNames[f];
+}
+
+const char* GroupFamilies::Help(Family f) {
+  static constexpr const char* kHelps[kFamilies] = {kScoreHelp, kIsAnomalyHelp, kSurpriseHelp,
+                                                    kOnsetHelp};
+  return kHelps[f];
+}
+
+std::string RenderLabels(const prometheus::Labels& labels) {
+  if (labels.empty()) return "";
+  std::string out = "{";
+  for (const auto& [name, value] : labels) {  // a std::map: sorted by name, as prometheus-cpp
+    if (out.size() > 1) out += ',';
+    out += name;
+    out += "=\"";
+    for (const char ch : value) {
+      if (ch == '\\' || ch == '"') {
+        out += '\\';
+        out += ch;
+      } else if (ch == '\n') {
+        out += "\\n";
+      } else {
+        out += ch;
+      }
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+void AppendMetricValue(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "Nan";
+  } else if (std::isinf(value)) {
+    out += value < 0 ? "-Inf" : "+Inf";
+  } else {
+    // TextSerializer: `out << value` at precision max_digits10 - 1 = 16, i.e. %.16g, which
+    // to_chars's general format with that precision is defined to equal.
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 16);
+    out.append(buf, r.ptr);
+  }
+}
+
+GroupFamilies::Slot GroupFamilies::Add(const prometheus::Labels& labels) {
+  auto text = std::make_shared<const std::string>(RenderLabels(labels));
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<Slot>(series_.size());
+    series_.emplace_back();
+  }
+  series_[slot] = Series{};
+  series_[slot].labels = std::move(text);
+  return slot;
+}
+
+void GroupFamilies::Remove(Slot slot) {
+  if (slot == kNoSlot) return;
+  std::shared_ptr<const std::string> gone;  // freed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  gone = std::move(series_[slot].labels);
+  series_[slot] = Series{};
+  free_.push_back(slot);
+}
+
+void GroupFamilies::Set(Slot slot, Family f, double value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  series_[slot].value[f] = value;
+  series_[slot].present |= static_cast<uint8_t>(1u << f);
+}
+
+void GroupFamilies::Set(Slot slot, Family f1, double v1, Family f2, double v2) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Series& s = series_[slot];
+  s.value[f1] = v1;
+  s.value[f2] = v2;
+  s.present |= static_cast<uint8_t>((1u << f1) | (1u << f2));
+}
+
+void GroupFamilies::Clear(Slot slot, Family f1, Family f2) {
+  if (slot == kNoSlot) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  series_[slot].present &= static_cast<uint8_t>(~((1u << f1) | (1u << f2)));
+}
+
+std::optional<double> GroupFamilies::Get(Family f, const prometheus::Labels& labels) const {
+  const std::string text = RenderLabels(labels);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Series& s : series_) {
+    if (s.labels && *s.labels == text && (s.present & (1u << f)) != 0) return s.value[f];
+  }
+  return std::nullopt;
+}
+
+size_t GroupFamilies::Count(Family f) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<size_t>(std::count_if(series_.begin(), series_.end(), [f](const Series& s) {
+    return s.labels && (s.present & (1u << f)) != 0;
+  }));
+}
+
+namespace {
+
+// Chunks of the page for a MetricsSink: one call per ~64 KB, not per line.
+constexpr size_t kChunkBytes = 64 * 1024;
+
+}  // namespace
+
+void GroupFamilies::Write(const std::function<void(std::string_view)>& sink) const {
+  std::vector<Series> snapshot;  // the labels are shared, not copied; written outside the lock
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    snapshot = series_;
+  }
+  std::string buf;
+  buf.reserve(kChunkBytes + 4096);
+  for (int f = 0; f < kFamilies; ++f) {
+    const unsigned bit = 1u << f;
+    const bool any = std::any_of(snapshot.begin(), snapshot.end(), [bit](const Series& s) {
+      return s.labels && (s.present & bit) != 0;
+    });
+    if (!any) continue;  // as prometheus-cpp: a family without series is not listed
+    const std::string_view name = Name(static_cast<Family>(f));
+    buf += "# HELP ";
+    buf += name;
+    buf += ' ';
+    buf += Help(static_cast<Family>(f));
+    buf += "\n# TYPE ";
+    buf += name;
+    buf += " gauge\n";
+    for (const Series& s : snapshot) {
+      if (!s.labels || (s.present & bit) == 0) continue;
+      buf += name;
+      buf += *s.labels;
+      buf += ' ';
+      AppendMetricValue(buf, s.value[f]);
+      buf += '\n';
+      if (buf.size() >= kChunkBytes) {
+        sink(buf);
+        buf.clear();
+      }
+    }
+  }
+  if (!buf.empty()) sink(buf);
+}
+
+namespace {
+
+void WriteFamilies(std::vector<prometheus::MetricFamily> families, const MetricsSink& sink) {
+  if (families.empty()) return;
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry.Collect());
-  return out.str();
+  prometheus::TextSerializer().Serialize(out, families);
+  sink(out.str());
+}
+
+}  // namespace
+
+void WriteMetrics(const ExporterMetrics& metrics, const MetricsSink& sink) {
+  std::vector<prometheus::MetricFamily> all = metrics.registry->Collect();
+  // prometheus-cpp lists counters, then gauges in registration order (the group families were
+  // the first gauges registered), then histograms.
+  const auto first_other = std::find_if(
+      all.begin(), all.end(),
+      [](const prometheus::MetricFamily& f) { return f.type != prometheus::MetricType::Counter; });
+  WriteFamilies({std::make_move_iterator(all.begin()), std::make_move_iterator(first_other)}, sink);
+  metrics.groups.Write(sink);
+  WriteFamilies({std::make_move_iterator(first_other), std::make_move_iterator(all.end())}, sink);
+}
+
+std::string SerializeMetrics(const ExporterMetrics& metrics) {
+  std::string out;
+  WriteMetrics(metrics, [&out](std::string_view chunk) { out.append(chunk); });
+  return out;
 }
 
 }  // namespace isoscope::native

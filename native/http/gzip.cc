@@ -60,6 +60,56 @@ Result<std::string> GzipCompress(std::string_view data, int level) {
   return out;
 }
 
+struct GzipStream::Impl {
+  z_stream z{};
+  bool ok = false;  // initialised, and no call failed since
+  std::string out;
+
+  // Runs deflate with `flush` until it has taken all input (and, with Z_FINISH, ended the
+  // member), growing `out` as it fills.
+  void Deflate(int flush) {
+    while (ok) {
+      if (z.avail_out == 0) {
+        const size_t used = out.size();
+        out.resize(used + std::max<size_t>(64 * 1024, used / 2));
+        z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+        z.avail_out = static_cast<uInt>(out.size() - used);
+      }
+      const int rc = deflate(&z, flush);
+      if (rc == Z_STREAM_END) return;
+      if (rc != Z_OK && rc != Z_BUF_ERROR) ok = false;
+      if (flush == Z_NO_FLUSH && z.avail_in == 0) return;
+      if (rc == Z_BUF_ERROR && z.avail_out != 0) ok = false;  // no progress possible
+    }
+  }
+};
+
+GzipStream::GzipStream(int level) : impl_(std::make_unique<Impl>()) {
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  impl_->ok = deflateInit2(&impl_->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+GzipStream::~GzipStream() { deflateEnd(&impl_->z); }
+
+void GzipStream::Write(std::string_view data) {
+  while (!data.empty() && impl_->ok) {
+    // avail_in is 32 bits: feed at most 1 GiB at a time.
+    const size_t n = std::min<size_t>(data.size(), size_t{1} << 30);
+    impl_->z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    impl_->z.avail_in = static_cast<uInt>(n);
+    impl_->Deflate(Z_NO_FLUSH);
+    data.remove_prefix(n);
+  }
+}
+
+Result<std::string> GzipStream::Finish() {
+  impl_->z.avail_in = 0;
+  impl_->Deflate(Z_FINISH);
+  if (!impl_->ok) return Status(ErrorCode::kInternal, "gzip: deflate failed");
+  impl_->out.resize(impl_->z.total_out);
+  return std::move(impl_->out);
+}
+
 bool AcceptsGzip(std::string_view accept_encoding) {
   bool star = false, gzip = false, gzip_refused = false;
   while (!accept_encoding.empty()) {

@@ -123,6 +123,7 @@ class HttpServer::Impl {
        std::string cors_origin, Logger logger, ExporterWebConfig web)
       : daemon_(daemon),
         registry_(std::move(registry)),
+        metrics_(daemon.metrics()),
         cors_(std::move(cors_origin)),
         log_(std::move(logger)),
         web_(std::move(web)),
@@ -314,16 +315,23 @@ class HttpServer::Impl {
                              });
   }
 
-  // The current page gzipped, compressed once per serialization (the first gzip scrape of a
-  // page pays for it); nullptr if zlib fails, then the page goes out as is.
+  // The current page gzipped, written again once it is older than kMetricsPageMaxAge: the
+  // text goes straight into the compressor chunk by chunk (WriteMetrics), so a gzip scrape
+  // never holds the whole text. nullptr if zlib fails; the page then goes out as is.
   std::shared_ptr<const std::string> MetricsPageGzip() {
-    std::shared_ptr<const std::string> page = MetricsPage();
     std::lock_guard<std::mutex> lock(gzip_mu_);
-    if (gzip_of_ != page) {
-      auto packed = GzipCompress(*page);
+    const auto now = std::chrono::steady_clock::now();
+    if (!gzip_page_ || now - gzip_time_ >= kMetricsPageMaxAge) {
+      GzipStream gzip;
+      WriteMetrics(*metrics_, [&gzip](std::string_view chunk) { gzip.Write(chunk); });
+      auto packed = gzip.Finish();
       if (!packed.ok()) return nullptr;
       gzip_page_ = std::make_shared<const std::string>(std::move(packed).value());
-      gzip_of_ = page;
+      gzip_time_ = std::chrono::steady_clock::now();
+#ifdef __GLIBC__
+      // The registry's collected families and the compressor's buffers, freed by now.
+      malloc_trim(0);
+#endif
     }
     return gzip_page_;
   }
@@ -334,10 +342,16 @@ class HttpServer::Impl {
     std::lock_guard<std::mutex> lock(page_mu_);
     const auto now = std::chrono::steady_clock::now();
     if (!page_ || now - page_time_ >= kMetricsPageMaxAge) {
-      page_ = std::make_shared<const std::string>(SerializeMetrics(*registry_));
+      auto page = std::make_shared<std::string>();
+      // The last page's size: the text is appended without reallocating (and so without
+      // twice its size for a moment).
+      page->reserve(page_ ? page_->size() + page_->size() / 8 : 0);
+      page_.reset();
+      WriteMetrics(*metrics_, [&page](std::string_view chunk) { page->append(chunk); });
+      page_ = std::move(page);
       page_time_ = std::chrono::steady_clock::now();
 #ifdef __GLIBC__
-      // Collecting 10,000 groups' series takes tens of MB for a moment; give them back.
+      // A page of 100,000 groups is tens of MB; the previous one is freed by now.
       malloc_trim(0);
 #endif
     }
@@ -579,6 +593,7 @@ class HttpServer::Impl {
   std::vector<IncidentWindow> incidents_;
   std::function<TimeMs()> now_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<const ExporterMetrics> metrics_;  // the daemon's: /metrics
   std::string cors_;
   Logger log_;
   ExporterWebConfig web_;
@@ -593,9 +608,9 @@ class HttpServer::Impl {
   std::mutex page_mu_;
   std::shared_ptr<const std::string> page_;
   std::chrono::steady_clock::time_point page_time_;
-  std::mutex gzip_mu_;                          // after page_mu_ when both are held
-  std::shared_ptr<const std::string> gzip_of_;  // the page gzip_page_ compresses
+  std::mutex gzip_mu_;
   std::shared_ptr<const std::string> gzip_page_;
+  std::chrono::steady_clock::time_point gzip_time_;
 };
 
 HttpServer::HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,

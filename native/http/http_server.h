@@ -1,6 +1,6 @@
 #pragma once
 
-// The daemon's one HTTP port (cpp-httplib): /metrics (prometheus-cpp registry, text format),
+// The daemon's one HTTP port (cpp-httplib): /metrics (the daemon's ExporterMetrics, text format),
 // /healthz, /readyz, GET /api/v1/detectors, GET /api/v1/detectors/{name}/bundle,
 // GET /api/v1/detectors/{name}/history (recent inputs, for the what-if page),
 // GET /api/v1/detectors/{name}/explain (one group's last row, feature by feature) and the what-if
@@ -36,7 +36,8 @@ constexpr TimeMs kMaxHistoryMs = 14 * kDayMs;
 
 class HttpServer {
  public:
-  /// `daemon` and `registry` must outlive the server. `cors_origin` (empty = none) is sent as
+  /// `daemon` and `registry` (the one its ExporterMetrics registers in; /metrics writes
+  /// Daemon::metrics()) must outlive the server. `cors_origin` (empty = none) is sent as
   /// Access-Control-Allow-Origin on every answer. `web` (--web.config.file, already loaded
   /// and checked) adds TLS and basic auth to every endpoint; the default is plain HTTP.
   HttpServer(const Daemon& daemon, std::shared_ptr<prometheus::Registry> registry,

@@ -27,6 +27,10 @@ struct JoinedRows {
 /// empty, as in PromQL's `by`); "{}" without group labels.
 std::string GroupKey(const std::map<std::string, std::string>& labels,
                      const std::vector<std::string>& group_by);
+/// GroupKey into `out` (cleared first), for a caller that reuses one buffer for a million
+/// keys a cycle instead of allocating each.
+void GroupKeyInto(const std::map<std::string, std::string>& labels,
+                  const std::vector<std::string>& group_by, std::string& out);
 
 /// Joins per-query results by group and timestamp. A query that returns two series for one
 /// group is an error that names the group and says how to aggregate.

@@ -351,10 +351,11 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal, bo
   // apart from pages the allocator keeps after the cycles' temporaries are freed.
   const double heap_after_cycles = HeapInUseMib();
   const double rss_after_cycles = ProcStatusMib("VmRSS");
+  const double hwm_after_cycles = ProcStatusMib("VmHWM");  // the cycles' peak, before scrapes
 
   std::string page;
   const auto serialize =
-      Time(std::max(3, cycles), [&] { page = native::SerializeMetrics(*registry); });
+      Time(std::max(3, cycles), [&] { page = native::SerializeMetrics(*metrics); });
   // A real scrape: the daemon's HttpServer on a free loopback port, GET /metrics.
   native::HttpServer server(daemon, registry, "", quiet);
   auto port = server.Bind("127.0.0.1:0");
@@ -470,14 +471,16 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal, bo
       "\"http_bytes\": %zu, \"rss_mib\": %.1f, \"rss_before_cycles_mib\": %.1f, "
       "\"peak_rss_mib\": %.1f, \"peak_rss_before_cycles_mib\": %.1f, "
       "\"heap_before_cycles_mib\": %.1f, \"heap_after_cycles_mib\": %.1f, "
-      "\"rss_after_cycles_mib\": %.1f, \"per_group\": %s, \"group_bundle_bytes\": %zu, "
-      "\"groups_own_model\": %zu, \"model_load_s\": %.3f}\n",
+      "\"rss_after_cycles_mib\": %.1f, \"peak_rss_after_cycles_mib\": %.1f, "
+      "\"per_group\": %s, \"group_bundle_bytes\": %zu, \"groups_own_model\": %zu, "
+      "\"model_load_s\": %.3f}\n",
       groups, d.queries.size(), seasonal ? "true" : "false", scored, cycles, Median(cpu),
       *std::max_element(cpu.begin(), cpu.end()), Median(wall), Median(serialize), Median(scrape),
       Median(scrape_cold), Median(scrape_gzip),
       *std::max_element(scrape_gzip.begin(), scrape_gzip.end()), gzip_bytes, page.size(),
       http_bytes, rss, rss_before, hwm, hwm_before, heap_before, heap_after_cycles,
-      rss_after_cycles, per_group ? "true" : "false", group_bundle_bytes, own_models, load_s);
+      rss_after_cycles, hwm_after_cycles, per_group ? "true" : "false", group_bundle_bytes,
+      own_models, load_s);
   std::system(("rm -rf '" + root + "'").c_str());
   return http_bytes > 0 && gzip_bytes > 0 && scored == groups ? 0 : 1;
 }

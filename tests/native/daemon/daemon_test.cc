@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "file_io.h"
@@ -18,6 +19,7 @@
 #include "isoscope/calibration.h"
 #include "isoscope/text.h"
 #include "isoscope/version.h"
+#include "support/exporter_values.h"
 #include "support/small_model.h"
 
 namespace isoscope::native {
@@ -25,37 +27,6 @@ namespace {
 
 // Sunday 2026-01-04 03:00 UTC: outside the default deploy windows.
 constexpr TimeMs kNow = 1767495600000;
-
-// The value of `name`{labels} in the registry, or nullopt when there is no such series.
-std::optional<double> Value(prometheus::Registry& registry, const std::string& name,
-                            const prometheus::Labels& labels) {
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& m : family.metric) {
-      prometheus::Labels l;
-      for (const auto& p : m.label) l[p.name] = p.value;
-      if (l != labels) continue;
-      switch (family.type) {
-        case prometheus::MetricType::Gauge:
-          return m.gauge.value;
-        case prometheus::MetricType::Counter:
-          return m.counter.value;
-        case prometheus::MetricType::Histogram:
-          return static_cast<double>(m.histogram.sample_count);
-        default:
-          return std::nullopt;
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-size_t SeriesCount(prometheus::Registry& registry, const std::string& name) {
-  for (const auto& family : registry.Collect()) {
-    if (family.name == name) return family.metric.size();
-  }
-  return 0;
-}
 
 PromSample Sample(const std::string& job, double value) {
   PromSample s;
@@ -140,13 +111,13 @@ class DaemonTest : public ::testing::Test {
   }
 
   std::optional<double> Score(const std::string& job) {
-    return Value(*registry_, "anomaly_score", {{"detector", "checkout"}, {"job", job}});
+    return Value(*metrics_, "anomaly_score", {{"detector", "checkout"}, {"job", job}});
   }
   std::optional<double> Det(const std::string& name) {
-    return Value(*registry_, name, {{"detector", "checkout"}});
+    return Value(*metrics_, name, {{"detector", "checkout"}});
   }
   std::optional<double> State(const std::string& state) {
-    return Value(*registry_, "anomaly_model_state", {{"detector", "checkout"}, {"state", state}});
+    return Value(*metrics_, "anomaly_model_state", {{"detector", "checkout"}, {"state", state}});
   }
   int CountLogs(const std::string& needle) {
     int n = 0;
@@ -188,7 +159,7 @@ TEST_F(DaemonTest, WarmingWithoutModelAndNotReady) {
   EXPECT_FALSE(Det("anomaly_threshold"));
   EXPECT_EQ(Det("isoscope_query_errors_total"), 0);
   EXPECT_EQ(Det("isoscope_reloads_total"), 0);
-  EXPECT_EQ(Value(*registry_, "isoscope_build_info", {{"version", kEngineVersion}}), 1);
+  EXPECT_EQ(Value(*metrics_, "isoscope_build_info", {{"version", kEngineVersion}}), 1);
 }
 
 TEST_F(DaemonTest, ScoresOneVectorPerGroupWithTheActiveModel) {
@@ -198,7 +169,7 @@ TEST_F(DaemonTest, ScoresOneVectorPerGroupWithTheActiveModel) {
   EXPECT_EQ(Det("isoscope_reloads_total"), 1);
   EXPECT_EQ(Det("anomaly_model_canary_ok"), 1);
   EXPECT_DOUBLE_EQ(*Det("anomaly_threshold"), -models_.at(v1).offset);
-  EXPECT_DOUBLE_EQ(*Value(*registry_, "model_version_timestamp",
+  EXPECT_DOUBLE_EQ(*Value(*metrics_, "model_version_timestamp",
                           {{"detector", "checkout"}, {"model_version", v1}}),
                    static_cast<double>(models_.at(v1).info.created_ms) / 1000.0);
   EXPECT_EQ(CountLogs("info model loaded detector=checkout"), 1);
@@ -212,7 +183,7 @@ TEST_F(DaemonTest, ScoresOneVectorPerGroupWithTheActiveModel) {
   EXPECT_EQ(*Score("payments"), Expected(v1, 95, 0.012));
   const double thr = -models_.at(v1).offset;
   EXPECT_EQ(
-      *Value(*registry_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "checkout"}}),
+      *Value(*metrics_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "checkout"}}),
       *Score("checkout") > thr ? 1 : 0);
   // anomaly_surprise: each group's first row against the model's training scores alone,
   // -log10 of the Gaussian tail, written out here with erfc.
@@ -220,16 +191,15 @@ TEST_F(DaemonTest, ScoresOneVectorPerGroupWithTheActiveModel) {
   ASSERT_GT(cal.count, 0);
   for (const char* job : {"checkout", "payments"}) {
     const double z = (*Score(job) - cal.mean) / std::max(cal.stddev, 0.01);
-    const auto got =
-        Value(*registry_, "anomaly_surprise", {{"detector", "checkout"}, {"job", job}});
+    const auto got = Value(*metrics_, "anomaly_surprise", {{"detector", "checkout"}, {"job", job}});
     ASSERT_TRUE(got) << job;
     EXPECT_NEAR(*got, -std::log10(0.5 * std::erfc(z / std::sqrt(2.0))), 1e-9) << job;
   }
   EXPECT_EQ(State("scored"), 1);
   EXPECT_EQ(State("warming"), 0);
   EXPECT_EQ(State("stale"), 0);
-  EXPECT_EQ(Value(*registry_, "isoscope_query_duration_seconds", {{"detector", "checkout"}}), 2);
-  EXPECT_EQ(Value(*registry_, "isoscope_scoring_duration_seconds", {{"detector", "checkout"}}), 1);
+  EXPECT_EQ(Value(*metrics_, "isoscope_query_duration_seconds", {{"detector", "checkout"}}), 2);
+  EXPECT_EQ(Value(*metrics_, "isoscope_scoring_duration_seconds", {{"detector", "checkout"}}), 1);
   // Not due yet: nothing runs.
   daemon_->RunDue(kNow + 5'000);
   EXPECT_EQ(queries_, 2);
@@ -251,9 +221,9 @@ TEST_F(DaemonTest, MissingOrNonFiniteFeatureMakesTheGroupStaleWithoutAScore) {
   EXPECT_TRUE(Score("checkout"));
   EXPECT_FALSE(Score("payments"));
   EXPECT_FALSE(
-      Value(*registry_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "payments"}}));
+      Value(*metrics_, "anomaly_is_anomaly", {{"detector", "checkout"}, {"job", "payments"}}));
   EXPECT_FALSE(
-      Value(*registry_, "anomaly_surprise", {{"detector", "checkout"}, {"job", "payments"}}));
+      Value(*metrics_, "anomaly_surprise", {{"detector", "checkout"}, {"job", "payments"}}));
   EXPECT_EQ(State("stale"), 1);
   EXPECT_EQ(State("scored"), 0);
   EXPECT_EQ(
@@ -302,7 +272,7 @@ TEST_F(DaemonTest, QueryErrorMakesEveryGroupStaleAndRecovers) {
   EXPECT_EQ(Det("isoscope_query_errors_total"), 2);
   EXPECT_FALSE(Score("checkout"));
   EXPECT_FALSE(Score("payments"));
-  EXPECT_EQ(SeriesCount(*registry_, "anomaly_score"), 0u);
+  EXPECT_EQ(SeriesCount(*metrics_, "anomaly_score"), 0u);
   EXPECT_EQ(State("stale"), 1);
   EXPECT_EQ(CountLogs("query failed"), 1);  // once per change, not per cycle
   EXPECT_EQ(daemon_->Views()[0].state, DetectorState::kStale);
@@ -358,8 +328,8 @@ TEST_F(DaemonTest, HotReloadReplacesTheModelAndItsVersionSeries) {
   daemon_->PollReloads(false);
   EXPECT_EQ(Det("isoscope_reloads_total"), 2);
   EXPECT_EQ(daemon_->Views()[0].model_version, v2);
-  EXPECT_EQ(SeriesCount(*registry_, "model_version_timestamp"), 1u);
-  EXPECT_TRUE(Value(*registry_, "model_version_timestamp",
+  EXPECT_EQ(SeriesCount(*metrics_, "model_version_timestamp"), 1u);
+  EXPECT_TRUE(Value(*metrics_, "model_version_timestamp",
                     {{"detector", "checkout"}, {"model_version", v2}}));
   EXPECT_EQ(daemon_->RunDue(kNow + 1), kNow + 1 + 10'000);  // due at once after a reload
   EXPECT_EQ(*Score("checkout"), Expected(v2, 120, 0.011));
@@ -390,9 +360,9 @@ TEST_F(DaemonTest, CandidateIsScoredOnTheSameRowsAndComparedUntilPromoted) {
   // Its score, on the live row, as an independent scorer of that model gives it.
   const prometheus::Labels cand = {
       {"detector", "checkout"}, {"job", "checkout"}, {"role", "candidate"}};
-  EXPECT_EQ(Value(*registry_, "anomaly_candidate_score", cand), Expected(v2, 120, 0.011));
+  EXPECT_EQ(Value(*metrics_, "anomaly_candidate_score", cand), Expected(v2, 120, 0.011));
   EXPECT_EQ(*Score("checkout"), Expected(v1, 120, 0.011));  // the live series unchanged
-  EXPECT_EQ(SeriesCount(*registry_, "anomaly_candidate_score"), 2u);
+  EXPECT_EQ(SeriesCount(*metrics_, "anomaly_candidate_score"), 2u);
   auto view = daemon_->Candidate(0);
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   EXPECT_EQ(view->candidate_version, v2);
@@ -406,7 +376,7 @@ TEST_F(DaemonTest, CandidateIsScoredOnTheSameRowsAndComparedUntilPromoted) {
   EXPECT_EQ(view->active.anomalies, want[0]);
   EXPECT_EQ(view->candidate.anomalies, want[1]);
   EXPECT_EQ(view->gate.reason, "waiting");  // manual: the gate never decides
-  EXPECT_EQ(Value(*registry_, "anomaly_candidate_rows", {{"detector", "checkout"}}), 2.0);
+  EXPECT_EQ(Value(*metrics_, "anomaly_candidate_rows", {{"detector", "checkout"}}), 2.0);
   // The comparison is in the store too, for isoscope candidates.
   auto file = ReadFile(config_.models_dir + "/checkout/candidate-comparison.json");
   ASSERT_TRUE(file.ok());
@@ -420,8 +390,8 @@ TEST_F(DaemonTest, CandidateIsScoredOnTheSameRowsAndComparedUntilPromoted) {
   daemon_->PollReloads(false);
   EXPECT_EQ(daemon_->Views()[0].model_version, v2);
   EXPECT_EQ(daemon_->Candidate(0).status().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(SeriesCount(*registry_, "anomaly_candidate_score"), 0u);
-  EXPECT_EQ(SeriesCount(*registry_, "isoscope_candidate_gate"), 0u);
+  EXPECT_EQ(SeriesCount(*metrics_, "anomaly_candidate_score"), 0u);
+  EXPECT_EQ(SeriesCount(*metrics_, "isoscope_candidate_gate"), 0u);
   struct stat st {};
   EXPECT_NE(::stat(store.ComparisonPath().c_str(), &st), 0);  // promoted: no comparison left
 }
@@ -460,15 +430,15 @@ TEST_F(DaemonTest, GateHoldsBackACandidateThatFlagsWhatTheActiveModelDoesNot) {
   // for: 0s: a group above its critical threshold pages at the first evaluation, once.
   EXPECT_EQ(view->candidate.pages, count(models_.at(bad), true));
   EXPECT_EQ(view->active.pages, 0u);
-  EXPECT_EQ(SeriesCount(*registry_, "anomaly_alert_state"), 0u);  // the daemon's own tracker
+  EXPECT_EQ(SeriesCount(*metrics_, "anomaly_alert_state"), 0u);  // the daemon's own tracker
   // Pages first; otherwise 4 x bad_rows >= 4 anomalies against none is outside [0.5, 2] x 0 + 1.
   const std::string reason = view->candidate.pages > 0 ? "pages" : "anomaly_rate";
   EXPECT_EQ(view->gate.verdict, GateDecision::Verdict::kHold);
   EXPECT_EQ(view->gate.reason, reason);
   EXPECT_EQ(
-      Value(*registry_, "isoscope_candidate_gate", {{"detector", "checkout"}, {"reason", reason}}),
+      Value(*metrics_, "isoscope_candidate_gate", {{"detector", "checkout"}, {"reason", reason}}),
       1.0);
-  EXPECT_EQ(Value(*registry_, "isoscope_candidate_gate",
+  EXPECT_EQ(Value(*metrics_, "isoscope_candidate_gate",
                   {{"detector", "checkout"}, {"reason", "waiting"}}),
             0.0);
   EXPECT_EQ(CountLogs("candidate held back by the gate, keeping the active model"), 1);
@@ -566,10 +536,10 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
       {"detector", "checkout"}, {"job", "checkout"}, {"severity", "warning"}};
   const prometheus::Labels c = {
       {"detector", "checkout"}, {"job", "checkout"}, {"severity", "critical"}};
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
+  EXPECT_EQ(Value(*metrics_, "anomaly_alert_for_seconds",
                   {{"detector", "checkout"}, {"severity", "critical"}}),
             20);
-  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));  // nothing scored yet
+  EXPECT_FALSE(Value(*metrics_, "anomaly_alert_state", c));  // nothing scored yet
 
   // (time offset, expected state 0/1/2, expected seconds pending)
   const struct {
@@ -579,28 +549,28 @@ TEST_F(DaemonTest, AlertStateWalksPendingFiringInactive) {
   } walk[] = {{0, 1, 0}, {10'000, 1, 10}, {20'000, 2, 20}, {30'000, 2, 30}};
   for (const auto& step : walk) {
     daemon_->RunCycle(0, kNow + step.offset);
-    EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), step.state) << step.offset;
-    EXPECT_EQ(Value(*registry_, "anomaly_alert_state", w), step.state) << step.offset;
-    EXPECT_EQ(Value(*registry_, "anomaly_alert_pending_seconds", c), step.seconds) << step.offset;
+    EXPECT_EQ(Value(*metrics_, "anomaly_alert_state", c), step.state) << step.offset;
+    EXPECT_EQ(Value(*metrics_, "anomaly_alert_state", w), step.state) << step.offset;
+    EXPECT_EQ(Value(*metrics_, "anomaly_alert_pending_seconds", c), step.seconds) << step.offset;
   }
   // The score drops below the threshold: inactive at the next evaluation.
   answers_["latency_q"] = low_latency;
   answers_["errors_q"] = low_errors;
   daemon_->RunCycle(0, kNow + 40'000);
-  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));  // inactive: no series
-  EXPECT_FALSE(Value(*registry_, "anomaly_alert_pending_seconds", c));
+  EXPECT_FALSE(Value(*metrics_, "anomaly_alert_state", c));  // inactive: no series
+  EXPECT_FALSE(Value(*metrics_, "anomaly_alert_pending_seconds", c));
   // Back above: a new episode starts pending. Then the queries fail: no score, and with the
   // 10s window no smoothed value at the next evaluation, so pending ends and, inactive with no
   // score in the window, the group's alert series go away.
   answers_["latency_q"] = high_latency;
   answers_["errors_q"] = high_errors;
   daemon_->RunCycle(0, kNow + 50'000);
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 1);
+  EXPECT_EQ(Value(*metrics_, "anomaly_alert_state", c), 1);
   query_error_ = "connection refused";
   daemon_->RunCycle(0, kNow + 60'000);
-  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c));
-  EXPECT_FALSE(Value(*registry_, "anomaly_alert_pending_seconds", w));
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_for_seconds",
+  EXPECT_FALSE(Value(*metrics_, "anomaly_alert_state", c));
+  EXPECT_FALSE(Value(*metrics_, "anomaly_alert_pending_seconds", w));
+  EXPECT_EQ(Value(*metrics_, "anomaly_alert_for_seconds",
                   {{"detector", "checkout"}, {"severity", "warning"}}),
             20);
 }
@@ -624,7 +594,7 @@ TEST_F(DaemonTest, InputContributionsOnlyForAlertingGroups) {
   daemon_->PollReloads(false);
   daemon_->RunCycle(0, kNow);
   auto contribution = [&](const std::string& job, const std::string& input) {
-    return Value(*registry_, "anomaly_input_contribution",
+    return Value(*metrics_, "anomaly_input_contribution",
                  {{"detector", "checkout"}, {"job", job}, {"input", input}});
   };
   // The loud group is pending: its inputs' contributions, as the Explainer gives them.
@@ -707,15 +677,16 @@ TEST_F(DaemonTest, ThreeShardsScoreEveryGroupExactlyOnce) {
         std::make_shared<ExporterMetrics>(reg));
     d.PollReloads(false);
     d.RunDue(kNow);
-    EXPECT_EQ(Value(*reg, "isoscope_shard_index", {}), i);
-    EXPECT_EQ(Value(*reg, "isoscope_shards", {}), 3);
-    EXPECT_EQ(Value(*reg, "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}),
-              1);
+    EXPECT_EQ(Value(*d.metrics(), "isoscope_shard_index", {}), i);
+    EXPECT_EQ(Value(*d.metrics(), "isoscope_shards", {}), 3);
+    EXPECT_EQ(
+        Value(*d.metrics(), "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}),
+        1);
     size_t scored_here = 0;
     for (int j = 0; j < kJobs; ++j) {
       const std::string job = "job-" + std::to_string(j);
       const bool mine = c.shard.Owns(GroupHash({{"detector", "checkout"}, {"job", job}}));
-      auto s = Value(*reg, "anomaly_score",
+      auto s = Value(*d.metrics(), "anomaly_score",
                      {{"detector", "checkout"}, {"job", job}, {"shard", c.shard.Label()}});
       EXPECT_EQ(s.has_value(), mine) << job << " on shard " << i;
       if (!s) continue;
@@ -723,7 +694,7 @@ TEST_F(DaemonTest, ThreeShardsScoreEveryGroupExactlyOnce) {
       EXPECT_EQ(*s, Expected(v1, 100 + j, 0.01)) << job;
       EXPECT_TRUE(owner.emplace(job, i).second) << job << " scored twice";
     }
-    EXPECT_EQ(SeriesCount(*reg, "anomaly_score"), scored_here);
+    EXPECT_EQ(SeriesCount(*d.metrics(), "anomaly_score"), scored_here);
     EXPECT_EQ(d.Views()[0].groups_scored, scored_here);
   }
   EXPECT_EQ(owner.size(), static_cast<size_t>(kJobs));
@@ -743,16 +714,18 @@ TEST_F(DaemonTest, ThreeShardsScoreEveryGroupExactlyOnce) {
       std::make_shared<ExporterMetrics>(reg));
   d.PollReloads(false);
   d.RunDue(kNow);
-  EXPECT_EQ(SeriesCount(*reg, "anomaly_score"), 0u);
-  EXPECT_EQ(Value(*reg, "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}), 1);
+  EXPECT_EQ(SeriesCount(*d.metrics(), "anomaly_score"), 0u);
+  EXPECT_EQ(
+      Value(*d.metrics(), "anomaly_model_state", {{"detector", "checkout"}, {"state", "scored"}}),
+      1);
 }
 
 TEST_F(DaemonTest, UnshardedDaemonExportsShardZeroOfOneAndNoShardLabel) {
   InstallModel(1);
   daemon_->PollReloads(false);
   daemon_->RunDue(kNow);
-  EXPECT_EQ(Value(*registry_, "isoscope_shard_index", {}), 0);
-  EXPECT_EQ(Value(*registry_, "isoscope_shards", {}), 1);
+  EXPECT_EQ(Value(*metrics_, "isoscope_shard_index", {}), 0);
+  EXPECT_EQ(Value(*metrics_, "isoscope_shards", {}), 1);
   EXPECT_TRUE(Score("checkout"));
   EXPECT_TRUE(Score("payments"));
 }
@@ -768,7 +741,7 @@ namespace {
 // exported for the generated rules, and a model they cannot be resolved for is refused.
 TEST_F(DaemonTest, RelativeThresholdsFollowEveryModel) {
   auto threshold = [this](const char* severity) {
-    return Value(*registry_, "anomaly_alert_threshold",
+    return Value(*metrics_, "anomaly_alert_threshold",
                  {{"detector", "checkout"}, {"severity", severity}});
   };
   EXPECT_FALSE(threshold("warning")) << "unknown before a model";
@@ -849,11 +822,11 @@ TEST_F(DaemonTest, NonFiniteSamplesAreCounted) {
   answers_["errors_q"] = {Sample("checkout", NAN), Sample("payments", -INFINITY)};
   answers_["latency_q"] = {Sample("checkout", INFINITY), Sample("payments", 95)};
   daemon_->RunCycle(0, kNow);
-  EXPECT_EQ(Value(*registry_, "isoscope_nonfinite_samples_total", {{"detector", "checkout"}}), 3);
+  EXPECT_EQ(Value(*metrics_, "isoscope_nonfinite_samples_total", {{"detector", "checkout"}}), 3);
   answers_["errors_q"] = {Sample("checkout", 0.011), Sample("payments", 0.012)};
   answers_["latency_q"] = {Sample("checkout", 120), Sample("payments", 95)};
   daemon_->RunCycle(0, kNow + 10'000);
-  EXPECT_EQ(Value(*registry_, "isoscope_nonfinite_samples_total", {{"detector", "checkout"}}), 3);
+  EXPECT_EQ(Value(*metrics_, "isoscope_nonfinite_samples_total", {{"detector", "checkout"}}), 3);
 }
 
 // A forced reload (SIGHUP) of the model already serving keeps the cycle schedule: a burst of
@@ -954,12 +927,12 @@ TEST_F(DaemonTest, ExportsTheOnsetOfTheSurpriseStream) {
     daemon_->RunCycle(0, kNow + static_cast<TimeMs>(i) * 10'000);
     ASSERT_TRUE(Score("checkout")) << i;
     scores.push_back(*Score("checkout"));
-    const auto onset = Value(*registry_, "anomaly_onset", checkout);
+    const auto onset = Value(*metrics_, "anomaly_onset", checkout);
     ASSERT_TRUE(onset) << i;
     onsets.push_back(*onset);
     const std::vector<double> expected = OnsetSeries(cal, scores);
     EXPECT_EQ(*onset, expected.back()) << "row " << i;
-    EXPECT_EQ(Value(*registry_, "anomaly_surprise", checkout), SurpriseSeries(cal, scores).back())
+    EXPECT_EQ(Value(*metrics_, "anomaly_surprise", checkout), SurpriseSeries(cal, scores).back())
         << "row " << i;
   }
   // Not a constant: the burst's first row is an onset, the rows inside it are not.
@@ -968,8 +941,8 @@ TEST_F(DaemonTest, ExportsTheOnsetOfTheSurpriseStream) {
   // A stale group exports neither.
   answers_["errors_q"] = {};
   daemon_->RunCycle(0, kNow + 100'000);
-  EXPECT_FALSE(Value(*registry_, "anomaly_onset", checkout));
-  EXPECT_FALSE(Value(*registry_, "anomaly_surprise", checkout));
+  EXPECT_FALSE(Value(*metrics_, "anomaly_onset", checkout));
+  EXPECT_FALSE(Value(*metrics_, "anomaly_surprise", checkout));
 }
 
 // alerts: {warning, critical: surprise:T}: the daemon's alert state follows the surprise. With
@@ -998,13 +971,13 @@ TEST_F(DaemonTest, AlertStateFollowsTheSurpriseWhenSoConfigured) {
   answers_["errors_q"] = {Sample("checkout", 0.011)};
   daemon_->RunCycle(0, kNow);
   EXPECT_EQ(Score("checkout"), ordinary);
-  EXPECT_FALSE(Value(*registry_, "anomaly_alert_state", c)) << "below " << t;
+  EXPECT_FALSE(Value(*metrics_, "anomaly_alert_state", c)) << "below " << t;
   answers_["latency_q"] = {Sample("checkout", 5000)};
   daemon_->RunCycle(0, kNow + 10'000);
   EXPECT_EQ(Score("checkout"), outlier);
-  EXPECT_EQ(Value(*registry_, "anomaly_alert_state", c), 2) << "above " << t;
+  EXPECT_EQ(Value(*metrics_, "anomaly_alert_state", c), 2) << "above " << t;
   // The surprise threshold is no score: not exported as one.
-  EXPECT_FALSE(Value(*registry_, "anomaly_alert_threshold",
+  EXPECT_FALSE(Value(*metrics_, "anomaly_alert_threshold",
                      {{"detector", "checkout"}, {"severity", "critical"}}));
 }
 
@@ -1037,6 +1010,113 @@ TEST_F(DaemonTest, SurpriseThresholdRefusesAModelWithoutCalibration) {
   EXPECT_EQ(CountLogs("alerts.critical: threshold 'surprise:4': the model carries no score "
                       "calibration"),
             1);
+}
+
+// Look-up answers (seasonal_diff's value a day back) reach their groups whatever order
+// Prometheus answers in: the daemon checks each sample against the first query's order and
+// searches by key only when that fails. Both daemons must score every group alike, and each
+// group's look-up differs, so a look-up given to the wrong group would change its score.
+TEST_F(DaemonTest, LookupsReachTheirGroupsInAnyAnswerOrder) {
+  auto h = testing::MakeSmallHistory();
+  FeatureSpec spec;
+  spec.inputs = {"latency", "errors"};
+  spec.step_ms = 10 * kMinuteMs;
+  spec.derived = *ParseDerivedList("seasonal_diff(latency,1d)", spec.inputs);
+  TrainOptions options;
+  options.params.n_estimators = 20;
+  options.params.random_state = 5;
+  options.params.contamination = Contamination::Fraction(0.1);
+  options.contamination_explicit = true;
+  options.created_ms = h.times.back();
+  auto m = TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_TRUE(BundleStore(config_.models_dir, "checkout")
+                  .Install(m->model_version, m->info.created_ms, EncodeBundle(*m), "{}", 5, nullptr)
+                  .ok());
+  constexpr int kJobs = 40;
+  // Now: latency 100 + j; a day back: 100 + 6 j (a residual of -5 j per group).
+  auto answer = [](const std::string& q, TimeMs t, TimeMs now, bool reversed) {
+    std::vector<PromSample> out;
+    for (int j = 0; j < kJobs; ++j) {
+      const double latency = 100 + (t >= now - kHourMs ? j : 6 * j);
+      out.push_back(Sample("job-" + std::to_string(j), q == "latency_q" ? latency : 0.011));
+    }
+    if (reversed && t < now - kHourMs) std::reverse(out.begin(), out.end());  // look-ups only
+    return Result<std::vector<PromSample>>(out);
+  };
+  std::vector<std::optional<double>> scores[2];
+  for (int reversed = 0; reversed < 2; ++reversed) {
+    TimeMs now = kNow;
+    Daemon d(
+        config_, [&](const std::string& q, TimeMs t) { return answer(q, t, now, reversed == 1); },
+        std::make_shared<ExporterMetrics>(std::make_shared<prometheus::Registry>()));
+    d.PollReloads(false);
+    for (int cycle = 0; cycle < 2; ++cycle, now += 10 * kMinuteMs) d.RunCycle(0, now);
+    for (int j = 0; j < kJobs; ++j) {
+      scores[reversed].push_back(
+          Value(*d.metrics(), "anomaly_score",
+                {{"detector", "checkout"}, {"job", "job-" + std::to_string(j)}}));
+      ASSERT_TRUE(scores[reversed].back().has_value()) << j;
+    }
+  }
+  EXPECT_EQ(scores[0], scores[1]);
+  std::set<double> distinct;
+  for (const auto& s : scores[0]) distinct.insert(*s);
+  EXPECT_GT(distinct.size(), 5u);  // the look-ups matter: groups score differently
+}
+
+// New groups' history filled in chunks of time (a small grid budget: one row per chunk, as at
+// 100,000 groups) gives the same scores as filled at once: the same rows reach the streams in
+// the same order. The model smooths seasonal baselines over 30 minutes, so the fill matters.
+TEST_F(DaemonTest, HistoryFilledInChunksScoresAsFilledAtOnce) {
+  auto h = testing::MakeSmallHistory();
+  FeatureSpec spec;
+  spec.inputs = {"latency", "errors"};
+  spec.step_ms = 10 * kMinuteMs;
+  spec.derived = *ParseDerivedList("seasonal_median_diff(latency,1d,2,30m)", spec.inputs);
+  TrainOptions options;
+  options.params.n_estimators = 20;
+  options.params.random_state = 9;
+  options.params.contamination = Contamination::Fraction(0.1);
+  options.contamination_explicit = true;
+  options.created_ms = h.times.back();
+  auto m = TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_TRUE(BundleStore(config_.models_dir, "checkout")
+                  .Install(m->model_version, m->info.created_ms, EncodeBundle(*m), "{}", 5, nullptr)
+                  .ok());
+  constexpr int kJobs = 12;
+  auto answer = [](const std::string& q, TimeMs t) {
+    std::vector<PromSample> out;
+    for (int j = 0; j < kJobs; ++j) {
+      const double x = static_cast<double>((t / (10 * kMinuteMs)) % 97) + 3.0 * j;
+      out.push_back(Sample("job-" + std::to_string(j), q == "latency_q" ? 100 + x : 0.011));
+    }
+    return Result<std::vector<PromSample>>(out);
+  };
+  std::vector<std::optional<double>> scores[2];
+  size_t queries[2] = {0, 0};
+  for (int chunked = 0; chunked < 2; ++chunked) {
+    Daemon d(
+        config_,
+        [&](const std::string& q, TimeMs t) {
+          ++queries[chunked];
+          return answer(q, t);
+        },
+        std::make_shared<ExporterMetrics>(std::make_shared<prometheus::Registry>()));
+    if (chunked == 1) d.SetFillGridBytes(1);  // one row per chunk
+    d.PollReloads(false);
+    d.RunCycle(0, kNow);
+    for (int j = 0; j < kJobs; ++j) {
+      scores[chunked].push_back(
+          Value(*d.metrics(), "anomaly_score",
+                {{"detector", "checkout"}, {"job", "job-" + std::to_string(j)}}));
+      ASSERT_TRUE(scores[chunked].back().has_value()) << j;
+    }
+  }
+  EXPECT_EQ(scores[0], scores[1]);
+  // The same instants were asked for (by instant queries, without a range query function).
+  EXPECT_EQ(queries[0], queries[1]);
 }
 
 }  // namespace

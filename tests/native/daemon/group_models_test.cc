@@ -13,6 +13,7 @@
 #include "file_io.h"
 #include "isoscope/bundle.h"
 #include "shard.h"
+#include "support/exporter_values.h"
 #include "support/small_model.h"
 
 namespace isoscope::native {
@@ -20,21 +21,6 @@ namespace {
 
 // Sunday 2026-01-04 03:00 UTC: outside the default deploy windows.
 constexpr TimeMs kNow = 1767495600000;
-
-std::optional<double> Value(prometheus::Registry& registry, const std::string& name,
-                            const prometheus::Labels& labels) {
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& m : family.metric) {
-      prometheus::Labels l;
-      for (const auto& p : m.label) l[p.name] = p.value;
-      if (l == labels) {
-        return family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-      }
-    }
-  }
-  return std::nullopt;
-}
 
 PromSample Sample(const std::string& job, double value) {
   PromSample s;
@@ -119,7 +105,7 @@ class GroupModelsTest : public ::testing::Test {
   }
   // anomaly_score of `job` as exported.
   std::optional<double> Score(const std::string& job) {
-    return Value(*registry_, "anomaly_score", {{"detector", "checkout"}, {"job", job}});
+    return Value(*metrics_, "anomaly_score", {{"detector", "checkout"}, {"job", job}});
   }
   // The score the bundle `bytes` gives `job`'s row at kNow, decoded and scored on its own.
   double ScoreWith(const std::string& bytes, double latency, double errors) {
@@ -160,10 +146,10 @@ TEST_F(GroupModelsTest, EachGroupIsScoredByItsOwnModelElseThePooledOne) {
   EXPECT_NE(*Score("b"), ScoreWith(pooled_bytes, 9500, 0.012));
   EXPECT_NE(*Score("a"), ScoreWith(pooled_bytes, 120, 0.011));
   EXPECT_EQ(
-      Value(*registry_, "isoscope_group_models", {{"detector", "checkout"}, {"source", "group"}}),
+      Value(*metrics_, "isoscope_group_models", {{"detector", "checkout"}, {"source", "group"}}),
       3.0);
   EXPECT_EQ(
-      Value(*registry_, "isoscope_group_models", {{"detector", "checkout"}, {"source", "pooled"}}),
+      Value(*metrics_, "isoscope_group_models", {{"detector", "checkout"}, {"source", "pooled"}}),
       1.0);
   auto views = daemon_->GroupModelViews(0);
   ASSERT_TRUE(views);
@@ -216,7 +202,7 @@ TEST_F(GroupModelsTest, BadGroupBundlesAreRefusedAndTheGroupIsStillScored) {
   EXPECT_DOUBLE_EQ(*Score("d"), ScoreWith(pooled_bytes, 110, 0.01));
   // a never had a good model loaded: the pooled one scores it.
   EXPECT_DOUBLE_EQ(*Score("a"), ScoreWith(pooled_bytes, 120, 0.011));
-  EXPECT_EQ(Value(*registry_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 3.0);
+  EXPECT_EQ(Value(*metrics_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 3.0);
   bool canary_logged = false;
   for (const std::string& l : logs_) {
     canary_logged = canary_logged || (l.find("group model refused") != std::string::npos &&
@@ -242,7 +228,7 @@ TEST_F(GroupModelsTest, BadGroupBundlesAreRefusedAndTheGroupIsStillScored) {
   daemon_->PollReloads(false);
   daemon_->RunCycle(0, kNow + 10'000);
   EXPECT_DOUBLE_EQ(*Score("b"), ScoreWith(b, 9500, 0.012));
-  EXPECT_EQ(Value(*registry_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 4.0);
+  EXPECT_EQ(Value(*metrics_, "isoscope_reload_errors_total", {{"detector", "checkout"}}), 4.0);
   bool logged = false;
   for (const std::string& l : logs_) {
     logged = logged || (l.find("group model refused") != std::string::npos &&

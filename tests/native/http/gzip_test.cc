@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 
 namespace isoscope::native {
 namespace {
@@ -42,6 +44,35 @@ TEST(Gzip, RoundTripsThroughZlibInflate) {
   EXPECT_EQ(static_cast<unsigned char>((*packed)[1]), 0x8b);
   EXPECT_LT(packed->size() * 5, page.size());  // repetitive metric text compresses well
   EXPECT_EQ(Gunzip(*packed), page);
+}
+
+// The page written in pieces (as /metrics feeds it, chunk by chunk), of uneven sizes and big
+// enough that the output buffer grows several times, inflates to the same bytes.
+TEST(Gzip, StreamWrittenInPiecesRoundTrips) {
+  std::string page;
+  uint32_t x = 12345;
+  for (int g = 0; g < 200000; ++g) {
+    x = x * 1103515245u + 12345u;  // some entropy, so that the output is not tiny
+    page += "anomaly_score{detector=\"d\",job=\"job-" + std::to_string(g) + "\"} " +
+            std::to_string(x % 100003) + "\n";
+  }
+  GzipStream gzip;
+  size_t at = 0, piece = 1;
+  while (at < page.size()) {
+    const size_t n = std::min(piece, page.size() - at);
+    gzip.Write(std::string_view(page).substr(at, n));
+    at += n;
+    piece = piece * 3 + 7;  // 1, 10, 37, ... up to megabytes
+  }
+  auto packed = gzip.Finish();
+  ASSERT_TRUE(packed.ok());
+  EXPECT_GT(packed->size(), 256u * 1024);  // past the first output block
+  EXPECT_EQ(Gunzip(*packed), page);
+
+  GzipStream empty;
+  auto nothing = empty.Finish();
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_EQ(Gunzip(*nothing), "");
 }
 
 TEST(Gzip, EmptyInputIsAValidMember) {
