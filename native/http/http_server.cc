@@ -398,13 +398,21 @@ class HttpServer::Impl {
     return out;
   }
 
-  void Bundle(const std::string& name, httplib::Response& res) const {
+  // The detector's index, or -1 once the answer says why not: 400 for a name no store could
+  // hold, 404 for one the daemon does not have.
+  int DetectorIndex(const std::string& name, httplib::Response& res) const {
     if (!BundleStore::ValidateName(name).ok()) {
-      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+      SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
+      return -1;
     }
     const int index = daemon_.Find(name);
-    if (index < 0)
-      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    if (index < 0) SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    return index;
+  }
+
+  void Bundle(const std::string& name, httplib::Response& res) const {
+    const int index = DetectorIndex(name, res);
+    if (index < 0) return;
     auto active = daemon_.Active(static_cast<size_t>(index));
     if (!active) {
       return SendError(
@@ -418,12 +426,8 @@ class HttpServer::Impl {
 
   // model: per: group: which model scored each group in the last cycle.
   void Groups(const std::string& name, httplib::Response& res) const {
-    if (!BundleStore::ValidateName(name).ok()) {
-      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
-    }
-    const int index = daemon_.Find(name);
-    if (index < 0)
-      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    const int index = DetectorIndex(name, res);
+    if (index < 0) return;
     auto views = daemon_.GroupModelViews(static_cast<size_t>(index));
     if (!views) {
       return SendError(res, Status(ErrorCode::kNotFound, "detector '" + name +
@@ -437,12 +441,8 @@ class HttpServer::Impl {
   // X-Isoscope-Model-Source header says which (group, pooled) and X-Isoscope-Pooled-Reason why.
   void GroupBundle(const std::string& name, const httplib::Request& req,
                    httplib::Response& res) const {
-    if (!BundleStore::ValidateName(name).ok()) {
-      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
-    }
-    const int index = daemon_.Find(name);
-    if (index < 0)
-      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    const int index = DetectorIndex(name, res);
+    if (index < 0) return;
     auto views = daemon_.GroupModelViews(static_cast<size_t>(index));
     auto hash = GroupHashOfParam(req.get_param_value("group"),
                                  views ? *views : std::vector<GroupModelView>{});
@@ -476,12 +476,8 @@ class HttpServer::Impl {
   // One group's per-feature attribution of its last scored row, computed for this request only
   // (quiet groups cost nothing until asked). ?group= is the group key, as in /history.
   void Explain(const std::string& name, const httplib::Request& req, httplib::Response& res) const {
-    if (!BundleStore::ValidateName(name).ok()) {
-      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
-    }
-    const int index = daemon_.Find(name);
-    if (index < 0)
-      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    const int index = DetectorIndex(name, res);
+    if (index < 0) return;
     // kNotFound: no such scored group; kUnavailable: nothing scored yet, or a warming row.
     auto e = daemon_.Explain(static_cast<size_t>(index), req.get_param_value("group"));
     if (!e.ok()) return SendError(res, e.status());
@@ -490,12 +486,8 @@ class HttpServer::Impl {
 
   // The detector's candidate compared with its active model (promotion: manual or gate).
   void Candidate(const std::string& name, httplib::Response& res) const {
-    if (!BundleStore::ValidateName(name).ok()) {
-      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
-    }
-    const int index = daemon_.Find(name);
-    if (index < 0)
-      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    const int index = DetectorIndex(name, res);
+    if (index < 0) return;
     auto view = daemon_.Candidate(static_cast<size_t>(index));  // kNotFound: no candidate
     if (!view.ok()) return SendError(res, view.status());
     res.set_content(CandidateViewJson(*view), "application/json");
@@ -504,12 +496,8 @@ class HttpServer::Impl {
   // Recent inputs of one detector (one group) as aligned arrays: what the what-if page
   // scores in the browser with the detector's own bundle.
   void History(const std::string& name, const httplib::Request& req, httplib::Response& res) const {
-    if (!BundleStore::ValidateName(name).ok()) {
-      return SendError(res, Status(ErrorCode::kInvalidArgument, kBadNameMessage));
-    }
-    const int index = daemon_.Find(name);
-    if (index < 0)
-      return SendError(res, Status(ErrorCode::kNotFound, "no detector '" + name + "'"));
+    const int index = DetectorIndex(name, res);
+    if (index < 0) return;
     const DetectorConfig& det = daemon_.config().detectors[static_cast<size_t>(index)];
     double hours = 24;
     if (req.has_param("hours")) {

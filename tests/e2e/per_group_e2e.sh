@@ -19,24 +19,11 @@ PY=${2:-/usr/bin/python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=prom_fixture.sh
 source "$HERE/prom_fixture.sh"
-prom_fixture_start 2 60 || exit 1
-W=$PROM_FIXTURE_DIR/pergroup
-mkdir -p "$W"
-passed=0
-failed=0
-PIDS=("" "" "")
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  local i
-  for i in 0 1 2; do
-    [ -n "${PIDS[$i]}" ] && stop_pid "${PIDS[$i]}"
-    PIDS[i]=""
-  done
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+E2E_DAYS=2 e2e_begin pergroup
+PIDS=("" "" "")
+e2e_on_cleanup() { stop_replicas; }
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 

@@ -49,12 +49,12 @@ serve_start() {
   URL=${SERVE_SCHEME:-http}://127.0.0.1:$PORT
 }
 # e2e_begin NAME [PID_VAR...]: from the script's top level, after sourcing prom_fixture.sh: the
-# Prometheus fixture (15 days at 60 s), W=$PROM_FIXTURE_DIR/NAME, zeroed counters, and an
+# Prometheus fixture (E2E_DAYS days at 60 s, default 15), W=$PROM_FIXTURE_DIR/NAME, zeroed counters, and an
 # EXIT/INT/TERM cleanup that stops SERVE_PID and the processes in the named variables (only
 # ever processes the script started), runs e2e_on_cleanup if the script defines it, then stops
 # the fixture.
 e2e_begin() {
-  prom_fixture_start 15 60 || exit 1
+  prom_fixture_start "${E2E_DAYS:-15}" 60 || exit 1
   W=$PROM_FIXTURE_DIR/$1
   mkdir -p "$W"
   passed=0
@@ -73,4 +73,12 @@ e2e_cleanup() {
   done
   if declare -F e2e_on_cleanup >/dev/null; then e2e_on_cleanup; fi
   prom_fixture_cleanup
+}
+# stop_replicas: stops the replicas a script started into PIDS[0..2] (its e2e_on_cleanup).
+stop_replicas() {
+  local i
+  for i in 0 1 2; do
+    [ -n "${PIDS[$i]:-}" ] && stop_pid "${PIDS[$i]}"
+    PIDS[i]=""
+  done
 }

@@ -23,28 +23,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=prom_fixture.sh
 source "$HERE/prom_fixture.sh"
-prom_fixture_start 3 60 || exit 1
-W=$PROM_FIXTURE_DIR/shard
-mkdir -p "$W"
-passed=0
-failed=0
-PIDS=("" "" "")
-PORTS=("" "" "")
-SCRAPER_PID=""
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  local i
-  for i in 0 1 2; do
-    [ -n "${PIDS[$i]}" ] && stop_pid "${PIDS[$i]}"
-    PIDS[i]=""
-  done
-  [ -n "$SCRAPER_PID" ] && stop_pid "$SCRAPER_PID"
-  SCRAPER_PID=""
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+E2E_DAYS=3 e2e_begin shard SCRAPER_PID
+PIDS=("" "" "")
+PORTS=("" "" "")
+e2e_on_cleanup() { stop_replicas; }
 
 # fanout METRIC: the metric with each job copied six times (job="checkout-0".."payments-5"),
 # so that detector fleet has 12 groups.
@@ -130,6 +114,7 @@ YAML
 promtool check config "$S/prom.yml" >"$S/check.out" 2>&1 && ok || { bad "promtool check config"; cat "$S/check.out"; }
 prometheus --config.file="$S/prom.yml" --storage.tsdb.path="$S/data" \
   --web.listen-address=127.0.0.1:0 </dev/null >"$S/prom.log" 2>&1 &
+# shellcheck disable=SC2034  # stopped by e2e_cleanup: e2e_begin names it
 SCRAPER_PID=$!
 scraper_port() {
   SPORT=$(grep -o 'msg="Listening on" address=127.0.0.1:[0-9]*' "$S/prom.log" 2>/dev/null | grep -o '[0-9]*$' | head -1)

@@ -18,24 +18,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=prom_fixture.sh
 source "$HERE/prom_fixture.sh"
-prom_fixture_start 3 60 || exit 1
-W=$PROM_FIXTURE_DIR/fleet
-mkdir -p "$W"
-passed=0
-failed=0
-PIDS=("" "" "")
 # shellcheck source=serve_lib.sh
 source "$HERE/serve_lib.sh"
-cleanup() {
-  local i
-  for i in 0 1 2; do
-    [ -n "${PIDS[$i]}" ] && stop_pid "${PIDS[$i]}"
-    PIDS[i]=""
-  done
-  prom_fixture_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+E2E_DAYS=3 e2e_begin fleet
+PIDS=("" "" "")
+e2e_on_cleanup() { stop_replicas; }
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
