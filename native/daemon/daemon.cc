@@ -197,6 +197,7 @@ struct Daemon::Detector {
     KeyList keys;
     std::vector<uint32_t> order;
     std::vector<std::shared_ptr<const prometheus::Labels>> labels;
+    std::vector<uint64_t> hashes;  // each group's GroupHash, kept with its labels
   } first_answer;
 
   // Champion and challenger (promotion: manual or gate).
@@ -893,7 +894,9 @@ bool Daemon::QueryInputs(Detector& d, Cycle& c) {
 bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_labels, size_t n_inputs,
                        GroupVec& v) const {
   const Shard& shard = config_.shard;
-  if (!v.labels) {  // else the last cycle's labels of the group: this replica's then and now
+  // A new group; a group found where it was in the last first answer already has its labels
+  // and hash (this replica's then and now).
+  if (!v.labels) {
     prometheus::Labels labels = d.labels;
     for (const std::string& l : d.config.group_by) {
       auto f = sample_labels.find(l);
@@ -905,11 +908,6 @@ bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_label
       labels.emplace("shard", shard.Label());
     }
     v.labels = std::make_shared<const prometheus::Labels>(std::move(labels));
-  } else if (d.group_models) {
-    // The reused labels carry the `shard` label, which the group hash leaves out.
-    prometheus::Labels unsharded = *v.labels;
-    unsharded.erase("shard");
-    v.hash = GroupHash(unsharded);
   }
   v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
   v.seen.assign(n_inputs, 0);
@@ -942,6 +940,7 @@ void Daemon::BuildVectors(const Detector& d, Cycle& c) const {
           if (first && i < last.order.size() && last.order[i] != Cycle::kNoIndex &&
               last.keys.Key(last.order[i]) == key) {
             fresh.labels = last.labels[last.order[i]];
+            fresh.hash = last.hashes[last.order[i]];
           }
           if (NewVector(d, s.labels, spec.inputs.size(), fresh)) {
             fresh.index = static_cast<uint32_t>(c.groups_by_index.size());
@@ -1248,7 +1247,11 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
   first.keys = std::move(c.keys);
   first.order = std::move(c.order);
   first.labels.clear();
-  for (const GroupVec* v : c.groups_by_index) first.labels.push_back(v->labels);
+  first.hashes.clear();
+  for (const GroupVec* v : c.groups_by_index) {
+    first.labels.push_back(v->labels);
+    first.hashes.push_back(v->hash);
+  }
   c.ReleaseGroups();
   FinishCycle(d, c, n.scored, n.stale);
 }
