@@ -290,6 +290,27 @@ class TreeBuilder {
   MseCriterion criterion_;
 };
 
+Result<int64_t> ResolveMaxFeatures(const MaxFeatures& mf, int64_t d) {
+  double value = 0;
+  if (mf.kind == MaxFeatures::Kind::kCount) {
+    if (mf.count < 1 || mf.count > d) {
+      return Status(ErrorCode::kInvalidArgument, "max_features must be between 1 and the " +
+                                                     std::to_string(d) + " features (got " +
+                                                     std::to_string(mf.count) + ")");
+    }
+    value = static_cast<double>(mf.count);
+  } else {
+    if (!(mf.fraction > 0.0 && mf.fraction <= 1.0)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "max_features as a fraction must be in (0, 1] (got " + mf.ToString() + ")");
+    }
+    value = mf.fraction * static_cast<double>(d);
+  }
+  return std::max<int64_t>(1, static_cast<int64_t>(value));
+}
+
+}  // namespace
+
 Result<int64_t> ResolveMaxSamples(const MaxSamples& ms, int64_t n) {
   switch (ms.kind) {
     case MaxSamples::Kind::kAuto:
@@ -316,27 +337,6 @@ Result<int64_t> ResolveMaxSamples(const MaxSamples& ms, int64_t n) {
   }
   return Status(ErrorCode::kInternal, "unknown max_samples kind");
 }
-
-Result<int64_t> ResolveMaxFeatures(const MaxFeatures& mf, int64_t d) {
-  double value = 0;
-  if (mf.kind == MaxFeatures::Kind::kCount) {
-    if (mf.count < 1 || mf.count > d) {
-      return Status(ErrorCode::kInvalidArgument, "max_features must be between 1 and the " +
-                                                     std::to_string(d) + " features (got " +
-                                                     std::to_string(mf.count) + ")");
-    }
-    value = static_cast<double>(mf.count);
-  } else {
-    if (!(mf.fraction > 0.0 && mf.fraction <= 1.0)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "max_features as a fraction must be in (0, 1] (got " + mf.ToString() + ")");
-    }
-    value = mf.fraction * static_cast<double>(d);
-  }
-  return std::max<int64_t>(1, static_cast<int64_t>(value));
-}
-
-}  // namespace
 
 namespace {
 

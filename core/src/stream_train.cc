@@ -41,7 +41,8 @@ struct StreamTrainer::Impl {
   TimeMs t_min = 0, t_max = 0;
   ScalerAccumulator scaler{Scaler::Kind::kNone, 0};
   // Pass 2: the forest's rows and the score sample, unscaled, row-major.
-  ForestPlan plan;
+  ForestPlan plan;  // drawn when pass 2 starts (not at the end of pass 1: see PassTwoBytes)
+  bool planned = false;
   size_t next_plan = 0;
   std::vector<double> plan_rows;
   size_t next_sample = 0;
@@ -62,7 +63,21 @@ struct StreamTrainer::Impl {
   }
   Result<FeatureRows> BuildRows(const TrainChunk& c, const std::vector<const double*>& series);
   void OnUsable(const double* row, const TimeMs* t);
+  Status StartPassTwo();
 };
+
+// The forest's rows are drawn as pass 2 starts, so that trainers waiting for their turn at
+// pass 2 (train_groups.h's batches) hold pass 1's sums only.
+Status StreamTrainer::Impl::StartPassTwo() {
+  if (planned) return Status::Ok();
+  auto drawn = PlanForest(used, width, options.params);
+  if (!drawn.ok()) return drawn.status();
+  plan = std::move(drawn).value();
+  plan_rows.reserve(plan.rows.size() * width);
+  sample_rows.reserve(SampleCount() * width);
+  planned = true;
+  return Status::Ok();
+}
 
 namespace {
 
@@ -180,6 +195,9 @@ Status StreamTrainer::Feed(const TrainChunk& c) {
   }
   const std::vector<std::string>& reasons =
       c.exclusion_reasons != nullptr ? *c.exclusion_reasons : m.options.exclusion_reasons;
+  if (m.pass == 2) {
+    if (Status s = m.StartPassTwo(); !s.ok()) return s;
+  }
   std::vector<std::vector<double>> storage;
   auto rows = m.BuildRows(c, Masked(c, storage));
   if (!rows.ok()) return rows.status();
@@ -227,13 +245,13 @@ Status StreamTrainer::EndPass() {
               " rows have missing or invalid values" +
               (m.dropped.empty() ? std::string() : " (" + m.dropped.begin()->first + ")"));
     }
-    auto plan = PlanForest(m.used, m.width, m.options.params);
-    if (!plan.ok()) return plan.status();
-    m.plan = std::move(plan).value();
-    m.plan_rows.reserve(m.plan.rows.size() * m.width);
-    m.sample_rows.reserve(m.SampleCount() * m.width);
+    // The plan's own checks, before pass 2 pulls the data again.
+    if (auto psi = ResolveMaxSamples(m.options.params.max_samples, static_cast<int64_t>(m.used));
+        !psi.ok())
+      return psi.status();
     m.scaler.StartSecondPass();
   } else if (m.pass == 2) {
+    if (Status s = m.StartPassTwo(); !s.ok()) return s;
     if (m.rows_seen != m.rows_total || m.usable_seen != m.used) {
       return Status(ErrorCode::kInvalidArgument,
                     "the second pass saw " + std::to_string(m.rows_seen) + " rows (" +
@@ -291,6 +309,18 @@ Result<Model> StreamTrainer::Finish() {
         " usable rows (the forest and scaler from all of them)");
   }
   return model;
+}
+
+size_t StreamTrainer::PassTwoBytes() const {
+  const Impl& m = *impl_;
+  if (m.pass < 2 || m.used == 0) return 0;
+  auto psi = ResolveMaxSamples(m.options.params.max_samples, static_cast<int64_t>(m.used));
+  const size_t draws = static_cast<size_t>(std::max(m.options.params.n_estimators, 0)) *
+                       static_cast<size_t>(psi.ok() ? *psi : 0);
+  const size_t drawn_rows = std::min(draws, m.used);  // rows, y, the row values
+  const size_t per_row = sizeof(int64_t) + sizeof(double) + m.width * sizeof(double);
+  return draws * sizeof(int64_t) + drawn_rows * per_row +
+         m.SampleCount() * m.width * sizeof(double);
 }
 
 size_t StreamTrainer::MemoryBytes() const {

@@ -260,8 +260,32 @@ Status FinishPooled(const TrainArgs& args, const Config& config, const StreamRun
   return InstallModel(args, *run.det, config.models_dir, *model, run.group_ids.size());
 }
 
+// One StreamPass, then its progress line on stderr (rows, time, memory held).
+Status TimedPass(const TrainArgs& args, StreamRun& run, PromClient& client,
+                 const ConfigExclusions& x, std::chrono::steady_clock::time_point t0,
+                 const std::string& what) {
+  run.rows_fed = 0;
+  run.chunks = 0;
+  if (Status s = StreamPass(run, client, x); !s.ok()) return s;
+  if (args.quiet) return Status::Ok();
+  const size_t held =
+      (run.pooled ? run.pooled->MemoryBytes() : 0) + (run.groups ? run.groups->MemoryBytes() : 0);
+  const std::string trainers =
+      run.groups ? ", " + std::to_string(run.groups->size()) + " group trainers" : "";
+  std::fprintf(stderr,
+               "%s: joined %zu rows over %zu groups from %s to %s in %.1f s (%d chunks, "
+               "largest %zu rows, trainer %.1f MiB%s)\n",
+               what.c_str(), run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
+               FormatTime(run.end).c_str(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+               run.chunks, run.peak_chunk_rows, static_cast<double>(held) / 1048576.0,
+               trainers.c_str());
+  return Status::Ok();
+}
+
 // Pulls the window twice (StreamTrainer's two passes), fits and installs the pooled model
-// (shard 0 or unsharded) and, under per: group, the models of this shard's groups.
+// (shard 0 or unsharded) and, under per: group, the models of this shard's groups (pass 2
+// pulled once more for each group batch after the first: train_groups.h).
 Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run) {
   const DetectorConfig& det = *run.det;
   PromClient client(ClientOptionsFor(config.prometheus));
@@ -276,25 +300,15 @@ Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run
     run.pooled = &*pooled;
   }
   std::optional<GroupTrainers> groups;
-  if (det.per_group) run.groups = &groups.emplace(det, options, run.shard, args.quiet);
+  if (det.per_group) {
+    run.groups = &groups.emplace(det, options, run.shard, args.quiet,
+                                 static_cast<size_t>(args.group_memory_mib * 1048576.0));
+  }
   const auto t0 = std::chrono::steady_clock::now();
   for (int pass = 1; pass <= 2; ++pass) {
-    run.rows_fed = 0;
-    run.chunks = 0;
-    if (Status s = StreamPass(run, client, *exclusions); !s.ok()) return s;
-    if (!args.quiet) {
-      const size_t held =
-          (pooled ? pooled->MemoryBytes() : 0) + (groups ? groups->MemoryBytes() : 0);
-      std::fprintf(
-          stderr,
-          "pass %d: joined %zu rows over %zu groups from %s to %s in %.1f s (%d chunks, "
-          "largest %zu rows, trainer %.1f MiB%s)\n",
-          pass, run.rows_fed, run.group_ids.size(), FormatTime(run.start).c_str(),
-          FormatTime(run.end).c_str(),
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), run.chunks,
-          run.peak_chunk_rows, static_cast<double>(held) / 1048576.0,
-          groups ? (", " + std::to_string(groups->size()) + " group trainers").c_str() : "");
-    }
+    if (Status s = TimedPass(args, run, client, *exclusions, t0, "pass " + std::to_string(pass));
+        !s.ok())
+      return s;
   }
   if (pooled) {
     if (Status s = FinishPooled(args, config, run); !s.ok()) return s;
@@ -302,7 +316,16 @@ Status TrainStreamed(const TrainArgs& args, const Config& config, StreamRun& run
     std::printf("shard %s: the pooled model of detector %s is trained by shard 0/%d\n",
                 run.shard.Label().c_str(), det.name.c_str(), run.shard.count);
   }
-  if (groups) groups->Install(config.models_dir);
+  if (!groups) return Status::Ok();
+  groups->InstallBatch(config.models_dir);
+  run.pooled = nullptr;  // done: further batches pull pass 2 for their groups only
+  while (groups->NextBatch()) {
+    const std::string what = "pass 2, group batch " + std::to_string(groups->batch() + 1) + " of " +
+                             std::to_string(groups->batches());
+    if (Status s = TimedPass(args, run, client, *exclusions, t0, what); !s.ok()) return s;
+    groups->InstallBatch(config.models_dir);
+  }
+  groups->Summary(config.models_dir);
   return Status::Ok();
 }
 

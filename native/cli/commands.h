@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -31,6 +32,9 @@ struct TrainArgs {
   std::string end;             ///< end of the training window (default now)
   std::string chunk = "auto";  ///< with config: the time range pulled (and fed) at a time
   std::string shard;           ///< with config: "I/N" of a training Job (pooled: shard 0 trains)
+  /// With per: group: MiB pass 2's group batches may hold (1 GiB: 10,000 groups of 90 days
+  /// in about five batches, train_groups.h).
+  double group_memory_mib = 1024;
   std::string csv;
   std::string out;
   std::string time_column;

@@ -14,11 +14,12 @@ struct GroupTrainers::Group {
   uint64_t hash = 0;
   std::unique_ptr<StreamTrainer> trainer;
   bool failed = false;
+  size_t batch = 0;  // the pass 2 it is fed in
 };
 
 GroupTrainers::GroupTrainers(const DetectorConfig& det, const TrainOptions& base,
-                             const Shard& shard, bool quiet)
-    : det_(det), options_(base), shard_(shard), quiet_(quiet) {
+                             const Shard& shard, bool quiet, size_t memory_bytes)
+    : det_(det), options_(base), shard_(shard), quiet_(quiet), memory_bytes_(memory_bytes) {
   options_.params.n_estimators = det.group_n_estimators;
   options_.params.max_samples = det.group_max_samples;
 }
@@ -26,11 +27,15 @@ GroupTrainers::GroupTrainers(const DetectorConfig& det, const TrainOptions& base
 GroupTrainers::~GroupTrainers() = default;
 
 // The trainer of the chunk's group g: created in pass 1 for a group of this shard; null for
-// another shard's group, a failed one, or one first seen in pass 2.
+// another shard's group, a failed one, one first seen in pass 2, or another batch's.
 GroupTrainers::Group* GroupTrainers::GroupFor(const JoinedRows& joined, size_t g) {
   const std::string& key = joined.groups[g];
   auto it = groups_.find(key);
-  if (it != groups_.end()) return it->second->failed ? nullptr : it->second.get();
+  if (it != groups_.end()) {
+    const Group& group = *it->second;
+    const bool waiting = pass_ == 2 && group.batch != batch_;
+    return group.failed || waiting ? nullptr : it->second.get();
+  }
   if (pass_ != 1 || seen_.count(key) != 0) return nullptr;
   auto group = std::make_unique<Group>();
   group->labels = joined.group_labels[g];
@@ -76,6 +81,10 @@ Status GroupTrainers::Feed(const JoinedRows& joined, const TrainOptions& ex) {
 void GroupTrainers::EndPass() {
   for (auto it = groups_.begin(); it != groups_.end();) {
     Group& g = *it->second;
+    if (pass_ == 2 && g.batch != batch_) {
+      ++it;
+      continue;
+    }
     const Status ended = g.failed ? Status::Ok() : g.trainer->EndPass();
     if (g.failed || !ended.ok()) {
       // Feed logged its own failure; pass 2 not seeing pass 1's rows is logged here.
@@ -99,7 +108,40 @@ void GroupTrainers::EndPass() {
       ++it;
     }
   }
-  ++pass_;
+  if (pass_ == 1) {
+    CutBatches();
+    pass_ = 2;
+  }
+}
+
+// Consecutive groups (by key) while their pass 2 fits in memory_bytes_; a group larger than
+// that on its own gets a batch of its own.
+void GroupTrainers::CutBatches() {
+  size_t held = 0;
+  batches_ = 1;
+  for (auto& [key, g] : groups_) {
+    const size_t bytes = g->trainer->PassTwoBytes();
+    if (held > 0 && held + bytes > memory_bytes_) {
+      ++batches_;
+      held = 0;
+    }
+    held += bytes;
+    g->batch = batches_ - 1;
+  }
+  to_install_ = groups_.size();
+  if (!quiet_ && batches_ > 1) {
+    std::fprintf(stderr,
+                 "groups: %zu group trainers need more than --group-memory %.2f MiB in pass 2: "
+                 "pass 2 runs in %zu batches (the window is pulled once more for each after "
+                 "the first)\n",
+                 groups_.size(), static_cast<double>(memory_bytes_) / 1048576.0, batches_);
+  }
+}
+
+bool GroupTrainers::NextBatch() {
+  if (batch_ + 1 >= batches_) return false;
+  ++batch_;
+  return true;
 }
 
 size_t GroupTrainers::MemoryBytes() const {
@@ -123,35 +165,43 @@ Status InstallGroup(const DetectorConfig& det, const std::string& models_dir, ui
 
 }  // namespace
 
-GroupTrainSummary GroupTrainers::Install(const std::string& models_dir) {
-  for (const auto& [key, mine] : seen_) summary_.other_shards += mine ? 0 : 1;
+void GroupTrainers::InstallBatch(const std::string& models_dir) {
   const auto t0 = std::chrono::steady_clock::now();
   auto last = t0;
-  size_t done = 0;
-  for (auto& [key, g] : groups_) {
-    auto model = g->trainer->Finish();
-    g->trainer.reset();  // the rows it held are not needed any more
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    Group& g = *it->second;
+    if (g.batch != batch_) {
+      ++it;
+      continue;
+    }
+    auto model = g.trainer->Finish();
+    g.trainer.reset();  // the rows it held are not needed any more
     Status s = model.status();
     if (model.ok()) {
-      for (const auto& [name, value] : g->labels) model->group.labels.emplace_back(name, value);
-      model->group.hash = BundleStore::GroupDirName(g->hash);
-      s = InstallGroup(det_, models_dir, g->hash, *model);
+      for (const auto& [name, value] : g.labels) model->group.labels.emplace_back(name, value);
+      model->group.hash = BundleStore::GroupDirName(g.hash);
+      s = InstallGroup(det_, models_dir, g.hash, *model);
     }
     if (!s.ok()) {
-      std::fprintf(stderr, "group %s: %s; the pooled model scores it\n", key.c_str(),
+      std::fprintf(stderr, "group %s: %s; the pooled model scores it\n", it->first.c_str(),
                    s.ToString().c_str());
       ++summary_.failed;
     } else {
       ++summary_.trained;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (!quiet_ && (++done % 1000 == 0 || now - last > std::chrono::seconds(10))) {
+    if (!quiet_ && (++installed_ % 1000 == 0 || now - last > std::chrono::seconds(10))) {
       last = now;
-      std::fprintf(stderr, "groups: %zu of %zu installed in %.1f s\n", done, groups_.size(),
-                   std::chrono::duration<double>(now - t0).count());
+      std::fprintf(stderr, "groups: %zu of %zu installed (batch %zu of %zu)\n", installed_,
+                   to_install_, batch_ + 1, batches_);
     }
+    it = groups_.erase(it);
   }
-  groups_.clear();
+}
+
+GroupTrainSummary GroupTrainers::Summary(const std::string& models_dir) {
+  summary_.other_shards = 0;
+  for (const auto& [key, mine] : seen_) summary_.other_shards += mine ? 0 : 1;
   if (!quiet_) {
     std::printf(
         "group models      %zu trained, %zu fell back (too few rows, under min_rows %lld)"

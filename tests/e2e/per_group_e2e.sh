@@ -7,6 +7,7 @@
 #     from tools/shard_hash.py), each on the shard the hash names; `fresh` falls back;
 #  2. a group's bundle holds its labels and is scikit-learn's StandardScaler + IsolationForest
 #     fitted on that group's rows alone (tests/e2e/per_group_check.py pulls them itself);
+#     an unsharded run whose --group-memory forces pass 2 into three batches installs the same;
 #  3. three serving shards score each of the seven groups once, by the replica the hash
 #     names; isoscope_group_models says 6 by their own model, 1 pooled; GET .../groups names
 #     each group's model and why `fresh` is pooled; /bundle?group= serves the group's bundle;
@@ -118,6 +119,26 @@ print(f"  {sys.argv[3]}: {ref['rows']} rows, 20 trees identical to scikit-learn'
 PYEOF
 done
 echo "  group bundle bytes: $(stat -c %s "$W/models/fleet/groups/$(hash_of checkout-0)/latest" -L), pooled: $(stat -c %s -L "$W/models/fleet/latest")"
+
+# 2b. Pass 2 in batches: one unsharded run with --group-memory 0.2 (each group's draws and
+# sample are ~90 KB here, so three batches, each pulling the window again) installs, for every
+# group, the trees and offset the sharded runs installed.
+sed "s|^models_dir: .*|models_dir: $W/models_b|" "$W/isoscope.yml" >"$W/isoscope_b.yml"
+"$ISOSCOPE" train --config "$W/isoscope_b.yml" --detector fleet --end "$PROM_END" \
+  --group-memory 0.2 >"$W/train_b.out" 2>"$W/train_b.err" && ok ||
+  { bad "train --group-memory 0.2"; cat "$W/train_b.out" "$W/train_b.err"; }
+grep -q "pass 2 runs in 3 batches" "$W/train_b.err" && grep -q "^pass 2, group batch 3 of 3: joined" "$W/train_b.err" &&
+  ok || bad "three batches: $(cat "$W/train_b.err")"
+grep -q "group models      6 trained, 1 fell back" "$W/train_b.out" && ok || bad "batched summary: $(cat "$W/train_b.out")"
+for j in "${JOBS[@]}"; do
+  "$ISOSCOPE" inspect --json --bundle "$W/models/fleet/groups/$(hash_of "$j")/latest" >"$W/a.json" &&
+    "$ISOSCOPE" inspect --json --bundle "$W/models_b/fleet/groups/$(hash_of "$j")/latest" >"$W/b.json" &&
+    "$PY" -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["trees"] == b["trees"] and a["offset_"] == b["offset_"] and a["group"] == b["group"]
+' "$W/a.json" "$W/b.json" && ok || bad "$j: the batched run's model differs"
+done
 
 # 3. Three serving shards.
 port_of() { grep -o 'listening on 127\.0\.0\.1:[0-9][0-9]*"' "$W/replica_$1.log" | grep -o '[0-9]*"$' | tr -d '"'; }

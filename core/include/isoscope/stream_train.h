@@ -48,8 +48,8 @@ class StreamTrainer {
 
   /// Feeds rows of the current pass.
   Status Feed(const TrainChunk& chunk);
-  /// Ends pass 1 (draws the forest's rows) or pass 2; kInvalidArgument if pass 2 did not see
-  /// the rows pass 1 saw.
+  /// Ends pass 1 (the usable-row count is then known; the forest's rows are drawn when pass 2
+  /// starts) or pass 2; kInvalidArgument if pass 2 did not see the rows pass 1 saw.
   Status EndPass();
   /// 1 or 2 while feeding, 3 when both passes are done.
   int pass() const;
@@ -57,6 +57,9 @@ class StreamTrainer {
   Result<Model> Finish();
   /// Usable rows counted in pass 1.
   size_t usable_rows() const;
+  /// After pass 1: at most the bytes pass 2 adds (the forest's draws and rows, the score
+  /// sample), known from the usable-row count alone (the rows are drawn when pass 2 starts).
+  size_t PassTwoBytes() const;
   /// Bytes held now: drawn rows, sample, streams (for the memory report).
   size_t MemoryBytes() const;
 

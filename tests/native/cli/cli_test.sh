@@ -701,8 +701,8 @@ for f in hour_of_week is_deploy_window 'lag(x,D)' 'lag(x,k)' 'lag(x,1..k)' 'delt
     grep -qF -- "$f" "$W/$h" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: $h lacks $f"; }
   done
 done
-# --config-only flags (Prometheus pulls: --chunk, --shard) have no meaning for a CSV backtest.
-for flag in $(grep -oE '^ +--[a-z-]+' "$W/tc_train_help" | tr -d ' ' | grep -vxE -- '--(config|detector|end|chunk|shard|no-time|help)'); do
+# --config-only flags (Prometheus pulls: --chunk, --shard, --group-memory) have no meaning for a CSV backtest.
+for flag in $(grep -oE '^ +--[a-z-]+' "$W/tc_train_help" | tr -d ' ' | grep -vxE -- '--(config|detector|end|chunk|shard|group-memory|no-time|help)'); do
   grep -qE -- "^ +$flag( |$)" "$W/tc_bt_help" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: backtest lacks train's $flag"; }
 done
 check "time: backtest with train's --scaler --max-features --bootstrap" "$ISOSCOPE" backtest --csv "$W/tc_hour.csv" \

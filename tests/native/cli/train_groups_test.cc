@@ -74,16 +74,23 @@ class TrainGroupsTest : public ::testing::Test {
   }
   void TearDown() override { std::system(("rm -rf " + root_).c_str()); }
 
-  GroupTrainSummary Train(const Shard& shard) {
-    GroupTrainers t(det_, base_, shard, /*quiet=*/true);
-    for (int pass = 0; pass < 2; ++pass) {
-      for (int from = 0; from < 1500; from += 400) {  // four chunks
-        const JoinedRows j = Chunk(from, from + 400);
-        EXPECT_TRUE(t.Feed(j, TrainOptions{}).ok());
-      }
-      t.EndPass();
+  // What train --config does: pass 1, then pass 2 (pulled again) and install per batch.
+  GroupTrainSummary Train(const Shard& shard, size_t memory_bytes = size_t{1} << 30) {
+    GroupTrainers t(det_, base_, shard, /*quiet=*/true, memory_bytes);
+    FeedPass(t);
+    batches_ = t.batches();
+    do {
+      FeedPass(t);
+      t.InstallBatch(root_ + "/models");
+    } while (t.NextBatch());
+    return t.Summary(root_ + "/models");
+  }
+  void FeedPass(GroupTrainers& t) {
+    for (int from = 0; from < 1500; from += 400) {  // four chunks
+      const JoinedRows j = Chunk(from, from + 400);
+      EXPECT_TRUE(t.Feed(j, TrainOptions{}).ok());
     }
-    return t.Install(root_ + "/models");
+    t.EndPass();
   }
 
   // TrainModel on group g's rows alone, with the group parameters.
@@ -103,44 +110,88 @@ class TrainGroupsTest : public ::testing::Test {
     return *m;
   }
 
+  // Every group but tiny has, in its own directory, the model of its own rows.
+  void ExpectEachGroupsOwnModel() {
+    std::vector<std::string> expected;
+    for (const char* job : {"a", "b", "c"})
+      expected.push_back(BundleStore::GroupDirName(HashOf(job)));
+    std::sort(expected.begin(), expected.end());
+    auto dirs = BundleStore::ListGroups(root_ + "/models", "fleet");
+    ASSERT_TRUE(dirs.ok());
+    EXPECT_EQ(*dirs, expected);
+    for (int g = 0; g < 3; ++g) {
+      BundleStore store = BundleStore::ForGroup(root_ + "/models", "fleet", HashOf(kJobs[g]));
+      auto latest = store.Latest();
+      ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+      auto bytes = store.ReadVersion(*latest);
+      ASSERT_TRUE(bytes.ok());
+      auto m = DecodeBundle(bytes->data(), bytes->size());
+      ASSERT_TRUE(m.ok()) << m.status().ToString();
+      const Model ref = Reference(g);
+      // Same scaler, forest and offset: the model version hashes exactly those.
+      EXPECT_EQ(m->model_version, ref.model_version) << kJobs[g];
+      EXPECT_EQ(m->offset, ref.offset) << kJobs[g];
+      EXPECT_EQ(m->forest.trees.size(), 10u);
+      EXPECT_EQ(m->info.rows_used, 1500);
+      EXPECT_EQ(m->group.hash, BundleStore::GroupDirName(HashOf(kJobs[g])));
+      const std::vector<std::pair<std::string, std::string>> labels = {{"detector", "fleet"},
+                                                                       {"job", kJobs[g]}};
+      EXPECT_EQ(m->group.labels, labels);
+    }
+  }
+
   std::string root_;
+  size_t batches_ = 0;
   DetectorConfig det_;
   TrainOptions base_;
 };
 
 TEST_F(TrainGroupsTest, EachGroupGetsTheModelOfItsOwnRows) {
   const GroupTrainSummary s = Train(Shard{});
+  EXPECT_EQ(batches_, 1u);
   EXPECT_EQ(s.trained, 3u);
   EXPECT_EQ(s.too_few_rows, 1u);  // tiny: 50 rows < min_rows 100
   EXPECT_EQ(s.failed, 0u);
-  std::vector<std::string> expected;
-  for (const char* job : {"a", "b", "c"})
-    expected.push_back(BundleStore::GroupDirName(HashOf(job)));
-  std::sort(expected.begin(), expected.end());
-  auto dirs = BundleStore::ListGroups(root_ + "/models", "fleet");
-  ASSERT_TRUE(dirs.ok());
-  EXPECT_EQ(*dirs, expected);
-  for (int g = 0; g < 3; ++g) {
-    BundleStore store = BundleStore::ForGroup(root_ + "/models", "fleet", HashOf(kJobs[g]));
-    auto latest = store.Latest();
-    ASSERT_TRUE(latest.ok()) << latest.status().ToString();
-    auto bytes = store.ReadVersion(*latest);
-    ASSERT_TRUE(bytes.ok());
-    auto m = DecodeBundle(bytes->data(), bytes->size());
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    const Model ref = Reference(g);
-    // Same scaler, forest and offset: the model version hashes exactly those.
-    EXPECT_EQ(m->model_version, ref.model_version) << kJobs[g];
-    EXPECT_EQ(m->offset, ref.offset) << kJobs[g];
-    EXPECT_EQ(m->forest.trees.size(), 10u);
-    EXPECT_EQ(m->info.rows_used, 1500);
-    EXPECT_EQ(m->group.hash, BundleStore::GroupDirName(HashOf(kJobs[g])));
-    const std::vector<std::pair<std::string, std::string>> labels = {{"detector", "fleet"},
-                                                                     {"job", kJobs[g]}};
-    EXPECT_EQ(m->group.labels, labels);
-  }
+  ExpectEachGroupsOwnModel();
   // The levels differ by orders of magnitude: so do the groups' scalers.
   EXPECT_NE(Reference(0).scaler.mean[0], Reference(2).scaler.mean[0]);
+}
+
+// Pass 2 in batches (each group's draws and sample are ~60 KB here: 10 trees x 64 rows, 1,500
+// sampled rows, 2 features): the same models as one batch, every group in exactly one batch.
+TEST_F(TrainGroupsTest, BatchesOfGroupsGiveEachGroupItsOwnModel) {
+  const GroupTrainSummary s = Train(Shard{}, 100 * 1024);
+  EXPECT_EQ(batches_, 3u);
+  EXPECT_EQ(s.trained, 3u);
+  EXPECT_EQ(s.too_few_rows, 1u);
+  EXPECT_EQ(s.failed, 0u);
+  ExpectEachGroupsOwnModel();
+}
+
+TEST_F(TrainGroupsTest, ABatchWhoseRowsChangedFallsBackAndTheOthersStillTrain) {
+  GroupTrainers t(det_, base_, Shard{}, /*quiet=*/true, 100 * 1024);
+  FeedPass(t);
+  ASSERT_EQ(t.batches(), 3u);
+  FeedPass(t);  // batch 1 (group a)
+  t.InstallBatch(root_ + "/models");
+  ASSERT_TRUE(t.NextBatch());
+  // Batch 2 (group b) sees one chunk too few: its pass 2 does not match pass 1.
+  for (int from = 0; from < 1200; from += 400) {
+    ASSERT_TRUE(t.Feed(Chunk(from, from + 400), TrainOptions{}).ok());
+  }
+  t.EndPass();
+  t.InstallBatch(root_ + "/models");
+  ASSERT_TRUE(t.NextBatch());
+  FeedPass(t);  // batch 3 (group c)
+  t.InstallBatch(root_ + "/models");
+  EXPECT_FALSE(t.NextBatch());
+  const GroupTrainSummary s = t.Summary(root_ + "/models");
+  EXPECT_EQ(s.trained, 2u);
+  EXPECT_EQ(s.failed, 1u);
+  auto dirs = BundleStore::ListGroups(root_ + "/models", "fleet");
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_EQ(dirs->size(), 2u);
+  EXPECT_EQ(std::count(dirs->begin(), dirs->end(), BundleStore::GroupDirName(HashOf("b"))), 0);
 }
 
 TEST_F(TrainGroupsTest, AShardTrainsOnlyItsGroups) {
