@@ -73,6 +73,9 @@ Status StreamTrainer::Impl::StartPassTwo() {
   auto drawn = PlanForest(used, width, options.params);
   if (!drawn.ok()) return drawn.status();
   plan = std::move(drawn).value();
+  // PlanForest grows these by push_back: the slack would count in every trainer of a batch.
+  plan.rows.shrink_to_fit();
+  plan.y.shrink_to_fit();
   plan_rows.reserve(plan.rows.size() * width);
   sample_rows.reserve(SampleCount() * width);
   planned = true;

@@ -251,6 +251,27 @@ TEST(StreamTrainer, RefusesASecondPassThatSawOtherRows) {
   EXPECT_EQ(trainer->EndPass().code(), ErrorCode::kInvalidArgument);
 }
 
+// train_groups.h cuts its batches by PassTwoBytes: a trainer holds no drawn rows until its pass
+// 2 starts, and then no more than that bound (30 trees x 256 draws; 3 x 1000 rows, ~2,900
+// usable; a 1,000-row sample; the width is the spec's).
+TEST(StreamTrainer, DrawsTheForestsRowsWhenPassTwoStartsAndHoldsNoMoreThanItsBound) {
+  const Fleet f(1000);
+  auto trainer = StreamTrainer::Create(FleetSpec(), FleetOptions(f), 1000);
+  ASSERT_TRUE(trainer.ok());
+  EXPECT_EQ(trainer->PassTwoBytes(), 0u);  // the count is not known yet
+  ASSERT_TRUE(trainer->Feed(f.Chunk(0, 3000)).ok());
+  ASSERT_TRUE(trainer->EndPass().ok());
+  EXPECT_EQ(trainer->MemoryBytes(), 0u);
+  const size_t width = FleetSpec().width();
+  const size_t draws = 30 * 256;
+  const size_t drawn = std::min(draws, trainer->usable_rows());
+  EXPECT_EQ(trainer->PassTwoBytes(), draws * 8 + drawn * (16 + 8 * width) + 1000 * 8 * width);
+  ASSERT_TRUE(trainer->Feed(f.Chunk(0, 3000)).ok());
+  ASSERT_TRUE(trainer->EndPass().ok());
+  EXPECT_GT(trainer->MemoryBytes(), trainer->PassTwoBytes() / 2);
+  EXPECT_LE(trainer->MemoryBytes(), trainer->PassTwoBytes());
+}
+
 TEST(ScalerAccumulator, RefusesAnIncompleteSecondPass) {
   const double rows[] = {1.0, 2.0, 4.0};
   ScalerAccumulator acc(Scaler::Kind::kStandard, 1);
