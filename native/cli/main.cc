@@ -128,7 +128,7 @@ CLI::App* AddTrain(CLI::App& app, TrainArgs& train) {
                 "trained by shard 0, the others exit 0");
   t->add_option("--group-memory", train.group_memory_mib,
                 "With --config and model: per: group: MiB the group trainers may hold in "
-                "pass 2 (the rows each group's trees draw, ~0.45 MiB a group at 90 days); "
+                "pass 2 (the rows each group's trees draw, ~0.47 MiB a group at 90 days); "
                 "more groups than fit are trained in batches, each pulling the window once "
                 "more")
       ->check(CLI::Range(0.01, 1048576.0))

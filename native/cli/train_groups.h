@@ -38,7 +38,7 @@ class GroupTrainers {
  public:
   /// `base`: the pooled model's options; the group's n_estimators and max_samples replace
   /// the pooled ones. `memory_bytes`: what pass 2's batches may hold (see EndPass; the rows
-  /// a group's trees draw and its score sample are ~0.45 MiB at 90 days of 5 features).
+  /// a group's trees draw and its score sample are ~0.47 MiB at 90 days of 5 features).
   GroupTrainers(const DetectorConfig& det, const TrainOptions& base, const Shard& shard, bool quiet,
                 size_t memory_bytes);
   ~GroupTrainers();

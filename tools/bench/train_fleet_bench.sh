@@ -6,13 +6,15 @@
 # backfill of that needs ~50 GB of OpenMetrics text and hours, so make bench runs a smaller
 # fleet and reports per-row figures to extrapolate from (memory does not grow with rows).
 # A second JSON line is the same run with `model: per: group` (the pooled model AND one model
-# per group, at the per-group defaults): its wall time, peak RSS, group bundles and their bytes.
-#   train_fleet_bench.sh ISOSCOPE [GROUPS] [DAYS] [CHUNK]
+# per group, at the per-group defaults): its wall time, peak RSS, group bundles and their bytes,
+# and how many batches pass 2 took under --group-memory (MiB; default the CLI's, 1024).
+#   train_fleet_bench.sh ISOSCOPE [GROUPS] [DAYS] [CHUNK] [GROUP_MEMORY_MIB]
 set -u
 ISOSCOPE=$1
 GROUPS_N=${2:-1000}
 DAYS=${3:-3}
 CHUNK=${4:-auto}
+GROUP_MEMORY=${5:-1024}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../tests/e2e/prom_fixture.sh
 source "$ROOT/tests/e2e/prom_fixture.sh"
@@ -81,16 +83,17 @@ awk -v s="$s" -v e="$e" -v t0="$t0" -v t1="$t1" -v rows="${rows:-0}" -v rss="${r
 # The same fleet with model: per: group.
 s=$(date +%s.%N)
 if ! /usr/bin/time -v "$ISOSCOPE" train --config "$W/isoscope.yml" --detector fleet_pg --end "$PROM_END" \
-  --chunk "$CHUNK" >"$W/pg.out" 2>"$W/pg.err"; then
+  --chunk "$CHUNK" --group-memory "$GROUP_MEMORY" >"$W/pg.out" 2>"$W/pg.err"; then
   cat "$W/pg.out" "$W/pg.err" >&2
   exit 1
 fi
 e=$(date +%s.%N)
-grep '^pass \|^group models' "$W/pg.err" "$W/pg.out" >&2
+grep '^pass \|^group models\|batches' "$W/pg.err" "$W/pg.out" >&2
+batches=$(grep -o 'pass 2 runs in [0-9]* batches' "$W/pg.err" | grep -o '[0-9][0-9]*')
 rss_kb=$(grep 'Maximum resident set size' "$W/pg.err" | grep -o '[0-9]*$')
 bundles=$(find "$W/models/fleet_pg/groups" -name '*.bundle' | wc -l)
 bytes=$(find "$W/models/fleet_pg/groups" -name '*.bundle' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
 awk -v s="$s" -v e="$e" -v rows="${rows:-0}" -v rss="${rss_kb:-0}" -v g="$GROUPS_N" -v d="$DAYS" \
-  -v c="$CHUNK" -v b="$bundles" -v bytes="$bytes" 'BEGIN {
-  printf "{\"per\": \"group\", \"rows\": %d, \"groups\": %d, \"days\": %d, \"chunk\": \"%s\", \"train_wall_s\": %.2f, \"peak_rss_mib\": %.1f, \"group_bundles\": %d, \"bytes_per_group_bundle\": %d}\n",
-    rows, g, d, c, e - s, rss / 1024, b, b ? bytes / b : 0 }'
+  -v c="$CHUNK" -v b="$bundles" -v bytes="$bytes" -v mem="$GROUP_MEMORY" -v nb="${batches:-1}" 'BEGIN {
+  printf "{\"per\": \"group\", \"rows\": %d, \"groups\": %d, \"days\": %d, \"chunk\": \"%s\", \"train_wall_s\": %.2f, \"peak_rss_mib\": %.1f, \"group_bundles\": %d, \"bytes_per_group_bundle\": %d, \"group_memory_mib\": %s, \"pass2_batches\": %d}\n",
+    rows, g, d, c, e - s, rss / 1024, b, b ? bytes / b : 0, mem, nb }'
