@@ -8,8 +8,8 @@
 #   fleet_bench.sh BUILD_DIR [GROUPS] [DAYS]
 set -u
 BUILD=$1
-GROUPS_N=${2:-1000}
-DAYS=${3:-3}
+GROUPS_N=${2:-10000}
+DAYS=${3:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 BENCH=$BUILD/tests/bench/isoscope_stream_bench
 echo "== pooled training, peak RSS against rows (100 groups, 100 trees; 10,000 groups with 1h chunks)" >&2
