@@ -34,6 +34,22 @@ __attribute__((target("avx512f"))) inline __m512i NextIndex(__m512i packed, __m5
   return _mm512_mask_add_epi32(left, right, left, _mm512_set1_epi32(1));
 }
 
+// The 16 lanes' nodes in two 8-byte gathers (threshold and packed word side by side), then split:
+// half the loads of gathering the two halves apart, and loads are what a step waits on.
+struct Nodes16 {
+  __m512 threshold;
+  __m512i packed;
+};
+
+__attribute__((target("avx512f"))) inline Nodes16 GatherNodes(const char* nodes, __m512i idx) {
+  const __m512i a = _mm512_i32gather_epi64(_mm512_castsi512_si256(idx), nodes, 8);
+  const __m512i b = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(idx, 1), nodes, 8);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  return {_mm512_castsi512_ps(_mm512_permutex2var_epi32(a, even, b)),
+          _mm512_permutex2var_epi32(a, odd, b)};
+}
+
 __attribute__((target("avx512f"))) inline void AddLeaves(const double* leaves, __m512i idx,
                                                          __m512d& lo, __m512d& hi) {
   lo = _mm512_add_pd(lo, _mm512_i32gather_pd(_mm512_castsi512_si256(idx), leaves, 8));
@@ -44,42 +60,68 @@ __attribute__((target("avx512f"))) inline void AddLeaves(const double* leaves, _
 
 bool WideWalkAvailable() { return __builtin_cpu_supports("avx512f"); }
 
-__attribute__((target("avx512f"))) double WidePathSum(const ForestView& f, const float* row) {
-  // Four groups of 16 trees at once: a step's gathers wait on the one before it in the same
-  // tree, so independent groups keep the loads overlapping.
-  constexpr size_t kGroups = 4;
+namespace {
+
+// `G` groups of 16 trees from tree t for one row, into leaf[0, trees). G is a compile-time count
+// so the groups' indices stay in registers (a loop bound known only at run time spilled them).
+template <size_t G>
+__attribute__((target("avx512f"))) inline void WalkTreeGroups(const ForestView& f, size_t t,
+                                                              size_t trees, __m512 columns,
+                                                              double* leaf) {
   const char* nodes = static_cast<const char*>(f.nodes);
   const auto column_mask = _mm512_set1_epi32((1 << kColumnBits) - 1);
+  __m512i idx[G];
+  for (size_t g = 0; g < G; ++g) {
+    const size_t lanes = std::min<size_t>(16, trees - 16 * g);
+    // Idle lanes walk from node 0 (a real node, so every gather stays in bounds) and are not
+    // added.
+    idx[g] = _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << lanes) - 1u),
+                                      f.tree_start + t + 16 * g);
+  }
+  const uint32_t depth = *std::max_element(f.tree_depth + t, f.tree_depth + t + trees);
+  for (uint32_t step = 0; step < depth; ++step) {
+    for (size_t g = 0; g < G; ++g) {
+      const Nodes16 node = GatherNodes(nodes, idx[g]);
+      const __m512 x = _mm512_permutexvar_ps(_mm512_and_si512(node.packed, column_mask), columns);
+      idx[g] = NextIndex(node.packed, node.threshold, x);
+    }
+  }
+  for (size_t g = 0; g < G; ++g) {
+    __m512d lo = _mm512_setzero_pd();
+    __m512d hi = _mm512_setzero_pd();
+    AddLeaves(f.leaf_value, idx[g], lo, hi);
+    _mm512_store_pd(leaf + 16 * g, lo);
+    _mm512_store_pd(leaf + 16 * g + 8, hi);
+  }
+}
+
+}  // namespace
+
+__attribute__((target("avx512f"))) double WidePathSum(const ForestView& f, const float* row) {
+  // Four groups of 16 trees at once: a step's gathers wait on the one before it in the same
+  // tree, so independent groups keep the loads overlapping. A last short pass walks only the
+  // groups it fills.
+  constexpr size_t kTrees = 64;
   // The row's columns in one register: a lane's value is a permute, not a load.
   const __m512 columns =
       _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << f.n_features) - 1u), row);
   double sum = 0.0;
-  alignas(64) double leaf[16 * kGroups];
-  for (size_t t = 0; t < f.n_trees; t += 16 * kGroups) {
-    const size_t trees = std::min<size_t>(16 * kGroups, f.n_trees - t);
-    __m512i idx[kGroups];
-    for (size_t g = 0; g < kGroups; ++g) {
-      const size_t lanes = trees > 16 * g ? std::min<size_t>(16, trees - 16 * g) : 0;
-      // Idle lanes walk from node 0 (a real node, so every gather stays in bounds) and are not
-      // added.
-      idx[g] = _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << lanes) - 1u),
-                                        f.tree_start + t + std::min(16 * g, trees));
-    }
-    const uint32_t depth = *std::max_element(f.tree_depth + t, f.tree_depth + t + trees);
-    for (uint32_t step = 0; step < depth; ++step) {
-      for (size_t g = 0; g < kGroups; ++g) {
-        const __m512 threshold = _mm512_i32gather_ps(idx[g], nodes, 8);
-        const __m512i packed = _mm512_i32gather_epi32(idx[g], nodes + 4, 8);
-        const __m512 x = _mm512_permutexvar_ps(_mm512_and_si512(packed, column_mask), columns);
-        idx[g] = NextIndex(packed, threshold, x);
-      }
-    }
-    for (size_t g = 0; g < kGroups; ++g) {
-      __m512d lo = _mm512_setzero_pd();
-      __m512d hi = _mm512_setzero_pd();
-      AddLeaves(f.leaf_value, idx[g], lo, hi);
-      _mm512_store_pd(leaf + 16 * g, lo);
-      _mm512_store_pd(leaf + 16 * g + 8, hi);
+  alignas(64) double leaf[kTrees];
+  for (size_t t = 0; t < f.n_trees; t += kTrees) {
+    const size_t trees = std::min<size_t>(kTrees, f.n_trees - t);
+    switch ((trees + 15) / 16) {
+      case 4:
+        WalkTreeGroups<4>(f, t, trees, columns, leaf);
+        break;
+      case 3:
+        WalkTreeGroups<3>(f, t, trees, columns, leaf);
+        break;
+      case 2:
+        WalkTreeGroups<2>(f, t, trees, columns, leaf);
+        break;
+      default:
+        WalkTreeGroups<1>(f, t, trees, columns, leaf);
+        break;
     }
     for (size_t k = 0; k < trees; ++k) {
       sum += leaf[k];  // tree order, as sklearn adds them
@@ -160,9 +202,8 @@ __attribute__((target("avx512f"))) inline void WalkTree(const ForestView& f, siz
   }
   for (; step < depth; ++step) {
     for (int v = 0; v < kVectors; ++v) {
-      const __m512 threshold = _mm512_i32gather_ps(idx[v], nodes, 8);
-      const __m512i packed = _mm512_i32gather_epi32(idx[v], nodes + 4, 8);
-      idx[v] = NextIndex(packed, threshold, ColumnValue(columns, packed, lane[v]));
+      const Nodes16 node = GatherNodes(nodes, idx[v]);
+      idx[v] = NextIndex(node.packed, node.threshold, ColumnValue(columns, node.packed, lane[v]));
     }
   }
   for (int v = 0; v < kVectors; ++v) {
