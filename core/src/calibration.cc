@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace isoscope {
 namespace {
@@ -87,6 +88,7 @@ ScoreCalibration CalibrateScores(const std::vector<double>& anomaly_scores) {
 }
 
 double GaussianSurprise(double z) {
+  if (std::isnan(z)) return z;
   if (std::isinf(z)) return z > 0 ? z : 0.0;
   const double x = z / kSqrt2;
   const double erfc = x >= 0 ? PortableErfcNonNegative(x) : 2.0 - PortableErfcNonNegative(-x);
@@ -123,9 +125,16 @@ double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
   const auto bin = static_cast<size_t>(std::clamp(anomaly_score, 0.0, 1.0) * kTailBins);
   const auto from =
       std::lower_bound(tail_bins_.begin(), tail_bins_.end(), bin) - tail_bins_.begin();
-  int64_t at_least = 0;  // earlier scores in this bin or above
-  for (size_t b = static_cast<size_t>(from); b < tail_counts_.size(); ++b)
-    at_least += tail_counts_[b];
+  // Earlier scores in this bin or above, counted from the nearer end of the occupied bins (the
+  // count is an integer: either way gives the same value, one walks half as far at most).
+  const auto upper = static_cast<size_t>(from);
+  int64_t at_least = 0;
+  if (upper >= tail_counts_.size() / 2) {
+    for (size_t b = upper; b < tail_counts_.size(); ++b) at_least += tail_counts_[b];
+  } else {
+    at_least = tail_count_;
+    for (size_t b = 0; b < upper; ++b) at_least -= tail_counts_[b];
+  }
   const double n1 = static_cast<double>(tail_count_ + 1);
   double level = -std::log10(static_cast<double>(at_least + 1) / n1);
   const double beyond = TailBeyond(anomaly_score, bin);
@@ -180,11 +189,8 @@ double SurpriseStream::stddev() const {
   return std::max(sd, min_stddev_);
 }
 
-double SurpriseStream::Push(double anomaly_score) {
-  if (std::isnan(anomaly_score)) {
-    onset_ = anomaly_score;
-    return anomaly_score;
-  }
+double SurpriseStream::AdvanceReference(double anomaly_score) {
+  if (std::isnan(anomaly_score)) return anomaly_score;
   if (recent_.size() < static_cast<size_t>(short_rows_)) {
     recent_.push_back(anomaly_score);
   } else {
@@ -195,12 +201,26 @@ double SurpriseStream::Push(double anomaly_score) {
   for (double r : recent_) sum += r;
   const double average = sum / static_cast<double>(recent_.size());
   // A model without training scores has no reference yet: the first row sets it.
-  const double surprise = count_ > 0 ? GaussianSurprise((average - mean_) / stddev()) : 0.0;
+  const double z =
+      count_ > 0 ? (average - mean_) / stddev() : -std::numeric_limits<double>::infinity();
   ++count_;
   const double d = anomaly_score - mean_;
   mean_ += d / static_cast<double>(count_);
   m2_ += d * (anomaly_score - mean_);
+  return z;
+}
+
+void SurpriseStream::AdvanceOnset(double anomaly_score, double surprise) {
+  if (std::isnan(anomaly_score)) {
+    onset_ = anomaly_score;
+    return;
+  }
   RememberLevel(OnsetLevel(anomaly_score, surprise));
+}
+
+double SurpriseStream::Push(double anomaly_score) {
+  const double surprise = GaussianSurprise(AdvanceReference(anomaly_score));
+  AdvanceOnset(anomaly_score, surprise);
   return surprise;
 }
 

@@ -1,5 +1,7 @@
 // `isoscope score`: a bundle scores a CSV, a row out per row in, as the daemon would.
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -42,64 +44,99 @@ Status ReadScoreCsv(const ScoreArgs& args, const Model& model, CsvData* data,
 
 // The output CSV: a row per row of the file, counting the flagged and the unscored ones.
 struct ScoredOutput {
-  std::string csv;
+  std::string csv;                 ///< the header (a range's rows, inside FormatRows)
+  std::vector<std::string> parts;  ///< the rows, in ranges formatted side by side
   size_t flagged = 0, unscored = 0;
 };
+
+// What every output row reads: the scores, their surprise and onset, the explanations.
+struct OutputColumns {
+  const Model& model;
+  const std::vector<RowScore>& scores;
+  const SurpriseColumns& surprise;
+  const std::vector<RowExplanation>& explained;
+  const std::vector<std::string>& time_text;
+  const std::vector<size_t>& kept_row;
+};
+
+// Output rows [first, first + count), whose first kept row is scores[k]: one range's text.
+ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size_t k) {
+  const FeatureSpec& spec = c.model.spec;
+  // A row without an explanation (dropped for its repeated time) gets empty cells.
+  auto explain_cells = [&](size_t i) {
+    if (c.explained.empty()) return std::string();
+    return i < c.explained.size() ? ExplanationCells(c.explained[i], spec)
+                                  : std::string(spec.width() + 1, ',');
+  };
+  const bool calibrated = c.model.calibration.count > 0;
+  ScoredOutput o;
+  std::string& out = o.csv;
+  // About 60 bytes a row (more with --explain): one allocation up front, not one per row.
+  out.reserve(count * (64 + (c.explained.empty() ? 0 : 24 * spec.width())));
+  char number[24];
+  for (size_t row = first; row < first + count; ++row) {
+    out.append(number, std::to_chars(number, number + sizeof number, row).ptr);
+    out += ',';
+    if (!c.time_text.empty()) out += c.time_text[row];
+    if (c.kept_row[row] != row) {
+      out += ",,,," + CsvCell(RepeatedTimeReason(c.kept_row[row])) + ",," +
+             explain_cells(c.scores.size()) + "\n";
+      ++o.unscored;
+      continue;
+    }
+    const RowScore& s = c.scores[k];
+    if (s.ok()) {
+      out += ',';
+      AppendShortest(out, s.anomaly_score);
+      out += ',';
+      AppendShortest(out, s.decision);
+      out += s.is_anomaly ? ",1,," : ",0,,";
+      if (calibrated) AppendShortest(out, c.surprise.surprise[k]);
+      out += ',';
+      if (calibrated) AppendShortest(out, c.surprise.onset[k]);
+      out += explain_cells(k);
+      out += '\n';
+      o.flagged += s.is_anomaly ? 1 : 0;
+    } else {
+      out += ",,,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
+             ",," + explain_cells(k) + "\n";
+      ++o.unscored;
+    }
+    ++k;  // the next kept row's index in scores (and explanations)
+  }
+  return o;
+}
 
 ScoredOutput ScoreOutputCsv(const Model& model, const std::vector<RowScore>& scores,
                             const std::vector<RowExplanation>& explained, bool explain,
                             const std::vector<std::string>& time_text,
                             const TimeRules& time_rules) {
   const std::vector<size_t> kept_row = time_rules.KeptRowOf();
-  // A row without an explanation (dropped for its repeated time) gets empty cells.
-  auto explain_cells = [&](size_t i) {
-    if (explained.empty()) return std::string();
-    return i < explained.size() ? ExplanationCells(explained[i], model.spec)
-                                : std::string(model.spec.width() + 1, ',');
-  };
-  // The calibrated surprise follows the rows in order, as the daemon's stream would.
-  SurpriseStream surprise(model.calibration);
-  const bool calibrated = model.calibration.count > 0;
+  // The calibrated surprise follows the rows in order, as the daemon's stream would; a row
+  // without a score (NaN) leaves the stream as it was.
+  std::vector<double> anomaly_scores(scores.size());
+  for (size_t k = 0; k < scores.size(); ++k) {
+    anomaly_scores[k] = scores[k].ok() ? scores[k].anomaly_score : std::nan("");
+  }
+  const SurpriseColumns surprise = ParallelSurprise(model.calibration, anomaly_scores);
+  const OutputColumns columns{model, scores, surprise, explained, time_text, kept_row};
+  // Each thread formats a fixed range of rows into its own text; joined in order.
+  const size_t rows = time_rules.rows;
+  const unsigned workers = ScoreWorkers(rows);
+  std::vector<ScoredOutput> parts(std::max(1u, workers));
+  const size_t block = (rows + parts.size() - 1) / parts.size();
+  ForEachRange(rows, workers, [&](size_t first, size_t count) {
+    size_t k = 0;  // kept rows before `first`
+    for (size_t row = 0; row < first; ++row) k += kept_row[row] == row ? 1 : 0;
+    parts[block ? first / block : 0] = FormatRows(columns, first, count, k);
+  });
   ScoredOutput o;
-  std::string& out = o.csv;
-  out = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
-        (explain ? ExplanationHeader(model.spec) : std::string()) + "\n";
-  // About 60 bytes a row (more with --explain): one allocation up front, not one per row.
-  out.reserve(out.size() + time_rules.rows * (64 + (explain ? 24 * model.spec.width() : 0)));
-  char number[24];
-  for (size_t row = 0, i = 0; row < time_rules.rows; ++row) {
-    out.append(number, std::to_chars(number, number + sizeof number, row).ptr);
-    out += ',';
-    if (!time_text.empty()) {
-      out += time_text[row];
-    }
-    if (kept_row[row] != row) {
-      out += ",,,," + CsvCell(RepeatedTimeReason(kept_row[row])) + ",," +
-             explain_cells(scores.size()) + "\n";
-      ++o.unscored;
-      continue;
-    }
-    const size_t k = i++;  // the kept row's index in scores (and explanations)
-    const RowScore& s = scores[k];
-    if (s.ok()) {
-      const double sup = surprise.Push(s.anomaly_score);
-      out += ',';
-      AppendShortest(out, s.anomaly_score);
-      out += ',';
-      AppendShortest(out, s.decision);
-      out += s.is_anomaly ? ",1,," : ",0,,";
-      if (calibrated) AppendShortest(out, sup);
-      out += ',';
-      if (calibrated) AppendShortest(out, surprise.onset());
-      if (!explained.empty()) out += explain_cells(k);
-      out += '\n';
-      o.flagged += s.is_anomaly ? 1 : 0;
-    } else {
-      out += ",,,," +
-             CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, model.spec)) + ",," +
-             explain_cells(k) + "\n";
-      ++o.unscored;
-    }
+  o.csv = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
+          (explain ? ExplanationHeader(model.spec) : std::string()) + "\n";
+  for (ScoredOutput& p : parts) {
+    o.flagged += p.flagged;
+    o.unscored += p.unscored;
+    o.parts.push_back(std::move(p.csv));
   }
   return o;
 }
@@ -149,10 +186,12 @@ Status RunScore(const ScoreArgs& args) {
   }
   const ScoredOutput out =
       ScoreOutputCsv(*model, scores, explained, args.explain, time_text, time_rules);
+  std::vector<std::string_view> pieces{out.csv};
+  pieces.insert(pieces.end(), out.parts.begin(), out.parts.end());
   if (args.out.empty()) {
-    std::fwrite(out.csv.data(), 1, out.csv.size(), stdout);
+    for (std::string_view p : pieces) std::fwrite(p.data(), 1, p.size(), stdout);
   } else {
-    Status written = WriteFileAtomic(args.out, out.csv);
+    Status written = WriteFileAtomic(args.out, pieces);
     if (!written.ok()) return written;
   }
   // unscored counts the dropped rows too

@@ -151,24 +151,38 @@ Result<std::string> ReadBundleFile(const std::string& path, bool no_follow) {
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
+  return WriteFileAtomic(path, std::vector<std::string_view>{bytes});
+}
+
+namespace {
+
+// All of `bytes` to fd, through short writes and interrupted calls; false on an error.
+bool WriteAll(int fd, std::string_view bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return IoError("cannot create", tmp);
   }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
+  for (std::string_view piece : pieces) {
+    if (!WriteAll(fd, piece)) {
       Status s = IoError("cannot write", tmp);
       ::close(fd);
       ::unlink(tmp.c_str());
       return s;
     }
-    done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) {
     Status s = IoError("cannot flush", tmp);

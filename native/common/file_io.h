@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "isoscope/status.h"
 
@@ -38,6 +39,9 @@ Result<std::string> ReadBundleFile(const std::string& path, bool no_follow = fal
 /// half file: temp file (`<path>.tmp.<pid>`) in the same directory, fsync, rename, fsync of
 /// the directory.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes);
+/// The same for a file made of `pieces` in order (text formatted in parts on several threads
+/// is written without first copying it into one string).
+Status WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces);
 
 /// `text` with every byte outside printable ASCII written as \xNN: file names and other
 /// untrusted text fit in a log line, a JSON string or an error message whatever they hold.

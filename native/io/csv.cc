@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "file_io.h"
+#include "parallel_score.h"
 #include "text_cell.h"
 #include "time_parse.h"
 
@@ -185,6 +186,100 @@ Result<std::vector<size_t>> FindFeatureColumns(const std::vector<std::string>& h
   return feature_index;
 }
 
+// The data rows of one stretch of lines, read as ParseCsv reads them; `what` says what is
+// wrong with line `bad_line` (counted from the stretch's first line, 1-based) when one is bad.
+struct RowsPart {
+  CsvData data;
+  size_t lines = 0;
+  size_t bad_line = 0;
+  std::string what;
+};
+
+RowsPart ReadRows(std::string_view text, size_t fields, const std::vector<size_t>& feature_index,
+                  int time_index, const CsvData& shape) {
+  RowsPart part;
+  CsvData& data = part.data;
+  data.series.resize(feature_index.size());
+  // One line a row: reserving for every line avoids regrowing the columns.
+  const size_t lines_left = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  for (auto& s : data.series) s.reserve(lines_left);
+  if (time_index >= 0) {
+    data.times.reserve(lines_left);
+    data.time_text.reserve(lines_left);
+  }
+  LineReader lines(text);
+  std::string_view line;
+  std::vector<std::string_view> cells;
+  auto bad = [&](std::string what) {
+    part.bad_line = lines.line_no();
+    part.what = std::move(what);
+    return std::move(part);
+  };
+  while (lines.Next(&line)) {
+    SplitLine(line, cells);
+    if (cells.size() != fields) {
+      return bad("has " + std::to_string(cells.size()) + " fields, the header has " +
+                 std::to_string(fields));
+    }
+    for (size_t k = 0; k < feature_index.size(); ++k) {
+      std::string_view cell = cells[feature_index[k]];
+      double v = 0;
+      if (!ReadNumberCell(cell, &v)) {
+        return bad("column '" + shape.feature_names[k] + "': '" + std::string(cell) +
+                   "' is not a number");
+      }
+      data.series[k].push_back(v);
+    }
+    if (time_index >= 0) {
+      std::string_view cell = cells[static_cast<size_t>(time_index)];
+      if (!ReadTimeCell(cell, &data)) {
+        return bad("time column '" + shape.time_column + "': cannot read '" + std::string(cell) +
+                   "' (use epoch seconds, epoch milliseconds or ISO 8601 UTC)");
+      }
+    }
+    ++data.rows;
+  }
+  part.lines = lines.line_no();
+  return part;
+}
+
+// Pieces of `text` that start and end at line starts, one for each worker: a big file's lines
+// are read on every core (ScoreWorkers: at least 4,096 lines a piece).
+std::vector<std::string_view> SplitAtLines(std::string_view text) {
+  const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  const size_t workers = ScoreWorkers(lines);
+  std::vector<std::string_view> out;
+  size_t from = 0;
+  for (size_t w = 1; w < workers; ++w) {
+    const size_t cut = text.find('\n', std::max(from, text.size() * w / workers));
+    if (cut == std::string_view::npos) break;
+    out.push_back(text.substr(from, cut + 1 - from));
+    from = cut + 1;
+  }
+  out.push_back(text.substr(from));
+  return out;
+}
+
+// A part's rows after those already in `data`.
+void AppendPart(CsvData&& part, CsvData* data) {
+  if (data->rows == 0) {  // the first part's columns become the file's, uncopied
+    data->series = std::move(part.series);
+    data->times = std::move(part.times);
+    data->time_text = std::move(part.time_text);
+    data->zoneless_time = std::move(part.zoneless_time);
+    data->rows = part.rows;
+    return;
+  }
+  for (size_t k = 0; k < data->series.size(); ++k) {
+    data->series[k].insert(data->series[k].end(), part.series[k].begin(), part.series[k].end());
+  }
+  data->times.insert(data->times.end(), part.times.begin(), part.times.end());
+  data->time_text.insert(data->time_text.end(), std::make_move_iterator(part.time_text.begin()),
+                         std::make_move_iterator(part.time_text.end()));
+  if (data->zoneless_time.empty()) data->zoneless_time = std::move(part.zoneless_time);
+  data->rows += part.rows;
+}
+
 }  // namespace
 
 std::vector<std::string> SplitList(std::string_view text) {
@@ -236,41 +331,19 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
     data.feature_names.push_back(header[i]);
   }
   data.series.resize(feature_index.size());
-  // One line a row: reserving for every line left avoids regrowing the columns.
-  const std::string_view rest = lines.Rest();
-  const size_t lines_left = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n')) + 1;
-  for (auto& s : data.series) {
-    s.reserve(lines_left);
-  }
-  if (time_index >= 0) {
-    data.times.reserve(lines_left);
-    data.time_text.reserve(lines_left);
-  }
-
-  while (lines.Next(&line)) {
-    SplitLine(line, cells);
-    if (cells.size() != header.size()) {
-      return error(lines.line_no(), "has " + std::to_string(cells.size()) +
-                                        " fields, the header has " + std::to_string(header.size()));
+  const std::vector<std::string_view> chunks = SplitAtLines(lines.Rest());
+  std::vector<RowsPart> parts(chunks.size());
+  ForEachRange(chunks.size(), static_cast<unsigned>(chunks.size()), [&](size_t first, size_t n) {
+    for (size_t c = first; c < first + n; ++c) {
+      parts[c] = ReadRows(chunks[c], header.size(), feature_index, time_index, data);
     }
-    for (size_t k = 0; k < feature_index.size(); ++k) {
-      std::string_view cell = cells[feature_index[k]];
-      double v = 0;
-      if (!ReadNumberCell(cell, &v)) {
-        return error(lines.line_no(), "column '" + data.feature_names[k] + "': '" +
-                                          std::string(cell) + "' is not a number");
-      }
-      data.series[k].push_back(v);
-    }
-    if (time_index >= 0) {
-      std::string_view cell = cells[static_cast<size_t>(time_index)];
-      if (!ReadTimeCell(cell, &data)) {
-        return error(lines.line_no(),
-                     "time column '" + data.time_column + "': cannot read '" + std::string(cell) +
-                         "' (use epoch seconds, epoch milliseconds or ISO 8601 UTC)");
-      }
-    }
-    ++data.rows;
+  });
+  // Joined in file order; the first bad line in the file is the one reported.
+  size_t line_no = lines.line_no();
+  for (RowsPart& part : parts) {
+    if (!part.what.empty()) return error(line_no + part.bad_line, part.what);
+    line_no += part.lines;
+    AppendPart(std::move(part.data), &data);
   }
   return data;
 }

@@ -17,6 +17,41 @@ unsigned ScoreWorkers(size_t n, unsigned threads) {
   return static_cast<unsigned>(std::min<size_t>(threads, by_rows));
 }
 
+void ForEachRange(size_t n, unsigned workers, const std::function<void(size_t, size_t)>& fn) {
+  if (workers <= 1 || n == 0) {
+    fn(0, n);
+    return;
+  }
+  // Worker w takes [w * block, (w + 1) * block), whatever the timing.
+  const size_t block = (n + workers - 1) / workers;
+  auto range = [&](size_t first) { fn(first, std::min(n, first + block) - first); };
+  std::vector<std::thread> pool;
+  for (size_t first = block; first < n; first += block) pool.emplace_back(range, first);
+  range(0);
+  for (std::thread& t : pool) t.join();
+}
+
+SurpriseColumns ParallelSurprise(const ScoreCalibration& calibration,
+                                 const std::vector<double>& anomaly_scores, unsigned threads) {
+  const size_t n = anomaly_scores.size();
+  SurpriseStream stream(calibration);
+  SurpriseColumns out;
+  // The reference's z row by row (cheap, in order), then the Gaussian tail of each z on every
+  // core (the costly part, each row on its own), then the onset row by row with its surprise.
+  out.surprise.resize(n);
+  for (size_t i = 0; i < n; ++i) out.surprise[i] = stream.AdvanceReference(anomaly_scores[i]);
+  ForEachRange(n, ScoreWorkers(n, threads), [&](size_t first, size_t count) {
+    for (size_t i = first; i < first + count; ++i)
+      out.surprise[i] = GaussianSurprise(out.surprise[i]);
+  });
+  out.onset.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    stream.AdvanceOnset(anomaly_scores[i], out.surprise[i]);
+    out.onset[i] = stream.onset();
+  }
+  return out;
+}
+
 std::vector<RowScore> ParallelScoreDense(const ModelScorer& scorer, const double* values,
                                          const RowProblem* problems, size_t n, unsigned threads) {
   const unsigned workers = ScoreWorkers(n, threads);
@@ -25,20 +60,11 @@ std::vector<RowScore> ParallelScoreDense(const ModelScorer& scorer, const double
   }
   const size_t width = scorer.width();
   std::vector<RowScore> out(n);
-  // Fixed ranges: worker w scores rows [w * block, (w + 1) * block), whatever the timing.
-  const size_t block = (n + workers - 1) / workers;
-  auto score_range = [&](size_t first) {
-    const size_t count = std::min(n, first + block) - first;
+  ForEachRange(n, workers, [&](size_t first, size_t count) {
     const std::vector<RowScore> part = scorer.ScoreDense(
         values + first * width, problems != nullptr ? problems + first : nullptr, count);
     std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(first));
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w) {
-    pool.emplace_back(score_range, w * block);
-  }
-  score_range(0);  // the calling thread takes the first range
-  for (std::thread& t : pool) t.join();
+  });
   return out;
 }
 

@@ -6,8 +6,10 @@
 // bit for bit (a row's path sum does not depend on its neighbours).
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
+#include "isoscope/calibration.h"
 #include "isoscope/model.h"
 
 namespace isoscope::native {
@@ -15,6 +17,19 @@ namespace isoscope::native {
 /// Worker count for n rows: `threads` (0: hardware_concurrency, capped at 8), fewer when
 /// there are too few rows for a thread to pay for itself (one worker per 4,096 rows).
 unsigned ScoreWorkers(size_t n, unsigned threads = 0);
+
+/// Runs fn(first, count) over [0, n) cut into `workers` fixed, contiguous ranges, one a thread
+/// (the calling thread takes the first): which thread does which rows never depends on timing.
+void ForEachRange(size_t n, unsigned workers, const std::function<void(size_t, size_t)>& fn);
+
+/// The calibrated surprise and the onset of each anomaly score, in row order: what
+/// SurpriseStream::Push and onset() give row by row, bit for bit, with the costly
+/// GaussianSurprise of each row spread over ScoreWorkers(n, threads) threads.
+struct SurpriseColumns {
+  std::vector<double> surprise, onset;
+};
+SurpriseColumns ParallelSurprise(const ScoreCalibration& calibration,
+                                 const std::vector<double>& anomaly_scores, unsigned threads = 0);
 
 /// ModelScorer::ScoreDense over n row-major rows, split over ScoreWorkers(n, threads) threads.
 std::vector<RowScore> ParallelScoreDense(const ModelScorer& scorer, const double* values,

@@ -66,7 +66,19 @@ class SurpriseStream {
   static constexpr int64_t kTailMinRows = 5;
 
   /// The next row's anomaly_score; NaN (a row without a score) gives NaN and changes nothing.
+  /// The same as AdvanceOnset(s, GaussianSurprise(AdvanceReference(s))).
   double Push(double anomaly_score);
+
+  /// Push in two halves, for a caller that holds a whole series and spreads the costly middle
+  /// (GaussianSurprise, about 0.5 us a row) over threads. The Gaussian reference and the
+  /// onset's history are separate state, so every row's AdvanceReference may run first, then
+  /// GaussianSurprise of each z in any order, then every row's AdvanceOnset in row order: the
+  /// same bits as Push row by row.
+  /// AdvanceReference: the z of the row's short-window mean against the reference before it
+  /// (-infinity while there is no reference, so its surprise is 0; NaN for NaN), then adds it.
+  double AdvanceReference(double anomaly_score);
+  /// AdvanceOnset: the onset of a row whose surprise is known (onset() reads it).
+  void AdvanceOnset(double anomaly_score, double surprise);
 
   /// Adds the model's training scores to the onset's histogram (the Gaussian reference already
   /// holds them through the calibration), so that a fresh model's first rows are compared

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <string>
 
 namespace isoscope::native {
 namespace {
@@ -52,6 +54,44 @@ TEST(ParseCsv, ErrorsNameTheLineAndTheColumn) {
   auto bad_time = ParseCsv("time,x\nlater,1\n", {}, "in.csv");
   EXPECT_NE(bad_time.status().message().find("cannot read 'later'"), std::string::npos);
   EXPECT_FALSE(ParseCsv("", {}).ok());
+}
+
+// A file big enough to be read in pieces on several threads (ScoreWorkers: 4,096 lines a
+// piece), with blank lines and CRLF line ends, as one reader would read it.
+std::string BigCsv(size_t rows, size_t bad_row = SIZE_MAX, size_t bad_row2 = SIZE_MAX) {
+  std::string text = "time,x,y\r\n";
+  for (size_t i = 0; i < rows; ++i) {
+    if (i % 1000 == 999) text += "\r\n";  // a blank line, counted in line numbers
+    const std::string x = i == bad_row || i == bad_row2 ? "oops" : std::to_string(i) + ".25";
+    text += std::to_string(1767225600 + 60 * i) + "," + x + "," + std::to_string(i % 7) + "\r\n";
+  }
+  return text;
+}
+
+TEST(ParseCsv, ABigFileReadInPiecesIsTheSameAsLineByLine) {
+  const size_t rows = 30000;
+  auto d = ParseCsv(BigCsv(rows), {}, "big.csv");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->rows, rows);
+  ASSERT_EQ(d->times.size(), rows);
+  ASSERT_EQ(d->time_text.size(), rows);
+  for (size_t i = 0; i < rows; ++i) {
+    ASSERT_EQ(d->series[0][i], static_cast<double>(i) + 0.25) << i;
+    ASSERT_EQ(d->series[1][i], static_cast<double>(i % 7)) << i;
+    ASSERT_EQ(d->times[i], (1767225600 + 60 * static_cast<int64_t>(i)) * 1000) << i;
+    ASSERT_EQ(d->time_text[i], std::to_string(1767225600 + 60 * i)) << i;
+  }
+}
+
+TEST(ParseCsv, ABigFilesFirstBadLineIsTheOneNamed) {
+  // Row i is on line 2 + i + (i + 1) / 1000: the header, and a blank line before rows 999,
+  // 1999, ...
+  auto late = ParseCsv(BigCsv(30000, 25000), {}, "big.csv");
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().message(), "big.csv:25027: column 'x': 'oops' is not a number");
+  auto both = ParseCsv(BigCsv(30000, 3000, 25000), {}, "big.csv");
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.status().message(), "big.csv:3005: column 'x': 'oops' is not a number");
 }
 
 TEST(ParseCsv, RefusesColumnNamesThatAreNotUtf8) {

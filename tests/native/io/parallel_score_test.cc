@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "isoscope/bundle.h"
@@ -83,6 +85,39 @@ TEST(ParallelScore, AWrongRowCountFromTheHookIsAnInternalError) {
   auto m = TrainModel(spec, nullptr, {h.a.data(), h.b.data()}, h.times.size(), options);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), ErrorCode::kInternal);
+}
+
+TEST(ParallelSurprise, EveryThreadCountGivesTheStreamsBitsRowByRow) {
+  const ScoreCalibration c = CalibrateScores({0.41, 0.43, 0.47, 0.52});
+  std::vector<double> scores;
+  for (int i = 0; i < 20000; ++i) {  // enough rows for several workers; NaN rows among them
+    scores.push_back(i % 101 == 7 ? std::nan("") : 0.4 + 0.3 * std::fabs(std::sin(i * 0.37)));
+  }
+  SurpriseStream stream(c);
+  std::vector<double> surprise, onset;
+  for (double s : scores) {
+    surprise.push_back(stream.Push(s));
+    onset.push_back(stream.onset());
+  }
+  for (unsigned threads : {1u, 2u, 3u, 7u}) {
+    const SurpriseColumns got = ParallelSurprise(c, scores, threads);
+    ASSERT_EQ(got.surprise.size(), scores.size());
+    ASSERT_EQ(got.onset.size(), scores.size());
+    for (size_t i = 0; i < scores.size(); ++i) {
+      ASSERT_TRUE(SameBits(got.surprise[i], surprise[i])) << threads << " " << i;
+      ASSERT_TRUE(SameBits(got.onset[i], onset[i])) << threads << " " << i;
+    }
+  }
+}
+
+TEST(ForEachRange, CoversEveryIndexOnceInFixedRanges) {
+  for (unsigned workers : {1u, 2u, 3u, 8u}) {
+    std::vector<int> seen(1000, 0);
+    ForEachRange(seen.size(), workers, [&](size_t first, size_t count) {
+      for (size_t i = first; i < first + count; ++i) ++seen[i];
+    });
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 1000) << workers;
+  }
 }
 
 }  // namespace
