@@ -132,6 +132,22 @@ void SurpriseStream::AddToTail(size_t bin) {
     tail_counts_.insert(tail_counts_.begin() + at, 1);
   }
   ++tail_count_;
+  if (tail_m_ > 0 && bin >= tail_u_) ++tail_m_;
+}
+
+void SurpriseStream::SettleTailThreshold(int64_t want) {
+  // The threshold only drifts (a row adds one score, and `want` grows by one every 100 rows),
+  // so it moves a bin or two from where it was instead of being found afresh from the top.
+  size_t k =
+      tail_m_ > 0
+          ? static_cast<size_t>(std::lower_bound(tail_bins_.begin(), tail_bins_.end(), tail_u_) -
+                                tail_bins_.begin())
+          : tail_bins_.size();
+  while (k > 0 && tail_m_ < want) tail_m_ += tail_counts_[--k];
+  while (k + 1 < tail_bins_.size() && tail_m_ - tail_counts_[k] >= want) {
+    tail_m_ -= tail_counts_[k++];
+  }
+  tail_u_ = tail_bins_[k];
 }
 
 double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
@@ -156,19 +172,21 @@ double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
   return level + kGaussianWeight * surprise;
 }
 
-double SurpriseStream::TailBeyond(double anomaly_score, size_t bin) const {
+double SurpriseStream::TailBeyond(double anomaly_score, size_t bin) {
   // Peaks over a threshold: the highest kTailShare of earlier scores (at least kTailMinRows)
-  // above the threshold bin u, with an exponential tail of their mean excess beta:
+  // in the bins from the threshold bin u up (whole bins: u is the highest bin whose bins at or
+  // above hold that many), with an exponential tail of their mean excess beta:
   // P(S >= s) = (m / (n + 1)) * exp(-(s - u) / beta).
   const auto want = std::max<int64_t>(
       kTailMinRows, static_cast<int64_t>(kTailShare * static_cast<double>(tail_count_)));
   if (tail_count_ < want || tail_bins_.empty()) return std::nan("");
-  int64_t m = 0;
-  size_t k = tail_bins_.size();
-  while (k > 0 && m < want) m += tail_counts_[--k];
-  const size_t u_bin = tail_bins_[k];
+  SettleTailThreshold(want);
+  const size_t u_bin = tail_u_;
   if (bin <= u_bin) return std::nan("");
-  double excess = 0;
+  const int64_t m = tail_m_;
+  const size_t k = static_cast<size_t>(
+      std::lower_bound(tail_bins_.begin(), tail_bins_.end(), tail_u_) - tail_bins_.begin());
+  double excess = 0;  // integers below 2^53: exact, in any order
   for (size_t b = k; b < tail_bins_.size(); ++b)
     excess += static_cast<double>(tail_counts_[b]) * static_cast<double>(tail_bins_[b] - u_bin);
   const double u = static_cast<double>(u_bin) / kTailBins;

@@ -114,6 +114,10 @@ class SurpriseStream {
   std::vector<uint16_t> tail_bins_;
   std::vector<uint32_t> tail_counts_;
   int64_t tail_count_ = 0;  ///< how many scores the histogram holds
+  // The fitted tail's threshold bin u and how many scores lie in the bins from u up (0 until
+  // the first fit): kept between rows, since it moves little from one row to the next.
+  uint16_t tail_u_ = 0;
+  int64_t tail_m_ = 0;
   // The levels of the last kDefaultOnsetRows rows that can still be the highest of that
   // window, as (row, level) with levels strictly decreasing (a monotonic queue): the front is
   // the window's maximum, and a steady stream keeps a few entries instead of all 144.
@@ -122,7 +126,8 @@ class SurpriseStream {
   double onset_ = 0;
 
   double OnsetLevel(double anomaly_score, double surprise);
-  double TailBeyond(double anomaly_score, size_t bin) const;
+  double TailBeyond(double anomaly_score, size_t bin);
+  void SettleTailThreshold(int64_t want);
   void AddToTail(size_t bin);
   void RememberLevel(double level);
 };
