@@ -171,8 +171,36 @@ __attribute__((target("avx512f"))) inline __m512 ColumnValue(const float* column
   return _mm512_i32gather_ps(at, columns, 4);
 }
 
+// The same values for a block of at most kFewColumns columns: a masked load of each column's
+// 16 rows picks the lanes that read it, a handful of plain loads instead of a 16-lane gather.
+constexpr size_t kFewColumns = 8;
+
+__attribute__((target("avx512f"))) inline __m512 FewColumnValue(const float* columns,
+                                                                __m512i packed, int v,
+                                                                size_t n_columns) {
+  const __m512i column = _mm512_and_si512(packed, _mm512_set1_epi32((1 << kColumnBits) - 1));
+  const float* rows = columns + 16 * v;
+  __m512 x = _mm512_loadu_ps(rows);
+  for (size_t c = 1; c < n_columns; ++c) {
+    const __mmask16 here = _mm512_cmpeq_epi32_mask(column, _mm512_set1_epi32(static_cast<int>(c)));
+    x = _mm512_mask_loadu_ps(x, here, rows + c * kWideBlockRows);
+  }
+  return x;
+}
+
+template <bool kFew>
+__attribute__((target("avx512f"))) inline __m512 LaneValue(const float* columns, __m512i packed,
+                                                           __m512i lane, int v, size_t n_columns) {
+  if constexpr (kFew) {
+    return FewColumnValue(columns, packed, v, n_columns);
+  } else {
+    return ColumnValue(columns, packed, lane);
+  }
+}
+
 // One tree for the block's 64 rows, four independent vectors of 16 so their gathers overlap.
 // The first four steps read nodes from registers (TopLevels); deeper ones gather them.
+template <bool kFew>
 __attribute__((target("avx512f"))) inline void WalkTree(const ForestView& f, size_t t,
                                                         const float* columns, __m512d* lo,
                                                         __m512d* hi) {
@@ -188,7 +216,8 @@ __attribute__((target("avx512f"))) inline void WalkTree(const ForestView& f, siz
     lane[v] =
         _mm512_add_epi32(_mm512_set1_epi32(v * 16),
                          _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
-    idx[v] = NextIndex(root_packed, root_thr, ColumnValue(columns, root_packed, lane[v]));
+    idx[v] = NextIndex(root_packed, root_thr,
+                       LaneValue<kFew>(columns, root_packed, lane[v], v, f.n_features));
   }
   const uint32_t depth = f.tree_depth[t];
   uint32_t step = 1;
@@ -197,13 +226,15 @@ __attribute__((target("avx512f"))) inline void WalkTree(const ForestView& f, siz
       const __m512i rel = _mm512_sub_epi32(idx[v], first);
       const __m512 threshold = _mm512_permutex2var_ps(top.threshold[0], rel, top.threshold[1]);
       const __m512i packed = _mm512_permutex2var_epi32(top.packed[0], rel, top.packed[1]);
-      idx[v] = NextIndex(packed, threshold, ColumnValue(columns, packed, lane[v]));
+      idx[v] =
+          NextIndex(packed, threshold, LaneValue<kFew>(columns, packed, lane[v], v, f.n_features));
     }
   }
   for (; step < depth; ++step) {
     for (int v = 0; v < kVectors; ++v) {
       const Nodes16 node = GatherNodes(nodes, idx[v]);
-      idx[v] = NextIndex(node.packed, node.threshold, ColumnValue(columns, node.packed, lane[v]));
+      idx[v] = NextIndex(node.packed, node.threshold,
+                         LaneValue<kFew>(columns, node.packed, lane[v], v, f.n_features));
     }
   }
   for (int v = 0; v < kVectors; ++v) {
@@ -231,7 +262,11 @@ __attribute__((target("avx512f"))) void WidePathSums(const ForestView& f, const 
       hi[v] = _mm512_setzero_pd();
     }
     for (size_t t = 0; t < f.n_trees; ++t) {
-      WalkTree(f, t, columns.data(), lo, hi);
+      if (f.n_features <= kFewColumns) {
+        WalkTree<true>(f, t, columns.data(), lo, hi);
+      } else {
+        WalkTree<false>(f, t, columns.data(), lo, hi);
+      }
     }
     for (int v = 0; v < kVectors; ++v) {
       _mm512_storeu_pd(out + r0 + 16 * static_cast<size_t>(v), lo[v]);

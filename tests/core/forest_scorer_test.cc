@@ -197,7 +197,8 @@ std::vector<float> RandomRows(size_t n, size_t d, uint32_t seed) {
 
 // Both walks (the portable one, and the AVX-512 one where this CPU has it) against the
 // definition, bit for bit: tree counts that leave partial groups of 16 and 64, widths on both
-// sides of the one-row walk's 16-column limit, batches that leave a partial block of 64, and
+// sides of the one-row walk's 16-column limit and of the batch walk's 8 (masked loads up to 8
+// columns, gathers above), batches that leave a partial block of 64, and
 // infinities. (NaN never reaches a walk: ModelScorer refuses such rows, as scikit-learn does.)
 TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
   struct Case {
@@ -206,7 +207,7 @@ TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
     size_t rows;
   };
   for (const Case c : {Case{1, 7, 65}, Case{5, 200, 200}, Case{16, 67, 129}, Case{17, 33, 64},
-                       Case{40, 16, 63}, Case{3, 1, 1}}) {
+                       Case{40, 16, 63}, Case{3, 1, 1}, Case{8, 70, 130}, Case{9, 20, 64}}) {
     const std::vector<float> train = RandomRows(300, c.d, 7);
     IForestParams params;
     params.n_estimators = c.trees;
