@@ -80,7 +80,31 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest, Walk walk) {
     }
     s.tree_depth_.push_back(max_depth);
   }
+  if (s.wide_) s.BuildTopTable();
   return s;
+}
+
+uint32_t ForestScorer::NodeAtHeapPosition(size_t tree, size_t position) const {
+  if (position == 0) return tree_start_[tree];
+  const uint32_t parent = NodeAtHeapPosition(tree, (position - 1) / 2);
+  const uint32_t left = nodes_[parent].packed >> kColumnBits;
+  if (left == parent) return parent;          // a leaf stands for every position below it
+  return left + (position % 2 == 0 ? 1 : 0);  // 2h + 1 is the left child, 2h + 2 the right
+}
+
+void ForestScorer::BuildTopTable() {
+  const size_t groups = (tree_start_.size() + 15) / 16;
+  constexpr size_t kPositions = detail::kTopPositions;
+  top_threshold_.assign(groups * kPositions * 16, std::numeric_limits<float>::infinity());
+  top_packed_.assign(groups * kPositions * 16, 0);  // idle lanes: a leaf looping to node 0
+  for (size_t t = 0; t < tree_start_.size(); ++t) {
+    for (size_t h = 0; h < kPositions; ++h) {
+      const size_t at = ((t / 16) * kPositions + h) * 16 + t % 16;
+      const Node& n = nodes_[NodeAtHeapPosition(t, h)];
+      top_threshold_[at] = n.threshold;
+      top_packed_[at] = n.packed;
+    }
+  }
 }
 
 template <int kTrees>
@@ -181,8 +205,9 @@ void ForestScorer::PathSums(const float* rows, size_t n, double* out) const {
 }
 
 detail::ForestView ForestScorer::View() const {
-  return {nodes_.data(),      leaf_value_.data(), tree_start_.data(), tree_depth_.data(),
-          tree_start_.size(), n_features_,        nodes_.size()};
+  return {nodes_.data(),      leaf_value_.data(),    tree_start_.data(),
+          tree_depth_.data(), tree_start_.size(),    n_features_,
+          nodes_.size(),      top_threshold_.data(), top_packed_.data()};
 }
 
 double ForestScorer::AnomalyScore(double path_sum) const {

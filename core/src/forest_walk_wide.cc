@@ -64,6 +64,49 @@ namespace {
 
 // `G` groups of 16 trees from tree t for one row, into leaf[0, trees). G is a compile-time count
 // so the groups' indices stay in registers (a loop bound known only at run time spilled them).
+// A level of 16 trees from the top table: thresholds and packed words at heap position h.
+struct TopRow {
+  const float* threshold;
+  const uint32_t* packed;
+  __attribute__((target("avx512f"))) __m512 Threshold(size_t h) const {
+    return _mm512_loadu_ps(threshold + 16 * h);
+  }
+  __attribute__((target("avx512f"))) __m512i Packed(size_t h) const {
+    return _mm512_loadu_si512(packed + 16 * h);
+  }
+};
+
+// The lanes whose row goes right at their node: the value is above the threshold (NaN goes
+// left).
+__attribute__((target("avx512f"))) inline __mmask16 GoesRight(__m512 threshold, __m512i packed,
+                                                              __m512 columns) {
+  const auto column_mask = _mm512_set1_epi32((1 << kColumnBits) - 1);
+  const __m512 x = _mm512_permutexvar_ps(_mm512_and_si512(packed, column_mask), columns);
+  return _mm512_cmp_ps_mask(threshold, x, _CMP_LT_OQ);
+}
+
+// The first kTopLevels (3) steps of 16 trees for one row, from the top table: each level's
+// candidate nodes are plain loads, and the decisions so far pick among them. Returns the
+// index each tree's walk reaches at level 3 (or the leaf it stopped at above).
+__attribute__((target("avx512f"))) inline __m512i WalkTopLevels(const TopRow& top, __m512 columns) {
+  static_assert(kTopLevels == 3, "the blends below are written out for three levels");
+  const auto column_mask = _mm512_set1_epi32((1 << kColumnBits) - 1);
+  const __mmask16 d0 = GoesRight(top.Threshold(0), top.Packed(0), columns);
+  const __m512 t1 = _mm512_mask_blend_ps(d0, top.Threshold(1), top.Threshold(2));
+  const __m512i p1 = _mm512_mask_blend_epi32(d0, top.Packed(1), top.Packed(2));
+  const __mmask16 d1 = GoesRight(t1, p1, columns);
+  const __m512 t2 =
+      _mm512_mask_blend_ps(d0, _mm512_mask_blend_ps(d1, top.Threshold(3), top.Threshold(4)),
+                           _mm512_mask_blend_ps(d1, top.Threshold(5), top.Threshold(6)));
+  const __m512i p2 =
+      _mm512_mask_blend_epi32(d0, _mm512_mask_blend_epi32(d1, top.Packed(3), top.Packed(4)),
+                              _mm512_mask_blend_epi32(d1, top.Packed(5), top.Packed(6)));
+  const __m512 x = _mm512_permutexvar_ps(_mm512_and_si512(p2, column_mask), columns);
+  return NextIndex(p2, t2, x);
+}
+
+// `G` groups of 16 trees from tree t for one row, into leaf[0, trees). G is a compile-time count
+// so the groups' indices stay in registers (a loop bound known only at run time spilled them).
 template <size_t G>
 __attribute__((target("avx512f"))) inline void WalkTreeGroups(const ForestView& f, size_t t,
                                                               size_t trees, __m512 columns,
@@ -72,14 +115,11 @@ __attribute__((target("avx512f"))) inline void WalkTreeGroups(const ForestView& 
   const auto column_mask = _mm512_set1_epi32((1 << kColumnBits) - 1);
   __m512i idx[G];
   for (size_t g = 0; g < G; ++g) {
-    const size_t lanes = std::min<size_t>(16, trees - 16 * g);
-    // Idle lanes walk from node 0 (a real node, so every gather stays in bounds) and are not
-    // added.
-    idx[g] = _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << lanes) - 1u),
-                                      f.tree_start + t + 16 * g);
+    const size_t at = (t / 16 + g) * kTopPositions * 16;
+    idx[g] = WalkTopLevels({f.top_threshold + at, f.top_packed + at}, columns);
   }
   const uint32_t depth = *std::max_element(f.tree_depth + t, f.tree_depth + t + trees);
-  for (uint32_t step = 0; step < depth; ++step) {
+  for (uint32_t step = kTopLevels; step < depth; ++step) {
     for (size_t g = 0; g < G; ++g) {
       const Nodes16 node = GatherNodes(nodes, idx[g]);
       const __m512 x = _mm512_permutexvar_ps(_mm512_and_si512(node.packed, column_mask), columns);

@@ -205,13 +205,17 @@ TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
     size_t d;
     int32_t trees;
     size_t rows;
+    int64_t max_samples = 256;  // 3 to 6: trees that end in leaves within the one-row walk's
+                                // top table (its first three levels)
   };
   for (const Case c : {Case{1, 7, 65}, Case{5, 200, 200}, Case{16, 67, 129}, Case{17, 33, 64},
-                       Case{40, 16, 63}, Case{3, 1, 1}, Case{8, 70, 130}, Case{9, 20, 64}}) {
+                       Case{40, 16, 63}, Case{3, 1, 1}, Case{8, 70, 130}, Case{9, 20, 64},
+                       Case{5, 40, 70, 3}, Case{4, 33, 65, 4}, Case{6, 50, 64, 6}}) {
     const std::vector<float> train = RandomRows(300, c.d, 7);
     IForestParams params;
     params.n_estimators = c.trees;
     params.random_state = 42;
+    params.max_samples = MaxSamples::Count(c.max_samples);
     auto forest = FitForest(train.data(), 300, c.d, params);
     ASSERT_TRUE(forest.ok()) << forest.status().message();
     std::vector<float> rows = RandomRows(c.rows, c.d, 11);

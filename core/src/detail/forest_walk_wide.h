@@ -18,7 +18,18 @@ struct ForestView {
   size_t n_trees;
   size_t n_features;
   size_t n_nodes;
+  // The one-row walk's first kTopLevels levels, per group of 16 trees: for each position of a
+  // complete tree in heap order (0 root, 2h+1 and 2h+2 the children of h), the 16 trees'
+  // thresholds, then their packed words (a leaf repeats at the positions below it; lanes past
+  // the last tree hold a leaf that loops to node 0). Plain loads and blends replace the gathers
+  // of those levels.
+  const float* top_threshold;
+  const uint32_t* top_packed;
 };
+
+/// Levels of each tree held in the top table (heap positions 0 to 2^kTopLevels - 2).
+constexpr size_t kTopLevels = 3;
+constexpr size_t kTopPositions = (size_t{1} << kTopLevels) - 1;
 
 /// True when this CPU runs the wide walk (x86-64 with AVX-512F; never in WebAssembly).
 bool WideWalkAvailable();

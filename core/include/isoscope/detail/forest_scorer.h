@@ -53,6 +53,8 @@ class ForestScorer {
   static constexpr uint64_t kMaxNodes = uint64_t{1} << (32 - kColumnBits);
 
   detail::ForestView View() const;
+  void BuildTopTable();
+  uint32_t NodeAtHeapPosition(size_t tree, size_t position) const;
   template <int kTrees>
   void WalkGroup(const float* row, size_t first_tree, double& sum) const;
   template <size_t kRows>
@@ -62,6 +64,9 @@ class ForestScorer {
   std::vector<double> leaf_value_;    // indexed like nodes_
   std::vector<uint32_t> tree_start_;  // root index of each tree
   std::vector<uint32_t> tree_depth_;
+  // ForestView's top table (the wide walk only): thresholds and packed words, 16 lanes a row.
+  std::vector<float> top_threshold_;
+  std::vector<uint32_t> top_packed_;
   size_t n_features_ = 0;
   double denominator_ = 0;
   bool wide_ = false;
