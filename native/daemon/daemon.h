@@ -161,6 +161,8 @@ class Daemon {
   bool QueryInputs(Detector& d, Cycle& c);  // 1. false: a query failed, every group stale
   void BuildVectors(const Detector& d, Cycle& c) const;  // 2. one row per group
   bool NewVector(const Detector& d, const prometheus::Labels& sample_labels, GroupVec& v) const;
+  uint32_t AddGroup(const Detector& d, Cycle& c, size_t i, const prometheus::Labels& sample_labels,
+                    const std::string& key) const;
   void ScoreTemporal(Detector& d, Cycle& c);  // 3. score, with each group's feature stream
   void FetchLookups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys);
   void FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys,
