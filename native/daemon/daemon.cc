@@ -12,7 +12,6 @@
 #include <limits>
 #include <set>
 #include <string_view>
-#include <unordered_map>
 
 #include "alert_tracker.h"
 #include "bundle_file.h"
