@@ -130,8 +130,58 @@ struct FeatureStream::Impl {
     bool have = false;
     double now = 0;
   };
+  // The smoothing windows' rows, shared by every smoother (the `auto` set has one per input,
+  // all over the same rows): a row's time once, then each smoother's residual (NaN when it had
+  // none that row; a residual is a difference of finite values, never NaN). A ring of
+  // (time, value) per smoother held the times once per input, in a block each: 1,536 bytes a
+  // daemon group against 1,024 here.
+  struct SmoothRows {
+    size_t width = 0;  // smoothers
+    std::vector<TimeMs> times;
+    std::vector<double> values;  // width per row
+    size_t head = 0;             // slot of the oldest row
+    size_t size = 0;
+    uint64_t base = 0;  // absolute index of the oldest row
+    uint64_t end() const { return base + size; }
+    size_t Slot(uint64_t i) const {
+      return (head + static_cast<size_t>(i - base)) & (times.size() - 1);
+    }
+    TimeMs time(uint64_t i) const { return times[Slot(i)]; }
+    double value(uint64_t i, size_t k) const { return values[Slot(i) * width + k]; }
+    // Room for at least n rows, a power of two, the rows kept in order.
+    void Reserve(size_t n) {
+      size_t cap = times.empty() ? 4 : times.size();
+      while (cap < n) cap *= 2;
+      if (cap == times.size()) return;
+      std::vector<TimeMs> t(cap);
+      std::vector<double> v(cap * width);
+      for (size_t i = 0; i < size; ++i) {
+        const size_t from = (head + i) & (times.size() - 1);
+        t[i] = times[from];
+        std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(from * width), width,
+                    v.begin() + static_cast<std::ptrdiff_t>(i * width));
+      }
+      times.swap(t);
+      values.swap(v);
+      head = 0;
+    }
+    // Appends a row; its values are written through the pointer returned.
+    double* Push(TimeMs t) {
+      if (size == times.size()) Reserve(size + 1);
+      const size_t slot = (head + size) & (times.size() - 1);
+      ++size;
+      times[slot] = t;
+      return values.data() + slot * width;
+    }
+    void DropBefore(uint64_t i) {
+      for (; base < i && size > 0; ++base, --size) head = (head + 1) & (times.size() - 1);
+    }
+  };
+  // One smoothing window over the shared rows: those from `left` on, `count` of them with a
+  // residual of its own, summed exactly.
   struct Smoother {
-    detail::Ring<Sample> r;
+    uint64_t left = 0;
+    size_t count = 0;
     detail::ExactSum sum;
   };
 
@@ -146,6 +196,7 @@ struct FeatureStream::Impl {
   };
   std::vector<LookupPos> lookup_pos;
   std::vector<Residual> residuals;  // per baseline
+  SmoothRows smooth_rows;
   std::vector<Smoother> smoothers;
   std::vector<double> scratch;  // median_diff's copy of a window, reused row after row
   TimeMs last = kNoTime;
@@ -169,12 +220,7 @@ struct FeatureStream::Impl {
     if (!plan->external) lookup_pos.resize(plan->keys.size());
     residuals.resize(plan->baselines.size());
     smoothers.resize(plan->smoothers.size());
-    // A smoothing window holds one row per step: sized once, so thousands of streams do not
-    // leave a trail of outgrown blocks behind while they fill.
-    const TimeMs step = plan->spec.step_ms;
-    for (size_t k = 0; k < smoothers.size() && step > 0; ++k) {
-      smoothers[k].r.reserve(static_cast<size_t>(plan->smoothers[k].smooth / step) + 1);
-    }
+    smooth_rows.width = smoothers.size();
   }
 
   // The input's value at t - lag: the caller's, or the latest own sample in
@@ -210,19 +256,46 @@ struct FeatureStream::Impl {
     res.now = x - Median(pasts, n);
   }
 
-  void AdvanceSmoother(size_t k, TimeMs t) {
-    const Plan::SmootherDef& def = plan->smoothers[k];
-    const Residual& res = residuals[def.baseline];
-    Smoother& sm = smoothers[k];
-    if (res.have) {
-      sm.r.push_back({t, res.now});
-      sm.sum.Add(res.now);
+  // The row's residuals into the smoothing windows (a row only when one of them has one),
+  // then each window's old rows out: its first row is always one with a residual of its own.
+  void AdvanceSmoothers(TimeMs t) {
+    const size_t n = smoothers.size();
+    bool any = false;
+    for (size_t k = 0; k < n && !any; ++k) any = residuals[plan->smoothers[k].baseline].have;
+    if (any) {
+      if (smooth_rows.times.empty()) {
+        // A window holds one row per step: sized once, so thousands of streams do not leave
+        // a trail of outgrown blocks behind while they fill.
+        TimeMs longest = 0;
+        for (const Plan::SmootherDef& def : plan->smoothers)
+          longest = std::max(longest, def.smooth);
+        const TimeMs step = plan->spec.step_ms;
+        smooth_rows.Reserve(step > 0 ? static_cast<size_t>(longest / step) + 1 : 4);
+      }
+      double* row = smooth_rows.Push(t);
+      for (size_t k = 0; k < n; ++k) {
+        const Residual& res = residuals[plan->smoothers[k].baseline];
+        row[k] = res.have ? res.now : std::numeric_limits<double>::quiet_NaN();
+        if (!res.have) continue;
+        smoothers[k].sum.Add(res.now);
+        ++smoothers[k].count;
+      }
     }
-    while (!sm.r.empty() && sm.r.front().t <= t - def.smooth) {
-      sm.sum.Subtract(sm.r.front().x);
-      sm.r.pop_front();
+    uint64_t keep = smooth_rows.end();
+    for (size_t k = 0; k < n; ++k) {
+      Smoother& sm = smoothers[k];
+      const TimeMs from = t - plan->smoothers[k].smooth;
+      for (; sm.left < smooth_rows.end(); ++sm.left) {
+        const double x = smooth_rows.value(sm.left, k);
+        if (std::isnan(x)) continue;  // not this window's row: skipped, nothing to subtract
+        if (smooth_rows.time(sm.left) > from) break;
+        sm.sum.Subtract(x);
+        --sm.count;
+      }
+      if (sm.count == 0) sm.sum.Clear();
+      keep = std::min(keep, sm.left);
     }
-    if (sm.r.empty()) sm.sum.Clear();
+    smooth_rows.DropBefore(keep);
   }
 
   static void AddToWindow(const Plan::WindowDef& def, Window& w, const History& h, uint64_t i,
@@ -336,7 +409,7 @@ struct FeatureStream::Impl {
       }
     }
     for (size_t b = 0; b < p.baselines.size(); ++b) AdvanceResidual(b, t, inputs, lookups);
-    for (size_t s = 0; s < p.smoothers.size(); ++s) AdvanceSmoother(s, t);
+    if (!p.smoothers.empty()) AdvanceSmoothers(t);
     // Drop history no window or look-up can reach any more.
     for (size_t j = 0; j < k; ++j) {
       History& h = hist[j];
@@ -493,9 +566,9 @@ size_t FeatureStream::MemoryBytes() const {
     bytes += (w.maxq.capacity() + w.minq.capacity()) * sizeof(uint64_t) + w.sx.heap_bytes() +
              w.sxx.heap_bytes() + w.sux.heap_bytes() + w.suu.heap_bytes();
   }
-  for (const Impl::Smoother& s : m.smoothers) {
-    bytes += s.r.capacity() * sizeof(Sample) + s.sum.heap_bytes();
-  }
+  bytes += m.smooth_rows.times.capacity() * sizeof(TimeMs) +
+           m.smooth_rows.values.capacity() * sizeof(double);
+  for (const Impl::Smoother& s : m.smoothers) bytes += s.sum.heap_bytes();
   bytes += m.scratch.capacity() * sizeof(double);
   return bytes;
 }
@@ -537,10 +610,10 @@ RowProblem FeatureStream::Push(TimeMs t, const double* inputs, double* out, cons
       // The row's own residual must exist, and the window must reach back to its start:
       // after a gap longer than the smoothing the mean would stand on a few rows, so the row
       // warms up again instead.
-      if (!m.residuals[def.baseline].have || sm.r.front().t > t - def.smooth + step) {
+      if (!m.residuals[def.baseline].have || m.smooth_rows.time(sm.left) > t - def.smooth + step) {
         return {RowIssue::kWarming, column};
       }
-      v = sm.sum.Value() / static_cast<double>(sm.r.size());
+      v = sm.sum.Value() / static_cast<double>(sm.count);
     } else if (d.is_lookup()) {
       const double past = m.LookupValue(slot, t, lookups);
       if (std::isnan(past)) {

@@ -12,7 +12,6 @@
 #include <limits>
 #include <set>
 #include <string_view>
-#include <unordered_map>
 
 #include "alert_tracker.h"
 #include "bundle_file.h"
@@ -64,18 +63,99 @@ namespace {
 struct KeyList {
   std::string text;
   std::vector<size_t> end;  // key i is text[end[i - 1], end[i])
-  void Add(const std::string& key) {
+  void Add(std::string_view key) {
     text += key;
     end.push_back(text.size());
   }
   size_t size() const { return end.size(); }
+  bool empty() const { return end.empty(); }
   std::string_view Key(size_t i) const {
     const size_t begin = i == 0 ? 0 : end[i - 1];
     return std::string_view(text).substr(begin, end[i] - begin);
   }
+  // The index of `key` in a list in key order, or size().
+  size_t Find(std::string_view key) const {
+    size_t lo = 0, hi = size();
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (Key(mid) < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo < size() && Key(lo) == key ? lo : size();
+  }
+};
+
+// Indices of a KeyList's keys by key: open addressing over the indices, so a cycle's 100,000
+// groups cost one block, where a map or hash map of strings made a node and a key each.
+class KeyIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t Find(std::string_view key, const KeyList& keys) const {
+    if (slots_.empty()) return kNone;
+    const size_t mask = slots_.size() - 1;
+    for (size_t s = Hash(key) & mask;; s = (s + 1) & mask) {
+      if (slots_[s] == kNone || keys.Key(slots_[s]) == key) return slots_[s];
+    }
+  }
+  // Room for n keys without growing (an empty index only).
+  void Reserve(size_t n) {
+    size_t size = 16;
+    while (size < 2 * n) size *= 2;
+    if (count_ == 0 && size > slots_.size()) slots_.assign(size, kNone);
+  }
+  // Key i of `keys`, which is not in the index yet.
+  void Insert(uint32_t i, const KeyList& keys) {
+    if ((count_ + 1) * 2 > slots_.size()) Grow(keys);
+    Place(i, keys);
+    ++count_;
+  }
+
+ private:
+  static size_t Hash(std::string_view key) { return std::hash<std::string_view>()(key); }
+  void Place(uint32_t i, const KeyList& keys) {
+    const size_t mask = slots_.size() - 1;
+    size_t s = Hash(keys.Key(i)) & mask;
+    while (slots_[s] != kNone) s = (s + 1) & mask;
+    slots_[s] = i;
+  }
+  void Grow(const KeyList& keys) {
+    std::vector<uint32_t> old(std::max<size_t>(16, slots_.size() * 2), kNone);
+    old.swap(slots_);
+    for (uint32_t i : old) {
+      if (i != kNone) Place(i, keys);
+    }
+  }
+  std::vector<uint32_t> slots_;  // kNone: free
+  size_t count_ = 0;
 };
 
 }  // namespace
+
+// The feature vectors a cycle scored, in key order: a key list and one block of rows, where a
+// map of vectors cost a node, a key and a block per group (three allocations each, 100,000
+// groups a cycle).
+struct Daemon::ScoredRows {
+  size_t width = 0;
+  KeyList keys;
+  std::vector<uint32_t> group;  // each row's group in the cycle (its index in Daemon::Cycle::vecs)
+  std::vector<double> values;   // size() rows of `width`
+  size_t size() const { return group.size(); }
+  const double* Row(size_t i) const { return values.data() + i * width; }
+  void Reserve(size_t rows, size_t key_bytes) {
+    keys.text.reserve(key_bytes);
+    keys.end.reserve(rows);
+    group.reserve(rows);
+    values.reserve(rows * width);
+  }
+  void Append(std::string_view key, uint32_t g, const double* row) {
+    keys.Add(key);
+    group.push_back(g);
+    values.insert(values.end(), row, row + width);
+  }
+};
 
 struct Daemon::Group {
   // detector + group_by labels, shared with the alert tracker (one copy per group).
@@ -112,19 +192,14 @@ struct Daemon::Group {
 struct Daemon::LastVectors {
   std::shared_ptr<const ActiveModel> model;
   size_t width = 0;
-  std::vector<std::string> keys;  // sorted
+  KeyList keys;  // in key order, back to back: no string per group
   std::vector<TimeMs> times;
   std::vector<double> values;  // keys.size() rows of `width`
 
-  void Append(const std::string& key, TimeMs t, const double* row) {
-    keys.push_back(key);
+  void Append(std::string_view key, TimeMs t, const double* row) {
+    keys.Add(key);
     times.push_back(t);
     values.insert(values.end(), row, row + width);
-  }
-  // The index of `key`, or keys.size().
-  size_t Find(const std::string& key) const {
-    const auto it = std::lower_bound(keys.begin(), keys.end(), key);
-    return it != keys.end() && *it == key ? static_cast<size_t>(it - keys.begin()) : keys.size();
   }
 };
 
@@ -198,6 +273,7 @@ struct Daemon::Detector {
     std::vector<uint32_t> order;
     std::vector<std::shared_ptr<const prometheus::Labels>> labels;
     std::vector<uint64_t> hashes;  // each group's GroupHash, kept with its labels
+    std::vector<uint32_t> sorted;  // the groups' indices in key order
   } first_answer;
 
   // Champion and challenger (promotion: manual or gate).
@@ -554,23 +630,25 @@ void Daemon::RemoveContributions(Group& g) {
   g.contribution.clear();
 }
 
-void Daemon::PublishContributions(Detector& d, const ActiveModel* active,
-                                  const std::map<std::string, std::vector<double>>& vectors) {
+void Daemon::PublishContributions(Detector& d, const ActiveModel* active, const ScoredRows& rows) {
   // Only pending or firing groups are explained: quiet groups cost nothing (no search each).
   const std::set<std::string> alerting = d.alerts->Alerting();
+  size_t r = 0;
   for (auto& [key, g] : d.groups) {
     if (alerting.count(key) == 0) {
       RemoveContributions(g);
       continue;
     }
-    const auto v = vectors.find(key);
+    // Both in key order: the row of `key`, if any, is at or after the last one found.
+    while (r < rows.size() && rows.keys.Key(r) < key) ++r;
+    const bool has_row = r < rows.size() && rows.keys.Key(r) == key;
     // A temporal group whose grid instant was scored in an earlier cycle keeps its values.
-    if (v == vectors.end() && g.scored) continue;
-    if (active == nullptr || v == vectors.end()) {
+    if (!has_row && g.scored) continue;
+    if (active == nullptr || !has_row) {
       RemoveContributions(g);
       continue;
     }
-    const RowExplanation e = active->explainer->Explain(v->second.data());
+    const RowExplanation e = active->explainer->Explain(rows.Row(r));
     const std::vector<std::string>& inputs = active->model.spec.inputs;
     if (!e.ok() || e.per_input.size() != inputs.size()) {
       RemoveContributions(g);
@@ -589,7 +667,7 @@ void Daemon::PublishContributions(Detector& d, const ActiveModel* active,
 }
 
 void Daemon::KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& active,
-                         std::map<std::string, std::vector<double>>& vectors, TimeMs t) {
+                         const ScoredRows& rows, TimeMs t) {
   std::shared_ptr<const LastVectors> prev;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -598,27 +676,28 @@ void Daemon::KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& 
   const bool same_model = prev && active && prev->model == active;
   auto next = std::make_shared<LastVectors>();
   next->model = active;
-  next->width = !vectors.empty() ? vectors.begin()->second.size() : same_model ? prev->width : 0;
-  next->keys.reserve(d.groups.size());
+  next->width = rows.size() > 0 ? rows.width : same_model ? prev->width : 0;
+  next->keys.end.reserve(d.groups.size());
   next->times.reserve(d.groups.size());
   next->values.reserve(d.groups.size() * next->width);
   // This cycle's rows and, for groups scored on an earlier cycle's grid instant, the row kept
   // from then: every list in key order, merged in one walk.
-  auto v = vectors.begin();
-  size_t p = 0;
+  size_t v = 0, p = 0;
   for (const auto& [key, g] : d.groups) {
-    for (; v != vectors.end() && v->first < key; ++v) next->Append(v->first, t, v->second.data());
-    if (v != vectors.end() && v->first == key) {
-      next->Append(key, t, (v++)->second.data());
+    for (; v < rows.size() && rows.keys.Key(v) < key; ++v) {
+      next->Append(rows.keys.Key(v), t, rows.Row(v));
+    }
+    if (v < rows.size() && rows.keys.Key(v) == key) {
+      next->Append(key, t, rows.Row(v++));
       continue;
     }
     if (!same_model || !g.scored) continue;
-    while (p < prev->keys.size() && prev->keys[p] < key) ++p;
-    if (p < prev->keys.size() && prev->keys[p] == key) {
+    while (p < prev->keys.size() && prev->keys.Key(p) < key) ++p;
+    if (p < prev->keys.size() && prev->keys.Key(p) == key) {
       next->Append(key, prev->times[p], prev->values.data() + p * prev->width);
     }
   }
-  for (; v != vectors.end(); ++v) next->Append(v->first, t, v->second.data());
+  for (; v < rows.size(); ++v) next->Append(rows.keys.Key(v), t, rows.Row(v));
   if (!active) next.reset();
   std::lock_guard<std::mutex> lock(mu_);
   d.last = std::move(next);
@@ -634,13 +713,13 @@ Result<GroupExplanation> Daemon::Explain(size_t index, const std::string& group)
     return Status(ErrorCode::kUnavailable, "no group of detector " + dets_.at(index)->config.name +
                                                " was scored in the last cycle");
   }
-  const size_t i = group.empty() ? 0 : last->Find(group);
+  const size_t i = group.empty() ? 0 : last->keys.Find(group);
   if (i == last->keys.size()) {
     return Status(ErrorCode::kNotFound,
                   "group " + group + " was not scored in the last cycle (stale, warming, unknown)");
   }
   GroupExplanation out;
-  out.group = last->keys[i];
+  out.group = std::string(last->keys.Key(i));
   out.time = last->times[i];
   out.model = last->model;
   const double* row = last->values.data() + i * last->width;
@@ -717,12 +796,13 @@ void Daemon::RunCycle(size_t index, TimeMs now) {
 #endif
 }
 
-// A group's row of this cycle: its labels, the inputs' values, and why it is not scored.
+// A group's row of this cycle: its labels, why it is not scored, and its score (the inputs'
+// values are in the cycle's flat block).
 struct Daemon::GroupVec {
   std::shared_ptr<const prometheus::Labels> labels;
-  std::vector<double> values;
-  uint32_t index = 0;  // in the cycle's groups_by_index, its look-ups and its keys
-  std::vector<int> seen;
+  uint32_t index = 0;  // in the cycle's vecs, its values, look-ups and keys
+  bool has_score = false;
+  RowScore score;
   std::string reason;
   uint64_t hash = 0;                   // GroupHash of labels (sharded or per: group)
   const ActiveModel* model = nullptr;  // the model that scored it (per: group)
@@ -735,18 +815,26 @@ struct Daemon::Cycle {
   TimeMs t_eval = 0;  // the rows' time: `now`, or the latest step-grid instant (temporal)
   std::shared_ptr<const ActiveModel> active;
   std::vector<std::pair<size_t, std::vector<PromSample>>> results;  // (input index, samples)
-  // Ordered maps with transparent comparison: looked up with a reused key buffer, no string
-  // allocated per sample.
-  std::map<std::string, GroupVec, std::less<>> vecs;
-  std::set<std::string, std::less<>> other_shards;  // groups another replica scores
-  // vecs' entries by index (in the order they were made), their keys back to back in one
-  // buffer, and per sample of the first query its group's index (kNoIndex: another replica's).
-  // The other queries, look-ups included, usually answer in the same order, so their sample i
-  // is checked against that group first, in memory read front to back.
-  static constexpr uint32_t kNoIndex = UINT32_MAX;
-  std::vector<GroupVec*> groups_by_index;
+  // The groups by index, in the order they appeared, their keys back to back in one buffer
+  // and indexed by key, and per sample of the first query its group's index (kNoIndex: another
+  // replica's). The other queries, look-ups included, usually answer in the same order, so
+  // their sample i is checked against that group first, in memory read front to back. Flat:
+  // a map of groups by key cost a node and a key per group and cycle.
+  static constexpr uint32_t kNoIndex = KeyIndex::kNone;
+  std::vector<GroupVec> vecs;
   KeyList keys;
+  KeyIndex index;
   std::vector<uint32_t> order;
+  // vecs' indices in key order, once every input has answered (SortByKey): the detector's
+  // groups, streams and alerts are keyed maps, walked side by side with it.
+  std::vector<uint32_t> sorted;
+  std::set<std::string, std::less<>> other_shards;  // groups another replica scores
+  // Per group (by index) the inputs' values and whether each input's query has answered: one
+  // block each, not two small vectors per group.
+  size_t n_inputs = 0;
+  std::vector<double> values;
+  std::vector<uint8_t> seen;
+  double* Values(uint32_t i) { return values.data() + size_t{i} * n_inputs; }
   // Temporal models: per group (by index) the look-up keys' values at t - lag.
   size_t n_lookups = 0;
   std::vector<double> lookups;
@@ -755,16 +843,40 @@ struct Daemon::Cycle {
   // groups). The scored feature vectors stay (contributions, /explain).
   void ReleaseGroups() {
     decltype(vecs)().swap(vecs);
-    decltype(scores)().swap(scores);
-    decltype(groups_by_index)().swap(groups_by_index);
+    decltype(sorted)().swap(sorted);
     keys = KeyList();
+    index = KeyIndex();
     decltype(order)().swap(order);
+    decltype(values)().swap(values);
+    decltype(seen)().swap(seen);
     decltype(lookups)().swap(lookups);
   }
   std::string_view Key(uint32_t i) const { return keys.Key(i); }
-  std::map<std::string, RowScore> scores;
-  std::map<std::string, std::vector<double>> vectors;  // the scored feature vectors
-  std::shared_ptr<const GroupModelMap> group_models;   // per: group: this cycle's models
+  // Room for as many groups as the last cycle had: blocks for 100,000 groups are not grown by
+  // doubling (the old and the new block alive at once, the cycle's peak).
+  void Reserve(size_t groups, size_t key_bytes) {
+    vecs.reserve(groups);
+    keys.text.reserve(key_bytes);
+    keys.end.reserve(groups);
+    index.Reserve(groups);
+    order.reserve(groups);
+    values.reserve(groups * n_inputs);
+    seen.reserve(groups * n_inputs);
+  }
+  // `sorted`: the last cycle's order when the groups came in the same order (usually), else
+  // sorted afresh.
+  void SortByKey(const KeyList& last_keys, const std::vector<uint32_t>& last_sorted) {
+    if (keys.end == last_keys.end && keys.text == last_keys.text) {
+      sorted = last_sorted;
+      return;
+    }
+    sorted.resize(vecs.size());
+    for (uint32_t i = 0; i < sorted.size(); ++i) sorted[i] = i;
+    std::sort(sorted.begin(), sorted.end(),
+              [this](uint32_t a, uint32_t b) { return Key(a) < Key(b); });
+  }
+  ScoredRows rows;  // the scored feature vectors, kept after ReleaseGroups
+  std::shared_ptr<const GroupModelMap> group_models;  // per: group: this cycle's models
   const FeatureSpec& spec() const { return active->model.spec; }
 };
 
@@ -823,11 +935,14 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
     return;
   }
   const FeatureSpec& spec = c.spec();
+  c.n_inputs = spec.inputs.size();
   // A model with temporal features sees rows on its training step grid, as the range queries
   // of training did: the cycle evaluates at the latest grid instant.
   if (spec.has_temporal()) c.t_eval = now - (((now % spec.step_ms) + spec.step_ms) % spec.step_ms);
+  c.Reserve(d.first_answer.keys.size(), d.first_answer.keys.text.size());
   if (!QueryInputs(d, c)) return;  // 1. any failure makes every group stale
   BuildVectors(d, c);              // 2. one feature vector per group
+  c.SortByKey(d.first_answer.keys, d.first_answer.sorted);
   const auto t0 = std::chrono::steady_clock::now();
   if (spec.has_temporal()) {  // 3. score
     ScoreTemporal(d, c);
@@ -842,8 +957,8 @@ void Daemon::ScoreCycle(size_t index, TimeMs now) {
 void Daemon::FinishCycle(Detector& d, Cycle& c, size_t scored, size_t stale) {
   d.alerts->Evaluate(c.now);  // every path of a cycle ends here: one rule evaluation
   if (d.challenge) FinishChallenge(d, c.now);
-  PublishContributions(d, c.active.get(), c.vectors);
-  KeepVectors(d, c.active, c.vectors, c.t_eval);
+  PublishContributions(d, c.active.get(), c.rows);
+  KeepVectors(d, c.active, c.rows, c.t_eval);
   std::lock_guard<std::mutex> lock(mu_);
   d.groups_scored = scored;
   d.groups_stale = stale;
@@ -891,7 +1006,7 @@ bool Daemon::QueryInputs(Detector& d, Cycle& c) {
 
 // A new group's vector: its labels (with the shard's), NaN values, and the reason it cannot be
 // scored when a label value is not UTF-8. False: another replica's group.
-bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_labels, size_t n_inputs,
+bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_labels,
                        GroupVec& v) const {
   const Shard& shard = config_.shard;
   // A new group; a group found where it was in the last first answer already has its labels
@@ -909,8 +1024,6 @@ bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_label
     }
     v.labels = std::make_shared<const prometheus::Labels>(std::move(labels));
   }
-  v.values.assign(n_inputs, std::numeric_limits<double>::quiet_NaN());
-  v.seen.assign(n_inputs, 0);
   // Label values become exposition text, which must be UTF-8: such a group is stale.
   for (const auto& [name, value] : *v.labels) {
     if (v.reason.empty() && !IsValidUtf8(value)) {
@@ -921,48 +1034,55 @@ bool Daemon::NewVector(const Detector& d, const prometheus::Labels& sample_label
   return true;
 }
 
+// A group new this cycle, found at position `i` of the first answer (SIZE_MAX: in a later
+// one): its index, or kNoIndex for another replica's group.
+uint32_t Daemon::AddGroup(const Detector& d, Cycle& c, size_t i,
+                          const prometheus::Labels& sample_labels, const std::string& key) const {
+  GroupVec fresh;
+  const Detector::FirstAnswer& last = d.first_answer;  // the group at this position then
+  if (i < last.order.size() && last.order[i] != Cycle::kNoIndex &&
+      last.keys.Key(last.order[i]) == key) {
+    fresh.labels = last.labels[last.order[i]];
+    fresh.hash = last.hashes[last.order[i]];
+  }
+  if (!NewVector(d, sample_labels, fresh)) {
+    c.other_shards.emplace(key);
+    return Cycle::kNoIndex;
+  }
+  fresh.index = static_cast<uint32_t>(c.vecs.size());
+  c.values.resize(c.values.size() + c.n_inputs, std::numeric_limits<double>::quiet_NaN());
+  c.seen.resize(c.values.size(), 0);
+  c.vecs.push_back(std::move(fresh));
+  c.keys.Add(key);
+  c.index.Insert(c.vecs.back().index, c.keys);
+  return c.vecs.back().index;
+}
+
 void Daemon::BuildVectors(const Detector& d, Cycle& c) const {
   const FeatureSpec& spec = c.spec();
   std::string key;  // one buffer for every sample's key
   for (size_t r = 0; r < c.results.size(); ++r) {
-    const bool first = r == 0 && c.order.empty() && c.groups_by_index.empty();  // the first answer
+    const bool first = r == 0 && c.order.empty() && c.vecs.empty();  // the first answer
     const auto& [input, samples] = c.results[r];
     for (size_t i = 0; i < samples.size(); ++i) {
       const PromSample& s = samples[i];
       GroupKeyInto(s.labels, d.config.group_by, key);
-      const uint32_t guess = OrderedGuess(c, i, key);
-      GroupVec* found = guess == Cycle::kNoIndex ? nullptr : c.groups_by_index[guess];
-      if (found == nullptr && c.other_shards.count(key) == 0) {
-        auto it = c.vecs.lower_bound(key);
-        if (it == c.vecs.end() || it->first != key) {
-          GroupVec fresh;
-          const Detector::FirstAnswer& last = d.first_answer;  // the group at this position then
-          if (first && i < last.order.size() && last.order[i] != Cycle::kNoIndex &&
-              last.keys.Key(last.order[i]) == key) {
-            fresh.labels = last.labels[last.order[i]];
-            fresh.hash = last.hashes[last.order[i]];
-          }
-          if (NewVector(d, s.labels, spec.inputs.size(), fresh)) {
-            fresh.index = static_cast<uint32_t>(c.groups_by_index.size());
-            it = c.vecs.emplace_hint(it, key, std::move(fresh));
-            c.groups_by_index.push_back(&it->second);
-            c.keys.Add(key);
-          } else {
-            c.other_shards.emplace(key);
-            it = c.vecs.end();
-          }
-        }
-        if (it != c.vecs.end()) found = &it->second;
+      uint32_t found = OrderedGuess(c, i, key);
+      if (found == Cycle::kNoIndex && c.other_shards.count(key) == 0) {
+        found = c.index.Find(key, c.keys);
+        if (found == Cycle::kNoIndex) found = AddGroup(d, c, first ? i : SIZE_MAX, s.labels, key);
       }
       // One entry per sample, so that position i stays sample i.
-      if (first) c.order.push_back(found == nullptr ? Cycle::kNoIndex : found->index);
-      if (found == nullptr) continue;  // another replica's group
-      GroupVec& v = *found;
-      if (++v.seen[input] > 1 && v.reason.empty()) {
+      if (first) c.order.push_back(found);
+      if (found == Cycle::kNoIndex) continue;  // another replica's group
+      GroupVec& v = c.vecs[found];
+      uint8_t& seen = c.seen[size_t{v.index} * c.n_inputs + input];
+      if (seen != 0 && v.reason.empty()) {
         v.reason = "query " + spec.inputs[input] + " returned several series for group " + key +
                    "; aggregate it, e.g. sum by (" + JoinNames(d.config.group_by) + ") (...)";
       }
-      v.values[input] = s.value;
+      seen = 1;
+      c.Values(v.index)[input] = s.value;
     }
   }
   std::vector<std::pair<size_t, std::vector<PromSample>>>().swap(c.results);  // all in vecs now
@@ -973,26 +1093,29 @@ void Daemon::ScoreTemporal(Detector& d, Cycle& c) {
     d.streams.clear();
     d.stream_version = c.active->version;
   }
-  // Both maps in key order: one walk, not a search per group.
-  auto v = c.vecs.begin();
+  // Both in key order: one walk, not a search per group.
+  size_t v = 0;
   for (auto it = d.streams.begin(); it != d.streams.end();) {
-    while (v != c.vecs.end() && v->first < it->first) ++v;
-    it = v == c.vecs.end() || v->first != it->first ? d.streams.erase(it) : std::next(it);
+    while (v < c.sorted.size() && c.Key(c.sorted[v]) < it->first) ++v;
+    const bool gone = v == c.sorted.size() || c.Key(c.sorted[v]) != it->first;
+    it = gone ? d.streams.erase(it) : std::next(it);
   }
   auto proto = FeatureStream::Create(c.spec(), /*external_lookups=*/true);
   if (!proto.ok()) {
-    for (auto& [key, v] : c.vecs) v.reason = "cannot build features: " + proto.status().message();
+    for (GroupVec& g : c.vecs) g.reason = "cannot build features: " + proto.status().message();
     return;
   }
   const std::vector<FeatureStream::LookupKey> keys = proto->LookupKeys();
   FetchLookups(d, c, keys);
   std::vector<std::string> fresh;
   auto st = d.streams.begin();
-  for (auto& [key, v] : c.vecs) {
+  for (uint32_t i : c.sorted) {
+    const std::string_view key = c.Key(i);
     while (st != d.streams.end() && st->first < key) ++st;
-    if (v.reason.empty() && (st == d.streams.end() || st->first != key)) {
-      st = std::next(d.streams.emplace_hint(st, key, Detector::Stream{proto->Fresh(), {}, {}}));
-      fresh.push_back(key);
+    if (c.vecs[i].reason.empty() && (st == d.streams.end() || st->first != key)) {
+      fresh.emplace_back(key);
+      st = std::next(
+          d.streams.emplace_hint(st, fresh.back(), Detector::Stream{proto->Fresh(), {}, {}}));
     }
   }
   if (!fresh.empty()) FillNewGroups(d, c, keys, fresh);
@@ -1006,10 +1129,9 @@ void Daemon::FetchLookups(Detector& d, Cycle& c,
   // Straight into one flat block, a row of keys.size() per group: no map per key (100,000
   // groups x 9 keys a cycle). A sample is first checked against the group at its position in
   // the first query's answer; only answers in another order are hashed by key.
-  const size_t n = c.groups_by_index.size();
+  const size_t n = c.vecs.size();
   c.n_lookups = keys.size();
   c.lookups.assign(n * keys.size(), std::numeric_limits<double>::quiet_NaN());
-  std::unordered_map<std::string_view, uint32_t> by_key;  // built at the first miss
   std::string key;
   for (size_t k = 0; k < keys.size(); ++k) {
     const std::string* promql = PromqlOf(d.config, c.spec(), keys[k].input);
@@ -1023,15 +1145,8 @@ void Daemon::FetchLookups(Detector& d, Cycle& c,
       const PromSample& smp = (*r)[i];
       GroupKeyInto(smp.labels, d.config.group_by, key);
       uint32_t index = OrderedGuess(c, i, key);
-      if (index == Cycle::kNoIndex) {
-        if (by_key.empty()) {
-          by_key.reserve(n);
-          for (uint32_t g = 0; g < n; ++g) by_key.emplace(c.Key(g), g);
-        }
-        const auto it = by_key.find(key);
-        if (it == by_key.end()) continue;
-        index = it->second;
-      }
+      if (index == Cycle::kNoIndex) index = c.index.Find(key, c.keys);
+      if (index == Cycle::kNoIndex) continue;  // not a group of this cycle
       c.lookups[index * keys.size() + k] = smp.value;
     }
   }
@@ -1131,8 +1246,12 @@ bool Daemon::FillColumn(Detector& d, const Cycle& c,
 void Daemon::ScoreStreams(Detector& d, Cycle& c) {
   const FeatureSpec& spec = c.spec();
   std::vector<double> out(spec.width());
+  c.rows.width = spec.width();
+  c.rows.Reserve(c.vecs.size(), c.keys.text.size());
   auto it = d.streams.begin();  // both in key order: walked together
-  for (auto& [key, v] : c.vecs) {
+  for (uint32_t i : c.sorted) {
+    GroupVec& v = c.vecs[i];
+    const std::string_view key = c.Key(i);
     if (!v.reason.empty()) continue;
     while (it != d.streams.end() && it->first < key) ++it;
     if (it == d.streams.end() || it->first != key) continue;  // none: ScoreTemporal makes one
@@ -1140,14 +1259,15 @@ void Daemon::ScoreStreams(Detector& d, Cycle& c) {
     const ActiveModel& model = ModelFor(d, c, v);
     if (st.features.last_time() >= c.t_eval) {  // this grid instant is scored already
       if (st.last_problem.issue == RowIssue::kNone) {
-        c.scores.emplace_hint(c.scores.end(), key, st.last);
+        v.score = st.last;
+        v.has_score = true;
       } else {
         v.reason = FeatureRows::Describe(st.last_problem, spec);
       }
       continue;
     }
     const double* lookups = c.n_lookups == 0 ? nullptr : c.lookups.data() + v.index * c.n_lookups;
-    st.last_problem = st.features.Push(c.t_eval, v.values.data(), out.data(), lookups);
+    st.last_problem = st.features.Push(c.t_eval, c.Values(v.index), out.data(), lookups);
     if (st.last_problem.issue != RowIssue::kNone) {
       v.reason = FeatureRows::Describe(st.last_problem, spec);
       continue;
@@ -1158,18 +1278,21 @@ void Daemon::ScoreStreams(Detector& d, Cycle& c) {
       v.reason = std::string("no score: ") + RowIssueName(st.last.issue);
       continue;
     }
-    // In key order: appended at the end, no search.
-    c.scores.emplace_hint(c.scores.end(), key, st.last);
-    c.vectors.emplace_hint(c.vectors.end(), key, out);
+    v.score = st.last;
+    v.has_score = true;
+    c.rows.Append(key, v.index, out.data());  // in key order: appended at the end
   }
 }
 
 void Daemon::ScoreInstant(Detector& d, Cycle& c) {
   const FeatureSpec& spec = c.spec();
-  for (auto& [key, v] : c.vecs) {
+  c.rows.width = spec.width();
+  c.rows.Reserve(c.vecs.size(), c.keys.text.size());
+  for (uint32_t i : c.sorted) {
+    GroupVec& v = c.vecs[i];
     if (!v.reason.empty()) continue;
     std::vector<const double*> series;
-    for (const double& x : v.values) series.push_back(&x);
+    for (size_t j = 0; j < c.n_inputs; ++j) series.push_back(c.Values(v.index) + j);
     auto rows = BuildFeatureRows(spec, &c.now, series, 1);
     if (!rows.ok()) {
       d.scoring_errors->Increment();
@@ -1185,17 +1308,18 @@ void Daemon::ScoreInstant(Detector& d, Cycle& c) {
       v.reason = s.empty() ? "no score" : std::string("no score: ") + RowIssueName(s[0].issue);
       continue;
     }
-    c.scores.emplace_hint(c.scores.end(), key, s[0]);  // in key order: appended
-    c.vectors.emplace_hint(c.vectors.end(), key, rows->values);
+    v.score = s[0];
+    v.has_score = true;
+    c.rows.Append(c.Key(i), v.index, rows->values.data());  // in key order: appended
   }
 }
 
 void Daemon::PublishGroups(Detector& d, Cycle& c) {
-  // d.groups, c.vecs and c.scores are all in key order: walked together, no search per group.
-  auto vit = c.vecs.begin();
+  // d.groups and c.sorted are both in key order: walked together, no search per group.
+  size_t v = 0;
   for (auto it = d.groups.begin(); it != d.groups.end();) {
-    while (vit != c.vecs.end() && vit->first < it->first) ++vit;
-    if (vit == c.vecs.end() || vit->first != it->first) {  // no query returns the group any more
+    while (v < c.sorted.size() && c.Key(c.sorted[v]) < it->first) ++v;
+    if (v == c.sorted.size() || c.Key(c.sorted[v]) != it->first) {  // no query returns it now
       it->second.RemoveGauges(*metrics_);
       log_.Info("group gone", {{"detector", d.config.name}, {"group", it->first}});
       it = d.groups.erase(it);
@@ -1205,16 +1329,16 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
   }
   CycleCounts n;
   auto git = d.groups.begin();
-  auto s = c.scores.begin();
-  for (auto& [key, v] : c.vecs) {
-    while (git != d.groups.end() && git->first < key) ++git;
-    if (git == d.groups.end() || git->first != key) {
-      git = d.groups.try_emplace(git, key);
+  for (uint32_t i : c.sorted) {
+    const GroupVec& v = c.vecs[i];
+    while (git != d.groups.end() && git->first < c.Key(i)) ++git;
+    if (git == d.groups.end() || git->first != c.Key(i)) {
+      git = d.groups.try_emplace(git, std::string(c.Key(i)));
       git->second.labels = v.labels;
     }
+    const std::string& key = git->first;
     Group& g = git->second;
-    while (s != c.scores.end() && s->first < key) ++s;
-    if (s == c.scores.end() || s->first != key) {
+    if (!v.has_score) {
       MarkStale(d, key, v.reason, g, n);
       continue;
     }
@@ -1225,12 +1349,12 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
     }
     if (g.slot == GroupFamilies::kNoSlot) g.slot = metrics_->groups.Add(*g.labels);
     g.scored = true;
-    metrics_->groups.Set(g.slot, GroupFamilies::kScore, s->second.anomaly_score,
-                         GroupFamilies::kIsAnomaly, s->second.is_anomaly ? 1 : 0);
+    metrics_->groups.Set(g.slot, GroupFamilies::kScore, v.score.anomaly_score,
+                         GroupFamilies::kIsAnomaly, v.score.is_anomaly ? 1 : 0);
     const ActiveModel& scored_by = v.model != nullptr ? *v.model : *c.active;
-    const double surprise = PublishSurprise(g, scored_by, c.t_eval, s->second.anomaly_score);
-    d.window.push_back({c.now, s->second.anomaly_score, s->second.is_anomaly});
-    d.alerts->Observe(key, g.labels, c.now, s->second.anomaly_score, surprise);
+    const double surprise = PublishSurprise(g, scored_by, c.t_eval, v.score.anomaly_score);
+    d.window.push_back({c.now, v.score.anomaly_score, v.score.is_anomaly});
+    d.alerts->Observe(key, g.labels, c.now, v.score.anomaly_score, surprise);
   }
   if (d.challenge) ScoreCandidate(d, c);
   PublishWindow(d, c.now);
@@ -1246,11 +1370,12 @@ void Daemon::PublishGroups(Detector& d, Cycle& c) {
   Detector::FirstAnswer& first = d.first_answer;  // for the next cycle's labels
   first.keys = std::move(c.keys);
   first.order = std::move(c.order);
+  first.sorted = std::move(c.sorted);
   first.labels.clear();
   first.hashes.clear();
-  for (const GroupVec* v : c.groups_by_index) {
-    first.labels.push_back(v->labels);
-    first.hashes.push_back(v->hash);
+  for (const GroupVec& g : c.vecs) {
+    first.labels.push_back(g.labels);
+    first.hashes.push_back(g.hash);
   }
   c.ReleaseGroups();
   FinishCycle(d, c, n.scored, n.stale);
@@ -1416,10 +1541,11 @@ void Daemon::ScoreCandidate(Detector& d, const Cycle& c) {
   Challenge& ch = *d.challenge;
   if (ch.champion_version != c.active->version) return;  // restarted at the next Activate
   const bool calibrated = ch.model->model.calibration.count > 0;
-  for (const auto& [key, vector] : c.vectors) {  // rows scored this cycle, once each
-    const RowScore cand = ch.model->scorer.ScoreFeatures(vector.data());
+  for (size_t r = 0; r < c.rows.size(); ++r) {  // rows scored this cycle, once each
+    const RowScore cand = ch.model->scorer.ScoreFeatures(c.rows.Row(r));
     if (!cand.ok()) continue;
-    const RowScore& champ = c.scores.at(key);
+    const std::string key(c.rows.keys.Key(r));
+    const RowScore& champ = c.vecs[c.rows.group[r]].score;
     if (ch.since == 0) ch.since = c.now;
     Tally(ch.champion, champ);
     Tally(ch.candidate, cand);
@@ -1610,12 +1736,13 @@ const ActiveModel& Daemon::ModelFor(const Detector& d, const Cycle& c, GroupVec&
 
 void Daemon::PublishGroupModels(Detector& d, const Cycle& c) {
   auto views = std::make_shared<std::vector<GroupModelView>>();
-  views->reserve(c.scores.size());
+  views->reserve(c.rows.size());
   size_t own = 0;
-  for (const auto& [key, v] : c.vecs) {
-    if (v.model == nullptr || c.scores.count(key) == 0) continue;  // not scored this cycle
+  for (uint32_t i : c.sorted) {
+    const GroupVec& v = c.vecs[i];
+    if (v.model == nullptr || !v.has_score) continue;  // not scored this cycle
     GroupModelView g;
-    g.key = key;
+    g.key = std::string(c.Key(i));
     for (const auto& [name, value] : *v.labels) {
       if (name != "shard") g.labels.emplace(name, value);
     }

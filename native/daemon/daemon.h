@@ -160,8 +160,9 @@ class Daemon {
   struct CycleCounts;
   bool QueryInputs(Detector& d, Cycle& c);  // 1. false: a query failed, every group stale
   void BuildVectors(const Detector& d, Cycle& c) const;  // 2. one row per group
-  bool NewVector(const Detector& d, const prometheus::Labels& sample_labels, size_t n_inputs,
-                 GroupVec& v) const;
+  bool NewVector(const Detector& d, const prometheus::Labels& sample_labels, GroupVec& v) const;
+  uint32_t AddGroup(const Detector& d, Cycle& c, size_t i, const prometheus::Labels& sample_labels,
+                    const std::string& key) const;
   void ScoreTemporal(Detector& d, Cycle& c);  // 3. score, with each group's feature stream
   void FetchLookups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys);
   void FillNewGroups(Detector& d, Cycle& c, const std::vector<FeatureStream::LookupKey>& keys,
@@ -179,14 +180,14 @@ class Daemon {
   void DropGroups(Detector& d);
   // anomaly_input_contribution of the groups whose alert is pending or firing, from this
   // cycle's feature vectors; the other groups' series are removed.
-  void PublishContributions(Detector& d, const ActiveModel* active,
-                            const std::map<std::string, std::vector<double>>& vectors);
+  struct ScoredRows;
+  void PublishContributions(Detector& d, const ActiveModel* active, const ScoredRows& rows);
   void RemoveContributions(Group& g);
   // Keeps this cycle's scored feature vectors (time `t`) for Explain; groups scored on an
   // earlier cycle's row keep that row.
   struct LastVectors;
   void KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& active,
-                   std::map<std::string, std::vector<double>>& vectors, TimeMs t);
+                   const ScoredRows& rows, TimeMs t);
   void PublishWindow(Detector& d, TimeMs now);
   // Exports the group's anomaly_surprise and anomaly_onset; returns the surprise (NaN when the
   // bundle has no calibration) for the alert tracker.

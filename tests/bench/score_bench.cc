@@ -338,6 +338,9 @@ int Daemon(size_t groups, int cycles, const LoadOptions& load, bool seasonal, bo
     const double c0 = ThreadCpuSeconds();
     const auto w0 = Clock::now();
     daemon.RunCycle(0, t0 + cycle * kMinuteMs);
+    // Per cycle on stderr, to see where the peak comes from (cycle 0 fills the history).
+    std::fprintf(stderr, "cycle %d: cpu %.3f s, rss %.1f MiB, peak %.1f MiB\n", cycle,
+                 ThreadCpuSeconds() - c0, ProcStatusMib("VmRSS"), ProcStatusMib("VmHWM"));
     if (cycle == 0) continue;
     cpu.push_back(ThreadCpuSeconds() - c0);
     wall.push_back(std::chrono::duration<double>(Clock::now() - w0).count());

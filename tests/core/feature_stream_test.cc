@@ -423,6 +423,108 @@ TEST(TemporalFeatures, HistoryIsBoundedByTheLongestWindow) {
   EXPECT_LT(stream->MemoryBytes(), 4000u) << "about 60 samples of 16 bytes plus state";
 }
 
+// The smoothed seasonal baselines against their definition, on rows that make the shared
+// smoothing rows work: irregular times with gaps longer than a window, missing inputs and
+// look-ups (a row where one smoother has a residual and another has none), two windows.
+TEST(TemporalFeatures, SmoothedSeasonalDiffMatchesItsDefinition) {
+  FeatureSpec spec;
+  spec.inputs = {"x", "y"};
+  spec.step_ms = kMinuteMs;
+  spec.raw_inputs = false;
+  auto list = ParseDerivedList(
+      "seasonal_median_diff(x,1h,3),seasonal_median_diff(x,1h,3,10m),"
+      "seasonal_median_diff(y,1h,2,30m)",
+      spec.inputs, {kMinuteMs, 0});
+  ASSERT_TRUE(list.ok()) << list.status().message();
+  spec.derived = *list;
+  auto stream = FeatureStream::Create(spec, /*external_lookups=*/true);
+  ASSERT_TRUE(stream.ok());
+  const std::vector<FeatureStream::LookupKey> keys = stream->LookupKeys();
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  struct Residual {
+    TimeMs t;
+    double r;
+  };
+  std::vector<Residual> past[2];  // per input: every residual so far
+  // The residual of input j: its value less the median of its look-ups, or none.
+  auto residual = [&](size_t j, double v, const std::vector<double>& lookups, double* r) {
+    std::vector<double> p;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k].input == static_cast<int32_t>(j)) p.push_back(lookups[k]);
+    }
+    for (double x : p) {
+      if (std::isnan(x)) return false;
+    }
+    if (std::isnan(v)) return false;
+    std::sort(p.begin(), p.end());
+    const size_t n = p.size();
+    *r = v - (n % 2 == 1 ? p[n / 2] : 0.5 * p[n / 2 - 1] + 0.5 * p[n / 2]);
+    return true;
+  };
+  // The mean of input j's residuals in (t - smooth, t], or warming (NaN).
+  auto smoothed = [&](size_t j, TimeMs t, TimeMs smooth) {
+    detail::ExactSum sum;
+    size_t n = 0;
+    TimeMs first = t;
+    for (const Residual& r : past[j]) {
+      if (r.t <= t - smooth) continue;
+      sum.Add(r.r);
+      ++n;
+      first = std::min(first, r.t);
+    }
+    if (first > t - smooth + kMinuteMs) return kNaN;
+    return sum.Value() / static_cast<double>(n);
+  };
+  TimeMs t = 0;
+  size_t compared = 0;
+  for (int i = 0; i < 3000; ++i) {
+    t += u(rng) < 0.02 ? 45 * kMinuteMs : u(rng) < 0.3 ? 20000 : kMinuteMs;
+    const double in[2] = {u(rng) < 0.1 ? kNaN : 100 * u(rng), u(rng) < 0.1 ? kNaN : u(rng)};
+    std::vector<double> lookups(keys.size());
+    for (double& x : lookups) x = u(rng) < 0.05 ? kNaN : 100 * u(rng);
+    bool have[2];
+    for (size_t j = 0; j < 2; ++j) {
+      double r = 0;
+      have[j] = residual(j, in[j], lookups, &r);
+      if (have[j]) past[j].push_back({t, r});
+    }
+    double out[3];
+    const RowProblem p = stream->Push(t, in, out, lookups.data());
+    const double want[2] = {smoothed(0, t, 10 * kMinuteMs), smoothed(1, t, 30 * kMinuteMs)};
+    const bool ok = have[0] && have[1] && !std::isnan(want[0]) && !std::isnan(want[1]);
+    ASSERT_EQ(p.issue == RowIssue::kNone, ok) << "row " << i;
+    if (!ok) continue;
+    ASSERT_EQ(out[0], past[0].back().r) << "row " << i;
+    ASSERT_EQ(out[1], want[0]) << "row " << i;
+    ASSERT_EQ(out[2], want[1]) << "row " << i;
+    ++compared;
+  }
+  EXPECT_GT(compared, 500u);
+}
+
+// The daemon's stream of the `auto` set (look-ups from outside) holds its three half-hour
+// smoothing windows in one block of rows: the times once, not once per input.
+TEST(TemporalFeatures, AutoStreamStateIsSmall) {
+  FeatureSpec spec;
+  spec.inputs = {"a", "b", "c"};
+  spec.step_ms = kMinuteMs;
+  auto list = ParseDerivedList("auto", spec.inputs, {kMinuteMs, 35 * kDayMs}, &spec.raw_inputs);
+  ASSERT_TRUE(list.ok()) << list.status().message();
+  spec.derived = *list;
+  auto stream = FeatureStream::Create(spec, /*external_lookups=*/true);
+  ASSERT_TRUE(stream.ok());
+  const std::vector<double> lookups(stream->LookupKeys().size(), 1.0);
+  std::vector<double> out(spec.width());
+  for (int i = 0; i < 120; ++i) {
+    const double in[3] = {1.0 + i, 2.0 * i, 0.5};
+    stream->Push(i * kMinuteMs, in, out.data(), lookups.data());
+  }
+  // 32 rows of a time and three residuals (1,024 bytes), the exact sums and the fixed state:
+  // 1,696 bytes; a ring of (time, value) per smoother made it 2,200.
+  EXPECT_LT(stream->MemoryBytes(), 1800u);
+}
+
 }  // namespace
 }  // namespace isoscope
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <numeric>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -1117,6 +1118,54 @@ TEST_F(DaemonTest, HistoryFilledInChunksScoresAsFilledAtOnce) {
   EXPECT_EQ(scores[0], scores[1]);
   // The same instants were asked for (by instant queries, without a range query function).
   EXPECT_EQ(queries[0], queries[1]);
+}
+
+// The cycle's groups are found by index and by key (when answers come in another order), and
+// the detector's keyed state is walked in key order: groups that come and go between cycles,
+// answers in a new order every cycle (or the same order twice), and a group only one query
+// returns, all keep each group's own score.
+TEST_F(DaemonTest, GroupsComeAndGoInAnyOrderAcrossCycles) {
+  const std::string version = InstallModel(11);
+  daemon_->PollReloads(false);
+  constexpr int kJobs = 30;
+  std::mt19937 rng(3);
+  auto latency = [](int j) { return 90.0 + 2 * j; };
+  auto errors = [](int j) { return 0.01 + 0.0005 * j; };
+  std::vector<int> present;
+  for (int cycle = 0; cycle < 8; ++cycle) {
+    const TimeMs now = kNow + cycle * 10'000;
+    if (cycle % 2 == 0) {  // a new set in a new order; an odd cycle repeats the last one's
+      present.clear();
+      for (int j = 0; j < kJobs; ++j) {
+        if ((j + cycle / 2) % 3 != 0) present.push_back(j);
+      }
+      std::shuffle(present.begin(), present.end(), rng);
+    }
+    answers_["latency_q"].clear();
+    for (int j : present) {
+      answers_["latency_q"].push_back(Sample("job-" + std::to_string(j), latency(j)));
+    }
+    std::vector<int> other = present;
+    std::shuffle(other.begin(), other.end(), rng);
+    answers_["errors_q"].clear();
+    for (int j : other)
+      answers_["errors_q"].push_back(Sample("job-" + std::to_string(j), errors(j)));
+    answers_["errors_q"].push_back(Sample("errors-only", 0.01));  // no latency: stale
+    daemon_->RunCycle(0, now);
+    const DetectorView view = daemon_->Views()[0];
+    EXPECT_EQ(view.groups_scored, present.size()) << cycle;
+    EXPECT_EQ(view.groups_stale, 1u) << cycle;
+    EXPECT_FALSE(Score("errors-only").has_value());
+    for (int j = 0; j < kJobs; ++j) {
+      const std::string job = "job-" + std::to_string(j);
+      const bool there = std::find(present.begin(), present.end(), j) != present.end();
+      const std::optional<double> score = Score(job);
+      ASSERT_EQ(score.has_value(), there) << "cycle " << cycle << " " << job;
+      if (there) {
+        EXPECT_EQ(*score, Expected(version, latency(j), errors(j), now)) << cycle << " " << job;
+      }
+    }
+  }
 }
 
 }  // namespace
