@@ -183,11 +183,11 @@ class Daemon {
   struct ScoredRows;
   void PublishContributions(Detector& d, const ActiveModel* active, const ScoredRows& rows);
   void RemoveContributions(Group& g);
-  // Keeps this cycle's scored feature vectors (time `t`) for Explain; groups scored on an
-  // earlier cycle's row keep that row.
+  // Keeps this cycle's scored feature vectors (time `t`; `scored` groups had a score) for
+  // Explain, taking `rows` over; groups scored on an earlier cycle's row keep that row.
   struct LastVectors;
-  void KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& active,
-                   const ScoredRows& rows, TimeMs t);
+  void KeepVectors(Detector& d, const std::shared_ptr<const ActiveModel>& active, ScoredRows& rows,
+                   size_t scored, TimeMs t);
   void PublishWindow(Detector& d, TimeMs now);
   // Exports the group's anomaly_surprise and anomaly_onset; returns the surprise (NaN when the
   // bundle has no calibration) for the alert tracker.
