@@ -427,6 +427,7 @@ void LogStart(const ServeArgs& args, const Daemon& daemon, const ServeClock& clo
 }  // namespace
 
 Status RunServe(const ServeArgs& args) {
+  ReturnBigBlocksToTheSystem();
   Logger log;
   auto config = LoadServeConfig(args);
   if (!config.ok()) return config.status();

@@ -1797,4 +1797,10 @@ std::shared_ptr<const ActiveModel> Daemon::GroupActive(size_t index, uint64_t ha
   return m == pooled.get() ? pooled : map->at(hash).model;
 }
 
+void ReturnBigBlocksToTheSystem() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);  // a fixed value also stops the raising
+#endif
+}
+
 }  // namespace isoscope::native

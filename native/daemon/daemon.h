@@ -228,4 +228,10 @@ class Daemon {
   std::vector<std::unique_ptr<Detector>> dets_;
 };
 
+/// Process-wide, for `serve`: blocks of 256 KiB and up are mapped on their own and go back to
+/// the system when freed. glibc's default raises that threshold to the largest block freed so
+/// far (up to 32 MiB), after which a cycle's blocks and the /metrics page's chunks stay in the
+/// heap and the peak of one cycle or scrape becomes the daemon's size.
+void ReturnBigBlocksToTheSystem();
+
 }  // namespace isoscope::native

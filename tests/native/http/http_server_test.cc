@@ -50,19 +50,23 @@ class HttpServerTest : public ::testing::Test {
     std::system(("rm -rf " + root_).c_str());
   }
 
+  // `groups` jobs answer every query: "api", or api-0, api-1, ... when more than one.
   void Start(const std::string& cors = "",
-             const std::function<void(HttpServer&)>& before_bind = nullptr) {
+             const std::function<void(HttpServer&)>& before_bind = nullptr, int groups = 1) {
     registry_ = std::make_shared<prometheus::Registry>();
-    auto metrics = std::make_shared<ExporterMetrics>(registry_);
+    metrics_ = std::make_shared<ExporterMetrics>(registry_);
     daemon_ = std::make_unique<Daemon>(
         config_,
-        [](const std::string&, TimeMs) {
-          PromSample s;
-          s.labels = {{"job", "api"}};
-          s.value = 1;
-          return Result<std::vector<PromSample>>(std::vector<PromSample>{s});
+        [groups](const std::string&, TimeMs) {
+          std::vector<PromSample> out(static_cast<size_t>(groups));
+          for (int i = 0; i < groups; ++i) {
+            out[static_cast<size_t>(i)].labels = {
+                {"job", groups == 1 ? "api" : "api-" + std::to_string(i)}};
+            out[static_cast<size_t>(i)].value = 1 + i % 7;
+          }
+          return Result<std::vector<PromSample>>(std::move(out));
         },
-        metrics, Logger([](const std::string&, const std::string&, const LogFields&) {}));
+        metrics_, Logger([](const std::string&, const std::string&, const LogFields&) {}));
     server_ = std::make_unique<HttpServer>(*daemon_, registry_, cors, Logger([](auto&&...) {}));
     if (before_bind) before_bind(*server_);
     auto port = server_->Bind("127.0.0.1:0");
@@ -102,6 +106,7 @@ class HttpServerTest : public ::testing::Test {
   std::string root_;
   Config config_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<ExporterMetrics> metrics_;
   std::unique_ptr<Daemon> daemon_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
@@ -192,6 +197,27 @@ TEST_F(HttpServerTest, MetricsGzippedWhenTheScraperAsks) {
   inflateEnd(&z);
   EXPECT_EQ(body, plain->body);
   EXPECT_LT(packed->body.size(), plain->body.size());
+}
+
+// A page of several MiB is kept and sent in chunks of 1 MiB: it arrives whole, in order, as
+// SerializeMetrics writes it, plain and gzipped, on the first scrape and from the cache.
+TEST_F(HttpServerTest, APageOfManyChunksArrivesWhole) {
+  Start("", nullptr, 12000);
+  Install("checkout");
+  daemon_->PollReloads(false);
+  daemon_->RunCycle(0, 1767495600000);
+  const std::string want = SerializeMetrics(*metrics_);
+  ASSERT_GT(want.size(), size_t{3} << 20);
+  for (int i = 0; i < 2; ++i) {
+    auto r = client_->Get("/metrics", {{"Accept-Encoding", "identity"}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    ASSERT_EQ(r->body.size(), want.size());
+    EXPECT_TRUE(r->body == want) << "scrape " << i;
+  }
+  auto packed = client_->Get("/metrics", {{"Accept-Encoding", "gzip"}});  // inflated by httplib
+  ASSERT_TRUE(packed);
+  EXPECT_TRUE(packed->body == want);
 }
 
 TEST_F(HttpServerTest, DetectorsApiAndBundleBytes) {
