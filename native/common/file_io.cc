@@ -170,7 +170,27 @@ bool WriteAll(int fd, std::string_view bytes) {
 
 }  // namespace
 
+// `path` when it names something other than a file (/dev/null, /dev/stdout, a FIFO): written
+// in place. A temp file renamed over it would replace the device or pipe with a plain file.
+Status WriteInPlace(const std::string& path, const std::vector<std::string_view>& pieces) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open", path);
+  for (std::string_view piece : pieces) {
+    if (!WriteAll(fd, piece)) {
+      Status s = IoError("cannot write", path);
+      ::close(fd);
+      return s;
+    }
+  }
+  if (::close(fd) != 0) return IoError("cannot close", path);
+  return Status::Ok();
+}
+
 Status WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    return WriteInPlace(path, pieces);
+  }
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {

@@ -37,7 +37,8 @@ Result<std::string> ReadBundleFile(const std::string& path, bool no_follow = fal
 
 /// Writes `bytes` so that `path` is either the old file or the complete new one, never a
 /// half file: temp file (`<path>.tmp.<pid>`) in the same directory, fsync, rename, fsync of
-/// the directory.
+/// the directory. A path that names a device or a pipe (/dev/null, /dev/stdout) is written in
+/// place instead: renaming over it would replace it with a plain file.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes);
 /// The same for a file made of `pieces` in order (text formatted in parts on several threads
 /// is written without first copying it into one string).

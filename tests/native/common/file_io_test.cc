@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace isoscope::native {
 namespace {
@@ -23,6 +25,27 @@ TEST(WriteFileAtomic, ReplacesWholeFileAndLeavesNoTemp) {
   ASSERT_TRUE(WriteFileAtomic(path, "new contents").ok());
   EXPECT_EQ(*ReadFile(path), "new contents");
   EXPECT_NE(access((path + ".tmp." + std::to_string(getpid())).c_str(), F_OK), 0);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+// `score --out /dev/null` once renamed a plain file over the device: a path that names a pipe
+// or a device is written in place and stays what it was.
+TEST(WriteFileAtomic, WritesIntoAPipeInPlaceAndLeavesItAPipe) {
+  const std::string dir = TempDir();
+  const std::string fifo = dir + "/pipe";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string got = dir + "/got";
+  const pid_t reader = fork();
+  ASSERT_GE(reader, 0);
+  if (reader == 0) _exit(std::system(("cat '" + fifo + "' > '" + got + "'").c_str()) == 0 ? 0 : 1);
+  ASSERT_TRUE(WriteFileAtomic(fifo, std::vector<std::string_view>{"hello ", "pipe\n"}).ok());
+  int status = 0;
+  ASSERT_EQ(waitpid(reader, &status, 0), reader);
+  EXPECT_EQ(*ReadFile(got), "hello pipe\n");
+  struct stat st {};
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_NE(access((fifo + ".tmp." + std::to_string(getpid())).c_str(), F_OK), 0);
   std::system(("rm -rf " + dir).c_str());
 }
 
