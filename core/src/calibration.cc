@@ -135,7 +135,7 @@ void SurpriseStream::AddToTail(size_t bin) {
   if (tail_m_ > 0 && bin >= tail_u_) ++tail_m_;
 }
 
-void SurpriseStream::SettleTailThreshold(int64_t want) {
+size_t SurpriseStream::SettleTailThreshold(int64_t want) {
   // The threshold only drifts (a row adds one score, and `want` grows by one every 100 rows),
   // so it moves a bin or two from where it was instead of being found afresh from the top.
   size_t k =
@@ -148,6 +148,7 @@ void SurpriseStream::SettleTailThreshold(int64_t want) {
     tail_m_ -= tail_counts_[k++];
   }
   tail_u_ = tail_bins_[k];
+  return k;  // tail_u_'s position among the occupied bins
 }
 
 double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
@@ -180,12 +181,10 @@ double SurpriseStream::TailBeyond(double anomaly_score, size_t bin) {
   const auto want = std::max<int64_t>(
       kTailMinRows, static_cast<int64_t>(kTailShare * static_cast<double>(tail_count_)));
   if (tail_count_ < want || tail_bins_.empty()) return std::nan("");
-  SettleTailThreshold(want);
+  const size_t k = SettleTailThreshold(want);
   const size_t u_bin = tail_u_;
   if (bin <= u_bin) return std::nan("");
   const int64_t m = tail_m_;
-  const size_t k = static_cast<size_t>(
-      std::lower_bound(tail_bins_.begin(), tail_bins_.end(), tail_u_) - tail_bins_.begin());
   double excess = 0;  // integers below 2^53: exact, in any order
   for (size_t b = k; b < tail_bins_.size(); ++b)
     excess += static_cast<double>(tail_counts_[b]) * static_cast<double>(tail_bins_[b] - u_bin);

@@ -124,11 +124,10 @@ ScoredOutput ScoreOutputCsv(const Model& model, const std::vector<RowScore>& sco
   const size_t rows = time_rules.rows;
   const unsigned workers = ScoreWorkers(rows);
   std::vector<ScoredOutput> parts(std::max(1u, workers));
-  const size_t block = (rows + parts.size() - 1) / parts.size();
-  ForEachRange(rows, workers, [&](size_t first, size_t count) {
+  ForEachRange(rows, workers, [&](size_t range, size_t first, size_t count) {
     size_t k = 0;  // kept rows before `first`
     for (size_t row = 0; row < first; ++row) k += kept_row[row] == row ? 1 : 0;
-    parts[block ? first / block : 0] = FormatRows(columns, first, count, k);
+    parts[range] = FormatRows(columns, first, count, k);
   });
   ScoredOutput o;
   o.csv = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +

@@ -333,11 +333,12 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
   data.series.resize(feature_index.size());
   const std::vector<std::string_view> chunks = SplitAtLines(lines.Rest());
   std::vector<RowsPart> parts(chunks.size());
-  ForEachRange(chunks.size(), static_cast<unsigned>(chunks.size()), [&](size_t first, size_t n) {
-    for (size_t c = first; c < first + n; ++c) {
-      parts[c] = ReadRows(chunks[c], header.size(), feature_index, time_index, data);
-    }
-  });
+  ForEachRange(chunks.size(), static_cast<unsigned>(chunks.size()),
+               [&](size_t, size_t first, size_t n) {
+                 for (size_t c = first; c < first + n; ++c) {
+                   parts[c] = ReadRows(chunks[c], header.size(), feature_index, time_index, data);
+                 }
+               });
   // Joined in file order; the first bad line in the file is the one reported.
   size_t line_no = lines.line_no();
   for (RowsPart& part : parts) {

@@ -17,16 +17,17 @@ unsigned ScoreWorkers(size_t n, unsigned threads) {
   return static_cast<unsigned>(std::min<size_t>(threads, by_rows));
 }
 
-void ForEachRange(size_t n, unsigned workers, const std::function<void(size_t, size_t)>& fn) {
+void ForEachRange(size_t n, unsigned workers,
+                  const std::function<void(size_t, size_t, size_t)>& fn) {
   if (workers <= 1 || n == 0) {
-    fn(0, n);
+    fn(0, 0, n);
     return;
   }
-  // Worker w takes [w * block, (w + 1) * block), whatever the timing.
+  // Range w is [w * block, (w + 1) * block), whatever the timing.
   const size_t block = (n + workers - 1) / workers;
-  auto range = [&](size_t first) { fn(first, std::min(n, first + block) - first); };
+  auto range = [&](size_t w) { fn(w, w * block, std::min(n, (w + 1) * block) - w * block); };
   std::vector<std::thread> pool;
-  for (size_t first = block; first < n; first += block) pool.emplace_back(range, first);
+  for (size_t w = 1; w * block < n; ++w) pool.emplace_back(range, w);
   range(0);
   for (std::thread& t : pool) t.join();
 }
@@ -40,7 +41,7 @@ SurpriseColumns ParallelSurprise(const ScoreCalibration& calibration,
   // core (the costly part, each row on its own), then the onset row by row with its surprise.
   out.surprise.resize(n);
   for (size_t i = 0; i < n; ++i) out.surprise[i] = stream.AdvanceReference(anomaly_scores[i]);
-  ForEachRange(n, ScoreWorkers(n, threads), [&](size_t first, size_t count) {
+  ForEachRange(n, ScoreWorkers(n, threads), [&](size_t, size_t first, size_t count) {
     for (size_t i = first; i < first + count; ++i)
       out.surprise[i] = GaussianSurprise(out.surprise[i]);
   });
@@ -60,7 +61,7 @@ std::vector<RowScore> ParallelScoreDense(const ModelScorer& scorer, const double
   }
   const size_t width = scorer.width();
   std::vector<RowScore> out(n);
-  ForEachRange(n, workers, [&](size_t first, size_t count) {
+  ForEachRange(n, workers, [&](size_t, size_t first, size_t count) {
     const std::vector<RowScore> part = scorer.ScoreDense(
         values + first * width, problems != nullptr ? problems + first : nullptr, count);
     std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(first));

@@ -18,9 +18,11 @@ namespace isoscope::native {
 /// there are too few rows for a thread to pay for itself (one worker per 4,096 rows).
 unsigned ScoreWorkers(size_t n, unsigned threads = 0);
 
-/// Runs fn(first, count) over [0, n) cut into `workers` fixed, contiguous ranges, one a thread
-/// (the calling thread takes the first): which thread does which rows never depends on timing.
-void ForEachRange(size_t n, unsigned workers, const std::function<void(size_t, size_t)>& fn);
+/// Runs fn(range, first, count) over [0, n) cut into `workers` fixed, contiguous ranges, one a
+/// thread (the calling thread takes range 0): which thread does which rows never depends on
+/// timing, and `range` (0 to workers - 1) says where a range's results go.
+void ForEachRange(size_t n, unsigned workers,
+                  const std::function<void(size_t, size_t, size_t)>& fn);
 
 /// The calibrated surprise and the onset of each anomaly score, in row order: what
 /// SurpriseStream::Push and onset() give row by row, bit for bit, with the costly

@@ -127,7 +127,7 @@ class SurpriseStream {
 
   double OnsetLevel(double anomaly_score, double surprise);
   double TailBeyond(double anomaly_score, size_t bin);
-  void SettleTailThreshold(int64_t want);
+  size_t SettleTailThreshold(int64_t want);
   void AddToTail(size_t bin);
   void RememberLevel(double level);
 };

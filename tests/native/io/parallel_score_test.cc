@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "isoscope/bundle.h"
@@ -113,10 +114,14 @@ TEST(ParallelSurprise, EveryThreadCountGivesTheStreamsBitsRowByRow) {
 TEST(ForEachRange, CoversEveryIndexOnceInFixedRanges) {
   for (unsigned workers : {1u, 2u, 3u, 8u}) {
     std::vector<int> seen(1000, 0);
-    ForEachRange(seen.size(), workers, [&](size_t first, size_t count) {
+    std::vector<size_t> first_of(workers, SIZE_MAX);
+    ForEachRange(seen.size(), workers, [&](size_t range, size_t first, size_t count) {
+      first_of[range] = first;
       for (size_t i = first; i < first + count; ++i) ++seen[i];
     });
     EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 1000) << workers;
+    // Range r starts after ranges 0 to r - 1, which are as long as each other.
+    for (size_t r = 0; r < workers; ++r) EXPECT_EQ(first_of[r], r * first_of[1 % workers]);
   }
 }
 
