@@ -64,19 +64,13 @@ std::optional<TimeMs> FirstStartIn(const std::vector<AlertInterval>& firing, Tim
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<double> AvgOverTime(const std::vector<TimeMs>& times,
-                                  const std::vector<double>& values, TimeMs t, TimeMs window) {
-  // Left-open: the first sample strictly after t - window, up to the last at or before t.
-  auto lo = std::upper_bound(times.begin(), times.end(), t - window);
-  auto hi = std::upper_bound(lo, times.end(), t);
+// The mean of the non-NaN values in [lo, hi); none: no value.
+std::optional<double> MeanOfPresent(const std::vector<double>& values, size_t lo, size_t hi) {
   double sum = 0;
   size_t n = 0;
-  for (auto it = lo; it != hi; ++it) {
-    const double v = values[static_cast<size_t>(it - times.begin())];
-    if (!std::isnan(v)) {
-      sum += v;
+  for (size_t i = lo; i < hi; ++i) {
+    if (!std::isnan(values[i])) {
+      sum += values[i];
       ++n;
     }
   }
@@ -84,6 +78,26 @@ std::optional<double> AvgOverTime(const std::vector<TimeMs>& times,
     return std::nullopt;
   }
   return sum / static_cast<double>(n);
+}
+
+}  // namespace
+
+std::optional<double> AvgOverTime(const std::vector<TimeMs>& times,
+                                  const std::vector<double>& values, TimeMs t, TimeMs window) {
+  // Left-open: the first sample strictly after t - window, up to the last at or before t.
+  auto lo = std::upper_bound(times.begin(), times.end(), t - window);
+  auto hi = std::upper_bound(lo, times.end(), t);
+  return MeanOfPresent(values, static_cast<size_t>(lo - times.begin()),
+                       static_cast<size_t>(hi - times.begin()));
+}
+
+std::optional<double> WindowAverage::At(TimeMs t) {
+  // upper_bound's answers, found by walking on from the last call's.
+  const size_t n = times_.size();
+  while (lo_ < n && times_[lo_] <= t - window_) ++lo_;
+  hi_ = std::max(hi_, lo_);
+  while (hi_ < n && times_[hi_] <= t) ++hi_;
+  return MeanOfPresent(values_, lo_, hi_);
 }
 
 const char* AlertPhaseName(AlertPhase phase) {
@@ -226,6 +240,7 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
   AlertConfig warning_rule = config.warning, critical_rule = config.critical;
   size_t next_change = 0;
   TimeMs now = r.start_ms;
+  WindowAverage smooth(times, scores, config.smooth_ms);
   for (; now <= times.back(); now += config.eval_interval_ms) {
     for (; next_change < config.threshold_changes.size() &&
            config.threshold_changes[next_change].from_ms <= now;
@@ -233,7 +248,7 @@ Result<ReplayResult> Replay(const std::vector<TimeMs>& times, const std::vector<
       warning_rule.threshold = config.threshold_changes[next_change].warning;
       critical_rule.threshold = config.threshold_changes[next_change].critical;
     }
-    const std::optional<double> smoothed = AvgOverTime(times, scores, now, config.smooth_ms);
+    const std::optional<double> smoothed = smooth.At(now);
     if (smoothed) r.scored_ms += config.eval_interval_ms;
     const AlertState w = Step(warning_rule, warning, smoothed, now);
     const AlertState c = Step(critical_rule, critical, smoothed, now);

@@ -259,7 +259,9 @@ std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
   SurpriseStream stream(calibration, short_rows);
   std::vector<double> out;
   out.reserve(anomaly_scores.size());
-  for (double s : anomaly_scores) out.push_back(stream.Push(s));
+  // Push's surprise without its onset, which nothing here reads (the two halves are separate
+  // state: SurpriseStream.HalvesRunAsWholePassesGiveThePushBits).
+  for (double s : anomaly_scores) out.push_back(GaussianSurprise(stream.AdvanceReference(s)));
   return out;
 }
 

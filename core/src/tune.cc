@@ -72,8 +72,9 @@ Smoothed Smooth(const std::vector<TimeMs>& times, const std::vector<double>& sco
   Smoothed s;
   s.smooth_ms = smooth_ms;
   std::vector<double> present;
+  WindowAverage average(times, scores, smooth_ms);
   for (TimeMs now = times.front(); now <= times.back(); now += eval_ms) {
-    const std::optional<double> v = AvgOverTime(times, scores, now, smooth_ms);
+    const std::optional<double> v = average.At(now);
     s.value.push_back(v ? *v : std::nan(""));
     if (v) present.push_back(*v);
   }

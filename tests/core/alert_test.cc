@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -58,6 +60,62 @@ TEST(AvgOverTime, WindowEdgesTable) {
       EXPECT_DOUBLE_EQ(*got, *c.want);
     }
   }
+}
+
+// WindowAverage walks its edges forward instead of searching: at every evaluation of a
+// replay-like sequence (gaps, NaN runs, repeated and far-apart instants, windows shorter and
+// longer than the step, and on a minute grid edges that fall exactly on samples) it gives
+// AvgOverTime's value bit for bit, and both give the mean by definition (every sample's time
+// tested against the window, summed in time order).
+TEST(WindowAverage, EqualsAvgOverTimeAtEveryEvaluationBitForBit) {
+  std::mt19937_64 rng(7);
+  size_t on_edge = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    // Odd trials: times, windows and steps in whole minutes, as scrapes and rules are.
+    const TimeMs unit = trial % 2 ? M : 1;
+    auto draw = [&](TimeMs below) {  // a multiple of unit below `below` (0 if unit is not)
+      return unit *
+             static_cast<TimeMs>(rng() % static_cast<uint64_t>(std::max<TimeMs>(1, below / unit)));
+    };
+    std::vector<TimeMs> times;
+    std::vector<double> values;
+    TimeMs t = draw(1000 * M) - 500 * M;
+    for (int i = 0; i < 300; ++i) {
+      t += unit + draw(i % 50 < 40 ? 60'000 : 900'000);  // some gaps
+      times.push_back(t);
+      values.push_back(rng() % 7 == 0 ? kNaN
+                                      : std::ldexp(static_cast<double>(rng() % 100000), -17));
+    }
+    const TimeMs window = unit + draw(trial % 4 < 2 ? 300'000 : 3'600'000);
+    WindowAverage average(times, values, window);
+    TimeMs now = times.front() - draw(200'000);
+    size_t checked = 0;
+    while (now <= times.back() + 2 * window) {
+      const std::optional<double> got = average.At(now);
+      const std::optional<double> want = AvgOverTime(times, values, now, window);
+      double sum = 0;
+      size_t n = 0;
+      for (size_t i = 0; i < times.size(); ++i) {
+        on_edge += times[i] == now - window ? 1 : 0;
+        if (times[i] > now - window && times[i] <= now && !std::isnan(values[i])) {
+          sum += values[i];
+          ++n;
+        }
+      }
+      ASSERT_EQ(got.has_value(), want.has_value()) << "trial " << trial << " at " << now;
+      ASSERT_EQ(got.has_value(), n > 0) << "trial " << trial << " at " << now;
+      if (got) {
+        ASSERT_EQ(std::memcmp(&*got, &*want, sizeof(double)), 0) << "trial " << trial;
+        ASSERT_EQ(*got, sum / static_cast<double>(n)) << "trial " << trial;
+      }
+      ++checked;
+      // Steps of 0 (the same instant again), short and long, as replays and tune's grids ask.
+      const int kind = static_cast<int>(rng() % 4);
+      now += kind == 0 ? 0 : kind == 1 ? unit + draw(1000) : draw(kind == 2 ? 60'000 : 2'000'000);
+    }
+    EXPECT_GT(checked, 50u);
+  }
+  EXPECT_GT(on_edge, 100u);  // the open left edge was tested, not just passed near
 }
 
 // ---- the state machine -----------------------------------------------------------------

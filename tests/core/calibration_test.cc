@@ -76,6 +76,24 @@ TEST(SurpriseSeries, IsTheStreamOverAWholeHistory) {
   EXPECT_NEAR(s[2], 0.18659762200829497, 1e-12);
 }
 
+// SurpriseSeries skips the onset it does not return: its values are still Push's, bit for bit,
+// over a history long enough to move the fitted tail, with NaN rows.
+TEST(SurpriseSeries, EqualsPushRowByRowBitForBit) {
+  std::vector<double> training, scores;
+  for (int i = 0; i < 500; ++i) training.push_back(0.35 + 0.2 * std::fmod(i * 0.618034, 1.0));
+  for (int i = 0; i < 3000; ++i) {
+    scores.push_back(i % 97 == 0 ? std::nan("") : 0.3 + 0.5 * std::fmod(i * 0.7548777, 1.0));
+  }
+  const ScoreCalibration cal = CalibrateScores(training);
+  const std::vector<double> series = SurpriseSeries(cal, scores);
+  SurpriseStream stream(cal);
+  ASSERT_EQ(series.size(), scores.size());
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const double want = stream.Push(scores[i]);
+    ASSERT_EQ(std::memcmp(&series[i], &want, sizeof(double)), 0) << "row " << i;
+  }
+}
+
 TEST(SurpriseStream, OnsetIsTheTailLevelWhenItTopsTheRecentRows) {
   // Python, independent of the stream, bins floor(1024 x). Below the tail threshold u the level
   // is -log10((k + 1) / (n + 1)), k of the n earlier scores at or above the row's bin; above

@@ -24,6 +24,25 @@ namespace isoscope {
 std::optional<double> AvgOverTime(const std::vector<TimeMs>& times,
                                   const std::vector<double>& values, TimeMs t, TimeMs window);
 
+/// AvgOverTime at evaluation times that never go back, as a replay asks for them: the window's
+/// edges only move forward, so a whole history costs one pass over the samples instead of two
+/// binary searches an evaluation. The same samples are summed in the same order, so every
+/// value is AvgOverTime's, bit for bit. Holds references to `times` and `values`.
+class WindowAverage {
+ public:
+  WindowAverage(const std::vector<TimeMs>& times, const std::vector<double>& values, TimeMs window)
+      : times_(times), values_(values), window_(window) {}
+  /// AvgOverTime(times, values, t, window); t must not be below the last call's.
+  std::optional<double> At(TimeMs t);
+
+ private:
+  const std::vector<TimeMs>& times_;
+  const std::vector<double>& values_;
+  TimeMs window_;
+  size_t lo_ = 0;  // the first sample after the window's open left edge
+  size_t hi_ = 0;  // the first sample after t
+};
+
 /// One severity's alerting rule: `smoothed > threshold` for `for_ms`.
 struct AlertConfig {
   double threshold = 0;
