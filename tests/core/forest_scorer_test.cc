@@ -210,7 +210,9 @@ TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
   };
   for (const Case c : {Case{1, 7, 65}, Case{5, 200, 200}, Case{16, 67, 129}, Case{17, 33, 64},
                        Case{40, 16, 63}, Case{3, 1, 1}, Case{8, 70, 130}, Case{9, 20, 64},
-                       Case{5, 40, 70, 3}, Case{4, 33, 65, 4}, Case{6, 50, 64, 6}}) {
+                       Case{5, 40, 70, 3}, Case{4, 33, 65, 4}, Case{6, 50, 64, 6},
+                       // the one-row walk's passes of 7 groups of 16: one full, and three
+                       Case{2, 112, 20}, Case{5, 250, 40}}) {
     const std::vector<float> train = RandomRows(300, c.d, 7);
     IForestParams params;
     params.n_estimators = c.trees;

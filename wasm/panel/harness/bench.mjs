@@ -2,8 +2,9 @@
 // (129,600 rows at 60 s) and the model trained on it,
 // - the what-if recompute in the built panel (replay in WASM + stats) over 20 control changes:
 //   median of the panel's own measurement, and of the change-to-next-frame time in the page;
-// - WASM scoring of the 129,600 rows (BuildFeatureRows + ScoreRows through the embind API, in
-//   the page) against the native `isoscope_bench score-bundle` on the same files, in this run;
+// - WASM scoring of the 129,600 rows (the page's scoreRows through the embind API: feature
+//   rows, scores, surprise and z-score baseline) against the native `isoscope_bench
+//   score-bundle` (the same C++ work) on the same files, in rounds taken in turn in this run;
 // - the gzipped size of the .wasm and its JS glue (and of the plugin's module.js).
 // Targets (reported, not enforced: a shared machine's noise should not fail a build):
 // recompute < 30 ms, WASM scoring < 1.25x native (issue 18).
@@ -54,13 +55,14 @@ for (let i = 0; i < n; i++) {
   for (let k = 1; k < header.length; k++) series[header[k]][i] = c[k] === '' ? NaN : Number(c[k]);
 }
 const info = m.loadBundle(bytes);
-const score = [];
+// One scoring of every row, timed; the harness calls it in turn with the native peer.
 let r;
-for (let k = 0; k < 7; k++) {
+window.__scoreOnce = () => {
   const t0 = performance.now();
   r = m.scoreRows(bytes, times, series);
-  score.push(performance.now() - t0);
-}
+  return performance.now() - t0;
+};
+const first = window.__scoreOnce();  // the engine's first, unoptimised pass: reported apart
 let checksum = 0, scored = 0;
 for (const s of r.scores) if (s === s) { checksum += s; scored++; }
 const replay = [];
@@ -70,7 +72,7 @@ for (let k = 0; k < 20; k++) {
     evalIntervalMs: 60000 }, null);
   replay.push(performance.now() - t0);
 }
-window.__bench = { rows: n, scored, checksum, score, replay, modelVersion: info.modelVersion };
+window.__bench = { rows: n, scored, checksum, first, replay, modelVersion: info.modelVersion };
 </script>`;
 
 const { server, base } = await startServer({
@@ -100,9 +102,17 @@ try {
   await page.waitForFunction(() => window.__bench, null, { timeout: 120_000 });
   const api = await page.evaluate(() => window.__bench);
 
-  // 2. The native peer on the same files, in the same run.
-  const native = JSON.parse(execFileSync(nativeBench, ['score-bundle', '--bundle', bundle, '--csv', csv,
-    '--repeat', '7']).toString());
+  // 2. WASM and its native peer on the same files, in turns: a shared machine's speed drifts
+  // over seconds, and rounds taken in turn see the same drift on both sides. Each round's
+  // ratio is of times measured back to back; the median round is reported.
+  const rounds = [];
+  for (let k = 0; k < 9; k++) {
+    const wasm = await page.evaluate(() => window.__scoreOnce());
+    const native = JSON.parse(execFileSync(nativeBench, ['score-bundle', '--bundle', bundle, '--csv', csv,
+      '--repeat', '1']).toString());
+    rounds.push({ wasm, native });
+  }
+  const native = rounds[0].native;
 
   // 3. The built panel: 20 changes of the warning control over the 129,600 points.
   const options = { detector: 'demo', warning: 0.6, critical: 0.63, forMinutes: 3, smoothMinutes: 5, contamination: 0.02 };
@@ -141,17 +151,23 @@ try {
     rows: api.rows,
     scored: api.scored,
     checksum_equal: Math.abs(api.checksum - native.checksum / native.repeat) < 1e-6,
+    rounds: rounds.length,
     whatif_recompute_ms_median: median(recompute),
     whatif_change_to_frame_ms_median: median(toFrame),
     whatif_change_to_commit_ms_median: median(commitMs),
     wasm_replay_ms_median: median(api.replay),
-    wasm_score_ms_median: median(api.score),
-    native_score_ms_median: native.score_s * 1000,
-    native_portable_score_ms_median: native.portable_score_s * 1000,
+    wasm_first_score_ms: api.first,
+    wasm_score_ms_median: median(rounds.map((x) => x.wasm)),
+    native_score_ms_median: median(rounds.map((x) => x.native.score_s * 1000)),
+    native_portable_score_ms_median: median(rounds.map((x) => x.native.portable_score_s * 1000)),
     // The target is against the same C++ walk compiled natively (the portable one); the
     // AVX-512 walk native x86 picks at run time has no WebAssembly counterpart (no gathers).
-    wasm_over_native: median(api.score) / (native.portable_score_s * 1000),
-    wasm_over_native_fastest: median(api.score) / (native.score_s * 1000),
+    wasm_over_native: median(rounds.map((x) => x.wasm / (x.native.portable_score_s * 1000))),
+    wasm_over_native_fastest: median(rounds.map((x) => x.wasm / (x.native.score_s * 1000))),
+    // Best against best: a shared machine's noise only ever adds time, and the browser's own
+    // threads (compositor, background compiles, GC) share the two cores with the page.
+    wasm_score_ms_min: Math.min(...rounds.map((x) => x.wasm)),
+    native_portable_score_ms_min: Math.min(...rounds.map((x) => x.native.portable_score_s * 1000)),
     wasm_bytes: readFileSync(join(wasmDir, 'isoscope_core.wasm')).length,
     wasm_gzip_bytes: gz(join(wasmDir, 'isoscope_core.wasm')),
     glue_bytes: readFileSync(join(wasmDir, 'isoscope_core.mjs')).length,
@@ -174,9 +190,12 @@ console.log(`  what-if recompute (replay in WASM + stats), median of 20 changes:
   ` (target < 30 ms: ${verdict(result.whatif_recompute_ms_median < 30)}); change to React commit ${f(result.whatif_change_to_commit_ms_median)} ms,` +
   ` to the second frame after it ${f(result.whatif_change_to_frame_ms_median)} ms;` +
   ` bare replay ${f(result.wasm_replay_ms_median)} ms`);
-console.log(`  scoring ${result.rows} rows: WASM ${f(result.wasm_score_ms_median)} ms, native portable walk ${f(result.native_portable_score_ms_median)} ms,` +
-  ` ratio ${result.wasm_over_native.toFixed(2)}x (target < 1.25x: ${verdict(result.wasm_over_native < 1.25)}); native with the AVX-512 walk` +
-  ` ${f(result.native_score_ms_median)} ms, ${result.wasm_over_native_fastest.toFixed(2)}x; same scores: ${result.checksum_equal}`);
+console.log(`  scoring ${result.rows} rows, ${result.rounds} rounds of WASM then native: WASM ${f(result.wasm_score_ms_median)} ms` +
+  ` (the first, unoptimised call ${f(result.wasm_first_score_ms)} ms), native portable walk ${f(result.native_portable_score_ms_median)} ms,` +
+  ` median round's ratio ${result.wasm_over_native.toFixed(2)}x (target < 1.25x: ${verdict(result.wasm_over_native < 1.25)}); native with the AVX-512 walk` +
+  ` ${f(result.native_score_ms_median)} ms, ${result.wasm_over_native_fastest.toFixed(2)}x; best of each: WASM ${f(result.wasm_score_ms_min)} ms,` +
+  ` native portable ${f(result.native_portable_score_ms_min)} ms, ${(result.wasm_score_ms_min / result.native_portable_score_ms_min).toFixed(2)}x;` +
+  ` same scores: ${result.checksum_equal}`);
 console.log(`  size: isoscope_core.wasm ${result.wasm_bytes} B (gzip -9 ${result.wasm_gzip_bytes} B) + glue ${result.glue_bytes} B` +
   ` (gzip ${result.glue_gzip_bytes} B) = ${result.wasm_gzip_bytes + result.glue_gzip_bytes} B gzipped; plugin module.js gzip ${result.plugin_module_js_gzip_bytes} B`);
 console.log(`  written ${join(outDir, 'bench.json')}`);
