@@ -152,6 +152,8 @@ try {
     scored: api.scored,
     checksum_equal: Math.abs(api.checksum - native.checksum / native.repeat) < 1e-6,
     rounds: rounds.length,
+    wasm_score_ms_rounds: rounds.map((x) => x.wasm),
+    native_portable_score_ms_rounds: rounds.map((x) => x.native.portable_score_s * 1000),
     whatif_recompute_ms_median: median(recompute),
     whatif_change_to_frame_ms_median: median(toFrame),
     whatif_change_to_commit_ms_median: median(commitMs),
