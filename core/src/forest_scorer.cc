@@ -159,8 +159,8 @@ template <size_t kRows>
 void ForestScorer::WalkBlock(const float* block, double* out) const {
   // Column-major copy of the block: row r's value of column c sits at c * kStride + r, so each
   // visit's address is the node's column shifted plus a constant per row. The stride is a
-  // power of two so that the shift is one instruction on the walk's chain of dependent loads:
-  // 12 rows apart took a multiply, which WebAssembly engines (V8) do not turn into shifts.
+  // power of two so that it is a shift on the walk's chain of dependent loads: 12 rows apart
+  // left an i32.mul by 48 on that chain in the WebAssembly module.
   constexpr size_t kStride = PowerOfTwoAtLeast(kRows);
   float columns[256 * kStride];
   for (size_t r = 0; r < kRows; ++r) {

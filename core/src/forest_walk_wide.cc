@@ -150,9 +150,9 @@ __attribute__((target("avx512f"))) inline void WalkSomeTreeGroups(std::index_seq
 
 __attribute__((target("avx512f"))) double WidePathSum(const ForestView& f, const float* row) {
   // Seven groups of 16 trees at once: a step's gathers wait on the one before it in the same
-  // tree, so independent groups keep the loads overlapping (four were about 5 % slower, and
-  // eight or more spill). 200 trees are two passes, of 7 and 6 groups; a last short pass walks
-  // only the groups it fills.
+  // tree, so independent groups keep the loads overlapping (four were about 5 % slower, eight
+  // no faster, thirteen slower). 200 trees are two passes, of 7 and 6 groups; a last short
+  // pass walks only the groups it fills.
   constexpr size_t kGroups = 7;
   constexpr size_t kTrees = 16 * kGroups;
   // The row's columns in one register: a lane's value is a permute, not a load.
