@@ -37,6 +37,7 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest, Walk walk) {
   }
   ForestScorer s;
   s.wide_ = walk == Walk::kFastest && detail::WideWalkAvailable();
+  s.avx2_ = !s.wide_ && walk != Walk::kScalar && detail::Avx2WalkAvailable();
   s.n_features_ = static_cast<size_t>(forest.n_features);
   s.denominator_ = static_cast<double>(forest.trees.size()) * forest.c_max_samples;
 
@@ -86,7 +87,7 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest, Walk walk) {
     }
     s.tree_depth_.push_back(max_depth);
   }
-  if (s.wide_) s.BuildTopTable();
+  if (s.wide_ || s.avx2_) s.BuildTopTable();
   return s;
 }
 
@@ -139,6 +140,9 @@ void ForestScorer::WalkGroup(const float* row, size_t first_tree, double& sum) c
 double ForestScorer::PathSum(const float* row) const {
   if (wide_ && n_features_ <= 16) {
     return detail::WidePathSum(View(), row);
+  }
+  if (avx2_ && n_features_ <= 16) {
+    return detail::Avx2PathSum(View(), row);
   }
   double sum = 0.0;
   const size_t n_trees = tree_start_.size();

@@ -185,6 +185,14 @@ double BruteForcePathSum(const Forest& f, const float* row) {
   return sum;
 }
 
+bool CpuHasAvx2() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
 std::vector<float> RandomRows(size_t n, size_t d, uint32_t seed) {
   std::vector<float> x(n * d);
   uint32_t s = seed;
@@ -195,7 +203,32 @@ std::vector<float> RandomRows(size_t n, size_t d, uint32_t seed) {
   return x;
 }
 
-// Both walks (the portable one, and the AVX-512 one where this CPU has it) against the
+// n rows of d columns, each value a split threshold of its column somewhere in the forest,
+// rounded down to float32 as the scorer stores it (a column no tree splits on gets 0).
+std::vector<float> RowsOnThresholds(const Forest& f, size_t n, size_t d, uint32_t seed) {
+  std::vector<std::vector<float>> by_column(d);
+  for (const Tree& t : f.trees) {
+    for (size_t k = 0; k < t.children_left.size(); ++k) {
+      if (t.children_left[k] == -1) continue;
+      float v = static_cast<float>(t.threshold[k]);
+      if (static_cast<double>(v) > t.threshold[k]) {
+        v = std::nextafter(v, -std::numeric_limits<float>::infinity());
+      }
+      by_column[static_cast<size_t>(t.features[static_cast<size_t>(t.feature[k])])].push_back(v);
+    }
+  }
+  std::vector<float> x(n * d, 0.0f);
+  uint32_t s = seed;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const std::vector<float>& pick = by_column[i % d];
+    s = s * 1664525u + 1013904223u;
+    if (!pick.empty()) x[i] = pick[(s >> 8) % pick.size()];
+  }
+  return x;
+}
+
+// Every walk (the portable one, the AVX-512 one where this CPU has it, and the AVX2 one-row walk
+// where it has AVX2, AVX-512 or not) against the
 // definition, bit for bit: tree counts that leave partial groups of 16 and 64, widths on both
 // sides of the one-row walk's 16-column limit and of the batch walk's 8 (masked loads up to 8
 // columns, gathers above), batches that leave a partial block of 64, and
@@ -208,11 +241,11 @@ TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
     int64_t max_samples = 256;  // 3 to 6: trees that end in leaves within the one-row walk's
                                 // top table (its first three levels)
   };
-  for (const Case c : {Case{1, 7, 65}, Case{5, 200, 200}, Case{16, 67, 129}, Case{17, 33, 64},
-                       Case{40, 16, 63}, Case{3, 1, 1}, Case{8, 70, 130}, Case{9, 20, 64},
-                       Case{5, 40, 70, 3}, Case{4, 33, 65, 4}, Case{6, 50, 64, 6},
-                       // the one-row walk's passes of 7 groups of 16: one full, and three
-                       Case{2, 112, 20}, Case{5, 250, 40}}) {
+  for (Case c : {Case{1, 7, 65}, Case{5, 200, 200}, Case{16, 67, 129}, Case{17, 33, 64},
+                 Case{40, 16, 63}, Case{3, 1, 1}, Case{8, 70, 130}, Case{9, 20, 64},
+                 Case{5, 40, 70, 3}, Case{4, 33, 65, 4}, Case{6, 50, 64, 6},
+                 // the one-row walk's passes of 7 groups of 16: one full, and three
+                 Case{2, 112, 20}, Case{5, 250, 40}}) {
     const std::vector<float> train = RandomRows(300, c.d, 7);
     IForestParams params;
     params.n_estimators = c.trees;
@@ -225,15 +258,24 @@ TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
       rows[c.d] = std::numeric_limits<float>::infinity();
       rows[c.d + 1] = -std::numeric_limits<float>::infinity();
     }
-    for (const auto walk : {ForestScorer::Walk::kScalar, ForestScorer::Walk::kFastest}) {
+    // As many rows again whose values sit exactly on split thresholds (float32 ones, as the
+    // walks compare), so that "equal goes left" is decided at every level of many trees.
+    const std::vector<float> on = RowsOnThresholds(*forest, c.rows, c.d, 13);
+    rows.insert(rows.end(), on.begin(), on.end());
+    c.rows *= 2;
+    for (const auto walk :
+         {ForestScorer::Walk::kScalar, ForestScorer::Walk::kFastest, ForestScorer::Walk::kAvx2}) {
       auto s = ForestScorer::Compile(*forest, walk);
       ASSERT_TRUE(s.ok());
+      if (walk == ForestScorer::Walk::kAvx2) {
+        ASSERT_EQ(s->avx2(), CpuHasAvx2());  // the AVX2 walk runs wherever the CPU has it
+      }
       std::vector<double> batch(c.rows);
       s->PathSums(rows.data(), c.rows, batch.data());
       for (size_t r = 0; r < c.rows; ++r) {
         const double expected = BruteForcePathSum(*forest, rows.data() + r * c.d);
         ASSERT_EQ(s->PathSum(rows.data() + r * c.d), expected)
-            << "d " << c.d << " row " << r << " wide " << s->wide();
+            << "d " << c.d << " row " << r << " wide " << s->wide() << " avx2 " << s->avx2();
         ASSERT_EQ(batch[r], expected) << "d " << c.d << " row " << r << " wide " << s->wide();
       }
     }

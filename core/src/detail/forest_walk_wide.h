@@ -1,7 +1,7 @@
 #pragma once
 
-// The forest walk on 16 lanes (AVX-512), chosen at run time by ForestScorer::Compile when the
-// CPU has it. Same nodes, same decisions, each row's trees added in tree order: the same bits as
+// The forest walk on 16 lanes (AVX-512), and the one-row walk on 8 (AVX2) for x86-64 CPUs
+// without AVX-512, chosen at run time by ForestScorer::Compile by what the CPU has. Same nodes, same decisions, each row's trees added in tree order: the same bits as
 // the scalar walk (tests/core/forest_scorer_test.cc compares the two on every row).
 
 #include <cstddef>
@@ -36,6 +36,12 @@ bool WideWalkAvailable();
 
 /// One row: 16 trees per step, the row's columns permuted into lanes. n_features <= 16.
 double WidePathSum(const ForestView& f, const float* row);
+
+/// True when this CPU runs the 8-lane one-row walk (x86-64 with AVX2).
+bool Avx2WalkAvailable();
+
+/// One row on 8 lanes (AVX2): WidePathSum's walk, 8 trees a vector. n_features <= 16.
+double Avx2PathSum(const ForestView& f, const float* row);
 
 /// `n` row-major rows (n a multiple of kWideBlockRows): rows in lanes, trees in order.
 constexpr size_t kWideBlockRows = 64;

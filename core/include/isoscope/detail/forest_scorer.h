@@ -23,8 +23,10 @@ struct ForestView;
 class ForestScorer {
  public:
   /// kFastest walks 16 trees (one row) or 16 rows (a batch) per instruction where the CPU has
-  /// AVX-512, with the same bits; kScalar is the portable walk (tests compare the two).
-  enum class Walk { kFastest, kScalar };
+  /// AVX-512, and one row 8 trees per instruction where it has AVX2 only, with the same bits;
+  /// kScalar is the portable walk; kAvx2 takes the AVX2 one-row walk even on an AVX-512 CPU
+  /// (tests compare them all).
+  enum class Walk { kFastest, kScalar, kAvx2 };
   static Result<ForestScorer> Compile(const Forest& forest, Walk walk = Walk::kFastest);
 
   /// Sum over trees (in tree order, as sklearn adds them) of each tree's path length for one
@@ -39,6 +41,8 @@ class ForestScorer {
   size_t node_count() const { return nodes_.size(); }
   /// True when this scorer uses the AVX-512 walk.
   bool wide() const { return wide_; }
+  /// True when this scorer walks one row with AVX2 (8 trees a step).
+  bool avx2() const { return avx2_; }
 
  private:
   struct Node {
@@ -64,12 +68,13 @@ class ForestScorer {
   std::vector<double> leaf_value_;    // indexed like nodes_
   std::vector<uint32_t> tree_start_;  // root index of each tree
   std::vector<uint32_t> tree_depth_;
-  // ForestView's top table (the wide walk only): thresholds and packed words, 16 lanes a row.
+  // ForestView's top table (the wide walks only): thresholds and packed words, 16 lanes a row.
   std::vector<float> top_threshold_;
   std::vector<uint32_t> top_packed_;
   size_t n_features_ = 0;
   double denominator_ = 0;
   bool wide_ = false;
+  bool avx2_ = false;
 };
 
 }  // namespace isoscope
