@@ -63,8 +63,6 @@ bool WideWalkAvailable() { return __builtin_cpu_supports("avx512f"); }
 
 namespace {
 
-// `G` groups of 16 trees from tree t for one row, into leaf[0, trees). G is a compile-time count
-// so the groups' indices stay in registers (a loop bound known only at run time spilled them).
 // A level of 16 trees from the top table: thresholds and packed words at heap position h.
 struct TopRow {
   const float* threshold;
