@@ -1,8 +1,9 @@
 #pragma once
 
 // The forest walk on 16 lanes (AVX-512), and the one-row walk on 8 (AVX2) for x86-64 CPUs
-// without AVX-512, chosen at run time by ForestScorer::Compile by what the CPU has. Same nodes, same decisions, each row's trees added in tree order: the same bits as
-// the scalar walk (tests/core/forest_scorer_test.cc compares the two on every row).
+// without AVX-512, chosen at run time by ForestScorer::Compile by what the CPU has. Same nodes,
+// same decisions, each row's trees added in tree order: the same bits as the scalar walk
+// (tests/core/forest_scorer_test.cc compares them all on every row).
 
 #include <cstddef>
 #include <cstdint>
