@@ -151,12 +151,16 @@ ExporterMetrics::ExporterMetrics(std::shared_ptr<prometheus::Registry> reg)
           "Samples Prometheus answered as NaN or +-Inf (the group goes stale for that cycle)")),
       reloads(Counter(*registry, "isoscope_reloads_total",
                       "Models loaded and activated, the first one included")),
+      http_listener_failures(Counter(*registry, "isoscope_http_listener_failures_total",
+                                     "Times the listening socket failed (an accept() error) "
+                                     "and was opened again on the same address")),
       query_duration(Histogram(*registry, "isoscope_query_duration_seconds",
                                "Duration of one Prometheus instant query")),
       scoring_duration(
           Histogram(*registry, "isoscope_scoring_duration_seconds",
                     "Duration of building and scoring a detector's feature vectors in one cycle")) {
   build_info.Add({{"version", kEngineVersion}}).Set(1);
+  http_listener_failures.Add({});  // 0 from the start: an alert can use increase()
 }
 
 prometheus::Histogram::BucketBoundaries ExporterMetrics::DurationBuckets() {

@@ -108,6 +108,7 @@ struct ExporterMetrics {
   prometheus::Family<prometheus::Counter>& reload_errors;
   prometheus::Family<prometheus::Counter>& nonfinite_samples;
   prometheus::Family<prometheus::Counter>& reloads;
+  prometheus::Family<prometheus::Counter>& http_listener_failures;
   prometheus::Family<prometheus::Histogram>& query_duration;
   prometheus::Family<prometheus::Histogram>& scoring_duration;
 

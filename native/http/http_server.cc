@@ -13,10 +13,14 @@
 #include <chrono>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "explain_api.h"
 #include "file_io.h"
@@ -620,6 +624,9 @@ class HttpServer::Impl {
   std::string tls_error_;
   GuardedServer server_;
   bool bound_ = false;
+  std::string host_;  // the bound address, kept to open the socket again (Run)
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
   std::mutex page_mu_;
   std::shared_ptr<const PageChunks> page_;
   std::chrono::steady_clock::time_point page_time_;
@@ -682,6 +689,8 @@ Result<int> HttpServer::Bind(const std::string& listen_address) {
   }
   impl_->server_.RaiseBacklog();
   impl_->bound_ = true;
+  impl_->host_ = addr->first;
+  impl_->port_ = port;
   return port;
 }
 
@@ -695,8 +704,35 @@ std::string HttpServer::ServeBytes(const std::string& input, const std::string& 
   return impl_->server_.ServeBytes(input, client_ip);
 }
 
-bool HttpServer::Run() { return impl_->bound_ && impl_->server_.listen_after_bind(); }
+// cpp-httplib 0.11.4 closes the listening socket and returns false on any accept() error but
+// EMFILE: EINTR from a signal, ECONNABORTED, ENOBUFS. The daemon would go on scoring with no
+// port, so the socket is opened again on the same address until Stop().
+bool HttpServer::Run() {
+  Impl& s = *impl_;
+  if (!s.bound_) return false;
+  while (!s.server_.listen_after_bind() && !s.stopping_) {
+    const int err = errno;  // accept()'s, unless the pool's shutdown set another
+    s.metrics_->http_listener_failures.Add({}).Increment();
+    const std::string address = s.host_ + ":" + std::to_string(s.port_);
+    s.log_.Error("the listening socket failed; opening it again",
+                 {{"address", address}, {"last_error", std::strerror(err)}});
+    for (int wait_ms = 100; !s.stopping_; wait_ms = std::min(2 * wait_ms, 10000)) {
+      if (s.server_.bind_to_port(s.host_, s.port_)) {
+        s.server_.RaiseBacklog();
+        s.log_.Info("listening again on " + address, {{"address", address}});
+        break;
+      }
+      s.log_.Error("cannot listen again; retrying",
+                   {{"address", address}, {"retry_in_ms", std::to_string(wait_ms)}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    }
+  }
+  return true;
+}
 
-void HttpServer::Stop() { impl_->server_.stop(); }
+void HttpServer::Stop() {
+  impl_->stopping_ = true;
+  impl_->server_.stop();
+}
 
 }  // namespace isoscope::native

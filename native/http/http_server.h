@@ -69,7 +69,9 @@ class HttpServer {
   /// Binds the listening socket; returns the bound port (the real one for port 0). Fails if the
   /// TLS context could not be set up from the web config.
   Result<int> Bind(const std::string& listen_address);
-  /// Serves until Stop(); false if it could not (not bound).
+  /// Serves until Stop(); false if it could not (not bound). A listening socket that fails
+  /// (cpp-httplib gives it up on most accept() errors) is opened again on the same address,
+  /// logged and counted in isoscope_http_listener_failures_total.
   bool Run();
   /// Stops Run() (from any thread).
   void Stop();

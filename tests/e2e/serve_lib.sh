@@ -8,6 +8,12 @@ bad() {
   failed=$((failed + 1))
   echo "FAIL: $*"
   tail -15 "$W/serve.log" 2>/dev/null | sed 's/^/  | /'
+  # A daemon that died quietly (a signal leaves no log line) is named, with how it ended.
+  if [ -n "${SERVE_PID:-}" ] && ! kill -0 "$SERVE_PID" 2>/dev/null; then
+    wait "$SERVE_PID" 2>/dev/null
+    local rc=$?
+    echo "  | the daemon (pid $SERVE_PID) is gone: exit status $rc$([ $rc -gt 128 ] && echo ", signal $(kill -l $((rc - 128)))")"
+  fi
 }
 metrics() { curl -fs "$URL/metrics"; }
 # metric 'name{labels}': its value on the daemon's /metrics, empty when the series is absent.

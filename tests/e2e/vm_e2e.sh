@@ -111,7 +111,15 @@ train prom "$PROM_END" && train vm "$PROM_END" && train vmp "$PROM_END" || bad "
 scores() {  # scores NAME: anomaly_score lines once both jobs are scored
   serve_start "$W/$1.yml" || { bad "serve against $1 starts"; return 1; }
   both() { [ "$(metrics | grep -c '^anomaly_score{')" = 2 ]; }
-  wait_for 30 both || { bad "serve against $1 scores both jobs"; metrics | grep '^anomaly_\|^isoscope_query' | head; stop_pid "$SERVE_PID"; SERVE_PID=""; return 1; }
+  wait_for 30 both || {
+    bad "serve against $1 scores both jobs"
+    # What a scrape gets now: the status, or curl's reason when there is no answer.
+    echo "  | GET /metrics: $(curl -sS -o "$W/last-metrics" -w 'HTTP %{http_code}' "$URL/metrics" 2>&1)"
+    grep '^anomaly_\|^isoscope_query_errors' "$W/last-metrics" 2>/dev/null | head
+    stop_pid "$SERVE_PID"
+    SERVE_PID=""
+    return 1
+  }
   metrics | grep '^anomaly_score{' | sort >"$W/scores-$1"
   stop_pid "$SERVE_PID"
   SERVE_PID=""

@@ -165,13 +165,14 @@ TEST(GroupFamilies, PageEqualsPrometheusCppsForTheSameValues) {
   // first): after the counters, before every other gauge and the histograms.
   const Page page = Parse(SerializeMetrics(em));
   const std::vector<std::string> want = {"isoscope_query_errors_total",
+                                         "isoscope_http_listener_failures_total",
                                          "anomaly_score",
                                          "anomaly_is_anomaly",
                                          "anomaly_surprise",
                                          "anomaly_onset",
                                          "anomaly_threshold"};
   ASSERT_GE(page.order.size(), want.size());
-  EXPECT_EQ(std::vector<std::string>(page.order.begin(), page.order.begin() + 6), want);
+  EXPECT_EQ(std::vector<std::string>(page.order.begin(), page.order.begin() + want.size()), want);
   EXPECT_EQ(page.order.back(), "isoscope_query_duration_seconds");
 }
 

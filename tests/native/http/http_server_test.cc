@@ -1,7 +1,10 @@
 #include "http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -9,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -67,7 +71,7 @@ class HttpServerTest : public ::testing::Test {
           return Result<std::vector<PromSample>>(std::move(out));
         },
         metrics_, Logger([](const std::string&, const std::string&, const LogFields&) {}));
-    server_ = std::make_unique<HttpServer>(*daemon_, registry_, cors, Logger([](auto&&...) {}));
+    server_ = std::make_unique<HttpServer>(*daemon_, registry_, cors, server_log_);
     if (before_bind) before_bind(*server_);
     auto port = server_->Bind("127.0.0.1:0");
     ASSERT_TRUE(port.ok()) << port.status().ToString();
@@ -109,6 +113,7 @@ class HttpServerTest : public ::testing::Test {
   std::shared_ptr<ExporterMetrics> metrics_;
   std::unique_ptr<Daemon> daemon_;
   std::unique_ptr<HttpServer> server_;
+  Logger server_log_ = Logger([](auto&&...) {});
   std::thread thread_;
   int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
@@ -139,6 +144,56 @@ TEST_F(HttpServerTest, HealthAndReadiness) {
   EXPECT_EQ(r->status, 404);
 }
 
+// The descriptor of this process's listening TCP socket on `port`, -1 if none.
+int ListeningFd(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_in addr{};
+    socklen_t addr_len = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0 &&
+        addr.sin_family == AF_INET && ntohs(addr.sin_port) == port) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+// cpp-httplib 0.11.4 closes its listening socket on any accept() error but EMFILE, EINTR and
+// EAGAIN (ENFILE, ENOBUFS, ECONNABORTED...). shutdown() of the listening socket makes accept()
+// fail for real (EINVAL): the port must answer again, and the log and /metrics say so.
+TEST_F(HttpServerTest, AFailedListeningSocketIsOpenedAgain) {
+  std::mutex mu;
+  std::string log;
+  server_log_ = Logger([&](const std::string& level, const std::string& msg, const LogFields&) {
+    std::lock_guard<std::mutex> lock(mu);
+    log += level + ": " + msg + "\n";
+  });
+  Start();
+  ASSERT_TRUE(client_->Get("/healthz"));
+  const int fd = ListeningFd(port_);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::shutdown(fd, SHUT_RD), 0);
+  auto r = client_->Get("/healthz");
+  for (int i = 0; i < 100 && !r; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    r = client_->Get("/healthz");
+  }
+  ASSERT_TRUE(r) << "the port did not answer again within 5 s; log:\n" << log;
+  EXPECT_EQ(r->status, 200);
+  r = client_->Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("\nisoscope_http_listener_failures_total 1\n"), std::string::npos)
+      << r->body.substr(0, 2000);
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_NE(log.find("error: the listening socket failed; opening it again"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("info: listening again on 127.0.0.1:" + std::to_string(port_)),
+            std::string::npos)
+      << log;
+}
+
 TEST_F(HttpServerTest, MetricsInTextFormatWithHelpAndType) {
   Start();
   Install("checkout");
@@ -154,7 +209,8 @@ TEST_F(HttpServerTest, MetricsInTextFormatWithHelpAndType) {
         "anomaly_rate_5m", "model_version_timestamp", "anomaly_model_canary_ok",
         "anomaly_model_state", "isoscope_build_info", "isoscope_query_errors_total",
         "isoscope_scoring_errors_total", "isoscope_reload_errors_total", "isoscope_reloads_total",
-        "isoscope_query_duration_seconds", "isoscope_scoring_duration_seconds"}) {
+        "isoscope_http_listener_failures_total", "isoscope_query_duration_seconds",
+        "isoscope_scoring_duration_seconds"}) {
     EXPECT_NE(r->body.find(std::string("# HELP ") + family + " "), std::string::npos) << family;
     EXPECT_NE(r->body.find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
   }
