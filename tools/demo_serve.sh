@@ -76,6 +76,7 @@ else
   echo "   querying $PROM_URL at now"
 fi
 LOG=$DIR/serve.log
+: >"$LOG"  # a second make demo must not read the last run's port before the new one logs its own
 "$ISOSCOPE" "${args[@]}" 2>"$LOG" &
 PID=$!
 stop() {

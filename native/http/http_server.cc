@@ -705,8 +705,8 @@ std::string HttpServer::ServeBytes(const std::string& input, const std::string& 
 }
 
 // cpp-httplib 0.11.4 closes the listening socket and returns false on any accept() error but
-// EMFILE: EINTR from a signal, ECONNABORTED, ENOBUFS. The daemon would go on scoring with no
-// port, so the socket is opened again on the same address until Stop().
+// EMFILE, EINTR and EAGAIN: ENFILE, ENOBUFS, ENOMEM, EPERM. The daemon would go on scoring
+// with no port, so the socket is opened again on the same address until Stop().
 bool HttpServer::Run() {
   Impl& s = *impl_;
   if (!s.bound_) return false;
@@ -724,7 +724,9 @@ bool HttpServer::Run() {
       }
       s.log_.Error("cannot listen again; retrying",
                    {{"address", address}, {"retry_in_ms", std::to_string(wait_ms)}});
-      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+      for (int slept = 0; slept < wait_ms && !s.stopping_; slept += 100) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // Stop() is noticed
+      }
     }
   }
   return true;

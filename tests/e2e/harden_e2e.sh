@@ -54,6 +54,7 @@ wait_for() {
 start() {
   local log=$1 var=$2
   shift 2
+  : >"$log"  # the poll below must never read an earlier run's port
   "$ISOSCOPE" serve --config "$W/replay.yml" --replay-csv "$W/demo/history.csv" \
     --start-time 2026-08-20T03:00:00Z --replay-speed 60 --web.listen-address 127.0.0.1:0 \
     "$@" 2>"$log" &

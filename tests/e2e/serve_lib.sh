@@ -42,6 +42,9 @@ stop_pid() {
 # fixture's history, more ARGs after, log in $W/serve.log; sets SERVE_PID, PORT and URL
 # ($SERVE_SCHEME://127.0.0.1:PORT, scheme http unless set) once it listens.
 serve_start() {
+  # Emptied here, not only by the redirection below: that one runs in the background child,
+  # and until it has, the poll would read the previous daemon's port from the old log.
+  : >"$W/serve.log"
   "$ISOSCOPE" serve --config "$1" --web.listen-address 127.0.0.1:0 \
     --start-time "$PROM_END" "${@:2}" 2>"$W/serve.log" &
   SERVE_PID=$!

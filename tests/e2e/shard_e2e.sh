@@ -85,6 +85,7 @@ echo "groups per shard (tools/shard_hash.py): $(awk '{ n[$3]++ } END { for (s = 
 # replica_start I [PORT]: `serve --shard I/3` on 127.0.0.1:PORT (default 0), log replica_I.log.
 replica_start() {
   local i=$1 port=${2:-0} log=$W/replica_$1.log
+  : >"$log"  # a restart's poll must not read the old run's "listening on" line
   "$ISOSCOPE" serve --config "$W/isoscope.yml" --shard "$i/3" --web.listen-address "127.0.0.1:$port" \
     --start-time "$PROM_END" 2>"$log" &
   PIDS[i]=$!
