@@ -161,7 +161,7 @@ int ListeningFd(int port) {
 }
 
 // cpp-httplib 0.11.4 closes its listening socket on any accept() error but EMFILE, EINTR and
-// EAGAIN (ENFILE, ENOBUFS, ECONNABORTED...). shutdown() of the listening socket makes accept()
+// EAGAIN (ENFILE, ENOBUFS, ENOMEM, EPERM). shutdown() of the listening socket makes accept()
 // fail for real (EINVAL): the port must answer again, and the log and /metrics say so.
 TEST_F(HttpServerTest, AFailedListeningSocketIsOpenedAgain) {
   std::mutex mu;
