@@ -87,6 +87,12 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest, Walk walk) {
     }
     s.tree_depth_.push_back(max_depth);
   }
+  for (size_t t = 0; t < s.tree_depth_.size(); t += 8) {
+    const auto octet = s.tree_depth_.begin() + static_cast<ptrdiff_t>(t);
+    const auto end =
+        s.tree_depth_.begin() + static_cast<ptrdiff_t>(std::min(t + 8, s.tree_depth_.size()));
+    s.octet_depth_.push_back(*std::max_element(octet, end));
+  }
   if (s.wide_ || s.avx2_) s.BuildTopTable();
   return s;
 }
@@ -218,9 +224,9 @@ void ForestScorer::PathSums(const float* rows, size_t n, double* out) const {
 }
 
 detail::ForestView ForestScorer::View() const {
-  return {nodes_.data(),      leaf_value_.data(),    tree_start_.data(),
-          tree_depth_.data(), tree_start_.size(),    n_features_,
-          nodes_.size(),      top_threshold_.data(), top_packed_.data()};
+  return {nodes_.data(),         leaf_value_.data(), tree_start_.data(), tree_depth_.data(),
+          octet_depth_.data(),   tree_start_.size(), n_features_,        nodes_.size(),
+          top_threshold_.data(), top_packed_.data()};
 }
 
 double ForestScorer::AnomalyScore(double path_sum) const {

@@ -84,11 +84,11 @@ __attribute__((target("avx512f"))) inline __mmask16 GoesRight(__m512 threshold, 
   return _mm512_cmp_ps_mask(threshold, x, _CMP_LT_OQ);
 }
 
-// The first kTopLevels (3) steps of 16 trees for one row, from the top table: each level's
+// The first kWideTopLevels (3) steps of 16 trees for one row, from the top table: each level's
 // candidate nodes are plain loads, and the decisions so far pick among them. Returns the
 // index each tree's walk reaches at level 3 (or the leaf it stopped at above).
 __attribute__((target("avx512f"))) inline __m512i WalkTopLevels(const TopRow& top, __m512 columns) {
-  static_assert(kTopLevels == 3, "the blends below are written out for three levels");
+  static_assert(kWideTopLevels == 3, "the blends below are written out for three levels");
   const auto column_mask = _mm512_set1_epi32((1 << kColumnBits) - 1);
   const __mmask16 d0 = GoesRight(top.Threshold(0), top.Packed(0), columns);
   const __m512 t1 = _mm512_mask_blend_ps(d0, top.Threshold(1), top.Threshold(2));
@@ -118,7 +118,7 @@ __attribute__((target("avx512f"))) inline void WalkTreeGroups(const ForestView& 
     idx[g] = WalkTopLevels({f.top_threshold + at, f.top_packed + at}, columns);
   }
   const uint32_t depth = *std::max_element(f.tree_depth + t, f.tree_depth + t + trees);
-  for (uint32_t step = kTopLevels; step < depth; ++step) {
+  for (uint32_t step = kWideTopLevels; step < depth; ++step) {
     for (size_t g = 0; g < G; ++g) {
       const Nodes16 node = GatherNodes(nodes, idx[g]);
       const __m512 x = _mm512_permutexvar_ps(_mm512_and_si512(node.packed, column_mask), columns);
@@ -331,6 +331,18 @@ struct TopHalf {
   }
 };
 
+// Which of a node's two words Pick reads.
+struct ThresholdWord {
+  __attribute__((target("avx2"))) __m256 operator()(const TopHalf& top, size_t h) const {
+    return top.Threshold(h);
+  }
+};
+struct PackedWord {
+  __attribute__((target("avx2"))) __m256i operator()(const TopHalf& top, size_t h) const {
+    return top.Packed(h);
+  }
+};
+
 // The row's value in each lane's column: columns 0-7 in `lo`, 8-15 in `hi` (kHi only).
 template <bool kHi>
 __attribute__((target("avx2"))) inline __m256 Value8(__m256i packed, __m256 lo, __m256 hi) {
@@ -354,25 +366,53 @@ __attribute__((target("avx2"))) inline __m256i Next8(__m256 threshold, __m256i p
   return _mm256_sub_epi32(_mm256_srli_epi32(packed, kColumnBits), _mm256_castps_si256(right));
 }
 
-__attribute__((target("avx2"))) inline __m256i Blend8(__m256i a, __m256i b, __m256 right) {
+// a where the lane went left, b where it went right.
+__attribute__((target("avx2"))) inline __m256i Select(__m256i a, __m256i b, __m256 right) {
   return _mm256_castps_si256(
       _mm256_blendv_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), right));
 }
+__attribute__((target("avx2"))) inline __m256 Select(__m256 a, __m256 b, __m256 right) {
+  return _mm256_blendv_ps(a, b, right);
+}
 
-// WalkTopLevels on 8 lanes: the first three levels by plain loads and blends.
+// A level's node for each of 8 trees from the top table, picked among the level's 2^kLevel
+// positions from `first` by the decisions above it (r[0] at the root): the deepest decision
+// halves the candidates first, the root's last.
+template <size_t kLevel, class Word>
+__attribute__((target("avx2"))) inline auto Pick(const TopHalf& top, size_t first,
+                                                 const __m256* r) {
+  if constexpr (kLevel == 0) {
+    return Word()(top, first);
+  } else {
+    constexpr size_t kHalf = size_t{1} << (kLevel - 1);
+    return Select(Pick<kLevel - 1, Word>(top, first, r + 1),
+                  Pick<kLevel - 1, Word>(top, first + kHalf, r + 1), r[0]);
+  }
+}
+
+// The lanes that go right at level kLevel, given the decisions above it.
+template <size_t kLevel, bool kHi>
+__attribute__((target("avx2"))) inline __m256 GoesRight8(const TopHalf& top, const __m256* r,
+                                                         __m256 lo, __m256 hi) {
+  constexpr size_t kFirst = (size_t{1} << kLevel) - 1;  // the level's first heap position
+  const __m256i packed = Pick<kLevel, PackedWord>(top, kFirst, r);
+  return _mm256_cmp_ps(Pick<kLevel, ThresholdWord>(top, kFirst, r), Value8<kHi>(packed, lo, hi),
+                       _CMP_LT_OQ);
+}
+
+// The first kTopLevels (4) steps of 8 trees by plain loads and blends instead of gathers.
 template <bool kHi>
 __attribute__((target("avx2"))) inline __m256i WalkTopLevels8(const TopHalf& top, __m256 lo,
                                                               __m256 hi) {
-  static_assert(kTopLevels == 3, "the blends below are written out for three levels");
-  const __m256 r0 = _mm256_cmp_ps(top.Threshold(0), Value8<kHi>(top.Packed(0), lo, hi), _CMP_LT_OQ);
-  const __m256 t1 = _mm256_blendv_ps(top.Threshold(1), top.Threshold(2), r0);
-  const __m256i p1 = Blend8(top.Packed(1), top.Packed(2), r0);
-  const __m256 r1 = _mm256_cmp_ps(t1, Value8<kHi>(p1, lo, hi), _CMP_LT_OQ);
-  const __m256 t2 = _mm256_blendv_ps(_mm256_blendv_ps(top.Threshold(3), top.Threshold(4), r1),
-                                     _mm256_blendv_ps(top.Threshold(5), top.Threshold(6), r1), r0);
-  const __m256i p2 = Blend8(Blend8(top.Packed(3), top.Packed(4), r1),
-                            Blend8(top.Packed(5), top.Packed(6), r1), r0);
-  return Next8<kHi>(t2, p2, lo, hi);
+  static_assert(kTopLevels == 4, "the levels below are written out for four");
+  __m256 r[kTopLevels - 1];
+  r[0] = GoesRight8<0, kHi>(top, r, lo, hi);
+  r[1] = GoesRight8<1, kHi>(top, r, lo, hi);
+  r[2] = GoesRight8<2, kHi>(top, r, lo, hi);
+  constexpr size_t kLast = kTopLevels - 1;
+  constexpr size_t kFirst = (size_t{1} << kLast) - 1;
+  return Next8<kHi>(Pick<kLast, ThresholdWord>(top, kFirst, r),
+                    Pick<kLast, PackedWord>(top, kFirst, r), lo, hi);
 }
 
 // One gathered step of 8 walks. Each node comes whole (threshold and packed word, 8 bytes) in
@@ -393,11 +433,11 @@ __attribute__((target("avx2"))) inline __m256i GatheredStep8(const long long* no
   return Next8<kHi>(threshold, packed, lo, hi);
 }
 
-// `G` vectors of 8 trees from tree t (a multiple of 8) for one row, into leaf[0, trees).
+// `G` vectors of 8 trees from tree t (a multiple of 8) for one row, into leaf[0, 8 G) (lanes
+// past the last tree walk the top table's idle leaf).
 template <size_t G, bool kHi>
-__attribute__((target("avx2"))) inline void WalkTreeOctets(const ForestView& f, size_t t,
-                                                           size_t trees, __m256 lo, __m256 hi,
-                                                           double* leaf) {
+__attribute__((target("avx2"))) inline void WalkTreeOctets(const ForestView& f, size_t t, __m256 lo,
+                                                           __m256 hi, double* leaf) {
   const auto* nodes = static_cast<const long long*>(f.nodes);
   __m256i idx[G];
   for (size_t g = 0; g < G; ++g) {
@@ -405,7 +445,8 @@ __attribute__((target("avx2"))) inline void WalkTreeOctets(const ForestView& f, 
     const size_t at = (octet / 2) * kTopPositions * 16 + (octet % 2) * 8;
     idx[g] = WalkTopLevels8<kHi>({f.top_threshold + at, f.top_packed + at}, lo, hi);
   }
-  const uint32_t depth = *std::max_element(f.tree_depth + t, f.tree_depth + t + trees);
+  uint32_t depth = 0;
+  for (size_t g = 0; g < G; ++g) depth = std::max(depth, f.octet_depth[t / 8 + g]);
   for (uint32_t step = kTopLevels; step < depth; ++step) {
     for (size_t g = 0; g < G; ++g) idx[g] = GatheredStep8<kHi>(nodes, idx[g], lo, hi);
   }
@@ -423,31 +464,36 @@ __attribute__((target("avx2"))) inline void WalkTreeOctets(const ForestView& f, 
 template <bool kHi, size_t... kG>
 __attribute__((target("avx2"))) inline void WalkSomeTreeOctets(std::index_sequence<kG...>,
                                                                size_t groups, const ForestView& f,
-                                                               size_t t, size_t trees, __m256 lo,
-                                                               __m256 hi, double* leaf) {
-  ((groups == kG + 1 ? WalkTreeOctets<kG + 1, kHi>(f, t, trees, lo, hi, leaf) : void()), ...);
+                                                               size_t t, __m256 lo, __m256 hi,
+                                                               double* leaf) {
+  ((groups == kG + 1 ? WalkTreeOctets<kG + 1, kHi>(f, t, lo, hi, leaf) : void()), ...);
 }
 
 template <bool kHi>
 __attribute__((target("avx2"))) double Avx2PathSumOf(const ForestView& f, const float* row) {
-  // Four vectors of 8 trees at once: the 16 ymm registers hold their indices, the row and the
-  // step's temporaries (six and eight were no faster on AMD Zen 3).
-  constexpr size_t kGroups = 4;
-  constexpr size_t kTrees = 8 * kGroups;
+  // Up to five vectors of 8 trees at once: the 16 ymm registers hold their indices, the row and
+  // the step's temporaries (four and six were slower on AMD Zen 3). The octets are dealt out
+  // evenly, since a pass of few octets leaves its gathers waiting on each other: 200 trees are
+  // five passes of five.
+  constexpr size_t kMaxGroups = 5;
   // The row's columns in two registers (zero past the last): a lane's value is a permute.
   alignas(32) float padded[16] = {};
   std::memcpy(padded, row, f.n_features * sizeof(float));
   const __m256 lo = _mm256_load_ps(padded);
   const __m256 hi = _mm256_load_ps(padded + 8);
   double sum = 0.0;
-  alignas(32) double leaf[kTrees];
-  for (size_t t = 0; t < f.n_trees; t += kTrees) {
-    const size_t trees = std::min<size_t>(kTrees, f.n_trees - t);
-    WalkSomeTreeOctets<kHi>(std::make_index_sequence<kGroups>(), (trees + 7) / 8, f, t, trees, lo,
-                            hi, leaf);
+  alignas(32) double leaf[8 * kMaxGroups];
+  const size_t octets = (f.n_trees + 7) / 8;
+  const size_t passes = (octets + kMaxGroups - 1) / kMaxGroups;
+  size_t t = 0;
+  for (size_t pass = 0; pass < passes; ++pass) {
+    const size_t groups = (octets - t / 8) / (passes - pass);  // the rest, shared evenly
+    WalkSomeTreeOctets<kHi>(std::make_index_sequence<kMaxGroups>(), groups, f, t, lo, hi, leaf);
+    const size_t trees = std::min(8 * groups, f.n_trees - t);
     for (size_t k = 0; k < trees; ++k) {
       sum += leaf[k];  // tree order, as sklearn adds them
     }
+    t += trees;
   }
   return sum;
 }

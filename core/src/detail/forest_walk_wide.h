@@ -16,6 +16,7 @@ struct ForestView {
   const double* leaf_value;
   const uint32_t* tree_start;
   const uint32_t* tree_depth;
+  const uint32_t* octet_depth;  // the deepest of each 8 trees (t / 8): one load, not eight
   size_t n_trees;
   size_t n_features;
   size_t n_nodes;
@@ -28,8 +29,11 @@ struct ForestView {
   const uint32_t* top_packed;
 };
 
-/// Levels of each tree held in the top table (heap positions 0 to 2^kTopLevels - 2).
-constexpr size_t kTopLevels = 3;
+/// Levels of each tree held in the top table (heap positions 0 to 2^kTopLevels - 2). The AVX2
+/// walk reads all four; the AVX-512 one the first kWideTopLevels (its blends cost more there
+/// than the gather they save).
+constexpr size_t kTopLevels = 4;
+constexpr size_t kWideTopLevels = 3;
 constexpr size_t kTopPositions = (size_t{1} << kTopLevels) - 1;
 
 /// True when this CPU runs the wide walk (x86-64 with AVX-512F; never in WebAssembly).

@@ -68,6 +68,7 @@ class ForestScorer {
   std::vector<double> leaf_value_;    // indexed like nodes_
   std::vector<uint32_t> tree_start_;  // root index of each tree
   std::vector<uint32_t> tree_depth_;
+  std::vector<uint32_t> octet_depth_;  // ForestView::octet_depth
   // ForestView's top table (the wide walks only): thresholds and packed words, 16 lanes a row.
   std::vector<float> top_threshold_;
   std::vector<uint32_t> top_packed_;
