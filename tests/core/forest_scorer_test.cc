@@ -227,8 +227,8 @@ std::vector<float> RowsOnThresholds(const Forest& f, size_t n, size_t d, uint32_
   return x;
 }
 
-// Every walk (the portable one, the AVX-512 one where this CPU has it, and the AVX2 one-row walk
-// where it has AVX2, AVX-512 or not) against the
+// Every walk (the portable one, the AVX-512 one where this CPU has it, and the AVX2 one, for one
+// row and row by row for batches, where it has AVX2, AVX-512 or not) against the
 // definition, bit for bit: tree counts that leave partial groups of 16 and 64, widths on both
 // sides of the one-row walk's 16-column limit and of the batch walk's 8 (masked loads up to 8
 // columns, gathers above), batches that leave a partial block of 64, and

@@ -23,9 +23,9 @@ struct ForestView;
 class ForestScorer {
  public:
   /// kFastest walks 16 trees (one row) or 16 rows (a batch) per instruction where the CPU has
-  /// AVX-512, and one row 8 trees per instruction where it has AVX2 only, with the same bits;
-  /// kScalar is the portable walk; kAvx2 takes the AVX2 one-row walk even on an AVX-512 CPU
-  /// (tests compare them all).
+  /// AVX-512, and 8 trees per instruction where it has AVX2 only (a batch row by row), with
+  /// the same bits; kScalar is the portable walk; kAvx2 takes the AVX2 walk even on an AVX-512
+  /// CPU (tests compare them all).
   enum class Walk { kFastest, kScalar, kAvx2 };
   static Result<ForestScorer> Compile(const Forest& forest, Walk walk = Walk::kFastest);
 
