@@ -395,9 +395,10 @@ template <size_t kLevel, bool kHi>
 __attribute__((target("avx2"))) inline __m256 GoesRight8(const TopHalf& top, const __m256* r,
                                                          __m256 lo, __m256 hi) {
   constexpr size_t kFirst = (size_t{1} << kLevel) - 1;  // the level's first heap position
+  // Named first: Clang's _mm256_cmp_ps is a macro, and a template's comma splits its arguments.
   const __m256i packed = Pick<kLevel, PackedWord>(top, kFirst, r);
-  return _mm256_cmp_ps(Pick<kLevel, ThresholdWord>(top, kFirst, r), Value8<kHi>(packed, lo, hi),
-                       _CMP_LT_OQ);
+  const __m256 threshold = Pick<kLevel, ThresholdWord>(top, kFirst, r);
+  return _mm256_cmp_ps(threshold, Value8<kHi>(packed, lo, hi), _CMP_LT_OQ);
 }
 
 // The first kTopLevels (4) steps of 8 trees by plain loads and blends instead of gathers.
