@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstddef>
 #include <map>
 
 #include "detail/train_steps.h"
@@ -105,8 +106,28 @@ Result<double> Model::ThresholdFor(double contamination) const {
   return InterpolateThreshold(quantiles, contamination);
 }
 
+namespace {
+
+// std::sort's result, by ranges sorted apart (on the caller's threads) and then merged. Equal
+// values keep equal bits here: training scores are finite and never zero.
+void SortByRanges(std::vector<double>& v, const ForRangesFn& for_ranges) {
+  const auto at = [&v](size_t i) { return v.begin() + static_cast<std::ptrdiff_t>(i); };
+  ForRanges(for_ranges, v.size(),
+            [&](size_t first, size_t count) { std::sort(at(first), at(first + count)); });
+  // A sorted run ends where a value is below the one before it.
+  size_t merged = 0;
+  for (size_t i = 1; i <= v.size(); ++i) {
+    if (i == v.size() || v[i] < v[i - 1]) {
+      std::inplace_merge(v.begin(), at(merged), at(i));
+      merged = i;
+    }
+  }
+}
+
+}  // namespace
+
 Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset,
-                   const DenseScoreFn& score_dense) {
+                   const DenseScoreFn& score_dense, const ForRangesFn& for_ranges) {
   const size_t width = model.spec.width();
   const size_t n = width == 0 ? 0 : train_rows.size() / width;
   const double given_offset = model.offset;
@@ -132,7 +153,7 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
     score_samples[i] = -scores[i].anomaly_score;
   }
   std::vector<double> sorted = score_samples;
-  std::sort(sorted.begin(), sorted.end());
+  SortByRanges(sorted, for_ranges);
   if (keep_offset) {
     model.offset = given_offset;
   } else if (!model.params.contamination.is_auto) {
@@ -413,7 +434,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   model.scaler = std::move(scaler).value();
   auto x32 = detail::ScaledFloat32(model.scaler, spec, dense, used);
   if (!x32.ok()) return x32.status();
-  auto forest = FitForest(x32->data(), used, width, options.params);
+  auto forest = FitForest(x32->data(), used, width, options.params, options.for_ranges);
   if (!forest.ok()) {
     return forest.status();
   }
@@ -428,7 +449,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
     for (TimeMs t : kept.times) cells.Add(t);
     model.info.full_weeks = cells.FullWeeks();
   }
-  Status finished = FinishModel(model, dense, false, options.score_dense);
+  Status finished = FinishModel(model, dense, false, options.score_dense, options.for_ranges);
   if (!finished.ok()) {
     return finished;
   }

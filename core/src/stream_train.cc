@@ -292,7 +292,7 @@ Result<Model> StreamTrainer::Finish() {
   model.scaler = std::move(scaler).value();
   auto x32 = detail::ScaledFloat32(model.scaler, m.spec, m.plan_rows, m.plan.rows.size());
   if (!x32.ok()) return x32.status();
-  auto forest = FitForestOnPlan(m.plan, x32->data());
+  auto forest = FitForestOnPlan(m.plan, x32->data(), m.options.for_ranges);
   if (!forest.ok()) return forest.status();
   model.forest = std::move(forest).value();
   if (m.has_time) {
@@ -301,7 +301,8 @@ Result<Model> StreamTrainer::Finish() {
     model.info.window_end_ms = m.t_max;
     model.info.full_weeks = m.cells.FullWeeks();
   }
-  Status finished = FinishModel(model, m.sample_rows, false, m.options.score_dense);
+  Status finished =
+      FinishModel(model, m.sample_rows, false, m.options.score_dense, m.options.for_ranges);
   if (!finished.ok()) return finished;
   model.info.warnings = detail::TrainingWarnings(model, m.used, m.options.contamination_explicit);
   if (m.used > m.sample_k) {

@@ -189,6 +189,7 @@ Status RunTrain(const TrainArgs& args) {
   options.created_ms = NowMs();
   options.source = "csv:" + args.csv;
   options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
+  options.for_ranges = ParallelRanges();        // the fit and the sort behind the offset
   if (!args.exclude.empty()) {
     auto windows = ReadIncidents(args.exclude);
     if (!windows.ok()) return windows.status();

@@ -242,6 +242,7 @@ TrainOptions PooledOptions(const Config& config, const DetectorConfig& det) {
   options.created_ms = NowMs();
   options.source = "prometheus:" + config.prometheus.url + " detector " + det.name;
   options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
+  options.for_ranges = ParallelRanges();        // the fit and the sort behind the offset
   return options;
 }
 

@@ -5,16 +5,23 @@
 
 namespace isoscope::native {
 
-unsigned ScoreWorkers(size_t n, unsigned threads) {
-  // More than 8 threads gains little for a few hundred thousand rows and costs start-up.
+namespace {
+
+// `threads`, or for 0 the machine's (more than 8 gains little for a few hundred thousand rows
+// and costs start-up).
+unsigned Threads(unsigned threads) {
   constexpr unsigned kMaxThreads = 8;
+  return threads != 0 ? threads
+                      : std::min(kMaxThreads, std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+unsigned ScoreWorkers(size_t n, unsigned threads) {
   // About 1 us a row: below 4,096 rows (4 ms) a thread's start-up is a noticeable share.
   constexpr size_t kRowsPerWorker = 4096;
-  if (threads == 0) {
-    threads = std::min(kMaxThreads, std::max(1u, std::thread::hardware_concurrency()));
-  }
   const size_t by_rows = std::max<size_t>(1, n / kRowsPerWorker);
-  return static_cast<unsigned>(std::min<size_t>(threads, by_rows));
+  return static_cast<unsigned>(std::min<size_t>(Threads(threads), by_rows));
 }
 
 void ForEachRange(size_t n, unsigned workers,
@@ -77,6 +84,13 @@ std::vector<RowScore> ParallelScoreRows(const ModelScorer& scorer, const Feature
 DenseScoreFn ParallelDenseScorer(unsigned threads) {
   return [threads](const ModelScorer& scorer, const double* values, size_t n) {
     return ParallelScoreDense(scorer, values, nullptr, n, threads);
+  };
+}
+
+ForRangesFn ParallelRanges(unsigned threads) {
+  return [threads](size_t n, const std::function<void(size_t, size_t)>& fn) {
+    const auto workers = static_cast<unsigned>(std::min<size_t>(Threads(threads), n));
+    ForEachRange(n, workers, [&fn](size_t, size_t first, size_t count) { fn(first, count); });
   };
 }
 

@@ -45,4 +45,8 @@ std::vector<RowScore> ParallelScoreRows(const ModelScorer& scorer, const Feature
 /// The training options' score_dense hook: the training-score pass on several cores.
 DenseScoreFn ParallelDenseScorer(unsigned threads = 0);
 
+/// The training options' for_ranges hook: [0, n) cut into min(threads, n) fixed ranges, one a
+/// thread (`threads` 0: as ScoreWorkers), for the fit's trees and the training scores' sort.
+ForRangesFn ParallelRanges(unsigned threads = 0);
+
 }  // namespace isoscope::native

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "isoscope/bundle.h"
@@ -51,6 +52,31 @@ TEST(TrainModel, WarnsAboutTheOriginStorysMistakes) {
   ASSERT_EQ(m->info.warnings.size(), 2u);
   EXPECT_NE(m->info.warnings[0].find("days of history"), std::string::npos);
   EXPECT_NE(m->info.warnings[1].find("contamination was not given"), std::string::npos);
+}
+
+TEST(TrainModel, ForRangesCutsChangeNothingInTheBundle) {
+  const auto h = testing::MakeSmallHistory();
+  auto whole = testing::TrainSmallModel(h);
+  ASSERT_TRUE(whole.ok());
+  TrainOptions options;
+  options.params = whole->params;
+  options.contamination_explicit = true;
+  options.created_ms = h.times.back();
+  // Uneven ranges of 7, last first: the trees and the sorted scores come out the same.
+  size_t calls = 0;
+  options.for_ranges = [&calls](size_t n, const std::function<void(size_t, size_t)>& fn) {
+    for (size_t end = n; end > 0; end -= std::min<size_t>(end, 7)) {
+      const size_t count = std::min<size_t>(end, 7);
+      fn(end - count, count);
+      ++calls;
+    }
+  };
+  auto cut =
+      TrainModel(whole->spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_GT(calls, h.times.size() / 7);  // the sort's ranges as well as the trees'
+  EXPECT_EQ(cut->model_version, whole->model_version);
+  EXPECT_EQ(EncodeBundle(*cut), EncodeBundle(*whole));
 }
 
 TEST(TrainModel, NoUsableRowsIsAClearError) {

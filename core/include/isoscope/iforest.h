@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,22 @@
 #include "isoscope/status.h"
 
 namespace isoscope {
+
+/// Runs fn(first, count) on ranges that cover [0, n) once each, perhaps at once on several
+/// threads: the caller's, since the core has none. Empty: fn(0, n) on the calling thread.
+/// Nothing the core computes with it depends on how [0, n) is cut.
+using ForRangesFn =
+    std::function<void(size_t n, const std::function<void(size_t first, size_t count)>& fn)>;
+
+/// `for_ranges`, or [0, n) as one range when it is empty.
+inline void ForRanges(const ForRangesFn& for_ranges, size_t n,
+                      const std::function<void(size_t, size_t)>& fn) {
+  if (for_ranges) {
+    for_ranges(n, fn);
+  } else {
+    fn(0, n);
+  }
+}
 
 /// `max_samples` as scikit-learn accepts it: "auto", an int, or a float in (0, 1].
 struct MaxSamples {
@@ -126,12 +143,16 @@ Result<int64_t> ResolveMaxSamples(const MaxSamples& max_samples, int64_t n);
 Result<ForestPlan> PlanForest(size_t n, size_t d, const IForestParams& params);
 
 /// Fits the planned forest. `x` holds the rows plan.rows names, in that order, row-major
-/// float32 with plan.n_features columns, finite.
-Result<Forest> FitForestOnPlan(const ForestPlan& plan, const float* x);
+/// float32 with plan.n_features columns, finite. `for_ranges` (optional) splits the trees,
+/// which are fitted apart from each other: the forest is the same however they are split.
+Result<Forest> FitForestOnPlan(const ForestPlan& plan, const float* x,
+                               const ForRangesFn& for_ranges = {});
 
 /// Fits a forest on row-major float32 data (n rows by d columns), reproducing scikit-learn
 /// 1.2+ IsolationForest.fit bit for bit: same RNG chain, splitter and node order. The data
-/// must be finite; the offset is computed separately (see threshold.h).
-Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams& params);
+/// must be finite; the offset is computed separately (see threshold.h). `for_ranges` as for
+/// FitForestOnPlan.
+Result<Forest> FitForest(const float* x, size_t n, size_t d, const IForestParams& params,
+                         const ForRangesFn& for_ranges = {});
 
 }  // namespace isoscope

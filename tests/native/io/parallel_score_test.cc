@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -61,15 +62,30 @@ TEST(ParallelScore, TrainingWithTheThreadedPassWritesTheSameBundle) {
   options.params = single->params;
   options.contamination_explicit = true;
   options.created_ms = h.times.back();
-  options.score_dense = ParallelDenseScorer(3);
-  auto threaded =
-      TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
-  ASSERT_TRUE(threaded.ok()) << threaded.status().ToString();
-  // Offset, quantile table, calibration, canaries and model version all come from the
-  // training-score pass: the bundles are equal byte for byte.
-  EXPECT_TRUE(SameBits(threaded->offset, single->offset));
-  EXPECT_EQ(threaded->model_version, single->model_version);
-  EXPECT_EQ(EncodeBundle(*threaded), EncodeBundle(*single));
+  for (unsigned threads : {2u, 3u, 7u}) {
+    options.score_dense = ParallelDenseScorer(threads);
+    options.for_ranges = ParallelRanges(threads);  // the trees and the sort split too
+    auto threaded =
+        TrainModel(spec, h.times.data(), {h.a.data(), h.b.data()}, h.times.size(), options);
+    ASSERT_TRUE(threaded.ok()) << threaded.status().ToString();
+    // Forest, offset, quantile table, calibration, canaries and model version: the bundles
+    // are equal byte for byte.
+    EXPECT_TRUE(SameBits(threaded->offset, single->offset)) << threads;
+    EXPECT_EQ(threaded->model_version, single->model_version) << threads;
+    EXPECT_EQ(EncodeBundle(*threaded), EncodeBundle(*single)) << threads;
+  }
+}
+
+TEST(ParallelRanges, CoversEveryIndexOnceWhateverTheCount) {
+  for (unsigned threads : {1u, 2u, 3u, 8u}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{5}, size_t{200}}) {
+      std::vector<std::atomic<int>> seen(n);
+      ParallelRanges(threads)(n, [&](size_t first, size_t count) {
+        for (size_t i = first; i < first + count; ++i) ++seen[i];
+      });
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(seen[i].load(), 1) << threads << " " << n;
+    }
+  }
 }
 
 TEST(ParallelScore, AWrongRowCountFromTheHookIsAnInternalError) {
