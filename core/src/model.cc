@@ -114,13 +114,21 @@ void SortByRanges(std::vector<double>& v, const ForRangesFn& for_ranges) {
   const auto at = [&v](size_t i) { return v.begin() + static_cast<std::ptrdiff_t>(i); };
   ForRanges(for_ranges, v.size(),
             [&](size_t first, size_t count) { std::sort(at(first), at(first + count)); });
-  // A sorted run ends where a value is below the one before it.
-  size_t merged = 0;
-  for (size_t i = 1; i <= v.size(); ++i) {
-    if (i == v.size() || v[i] < v[i - 1]) {
-      std::inplace_merge(v.begin(), at(merged), at(i));
-      merged = i;
+  // A sorted run starts where a value is below the one before it. Runs are merged in pairs,
+  // then pairs of pairs: a value moves about log2(runs) times, not once for every run.
+  std::vector<size_t> starts{0};
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (v[i] < v[i - 1]) starts.push_back(i);
+  }
+  while (starts.size() > 1) {
+    std::vector<size_t> merged;
+    for (size_t r = 0; r < starts.size(); r += 2) {
+      merged.push_back(starts[r]);
+      if (r + 1 == starts.size()) break;
+      const size_t end = r + 2 < starts.size() ? starts[r + 2] : v.size();
+      std::inplace_merge(at(starts[r]), at(starts[r + 1]), at(end));
     }
+    starts.swap(merged);
   }
 }
 

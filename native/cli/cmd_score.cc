@@ -120,14 +120,17 @@ ScoredOutput ScoreOutputCsv(const Model& model, const std::vector<RowScore>& sco
   }
   const SurpriseColumns surprise = ParallelSurprise(model.calibration, anomaly_scores);
   const OutputColumns columns{model, scores, surprise, explained, time_text, kept_row};
-  // Each thread formats a fixed range of rows into its own text; joined in order.
+  // Each chunk of rows is formatted into its own text, by whichever thread takes it; the
+  // texts are joined in order.
   const size_t rows = time_rules.rows;
-  const unsigned workers = ScoreWorkers(rows);
-  std::vector<ScoredOutput> parts(std::max(1u, workers));
-  ForEachRange(rows, workers, [&](size_t range, size_t first, size_t count) {
-    size_t k = 0;  // kept rows before `first`
-    for (size_t row = 0; row < first; ++row) k += kept_row[row] == row ? 1 : 0;
-    parts[range] = FormatRows(columns, first, count, k);
+  std::vector<size_t> kept_before(ChunkCount(rows, kChunkRows));  // each chunk's first k
+  for (size_t row = 0, kept = 0; row < rows; ++row) {
+    if (row % kChunkRows == 0) kept_before[row / kChunkRows] = kept;
+    kept += kept_row[row] == row ? 1 : 0;
+  }
+  std::vector<ScoredOutput> parts(kept_before.size());
+  ForEachChunk(rows, kChunkRows, ScoreWorkers(rows), [&](size_t chunk, size_t first, size_t count) {
+    parts[chunk] = FormatRows(columns, first, count, kept_before[chunk]);
   });
   ScoredOutput o;
   o.csv = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +

@@ -243,15 +243,15 @@ RowsPart ReadRows(std::string_view text, size_t fields, const std::vector<size_t
   return part;
 }
 
-// Pieces of `text` that start and end at line starts, one for each worker: a big file's lines
-// are read on every core (ScoreWorkers: at least 4,096 lines a piece).
+// Pieces of `text` that start and end at line starts, about kChunkRows lines each: a big
+// file's lines are read on every core, each piece by whichever thread takes it.
 std::vector<std::string_view> SplitAtLines(std::string_view text) {
   const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  const size_t workers = ScoreWorkers(lines);
+  const size_t pieces = ChunkCount(lines, kChunkRows);
   std::vector<std::string_view> out;
   size_t from = 0;
-  for (size_t w = 1; w < workers; ++w) {
-    const size_t cut = text.find('\n', std::max(from, text.size() * w / workers));
+  for (size_t w = 1; w < pieces; ++w) {
+    const size_t cut = text.find('\n', std::max(from, text.size() * w / pieces));
     if (cut == std::string_view::npos) break;
     out.push_back(text.substr(from, cut + 1 - from));
     from = cut + 1;
@@ -260,14 +260,17 @@ std::vector<std::string_view> SplitAtLines(std::string_view text) {
   return out;
 }
 
-// A part's rows after those already in `data`.
-void AppendPart(CsvData&& part, CsvData* data) {
+// A part's rows after those already in `data`, which will hold `total` rows in the end.
+void AppendPart(CsvData&& part, size_t total, CsvData* data) {
   if (data->rows == 0) {  // the first part's columns become the file's, uncopied
     data->series = std::move(part.series);
     data->times = std::move(part.times);
     data->time_text = std::move(part.time_text);
     data->zoneless_time = std::move(part.zoneless_time);
     data->rows = part.rows;
+    for (auto& s : data->series) s.reserve(total);  // the other parts without regrowing
+    if (!data->times.empty()) data->times.reserve(total);
+    if (!data->time_text.empty()) data->time_text.reserve(total);
     return;
   }
   for (size_t k = 0; k < data->series.size(); ++k) {
@@ -333,18 +336,18 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
   data.series.resize(feature_index.size());
   const std::vector<std::string_view> chunks = SplitAtLines(lines.Rest());
   std::vector<RowsPart> parts(chunks.size());
-  ForEachRange(chunks.size(), static_cast<unsigned>(chunks.size()),
-               [&](size_t, size_t first, size_t n) {
-                 for (size_t c = first; c < first + n; ++c) {
-                   parts[c] = ReadRows(chunks[c], header.size(), feature_index, time_index, data);
-                 }
+  ForEachChunk(chunks.size(), 1, ScoreWorkers(chunks.size() * kChunkRows),
+               [&](size_t c, size_t, size_t) {
+                 parts[c] = ReadRows(chunks[c], header.size(), feature_index, time_index, data);
                });
   // Joined in file order; the first bad line in the file is the one reported.
   size_t line_no = lines.line_no();
+  size_t total = 0;
+  for (const RowsPart& part : parts) total += part.data.rows;
   for (RowsPart& part : parts) {
     if (!part.what.empty()) return error(line_no + part.bad_line, part.what);
     line_no += part.lines;
-    AppendPart(std::move(part.data), &data);
+    AppendPart(std::move(part.data), total, &data);
   }
   return data;
 }

@@ -1,6 +1,7 @@
 #include "parallel_score.h"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 namespace isoscope::native {
@@ -24,18 +25,20 @@ unsigned ScoreWorkers(size_t n, unsigned threads) {
   return static_cast<unsigned>(std::min<size_t>(Threads(threads), by_rows));
 }
 
-void ForEachRange(size_t n, unsigned workers,
+size_t ChunkCount(size_t n, size_t chunk) { return (n + chunk - 1) / std::max<size_t>(1, chunk); }
+
+void ForEachChunk(size_t n, size_t chunk, unsigned workers,
                   const std::function<void(size_t, size_t, size_t)>& fn) {
-  if (workers <= 1 || n == 0) {
-    fn(0, 0, n);
-    return;
-  }
-  // Range w is [w * block, (w + 1) * block), whatever the timing.
-  const size_t block = (n + workers - 1) / workers;
-  auto range = [&](size_t w) { fn(w, w * block, std::min(n, (w + 1) * block) - w * block); };
+  chunk = std::max<size_t>(1, chunk);
+  const size_t chunks = ChunkCount(n, chunk);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t c = next++; c < chunks; c = next++)
+      fn(c, c * chunk, std::min(chunk, n - c * chunk));
+  };
   std::vector<std::thread> pool;
-  for (size_t w = 1; w * block < n; ++w) pool.emplace_back(range, w);
-  range(0);
+  for (size_t w = 1; w < std::min<size_t>(workers, chunks); ++w) pool.emplace_back(work);
+  work();
   for (std::thread& t : pool) t.join();
 }
 
@@ -48,7 +51,7 @@ SurpriseColumns ParallelSurprise(const ScoreCalibration& calibration,
   // core (the costly part, each row on its own), then the onset row by row with its surprise.
   out.surprise.resize(n);
   for (size_t i = 0; i < n; ++i) out.surprise[i] = stream.AdvanceReference(anomaly_scores[i]);
-  ForEachRange(n, ScoreWorkers(n, threads), [&](size_t, size_t first, size_t count) {
+  ForEachChunk(n, kChunkRows, ScoreWorkers(n, threads), [&](size_t, size_t first, size_t count) {
     for (size_t i = first; i < first + count; ++i)
       out.surprise[i] = GaussianSurprise(out.surprise[i]);
   });
@@ -68,7 +71,7 @@ std::vector<RowScore> ParallelScoreDense(const ModelScorer& scorer, const double
   }
   const size_t width = scorer.width();
   std::vector<RowScore> out(n);
-  ForEachRange(n, workers, [&](size_t, size_t first, size_t count) {
+  ForEachChunk(n, kChunkRows, workers, [&](size_t, size_t first, size_t count) {
     const std::vector<RowScore> part = scorer.ScoreDense(
         values + first * width, problems != nullptr ? problems + first : nullptr, count);
     std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(first));
@@ -89,8 +92,10 @@ DenseScoreFn ParallelDenseScorer(unsigned threads) {
 
 ForRangesFn ParallelRanges(unsigned threads) {
   return [threads](size_t n, const std::function<void(size_t, size_t)>& fn) {
-    const auto workers = static_cast<unsigned>(std::min<size_t>(Threads(threads), n));
-    ForEachRange(n, workers, [&fn](size_t, size_t first, size_t count) { fn(first, count); });
+    const unsigned workers = Threads(threads);
+    const size_t chunk = ChunkCount(n, 4 * size_t{workers});  // four chunks a thread
+    ForEachChunk(n, chunk, workers,
+                 [&fn](size_t, size_t first, size_t count) { fn(first, count); });
   };
 }
 

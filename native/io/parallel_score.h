@@ -1,9 +1,9 @@
 #pragma once
 
 // Batch scoring split over the machine's cores (`isoscope score`, the training-score pass of
-// `isoscope train`). Threads live here, never in the core: each thread scores a contiguous,
-// fixed range of rows with the core's ModelScorer, so the scores are the single-threaded ones
-// bit for bit (a row's path sum does not depend on its neighbours).
+// `isoscope train`). Threads live here, never in the core: the rows are cut into fixed chunks,
+// each scored with the core's ModelScorer by whichever thread takes it, so the scores are the
+// single-threaded ones bit for bit (a row's path sum does not depend on its neighbours).
 
 #include <cstddef>
 #include <functional>
@@ -18,10 +18,19 @@ namespace isoscope::native {
 /// there are too few rows for a thread to pay for itself (one worker per 4,096 rows).
 unsigned ScoreWorkers(size_t n, unsigned threads = 0);
 
-/// Runs fn(range, first, count) over [0, n) cut into `workers` fixed, contiguous ranges, one a
-/// thread (the calling thread takes range 0): which thread does which rows never depends on
-/// timing, and `range` (0 to workers - 1) says where a range's results go.
-void ForEachRange(size_t n, unsigned workers,
+/// Rows a chunk: about 4 ms of scoring at 1 us a row, few enough that a core which runs slower
+/// for a while (a busy neighbour on a shared host) leaves its last chunks to the others.
+constexpr size_t kChunkRows = 4096;
+
+/// The chunk count ForEachChunk cuts n items into.
+size_t ChunkCount(size_t n, size_t chunk);
+
+/// Runs fn(index, first, count) on [0, n) cut into chunks of `chunk` items (the last may be
+/// shorter), on up to `workers` threads (the calling thread one of them), each taking the next
+/// chunk no thread has taken yet. Which items a chunk holds never depends on timing, only
+/// which thread runs it: results placed by `index` (0 to ChunkCount - 1) or by item come out
+/// the same on any number of threads.
+void ForEachChunk(size_t n, size_t chunk, unsigned workers,
                   const std::function<void(size_t, size_t, size_t)>& fn);
 
 /// The calibrated surprise and the onset of each anomaly score, in row order: what
@@ -45,8 +54,8 @@ std::vector<RowScore> ParallelScoreRows(const ModelScorer& scorer, const Feature
 /// The training options' score_dense hook: the training-score pass on several cores.
 DenseScoreFn ParallelDenseScorer(unsigned threads = 0);
 
-/// The training options' for_ranges hook: [0, n) cut into min(threads, n) fixed ranges, one a
-/// thread (`threads` 0: as ScoreWorkers), for the fit's trees and the training scores' sort.
+/// The training options' for_ranges hook, for the fit's trees and the training scores' sort:
+/// [0, n) cut into four chunks a thread (`threads` 0: as ScoreWorkers), by ForEachChunk.
 ForRangesFn ParallelRanges(unsigned threads = 0);
 
 }  // namespace isoscope::native

@@ -56,7 +56,7 @@ TEST(ParseCsv, ErrorsNameTheLineAndTheColumn) {
   EXPECT_FALSE(ParseCsv("", {}).ok());
 }
 
-// A file big enough to be read in pieces on several threads (ScoreWorkers: 4,096 lines a
+// A file big enough to be read in pieces on several threads (kChunkRows, 4,096 lines a
 // piece), with blank lines and CRLF line ends, as one reader would read it.
 std::string BigCsv(size_t rows, size_t bad_row = SIZE_MAX, size_t bad_row2 = SIZE_MAX) {
   std::string text = "time,x,y\r\n";

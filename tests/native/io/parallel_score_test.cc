@@ -127,18 +127,26 @@ TEST(ParallelSurprise, EveryThreadCountGivesTheStreamsBitsRowByRow) {
   }
 }
 
-TEST(ForEachRange, CoversEveryIndexOnceInFixedRanges) {
+TEST(ForEachChunk, CoversEveryIndexOnceInFixedChunks) {
   for (unsigned workers : {1u, 2u, 3u, 8u}) {
-    std::vector<int> seen(1000, 0);
-    std::vector<size_t> first_of(workers, SIZE_MAX);
-    ForEachRange(seen.size(), workers, [&](size_t range, size_t first, size_t count) {
-      first_of[range] = first;
-      for (size_t i = first; i < first + count; ++i) ++seen[i];
-    });
-    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 1000) << workers;
-    // Range r starts after ranges 0 to r - 1, which are as long as each other.
-    for (size_t r = 0; r < workers; ++r) EXPECT_EQ(first_of[r], r * first_of[1 % workers]);
+    for (size_t chunk : {size_t{1}, size_t{64}, size_t{999}, size_t{5000}}) {
+      std::vector<std::atomic<int>> seen(1000);
+      std::vector<std::atomic<int>> chunk_runs(ChunkCount(seen.size(), chunk));
+      ForEachChunk(seen.size(), chunk, workers, [&](size_t index, size_t first, size_t count) {
+        // Chunk `index` is [index * chunk, +chunk), cut short only at the end.
+        EXPECT_EQ(first, index * chunk);
+        EXPECT_EQ(count, std::min(chunk, seen.size() - first));
+        ++chunk_runs[index];
+        for (size_t i = first; i < first + count; ++i) ++seen[i];
+      });
+      for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i].load(), 1) << workers;
+      for (auto& runs : chunk_runs) ASSERT_EQ(runs.load(), 1) << workers << " " << chunk;
+    }
   }
+  size_t calls = 0;
+  ForEachChunk(0, 64, 4, [&](size_t, size_t, size_t) { ++calls; });
+  EXPECT_EQ(calls, 0u);  // nothing to do: no call
+  EXPECT_EQ(ChunkCount(4096 * 3 + 1, kChunkRows), 4u);
 }
 
 }  // namespace
