@@ -151,7 +151,8 @@ size_t SurpriseStream::SettleTailThreshold(int64_t want) {
   return k;  // tail_u_'s position among the occupied bins
 }
 
-double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
+double SurpriseStream::AdvanceTail(double anomaly_score) {
+  if (std::isnan(anomaly_score)) return anomaly_score;
   const auto bin = static_cast<size_t>(std::clamp(anomaly_score, 0.0, 1.0) * kTailBins);
   const auto from =
       std::lower_bound(tail_bins_.begin(), tail_bins_.end(), bin) - tail_bins_.begin();
@@ -170,7 +171,7 @@ double SurpriseStream::OnsetLevel(double anomaly_score, double surprise) {
   const double beyond = TailBeyond(anomaly_score, bin);
   if (!std::isnan(beyond)) level = beyond;
   AddToTail(bin);
-  return level + kGaussianWeight * surprise;
+  return level;
 }
 
 double SurpriseStream::TailBeyond(double anomaly_score, size_t bin) {
@@ -241,11 +242,15 @@ double SurpriseStream::AdvanceReference(double anomaly_score) {
 }
 
 void SurpriseStream::AdvanceOnset(double anomaly_score, double surprise) {
-  if (std::isnan(anomaly_score)) {
-    onset_ = anomaly_score;
+  AdvanceOnsetLevel(AdvanceTail(anomaly_score), surprise);
+}
+
+void SurpriseStream::AdvanceOnsetLevel(double tail_level, double surprise) {
+  if (std::isnan(tail_level)) {  // a row without a score
+    onset_ = tail_level;
     return;
   }
-  RememberLevel(OnsetLevel(anomaly_score, surprise));
+  RememberLevel(tail_level + kGaussianWeight * surprise);
 }
 
 double SurpriseStream::Push(double anomaly_score) {

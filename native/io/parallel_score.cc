@@ -45,19 +45,33 @@ void ForEachChunk(size_t n, size_t chunk, unsigned workers,
 SurpriseColumns ParallelSurprise(const ScoreCalibration& calibration,
                                  const std::vector<double>& anomaly_scores, unsigned threads) {
   const size_t n = anomaly_scores.size();
+  const unsigned workers = ScoreWorkers(n, threads);
   SurpriseStream stream(calibration);
   SurpriseColumns out;
-  // The reference's z row by row (cheap, in order), then the Gaussian tail of each z on every
-  // core (the costly part, each row on its own), then the onset row by row with its surprise.
   out.surprise.resize(n);
+  out.onset.resize(n);  // each row's histogram level until the last pass
+  // The histogram's levels row by row, the longest part that must run in order, on a copy of
+  // the stream and a thread of its own; meanwhile the reference's z row by row (cheap) and
+  // the Gaussian tail of each z (the costly part, each row on its own) on the other threads.
+  SurpriseStream histogram = stream;
+  auto levels = [&] {
+    for (size_t i = 0; i < n; ++i) out.onset[i] = histogram.AdvanceTail(anomaly_scores[i]);
+  };
+  std::thread level_thread;
+  if (workers > 1) {
+    level_thread = std::thread(levels);
+  } else {
+    levels();
+  }
   for (size_t i = 0; i < n; ++i) out.surprise[i] = stream.AdvanceReference(anomaly_scores[i]);
-  ForEachChunk(n, kChunkRows, ScoreWorkers(n, threads), [&](size_t, size_t first, size_t count) {
+  ForEachChunk(n, kChunkRows, std::max(1u, workers - 1), [&](size_t, size_t first, size_t count) {
     for (size_t i = first; i < first + count; ++i)
       out.surprise[i] = GaussianSurprise(out.surprise[i]);
   });
-  out.onset.resize(n);
+  if (level_thread.joinable()) level_thread.join();
+  // The onset row by row from each level and surprise.
   for (size_t i = 0; i < n; ++i) {
-    stream.AdvanceOnset(anomaly_scores[i], out.surprise[i]);
+    stream.AdvanceOnsetLevel(out.onset[i], out.surprise[i]);
     out.onset[i] = stream.onset();
   }
   return out;

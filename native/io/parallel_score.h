@@ -35,7 +35,8 @@ void ForEachChunk(size_t n, size_t chunk, unsigned workers,
 
 /// The calibrated surprise and the onset of each anomaly score, in row order: what
 /// SurpriseStream::Push and onset() give row by row, bit for bit, with the costly
-/// GaussianSurprise of each row spread over ScoreWorkers(n, threads) threads.
+/// GaussianSurprise of each row spread over ScoreWorkers(n, threads) threads and the
+/// onset's histogram levels on a thread beside them.
 struct SurpriseColumns {
   std::vector<double> surprise, onset;
 };

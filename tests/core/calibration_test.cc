@@ -149,7 +149,8 @@ TEST(SurpriseStream, SameRowsSameBits) {
 
 TEST(SurpriseStream, HalvesRunAsWholePassesGiveThePushBits) {
   // Every row's AdvanceReference first, GaussianSurprise of the z's from the last row back,
-  // then every AdvanceOnset: the bits of Push and onset() row by row. NaN rows included, and
+  // then every AdvanceOnset (or AdvanceTail on a copy first, then every AdvanceOnsetLevel):
+  // the bits of Push and onset() row by row. NaN rows included, and
   // a stream without a calibration (its first surprise is 0, from a z of -infinity).
   for (const ScoreCalibration& c :
        {CalibrateScores({0.41, 0.43, 0.47, 0.52}), ScoreCalibration{}}) {
@@ -157,16 +158,23 @@ TEST(SurpriseStream, HalvesRunAsWholePassesGiveThePushBits) {
     for (int i = 0; i < 3000; ++i) {
       x.push_back(i % 97 == 5 ? std::nan("") : 0.4 + 0.3 * std::fabs(std::sin(i * 0.37)));
     }
-    SurpriseStream whole(c), halves(c);
+    SurpriseStream whole(c), halves(c), parts(c);
+    // parts: the histogram's levels first, on a copy, then the reference, then the onsets.
+    SurpriseStream histogram = parts;
+    std::vector<double> level(x.size());
+    for (size_t i = 0; i < x.size(); ++i) level[i] = histogram.AdvanceTail(x[i]);
     std::vector<double> z(x.size());
     for (size_t i = 0; i < x.size(); ++i) z[i] = halves.AdvanceReference(x[i]);
+    for (size_t i = 0; i < x.size(); ++i) parts.AdvanceReference(x[i]);
     for (size_t i = x.size(); i-- > 0;) z[i] = GaussianSurprise(z[i]);
     for (size_t i = 0; i < x.size(); ++i) {
       const double surprise = whole.Push(x[i]);
       halves.AdvanceOnset(x[i], z[i]);
+      parts.AdvanceOnsetLevel(level[i], z[i]);
       ASSERT_EQ(std::memcmp(&surprise, &z[i], sizeof surprise), 0) << i;
-      const double a = whole.onset(), b = halves.onset();
+      const double a = whole.onset(), b = halves.onset(), p = parts.onset();
       ASSERT_EQ(std::memcmp(&a, &b, sizeof a), 0) << i;
+      ASSERT_EQ(std::memcmp(&a, &p, sizeof a), 0) << i;
     }
     // The first row against the training scores (numpy: mean 0.4575, std 0.04205650960315182),
     // or against nothing.

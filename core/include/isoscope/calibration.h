@@ -69,16 +69,23 @@ class SurpriseStream {
   /// The same as AdvanceOnset(s, GaussianSurprise(AdvanceReference(s))).
   double Push(double anomaly_score);
 
-  /// Push in two halves, for a caller that holds a whole series and spreads the costly middle
-  /// (GaussianSurprise, about 0.5 us a row) over threads. The Gaussian reference and the
-  /// onset's history are separate state, so every row's AdvanceReference may run first, then
-  /// GaussianSurprise of each z in any order, then every row's AdvanceOnset in row order: the
-  /// same bits as Push row by row.
+  /// Push in parts, for a caller that holds a whole series and spreads the costly middle
+  /// (GaussianSurprise, about 0.5 us a row) over threads. The Gaussian reference, the onset's
+  /// histogram and its window of levels are separate state, so every row's AdvanceReference
+  /// may run first, then GaussianSurprise of each z in any order, then every row's AdvanceOnset
+  /// in row order: the same bits as Push row by row. AdvanceOnset is AdvanceTail and then
+  /// AdvanceOnsetLevel; every row's AdvanceTail may run on a copy of the stream (made before
+  /// the first row) at the same time as the other parts run on the stream itself.
   /// AdvanceReference: the z of the row's short-window mean against the reference before it
   /// (-infinity while there is no reference, so its surprise is 0; NaN for NaN), then adds it.
   double AdvanceReference(double anomaly_score);
   /// AdvanceOnset: the onset of a row whose surprise is known (onset() reads it).
   void AdvanceOnset(double anomaly_score, double surprise);
+  /// AdvanceTail: the row's level from the histogram of the scores before it (see onset();
+  /// NaN for NaN), then adds the score to the histogram.
+  double AdvanceTail(double anomaly_score);
+  /// AdvanceOnsetLevel: the onset of a row from its AdvanceTail level and its surprise.
+  void AdvanceOnsetLevel(double tail_level, double surprise);
 
   /// Adds the model's training scores to the onset's histogram (the Gaussian reference already
   /// holds them through the calibration), so that a fresh model's first rows are compared
@@ -125,7 +132,6 @@ class SurpriseStream {
   int64_t level_rows_ = 0;  ///< rows whose level was remembered
   double onset_ = 0;
 
-  double OnsetLevel(double anomaly_score, double surprise);
   double TailBeyond(double anomaly_score, size_t bin);
   size_t SettleTailThreshold(int64_t want);
   void AddToTail(size_t bin);
