@@ -44,8 +44,8 @@ Status ReadScoreCsv(const ScoreArgs& args, const Model& model, CsvData* data,
 
 // The output CSV: a row per row of the file, counting the flagged and the unscored ones.
 struct ScoredOutput {
-  std::string csv;                 ///< the header (a range's rows, inside FormatRows)
-  std::vector<std::string> parts;  ///< the rows, in ranges formatted side by side
+  std::string csv;                 ///< the header (a chunk's rows, inside FormatRows)
+  std::vector<std::string> parts;  ///< the rows, in chunks formatted side by side
   size_t flagged = 0, unscored = 0;
 };
 
@@ -59,7 +59,7 @@ struct OutputColumns {
   const std::vector<size_t>& kept_row;
 };
 
-// Output rows [first, first + count), whose first kept row is scores[k]: one range's text.
+// Output rows [first, first + count), whose first kept row is scores[k]: one chunk's text.
 ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size_t k) {
   const FeatureSpec& spec = c.model.spec;
   // A row without an explanation (dropped for its repeated time) gets empty cells.
