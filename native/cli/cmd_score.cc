@@ -2,7 +2,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "commands.h"
@@ -42,10 +45,9 @@ Status ReadScoreCsv(const ScoreArgs& args, const Model& model, CsvData* data,
   return Status::Ok();
 }
 
-// The output CSV: a row per row of the file, counting the flagged and the unscored ones.
+// Output rows as text, counting the flagged and the unscored ones.
 struct ScoredOutput {
-  std::string csv;                 ///< the header (a chunk's rows, inside FormatRows)
-  std::vector<std::string> parts;  ///< the rows, in chunks formatted side by side
+  std::string csv;
   size_t flagged = 0, unscored = 0;
 };
 
@@ -107,10 +109,14 @@ ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size
   return o;
 }
 
-ScoredOutput ScoreOutputCsv(const Model& model, const std::vector<RowScore>& scores,
-                            const std::vector<RowExplanation>& explained, bool explain,
-                            const std::vector<std::string>& time_text,
-                            const TimeRules& time_rules) {
+// The output CSV, a row per row of the file, handed to `write` in order as its chunks are
+// formatted side by side: the file is written while the rest is formatted. The counts of
+// flagged and unscored rows come back.
+Result<ScoredOutput> WriteScoredCsv(const Model& model, const std::vector<RowScore>& scores,
+                                    const std::vector<RowExplanation>& explained, bool explain,
+                                    const std::vector<std::string>& time_text,
+                                    const TimeRules& time_rules,
+                                    const std::function<Status(std::string_view)>& write) {
   const std::vector<size_t> kept_row = time_rules.KeptRowOf();
   // The calibrated surprise follows the rows in order, as the daemon's stream would; a row
   // without a score (NaN) leaves the stream as it was.
@@ -120,27 +126,34 @@ ScoredOutput ScoreOutputCsv(const Model& model, const std::vector<RowScore>& sco
   }
   const SurpriseColumns surprise = ParallelSurprise(model.calibration, anomaly_scores);
   const OutputColumns columns{model, scores, surprise, explained, time_text, kept_row};
-  // Each chunk of rows is formatted into its own text, by whichever thread takes it; the
-  // texts are joined in order.
   const size_t rows = time_rules.rows;
   std::vector<size_t> kept_before(ChunkCount(rows, kChunkRows));  // each chunk's first k
   for (size_t row = 0, kept = 0; row < rows; ++row) {
     if (row % kChunkRows == 0) kept_before[row / kChunkRows] = kept;
     kept += kept_row[row] == row ? 1 : 0;
   }
+  Status status = write("row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
+                        (explain ? ExplanationHeader(model.spec) : std::string()) + "\n");
+  ScoredOutput total;
   std::vector<ScoredOutput> parts(kept_before.size());
+  std::vector<char> done(parts.size(), 0);
+  size_t next = 0;  // the first chunk not yet written
+  std::mutex mutex;
   ForEachChunk(rows, kChunkRows, ScoreWorkers(rows), [&](size_t chunk, size_t first, size_t count) {
-    parts[chunk] = FormatRows(columns, first, count, kept_before[chunk]);
+    ScoredOutput part = FormatRows(columns, first, count, kept_before[chunk]);
+    const std::lock_guard<std::mutex> lock(mutex);
+    parts[chunk] = std::move(part);
+    done[chunk] = 1;
+    // Whoever finishes the next chunk in file order writes it, and the finished ones after it.
+    for (; next < parts.size() && done[next] != 0; ++next) {
+      if (status.ok()) status = write(parts[next].csv);
+      total.flagged += parts[next].flagged;
+      total.unscored += parts[next].unscored;
+      parts[next].csv = std::string();  // written: its memory goes
+    }
   });
-  ScoredOutput o;
-  o.csv = "row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
-          (explain ? ExplanationHeader(model.spec) : std::string()) + "\n";
-  for (ScoredOutput& p : parts) {
-    o.flagged += p.flagged;
-    o.unscored += p.unscored;
-    o.parts.push_back(std::move(p.csv));
-  }
-  return o;
+  if (!status.ok()) return status;
+  return total;
 }
 
 // The drift canary's other side: a model that flags far more than it was trained to
@@ -186,24 +199,29 @@ Status RunScore(const ScoreArgs& args) {
     if (!explainer.ok()) return explainer.status();
     explained = ExplainRows(*explainer, *rows, scores);
   }
-  const ScoredOutput out =
-      ScoreOutputCsv(*model, scores, explained, args.explain, time_text, time_rules);
-  std::vector<std::string_view> pieces{out.csv};
-  pieces.insert(pieces.end(), out.parts.begin(), out.parts.end());
-  if (args.out.empty()) {
-    for (std::string_view p : pieces) std::fwrite(p.data(), 1, p.size(), stdout);
-  } else {
-    Status written = WriteFileAtomic(args.out, pieces);
-    if (!written.ok()) return written;
+  AtomicFileWriter file;
+  std::function<Status(std::string_view)> write = [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return Status::Ok();
+  };
+  if (!args.out.empty()) {
+    if (Status opened = file.Open(args.out); !opened.ok()) return opened;
+    write = [&file](std::string_view text) { return file.Append(text); };
+  }
+  const auto out =
+      WriteScoredCsv(*model, scores, explained, args.explain, time_text, time_rules, write);
+  if (!out.ok()) return out.status();
+  if (!args.out.empty()) {
+    if (Status written = file.Commit(); !written.ok()) return written;
   }
   // unscored counts the dropped rows too
-  WarnOverscoring(*model, out.flagged, time_rules.rows - out.unscored);
+  WarnOverscoring(*model, out->flagged, time_rules.rows - out->unscored);
   if (!args.quiet) {
     std::fprintf(stderr,
                  "scored %zu rows with model %s: %zu anomalies (threshold %s), %zu rows without "
                  "a score\n",
-                 time_rules.rows - out.unscored, model->model_version.c_str(), out.flagged,
-                 FormatShortest(model->threshold()).c_str(), out.unscored);
+                 time_rules.rows - out->unscored, model->model_version.c_str(), out->flagged,
+                 FormatShortest(model->threshold()).c_str(), out->unscored);
     for (const std::string& note : time_rules.Notes()) {
       std::fprintf(stderr, "%s: %s\n", args.csv.c_str(), note.c_str());
     }

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "isoscope/bundle.h"
 
@@ -154,78 +155,91 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
   return WriteFileAtomic(path, std::vector<std::string_view>{bytes});
 }
 
-namespace {
+AtomicFileWriter::~AtomicFileWriter() { Abandon(); }
 
-// All of `bytes` to fd, through short writes and interrupted calls; false on an error.
-bool WriteAll(int fd, std::string_view bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
+void AtomicFileWriter::Abandon() {
+  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !tmp_.empty()) ::unlink(tmp_.c_str());
+  fd_ = -1;
 }
 
-}  // namespace
+Status AtomicFileWriter::Open(const std::string& path) {
+  Abandon();
+  path_ = path;
+  written_ = 0;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: a temp file
+    // renamed over it would replace it with a plain file.
+    tmp_.clear();
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    return fd_ >= 0 ? Status::Ok() : IoError("cannot open", path);
+  }
+  tmp_ = path + ".tmp." + std::to_string(::getpid());
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  return fd_ >= 0 ? Status::Ok() : IoError("cannot create", tmp_);
+}
 
-// `path` when it names something other than a file (/dev/null, /dev/stdout, a FIFO): written
-// in place. A temp file renamed over it would replace the device or pipe with a plain file.
-Status WriteInPlace(const std::string& path, const std::vector<std::string_view>& pieces) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return IoError("cannot open", path);
-  for (std::string_view piece : pieces) {
-    if (!WriteAll(fd, piece)) {
-      Status s = IoError("cannot write", path);
-      ::close(fd);
+Status AtomicFileWriter::Append(std::string_view bytes) {
+  if (fd_ < 0) return Status(ErrorCode::kInternal, "a write to a file that is not open");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = IoError("cannot write", tmp_.empty() ? path_ : tmp_);
+      Abandon();
       return s;
     }
+    done += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) return IoError("cannot close", path);
+  if (!tmp_.empty()) {
+    // The disk starts on these bytes now, while the caller makes the next ones, so that
+    // Commit's fsync waits for the last few instead of all of them. A hint: errors show there.
+    ::sync_file_range(fd_, static_cast<off_t>(written_), static_cast<off_t>(bytes.size()),
+                      SYNC_FILE_RANGE_WRITE);
+  }
+  written_ += bytes.size();
   return Status::Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-    return WriteInPlace(path, pieces);
+Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) return Status(ErrorCode::kInternal, "a commit of a file that is not open");
+  if (tmp_.empty()) {  // in place
+    const int fd = std::exchange(fd_, -1);
+    return ::close(fd) == 0 ? Status::Ok() : IoError("cannot close", path_);
   }
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return IoError("cannot create", tmp);
-  }
-  for (std::string_view piece : pieces) {
-    if (!WriteAll(fd, piece)) {
-      Status s = IoError("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-  }
-  if (::fsync(fd) != 0) {
-    Status s = IoError("cannot flush", tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
+  if (::fsync(fd_) != 0) {
+    Status s = IoError("cannot flush", tmp_);
+    Abandon();
     return s;
   }
+  const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) {
-    Status s = IoError("cannot close", tmp);
-    ::unlink(tmp.c_str());
+    Status s = IoError("cannot close", tmp_);
+    ::unlink(tmp_.c_str());
     return s;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status s = IoError("cannot move into place", path);
-    ::unlink(tmp.c_str());
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    Status s = IoError("cannot move into place", path_);
+    ::unlink(tmp_.c_str());
     return s;
   }
-  const int dir = ::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dir = ::open(DirName(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);  // best effort: makes the rename itself durable
     ::close(dir);
   }
   return Status::Ok();
+}
+
+Status WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
+  AtomicFileWriter file;
+  if (Status s = file.Open(path); !s.ok()) return s;
+  for (std::string_view piece : pieces) {
+    if (Status s = file.Append(piece); !s.ok()) return s;
+  }
+  return file.Commit();
 }
 
 std::string EscapeBytes(const std::string& text) {

@@ -44,6 +44,28 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes);
 /// is written without first copying it into one string).
 Status WriteFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces);
 
+/// WriteFileAtomic for a file made as it is written: Open, Append in order, Commit. Until
+/// Commit, `path` is the old file (or none); a failed call, or the writer destroyed before
+/// Commit, removes the temp file. Appended bytes go to the disk at once (sync_file_range), so
+/// Commit's fsync waits for the last few. A device or a pipe is written in place.
+class AtomicFileWriter {
+ public:
+  AtomicFileWriter() = default;
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  ~AtomicFileWriter();
+
+  Status Open(const std::string& path);
+  Status Append(std::string_view bytes);
+  Status Commit();
+
+ private:
+  void Abandon();
+  std::string path_, tmp_;  ///< tmp_ empty: written in place
+  int fd_ = -1;
+  size_t written_ = 0;
+};
+
 /// `text` with every byte outside printable ASCII written as \xNN: file names and other
 /// untrusted text fit in a log line, a JSON string or an error message whatever they hold.
 std::string EscapeBytes(const std::string& text);

@@ -67,6 +67,32 @@ TEST(WriteFileAtomic, FailureKeepsTheOldFile) {
   std::system(("rm -rf " + dir).c_str());
 }
 
+TEST(AtomicFileWriter, ThePathIsTheOldFileUntilCommitThenTheWholeNewOne) {
+  const std::string dir = TempDir();
+  const std::string path = dir + "/scored.csv";
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  ASSERT_TRUE(WriteFileAtomic(path, "old\n").ok());
+  {
+    AtomicFileWriter file;
+    ASSERT_TRUE(file.Open(path).ok());
+    ASSERT_TRUE(file.Append("row,score\n").ok());
+    ASSERT_TRUE(file.Append(std::string(1 << 20, 'x')).ok());
+    EXPECT_EQ(*ReadFile(path), "old\n");  // written so far, but not in place yet
+    EXPECT_EQ(access(tmp.c_str(), F_OK), 0);
+  }  // given up before Commit (a failed score): the old file stays, no temp is left
+  EXPECT_EQ(*ReadFile(path), "old\n");
+  EXPECT_NE(access(tmp.c_str(), F_OK), 0);
+  AtomicFileWriter file;
+  ASSERT_TRUE(file.Open(path).ok());
+  ASSERT_TRUE(file.Append("row,").ok());
+  ASSERT_TRUE(file.Append("score\n").ok());
+  ASSERT_TRUE(file.Commit().ok());
+  EXPECT_EQ(*ReadFile(path), "row,score\n");
+  EXPECT_NE(access(tmp.c_str(), F_OK), 0);
+  EXPECT_FALSE(file.Append("late").ok());  // committed: closed
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST(ReadSmallFile, RefusesDevicesFifosAndLargeFiles) {
   EXPECT_FALSE(ReadSmallFile("/dev/zero", 1024).ok());
   const std::string dir = TempDir();
