@@ -3,11 +3,13 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
-#include <mutex>
+#include <future>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "chunk_pipeline.h"
 #include "commands.h"
 #include "csv.h"
 #include "explain_rows.h"
@@ -109,50 +111,102 @@ ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size
   return o;
 }
 
-// The output CSV, a row per row of the file, handed to `write` in order as its chunks are
-// formatted side by side: the file is written while the rest is formatted. The counts of
-// flagged and unscored rows come back.
-Result<ScoredOutput> WriteScoredCsv(const Model& model, const std::vector<RowScore>& scores,
-                                    const std::vector<RowExplanation>& explained, bool explain,
-                                    const std::vector<std::string>& time_text,
-                                    const TimeRules& time_rules,
-                                    const std::function<Status(std::string_view)>& write) {
+// The rows to score, in one of two forms. `whole` holds them all, built up front, when a row's
+// features need the rows before it (lags, windows) or --explain reads them after scoring.
+// Otherwise each chunk builds its own rows inside the scoring step, on every core, and no
+// buffer of every row's features is ever built.
+struct ScoreInput {
+  const Model& model;
+  const ModelScorer& scorer;
+  const CsvData& data;
+  std::vector<const double*> series;
+  std::optional<FeatureRows> whole;
+  std::vector<RowScore> scores;  // given up front when --explain needed them
+};
+
+// Kept rows [first, first + count) scored into `scores` (and their anomaly scores, NaN for a
+// row without one, into `anomaly`).
+Status ScoreChunk(const ScoreInput& in, size_t first, size_t count, std::vector<RowScore>* scores,
+                  std::vector<double>* anomaly) {
+  std::vector<RowScore> part;
+  if (!in.scores.empty()) {
+    part.assign(in.scores.begin() + static_cast<std::ptrdiff_t>(first),
+                in.scores.begin() + static_cast<std::ptrdiff_t>(first + count));
+  } else if (in.whole) {
+    const size_t width = in.whole->width;
+    part = in.scorer.ScoreDense(in.whole->values.data() + first * width,
+                                in.whole->problems.data() + first, count);
+  } else {
+    // Features of one row each: the chunk's rows are rows [first, +count) of the inputs.
+    std::vector<const double*> series;
+    for (const double* s : in.series) series.push_back(s + first);
+    const TimeMs* times = in.data.times.empty() ? nullptr : in.data.times.data() + first;
+    auto rows = BuildFeatureRows(in.model.spec, times, series, count);
+    if (!rows.ok()) return rows.status();
+    part = in.scorer.ScoreRows(*rows);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    (*anomaly)[first + i] = part[i].ok() ? part[i].anomaly_score : std::nan("");
+  }
+  std::copy(part.begin(), part.end(), scores->begin() + static_cast<std::ptrdiff_t>(first));
+  return Status::Ok();
+}
+
+// The output CSV, a row per row of the file, handed to `write` in order. One pipeline of
+// chunks of kept rows runs every step on both cores at once: scoring, the surprise that
+// follows the rows in order as the daemon's stream would, formatting, and writing, so the file
+// is written while later rows are still being scored. The counts of flagged and unscored rows
+// come back.
+Result<ScoredOutput> ScoreAndWrite(const ScoreInput& in,
+                                   const std::vector<RowExplanation>& explained, bool explain,
+                                   const std::vector<std::string>& time_text,
+                                   const TimeRules& time_rules,
+                                   const std::function<Status(std::string_view)>& write) {
+  const Model& model = in.model;
+  const size_t kept = time_rules.kept.size();
+  std::vector<RowScore> scores(kept);
+  std::vector<double> anomaly(kept);
+  ChunkPipeline pipeline(ChunkCount(kept, kChunkRows));
+  std::vector<Status> chunk_status(pipeline.chunks());
+  const auto scored = pipeline.Add(
+      [&](size_t c) {
+        const size_t first = c * kChunkRows;
+        chunk_status[c] =
+            ScoreChunk(in, first, std::min(kChunkRows, kept - first), &scores, &anomaly);
+      },
+      ChunkPipeline::Order::kAnyOrder);
+  SurpriseSteps surprise(model.calibration, anomaly, kChunkRows);
+  const auto surprised = surprise.AddTo(pipeline, {scored});
+  // Chunk c prints the file's rows up to its last kept row, the dropped rows among them.
   const std::vector<size_t> kept_row = time_rules.KeptRowOf();
-  // The calibrated surprise follows the rows in order, as the daemon's stream would; a row
-  // without a score (NaN) leaves the stream as it was.
-  std::vector<double> anomaly_scores(scores.size());
-  for (size_t k = 0; k < scores.size(); ++k) {
-    anomaly_scores[k] = scores[k].ok() ? scores[k].anomaly_score : std::nan("");
-  }
-  const SurpriseColumns surprise = ParallelSurprise(model.calibration, anomaly_scores);
-  const OutputColumns columns{model, scores, surprise, explained, time_text, kept_row};
-  const size_t rows = time_rules.rows;
-  std::vector<size_t> kept_before(ChunkCount(rows, kChunkRows));  // each chunk's first k
-  for (size_t row = 0, kept = 0; row < rows; ++row) {
-    if (row % kChunkRows == 0) kept_before[row / kChunkRows] = kept;
-    kept += kept_row[row] == row ? 1 : 0;
-  }
+  auto file_first = [&](size_t c) {
+    if (c == 0) return size_t{0};
+    if (c == pipeline.chunks()) return time_rules.rows;
+    return time_rules.kept[c * kChunkRows - 1] + 1;
+  };
+  const OutputColumns columns{model, scores, surprise.columns(), explained, time_text, kept_row};
+  std::vector<ScoredOutput> parts(pipeline.chunks());
+  const auto formatted = pipeline.Add(
+      [&](size_t c) {
+        parts[c] =
+            FormatRows(columns, file_first(c), file_first(c + 1) - file_first(c), c * kChunkRows);
+      },
+      ChunkPipeline::Order::kAnyOrder, {surprised});
   Status status = write("row,timestamp,anomaly_score,decision,is_anomaly,reason,surprise,onset" +
                         (explain ? ExplanationHeader(model.spec) : std::string()) + "\n");
   ScoredOutput total;
-  std::vector<ScoredOutput> parts(kept_before.size());
-  std::vector<char> done(parts.size(), 0);
-  size_t next = 0;  // the first chunk not yet written
-  std::mutex mutex;
-  ForEachChunk(rows, kChunkRows, ScoreWorkers(rows), [&](size_t chunk, size_t first, size_t count) {
-    ScoredOutput part = FormatRows(columns, first, count, kept_before[chunk]);
-    const std::lock_guard<std::mutex> lock(mutex);
-    parts[chunk] = std::move(part);
-    done[chunk] = 1;
-    // Whoever finishes the next chunk in file order writes it, and the finished ones after it.
-    for (; next < parts.size() && done[next] != 0; ++next) {
-      if (status.ok()) status = write(parts[next].csv);
-      total.flagged += parts[next].flagged;
-      total.unscored += parts[next].unscored;
-      parts[next].csv = std::string();  // written: its memory goes
-    }
-  });
+  pipeline.Add(
+      [&](size_t c) {
+        if (status.ok()) status = chunk_status[c];
+        if (status.ok()) status = write(parts[c].csv);
+        total.flagged += parts[c].flagged;
+        total.unscored += parts[c].unscored;
+        parts[c].csv = std::string();  // written: its memory goes
+      },
+      ChunkPipeline::Order::kInOrder, {formatted});
+  pipeline.Run(ScoreWorkers(kept));
   if (!status.ok()) return status;
+  if (kept == 0) total.unscored = time_rules.rows;  // no chunk: every row was dropped
   return total;
 }
 
@@ -171,34 +225,45 @@ void WarnOverscoring(const Model& model, size_t flagged, size_t scored) {
   }
 }
 
+// ScoreInput for the CSV: the rows built whole when a chunk cannot build its own, and for
+// --explain the scores and their explanations up front.
+Status PrepareInput(const ScoreArgs& args, ScoreInput* in, std::vector<RowExplanation>* explained) {
+  for (const auto& s : in->data.series) in->series.push_back(s.data());
+  const TimeMs* times = in->data.times.empty() ? nullptr : in->data.times.data();
+  // Checks what every chunk's rows would be checked for (the spec, the inputs, the times).
+  auto checked = BuildFeatureRows(in->model.spec, times, in->series, 0);
+  if (!checked.ok()) return checked.status();
+  if (!args.explain && !in->model.spec.has_temporal()) return Status::Ok();
+  auto rows = BuildFeatureRows(in->model.spec, times, in->series, in->data.rows);
+  if (!rows.ok()) return rows.status();
+  in->whole = std::move(rows).value();
+  if (!args.explain) return Status::Ok();
+  // --explain: exact per-feature contributions to log2 of the score, on both cores.
+  in->scores = ParallelScoreRows(in->scorer, *in->whole);
+  auto explainer = Explainer::Create(in->model);
+  if (!explainer.ok()) return explainer.status();
+  *explained = ExplainRows(*explainer, *in->whole, in->scores);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunScore(const ScoreArgs& args) {
   auto model = LoadBundle(args.bundle);
   if (!model.ok()) return model.status();
-  auto scorer = ModelScorer::Create(*model);
-  if (!scorer.ok()) return scorer.status();
+  // The forest is compiled for scoring while the CSV is read, on another core.
+  auto compiled = std::async(std::launch::async, [&] { return ModelScorer::Create(*model); });
   CsvData data;
   // Every row of the file gets an output row; the dropped ones keep their time as written.
   std::vector<std::string> time_text;
   TimeRules time_rules;
   Status read = ReadScoreCsv(args, *model, &data, &time_text, &time_rules);
+  auto scorer = compiled.get();
+  if (!scorer.ok()) return scorer.status();
   if (!read.ok()) return read;
-  std::vector<const double*> series;
-  for (const auto& s : data.series) {
-    series.push_back(s.data());
-  }
-  auto rows = BuildFeatureRows(model->spec, data.times.empty() ? nullptr : data.times.data(),
-                               series, data.rows);
-  if (!rows.ok()) return rows.status();
-  const std::vector<RowScore> scores = ParallelScoreRows(*scorer, *rows);
-  // --explain: exact per-feature contributions to log2 of the score, on both cores.
+  ScoreInput input{*model, *scorer, data, {}, std::nullopt, {}};
   std::vector<RowExplanation> explained;
-  if (args.explain) {
-    auto explainer = Explainer::Create(*model);
-    if (!explainer.ok()) return explainer.status();
-    explained = ExplainRows(*explainer, *rows, scores);
-  }
+  if (Status prepared = PrepareInput(args, &input, &explained); !prepared.ok()) return prepared;
   AtomicFileWriter file;
   std::function<Status(std::string_view)> write = [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -208,8 +273,7 @@ Status RunScore(const ScoreArgs& args) {
     if (Status opened = file.Open(args.out); !opened.ok()) return opened;
     write = [&file](std::string_view text) { return file.Append(text); };
   }
-  const auto out =
-      WriteScoredCsv(*model, scores, explained, args.explain, time_text, time_rules, write);
+  const auto out = ScoreAndWrite(input, explained, args.explain, time_text, time_rules, write);
   if (!out.ok()) return out.status();
   if (!args.out.empty()) {
     if (Status written = file.Commit(); !written.ok()) return written;

@@ -42,39 +42,60 @@ void ForEachChunk(size_t n, size_t chunk, unsigned workers,
   for (std::thread& t : pool) t.join();
 }
 
+SurpriseSteps::SurpriseSteps(const ScoreCalibration& calibration,
+                             const std::vector<double>& anomaly_scores, size_t chunk_rows)
+    : scores_(anomaly_scores),
+      chunk_rows_(std::max<size_t>(1, chunk_rows)),
+      reference_(calibration),
+      histogram_(calibration),
+      onset_(calibration) {
+  out_.surprise.resize(scores_.size());
+  out_.onset.resize(scores_.size());
+}
+
+ChunkPipeline::StepId SurpriseSteps::AddTo(ChunkPipeline& pipeline,
+                                           std::vector<ChunkPipeline::StepId> scored) {
+  using Order = ChunkPipeline::Order;
+  // The reference's z row by row (cheap), then its Gaussian tail (the costly part, each row on
+  // its own); beside them the histogram's levels row by row, the longest part that must run
+  // in order, on a stream of its own.
+  const auto z = pipeline.Add(
+      [this](size_t c) {
+        for (size_t i = First(c); i < End(c); ++i)
+          out_.surprise[i] = reference_.AdvanceReference(scores_[i]);
+      },
+      Order::kInOrder, scored);
+  const auto tail = pipeline.Add(
+      [this](size_t c) {
+        for (size_t i = First(c); i < End(c); ++i)
+          out_.onset[i] = histogram_.AdvanceTail(scores_[i]);
+      },
+      Order::kInOrder, scored);
+  const auto gaussian = pipeline.Add(
+      [this](size_t c) {
+        for (size_t i = First(c); i < End(c); ++i)
+          out_.surprise[i] = GaussianSurprise(out_.surprise[i]);
+      },
+      Order::kAnyOrder, {z});
+  // The onset row by row from each level and surprise.
+  return pipeline.Add(
+      [this](size_t c) {
+        for (size_t i = First(c); i < End(c); ++i) {
+          onset_.AdvanceOnsetLevel(out_.onset[i], out_.surprise[i]);
+          out_.onset[i] = onset_.onset();
+        }
+      },
+      Order::kInOrder, {tail, gaussian});
+}
+
 SurpriseColumns ParallelSurprise(const ScoreCalibration& calibration,
                                  const std::vector<double>& anomaly_scores, unsigned threads) {
   const size_t n = anomaly_scores.size();
-  const unsigned workers = ScoreWorkers(n, threads);
-  SurpriseStream stream(calibration);
-  SurpriseColumns out;
-  out.surprise.resize(n);
-  out.onset.resize(n);  // each row's histogram level until the last pass
-  // The histogram's levels row by row, the longest part that must run in order, on a copy of
-  // the stream and a thread of its own; meanwhile the reference's z row by row (cheap) and
-  // the Gaussian tail of each z (the costly part, each row on its own) on the other threads.
-  SurpriseStream histogram = stream;
-  auto levels = [&] {
-    for (size_t i = 0; i < n; ++i) out.onset[i] = histogram.AdvanceTail(anomaly_scores[i]);
-  };
-  std::thread level_thread;
-  if (workers > 1) {
-    level_thread = std::thread(levels);
-  } else {
-    levels();
-  }
-  for (size_t i = 0; i < n; ++i) out.surprise[i] = stream.AdvanceReference(anomaly_scores[i]);
-  ForEachChunk(n, kChunkRows, std::max(1u, workers - 1), [&](size_t, size_t first, size_t count) {
-    for (size_t i = first; i < first + count; ++i)
-      out.surprise[i] = GaussianSurprise(out.surprise[i]);
-  });
-  if (level_thread.joinable()) level_thread.join();
-  // The onset row by row from each level and surprise.
-  for (size_t i = 0; i < n; ++i) {
-    stream.AdvanceOnsetLevel(out.onset[i], out.surprise[i]);
-    out.onset[i] = stream.onset();
-  }
-  return out;
+  SurpriseSteps steps(calibration, anomaly_scores, kChunkRows);
+  ChunkPipeline pipeline(ChunkCount(n, kChunkRows));
+  steps.AddTo(pipeline, {});
+  pipeline.Run(ScoreWorkers(n, threads));
+  return steps.Take();
 }
 
 std::vector<RowScore> ParallelScoreDense(const ModelScorer& scorer, const double* values,

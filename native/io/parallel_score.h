@@ -5,10 +5,12 @@
 // each scored with the core's ModelScorer by whichever thread takes it, so the scores are the
 // single-threaded ones bit for bit (a row's path sum does not depend on its neighbours).
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <vector>
 
+#include "chunk_pipeline.h"
 #include "isoscope/calibration.h"
 #include "isoscope/model.h"
 
@@ -34,12 +36,40 @@ void ForEachChunk(size_t n, size_t chunk, unsigned workers,
                   const std::function<void(size_t, size_t, size_t)>& fn);
 
 /// The calibrated surprise and the onset of each anomaly score, in row order: what
-/// SurpriseStream::Push and onset() give row by row, bit for bit, with the costly
-/// GaussianSurprise of each row spread over ScoreWorkers(n, threads) threads and the
-/// onset's histogram levels on a thread beside them.
+/// SurpriseStream::Push and onset() give row by row, bit for bit.
 struct SurpriseColumns {
   std::vector<double> surprise, onset;
 };
+
+/// SurpriseColumns as steps of a ChunkPipeline whose chunk c is rows [c * chunk_rows, +chunk_rows)
+/// of `anomaly_scores` (NaN for a row without a score), so that they run beside the steps that
+/// fill those scores and the steps that print them. The parts that carry the stream from row to
+/// row (the reference's z, the histogram's levels, the onset) run in order, side by side on
+/// copies of the stream; the costly Gaussian tail of each z runs in any order.
+class SurpriseSteps {
+ public:
+  /// `anomaly_scores` is read as the steps run: it must hold n rows, filled chunk by chunk.
+  SurpriseSteps(const ScoreCalibration& calibration, const std::vector<double>& anomaly_scores,
+                size_t chunk_rows);
+  /// Adds the steps, each chunk's first after every step of `scored` has finished the chunk.
+  /// Returns the step after which the chunk's rows of columns() are final.
+  ChunkPipeline::StepId AddTo(ChunkPipeline& pipeline, std::vector<ChunkPipeline::StepId> scored);
+  const SurpriseColumns& columns() const { return out_; }
+  SurpriseColumns Take() { return std::move(out_); }
+
+ private:
+  // Rows [first, end) of chunk c.
+  size_t First(size_t c) const { return c * chunk_rows_; }
+  size_t End(size_t c) const { return std::min(scores_.size(), (c + 1) * chunk_rows_); }
+  const std::vector<double>& scores_;
+  size_t chunk_rows_;
+  // One stream a step that runs in order, so that two steps never change one object at once
+  // (the reference, the histogram and the onset's window are separate state in each).
+  SurpriseStream reference_, histogram_, onset_;
+  SurpriseColumns out_;  // out_.onset holds each row's histogram level until the onset step
+};
+
+/// SurpriseSteps on their own, on ScoreWorkers(n, threads) threads.
 SurpriseColumns ParallelSurprise(const ScoreCalibration& calibration,
                                  const std::vector<double>& anomaly_scores, unsigned threads = 0);
 
