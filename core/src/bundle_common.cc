@@ -6,26 +6,49 @@
 namespace isoscope {
 namespace {
 
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
+// Slicing by 8: table[k][b] is the CRC of byte b followed by k zero bytes, so eight bytes are
+// folded in with eight independent lookups instead of a chain of eight dependent ones (a
+// bundle's 400 KB in about a quarter of the time, on every load).
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+
+constexpr CrcTables MakeCrcTables() {
+  CrcTables table{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
     for (int k = 0; k < 8; ++k) {
       c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
     }
-    table[i] = c;
+    table[0][i] = c;
+  }
+  for (size_t k = 1; k < 8; ++k) {
+    for (size_t i = 0; i < 256; ++i) {
+      const uint32_t prev = table[k - 1][i];
+      table[k][i] = table[0][prev & 0xFF] ^ (prev >> 8);
+    }
   }
   return table;
+}
+
+// Bytes p[0..4) as a little-endian number, whatever the host's byte order.
+uint32_t Le32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
 }  // namespace
 
 uint32_t Crc32(const void* data, size_t size) {
-  static constexpr std::array<uint32_t, 256> kTable = MakeCrcTable();
+  static constexpr CrcTables kTable = MakeCrcTables();
   const auto* p = static_cast<const uint8_t*>(data);
   uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < size; ++i) {
-    c = kTable[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+  for (; size >= 8; size -= 8, p += 8) {
+    const uint32_t lo = c ^ Le32(p);
+    const uint32_t hi = Le32(p + 4);
+    c = kTable[7][lo & 0xFF] ^ kTable[6][(lo >> 8) & 0xFF] ^ kTable[5][(lo >> 16) & 0xFF] ^
+        kTable[4][lo >> 24] ^ kTable[3][hi & 0xFF] ^ kTable[2][(hi >> 8) & 0xFF] ^
+        kTable[1][(hi >> 16) & 0xFF] ^ kTable[0][hi >> 24];
+  }
+  for (; size > 0; --size, ++p) {
+    c = kTable[0][(c ^ *p) & 0xFF] ^ (c >> 8);
   }
   return c ^ 0xFFFFFFFFu;
 }

@@ -633,7 +633,8 @@ Status ParseBody(const uint8_t* body, size_t body_len, Model* model) {
 }  // namespace
 
 Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& options,
-                           std::vector<std::string>* warnings) {
+                           std::vector<std::string>* warnings,
+                           std::optional<ModelScorer>* scorer_out) {
   const auto* p = static_cast<const uint8_t*>(data);
   if (size == 0) {
     return Status(ErrorCode::kTruncated, "bundle is empty (0 bytes)");
@@ -670,6 +671,7 @@ Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& o
       return canary;
     }
   }
+  if (scorer_out != nullptr) *scorer_out = std::move(scorer).value();
   return model;
 }
 

@@ -24,14 +24,12 @@ namespace {
 
 // --csv with the model's inputs by name, its time rules applied; `time_text` keeps every
 // row's time as written, dropped rows included.
-Status ReadScoreCsv(const ScoreArgs& args, const Model& model, CsvData* data,
-                    std::vector<std::string>* time_text, TimeRules* time_rules) {
-  auto content = ReadFile(args.csv);
-  if (!content.ok()) return content.status();
+Status ReadScoreCsv(const ScoreArgs& args, std::string_view content, const Model& model,
+                    CsvData* data, std::vector<std::string>* time_text, TimeRules* time_rules) {
   CsvOptions csv_options;
   csv_options.time_column = args.time_column;
   csv_options.features = model.spec.inputs;  // by name: column order in the CSV is free
-  auto parsed = ParseCsv(*content, csv_options, args.csv);
+  auto parsed = ParseCsv(content, csv_options, args.csv);
   if (!parsed.ok()) return parsed.status();
   *data = std::move(parsed).value();
   if (model.spec.needs_time() && data->time_column.empty()) {
@@ -56,15 +54,18 @@ struct ScoredOutput {
 // What every output row reads: the scores, their surprise and onset, the explanations.
 struct OutputColumns {
   const Model& model;
-  const std::vector<RowScore>& scores;
+  const std::vector<std::vector<RowScore>>& scores;  // by chunk of kChunkRows kept rows
   const SurpriseColumns& surprise;
   const std::vector<RowExplanation>& explained;
   const std::vector<std::string>& time_text;
   const std::vector<size_t>& kept_row;
 };
 
-// Output rows [first, first + count), whose first kept row is scores[k]: one chunk's text.
+// Output rows [first, first + count), whose first kept row is kept row k, the first of its
+// chunk of scores: one chunk's text.
 ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size_t k) {
+  const std::vector<RowScore>& scores = c.scores[k / kChunkRows];
+  const size_t k0 = k;
   const FeatureSpec& spec = c.model.spec;
   // A row without an explanation (dropped for its repeated time) gets empty cells.
   auto explain_cells = [&](size_t i) {
@@ -84,11 +85,11 @@ ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size
     if (!c.time_text.empty()) out += c.time_text[row];
     if (c.kept_row[row] != row) {
       out += ",,,," + CsvCell(RepeatedTimeReason(c.kept_row[row])) + ",," +
-             explain_cells(c.scores.size()) + "\n";
+             explain_cells(c.explained.size()) + "\n";
       ++o.unscored;
       continue;
     }
-    const RowScore& s = c.scores[k];
+    const RowScore& s = scores[k - k0];
     if (s.ok()) {
       out += ',';
       AppendShortest(out, s.anomaly_score);
@@ -124,8 +125,8 @@ struct ScoreInput {
   std::vector<RowScore> scores;  // given up front when --explain needed them
 };
 
-// Kept rows [first, first + count) scored into `scores` (and their anomaly scores, NaN for a
-// row without one, into `anomaly`).
+// Kept rows [first, first + count) scored into `scores`, the chunk's own (and their anomaly
+// scores, NaN for a row without one, into `anomaly` at `first`).
 Status ScoreChunk(const ScoreInput& in, size_t first, size_t count, std::vector<RowScore>* scores,
                   std::vector<double>* anomaly) {
   std::vector<RowScore> part;
@@ -148,7 +149,7 @@ Status ScoreChunk(const ScoreInput& in, size_t first, size_t count, std::vector<
   for (size_t i = 0; i < count; ++i) {
     (*anomaly)[first + i] = part[i].ok() ? part[i].anomaly_score : std::nan("");
   }
-  std::copy(part.begin(), part.end(), scores->begin() + static_cast<std::ptrdiff_t>(first));
+  *scores = std::move(part);
   return Status::Ok();
 }
 
@@ -164,15 +165,15 @@ Result<ScoredOutput> ScoreAndWrite(const ScoreInput& in,
                                    const std::function<Status(std::string_view)>& write) {
   const Model& model = in.model;
   const size_t kept = time_rules.kept.size();
-  std::vector<RowScore> scores(kept);
   std::vector<double> anomaly(kept);
   ChunkPipeline pipeline(ChunkCount(kept, kChunkRows));
+  std::vector<std::vector<RowScore>> scores(pipeline.chunks());
   std::vector<Status> chunk_status(pipeline.chunks());
   const auto scored = pipeline.Add(
       [&](size_t c) {
         const size_t first = c * kChunkRows;
         chunk_status[c] =
-            ScoreChunk(in, first, std::min(kChunkRows, kept - first), &scores, &anomaly);
+            ScoreChunk(in, first, std::min(kChunkRows, kept - first), &scores[c], &anomaly);
       },
       ChunkPipeline::Order::kAnyOrder);
   SurpriseSteps surprise(model.calibration, anomaly, kChunkRows);
@@ -249,17 +250,19 @@ Status PrepareInput(const ScoreArgs& args, ScoreInput* in, std::vector<RowExplan
 }  // namespace
 
 Status RunScore(const ScoreArgs& args) {
-  auto model = LoadBundle(args.bundle);
+  // The bundle is read and checked, its forest compiled, on another core while the CSV's
+  // bytes are read.
+  std::optional<ModelScorer> scorer;
+  auto loading = std::async(std::launch::async, [&] { return LoadBundle(args.bundle, &scorer); });
+  auto content = ReadFile(args.csv);
+  auto model = loading.get();
   if (!model.ok()) return model.status();
-  // The forest is compiled for scoring while the CSV is read, on another core.
-  auto compiled = std::async(std::launch::async, [&] { return ModelScorer::Create(*model); });
+  if (!content.ok()) return content.status();
   CsvData data;
   // Every row of the file gets an output row; the dropped ones keep their time as written.
   std::vector<std::string> time_text;
   TimeRules time_rules;
-  Status read = ReadScoreCsv(args, *model, &data, &time_text, &time_rules);
-  auto scorer = compiled.get();
-  if (!scorer.ok()) return scorer.status();
+  Status read = ReadScoreCsv(args, *content, *model, &data, &time_text, &time_rules);
   if (!read.ok()) return read;
   ScoreInput input{*model, *scorer, data, {}, std::nullopt, {}};
   std::vector<RowExplanation> explained;

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <cmath>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
 
 #include "detail/bundle_layout.h"
 #include "support/golden.h"
@@ -34,6 +40,25 @@ class BundleTest : public ::testing::Test {
   Model model_;
   std::string bytes_;
 };
+
+// The scorer the decode built for its canary check is the one a caller would build itself.
+TEST_F(BundleTest, HandsOutTheScorerItBuiltForItsChecks) {
+  std::optional<ModelScorer> scorer;
+  auto back = DecodeBundle(bytes_.data(), bytes_.size(), DecodeOptions{}, nullptr, &scorer);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_TRUE(scorer.has_value());
+  auto own = ModelScorer::Create(*back);
+  ASSERT_TRUE(own.ok());
+  for (const Canary& c : back->canaries) {
+    EXPECT_EQ(scorer->ScoreFeatures(c.features.data()).anomaly_score,
+              own->ScoreFeatures(c.features.data()).anomaly_score)
+        << c.label;
+  }
+  EXPECT_EQ(scorer->threshold(), own->threshold());
+  std::optional<ModelScorer> none;
+  EXPECT_FALSE(DecodeBundle(bytes_.data(), 10, DecodeOptions{}, nullptr, &none).ok());
+  EXPECT_FALSE(none.has_value());
+}
 
 TEST_F(BundleTest, RoundTripKeepsEveryField) {
   auto back = Decode(bytes_);
@@ -391,6 +416,24 @@ TEST(BundleGroup, LabelsRoundTripAndMarkMinorFive) {
   r = DecodeBundle(b.data(), b.size());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("group.labels"), std::string::npos) << r.status().message();
+}
+
+// The bundle checksum is zlib.crc32's, which a bundle written by Python carries: the catalogue's
+// check value, then zlib itself over every length and alignment the eight-byte steps meet.
+TEST(Crc32, IsZlibsCrc32) {
+  EXPECT_EQ(Crc32("123456789", 9), 0xCBF43926u);
+  EXPECT_EQ(Crc32("", 0), 0u);
+  std::mt19937 gen(7);
+  std::string bytes(400000 + 16, '\0');
+  for (char& b : bytes) b = static_cast<char>(gen() & 0xFF);
+  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+  for (size_t offset = 0; offset < 8; ++offset) {
+    for (size_t size = 0; size < 40; ++size) {
+      ASSERT_EQ(Crc32(bytes.data() + offset, size), crc32(0L, p + offset, static_cast<uInt>(size)))
+          << offset << " " << size;
+    }
+  }
+  EXPECT_EQ(Crc32(bytes.data() + 3, 400000), crc32(0L, p + 3, 400000u));
 }
 
 }  // namespace

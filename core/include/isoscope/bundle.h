@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,12 @@ struct DecodeOptions {
 /// Parses bundle bytes into a model after checking magic, version, size, checksum, structure
 /// and canaries. Never throws; a bad file gives kForeign, kTruncated, kCorrupt,
 /// kUnsupportedVersion or kCanaryMismatch with a message that names the problem.
-/// Non-fatal findings (a newer minor version) are appended to `warnings` if given.
+/// Non-fatal findings (a newer minor version) are appended to `warnings` if given. `scorer`, if
+/// given, receives on success the ModelScorer the decode built for its checks, for a caller
+/// about to score: the forest is then compiled once, not twice.
 Result<Model> DecodeBundle(const void* data, size_t size, const DecodeOptions& options = {},
-                           std::vector<std::string>* warnings = nullptr);
+                           std::vector<std::string>* warnings = nullptr,
+                           std::optional<ModelScorer>* scorer = nullptr);
 
 /// "YYYYMMDD-xxxxxxxx": the creation date (UTC) and a hash of what decides the scores
 /// (feature spec, scaler, forest, offset), so equal models get equal versions.
