@@ -24,24 +24,32 @@ std::string Percent(double f) {
 
 // Canaries from the training rows: the most and least anomalous, the median one, the column
 // means and a far outlier, so the check walks deep and shallow paths and the scaler.
+// The row a stable sort by anomaly score (ties in row order) puts at `rank`, found from the
+// training scores negated and sorted (sklearn's score_samples, ascending): the rank's score,
+// the rows scoring below it, then one pass for the row among its ties. A sort of the rows
+// themselves would cost more than the rest of the canaries together.
+size_t RowAtRank(const std::vector<double>& anomaly, const std::vector<double>& sorted_samples,
+                 size_t rank) {
+  const size_t n = anomaly.size();
+  const double score = -sorted_samples[n - 1 - rank];
+  // A row scores below `score` when its sample is above -score.
+  const auto above = std::upper_bound(sorted_samples.begin(), sorted_samples.end(), -score);
+  size_t tie = rank - static_cast<size_t>(sorted_samples.end() - above);
+  for (size_t i = 0; i < n; ++i) {
+    if (anomaly[i] == score && tie-- == 0) return i;
+  }
+  return n - 1;  // not reached: `sorted_samples` holds the scores of `anomaly`
+}
+
 std::vector<Canary> TrainingRowCanaries(const std::vector<double>& train_rows,
-                                        const std::vector<double>& anomaly, size_t width) {
+                                        const std::vector<double>& anomaly,
+                                        const std::vector<double>& sorted_samples, size_t width) {
   const size_t n = anomaly.size();
   std::vector<Canary> out;
-  // The rows a stable sort by score would put first, in the middle and last: ordering by
-  // (score, row) is that stable order, and only three of its places are needed.
-  auto before = [&](size_t a, size_t b) {
-    return anomaly[a] < anomaly[b] || (anomaly[a] == anomaly[b] && a < b);
-  };
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) {
-    order[i] = i;
-  }
-  std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n / 2), order.end(),
-                   before);
-  const size_t median_row = order[n / 2];
-  const size_t least = *std::min_element(order.begin(), order.end(), before);
-  const size_t most = *std::max_element(order.begin(), order.end(), before);
+  // The rows a stable sort by score would put first, in the middle and last.
+  const size_t least = RowAtRank(anomaly, sorted_samples, 0);
+  const size_t median_row = RowAtRank(anomaly, sorted_samples, n / 2);
+  const size_t most = RowAtRank(anomaly, sorted_samples, n - 1);
   auto row = [&](size_t i) {
     return std::vector<double>(train_rows.begin() + static_cast<std::ptrdiff_t>(i * width),
                                train_rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
@@ -177,8 +185,8 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
   model.info.flagged_fraction = n ? static_cast<double>(flagged) / static_cast<double>(n) : 0.0;
 
   // Canaries: deep and shallow paths and the scaler, checked at every load.
-  model.canaries =
-      n > 0 ? TrainingRowCanaries(train_rows, anomaly, width) : SplitRangeCanaries(model, width);
+  model.canaries = n > 0 ? TrainingRowCanaries(train_rows, anomaly, sorted, width)
+                         : SplitRangeCanaries(model, width);
   for (Canary& c : model.canaries) {
     const RowScore s = scorer->ScoreFeatures(c.features.data());
     if (!s.ok()) {
@@ -235,10 +243,28 @@ struct UsableRows {
   size_t excluded = 0;                     // rows an exclusion dropped
 };
 
-UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, const FeatureRows& rows,
+// True when no row of `rows` has a problem for training.
+bool AllUsable(const FeatureRows& rows, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const double* row = rows.values.data() + i * rows.width;
+    if (detail::TrainingRowProblem(rows.problems[i], row, rows.width).issue != RowIssue::kNone) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The rows training uses. `rows.values` is taken, not copied, when every row is usable and
+// none is excluded (the common case: a 5 MB copy and its page faults saved).
+UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, FeatureRows& rows,
                             const TrainOptions& options, size_t n) {
   const size_t width = rows.width;
   UsableRows out;
+  if (options.exclusion_of_row.empty() && AllUsable(rows, n)) {
+    out.dense = std::move(rows.values);
+    if (times != nullptr) out.times.assign(times, times + n);
+    return out;
+  }
   out.dense.reserve(rows.usable * width);
   const TimeMs span = detail::RollingSpan(spec);
   std::map<int32_t, detail::ExclusionState> exclusion_state;
@@ -403,7 +429,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
   if (!rows_or.ok()) {
     return rows_or.status();
   }
-  const FeatureRows& rows = *rows_or;
+  FeatureRows& rows = *rows_or;  // its values become the training rows when all are usable
   const size_t width = rows.width;
 
   Model model;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 
 #include "isoscope/bundle.h"
 #include "support/golden.h"
@@ -77,6 +78,52 @@ TEST(TrainModel, ForRangesCutsChangeNothingInTheBundle) {
   EXPECT_GT(calls, h.times.size() / 7);  // the sort's ranges as well as the trees'
   EXPECT_EQ(cut->model_version, whole->model_version);
   EXPECT_EQ(EncodeBundle(*cut), EncodeBundle(*whole));
+}
+
+// The training-row canaries are the rows a stable sort of the training rows by score (ties
+// in row order) puts first, in the middle and last: here found by that sort itself. Trees of
+// 8 samples leave many different rows with the same score, so the order among ties decides.
+TEST(TrainModel, CanariesAreTheStablySortedRowsAtTheirRanks) {
+  std::vector<double> a, b;
+  for (int i = 0; i < 3001; ++i) {
+    a.push_back(std::sin(i * 0.7) * 10);
+    b.push_back(std::cos(i * 1.3) * 3);
+  }
+  FeatureSpec spec;
+  spec.inputs = {"a", "b"};
+  spec.derived.clear();
+  TrainOptions options;
+  options.params.n_estimators = 5;
+  options.params.max_samples = MaxSamples::Count(8);
+  options.params.random_state = 3;
+  options.scaler = Scaler::Kind::kNone;
+  auto m = TrainModel(spec, nullptr, {a.data(), b.data()}, a.size(), options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto scorer = ModelScorer::Create(*m);
+  ASSERT_TRUE(scorer.ok());
+  std::vector<double> score(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double row[] = {a[i], b[i]};
+    score[i] = scorer->ScoreFeatures(row).anomaly_score;
+  }
+  std::vector<size_t> order(a.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return score[x] < score[y]; });
+  const size_t median = order[order.size() / 2];
+  // The test means something only if the middle rank's score is shared by other rows.
+  ASSERT_GT(std::count(score.begin(), score.end(), score[median]), 10);
+  const std::map<std::string, size_t> expected = {{"most_normal_training_row", order.front()},
+                                                  {"median_training_row", median},
+                                                  {"most_anomalous_training_row", order.back()}};
+  size_t checked = 0;
+  for (const Canary& c : m->canaries) {
+    const auto it = expected.find(c.label);
+    if (it == expected.end()) continue;
+    EXPECT_EQ(c.features, (std::vector<double>{a[it->second], b[it->second]})) << c.label;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3u);
 }
 
 TEST(TrainModel, NoUsableRowsIsAClearError) {
