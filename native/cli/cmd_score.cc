@@ -143,7 +143,10 @@ Status ScoreChunk(const ScoreInput& in, size_t first, size_t count, std::vector<
     for (const double* s : in.series) series.push_back(s + first);
     const TimeMs* times = in.data.times.empty() ? nullptr : in.data.times.data() + first;
     auto rows = BuildFeatureRows(in.model.spec, times, series, count);
-    if (!rows.ok()) return rows.status();
+    if (!rows.ok()) {  // not reached after PrepareInput's checks; the streams see no scores
+      std::fill_n(anomaly->begin() + static_cast<std::ptrdiff_t>(first), count, std::nan(""));
+      return rows.status();
+    }
     part = in.scorer.ScoreRows(*rows);
   }
   for (size_t i = 0; i < count; ++i) {
@@ -189,6 +192,7 @@ Result<ScoredOutput> ScoreAndWrite(const ScoreInput& in,
   std::vector<ScoredOutput> parts(pipeline.chunks());
   const auto formatted = pipeline.Add(
       [&](size_t c) {
+        if (!chunk_status[c].ok()) return;  // no scores to print: the write step reports it
         parts[c] =
             FormatRows(columns, file_first(c), file_first(c + 1) - file_first(c), c * kChunkRows);
       },
