@@ -70,39 +70,42 @@ namespace {
 
 // Tree `t` of `forest`: arrays of one length, a feature subset of existing columns, nodes in
 // sklearn's pre-order, every split valid and every leaf size with a path-length constant.
-Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
-  auto bad = [](const std::string& what) { return Status(ErrorCode::kCorrupt, what); };
-  const std::string where = "tree " + std::to_string(t) + ": ";
+// `stack` is the caller's, reused from tree to tree (a forest is checked at every load).
+Status ValidateTree(const Forest& forest, const Tree& tree, size_t t,
+                    std::vector<std::pair<int32_t, int32_t>>& stack) {
+  auto bad = [t](const std::string& what) {
+    return Status(ErrorCode::kCorrupt, "tree " + std::to_string(t) + ": " + what);
+  };
   const size_t n = tree.node_count();
   if (n == 0 || tree.children_left.size() != n || tree.children_right.size() != n ||
       tree.threshold.size() != n || tree.n_node_samples.size() != n) {
-    return bad(where + "node arrays are empty or of different lengths");
+    return bad("node arrays are empty or of different lengths");
   }
   if (tree.features.size() != static_cast<size_t>(forest.max_features)) {
-    return bad(where + "feature subset has the wrong size");
+    return bad("feature subset has the wrong size");
   }
   for (int32_t f : tree.features) {
     if (f < 0 || f >= forest.n_features) {
-      return bad(where + "feature subset names a column that does not exist");
+      return bad("feature subset names a column that does not exist");
     }
   }
   // Walk in pre-order: every node must be visited once, in index order, so the tree is
   // a tree (no cycles, no shared children) and sklearn's node order holds.
-  std::vector<std::pair<int32_t, int32_t>> stack{{0, 0}};
+  stack.assign(1, {0, 0});
   size_t expect = 0;
   while (!stack.empty()) {
     auto [node, depth] = stack.back();
     stack.pop_back();
     if (node < 0 || static_cast<size_t>(node) != expect) {
-      return bad(where + "nodes are not in pre-order");
+      return bad("nodes are not in pre-order");
     }
     ++expect;
     if (depth > 64) {
-      return bad(where + "deeper than 64 levels");
+      return bad("deeper than 64 levels");
     }
     const auto i = static_cast<size_t>(node);
     if (tree.n_node_samples[i] < 1) {
-      return bad(where + "a node holds no samples");
+      return bad("a node holds no samples");
     }
     const int32_t l = tree.children_left[i];
     const int32_t r = tree.children_right[i];
@@ -112,22 +115,22 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
           [](const std::pair<int32_t, double>& e, int32_t v) { return e.first < v; });
       if (it == forest.leaf_c.end() || it->first != tree.n_node_samples[i] ||
           !std::isfinite(it->second)) {
-        return bad(where + "a leaf size has no path-length constant");
+        return bad("a leaf size has no path-length constant");
       }
       continue;
     }
     if (l < 0 || r < 0 || static_cast<size_t>(l) >= n || static_cast<size_t>(r) >= n) {
-      return bad(where + "a child index is out of range");
+      return bad("a child index is out of range");
     }
     if (tree.feature[i] < 0 || tree.feature[i] >= forest.max_features ||
         !std::isfinite(tree.threshold[i])) {
-      return bad(where + "a split has an invalid feature or threshold");
+      return bad("a split has an invalid feature or threshold");
     }
     stack.emplace_back(r, depth + 1);
     stack.emplace_back(l, depth + 1);
   }
   if (expect != n) {
-    return bad(where + "has nodes that are not reachable from the root");
+    return bad("has nodes that are not reachable from the root");
   }
   return Status::Ok();
 }
@@ -153,8 +156,9 @@ Status ValidateForest(const Forest& forest) {
       return bad("leaf path-length table is not sorted");
     }
   }
+  std::vector<std::pair<int32_t, int32_t>> stack;
   for (size_t t = 0; t < forest.trees.size(); ++t) {
-    Status tree = ValidateTree(forest, forest.trees[t], t);
+    Status tree = ValidateTree(forest, forest.trees[t], t, stack);
     if (!tree.ok()) return tree;
   }
   return Status::Ok();
