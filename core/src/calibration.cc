@@ -81,6 +81,94 @@ double PortableErfcNonNegative(double x) {
   return PortableExp(-x * x) / kSqrtPi / t;
 }
 
+// GaussianSurprise of four values side by side, for |z| < 2 sqrt 2 (the series branch of erfc,
+// far from the underflow): each lane takes the one-value functions' steps above in the same
+// order on the same doubles, so every lane is GaussianSurprise's bits. The lanes only overlap
+// the multiplications' latency, which a single value's chains of dependent steps leave idle.
+constexpr size_t kLanes = 4;
+
+void ExpLanes(const double* y, double* out) {
+  double k[kLanes], r[kLanes], sum[kLanes], term[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) {
+    k[l] = std::floor(y[l] / (kLn2Hi + kLn2Lo) + 0.5);
+    r[l] = (y[l] - k[l] * kLn2Hi) - k[l] * kLn2Lo;
+    sum[l] = 1.0;
+    term[l] = 1.0;
+  }
+  for (int n = 1; n <= 18; ++n) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      term[l] = term[l] * r[l] * kInverse.of_n[n];
+      sum[l] += term[l];
+    }
+  }
+  for (size_t l = 0; l < kLanes; ++l) out[l] = std::ldexp(sum[l], static_cast<int>(k[l]));
+}
+
+void LogLanes(const double* q, double* out) {
+  int e[kLanes];
+  double s2[kLanes], sum[kLanes], power[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) {
+    double m = std::frexp(q[l], &e[l]);
+    if (m < 0.7071067811865476) {
+      m *= 2;
+      --e[l];
+    }
+    const double s = (m - 1) / (m + 1);
+    s2[l] = s * s;
+    sum[l] = 0;
+    power[l] = s;
+  }
+  for (int k = 0; k < 16; ++k) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      sum[l] += power[l] * kInverse.of_odd[k];
+      power[l] *= s2[l];
+    }
+  }
+  for (size_t l = 0; l < kLanes; ++l) out[l] = e[l] * kLn2Hi + (e[l] * kLn2Lo + 2 * sum[l]);
+}
+
+// PortableErfcNonNegative's series (x < 2) of each lane: a lane stops where the one-value
+// loop would, and keeps its sum from then on.
+void ErfSeriesLanes(const double* x, double* sum) {
+  double two_x2[kLanes], term[kLanes];
+  bool live[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) {
+    two_x2[l] = 2 * x[l] * x[l];
+    term[l] = x[l];
+    sum[l] = x[l];
+    live[l] = true;
+  }
+  for (int n = 1; n <= 200; ++n) {
+    bool any = false;
+    for (size_t l = 0; l < kLanes; ++l) {
+      live[l] = live[l] && term[l] > sum[l] * 1e-17;
+      if (!live[l]) continue;
+      term[l] = term[l] * two_x2[l] * kInverse.of_odd[n];
+      sum[l] += term[l];
+      any = true;
+    }
+    if (!any) return;
+  }
+}
+
+// Four values of z, each finite with |z / sqrt 2| < 2.
+void GaussianSurpriseLanes(const double* z, double* out) {
+  double x[kLanes], ax[kLanes], y[kLanes], series[kLanes], e[kLanes], q[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) {
+    x[l] = z[l] / kSqrt2;
+    ax[l] = x[l] >= 0 ? x[l] : -x[l];
+    y[l] = -ax[l] * ax[l];
+  }
+  ErfSeriesLanes(ax, series);
+  ExpLanes(y, e);
+  for (size_t l = 0; l < kLanes; ++l) {
+    const double erfc_ax = 1.0 - (2 / kSqrtPi) * e[l] * series[l];
+    q[l] = 0.5 * (x[l] >= 0 ? erfc_ax : 2.0 - erfc_ax);
+  }
+  LogLanes(q, out);
+  for (size_t l = 0; l < kLanes; ++l) out[l] = -out[l] / kLn10;
+}
+
 }  // namespace
 
 ScoreCalibration CalibrateScores(const std::vector<double>& anomaly_scores) {
@@ -110,6 +198,20 @@ double GaussianSurprise(double z) {
   // Mills ratio: ln Q(z) ~ -z^2/2 - ln(z sqrt(2 pi)) - ln(1 + 1/z^2) for large z, where erfc
   // underflows (z > 37); its error there is below 1e-6 of the result.
   return (0.5 * z * z + PortableLog(z) + kLnSqrt2Pi + PortableLog(1.0 + 1.0 / (z * z))) / kLn10;
+}
+
+void GaussianSurprises(const double* z, size_t n, double* out) {
+  // kLanes at a time where all of them take the series branch; any other value alone.
+  auto in_series = [](double v) { return std::fabs(v / kSqrt2) < 2.0; };
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    if (std::all_of(z + i, z + i + kLanes, in_series)) {
+      GaussianSurpriseLanes(z + i, out + i);
+    } else {
+      for (size_t l = 0; l < kLanes; ++l) out[i + l] = GaussianSurprise(z[i + l]);
+    }
+  }
+  for (; i < n; ++i) out[i] = GaussianSurprise(z[i]);
 }
 
 SurpriseStream::SurpriseStream(const ScoreCalibration& calibration, int32_t short_rows,
@@ -266,7 +368,8 @@ std::vector<double> SurpriseSeries(const ScoreCalibration& calibration,
   out.reserve(anomaly_scores.size());
   // Push's surprise without its onset, which nothing here reads (the two halves are separate
   // state: SurpriseStream.HalvesRunAsWholePassesGiveThePushBits).
-  for (double s : anomaly_scores) out.push_back(GaussianSurprise(stream.AdvanceReference(s)));
+  for (double s : anomaly_scores) out.push_back(stream.AdvanceReference(s));
+  GaussianSurprises(out.data(), out.size(), out.data());
   return out;
 }
 

@@ -73,8 +73,8 @@ ChunkPipeline::StepId SurpriseSteps::AddTo(ChunkPipeline& pipeline,
       Order::kInOrder, scored);
   const auto gaussian = pipeline.Add(
       [this](size_t c) {
-        for (size_t i = First(c); i < End(c); ++i)
-          out_.surprise[i] = GaussianSurprise(out_.surprise[i]);
+        double* z = out_.surprise.data() + First(c);
+        GaussianSurprises(z, End(c) - First(c), z);
       },
       Order::kAnyOrder, {z});
   // The onset row by row from each level and surprise.

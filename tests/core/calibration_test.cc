@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <vector>
 
 namespace isoscope {
@@ -22,6 +23,30 @@ TEST(GaussianSurprise, MatchesScipyTailIncludingWhereErfcUnderflows) {
   EXPECT_NEAR(GaussianSurprise(10), 23.118053405486076, 1e-10);
   // Q(40) is 3.7e-350, below the smallest double: the asymptotic form takes over.
   EXPECT_NEAR(GaussianSurprise(40), 349.43700645934587, 1e-6);
+}
+
+// Four at a time, the same bits as one at a time: values of every branch (the series, the
+// continued fraction from |z| = 2 sqrt 2 on, the asymptote where Q underflows, NaN and
+// infinities, both signs of zero), mixed within groups of four and alone at the end.
+TEST(GaussianSurprises, EqualGaussianSurpriseBitForBit) {
+  std::vector<double> z;
+  for (int i = -4000; i <= 4000; ++i) z.push_back(i * 0.0013);  // |z| < 5.2: both branches
+  const double edge = 2 * std::sqrt(2.0);
+  for (double v : {edge, -edge, std::nextafter(edge, 0.0), std::nextafter(-edge, 0.0),
+                   std::nextafter(edge, 9.0), 0.0, -0.0, 40.0, -40.0, 1e300, -1e-300,
+                   std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity(), std::nan("")}) {
+    z.push_back(v);
+  }
+  for (int i = 0; i < 999; ++i) z.push_back(std::sin(i * 0.7) * 3.1);
+  std::vector<double> got(z.size());
+  GaussianSurprises(z.data(), z.size(), got.data());
+  for (size_t i = 0; i < z.size(); ++i) {
+    const double want = GaussianSurprise(z[i]);
+    ASSERT_EQ(std::memcmp(&got[i], &want, sizeof want), 0) << i << " z " << z[i];
+  }
+  GaussianSurprises(z.data(), z.size(), z.data());  // in place
+  EXPECT_EQ(std::memcmp(z.data(), got.data(), z.size() * sizeof(double)), 0);
 }
 
 TEST(CalibrateScores, MeanAndPopulationStddev) {
