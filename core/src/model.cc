@@ -571,11 +571,10 @@ RowScore ModelScorer::ScoreFeatures(const double* features) const {
 std::vector<RowScore> ModelScorer::ScoreDense(const double* values, const RowProblem* problems,
                                               size_t n) const {
   std::vector<RowScore> out(n);
-  std::vector<float> x32;
+  // The scoreable rows as float32, each prepared in place (a row that fails is overwritten).
+  std::vector<float> x32(n * width_);
   std::vector<size_t> index;
-  x32.reserve(n * width_);
   index.reserve(n);
-  std::vector<float> one(width_);
   for (size_t i = 0; i < n; ++i) {
     const double* row = values + i * width_;
     RowProblem p = problems != nullptr ? problems[i] : CheckRow(row, width_);
@@ -584,11 +583,10 @@ std::vector<RowScore> ModelScorer::ScoreDense(const double* values, const RowPro
       continue;
     }
     int32_t bad = -1;
-    if (!Prepare(row, one.data(), &bad)) {
+    if (!Prepare(row, x32.data() + index.size() * width_, &bad)) {
       out[i] = {RowIssue::kOutOfRange, bad, 0, 0, false};
       continue;
     }
-    x32.insert(x32.end(), one.begin(), one.end());
     index.push_back(i);
   }
   std::vector<double> sums(index.size());
