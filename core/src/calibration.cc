@@ -34,7 +34,10 @@ struct Reciprocals {
 constexpr Reciprocals kInverse;
 
 // e^y for y <= 0 down to about -745: y = k ln 2 + r, |r| <= ln2/2, Taylor to r^18/18!.
+// Below -746 (the square of a huge z, -inf among them) e^y rounds to 0, and k would not fit
+// an int.
 double PortableExp(double y) {
+  if (!(y >= -746.0)) return 0.0;
   const double k = std::floor(y / (kLn2Hi + kLn2Lo) + 0.5);
   const double r = (y - k * kLn2Hi) - k * kLn2Lo;
   double sum = 1.0, term = 1.0;
