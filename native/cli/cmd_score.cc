@@ -211,7 +211,6 @@ Result<ScoredOutput> ScoreAndWrite(const ScoreInput& in,
       ChunkPipeline::Order::kInOrder, {formatted});
   pipeline.Run(ScoreWorkers(kept));
   if (!status.ok()) return status;
-  if (kept == 0) total.unscored = time_rules.rows;  // no chunk: every row was dropped
   return total;
 }
 
