@@ -36,9 +36,12 @@ Result<ForestScorer> ForestScorer::Compile(const Forest& forest, Walk walk) {
                       std::to_string(forest.n_features));
   }
   ForestScorer s;
-  s.wide_ = walk == Walk::kFastest && detail::WideWalkAvailable();
+  s.wide_ = (walk == Walk::kFastest || walk == Walk::kWideBatch) && detail::WideWalkAvailable();
   s.avx2_ = !s.wide_ && walk != Walk::kScalar && detail::Avx2WalkAvailable();
   s.n_features_ = static_cast<size_t>(forest.n_features);
+  // The one-row walks hold the row in registers: up to 16 columns.
+  s.wide_batch_ =
+      s.wide_ && (walk == Walk::kWideBatch || detail::WideBatchWalkPaysOff() || s.n_features_ > 16);
   s.denominator_ = static_cast<double>(forest.trees.size()) * forest.c_max_samples;
 
   for (const Tree& tree : forest.trees) {
@@ -211,17 +214,20 @@ void ForestScorer::PathSums(const float* rows, size_t n, double* out) const {
   // Blocks of rows per tree keep one tree hot while independent walks overlap.
   constexpr size_t kBlock = 12;
   size_t r0 = 0;
-  if (wide_) {
+  if (wide_batch_) {
     r0 = n - n % detail::kWideBlockRows;
     detail::WidePathSums(View(), rows, r0, out);
   }
-  if (avx2_ && n_features_ <= 16) {
+  if ((wide_ || avx2_) && n_features_ <= 16) {
     // Where the CPU has AVX2 but not AVX-512 (no 16-row batch walk), the one-row walk of 8
     // trees a vector beats the portable blocks of rows: about 1.0 against 1.25 us a row on
     // AMD Zen 3 (bench: 0.96-1.0 against 0.74-0.82 M rows/s), in any row order.
+    // On AMD Zen 5 with AVX-512 the same holds for the 16-tree walk against the 16-row one
+    // (detail::WideBatchWalkPaysOff).
     const detail::ForestView view = View();
     for (; r0 < n; ++r0) {
-      out[r0] = detail::Avx2PathSum(view, rows + r0 * n_features_);
+      out[r0] = wide_ ? detail::WidePathSum(view, rows + r0 * n_features_)
+                      : detail::Avx2PathSum(view, rows + r0 * n_features_);
     }
   }
   for (; r0 + kBlock <= n; r0 += kBlock) {

@@ -61,6 +61,8 @@ __attribute__((target("avx512f"))) inline void AddLeaves(const double* leaves, _
 
 bool WideWalkAvailable() { return __builtin_cpu_supports("avx512f"); }
 
+bool WideBatchWalkPaysOff() { return !__builtin_cpu_is("amd"); }
+
 namespace {
 
 // A level of 16 trees from the top table: thresholds and packed words at heap position h.
@@ -507,6 +509,7 @@ double Avx2PathSum(const ForestView& f, const float* row) {
 #else  // no wide walk on this target: Compile never chooses it
 
 bool WideWalkAvailable() { return false; }
+bool WideBatchWalkPaysOff() { return false; }
 double WidePathSum(const ForestView&, const float*) { return 0.0; }
 void WidePathSums(const ForestView&, const float*, size_t, double*) {}
 bool Avx2WalkAvailable() { return false; }

@@ -227,7 +227,8 @@ std::vector<float> RowsOnThresholds(const Forest& f, size_t n, size_t d, uint32_
   return x;
 }
 
-// Every walk (the portable one, the AVX-512 one where this CPU has it, and the AVX2 one, for one
+// Every walk (the portable one, the AVX-512 ones where this CPU has it: 16 trees a vector for one
+// row and, on any vendor's CPU, 16 rows a vector for batches; and the AVX2 one, for one
 // row and row by row for batches, where it has AVX2, AVX-512 or not) against the
 // definition, bit for bit: tree counts that leave partial groups of 16 and 64, widths on both
 // sides of the one-row walk's 16-column limit and of the batch walk's 8 (masked loads up to 8
@@ -264,12 +265,16 @@ TEST(ForestScorer, EveryWalkEqualsTheDefinitionBitForBit) {
     const std::vector<float> on = RowsOnThresholds(*forest, c.rows, c.d, 13);
     rows.insert(rows.end(), on.begin(), on.end());
     c.rows *= 2;
-    for (const auto walk :
-         {ForestScorer::Walk::kScalar, ForestScorer::Walk::kFastest, ForestScorer::Walk::kAvx2}) {
+    for (const auto walk : {ForestScorer::Walk::kScalar, ForestScorer::Walk::kFastest,
+                            ForestScorer::Walk::kAvx2, ForestScorer::Walk::kWideBatch}) {
       auto s = ForestScorer::Compile(*forest, walk);
       ASSERT_TRUE(s.ok());
       if (walk == ForestScorer::Walk::kAvx2) {
         ASSERT_EQ(s->avx2(), CpuHasAvx2());  // the AVX2 walk runs wherever the CPU has it
+      }
+      if (walk == ForestScorer::Walk::kWideBatch) {
+        // the 16-row batch walk runs on every AVX-512 CPU, whichever walk kFastest prefers
+        ASSERT_EQ(s->wide_batch(), s->wide());
       }
       std::vector<double> batch(c.rows);
       s->PathSums(rows.data(), c.rows, batch.data());

@@ -48,6 +48,14 @@ bool Avx2WalkAvailable();
 /// One row on 8 lanes (AVX2): WidePathSum's walk, 8 trees a vector. n_features <= 16.
 double Avx2PathSum(const ForestView& f, const float* row);
 
+/// True when WidePathSums (16 rows a vector) scores a batch faster than WidePathSum row by row
+/// (16 trees a vector) on this CPU: on Intel's AVX-512 CPUs, not on AMD's. Measured with
+/// `isoscope_bench run` (200 trees, 5 columns): on an Intel Xeon 1.52-1.61 M rows/s against
+/// 0.85 us a row; on a 2-vCPU AMD EPYC Zen 5, 1.20-1.36 against 1.35-1.68 M rows/s in
+/// alternated runs. The batch walk reads each lane's value by masked loads or a gather, the
+/// one-row walk by a permute of the row held in a register; AMD's gathers cost more.
+bool WideBatchWalkPaysOff();
+
 /// `n` row-major rows (n a multiple of kWideBlockRows): rows in lanes, trees in order.
 constexpr size_t kWideBlockRows = 64;
 void WidePathSums(const ForestView& f, const float* rows, size_t n, double* out);

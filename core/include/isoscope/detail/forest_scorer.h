@@ -22,11 +22,13 @@ struct ForestView;
 /// itself would.
 class ForestScorer {
  public:
-  /// kFastest walks 16 trees (one row) or 16 rows (a batch) per instruction where the CPU has
-  /// AVX-512, and 8 trees per instruction where it has AVX2 only (a batch row by row), with
-  /// the same bits; kScalar is the portable walk; kAvx2 takes the AVX2 walk even on an AVX-512
-  /// CPU (tests compare them all).
-  enum class Walk { kFastest, kScalar, kAvx2 };
+  /// kFastest walks 16 trees per instruction where the CPU has AVX-512 (a batch 16 rows per
+  /// instruction where that is faster, else row by row: detail::WideBatchWalkPaysOff), and 8
+  /// trees per instruction where it has AVX2 only (a batch row by row), with the same bits;
+  /// kScalar is the portable walk; kAvx2 takes the AVX2 walk even on an AVX-512 CPU;
+  /// kWideBatch is kFastest with the 16-rows batch walk on any AVX-512 CPU (tests compare them
+  /// all).
+  enum class Walk { kFastest, kScalar, kAvx2, kWideBatch };
   static Result<ForestScorer> Compile(const Forest& forest, Walk walk = Walk::kFastest);
 
   /// Sum over trees (in tree order, as sklearn adds them) of each tree's path length for one
@@ -41,6 +43,9 @@ class ForestScorer {
   size_t node_count() const { return nodes_.size(); }
   /// True when this scorer uses the AVX-512 walk.
   bool wide() const { return wide_; }
+  /// True when it scores batches with the AVX-512 walk of 16 rows per instruction (always
+  /// above 16 columns, which the one-row walks do not take).
+  bool wide_batch() const { return wide_batch_; }
   /// True when this scorer walks one row with AVX2 (8 trees a step).
   bool avx2() const { return avx2_; }
 
@@ -75,6 +80,7 @@ class ForestScorer {
   size_t n_features_ = 0;
   double denominator_ = 0;
   bool wide_ = false;
+  bool wide_batch_ = false;
   bool avx2_ = false;
 };
 
