@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
+
+#include "worker_pool.h"
 
 namespace isoscope::native {
 
@@ -69,10 +70,7 @@ void ChunkPipeline::Run(unsigned workers) const {
       board.changed.notify_all();
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+  RunOnWorkers(std::max(1u, workers), [&work](unsigned) { work(); });
 }
 
 }  // namespace isoscope::native

@@ -6,6 +6,7 @@
 
 #include "csv.h"
 #include "isoscope/text.h"
+#include "worker_pool.h"
 
 namespace isoscope::native {
 namespace {
@@ -22,14 +23,10 @@ void ParallelFor(size_t n, unsigned threads, F&& body) {
     for (size_t i = 0; i < n; ++i) body(i);
     return;
   }
-  std::vector<std::thread> pool;
   const size_t block = (n + workers - 1) / workers;
-  for (size_t w = 0; w < workers; ++w) {
-    pool.emplace_back([&, w] {
-      for (size_t i = w * block; i < std::min(n, (w + 1) * block); ++i) body(i);
-    });
-  }
-  for (auto& t : pool) t.join();
+  RunOnWorkers(static_cast<unsigned>(workers), [&](unsigned w) {
+    for (size_t i = w * block; i < std::min(n, (w + 1) * block); ++i) body(i);
+  });
 }
 
 }  // namespace

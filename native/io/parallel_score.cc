@@ -4,6 +4,8 @@
 #include <atomic>
 #include <thread>
 
+#include "worker_pool.h"
+
 namespace isoscope::native {
 
 namespace {
@@ -36,10 +38,8 @@ void ForEachChunk(size_t n, size_t chunk, unsigned workers,
     for (size_t c = next++; c < chunks; c = next++)
       fn(c, c * chunk, std::min(chunk, n - c * chunk));
   };
-  std::vector<std::thread> pool;
-  for (size_t w = 1; w < std::min<size_t>(workers, chunks); ++w) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+  RunOnWorkers(static_cast<unsigned>(std::min<size_t>(workers, chunks)),
+               [&work](unsigned) { work(); });
 }
 
 SurpriseSteps::SurpriseSteps(const ScoreCalibration& calibration,
