@@ -266,21 +266,31 @@ void JoinParts(std::vector<RowsPart>& parts, CsvData* data) {
   std::vector<size_t> at(parts.size() + 1, 0);  // each part's first row in the file's columns
   for (size_t p = 0; p < parts.size(); ++p) at[p + 1] = at[p] + parts[p].data.rows;
   const size_t total = at.back();
-  for (auto& s : data->series) s.resize(total);
   const bool timed = !data->time_column.empty();
-  if (timed) {
-    data->times.resize(total);
-    data->time_text.resize(total);
-  }
-  ForEachChunk(parts.size(), 1, ScoreWorkers(total), [&](size_t p, size_t, size_t) {
+  const unsigned workers = ScoreWorkers(total);
+  // The columns sized on every core too: zeroing them first-touches every page.
+  const size_t columns = data->series.size() + (timed ? 2 : 0);
+  ForEachChunk(columns, 1, workers, [&](size_t k, size_t, size_t) {
+    if (k < data->series.size()) {
+      data->series[k].resize(total);
+    } else if (k == data->series.size()) {
+      data->times.resize(total);
+    } else {
+      data->time_text.resize(total);
+    }
+  });
+  ForEachChunk(parts.size(), 1, workers, [&](size_t p, size_t, size_t) {
     CsvData& part = parts[p].data;
     const auto to = static_cast<std::ptrdiff_t>(at[p]);
     for (size_t k = 0; k < data->series.size(); ++k) {
       std::copy(part.series[k].begin(), part.series[k].end(), data->series[k].begin() + to);
+      part.series[k] = std::vector<double>();  // freed here, on this core, not all at the end
     }
     if (!timed) return;
     std::copy(part.times.begin(), part.times.end(), data->times.begin() + to);
     std::move(part.time_text.begin(), part.time_text.end(), data->time_text.begin() + to);
+    part.times = std::vector<TimeMs>();
+    part.time_text = std::vector<std::string>();
   });
   for (RowsPart& part : parts) {
     if (data->zoneless_time.empty()) data->zoneless_time = std::move(part.data.zoneless_time);
