@@ -1,5 +1,7 @@
 #include "worker_pool.h"
 
+#include <signal.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -9,6 +11,15 @@
 
 namespace isoscope::native {
 namespace {
+
+// A worker takes no signal: a thread inherits its creator's mask, and a pool started before
+// `serve` blocks SIGHUP for its sigwait (reading a --replay-csv) would let the kernel hand a
+// SIGHUP to a worker, whose default action ends the process.
+void BlockSignals() {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+}
 
 class WorkerPool {
  public:
@@ -41,6 +52,7 @@ class WorkerPool {
   // woken for one call before the next starts skips it: that call did not need it, since
   // TryRun returns only after every part it handed out has run.
   [[noreturn]] void Serve(unsigned id) {
+    BlockSignals();
     uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -81,7 +93,12 @@ void RunOnWorkers(unsigned n, const std::function<void(unsigned)>& work) {
   }
   if (SharedPool().TryRun(n, work)) return;
   std::vector<std::thread> threads;
-  for (unsigned id = 1; id < n; ++id) threads.emplace_back(work, id);
+  for (unsigned id = 1; id < n; ++id) {
+    threads.emplace_back([&work, id] {
+      BlockSignals();
+      work(id);
+    });
+  }
   work(0);
   for (std::thread& t : threads) t.join();
 }

@@ -1,6 +1,7 @@
 #include "worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -79,6 +80,32 @@ TEST(RunOnWorkers, ConcurrentCallersBothFinish) {
   call();
   other.join();
   EXPECT_EQ(runs.load(), 2u * 50u * 3u);
+}
+
+bool SighupBlockedHere() {
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+  return sigismember(&mask, SIGHUP) == 1;
+}
+
+// Workers block every signal whatever their creator's mask: `serve` reads a --replay-csv on the
+// pool before it blocks SIGHUP for its sigwait, and a SIGHUP the kernel handed to a worker with
+// it unblocked ended the process (e2e.harden's SIGHUP storm). The caller's mask is its own.
+TEST(RunOnWorkers, WorkersTakeNoSignals) {
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  sigset_t before;
+  pthread_sigmask(SIG_UNBLOCK, &hup, &before);
+  std::vector<int> blocked(4, -1);
+  RunOnWorkers(4, [&](unsigned i) { blocked[i] = SighupBlockedHere() ? 1 : 0; });
+  EXPECT_EQ(blocked, (std::vector<int>{0, 1, 1, 1}));
+  std::vector<int> nested(3, -1);  // a nested call's threads of their own
+  RunOnWorkers(2, [&](unsigned i) {
+    if (i == 0) RunOnWorkers(3, [&](unsigned k) { nested[k] = SighupBlockedHere() ? 1 : 0; });
+  });
+  EXPECT_EQ(nested, (std::vector<int>{0, 1, 1}));
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 }  // namespace
