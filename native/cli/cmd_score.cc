@@ -1,7 +1,10 @@
 // `isoscope score`: a bundle scores a CSV, a row out per row in, as the daemon would.
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <optional>
@@ -280,9 +283,12 @@ Status RunScore(const ScoreArgs& args) {
   std::vector<RowExplanation> explained;
   if (Status prepared = PrepareInput(args, &input, &explained); !prepared.ok()) return prepared;
   AtomicFileWriter file;
+  // Standard output's errors count too (a full disk behind `> file`): a score that was not
+  // all written is a failure, not exit 0.
   std::function<Status(std::string_view)> write = [](std::string_view text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return Status::Ok();
+    if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size()) return Status::Ok();
+    return Status(ErrorCode::kBadInput,
+                  std::string("cannot write to standard output: ") + std::strerror(errno));
   };
   if (!args.out.empty()) {
     if (Status opened = file.Open(args.out); !opened.ok()) return opened;
@@ -292,6 +298,9 @@ Status RunScore(const ScoreArgs& args) {
   if (!out.ok()) return out.status();
   if (!args.out.empty()) {
     if (Status written = file.Commit(); !written.ok()) return written;
+  } else if (std::fflush(stdout) != 0) {
+    return Status(ErrorCode::kBadInput,
+                  std::string("cannot write to standard output: ") + std::strerror(errno));
   }
   // unscored counts the dropped rows too
   WarnOverscoring(*model, out->flagged, time_rules.rows - out->unscored);

@@ -12,13 +12,19 @@
 namespace isoscope::native {
 namespace {
 
-// A worker takes no signal: a thread inherits its creator's mask, and a pool started before
-// `serve` blocks SIGHUP for its sigwait (reading a --replay-csv) would let the kernel hand a
-// SIGHUP to a worker, whose default action ends the process.
+// A worker takes no signal sent to the process: a thread inherits its creator's mask, and a
+// pool started before `serve` blocks SIGHUP for its sigwait (reading a --replay-csv) would let
+// the kernel hand a SIGHUP to a worker, whose default action ends the process. The signals a
+// thread raises itself stay as they were: SIGPIPE, so that a worker writing the output into a
+// closed pipe (`isoscope score ... | head`) ends the process as the main thread would, and the
+// faults, which blocking would not stop.
 void BlockSignals() {
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  sigset_t mask;
+  sigfillset(&mask);
+  for (int own : {SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) {
+    sigdelset(&mask, own);
+  }
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 }
 
 class WorkerPool {

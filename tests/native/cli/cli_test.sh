@@ -239,6 +239,30 @@ expect_exit "replay warns about a 2-sample smoothing window" 0 \
 expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
   "$ISOSCOPE" replay --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" --for 3x
 
+# score to standard output that cannot take it: a full disk is an error (exit 1), not a silent
+# 0; a reader that stops early (`| head`) ends the process by SIGPIPE, as for any filter, on
+# whichever thread writes (the workers must not block SIGPIPE).
+"$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q \
+  >/dev/full 2>"$W/full_err"
+full_rc=$?
+if [ "$full_rc" = 1 ] && grep -q "cannot write to standard output" "$W/full_err"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL: score to a full stdout (exit $full_rc, wanted 1)"
+  sed 's/^/  err: /' "$W/full_err" | head -5
+fi
+"$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q 2>"$W/pipe_err" |
+  head -n 1 >"$W/pipe_head"
+pipe_rc=${PIPESTATUS[0]}
+if [ "$pipe_rc" = 141 ] && grep -q "^row,timestamp,anomaly_score" "$W/pipe_head"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL: score | head -n 1 (exit $pipe_rc, wanted 141: SIGPIPE)"
+  sed 's/^/  err: /' "$W/pipe_err" | head -5
+fi
+
 # backtest: walk forward with weekly retrains. No look-ahead: the same history cut short
 # three days early gives identical scores and model versions for every row both have.
 check "backtest" "$ISOSCOPE" backtest --csv "$W/demo/history.csv" --out "$W/bt_full.csv" \

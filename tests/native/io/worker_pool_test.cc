@@ -88,9 +88,17 @@ bool SighupBlockedHere() {
   return sigismember(&mask, SIGHUP) == 1;
 }
 
+bool SigpipeBlockedHere() {
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+  return sigismember(&mask, SIGPIPE) == 1;
+}
+
 // Workers block every signal whatever their creator's mask: `serve` reads a --replay-csv on the
 // pool before it blocks SIGHUP for its sigwait, and a SIGHUP the kernel handed to a worker with
 // it unblocked ended the process (e2e.harden's SIGHUP storm). The caller's mask is its own.
+// SIGPIPE, which a thread raises itself writing into a closed pipe, stays unblocked: a worker
+// writing `score`'s output into `| head` ends the process as the main thread would.
 TEST(RunOnWorkers, WorkersTakeNoSignals) {
   sigset_t hup;
   sigemptyset(&hup);
@@ -98,8 +106,13 @@ TEST(RunOnWorkers, WorkersTakeNoSignals) {
   sigset_t before;
   pthread_sigmask(SIG_UNBLOCK, &hup, &before);
   std::vector<int> blocked(4, -1);
-  RunOnWorkers(4, [&](unsigned i) { blocked[i] = SighupBlockedHere() ? 1 : 0; });
+  std::vector<int> pipe_blocked(4, -1);
+  RunOnWorkers(4, [&](unsigned i) {
+    blocked[i] = SighupBlockedHere() ? 1 : 0;
+    pipe_blocked[i] = SigpipeBlockedHere() ? 1 : 0;
+  });
   EXPECT_EQ(blocked, (std::vector<int>{0, 1, 1, 1}));
+  EXPECT_EQ(pipe_blocked, (std::vector<int>{0, 0, 0, 0}));
   std::vector<int> nested(3, -1);  // a nested call's threads of their own
   RunOnWorkers(2, [&](unsigned i) {
     if (i == 0) RunOnWorkers(3, [&](unsigned k) { nested[k] = SighupBlockedHere() ? 1 : 0; });
