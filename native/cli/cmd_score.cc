@@ -298,9 +298,6 @@ Status RunScore(const ScoreArgs& args) {
   if (!out.ok()) return out.status();
   if (!args.out.empty()) {
     if (Status written = file.Commit(); !written.ok()) return written;
-  } else if (std::fflush(stdout) != 0) {
-    return Status(ErrorCode::kBadInput,
-                  std::string("cannot write to standard output: ") + std::strerror(errno));
   }
   // unscored counts the dropped rows too
   WarnOverscoring(*model, out->flagged, time_rules.rows - out->unscored);

@@ -1,7 +1,9 @@
 // The isoscope command line: flags and wiring only; each command lives in cmd_*.cc.
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <utility>
@@ -87,7 +89,17 @@ Status Train(const TrainArgs& train) {
   return RunTrain(train);
 }
 
-int Finish(const std::string& command, const Status& status) {
+int Finish(const std::string& command, Status status) {
+  // What a command printed must reach its reader: a full disk or a broken file behind standard
+  // output is a failure (exit 1), not a 0 whose output is cut short at exit's own flush.
+  // ferror as well: a write that failed earlier empties the buffer, and the flush then has
+  // nothing left to fail on.
+  errno = 0;
+  if (status.ok() && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0)) {
+    status = Status(ErrorCode::kBadInput,
+                    std::string("cannot write to standard output") +
+                        (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+  }
   if (!status.ok()) {
     std::fprintf(stderr, "isoscope %s: %s\n", command.c_str(), status.message().c_str());
   }

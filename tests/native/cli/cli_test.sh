@@ -252,6 +252,15 @@ else
   echo "FAIL: score to a full stdout (exit $full_rc, wanted 1)"
   sed 's/^/  err: /' "$W/full_err" | head -5
 fi
+# The same for every command, in the one place where errors become exit codes.
+"$ISOSCOPE" inspect --bundle "$W/demo/model.bundle" --json >/dev/full 2>"$W/full_err"
+full_rc=$?
+if [ "$full_rc" = 1 ] && grep -q "cannot write to standard output" "$W/full_err"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL: inspect --json to a full stdout (exit $full_rc, wanted 1)"
+fi
 "$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q 2>"$W/pipe_err" |
   head -n 1 >"$W/pipe_head"
 pipe_rc=${PIPESTATUS[0]}
