@@ -55,6 +55,20 @@ expect_exit() {  # expect_exit NAME CODE PATTERN COMMAND...: exit code and stder
   fi
 }
 
+expect_full_stdout() {  # expect_full_stdout NAME COMMAND...: output into a full disk is exit 1
+  local name=$1
+  shift
+  "$@" >/dev/full 2>"$W/err"
+  local rc=$?
+  if [ "$rc" = 1 ] && grep -q "cannot write to standard output" "$W/err"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name (exit $rc, wanted 1 and 'cannot write to standard output')"
+    sed 's/^/  err: /' "$W/err" | head -5
+  fi
+}
+
 expect_in() {  # expect_in NAME FILE PATTERN: FILE (an earlier command's saved output) matches
   if grep -qE -- "$3" "$2"; then
     passed=$((passed + 1))
@@ -242,25 +256,11 @@ expect_exit "replay bad --for" 2 "--for: '3x' is not a duration" \
 # score to standard output that cannot take it: a full disk is an error (exit 1), not a silent
 # 0; a reader that stops early (`| head`) ends the process by SIGPIPE, as for any filter, on
 # whichever thread writes (the workers must not block SIGPIPE).
-"$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q \
-  >/dev/full 2>"$W/full_err"
-full_rc=$?
-if [ "$full_rc" = 1 ] && grep -q "cannot write to standard output" "$W/full_err"; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-  echo "FAIL: score to a full stdout (exit $full_rc, wanted 1)"
-  sed 's/^/  err: /' "$W/full_err" | head -5
-fi
+expect_full_stdout "score to a full stdout" \
+  "$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q
 # The same for every command, in the one place where errors become exit codes.
-"$ISOSCOPE" inspect --bundle "$W/demo/model.bundle" --json >/dev/full 2>"$W/full_err"
-full_rc=$?
-if [ "$full_rc" = 1 ] && grep -q "cannot write to standard output" "$W/full_err"; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-  echo "FAIL: inspect --json to a full stdout (exit $full_rc, wanted 1)"
-fi
+expect_full_stdout "inspect --json to a full stdout" \
+  "$ISOSCOPE" inspect --bundle "$W/demo/model.bundle" --json
 "$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q 2>"$W/pipe_err" |
   head -n 1 >"$W/pipe_head"
 pipe_rc=${PIPESTATUS[0]}
