@@ -1,4 +1,8 @@
 #include "commands.h"
+
+#include <cerrno>
+#include <cstring>
+
 #include "file_io.h"
 #include "isoscope/bundle.h"
 #include "isoscope/text.h"
@@ -21,6 +25,12 @@ int ExitCodeFor(const Status& status) {
     default:
       return kExitFailure;
   }
+}
+
+Status StdoutWriteError() {
+  return Status(ErrorCode::kBadInput,
+                std::string("cannot write to standard output") +
+                    (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
 }
 
 Result<const DetectorConfig*> FindDetector(const Config& config, const std::string& name,

@@ -1,10 +1,8 @@
 // `isoscope score`: a bundle scores a CSV, a row out per row in, as the daemon would.
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <future>
 #include <optional>
@@ -287,8 +285,7 @@ Status RunScore(const ScoreArgs& args) {
   // all written is a failure, not exit 0.
   std::function<Status(std::string_view)> write = [](std::string_view text) {
     if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size()) return Status::Ok();
-    return Status(ErrorCode::kBadInput,
-                  std::string("cannot write to standard output: ") + std::strerror(errno));
+    return StdoutWriteError();
   };
   if (!args.out.empty()) {
     if (Status opened = file.Open(args.out); !opened.ok()) return opened;

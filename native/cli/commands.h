@@ -26,6 +26,9 @@ enum ExitCode : int {
 
 int ExitCodeFor(const Status& status);
 
+/// A write to standard output that did not get through (errno, when set, says why).
+Status StdoutWriteError();
+
 struct TrainArgs {
   std::string config;  ///< with detector: train from Prometheus instead of a CSV
   std::string detector;

@@ -3,7 +3,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <string>
 #include <utility>
@@ -96,9 +95,7 @@ int Finish(const std::string& command, Status status) {
   // nothing left to fail on.
   errno = 0;
   if (status.ok() && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0)) {
-    status = Status(ErrorCode::kBadInput,
-                    std::string("cannot write to standard output") +
-                        (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+    status = StdoutWriteError();
   }
   if (!status.ok()) {
     std::fprintf(stderr, "isoscope %s: %s\n", command.c_str(), status.message().c_str());
