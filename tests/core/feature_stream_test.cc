@@ -76,6 +76,38 @@ TEST(ExactSum, ValueDependsOnlyOnTheCurrentValues) {
   EXPECT_EQ(direct.Value(), churned.Value());
 }
 
+TEST(ExactSum, SlidingWindowMatchesFsum) {
+  // 3,000 values of magnitudes 2^-60 to 2^60 with random signs through a window of 50 (each
+  // added, and subtracted 50 later), the window's sum checked every 500 values against Python's
+  // math.fsum of the same values: the values come from a 64-bit LCG (Knuth's MMIX constants)
+  // that the script below repeats.
+  //   state = 12345
+  //   def nxt(): state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
+  //   r = nxt(); m = 2**52 | r >> 12; e = (nxt() >> 40) % 120
+  //   v = (-1 if r & 1 else 1) * math.ldexp(m, e - 112); math.fsum(window).hex()
+  uint64_t state = 12345;
+  auto next = [&state] { return state = state * 6364136223846793005u + 1442695040888963407u; };
+  std::vector<double> values;
+  for (int i = 0; i < 3000; ++i) {
+    const uint64_t r = next();
+    const auto m = static_cast<double>((uint64_t{1} << 52) | (r >> 12));
+    const auto e = static_cast<int>((next() >> 40) % 120);
+    values.push_back(((r & 1) ? -1.0 : 1.0) * std::ldexp(m, e - 112));
+  }
+  ASSERT_EQ(values[0], 0x1.1c0d57f10c894p+6);  // the script's first two values
+  ASSERT_EQ(values[1], 0x1.e2b8410510668p+7);
+  const double fsum[] = {0x1.080e0db8399c3p+61, 0x1.efddd28c48330p+56, 0x1.a74af02c14a54p+60,
+                         0x1.cb76c10d19befp+59, 0x1.acce4c63b2762p+58, 0x1.c8c4cac20911dp+58};
+  detail::ExactSum window;
+  for (size_t i = 0; i < values.size(); ++i) {
+    window.Add(values[i]);
+    if (i >= 50) window.Subtract(values[i - 50]);
+    if (i % 500 == 499) {
+      EXPECT_EQ(window.Value(), fsum[i / 500]) << "after value " << i;
+    }
+  }
+}
+
 TEST(FeatureGrammar, ParsesTheIssueExampleAndNamesColumns) {
   auto d = ParseDerivedList(
       "hour_of_week,delta(latency_p95,1h),zscore(latency_p95,1d),seasonal_diff(latency_p95,1w)",

@@ -19,14 +19,13 @@ class ExactSum {
     double* p = p_.data();
     size_t kept = 0;
     for (size_t j = 0; j < n_; ++j) {
-      double y = p[j];
-      if (std::fabs(x) < std::fabs(y)) {
-        const double t = x;
-        x = y;
-        y = t;
-      }
+      const double y = p[j];
+      // Knuth's TwoSum: the same hi and the same exact error lo as math.fsum's
+      // swap-then-FastTwoSum (the error of a rounded sum is unique), without the data-dependent
+      // swap, which WebAssembly engines compile to a branch that mispredicts.
       const double hi = x + y;
-      const double lo = y - (hi - x);
+      const double yv = hi - x;
+      const double lo = (x - (hi - yv)) + (y - yv);
       if (lo != 0.0) {
         p[kept++] = lo;
       }
