@@ -34,5 +34,19 @@ TEST(RollingZScoreBaseline, WindowSlidesAndTheLargestInputWins) {
   EXPECT_TRUE(std::isnan(RollingZScoreBaseline(kTimes, {flat.data()}, kDayMs, 2)[4]));
 }
 
+TEST(RollingZScoreBaseline, TheLargestInputWinsInAnyOrderAndZeroIsAZ) {
+  const std::vector<double> x = {1, 2, 3, 4, 100};
+  const std::vector<double> y = {5, std::nan(""), 5, 6, 4};
+  // As above with the inputs the other way round: the later input's 193 beats y's 3.
+  const auto z = RollingZScoreBaseline(kTimes, {y.data(), x.data()}, 3 * kMinuteMs, 2);
+  EXPECT_NEAR(z[4], 193.0, 1e-9);
+  EXPECT_NEAR(z[3], 3.0, 1e-12);
+  // Rows 2, 4, 2, 4 have mean 3 and std 1: a 3 at t = 4m is |3 - 3| / 1 = 0, a z of its own.
+  const std::vector<double> level = {2, 4, 2, 4, 3};
+  const auto zero = RollingZScoreBaseline(kTimes, {level.data()}, kDayMs, 2);
+  EXPECT_EQ(zero[4], 0.0);
+  EXPECT_FALSE(std::signbit(zero[4]));
+}
+
 }  // namespace
 }  // namespace isoscope
