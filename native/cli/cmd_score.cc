@@ -216,7 +216,8 @@ Result<ScoredOutput> ScoreAndWrite(const ScoreInput& in,
         if (status.ok()) status = write(parts[c].csv);
         total.flagged += parts[c].flagged;
         total.unscored += parts[c].unscored;
-        parts[c].csv = std::string();  // written: its memory goes
+        std::string().swap(parts[c].csv);  // written: its memory goes (assigning an empty
+                                           // string keeps the buffer)
       },
       ChunkPipeline::Order::kInOrder, {formatted});
   pipeline.Run(ScoreWorkers(kept));

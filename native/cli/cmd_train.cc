@@ -162,7 +162,8 @@ Status RunTrain(const TrainArgs& args) {
   csv_options.features = SplitList(args.features);
   auto data = ParseCsv(*content, csv_options, args.csv);
   if (!data.ok()) return data.status();
-  content = std::string();  // release the text before training
+  std::string().swap(*content);  // release the text before training (assigning an empty
+                                 // string would keep its buffer)
   if (!args.quiet) {
     std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", data->rows,
                  data->feature_names.size(), args.csv.c_str(),
