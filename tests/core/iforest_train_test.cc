@@ -160,5 +160,41 @@ TEST(FitForest, MaxDepthFollowsPsi) {
   EXPECT_EQ(deepest, 9);
 }
 
+TEST(FitForestOnPlan, FindsEachDrawnRowTheSameWithoutThePlaceTable) {
+  // Above 2^20 rows the fit finds each drawn row in the plan by a search instead of a table by
+  // row; the plan's n_rows alone picks the way, so the same draws on the same rows must give
+  // the same trees both ways, with and without bootstrap (repeated draws).
+  std::vector<float> x(6000 * 3);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<float>((i * 7919) % 1013) * 0.5f;
+  }
+  for (bool bootstrap : {false, true}) {
+    SCOPED_TRACE(bootstrap ? "bootstrap" : "without bootstrap");
+    IForestParams p;
+    p.n_estimators = 20;
+    p.random_state = 7;
+    p.bootstrap = bootstrap;
+    auto plan = PlanForest(6000, 3, p);
+    ASSERT_TRUE(plan.ok());
+    std::vector<float> rows;  // the planned rows, in plan order, as FitForest gathers them
+    for (int64_t r : plan->rows) {
+      rows.insert(rows.end(), x.begin() + r * 3, x.begin() + r * 3 + 3);
+    }
+    auto by_table = FitForestOnPlan(*plan, rows.data());
+    ForestPlan searched = *plan;
+    searched.n_rows = (int64_t{1} << 20) + 1;
+    auto by_search = FitForestOnPlan(searched, rows.data());
+    ASSERT_TRUE(by_table.ok() && by_search.ok());
+    ASSERT_EQ(by_table->trees.size(), 20u);
+    for (size_t t = 0; t < by_table->trees.size(); ++t) {
+      EXPECT_TRUE(by_table->trees[t] == by_search->trees[t]) << "tree " << t;
+    }
+    // And both are FitForest's own trees.
+    auto direct = FitForest(x.data(), 6000, 3, p);
+    ASSERT_TRUE(direct.ok());
+    EXPECT_TRUE(direct->trees[0] == by_search->trees[0]);
+  }
+}
+
 }  // namespace
 }  // namespace isoscope

@@ -145,6 +145,8 @@ Result<ForestPlan> PlanForest(size_t n, size_t d, const IForestParams& params);
 /// Fits the planned forest. `x` holds the rows plan.rows names, in that order, row-major
 /// float32 with plan.n_features columns, finite. `for_ranges` (optional) splits the trees,
 /// which are fitted apart from each other: the forest is the same however they are split.
+/// For plans of up to 2^20 rows it holds a table of 4 bytes a row while it runs (each drawn
+/// row's place in plan.rows); above that it searches plan.rows instead, with the same trees.
 Result<Forest> FitForestOnPlan(const ForestPlan& plan, const float* x,
                                const ForRangesFn& for_ranges = {});
 
