@@ -41,12 +41,9 @@ wait_for_scores() {  # wait_for_scores LOG: the port the daemon logged, then /me
   done
 }
 
-expect_exit() {  # expect_exit NAME CODE PATTERN COMMAND...: exit code and stderr pattern
-  local name=$1 code=$2 pattern=$3
-  shift 3
-  "$@" >"$W/out" 2>"$W/err"
-  local rc=$?
-  if [ "$rc" = "$code" ] && grep -qE -- "$pattern" "$W/err"; then
+judge_exit() {  # judge_exit NAME RC CODE PATTERN: RC must be CODE and $W/err match PATTERN ("": any)
+  local name=$1 rc=$2 code=$3 pattern=$4
+  if [ "$rc" = "$code" ] && { [ -z "$pattern" ] || grep -qE -- "$pattern" "$W/err"; }; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
@@ -55,18 +52,18 @@ expect_exit() {  # expect_exit NAME CODE PATTERN COMMAND...: exit code and stder
   fi
 }
 
+expect_exit() {  # expect_exit NAME CODE PATTERN COMMAND...: exit code and stderr pattern
+  local name=$1 code=$2 pattern=$3
+  shift 3
+  "$@" >"$W/out" 2>"$W/err"
+  judge_exit "$name" $? "$code" "$pattern"
+}
+
 expect_full_stdout() {  # expect_full_stdout NAME COMMAND...: output into a full disk is exit 1
   local name=$1
   shift
   "$@" >/dev/full 2>"$W/err"
-  local rc=$?
-  if [ "$rc" = 1 ] && grep -q "cannot write to standard output" "$W/err"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name (exit $rc, wanted 1 and 'cannot write to standard output')"
-    sed 's/^/  err: /' "$W/err" | head -5
-  fi
+  judge_exit "$name" $? 1 "cannot write to standard output"
 }
 
 expect_in() {  # expect_in NAME FILE PATTERN: FILE (an earlier command's saved output) matches
@@ -261,16 +258,10 @@ expect_full_stdout "score to a full stdout" \
 # The same for every command, in the one place where errors become exit codes.
 expect_full_stdout "inspect --json to a full stdout" \
   "$ISOSCOPE" inspect --bundle "$W/demo/model.bundle" --json
-"$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q 2>"$W/pipe_err" |
+"$ISOSCOPE" score --bundle "$W/demo/model.bundle" --csv "$W/demo/history.csv" -q 2>"$W/err" |
   head -n 1 >"$W/pipe_head"
-pipe_rc=${PIPESTATUS[0]}
-if [ "$pipe_rc" = 141 ] && grep -q "^row,timestamp,anomaly_score" "$W/pipe_head"; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-  echo "FAIL: score | head -n 1 (exit $pipe_rc, wanted 141: SIGPIPE)"
-  sed 's/^/  err: /' "$W/pipe_err" | head -5
-fi
+judge_exit "score | head -n 1 ends by SIGPIPE" "${PIPESTATUS[0]}" 141 ""
+expect_in "score | head -n 1 got the header" "$W/pipe_head" "^row,timestamp,anomaly_score"
 
 # backtest: walk forward with weekly retrains. No look-ahead: the same history cut short
 # three days early gives identical scores and model versions for every row both have.
