@@ -49,8 +49,11 @@ bool EqualsLower(std::string_view cell, std::string_view word) {
 }
 
 bool IsMissing(std::string_view cell) {
-  return cell.empty() || EqualsLower(cell, "nan") || EqualsLower(cell, "null") ||
-         EqualsLower(cell, "na") || EqualsLower(cell, "none");
+  if (cell.empty()) return true;
+  // Every missing word starts with an n: a number is told apart by its first byte.
+  if (std::tolower(static_cast<unsigned char>(cell.front())) != 'n') return false;
+  return EqualsLower(cell, "nan") || EqualsLower(cell, "null") || EqualsLower(cell, "na") ||
+         EqualsLower(cell, "none");
 }
 
 std::string Join(const std::vector<std::string>& names) {
@@ -105,16 +108,17 @@ std::string NotUtf8(const std::vector<std::string>& header) {
   return "";
 }
 
-// A time cell appended to data's times; false when it is not a time.
-bool ReadTimeCell(std::string_view cell, CsvData* data) {
+// A time cell read into row `row` of data's times, the first cell without a zone kept in
+// `zoneless`; false when it is not a time.
+bool ReadTimeCell(std::string_view cell, CsvData* data, size_t row, std::string* zoneless_time) {
   bool zoneless = false;
   auto t = ParseTime(cell, &zoneless);
-  if (zoneless && data->zoneless_time.empty()) {
-    data->zoneless_time = cell;
+  if (zoneless && zoneless_time->empty()) {
+    *zoneless_time = cell;
   }
   if (!t) return false;
-  data->times.push_back(*t);
-  data->time_text.emplace_back(cell);
+  data->times[row] = *t;
+  data->time_text[row] = cell;
   return true;
 }
 
@@ -186,61 +190,119 @@ Result<std::vector<size_t>> FindFeatureColumns(const std::vector<std::string>& h
   return feature_index;
 }
 
-// The data rows of one stretch of lines, read as ParseCsv reads them; `what` says what is
-// wrong with line `bad_line` (counted from the stretch's first line, 1-based) when one is bad.
+// What each field of a line is read into: a feature column (its index), the time, or nothing.
+constexpr int kSkipField = -1;
+constexpr int kTimeField = -2;
+
+// How the data lines are read. `role` has a field's role when no field has two (a feature
+// named twice, or the time column named as a feature too); it is empty otherwise, and every
+// line takes ReadLine's way.
+struct LinePlan {
+  size_t fields = 0;
+  std::vector<size_t> feature_index;
+  int time_index = -1;
+  std::vector<int> role;
+};
+
+LinePlan PlanLines(size_t fields, const std::vector<size_t>& feature_index, int time_index) {
+  LinePlan plan{fields, feature_index, time_index, std::vector<int>(fields, kSkipField)};
+  auto claim = [&plan](size_t field, int role) {
+    if (plan.role.empty()) return;
+    if (plan.role[field] != kSkipField) {
+      plan.role.clear();
+      return;
+    }
+    plan.role[field] = role;
+  };
+  for (size_t k = 0; k < feature_index.size(); ++k) claim(feature_index[k], static_cast<int>(k));
+  if (time_index >= 0) claim(static_cast<size_t>(time_index), kTimeField);
+  return plan;
+}
+
+// One line into row `row` of `data`, every field split out first: "" or what is wrong with it,
+// the first of the feature columns in the order asked for, then the time.
+std::string ReadLine(std::string_view line, const LinePlan& plan, const CsvData& shape,
+                     std::vector<std::string_view>& cells, CsvData* data, size_t row,
+                     std::string* zoneless_time) {
+  SplitLine(line, cells);
+  if (cells.size() != plan.fields) {
+    return "has " + std::to_string(cells.size()) + " fields, the header has " +
+           std::to_string(plan.fields);
+  }
+  for (size_t k = 0; k < plan.feature_index.size(); ++k) {
+    std::string_view cell = cells[plan.feature_index[k]];
+    if (!ReadNumberCell(cell, &data->series[k][row])) {
+      return "column '" + shape.feature_names[k] + "': '" + std::string(cell) + "' is not a number";
+    }
+  }
+  if (plan.time_index >= 0) {
+    std::string_view cell = cells[static_cast<size_t>(plan.time_index)];
+    if (!ReadTimeCell(cell, data, row, zoneless_time)) {
+      return "time column '" + shape.time_column + "': cannot read '" + std::string(cell) +
+             "' (use epoch seconds, epoch milliseconds or ISO 8601 UTC)";
+    }
+  }
+  return "";
+}
+
+// ReadLine's values in one pass over the line, each wanted cell read where it lies; false
+// when the line needs ReadLine to say what is wrong with it (or every line does).
+bool ReadLineFast(std::string_view line, const LinePlan& plan, CsvData* data, size_t row,
+                  std::string* zoneless_time) {
+  if (plan.role.empty()) return false;
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  size_t field = 0;
+  while (true) {
+    const char* cut = p;
+    while (cut != end && *cut != ',') ++cut;  // cells are short: a loop beats memchr here
+    if (field < plan.fields && plan.role[field] != kSkipField) {
+      const std::string_view cell = TrimCell(std::string_view(p, static_cast<size_t>(cut - p)));
+      const int role = plan.role[field];
+      if (role == kTimeField
+              ? !ReadTimeCell(cell, data, row, zoneless_time)
+              : !ReadNumberCell(cell, &data->series[static_cast<size_t>(role)][row])) {
+        return false;
+      }
+    }
+    ++field;
+    if (cut == end) break;
+    p = cut + 1;
+  }
+  return field == plan.fields;
+}
+
+// One stretch of lines read into the file's columns from row `first`: its rows, its lines, and
+// when a line is bad, which (counted from the stretch's first line, 1-based) and what is wrong.
 struct RowsPart {
-  CsvData data;
+  size_t first = 0;
+  size_t rows = 0;
   size_t lines = 0;
   size_t bad_line = 0;
   std::string what;
+  std::string zoneless_time;  // the stretch's first time cell without a zone: the stretches
+                              // are read at once, each keeps its own
 };
 
-RowsPart ReadRows(std::string_view text, size_t fields, const std::vector<size_t>& feature_index,
-                  int time_index, const CsvData& shape) {
-  RowsPart part;
-  CsvData& data = part.data;
-  data.series.resize(feature_index.size());
-  // One line a row: reserving for every line avoids regrowing the columns.
-  const size_t lines_left = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  for (auto& s : data.series) s.reserve(lines_left);
-  if (time_index >= 0) {
-    data.times.reserve(lines_left);
-    data.time_text.reserve(lines_left);
-  }
+void ReadRows(std::string_view text, const LinePlan& plan, const CsvData& shape, CsvData* data,
+              RowsPart* part) {
   LineReader lines(text);
   std::string_view line;
   std::vector<std::string_view> cells;
-  auto bad = [&](std::string what) {
-    part.bad_line = lines.line_no();
-    part.what = std::move(what);
-    return std::move(part);
-  };
+  size_t row = part->first;
   while (lines.Next(&line)) {
-    SplitLine(line, cells);
-    if (cells.size() != fields) {
-      return bad("has " + std::to_string(cells.size()) + " fields, the header has " +
-                 std::to_string(fields));
-    }
-    for (size_t k = 0; k < feature_index.size(); ++k) {
-      std::string_view cell = cells[feature_index[k]];
-      double v = 0;
-      if (!ReadNumberCell(cell, &v)) {
-        return bad("column '" + shape.feature_names[k] + "': '" + std::string(cell) +
-                   "' is not a number");
-      }
-      data.series[k].push_back(v);
-    }
-    if (time_index >= 0) {
-      std::string_view cell = cells[static_cast<size_t>(time_index)];
-      if (!ReadTimeCell(cell, &data)) {
-        return bad("time column '" + shape.time_column + "': cannot read '" + std::string(cell) +
-                   "' (use epoch seconds, epoch milliseconds or ISO 8601 UTC)");
+    if (!ReadLineFast(line, plan, data, row, &part->zoneless_time)) {
+      std::string what = ReadLine(line, plan, shape, cells, data, row, &part->zoneless_time);
+      if (!what.empty()) {
+        part->bad_line = lines.line_no();
+        part->what = std::move(what);
+        return;
       }
     }
-    ++data.rows;
+    ++row;
   }
-  part.lines = lines.line_no();
-  return part;
+  part->rows = row - part->first;
+  part->lines = lines.line_no();
 }
 
 // Pieces of `text` that start and end at line starts, about kChunkRows lines each: a big
@@ -260,42 +322,50 @@ std::vector<std::string_view> SplitAtLines(std::string_view text) {
   return out;
 }
 
-// The parts' rows one after another in `data`, each part copied to its place by whichever
-// thread takes it: a big file's columns are joined on every core.
-void JoinParts(std::vector<RowsPart>& parts, CsvData* data) {
-  std::vector<size_t> at(parts.size() + 1, 0);  // each part's first row in the file's columns
-  for (size_t p = 0; p < parts.size(); ++p) at[p + 1] = at[p] + parts[p].data.rows;
-  const size_t total = at.back();
+// The file's columns sized for `rows`, on every core: zeroing them first-touches every page.
+void SizeColumns(size_t rows, unsigned workers, CsvData* data) {
   const bool timed = !data->time_column.empty();
-  const unsigned workers = ScoreWorkers(total);
-  // The columns sized on every core too: zeroing them first-touches every page.
   const size_t columns = data->series.size() + (timed ? 2 : 0);
   ForEachChunk(columns, 1, workers, [&](size_t k, size_t, size_t) {
     if (k < data->series.size()) {
-      data->series[k].resize(total);
+      data->series[k].resize(rows);
     } else if (k == data->series.size()) {
-      data->times.resize(total);
+      data->times.resize(rows);
     } else {
-      data->time_text.resize(total);
+      data->time_text.resize(rows);
     }
   });
-  ForEachChunk(parts.size(), 1, workers, [&](size_t p, size_t, size_t) {
-    CsvData& part = parts[p].data;
-    const auto to = static_cast<std::ptrdiff_t>(at[p]);
-    for (size_t k = 0; k < data->series.size(); ++k) {
-      std::copy(part.series[k].begin(), part.series[k].end(), data->series[k].begin() + to);
-      part.series[k] = std::vector<double>();  // freed here, on this core, not all at the end
+}
+
+// Each piece was read from the row its lines would start at; blank lines leave gaps before
+// the next piece's rows, closed here in file order.
+void CloseGaps(const std::vector<RowsPart>& parts, CsvData* data) {
+  size_t to = 0;
+  for (const RowsPart& part : parts) {
+    if (to != part.first) {
+      const auto from = static_cast<std::ptrdiff_t>(part.first);
+      const auto n = static_cast<std::ptrdiff_t>(part.rows);
+      const auto at = static_cast<std::ptrdiff_t>(to);
+      for (auto& s : data->series)
+        std::copy(s.begin() + from, s.begin() + from + n, s.begin() + at);
+      if (!data->times.empty()) {
+        std::copy(data->times.begin() + from, data->times.begin() + from + n,
+                  data->times.begin() + at);
+        std::move(data->time_text.begin() + from, data->time_text.begin() + from + n,
+                  data->time_text.begin() + at);
+      }
     }
-    if (!timed) return;
-    std::copy(part.times.begin(), part.times.end(), data->times.begin() + to);
-    std::move(part.time_text.begin(), part.time_text.end(), data->time_text.begin() + to);
-    part.times = std::vector<TimeMs>();
-    part.time_text = std::vector<std::string>();
-  });
-  for (RowsPart& part : parts) {
-    if (data->zoneless_time.empty()) data->zoneless_time = std::move(part.data.zoneless_time);
+    to += part.rows;
   }
-  data->rows = total;
+  for (const RowsPart& part : parts) {
+    if (data->zoneless_time.empty()) data->zoneless_time = part.zoneless_time;
+  }
+  for (auto& s : data->series) s.resize(to);
+  if (!data->times.empty()) {
+    data->times.resize(to);
+    data->time_text.resize(to);
+  }
+  data->rows = to;
 }
 
 }  // namespace
@@ -349,19 +419,30 @@ Result<CsvData> ParseCsv(std::string_view content, const CsvOptions& options,
     data.feature_names.push_back(header[i]);
   }
   data.series.resize(feature_index.size());
+  const LinePlan plan = PlanLines(header.size(), feature_index, time_index);
+  // Each piece reads its rows straight into the file's columns, from the row its first line
+  // would be if no line were blank: no piece waits for another, and no rows are copied after.
   const std::vector<std::string_view> chunks = SplitAtLines(lines.Rest());
   std::vector<RowsPart> parts(chunks.size());
-  ForEachChunk(chunks.size(), 1, ScoreWorkers(chunks.size() * kChunkRows),
-               [&](size_t c, size_t, size_t) {
-                 parts[c] = ReadRows(chunks[c], header.size(), feature_index, time_index, data);
-               });
+  size_t most_rows = 0;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    parts[c].first = most_rows;
+    const std::string_view piece = chunks[c];
+    most_rows += static_cast<size_t>(std::count(piece.begin(), piece.end(), '\n')) +
+                 (piece.empty() || piece.back() == '\n' ? 0 : 1);
+  }
+  const unsigned workers = ScoreWorkers(most_rows);
+  SizeColumns(most_rows, workers, &data);
+  ForEachChunk(chunks.size(), 1, workers, [&](size_t c, size_t, size_t) {
+    ReadRows(chunks[c], plan, data, &data, &parts[c]);
+  });
   // Joined in file order; the first bad line in the file is the one reported.
   size_t line_no = lines.line_no();
   for (const RowsPart& part : parts) {
     if (!part.what.empty()) return error(line_no + part.bad_line, part.what);
     line_no += part.lines;
   }
-  JoinParts(parts, &data);
+  CloseGaps(parts, &data);
   return data;
 }
 

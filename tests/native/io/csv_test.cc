@@ -94,6 +94,70 @@ TEST(ParseCsv, ABigFilesFirstBadLineIsTheOneNamed) {
   EXPECT_EQ(both.status().message(), "big.csv:3005: column 'x': 'oops' is not a number");
 }
 
+// One field read twice (a feature named twice, the time column named as a feature) takes the
+// reader's other way, field by field; it must read the same values.
+TEST(ParseCsv, AFieldNamedTwiceIsReadIntoEachColumn) {
+  CsvOptions twice;
+  twice.features = {"x", "y", "x"};
+  auto d = ParseCsv("time,x,y\n1767225600,1.5,2\n1767225660,nan,3\n", twice);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->rows, 2u);
+  EXPECT_EQ(d->series[0][0], 1.5);
+  EXPECT_EQ(d->series[2][0], 1.5);
+  EXPECT_TRUE(std::isnan(d->series[2][1]));
+  EXPECT_EQ(d->series[1][1], 3);
+  EXPECT_EQ(d->times[1], 1767225660000);
+  CsvOptions time_too;
+  time_too.features = {"time"};
+  auto t = ParseCsv("time,x\n1767225600,1\n", time_too);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->series[0][0], 1767225600.0);
+  EXPECT_EQ(t->times[0], 1767225600000);
+  EXPECT_EQ(t->time_text[0], "1767225600");
+}
+
+// A line with several faults is named for the same one whichever way it is read: the field
+// count first, then the features in the order asked for, then the time.
+TEST(ParseCsv, ALineWithSeveralFaultsIsNamedForTheFirstInReadingOrder) {
+  EXPECT_EQ(ParseCsv("time,x,y\nlater,a,b,c\n", {}, "in.csv").status().message(),
+            "in.csv:2: has 4 fields, the header has 3");
+  CsvOptions y_first;
+  y_first.features = {"y", "x"};
+  EXPECT_EQ(ParseCsv("time,x,y\nlater,a,b\n", y_first, "in.csv").status().message(),
+            "in.csv:2: column 'y': 'b' is not a number");
+  EXPECT_EQ(ParseCsv("time,x,y\nlater,1,2\n", {}, "in.csv").status().message(),
+            "in.csv:2: time column 'time': cannot read 'later' (use epoch seconds, epoch "
+            "milliseconds or ISO 8601 UTC)");
+}
+
+// Missing-value words and numbers that look like them at a glance.
+TEST(ParseCsv, ReadsMissingWordsInAnyCaseAndNumbersOfTheirLength) {
+  auto d = ParseCsv("x\nNaN\nnull\nNA\nNone\n1.0\n1.25\n12\n", {});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->rows, 7u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(std::isnan(d->series[0][i])) << i;
+  EXPECT_EQ(d->series[0][4], 1.0);
+  EXPECT_EQ(d->series[0][5], 1.25);
+  EXPECT_EQ(d->series[0][6], 12.0);
+  EXPECT_EQ(ParseCsv("x\nnan1\n", {}, "in.csv").status().message(),
+            "in.csv:2: column 'x': 'nan1' is not a number");
+}
+
+// Pieces are read at once; the zoneless time reported is still the file's first.
+TEST(ParseCsv, TheFirstZonelessTimeIsTheFilesFirstAcrossPieces) {
+  std::string text = "time,x\n";
+  for (size_t i = 0; i < 20000; ++i) {
+    // rows 9,000 and 15,000 in the third and fourth pieces of 4,096 lines
+    const std::string time = i == 9000    ? "2026-01-05 00:00:30"
+                             : i == 15000 ? "2026-01-05 00:00:40"
+                                          : std::to_string(1767225600 + 60 * i);
+    text += time + ",1\n";
+  }
+  auto d = ParseCsv(text, {}, "in.csv");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->zoneless_time, "2026-01-05 00:00:30");
+}
+
 TEST(ParseCsv, RefusesColumnNamesThatAreNotUtf8) {
   auto r = ParseCsv("time,lat\xff\n1,2\n", {}, "in.csv");
   ASSERT_FALSE(r.ok());
