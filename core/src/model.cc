@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <map>
 
+#include "detail/radix_sort.h"
 #include "detail/train_steps.h"
 #include "isoscope/bundle.h"
 #include "isoscope/text.h"
@@ -114,36 +115,8 @@ Result<double> Model::ThresholdFor(double contamination) const {
   return InterpolateThreshold(quantiles, contamination);
 }
 
-namespace {
-
-// std::sort's result, by ranges sorted apart (on the caller's threads) and then merged. Equal
-// values keep equal bits here: training scores are finite and never zero.
-void SortByRanges(std::vector<double>& v, const ForRangesFn& for_ranges) {
-  const auto at = [&v](size_t i) { return v.begin() + static_cast<std::ptrdiff_t>(i); };
-  ForRanges(for_ranges, v.size(),
-            [&](size_t first, size_t count) { std::sort(at(first), at(first + count)); });
-  // A sorted run starts where a value is below the one before it. Runs are merged in pairs,
-  // then pairs of pairs: a value moves about log2(runs) times, not once for every run.
-  std::vector<size_t> starts{0};
-  for (size_t i = 1; i < v.size(); ++i) {
-    if (v[i] < v[i - 1]) starts.push_back(i);
-  }
-  while (starts.size() > 1) {
-    std::vector<size_t> merged;
-    for (size_t r = 0; r < starts.size(); r += 2) {
-      merged.push_back(starts[r]);
-      if (r + 1 == starts.size()) break;
-      const size_t end = r + 2 < starts.size() ? starts[r + 2] : v.size();
-      std::inplace_merge(at(starts[r]), at(starts[r + 1]), at(end));
-    }
-    starts.swap(merged);
-  }
-}
-
-}  // namespace
-
 Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset,
-                   const DenseScoreFn& score_dense, const ForRangesFn& for_ranges) {
+                   const DenseScoreFn& score_dense) {
   const size_t width = model.spec.width();
   const size_t n = width == 0 ? 0 : train_rows.size() / width;
   const double given_offset = model.offset;
@@ -169,7 +142,7 @@ Status FinishModel(Model& model, const std::vector<double>& train_rows, bool kee
     score_samples[i] = -scores[i].anomaly_score;
   }
   std::vector<double> sorted = score_samples;
-  SortByRanges(sorted, for_ranges);
+  detail::SortDoubles(sorted);
   if (keep_offset) {
     model.offset = given_offset;
   } else if (!model.params.contamination.is_auto) {
@@ -483,7 +456,7 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
     for (TimeMs t : kept.times) cells.Add(t);
     model.info.full_weeks = cells.FullWeeks();
   }
-  Status finished = FinishModel(model, dense, false, options.score_dense, options.for_ranges);
+  Status finished = FinishModel(model, dense, false, options.score_dense);
   if (!finished.ok()) {
     return finished;
   }

@@ -301,8 +301,7 @@ Result<Model> StreamTrainer::Finish() {
     model.info.window_end_ms = m.t_max;
     model.info.full_weeks = m.cells.FullWeeks();
   }
-  Status finished =
-      FinishModel(model, m.sample_rows, false, m.options.score_dense, m.options.for_ranges);
+  Status finished = FinishModel(model, m.sample_rows, false, m.options.score_dense);
   if (!finished.ok()) return finished;
   model.info.warnings = detail::TrainingWarnings(model, m.used, m.options.contamination_explicit);
   if (m.used > m.sample_k) {

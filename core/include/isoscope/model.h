@@ -104,8 +104,8 @@ struct TrainOptions {
   std::vector<int32_t> group_of_row;
   /// The training-score pass behind offset, quantiles and calibration; empty: ScoreDense.
   DenseScoreFn score_dense;
-  /// Splits the fit's trees and the sort of the training scores over the caller's threads;
-  /// empty: one thread. The model is the same either way.
+  /// Splits the fit's trees over the caller's threads; empty: one thread. The model is the
+  /// same either way.
   ForRangesFn for_ranges;
   /// Rows left out of training (maintenance, incidents, the detector's own alerts): per row
   /// -1 (kept) or an index into `exclusion_reasons`; empty: none. Excluded rows enter the
@@ -132,9 +132,9 @@ Result<Model> TrainModel(const FeatureSpec& spec, const TimeMs* times,
 /// spec, scaler and forest are set, given the training feature rows (usable rows only,
 /// row-major, unscaled; may be empty: then there is no quantile table and the canaries probe
 /// the range of the splits). `keep_offset` keeps model.offset (an imported sklearn offset_).
-/// `score_dense` and `for_ranges` (optional) as TrainOptions's.
+/// `score_dense` (optional) as TrainOptions's.
 Status FinishModel(Model& model, const std::vector<double>& train_rows, bool keep_offset = false,
-                   const DenseScoreFn& score_dense = {}, const ForRangesFn& for_ranges = {});
+                   const DenseScoreFn& score_dense = {});
 
 /// A model compiled for scoring. Cheap to copy around by reference; immutable.
 class ModelScorer {
