@@ -3,8 +3,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,9 +48,42 @@ Status ReadScoreCsv(const ScoreArgs& args, std::string_view content, const Model
   return Status::Ok();
 }
 
+// A chunk's text, written through a cursor into space made ahead for each row: no append
+// call (a capacity check and a copy) for each of a row's dozen cells.
+class ChunkText {
+ public:
+  /// Room for `bytes` more; grows by doubling, as a string would.
+  void Room(size_t bytes) {
+    if (capacity_ - size_ >= bytes) return;
+    const size_t grown = std::max(2 * capacity_, size_ + bytes);
+    std::unique_ptr<char[]> bigger(new char[grown]);  // not zeroed: every byte is written first
+    if (size_ > 0) std::memcpy(bigger.get(), text_.get(), size_);
+    text_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  // Each within the room made.
+  void Put(char c) { text_[size_++] = c; }
+  void Put(std::string_view s) {
+    std::memcpy(text_.get() + size_, s.data(), s.size());
+    size_ += s.size();
+  }
+  void PutShortest(double v) { size_ = static_cast<size_t>(WriteShortest(end(), v) - text_.get()); }
+  void PutCount(size_t n) {
+    size_ = static_cast<size_t>(std::to_chars(end(), end() + 20, n).ptr - text_.get());
+  }
+
+  std::string_view view() const { return {text_.get(), size_}; }
+  void Free() { *this = ChunkText(); }
+
+ private:
+  char* end() { return text_.get() + size_; }
+  std::unique_ptr<char[]> text_;
+  size_t size_ = 0, capacity_ = 0;
+};
+
 // Output rows as text, counting the flagged and the unscored ones.
 struct ScoredOutput {
-  std::string csv;
+  ChunkText text;
   size_t flagged = 0, unscored = 0;
 };
 
@@ -76,47 +111,49 @@ ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size
   };
   const bool calibrated = c.model.calibration.count > 0;
   ScoredOutput o;
-  std::string& out = o.csv;
-  // One allocation up front, not one per row, nor the doublings of a string outgrowing it
-  // (each a copy into fresh pages: a third of score's page faults when this said 64 bytes a
-  // row). A row is at most its number (20), its time, four numbers of up to 24 characters
-  // (-2.2250738585072014e-308) and 10 more, and with --explain 24 for each feature; rows without
-  // a score, whose reason is longer, are few. Pages reserved and never written cost nothing.
-  size_t time_bytes = 0;
-  for (size_t row = first; row < first + count && !c.time_text.empty(); ++row) {
-    time_bytes += c.time_text[row].size();
-  }
-  out.reserve(time_bytes +
-              count * (20 + 4 * 24 + 10 + (c.explained.empty() ? 0 : 24 * (spec.width() + 1))));
-  char number[24];
+  ChunkText& out = o.text;
+  // A scored row is at most its number (20 bytes), its time, four numbers and 10 more; its
+  // explanation cells and a row's reason for having no score are counted as they come. One
+  // allocation for the chunk when every row fits that bound (pages never written cost nothing).
+  constexpr size_t kRowBytes = 20 + 4 * kShortestMaxChars + 10;
+  out.Room(count * (kRowBytes + (c.time_text.empty() ? 0 : 32)));
   for (size_t row = first; row < first + count; ++row) {
-    out.append(number, std::to_chars(number, number + sizeof number, row).ptr);
-    out += ',';
-    if (!c.time_text.empty()) out += c.time_text[row];
+    const std::string_view time = c.time_text.empty() ? std::string_view() : c.time_text[row];
     if (c.kept_row[row] != row) {
-      out += ",,,," + CsvCell(RepeatedTimeReason(c.kept_row[row])) + ",," +
-             explain_cells(c.explained.size()) + "\n";
+      const std::string rest = ",,,," + CsvCell(RepeatedTimeReason(c.kept_row[row])) + ",," +
+                               explain_cells(c.explained.size()) + "\n";
+      out.Room(kRowBytes + time.size() + rest.size());
+      out.PutCount(row);
+      out.Put(',');
+      out.Put(time);
+      out.Put(rest);
       ++o.unscored;
       continue;
     }
     const RowScore& s = scores[k - k0];
+    const std::string rest =
+        s.ok() ? explain_cells(k)
+               : ",,,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
+                     ",," + explain_cells(k);
+    out.Room(kRowBytes + time.size() + rest.size());
+    out.PutCount(row);
+    out.Put(',');
+    out.Put(time);
     if (s.ok()) {
-      out += ',';
-      AppendShortest(out, s.anomaly_score);
-      out += ',';
-      AppendShortest(out, s.decision);
-      out += s.is_anomaly ? ",1,," : ",0,,";
-      if (calibrated) AppendShortest(out, c.surprise.surprise[k]);
-      out += ',';
-      if (calibrated) AppendShortest(out, c.surprise.onset[k]);
-      out += explain_cells(k);
-      out += '\n';
+      out.Put(',');
+      out.PutShortest(s.anomaly_score);
+      out.Put(',');
+      out.PutShortest(s.decision);
+      out.Put(s.is_anomaly ? std::string_view(",1,,") : std::string_view(",0,,"));
+      if (calibrated) out.PutShortest(c.surprise.surprise[k]);
+      out.Put(',');
+      if (calibrated) out.PutShortest(c.surprise.onset[k]);
       o.flagged += s.is_anomaly ? 1 : 0;
     } else {
-      out += ",,,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
-             ",," + explain_cells(k) + "\n";
       ++o.unscored;
     }
+    out.Put(rest);
+    out.Put('\n');
     ++k;  // the next kept row's index in scores (and explanations)
   }
   return o;
@@ -213,11 +250,10 @@ Result<ScoredOutput> ScoreAndWrite(const ScoreInput& in,
   pipeline.Add(
       [&](size_t c) {
         if (status.ok()) status = chunk_status[c];
-        if (status.ok()) status = write(parts[c].csv);
+        if (status.ok()) status = write(parts[c].text.view());
         total.flagged += parts[c].flagged;
         total.unscored += parts[c].unscored;
-        std::string().swap(parts[c].csv);  // written: its memory goes (assigning an empty
-                                           // string keeps the buffer)
+        parts[c].text.Free();  // written: its memory goes
       },
       ChunkPipeline::Order::kInOrder, {formatted});
   pipeline.Run(ScoreWorkers(kept));
