@@ -162,8 +162,8 @@ Status RunTrain(const TrainArgs& args) {
   csv_options.features = SplitList(args.features);
   auto data = ParseCsv(*content, csv_options, args.csv);
   if (!data.ok()) return data.status();
-  std::string().swap(*content);  // release the text before training (assigning an empty
-                                 // string would keep its buffer)
+  // The text goes before training, on a core that is idle while this one builds the rows.
+  auto text_released = ReleaseAside(std::move(*content));
   if (!args.quiet) {
     std::fprintf(stderr, "read %zu rows x %zu features from %s%s in %.2f s\n", data->rows,
                  data->feature_names.size(), args.csv.c_str(),
@@ -190,7 +190,7 @@ Status RunTrain(const TrainArgs& args) {
   options.created_ms = NowMs();
   options.source = "csv:" + args.csv;
   options.score_dense = ParallelDenseScorer();  // the training-score pass on every core
-  options.for_ranges = ParallelRanges();        // the fit and the sort behind the offset
+  options.for_ranges = ParallelRanges();        // the fit's trees
   if (!args.exclude.empty()) {
     auto windows = ReadIncidents(args.exclude);
     if (!windows.ok()) return windows.status();
@@ -208,8 +208,13 @@ Status RunTrain(const TrainArgs& args) {
     std::fprintf(stderr, "trained %d trees and scored %lld training rows in %.3f s\n",
                  args.n_estimators, static_cast<long long>(model->info.rows_used), Seconds(t1));
   }
+  // The columns go back to the kernel while this core encodes and writes the bundle.
+  series.clear();
+  auto columns_released = ReleaseAside(std::move(*data));
   const std::string bytes = EncodeBundle(*model);
   Status written = WriteFileAtomic(args.out, bytes);
+  columns_released.get();
+  text_released.get();
   if (!written.ok()) return written;
   if (!args.quiet) {
     std::fflush(stderr);

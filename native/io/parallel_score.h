@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <future>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "chunk_pipeline.h"
@@ -88,5 +91,22 @@ DenseScoreFn ParallelDenseScorer(unsigned threads = 0);
 /// The training options' for_ranges hook, for the fit's trees and the training scores' sort:
 /// [0, n) cut into four chunks a thread (`threads` 0: as ScoreWorkers), by ForEachChunk.
 ForRangesFn ParallelRanges(unsigned threads = 0);
+
+/// Takes `value` and frees its memory on a thread of its own: the kernel unmaps a big buffer
+/// page by page (about 0.1 ms a megabyte), work a command's serial stretches (the rows'
+/// preparation, the output's commit) need not wait for. Wait on the future before `value`'s
+/// memory could matter, at the latest before exit.
+template <typename T>
+std::future<void> ReleaseAside(T&& value) {
+  try {
+    return std::async(std::launch::async, [held = std::forward<T>(value)]() mutable {
+      const T gone = std::move(held);  // moved out, so it is freed here, not where the future is
+    });
+  } catch (const std::system_error&) {  // no thread to be had: freed here, on the way out
+    std::promise<void> done;
+    done.set_value();
+    return done.get_future();
+  }
+}
 
 }  // namespace isoscope::native
