@@ -7,6 +7,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "isoscope/bundle.h"
 #include "support/small_model.h"
@@ -147,6 +150,28 @@ TEST(ForEachChunk, CoversEveryIndexOnceInFixedChunks) {
   ForEachChunk(0, 64, 4, [&](size_t, size_t, size_t) { ++calls; });
   EXPECT_EQ(calls, 0u);  // nothing to do: no call
   EXPECT_EQ(ChunkCount(4096 * 3 + 1, kChunkRows), 4u);
+}
+
+// ReleaseAside takes the value whole and frees it on a thread of its own: the caller's
+// variable is left empty at once, and the memory goes before the future is ready.
+TEST(ReleaseAside, FreesTheValueOnAnotherThreadBeforeTheFutureIsReady) {
+  struct Recorder {
+    std::thread::id* freed_on;
+    ~Recorder() { *freed_on = std::this_thread::get_id(); }
+  };
+  std::thread::id freed_on;
+  std::vector<std::unique_ptr<Recorder>> held;
+  held.emplace_back(new Recorder{&freed_on});
+  std::vector<double> big(1 << 20, 1.0);
+  EXPECT_EQ(freed_on, std::thread::id());
+  auto released = ReleaseAside(std::move(held));
+  auto big_released = ReleaseAside(std::move(big));
+  EXPECT_TRUE(held.empty());
+  EXPECT_TRUE(big.empty());
+  released.get();
+  big_released.get();
+  EXPECT_NE(freed_on, std::thread::id());
+  EXPECT_NE(freed_on, std::this_thread::get_id());
 }
 
 }  // namespace
