@@ -64,6 +64,7 @@ class ChunkText {
   // Each within the room made.
   void Put(char c) { text_[size_++] = c; }
   void Put(std::string_view s) {
+    if (s.empty()) return;  // an empty view's data() may be null, which memcpy may not take
     std::memcpy(text_.get() + size_, s.data(), s.size());
     size_ += s.size();
   }

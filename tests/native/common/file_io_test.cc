@@ -93,6 +93,27 @@ TEST(AtomicFileWriter, ThePathIsTheOldFileUntilCommitThenTheWholeNewOne) {
   std::system(("rm -rf " + dir).c_str());
 }
 
+// ReadFile reads into the room it reserved for the file: every size around its steps comes
+// back byte for byte, and a file at the limit is read while one a byte over is refused.
+TEST(ReadFile, ReadsEverySizeWholeAndHoldsToTheLimit) {
+  const std::string dir = TempDir();
+  for (size_t size : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{65535}, size_t{65536},
+                      size_t{65537}, size_t{200003}}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131 + size) % 251);
+    const std::string path = dir + "/f" + std::to_string(size);
+    ASSERT_TRUE(WriteFileAtomic(path, bytes).ok());
+    auto read = ReadFile(path);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(*read, bytes) << size;
+    if (size > 0) {
+      EXPECT_TRUE(ReadSmallFile(path, size).ok()) << size;
+      EXPECT_FALSE(ReadSmallFile(path, size - 1).ok()) << size;
+    }
+  }
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST(ReadSmallFile, RefusesDevicesFifosAndLargeFiles) {
   EXPECT_FALSE(ReadSmallFile("/dev/zero", 1024).ok());
   const std::string dir = TempDir();
