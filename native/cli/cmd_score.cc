@@ -125,6 +125,10 @@ ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size
   // allocation for the chunk when every row fits that bound (pages never written cost nothing).
   constexpr size_t kRowBytes = 20 + 4 * kShortestMaxChars + 10;
   out.Room(count * (kRowBytes + (c.time_text.empty() ? 0 : 32)));
+  // A row without a score says why; rows in a run (a model warming up) share the reason, made
+  // once for the run, not once a row.
+  RowScore reason_of;
+  std::string reason;
   for (size_t row = first; row < first + count; ++row) {
     const std::string_view time = c.time_text.empty() ? std::string_view() : c.time_text[row];
     if (!c.kept_row.empty() && c.kept_row[row] != row) {
@@ -139,10 +143,11 @@ ScoredOutput FormatRows(const OutputColumns& c, size_t first, size_t count, size
       continue;
     }
     const RowScore& s = scores[k - k0];
-    const std::string rest =
-        s.ok() ? explain_cells(k)
-               : ",,,," + CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec)) +
-                     ",," + explain_cells(k);
+    if (!s.ok() && (s.issue != reason_of.issue || s.column != reason_of.column)) {
+      reason_of = s;
+      reason = CsvCell("no score: " + FeatureRows::Describe({s.issue, s.column}, spec));
+    }
+    const std::string rest = s.ok() ? explain_cells(k) : ",,,," + reason + ",," + explain_cells(k);
     out.Room(kRowBytes + time.size() + rest.size());
     out.PutCount(row);
     out.Put(',');
