@@ -241,6 +241,8 @@ UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, Featur
   out.dense.reserve(rows.usable * width);
   const TimeMs span = detail::RollingSpan(spec);
   std::map<int32_t, detail::ExclusionState> exclusion_state;
+  RowProblem last;
+  int64_t* last_count = nullptr;  // out.dropped's count for `last` (a map's entries stay put)
   for (size_t i = 0; i < n; ++i) {
     if (!options.exclusion_of_row.empty()) {
       const int32_t group = options.group_of_row.empty() ? 0 : options.group_of_row[i];
@@ -256,7 +258,12 @@ UsableRows SelectUsableRows(const FeatureSpec& spec, const TimeMs* times, Featur
     const double* row = rows.values.data() + i * width;
     const RowProblem p = detail::TrainingRowProblem(rows.problems[i], row, width);
     if (p.issue != RowIssue::kNone) {
-      ++out.dropped[FeatureRows::Describe(p, spec)];
+      // A run of rows with one problem (a week of warm-up) counts under one reason, made once.
+      if (p.issue != last.issue || p.column != last.column || last_count == nullptr) {
+        last = p;
+        last_count = &out.dropped[FeatureRows::Describe(p, spec)];
+      }
+      ++*last_count;
       continue;
     }
     out.dense.insert(out.dense.end(), row, row + width);

@@ -52,7 +52,8 @@ bool EqualsLower(std::string_view cell, std::string_view word) {
 bool IsMissing(std::string_view cell) {
   if (cell.empty()) return true;
   // Every missing word starts with an n: a number is told apart by its first byte.
-  if (std::tolower(static_cast<unsigned char>(cell.front())) != 'n') return false;
+  // (b | 0x20) is 'n' for the bytes 'n' and 'N' alone; std::tolower is a library call.
+  if ((static_cast<unsigned char>(cell.front()) | 0x20) != 'n') return false;
   return EqualsLower(cell, "nan") || EqualsLower(cell, "null") || EqualsLower(cell, "na") ||
          EqualsLower(cell, "none");
 }

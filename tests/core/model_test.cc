@@ -34,6 +34,43 @@ TEST(TrainModel, DropsAndCountsRowsWithMissingValues) {
   EXPECT_EQ(m->model_version.size(), 17u);
 }
 
+// Rows dropped for different reasons, in runs and alternating: each reason counts its own rows
+// (runs share one reason's text, so a reason must be told apart when the next row's differs).
+TEST(TrainModel, CountsEachDroppedRowUnderItsOwnReason) {
+  std::vector<double> a, b;
+  size_t missing_a = 0, missing_b = 0, infinite_b = 0;
+  for (int i = 0; i < 600; ++i) {
+    a.push_back(std::sin(i * 0.3));
+    b.push_back(std::cos(i * 0.7));
+    const bool run = i >= 100 && i < 130;        // a run of one reason
+    const bool alternate = i >= 300 && i < 320;  // the two reasons by turns
+    if (run || (alternate && i % 2 == 0) || i == 500) {
+      a.back() = std::nan("");
+      ++missing_a;
+    } else if (alternate) {  // the same issue in another column
+      b.back() = std::nan("");
+      ++missing_b;
+    } else if (i == 501 || i == 502) {
+      b.back() = std::numeric_limits<double>::infinity();
+      ++infinite_b;
+    }
+  }
+  FeatureSpec spec;
+  spec.inputs = {"a", "b"};
+  spec.derived.clear();
+  TrainOptions options;
+  options.params.n_estimators = 10;
+  auto m = TrainModel(spec, nullptr, {a.data(), b.data()}, a.size(), options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const std::map<std::string, int64_t> dropped(m->info.dropped_by_reason.begin(),
+                                               m->info.dropped_by_reason.end());
+  const std::map<std::string, int64_t> want{
+      {"missing value in a", static_cast<int64_t>(missing_a)},
+      {"missing value in b", static_cast<int64_t>(missing_b)},
+      {"infinite value in b", static_cast<int64_t>(infinite_b)}};
+  EXPECT_EQ(dropped, want);
+}
+
 TEST(TrainModel, FlagsTheContaminationShareOfTrainingRows) {
   auto m = testing::TrainSmallModel(testing::MakeSmallHistory(), 0.05);
   ASSERT_TRUE(m.ok());
