@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -98,6 +99,8 @@ ForRangesFn ParallelRanges(unsigned threads = 0);
 /// memory could matter, at the latest before exit.
 template <typename T>
 std::future<void> ReleaseAside(T&& value) {
+  // Taken by value: an lvalue would leave the caller's object in place and free nothing.
+  static_assert(!std::is_lvalue_reference_v<T>, "ReleaseAside takes its value: std::move it");
   try {
     return std::async(std::launch::async, [held = std::forward<T>(value)]() mutable {
       const T gone = std::move(held);  // moved out, so it is freed here, not where the future is
